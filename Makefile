@@ -1,0 +1,108 @@
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := help
+MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
+
+# Runs to build: `make report PARAMS=path/to/run.yaml` builds any other.
+PARAMS ?= params/news.yaml params/seed.yaml
+PYTHON_BOOT ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+ENV_STAMP := $(VENV)/.installed
+KERNEL := newslens
+# Single-threaded BLAS keeps results and timings reproducible; stages parallelise themselves.
+export OMP_NUM_THREADS ?= 1
+export OPENBLAS_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
+export PYTHONHASHSEED ?= 0
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+SRC := src/newslens
+COMMON_SRC := $(SRC)/config.py $(SRC)/params.py $(SRC)/io.py $(SRC)/report.py $(SRC)/plots.py \
+              $(SRC)/pipeline.py $(wildcard $(SRC)/templates/newslens/*)
+INGEST_SRC := $(SRC)/ingest.py $(SRC)/sources.py $(SRC)/clean.py $(SRC)/sentences.py $(SRC)/fetch.py
+TOKENIZE_SRC := $(SRC)/tokenize.py $(SRC)/sentences.py
+KEYWORDS_SRC := $(SRC)/keywords.py
+TOPICS_SRC := $(SRC)/topics.py $(SRC)/keywords.py
+STAGES := 01-ingest 02-tokenize 03-keywords 04-topics 05-summary
+
+run_name = $(basename $(notdir $(1)))
+RUNS := $(foreach p,$(PARAMS),$(call run_name,$(p)))
+
+.PHONY: help env data report test lab bench stress clean
+## help: list the targets (default)
+help:
+	@echo "newslens: make <target>"
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed -e 's/^## /  /'
+
+## env: create or refresh the virtual environment and the Jupyter kernel
+env: $(ENV_STAMP)
+
+$(ENV_STAMP): pyproject.toml requirements.lock
+	@command -v $(PYTHON_BOOT) >/dev/null || { echo "error: $(PYTHON_BOOT) not found; install Python 3.11" >&2; exit 1; }
+	@[ -x $(PY) ] || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (newslens)" >/dev/null
+	@touch $@
+
+## data: fetch the builtin news corpus (hash-checked; a second run does nothing)
+data: data/raw/news-articles/NewsArticles.csv
+
+data/raw/news-articles/NewsArticles.csv: | $(ENV_STAMP)
+	$(PY) -m newslens.fetch news-articles
+
+## report: run every stage of every run in PARAMS and render reports/ (incremental)
+report: reports/index.html
+
+## test: run the test suite (builds the environment and data first)
+test: $(ENV_STAMP) data
+	$(PY) -m pytest -q
+
+## lab: open JupyterLab on the project's environment
+lab: $(ENV_STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+## bench: time each stage against the bare-library anchors (writes benchmarks/RESULTS.md)
+bench: $(ENV_STAMP) data
+	$(PY) benchmarks/bench.py
+
+## clean: remove build/, data/processed/ and caches (never data/raw/ or reports/)
+clean:
+	rm -rf build data/processed .pytest_cache
+	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
+
+# ---------------------------------------------------------------- per-run rules
+# build/<run>/params.stamp rewrites each stage's slice of the params only when it
+# changed, so a stage reruns only when the part of the params it reads changes.
+define RUN_RULES
+build/$(1)/params.stamp: $(2) $(SRC)/params.py | $(ENV_STAMP)
+	$(PY) -m newslens.pipeline slices $(2)
+	@touch $$@
+
+build/$(1)/params/%.json: build/$(1)/params.stamp ;
+
+build/$(1)/01-ingest.done: notebooks/01-ingest.ipynb build/$(1)/params/01-ingest.json $(COMMON_SRC) $(INGEST_SRC) $(if $(shell grep -l 'news-articles' $(2)),data/raw/news-articles/NewsArticles.csv)
+	$(PY) -m newslens.pipeline stage $(2) 01-ingest
+
+build/$(1)/02-tokenize.done: notebooks/02-tokenize.ipynb build/$(1)/params/02-tokenize.json build/$(1)/01-ingest.done $(COMMON_SRC) $(TOKENIZE_SRC)
+	$(PY) -m newslens.pipeline stage $(2) 02-tokenize
+
+build/$(1)/03-keywords.done: notebooks/03-keywords.ipynb build/$(1)/params/03-keywords.json build/$(1)/02-tokenize.done $(COMMON_SRC) $(KEYWORDS_SRC)
+	$(PY) -m newslens.pipeline stage $(2) 03-keywords
+
+build/$(1)/04-topics.done: notebooks/04-topics.ipynb build/$(1)/params/04-topics.json build/$(1)/02-tokenize.done $(COMMON_SRC) $(TOPICS_SRC)
+	$(PY) -m newslens.pipeline stage $(2) 04-topics
+
+build/$(1)/05-summary.done: notebooks/05-summary.ipynb build/$(1)/params/05-summary.json build/$(1)/03-keywords.done build/$(1)/04-topics.done $(COMMON_SRC)
+	$(PY) -m newslens.pipeline stage $(2) 05-summary
+endef
+$(foreach p,$(PARAMS),$(eval $(call RUN_RULES,$(call run_name,$(p)),$(p))))
+
+# Every stage whose notebook exists, for every run.
+BUILT_STAGES := $(filter $(patsubst notebooks/%.ipynb,%,$(wildcard notebooks/*.ipynb)),$(STAGES))
+ALL_DONE := $(foreach r,$(RUNS),$(foreach s,$(BUILT_STAGES),build/$(r)/$(s).done))
+
+reports/index.html: $(ALL_DONE) $(SRC)/index.py $(COMMON_SRC)
+	$(PY) -m newslens.pipeline index

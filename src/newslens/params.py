@@ -1,0 +1,254 @@
+"""The run contract: a typed, strict, validated description of one run.
+
+A run is described by one YAML file, ``params/<run>.yaml``; the file name is the
+run name. Unknown keys, wrong types and impossible values stop the run before
+any work starts, with a message that names the key, the bad value and what is
+allowed (:class:`ParamsError`).
+
+Example
+-------
+>>> params = load_params("params/seed.yaml")      # doctest: +SKIP
+>>> params.run, params.unit
+('seed', 'sentence')
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from newslens import config
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
+TEXT_SUFFIXES = (".txt", ".md")
+BUILTINS = ("news-articles",)
+RUN_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+class ParamsError(ValueError):
+    """A params file breaks the run contract."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+NonEmptyStr = Annotated[str, Field(min_length=1)]
+Fraction = Annotated[float, Field(gt=0.0, le=1.0)]
+
+
+class Source(_Strict):
+    """One source of documents: a file, a folder, a table or a builtin corpus."""
+
+    path: NonEmptyStr | None = None
+    builtin: Literal["news-articles"] | None = None
+    group: NonEmptyStr | None = None
+    text_column: NonEmptyStr | None = None
+    id_column: NonEmptyStr | None = None
+    title_column: NonEmptyStr | None = None
+    date_column: NonEmptyStr | None = None
+    group_column: NonEmptyStr | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Source":
+        if (self.path is None) == (self.builtin is None):
+            raise ValueError("give exactly one of 'path' or 'builtin'")
+        columns = [self.text_column, self.id_column, self.title_column,
+                   self.date_column, self.group_column]
+        if self.builtin is not None and any(columns):
+            raise ValueError("column mappings apply to 'path' tables only; "
+                             "the builtin corpus maps its own columns")
+        if self.path is not None:
+            suffix = Path(self.path).suffix.lower()
+            if suffix in TABLE_SUFFIXES and self.text_column is None:
+                raise ValueError(f"table source {self.path!r} needs 'text_column'")
+            if suffix not in TABLE_SUFFIXES and any(columns):
+                raise ValueError(f"column mappings apply to tables ({', '.join(TABLE_SUFFIXES)}); "
+                                 f"{self.path!r} is not one")
+        return self
+
+    @property
+    def label(self) -> str:
+        """How the source is named in logs and outputs."""
+        return f"builtin:{self.builtin}" if self.builtin else self.path
+
+
+class TokenizeParams(_Strict):
+    """Settings of the tokenize stage (02)."""
+
+    lemmatize: bool = True
+    keep_numbers: bool = False
+    min_token_length: Annotated[int, Field(ge=1, le=10)] = 2
+    max_token_length: Annotated[int, Field(ge=5, le=100)] = 30
+    phrases: bool = True
+    phrase_min_count: Annotated[int, Field(ge=1)] = 10
+    phrase_threshold: Annotated[float, Field(gt=-1.0, lt=1.0)] = 0.5
+    stopword_max_df: Fraction = 0.5
+    extra_stopwords: list[NonEmptyStr] = Field(default_factory=list)
+
+
+class KeywordsParams(_Strict):
+    """Settings of the keywords stage (03)."""
+
+    top_n: Annotated[int, Field(ge=1, le=200)] = 15
+    min_df: Annotated[int, Field(ge=1)] = 2
+    max_df: Fraction = 0.5
+    sublinear_tf: bool = True
+    similar_n: Annotated[int, Field(ge=1, le=100)] = 10
+    kwic_terms: list[NonEmptyStr] = Field(default_factory=list)
+    kwic_window: Annotated[int, Field(ge=1, le=30)] = 6
+    keyness_min_freq: Annotated[int, Field(ge=1)] = 10
+    keyness_top_n: Annotated[int, Field(ge=1, le=100)] = 10
+    period: Literal["week", "month"] | None = None
+
+
+class TopicsParams(_Strict):
+    """Settings of the topics stage (04)."""
+
+    model: Literal["nmf", "lda"] = "nmf"
+    k: Annotated[int, Field(ge=2, le=200)] | Literal["auto"] = "auto"
+    k_min: Annotated[int, Field(ge=2, le=200)] = 5
+    k_max: Annotated[int, Field(ge=2, le=200)] = 40
+    k_step: Annotated[int, Field(ge=1, le=50)] = 5
+    seeds: list[Annotated[int, Field(ge=0)]] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
+    top_n: Annotated[int, Field(ge=5, le=50)] = 10
+
+    @model_validator(mode="after")
+    def _k_range(self) -> "TopicsParams":
+        if self.k_min > self.k_max:
+            raise ValueError(f"k_min ({self.k_min}) must not exceed k_max ({self.k_max})")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds must be distinct, got {self.seeds}")
+        return self
+
+
+class RunParams(_Strict):
+    """One run: what to read, how to cut it, and each stage's settings."""
+
+    title: NonEmptyStr
+    sources: list[Source] = Field(min_length=1)
+    unit: Literal["document", "paragraph", "sentence"] = "document"
+    language: Literal["en"] = "en"
+    focus: NonEmptyStr | None = None
+    tokenize: TokenizeParams = Field(default_factory=TokenizeParams)
+    keywords: KeywordsParams = Field(default_factory=KeywordsParams)
+    topics: TopicsParams = Field(default_factory=TopicsParams)
+
+
+class Run(BaseModel):
+    """A validated run: its name, where its params came from, and the params."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    name: str
+    params_file: Path
+    params: RunParams
+
+    @property
+    def processed_dir(self) -> Path:
+        return config.processed_dir(self.name)
+
+    @property
+    def reports_dir(self) -> Path:
+        return config.reports_dir(self.name)
+
+    @property
+    def build_dir(self) -> Path:
+        return config.build_dir(self.name)
+
+
+# Which top-level keys each stage reads; a stage reruns only when its slice changes.
+STAGE_KEYS = {
+    "01-ingest": ("title", "sources", "unit"),
+    "02-tokenize": ("title", "language", "tokenize"),
+    "03-keywords": ("title", "focus", "keywords"),
+    "04-topics": ("title", "focus", "topics"),
+    "05-summary": ("title", "sources", "unit", "language", "focus",
+                   "tokenize", "keywords", "topics"),
+}
+
+
+_UNION_TAGS = {"int", "str", "float", "bool", "list", "dict", "none"}
+
+
+def _field_path(loc: tuple) -> str:
+    """The dotted key of an error, without pydantic's union-member tags such as ``literal['auto']``."""
+    parts = [str(part) for part in loc
+             if isinstance(part, int) or (part.isidentifier() and part not in _UNION_TAGS)]
+    return ".".join(parts) or "(top level)"
+
+
+def _describe(errors: list[dict[str, Any]]) -> list[str]:
+    """One line per bad key: the key, the value given, and what is allowed."""
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for error in errors:
+        by_key.setdefault(_field_path(error["loc"]), []).append(error)
+    lines = []
+    for key, group in by_key.items():
+        first = group[0]
+        if first["type"] == "extra_forbidden":
+            lines.append(f"{key}: unknown key (value {first['input']!r}); "
+                         "check the spelling against the run contract")
+        elif first["type"] == "missing":
+            lines.append(f"{key}: required key is missing")
+        else:
+            allowed = " or ".join(dict.fromkeys(error["msg"] for error in group))
+            lines.append(f"{key}: got {first['input']!r}; {allowed}")
+    return lines
+
+
+def validate_params(raw: Any, *, origin: str = "params") -> RunParams:
+    """Validate a mapping against the run contract, or raise :class:`ParamsError`."""
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{origin}: expected a mapping of keys (title, sources, ...), "
+                          f"got {type(raw).__name__}")
+    try:
+        return RunParams.model_validate(raw)
+    except ValidationError as exc:
+        lines = _describe(exc.errors(include_url=False))
+        raise ParamsError(f"{origin}: invalid parameters\n  - " + "\n  - ".join(lines)) from None
+
+
+def run_name(params_file: str | Path) -> str:
+    """The run name is the params file's stem; it must be a safe folder name."""
+    name = Path(params_file).stem
+    if not name or not set(name) <= RUN_NAME_CHARS:
+        raise ParamsError(f"{params_file}: the run name {name!r} (the file name) may use only "
+                          "lowercase letters, digits, '-' and '_'")
+    return name
+
+
+def load_run(params_file: str | Path) -> Run:
+    """Read, validate and name a run from its YAML file (relative to the project root or absolute)."""
+    path = config.resolve_path(params_file)
+    if not path.is_file():
+        raise ParamsError(f"{params_file}: params file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{params_file}: not valid YAML: {exc}") from None
+    params = validate_params(raw, origin=str(params_file))
+    return Run(name=run_name(path), params_file=path, params=params)
+
+
+def stage_slice(params: RunParams, stage: str) -> dict[str, Any]:
+    """The part of the params that ``stage`` reads, as plain JSON-able data."""
+    if stage not in STAGE_KEYS:
+        raise ParamsError(f"unknown stage {stage!r}; expected one of {sorted(STAGE_KEYS)}")
+    dumped = params.model_dump(mode="json")
+    return {key: dumped[key] for key in STAGE_KEYS[stage]}
+
+
+def stage_slice_json(params: RunParams, stage: str) -> str:
+    """Canonical JSON of a stage's slice: sorted keys, so equal params give equal bytes."""
+    return json.dumps(stage_slice(params, stage), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def params_yaml(params: RunParams, stage: str | None = None) -> str:
+    """The params (or one stage's slice of them) as YAML, for provenance blocks."""
+    data = stage_slice(params, stage) if stage else params.model_dump(mode="json")
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

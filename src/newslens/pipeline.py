@@ -1,0 +1,116 @@
+"""The command line that ``make`` drives: parameter slices, stage runs and the index page.
+
+Usage::
+
+    python -m newslens.pipeline slices params/news.yaml
+    python -m newslens.pipeline stage params/news.yaml 01-ingest
+    python -m newslens.pipeline index
+
+A stage runs its notebook with papermill into ``build/<run>/<stage>.ipynb``,
+scrubs volatile metadata, renders ``reports/<run>/<stage>.html`` and finally
+touches ``build/<run>/<stage>.done``, the file make tracks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from newslens import config
+from newslens.io import write_bytes, write_text
+from newslens.params import STAGE_KEYS, ParamsError, load_run, stage_slice_json
+
+logger = logging.getLogger("newslens.pipeline")
+KERNEL_NAME = "newslens"
+
+
+class StageFailed(RuntimeError):
+    """A notebook raised; its executed copy with papermill's error cell is in build/."""
+
+
+def write_slices(params_file: str) -> list[Path]:
+    """Write each stage's slice of the params, only where its content changed."""
+    run = load_run(params_file)
+    changed = []
+    for stage in STAGE_KEYS:
+        target = run.build_dir / "params" / f"{stage}.json"
+        payload = stage_slice_json(run.params, stage)
+        if not target.exists() or target.read_text(encoding="utf-8") != payload:
+            write_text(target, payload)
+            changed.append(target)
+    logger.info("run %s: %d of %d parameter slices changed", run.name, len(changed), len(STAGE_KEYS))
+    return changed
+
+
+def _notebook_params_path(run) -> str:
+    """The params path passed to the notebook: relative to the project root when inside it."""
+    try:
+        return run.params_file.resolve().relative_to(config.PROJECT_ROOT).as_posix()
+    except ValueError:
+        return str(run.params_file)
+
+
+def run_stage(params_file: str, stage: str) -> Path:
+    """Execute one stage's notebook for a run and render its report."""
+    import nbformat
+    import papermill
+
+    from newslens.report import render_html, scrub_notebook
+
+    run = load_run(params_file)
+    notebook = config.NOTEBOOKS_DIR / f"{stage}.ipynb"
+    executed = run.build_dir / f"{stage}.ipynb"
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    logger.info("run %s: executing %s", run.name, stage)
+    try:
+        papermill.execute_notebook(
+            str(notebook), str(executed), parameters={"params_file": _notebook_params_path(run)},
+            kernel_name=KERNEL_NAME, cwd=str(config.NOTEBOOKS_DIR), progress_bar=False,
+            log_output=False, request_save_on_cell_execute=False)
+    except papermill.PapermillExecutionError as exc:
+        raise StageFailed(f"stage {stage} failed for run {run.name}: {exc.ename}: {exc.evalue}\n"
+                          f"  the executed notebook with the error cell is {executed}") from None
+    scrubbed = scrub_notebook(nbformat.read(executed, as_version=4))
+    write_bytes(executed, nbformat.writes(scrubbed).encode("utf-8"))
+    report = render_html(scrubbed, run.reports_dir / f"{stage}.html",
+                         title=f"{run.params.title} · {stage}")
+    write_text(run.build_dir / f"{stage}.done", f"{stage}\n")
+    logger.info("run %s: %s done in %.1fs → %s (%s KB)", run.name, stage,
+                time.perf_counter() - started, config.relative_to_root(report),
+                f"{report.stat().st_size / 1024:,.0f}")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m newslens.pipeline", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    slices = commands.add_parser("slices", help="write each stage's parameter slice if changed")
+    slices.add_argument("params_file")
+    stage = commands.add_parser("stage", help="execute one stage and render its report")
+    stage.add_argument("params_file")
+    stage.add_argument("stage", choices=config.STAGES)
+    commands.add_parser("index", help="write reports/index.html")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "slices":
+            write_slices(args.params_file)
+        elif args.command == "stage":
+            run_stage(args.params_file, args.stage)
+        else:
+            from newslens.index import write_index
+
+            write_index()
+    except (ParamsError, StageFailed, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""Charts for the reports: one style, readable labels, stable bytes.
+
+Every function takes tidy data and returns the matplotlib Figure, so notebooks
+only call and display. :func:`setup` fixes fonts, sizes and PNG metadata so the
+same data always gives the same image bytes.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Sequence
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+PALETTE = ["#0b5cad", "#d1495b", "#2e8b57", "#edae49", "#66a182", "#8d5a97",
+           "#00798c", "#c1666b", "#4f6d7a", "#e07a5f"]
+OVER, UNDER = "#0b5cad", "#d1495b"
+STYLE = {
+    "figure.dpi": 100, "savefig.dpi": 100, "figure.figsize": (9, 4.5),
+    "font.size": 11, "axes.titlesize": 13, "axes.titleweight": "bold", "axes.titlelocation": "left",
+    "axes.labelsize": 11, "axes.spines.top": False, "axes.spines.right": False,
+    "axes.grid": True, "grid.color": "#e5e5e5", "grid.linewidth": 0.8, "axes.axisbelow": True,
+    "axes.prop_cycle": matplotlib.cycler(color=PALETTE), "svg.hashsalt": "newslens",
+    "path.simplify": True, "legend.frameon": False,
+}
+
+
+def setup() -> None:
+    """Apply the house style; in a notebook, also make inline PNGs deterministic."""
+    plt.rcParams.update(STYLE)
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:
+        return
+    if get_ipython() is not None:
+        get_ipython().run_line_magic("matplotlib", "inline")
+        set_matplotlib_formats("png", bbox_inches="tight", metadata={"Software": None})
+
+
+def wrap(label: object, width: int = 38) -> str:
+    """Wrap and shorten a label so long titles stay readable on an axis."""
+    text = str(label)
+    return textwrap.shorten(text, width=width * 2, placeholder="…") if len(text) > width * 2 else \
+        "\n".join(textwrap.wrap(text, width)) or text
+
+
+def barh(values: pd.Series, *, title: str, xlabel: str, color: str = PALETTE[0],
+         fmt: str = "{:,.0f}", ax=None, annotate: bool = True):
+    """Horizontal bars, largest on top, with the value printed at each bar's end."""
+    values = values.iloc[::-1]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(9, max(2.2, 0.32 * len(values) + 1.2)))
+    else:
+        fig = ax.figure
+    positions = np.arange(len(values))
+    ax.barh(positions, values.to_numpy(), color=color)
+    ax.set_yticks(positions, [wrap(v) for v in values.index])
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="y", visible=False)
+    if annotate and len(values):
+        span = float(np.nanmax(np.abs(values.to_numpy()))) or 1.0
+        for y, v in zip(positions, values.to_numpy()):
+            ax.text(v + span * 0.01, y, fmt.format(v), va="center", fontsize=9, color="#444")
+        ax.set_xlim(0, span * 1.15)
+    return fig
+
+
+def timeline(counts: pd.Series, *, title: str, ylabel: str, by: pd.Series | None = None):
+    """Counts over time as bars (one series) or stacked areas (grouped)."""
+    fig, ax = plt.subplots(figsize=(10, 4))
+    if by is None:
+        ax.bar(counts.index, counts.to_numpy(), width=5 if len(counts) > 1 else 0.8, color=PALETTE[0])
+    else:
+        table = by
+        ax.stackplot(table.index, table.T.to_numpy(), labels=[wrap(c, 24) for c in table.columns],
+                     colors=PALETTE[:table.shape[1]] * (table.shape[1] // len(PALETTE) + 1))
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=9)
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    fig.autofmt_xdate()
+    return fig
+
+
+def histogram(values: Sequence[float], *, title: str, xlabel: str, log: bool = False, bins: int = 40):
+    """A histogram, on log-spaced bins when ``log`` is set; the median is marked."""
+    values = np.asarray(values, dtype=float)
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    if log:
+        positive = values[values > 0]
+        edges = np.logspace(np.log10(positive.min()), np.log10(positive.max()) + 1e-9, bins) \
+            if positive.size else bins
+        ax.set_xscale("log")
+    else:
+        edges = bins
+    ax.hist(values, bins=edges, color=PALETTE[0], edgecolor="white", linewidth=0.5)
+    if values.size:
+        median = float(np.median(values))
+        ax.axvline(median, color=UNDER, linestyle="--", linewidth=1.2)
+        ax.text(median, ax.get_ylim()[1] * 0.95, f" median {median:,.0f}", color=UNDER, va="top", fontsize=9)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("documents")
+    return fig
+
+
+def heatmap(table: pd.DataFrame, *, title: str, fmt: str = "{:.2f}", cmap: str = "Blues",
+            xlabel: str = "", ylabel: str = "", annotate: bool = True):
+    """A labelled heatmap of a small table, with each cell's value printed."""
+    rows, cols = table.shape
+    fig, ax = plt.subplots(figsize=(max(6, 0.75 * cols + 3), max(3, 0.38 * rows + 1.6)))
+    image = ax.imshow(table.to_numpy(dtype=float), cmap=cmap, aspect="auto")
+    ax.set_xticks(range(cols), [wrap(c, 18) for c in table.columns], rotation=35, ha="right")
+    ax.set_yticks(range(rows), [wrap(r, 40) for r in table.index])
+    ax.grid(False)
+    if annotate and rows * cols <= 600:
+        values = table.to_numpy(dtype=float)
+        threshold = np.nanmax(values) * 0.6 if values.size else 0
+        for (r, c), v in np.ndenumerate(values):
+            ax.text(c, r, fmt.format(v), ha="center", va="center", fontsize=8,
+                    color="white" if v > threshold else "#222")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    return fig

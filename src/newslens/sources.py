@@ -1,0 +1,445 @@
+"""Readers for every source kind of the run contract: text files, folders, tables, builtins.
+
+Readers only READ and DECODE: no cleaning and no deduplication (the ingest stage
+does both). Every input file and every table row is accounted for: it comes out
+of :func:`read_source` either as a :class:`RawDocument` or as a :class:`Skipped`
+with a reason. Raw files are opened read-only and never modified.
+
+Tables (``.csv``, ``.tsv``, ``.jsonl``, ``.parquet``) are streamed in chunks, so
+memory stays bounded however large they are; a single text file is read whole.
+
+Example
+-------
+>>> from newslens.params import Source
+>>> items = list(read_source(Source(path="data/raw/seed/")))   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+from urllib.parse import urlsplit
+
+from newslens import config, params
+
+logger = logging.getLogger(__name__)
+
+CHUNK_ROWS = 50_000
+SAMPLE_BYTES = 1 << 20
+TEXT_SUFFIXES = params.TEXT_SUFFIXES
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# The corpus is English news: among equally plausible single-byte guesses, prefer Western ones.
+_WESTERN = ("cp1252", "latin_1", "iso8859_15")
+_WESTERN_TOLERANCE = 0.1
+_MAX_CONTROL_SHARE = 0.05
+
+
+class UndecodableError(ValueError):
+    """Bytes that cannot be decoded as text; the message is the skip reason."""
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """One decoded, uncleaned document and where it came from."""
+
+    source: str
+    location: str
+    text: str
+    title: str | None
+    date: str | None
+    group: str | None
+    source_id: str | None
+    encoding: str
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An input file or row that yields no document, and why."""
+
+    source: str
+    location: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Mapping:
+    """Which table columns feed which fields; ``extra`` maps metadata keys to columns."""
+
+    text: str
+    id: str | None = None
+    title: str | None = None
+    date: str | None = None
+    group: str | None = None
+    group_value: str | None = None
+    group_from: Callable[[str], str] | None = None
+    extra: tuple[tuple[str, str], ...] = ()
+
+    def columns(self) -> list[str]:
+        named = [self.text, self.id, self.title, self.date, self.group, *(c for _, c in self.extra)]
+        return list(dict.fromkeys(c for c in named if c))
+
+
+def _bom_encoding(payload: bytes) -> str | None:
+    return next((name for bom, name in _BOMS if payload.startswith(bom)), None)
+
+
+def _detect(payload: bytes) -> tuple[str, str]:
+    """Decode BOM-less, non-UTF-8 bytes with charset-normalizer (Western guesses preferred)."""
+    import charset_normalizer
+
+    matches = charset_normalizer.from_bytes(payload)
+    best = matches.best()
+    if best is None:
+        raise UndecodableError("undecodable bytes (no text encoding fits)")
+    western = [m for m in matches if m.encoding in _WESTERN and m.chaos <= best.chaos + _WESTERN_TOLERANCE]
+    chosen = min(western, key=lambda m: (_WESTERN.index(m.encoding), m.chaos)) if western else best
+    text = str(chosen)
+    controls = sum(1 for ch in text if (ord(ch) < 32 and ch not in "\t\n\r\f\v") or 127 <= ord(ch) < 160)
+    if text and controls / len(text) > _MAX_CONTROL_SHARE:
+        raise UndecodableError(f"binary file ({controls} control characters; best guess {chosen.encoding})")
+    return text, chosen.encoding.replace("_", "-")
+
+
+def decode_bytes(payload: bytes) -> tuple[str, str]:
+    """Decode raw bytes to text, recording the encoding found.
+
+    Parameters
+    ----------
+    payload : bytes
+        The file's bytes, unmodified.
+
+    Returns
+    -------
+    tuple of (str, str)
+        The text (BOM removed) and its encoding: ``"utf-8"``, ``"utf-8-sig"``,
+        ``"utf-16"``, ``"utf-32"`` or charset-normalizer's guess such as ``"cp1252"``.
+
+    Raises
+    ------
+    UndecodableError
+        ``"binary file (NUL bytes)"`` when NUL bytes appear without a UTF-16/32
+        BOM, ``"undecodable bytes ..."`` when no encoding fits.
+    """
+    bom = _bom_encoding(payload)
+    if bom is not None:
+        try:
+            return payload.decode(bom), bom
+        except UnicodeDecodeError as exc:
+            raise UndecodableError(f"undecodable bytes ({bom} BOM but invalid {bom}: {exc.reason})") from None
+    if b"\x00" in payload:
+        raise UndecodableError("binary file (NUL bytes)")
+    try:
+        return payload.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return _detect(payload)
+
+
+def outlet_from_url(url: str) -> str:
+    """The outlet's domain: ``"http://www.aljazeera.com/news/x"`` gives ``"aljazeera.com"``.
+
+    Raises
+    ------
+    ValueError
+        When the URL names no host.
+    """
+    url = url.strip()
+    host = urlsplit(url if "//" in url else f"//{url}").hostname
+    if not host:
+        raise ValueError(f"no host in URL {url!r}")
+    return host[4:] if host.startswith("www.") else host
+
+
+def _location(path: Path, base: Path | None = None) -> str:
+    """Path from the project root; outside it, the path within the source folder (or the file name)."""
+    for candidate in (path.absolute(), path.resolve()):
+        if candidate.is_relative_to(config.PROJECT_ROOT):
+            return config.relative_to_root(candidate)
+    return path.relative_to(base).as_posix() if base else path.name
+
+
+def _cell(value: Any) -> str | None:
+    """A table cell as a string; None for missing, NaN, empty or whitespace-only values."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    return text if text.strip() else None
+
+
+class _SkipFile(Exception):
+    """A whole table is skipped; the message is the reason."""
+
+
+def _sniff_encoding(path: Path) -> str:
+    """Encoding of a table from its first ~1 MB (cut at a line end); empty files are skipped."""
+    with path.open("rb") as handle:
+        sample = handle.read(SAMPLE_BYTES + 1)
+    if len(sample) > SAMPLE_BYTES and _bom_encoding(sample) is None:
+        cut = sample.rfind(b"\n", 0, SAMPLE_BYTES)
+        sample = sample[: cut + 1] if cut > 0 else sample[:SAMPLE_BYTES]
+    try:
+        text, encoding = decode_bytes(sample)
+    except UndecodableError as exc:
+        raise _SkipFile(str(exc)) from None
+    if not text.strip():
+        raise _SkipFile("empty file")
+    return encoding
+
+
+def _check_columns(mapping: _Mapping, found: Iterable[str]) -> None:
+    found = list(found)
+    missing = next((c for c in mapping.columns() if c not in found), None)
+    if missing is not None:
+        raise _SkipFile(f"missing column {missing!r} (columns: {', '.join(map(str, found))})")
+
+
+def _numbered(chunks: Iterable[dict[str, list]]) -> Iterator[tuple[int, dict | str]]:
+    """Column-wise chunks as (1-based data row number, {column: value}) pairs."""
+    row = 0
+    for chunk in chunks:
+        for values in zip(*chunk.values()):
+            row += 1
+            yield row, dict(zip(chunk, values))
+
+
+def _delimited_rows(path: Path, mapping: _Mapping) -> tuple[str, Iterator[tuple[int, dict | str]]]:
+    """Check a CSV/TSV (encoding, header, columns) and stream it in chunks of :data:`CHUNK_ROWS`."""
+    import pandas as pd
+
+    encoding = _sniff_encoding(path)
+    options = dict(sep="\t" if path.suffix.lower() == ".tsv" else ",", dtype=str, keep_default_na=False,
+                   encoding=encoding, index_col=False)
+    try:  # header=None first: a first data row wider than the header must fail, not shift columns
+        pd.read_csv(path, **{**options, "header": None, "nrows": 2})
+        header = list(pd.read_csv(path, nrows=0, **options).columns)
+    except (ValueError, UnicodeDecodeError) as exc:  # pandas' ParserError is a ValueError
+        raise _SkipFile(f"unreadable table ({type(exc).__name__}: {str(exc).strip()[:200]})") from None
+    _check_columns(mapping, header)
+
+    def chunks() -> Iterator[dict[str, list]]:
+        with pd.read_csv(path, chunksize=CHUNK_ROWS, **options) as reader:
+            for frame in reader:
+                yield {c: frame[c].tolist() for c in mapping.columns()}
+
+    return encoding, _numbered(chunks())
+
+
+def _jsonl_lines(path: Path, encoding: str) -> Iterator[tuple[int, dict | str]]:
+    """(line number, object or skip reason) for each non-blank line."""
+    with path.open(encoding=encoding) as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield number, f"malformed JSON: {exc}"
+                continue
+            yield number, value if isinstance(value, dict) else f"not a JSON object (got {type(value).__name__})"
+
+
+def _jsonl_rows(path: Path, mapping: _Mapping) -> tuple[str, Iterator[tuple[int, dict | str]]]:
+    """Check a JSON Lines file in a first pass (decoding, union of keys), then stream its lines."""
+    encoding = _sniff_encoding(path)
+    keys: dict[str, None] = {}
+    try:
+        for _, value in _jsonl_lines(path, encoding):
+            keys.update(dict.fromkeys(value) if isinstance(value, dict) else {})
+    except UnicodeDecodeError as exc:
+        raise _SkipFile(f"undecodable bytes ({encoding}: {exc.reason} at byte {exc.start})") from None
+    if keys:  # no object at all: every line is reported on its own
+        _check_columns(mapping, keys)
+    return encoding, _jsonl_lines(path, encoding)
+
+
+def _parquet_rows(path: Path, mapping: _Mapping) -> tuple[str, Iterator[tuple[int, dict | str]]]:
+    """Check a Parquet file's schema and stream it batch by batch with pyarrow."""
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except (ValueError, OSError) as exc:  # pyarrow.ArrowInvalid is a ValueError
+        raise _SkipFile(f"unreadable parquet file ({str(exc).strip()[:200]})") from None
+    _check_columns(mapping, parquet.schema_arrow.names)
+    batches = parquet.iter_batches(batch_size=CHUNK_ROWS, columns=mapping.columns())
+    return "utf-8", _numbered(batch.to_pydict() for batch in batches)
+
+
+def _read_table(path: Path, label: str, mapping: _Mapping) -> Iterator[RawDocument | Skipped]:
+    """A table's rows as documents and skips; a row that cannot be parsed skips the rest of the file."""
+    loc = _location(path)
+    reader = {".parquet": _parquet_rows, ".jsonl": _jsonl_rows}.get(path.suffix.lower(), _delimited_rows)
+    try:
+        encoding, rows = reader(path, mapping)
+    except _SkipFile as exc:
+        yield Skipped(label, loc, str(exc))
+        return
+    row = 0
+    try:
+        for row, values in rows:
+            yield (Skipped(label, f"{loc}:{row}", values) if isinstance(values, str)
+                   else _table_item(label, f"{loc}:{row}", encoding, mapping, values))
+    except (ValueError, UnicodeDecodeError, OSError) as exc:  # pandas/pyarrow parse errors are ValueErrors
+        yield Skipped(label, f"{loc}:{row + 1}", f"unreadable from data row {row + 1} to the end "
+                                                 f"({type(exc).__name__}: {str(exc).strip()[:200]})")
+        return
+    if row == 0:
+        yield Skipped(label, loc, "no data rows (header only)")
+
+
+def _table_item(label: str, loc: str, encoding: str, mapping: _Mapping,
+                values: dict[str, Any]) -> RawDocument | Skipped:
+    """One table row as a document, or a skip when its text is empty."""
+    get = lambda column: _cell(values.get(column)) if column else None  # noqa: E731
+    text = get(mapping.text)
+    if text is None:
+        return Skipped(label, loc, "empty text")
+    group = mapping.group_value or get(mapping.group)
+    if group and mapping.group_from and mapping.group_value is None:
+        try:
+            group = mapping.group_from(group)
+        except ValueError:
+            group = None
+    return RawDocument(label, loc, text, get(mapping.title), get(mapping.date), group, get(mapping.id),
+                       encoding, {key: get(column) for key, column in mapping.extra})
+
+
+def _read_sidecar(path: Path) -> tuple[dict | None, str | None]:
+    """A sidecar's JSON object, or None and why it was ignored."""
+    try:
+        value = json.loads(decode_bytes(path.read_bytes())[0])
+    except (UndecodableError, json.JSONDecodeError, OSError) as exc:
+        return None, f"invalid JSON: {exc}"
+    if not isinstance(value, dict):
+        return None, f"not a JSON object (got {type(value).__name__})"
+    return value, None
+
+
+def _text_document(path: Path, base: Path | None, label: str, group: str | None,
+                   sidecar: dict | None) -> RawDocument | Skipped:
+    """One .txt/.md file as a document; title/date/group and other keys from its sidecar."""
+    loc = _location(path, base)
+    try:
+        text, encoding = decode_bytes(path.read_bytes())
+    except UndecodableError as exc:
+        return Skipped(label, loc, str(exc))
+    except OSError as exc:
+        return Skipped(label, loc, f"unreadable file ({exc.strerror or exc})")
+    if not text.strip():
+        return Skipped(label, loc, "empty file")
+    meta = dict(sidecar or {})
+    title, date, side_group = (_cell(meta.pop(key, None)) for key in ("title", "date", "group"))
+    source_id = (path.relative_to(base) if base else Path(path.name)).with_suffix("").as_posix()
+    return RawDocument(label, loc, text, title, date, group or side_group, source_id, encoding, meta)
+
+
+def _folder_entries(root: Path) -> list[tuple[str, str]]:
+    """All (relative path, kind) under ``root`` in sorted order; hidden and linked folders not entered."""
+    entries = []
+    for current, dirs, files in os.walk(root):
+        rel = Path(current).relative_to(root)
+        for name in list(dirs):
+            if name.startswith(".") or (Path(current) / name).is_symlink():
+                dirs.remove(name)
+                kind = "hidden folder (not read)" if name.startswith(".") else "symlinked folder (not followed)"
+                entries.append(((rel / name).as_posix() + "/", kind))
+        entries.extend(((rel / name).as_posix(), "file") for name in files)
+    return sorted(entries)
+
+
+def _sidecar_targets(rel: str, names: set[str]) -> list[str]:
+    stem = rel[: -len(".json")]
+    return [f"{stem}{suffix}" for suffix in TEXT_SUFFIXES if f"{stem}{suffix}" in names]
+
+
+def _read_folder(root: Path, label: str, group: str | None,
+                 entries: list[tuple[str, str]] | None = None) -> Iterator[RawDocument | Skipped]:
+    """Every file under ``root`` (or only ``entries``), in sorted path order."""
+    entries = _folder_entries(root) if entries is None else entries
+    names = {rel for rel, kind in entries if kind == "file"}
+    sidecars: dict[str, dict | None] = {}
+    for rel, kind in entries:
+        path, suffix = root / rel, Path(rel).suffix.lower()
+        loc = _location(path, root) + ("" if kind == "file" else "/")
+        targets = _sidecar_targets(rel, names) if suffix == ".json" else []
+        if kind != "file":
+            yield Skipped(label, loc, kind)
+        elif Path(rel).name.startswith("."):
+            yield Skipped(label, loc, "hidden file")
+        elif targets:
+            sidecars[rel], error = _read_sidecar(path)
+            target_names = " and ".join(Path(t).name for t in targets)
+            yield Skipped(label, loc, f"sidecar metadata for {target_names} (merged into that document)"
+                          if error is None else f"sidecar for {target_names} ignored: {error}")
+        elif suffix in TEXT_SUFFIXES:
+            yield _text_document(path, root, label, group, sidecars.get(rel[: -len(suffix)] + ".json"))
+        else:
+            yield Skipped(label, loc, f"unsupported extension {suffix or '(none)'} "
+                                      f"(expected {', '.join(TEXT_SUFFIXES)})")
+
+
+def _read_path(path: Path, source: params.Source) -> Iterator[RawDocument | Skipped]:
+    """Dispatch on what ``path`` is: a folder, a table or a single file (with its sidecar, if any)."""
+    label, suffix = source.label, path.suffix.lower()
+    if path.is_dir():
+        yield from _read_folder(path, label, source.group)
+    elif suffix in params.TABLE_SUFFIXES:
+        mapping = _Mapping(source.text_column, source.id_column, source.title_column,
+                           source.date_column, source.group_column, group_value=source.group)
+        yield from _read_table(path, label, mapping)
+    else:
+        sidecar = path.with_suffix(".json")
+        names = [path.name] + ([sidecar.name] if suffix in TEXT_SUFFIXES and sidecar.is_file() else [])
+        yield from _read_folder(path.parent, label, source.group, sorted((n, "file") for n in names))
+
+
+BUILTIN_MAPPING = _Mapping("text", "article_id", "title", "publish_date", "article_source_link",
+                           group_from=outlet_from_url,
+                           extra=(("url", "article_source_link"), ("subtitle", "subtitle")))
+
+
+def read_source(source: params.Source) -> Iterator[RawDocument | Skipped]:
+    """Read one source of the run contract.
+
+    Parameters
+    ----------
+    source : newslens.params.Source
+        A file, folder, table (with its column mapping) or builtin corpus.
+
+    Returns
+    -------
+    Iterator of RawDocument or Skipped
+        Every input file and table row exactly once, in a deterministic order.
+
+    Raises
+    ------
+    FileNotFoundError
+        At call time, when the path (or the builtin's fetched CSV) does not exist.
+    """
+    if source.builtin is not None:
+        from newslens.fetch import builtin_path
+
+        path = Path(builtin_path(source.builtin))
+        items = _read_table(path, source.label, BUILTIN_MAPPING)
+    else:
+        path = config.resolve_path(source.path)
+        if not path.exists():
+            raise FileNotFoundError(f"source {source.label!r}: {path} does not exist "
+                                    "(paths are relative to the project root or absolute)")
+        items = _read_path(path, source)
+    return _counted(source.label, items)
+
+
+def _counted(label: str, items: Iterator[RawDocument | Skipped]) -> Iterator[RawDocument | Skipped]:
+    counts = {RawDocument: 0, Skipped: 0}
+    for item in items:
+        counts[type(item)] += 1
+        yield item
+    logger.info("%s: %d documents, %d skipped", label, counts[RawDocument], counts[Skipped])

