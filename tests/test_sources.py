@@ -148,6 +148,13 @@ def test_seed_folder() -> None:
     assert doc.text.startswith("\n\n\n\nBEIJING:")  # not cleaned
 
 
+def test_seed_folder_by_absolute_path_has_the_same_locations() -> None:
+    relative = list(read_source(Source(path="data/raw/seed/")))
+    absolute = list(read_source(Source(path=str(SEED))))
+    assert [item.location for item in absolute] == [item.location for item in relative]
+    assert absolute[1].source == str(SEED)
+
+
 @pytest.fixture
 def mixed(tmp_path: Path) -> Path:
     """A folder mixing good and bad files (and a nested and a hidden folder)."""
@@ -216,6 +223,20 @@ def test_mixed_folder_accounts_for_every_file(mixed: Path) -> None:
 def test_folder_order_is_independent_of_listing(mixed: Path) -> None:
     assert _read(mixed) == _read(mixed)
     assert isinstance(read_source(Source(path=str(mixed))), Iterator)
+
+
+def test_symlinked_folder_is_listed_not_followed(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "x.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "a.txt").write_text("a", encoding="utf-8")
+    try:
+        (tmp_path / "root" / "link").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    except OSError:
+        pytest.skip("symlinks not supported here")
+    items = _read(tmp_path / "root")
+    assert [item.location for item in items] == ["a.txt", "link/"]
+    assert items[1].reason == "symlinked folder (not followed)"
 
 
 def test_missing_path_raises_at_call_time() -> None:
@@ -316,6 +337,27 @@ def test_csv_bad_row_later_skips_the_rest(tmp_path: Path, monkeypatch: pytest.Mo
     assert _skips(items)["t.csv:3"].startswith("unreadable from data row 3 to the end (ParserError")
 
 
+@pytest.mark.parametrize("name, header, line, reason", [
+    ("late.csv", b"id,text\n", "{n},row {n}\n", "unreadable from data row 16 to the end (UnicodeDecodeError"),
+    ("late.jsonl", b"", '{{"id": {n}, "text": "row {n}"}}\n', "undecodable bytes (utf-8: invalid"),
+])
+def test_undecodable_bytes_after_the_sample_are_accounted_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, header: bytes, line: str, reason: str) -> None:
+    monkeypatch.setattr(sources, "SAMPLE_BYTES", 64)
+    monkeypatch.setattr(sources, "CHUNK_ROWS", 5)
+    rows = [line.format(n=n).encode() for n in range(1, 21)]
+    rows[-1] = rows[-1].replace(b"row", b"r\xe9ow\xff")  # invalid UTF-8, after the sample
+    (tmp_path / name).write_bytes(header + b"".join(rows))
+    items = _read(tmp_path / name, text_column="text")
+    [skip] = [item for item in items if isinstance(item, Skipped)]
+    assert skip.reason.startswith(reason)
+    if name.endswith(".csv"):  # rows 1-15 read; the chunk holding the bad bytes and the rest: one skip
+        assert [d.location for d in _docs(items)] == [f"late.csv:{n}" for n in range(1, 16)]
+        assert skip.location == "late.csv:16"
+    else:  # JSON Lines are decoded in the first pass: the whole file is skipped
+        assert items == [skip] and skip.location == name
+
+
 def test_csv_streams_in_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sources, "CHUNK_ROWS", 3)
     path = tmp_path / "t.csv"
@@ -371,6 +413,7 @@ FAKE_NEWS = (
     '1,2017/2/7,http://abcnews.go.com/Politics/x?id=1,"A, title",,"Body ""one""\nwith a newline"\n'
     "2,2017/2/8,http://www.bbc.co.uk/news/uk-1,,Sub,Body two\n"
     "3,2017/2/9,http://www.cnn.com/x,Empty,,\n"
+    "4,2017/2/9,,No link,,Body four\n"
 )
 
 
@@ -384,12 +427,13 @@ def fake_builtin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_builtin_reader(fake_builtin: Path) -> None:
     items = list(read_source(Source(builtin="news-articles")))
-    first, second, third = items
+    first, second, third, fourth = items
     assert first == RawDocument("builtin:news-articles", "NewsArticles.csv:1", 'Body "one"\nwith a newline',
                                 "A, title", "2017/2/7", "abcnews.go.com", "1", "utf-8",
                                 {"url": "http://abcnews.go.com/Politics/x?id=1", "subtitle": None})
     assert (second.title, second.group, second.metadata["subtitle"]) == (None, "bbc.co.uk", "Sub")
     assert third == Skipped("builtin:news-articles", "NewsArticles.csv:3", "empty text")
+    assert (fourth.group, fourth.metadata) == (None, {"url": None, "subtitle": None})
 
 
 def test_builtin_not_fetched(monkeypatch: pytest.MonkeyPatch) -> None:

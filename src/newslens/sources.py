@@ -1,17 +1,12 @@
 """Readers for every source kind of the run contract: text files, folders, tables, builtins.
 
-Readers only READ and DECODE: no cleaning and no deduplication (the ingest stage
-does both). Every input file and every table row is accounted for: it comes out
-of :func:`read_source` either as a :class:`RawDocument` or as a :class:`Skipped`
-with a reason. Raw files are opened read-only and never modified.
+Readers only READ and DECODE (the ingest stage cleans and deduplicates). Every
+input file and table row comes out of :func:`read_source` exactly once, as a
+:class:`RawDocument` or as a :class:`Skipped` with a reason; raw files are
+never modified. Tables are streamed in chunks (bounded memory); a single text
+file is read whole.
 
-Tables (``.csv``, ``.tsv``, ``.jsonl``, ``.parquet``) are streamed in chunks, so
-memory stays bounded however large they are; a single text file is read whole.
-
-Example
--------
->>> from newslens.params import Source
->>> items = list(read_source(Source(path="data/raw/seed/")))   # doctest: +SKIP
+>>> items = list(read_source(params.Source(path="data/raw/seed/")))  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -31,18 +26,21 @@ from newslens import config, params
 logger = logging.getLogger(__name__)
 
 CHUNK_ROWS = 50_000
-SAMPLE_BYTES = 1 << 20
+SAMPLE_BYTES = 1 << 20  # a table's encoding is detected on its first ~1 MB
 TEXT_SUFFIXES = params.TEXT_SUFFIXES
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-# The corpus is English news: among equally plausible single-byte guesses, prefer Western ones.
-_WESTERN = ("cp1252", "latin_1", "iso8859_15")
-_WESTERN_TOLERANCE = 0.1
-_MAX_CONTROL_SHARE = 0.05
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# English news: among about equally plausible single-byte guesses, prefer the Western ones.
+_WESTERN, _WESTERN_TOLERANCE, _MAX_CONTROL_SHARE = ("cp1252", "latin_1", "iso8859_15"), 0.1, 0.05
+Row = tuple[int, "dict | str"]  # (1-based row or line number, values or skip reason)
 
 
 class UndecodableError(ValueError):
     """Bytes that cannot be decoded as text; the message is the skip reason."""
+
+
+class _SkipFile(Exception):
+    """A whole table is skipped; the message is the reason."""
 
 
 @dataclass(frozen=True)
@@ -71,14 +69,14 @@ class Skipped:
 
 @dataclass(frozen=True)
 class _Mapping:
-    """Which table columns feed which fields; ``extra`` maps metadata keys to columns."""
+    """Which columns feed which fields; ``extra`` maps metadata keys to columns."""
 
     text: str
     id: str | None = None
     title: str | None = None
     date: str | None = None
     group: str | None = None
-    group_value: str | None = None
+    group_value: str | None = None  # Source.group: overrides the group column
     group_from: Callable[[str], str] | None = None
     extra: tuple[tuple[str, str], ...] = ()
 
@@ -92,7 +90,7 @@ def _bom_encoding(payload: bytes) -> str | None:
 
 
 def _detect(payload: bytes) -> tuple[str, str]:
-    """Decode BOM-less, non-UTF-8 bytes with charset-normalizer (Western guesses preferred)."""
+    """Decode BOM-less, non-UTF-8 bytes with charset-normalizer, guarding against poor guesses."""
     import charset_normalizer
 
     matches = charset_normalizer.from_bytes(payload)
@@ -103,30 +101,29 @@ def _detect(payload: bytes) -> tuple[str, str]:
     chosen = min(western, key=lambda m: (_WESTERN.index(m.encoding), m.chaos)) if western else best
     text = str(chosen)
     controls = sum(1 for ch in text if (ord(ch) < 32 and ch not in "\t\n\r\f\v") or 127 <= ord(ch) < 160)
-    if text and controls / len(text) > _MAX_CONTROL_SHARE:
-        raise UndecodableError(f"binary file ({controls} control characters; best guess {chosen.encoding})")
+    if controls > _MAX_CONTROL_SHARE * len(text):
+        raise UndecodableError(f"binary file ({controls} control characters as {chosen.encoding})")
     return text, chosen.encoding.replace("_", "-")
 
 
 def decode_bytes(payload: bytes) -> tuple[str, str]:
-    """Decode raw bytes to text, recording the encoding found.
+    """Decode raw bytes: UTF-8, a UTF-8/16/32 BOM, else charset-normalizer's guess.
 
     Parameters
     ----------
     payload : bytes
-        The file's bytes, unmodified.
+        The file's bytes.
 
     Returns
     -------
     tuple of (str, str)
-        The text (BOM removed) and its encoding: ``"utf-8"``, ``"utf-8-sig"``,
-        ``"utf-16"``, ``"utf-32"`` or charset-normalizer's guess such as ``"cp1252"``.
+        The text (BOM removed) and the encoding found, e.g. ``"utf-8"``, ``"utf-8-sig"``,
+        ``"utf-16"``, ``"utf-32"``, ``"cp1252"``.
 
     Raises
     ------
     UndecodableError
-        ``"binary file (NUL bytes)"`` when NUL bytes appear without a UTF-16/32
-        BOM, ``"undecodable bytes ..."`` when no encoding fits.
+        ``"binary file (NUL bytes)"`` (NULs without a UTF-16/32 BOM) or ``"undecodable bytes (...)"``.
     """
     bom = _bom_encoding(payload)
     if bom is not None:
@@ -143,7 +140,7 @@ def decode_bytes(payload: bytes) -> tuple[str, str]:
 
 
 def outlet_from_url(url: str) -> str:
-    """The outlet's domain: ``"http://www.aljazeera.com/news/x"`` gives ``"aljazeera.com"``.
+    """The outlet's domain without ``www.``: ``"http://www.dw.com/en/x"`` gives ``"dw.com"``.
 
     Raises
     ------
@@ -154,36 +151,38 @@ def outlet_from_url(url: str) -> str:
     host = urlsplit(url if "//" in url else f"//{url}").hostname
     if not host:
         raise ValueError(f"no host in URL {url!r}")
-    return host[4:] if host.startswith("www.") else host
+    return host.removeprefix("www.")
 
 
 def _location(path: Path, base: Path | None = None) -> str:
     """Path from the project root; outside it, the path within the source folder (or the file name)."""
-    for candidate in (path.absolute(), path.resolve()):
+    for candidate in (Path(os.path.normpath(path.absolute())), path.resolve()):
         if candidate.is_relative_to(config.PROJECT_ROOT):
-            return config.relative_to_root(candidate)
+            return candidate.relative_to(config.PROJECT_ROOT).as_posix()
     return path.relative_to(base).as_posix() if base else path.name
 
 
 def _cell(value: Any) -> str | None:
-    """A table cell as a string; None for missing, NaN, empty or whitespace-only values."""
+    """A cell as a string; None for missing, NaN, empty or whitespace-only values."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
     return text if text.strip() else None
 
 
-class _SkipFile(Exception):
-    """A whole table is skipped; the message is the reason."""
+def _short(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc).strip()[:200]}"
+
+
+# --------------------------------------------------------------------------- tables
 
 
 def _sniff_encoding(path: Path) -> str:
-    """Encoding of a table from its first ~1 MB (cut at a line end); empty files are skipped."""
+    """A table's encoding from its first ~1 MB, cut at a line end; empty files are skipped."""
     with path.open("rb") as handle:
         sample = handle.read(SAMPLE_BYTES + 1)
     if len(sample) > SAMPLE_BYTES and _bom_encoding(sample) is None:
-        cut = sample.rfind(b"\n", 0, SAMPLE_BYTES)
-        sample = sample[: cut + 1] if cut > 0 else sample[:SAMPLE_BYTES]
+        sample = sample[: sample.rfind(b"\n", 0, SAMPLE_BYTES) + 1 or SAMPLE_BYTES]
     try:
         text, encoding = decode_bytes(sample)
     except UndecodableError as exc:
@@ -200,8 +199,7 @@ def _check_columns(mapping: _Mapping, found: Iterable[str]) -> None:
         raise _SkipFile(f"missing column {missing!r} (columns: {', '.join(map(str, found))})")
 
 
-def _numbered(chunks: Iterable[dict[str, list]]) -> Iterator[tuple[int, dict | str]]:
-    """Column-wise chunks as (1-based data row number, {column: value}) pairs."""
+def _numbered(chunks: Iterable[dict[str, list]]) -> Iterator[Row]:
     row = 0
     for chunk in chunks:
         for values in zip(*chunk.values()):
@@ -209,7 +207,7 @@ def _numbered(chunks: Iterable[dict[str, list]]) -> Iterator[tuple[int, dict | s
             yield row, dict(zip(chunk, values))
 
 
-def _delimited_rows(path: Path, mapping: _Mapping) -> tuple[str, Iterator[tuple[int, dict | str]]]:
+def _delimited_rows(path: Path, mapping: _Mapping) -> tuple[str, Iterator[Row]]:
     """Check a CSV/TSV (encoding, header, columns) and stream it in chunks of :data:`CHUNK_ROWS`."""
     import pandas as pd
 
@@ -220,19 +218,17 @@ def _delimited_rows(path: Path, mapping: _Mapping) -> tuple[str, Iterator[tuple[
         pd.read_csv(path, **{**options, "header": None, "nrows": 2})
         header = list(pd.read_csv(path, nrows=0, **options).columns)
     except (ValueError, UnicodeDecodeError) as exc:  # pandas' ParserError is a ValueError
-        raise _SkipFile(f"unreadable table ({type(exc).__name__}: {str(exc).strip()[:200]})") from None
+        raise _SkipFile(f"unreadable table ({_short(exc)})") from None
     _check_columns(mapping, header)
 
     def chunks() -> Iterator[dict[str, list]]:
         with pd.read_csv(path, chunksize=CHUNK_ROWS, **options) as reader:
-            for frame in reader:
-                yield {c: frame[c].tolist() for c in mapping.columns()}
+            yield from ({c: frame[c].tolist() for c in mapping.columns()} for frame in reader)
 
     return encoding, _numbered(chunks())
 
 
-def _jsonl_lines(path: Path, encoding: str) -> Iterator[tuple[int, dict | str]]:
-    """(line number, object or skip reason) for each non-blank line."""
+def _jsonl_lines(path: Path, encoding: str) -> Iterator[Row]:
     with path.open(encoding=encoding) as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -245,61 +241,61 @@ def _jsonl_lines(path: Path, encoding: str) -> Iterator[tuple[int, dict | str]]:
             yield number, value if isinstance(value, dict) else f"not a JSON object (got {type(value).__name__})"
 
 
-def _jsonl_rows(path: Path, mapping: _Mapping) -> tuple[str, Iterator[tuple[int, dict | str]]]:
+def _jsonl_rows(path: Path, mapping: _Mapping) -> tuple[str, Iterator[Row]]:
     """Check a JSON Lines file in a first pass (decoding, union of keys), then stream its lines."""
-    encoding = _sniff_encoding(path)
-    keys: dict[str, None] = {}
+    encoding, keys = _sniff_encoding(path), {}
     try:
         for _, value in _jsonl_lines(path, encoding):
             keys.update(dict.fromkeys(value) if isinstance(value, dict) else {})
     except UnicodeDecodeError as exc:
         raise _SkipFile(f"undecodable bytes ({encoding}: {exc.reason} at byte {exc.start})") from None
-    if keys:  # no object at all: every line is reported on its own
+    if keys:  # not a single object: each line is reported on its own
         _check_columns(mapping, keys)
     return encoding, _jsonl_lines(path, encoding)
 
 
-def _parquet_rows(path: Path, mapping: _Mapping) -> tuple[str, Iterator[tuple[int, dict | str]]]:
-    """Check a Parquet file's schema and stream it batch by batch with pyarrow."""
+def _parquet_rows(path: Path, mapping: _Mapping) -> tuple[str, Iterator[Row]]:
+    """Check a Parquet file's schema and stream it batch by batch."""
     import pyarrow.parquet as pq
 
     try:
-        parquet = pq.ParquetFile(path)
+        names = pq.read_schema(path).names
     except (ValueError, OSError) as exc:  # pyarrow.ArrowInvalid is a ValueError
-        raise _SkipFile(f"unreadable parquet file ({str(exc).strip()[:200]})") from None
-    _check_columns(mapping, parquet.schema_arrow.names)
-    batches = parquet.iter_batches(batch_size=CHUNK_ROWS, columns=mapping.columns())
-    return "utf-8", _numbered(batch.to_pydict() for batch in batches)
+        raise _SkipFile(f"unreadable parquet file ({_short(exc)})") from None
+    _check_columns(mapping, names)
+
+    def chunks() -> Iterator[dict[str, list]]:
+        with pq.ParquetFile(path) as parquet:
+            for batch in parquet.iter_batches(batch_size=CHUNK_ROWS, columns=mapping.columns()):
+                yield batch.to_pydict()
+
+    return "utf-8", _numbered(chunks())
 
 
 def _read_table(path: Path, label: str, mapping: _Mapping) -> Iterator[RawDocument | Skipped]:
-    """A table's rows as documents and skips; a row that cannot be parsed skips the rest of the file."""
-    loc = _location(path)
+    """A table's rows as documents and skips; rows that cannot be parsed skip the rest of the file."""
+    loc, row = _location(path), 0
     reader = {".parquet": _parquet_rows, ".jsonl": _jsonl_rows}.get(path.suffix.lower(), _delimited_rows)
     try:
         encoding, rows = reader(path, mapping)
     except _SkipFile as exc:
         yield Skipped(label, loc, str(exc))
         return
-    row = 0
     try:
         for row, values in rows:
             yield (Skipped(label, f"{loc}:{row}", values) if isinstance(values, str)
                    else _table_item(label, f"{loc}:{row}", encoding, mapping, values))
     except (ValueError, UnicodeDecodeError, OSError) as exc:  # pandas/pyarrow parse errors are ValueErrors
-        yield Skipped(label, f"{loc}:{row + 1}", f"unreadable from data row {row + 1} to the end "
-                                                 f"({type(exc).__name__}: {str(exc).strip()[:200]})")
+        yield Skipped(label, f"{loc}:{row + 1}", f"unreadable from data row {row + 1} to the end ({_short(exc)})")
         return
     if row == 0:
         yield Skipped(label, loc, "no data rows (header only)")
 
 
-def _table_item(label: str, loc: str, encoding: str, mapping: _Mapping,
-                values: dict[str, Any]) -> RawDocument | Skipped:
-    """One table row as a document, or a skip when its text is empty."""
+def _table_item(label: str, loc: str, encoding: str, mapping: _Mapping, values: dict) -> RawDocument | Skipped:
+    """One row as a document, or a skip when its text is empty."""
     get = lambda column: _cell(values.get(column)) if column else None  # noqa: E731
-    text = get(mapping.text)
-    if text is None:
+    if (text := get(mapping.text)) is None:
         return Skipped(label, loc, "empty text")
     group = mapping.group_value or get(mapping.group)
     if group and mapping.group_from and mapping.group_value is None:
@@ -311,20 +307,21 @@ def _table_item(label: str, loc: str, encoding: str, mapping: _Mapping,
                        encoding, {key: get(column) for key, column in mapping.extra})
 
 
+# --------------------------------------------------------------------------- text files and folders
+
+
 def _read_sidecar(path: Path) -> tuple[dict | None, str | None]:
     """A sidecar's JSON object, or None and why it was ignored."""
     try:
         value = json.loads(decode_bytes(path.read_bytes())[0])
     except (UndecodableError, json.JSONDecodeError, OSError) as exc:
         return None, f"invalid JSON: {exc}"
-    if not isinstance(value, dict):
-        return None, f"not a JSON object (got {type(value).__name__})"
-    return value, None
+    return (value, None) if isinstance(value, dict) else (None, f"not a JSON object (got {type(value).__name__})")
 
 
-def _text_document(path: Path, base: Path | None, label: str, group: str | None,
+def _text_document(path: Path, base: Path, label: str, group: str | None,
                    sidecar: dict | None) -> RawDocument | Skipped:
-    """One .txt/.md file as a document; title/date/group and other keys from its sidecar."""
+    """One .txt/.md file, read whole; title, date, group and other keys come from its sidecar."""
     loc = _location(path, base)
     try:
         text, encoding = decode_bytes(path.read_bytes())
@@ -336,82 +333,81 @@ def _text_document(path: Path, base: Path | None, label: str, group: str | None,
         return Skipped(label, loc, "empty file")
     meta = dict(sidecar or {})
     title, date, side_group = (_cell(meta.pop(key, None)) for key in ("title", "date", "group"))
-    source_id = (path.relative_to(base) if base else Path(path.name)).with_suffix("").as_posix()
+    source_id = path.relative_to(base).with_suffix("").as_posix()
     return RawDocument(label, loc, text, title, date, group or side_group, source_id, encoding, meta)
 
 
 def _folder_entries(root: Path) -> list[tuple[str, str]]:
-    """All (relative path, kind) under ``root`` in sorted order; hidden and linked folders not entered."""
+    """Sorted (relative path, kind) under ``root``; hidden, linked or unreadable folders are not entered."""
     entries = []
-    for current, dirs, files in os.walk(root):
+
+    def unreadable(exc: OSError) -> None:
+        entries.append((Path(exc.filename).relative_to(root).as_posix(), f"unreadable folder ({exc.strerror})"))
+
+    for current, dirs, files in os.walk(root, onerror=unreadable):
         rel = Path(current).relative_to(root)
-        for name in list(dirs):
-            if name.startswith(".") or (Path(current) / name).is_symlink():
-                dirs.remove(name)
-                kind = "hidden folder (not read)" if name.startswith(".") else "symlinked folder (not followed)"
-                entries.append(((rel / name).as_posix() + "/", kind))
+        for name in [d for d in dirs if d.startswith(".") or (Path(current) / d).is_symlink()]:
+            dirs.remove(name)
+            hidden = name.startswith(".")
+            entries.append(((rel / name).as_posix(), "hidden folder (not read)" if hidden
+                            else "symlinked folder (not followed)"))
         entries.extend(((rel / name).as_posix(), "file") for name in files)
     return sorted(entries)
 
 
-def _sidecar_targets(rel: str, names: set[str]) -> list[str]:
-    stem = rel[: -len(".json")]
-    return [f"{stem}{suffix}" for suffix in TEXT_SUFFIXES if f"{stem}{suffix}" in names]
-
-
 def _read_folder(root: Path, label: str, group: str | None,
                  entries: list[tuple[str, str]] | None = None) -> Iterator[RawDocument | Skipped]:
-    """Every file under ``root`` (or only ``entries``), in sorted path order."""
+    """Every file under ``root`` (or only ``entries``) in sorted path order; sidecars sort first."""
     entries = _folder_entries(root) if entries is None else entries
-    names = {rel for rel, kind in entries if kind == "file"}
-    sidecars: dict[str, dict | None] = {}
+    names, sidecars = {rel for rel, kind in entries if kind == "file"}, {}
     for rel, kind in entries:
         path, suffix = root / rel, Path(rel).suffix.lower()
-        loc = _location(path, root) + ("" if kind == "file" else "/")
-        targets = _sidecar_targets(rel, names) if suffix == ".json" else []
+        loc = _location(path, root)
+        stem = rel[: len(rel) - len(suffix)]
+        targets = [Path(stem + s).name for s in TEXT_SUFFIXES if suffix == ".json" and stem + s in names]
         if kind != "file":
-            yield Skipped(label, loc, kind)
-        elif Path(rel).name.startswith("."):
+            yield Skipped(label, loc + "/", kind)
+        elif path.name.startswith("."):
             yield Skipped(label, loc, "hidden file")
         elif targets:
-            sidecars[rel], error = _read_sidecar(path)
-            target_names = " and ".join(Path(t).name for t in targets)
-            yield Skipped(label, loc, f"sidecar metadata for {target_names} (merged into that document)"
-                          if error is None else f"sidecar for {target_names} ignored: {error}")
+            sidecars[stem], error = _read_sidecar(path)
+            yield Skipped(label, loc, f"sidecar for {' and '.join(targets)} ignored: {error}" if error
+                          else f"sidecar metadata for {' and '.join(targets)} (merged into that document)")
         elif suffix in TEXT_SUFFIXES:
-            yield _text_document(path, root, label, group, sidecars.get(rel[: -len(suffix)] + ".json"))
+            yield _text_document(path, root, label, group, sidecars.get(stem))
         else:
             yield Skipped(label, loc, f"unsupported extension {suffix or '(none)'} "
                                       f"(expected {', '.join(TEXT_SUFFIXES)})")
 
 
-def _read_path(path: Path, source: params.Source) -> Iterator[RawDocument | Skipped]:
-    """Dispatch on what ``path`` is: a folder, a table or a single file (with its sidecar, if any)."""
-    label, suffix = source.label, path.suffix.lower()
-    if path.is_dir():
-        yield from _read_folder(path, label, source.group)
-    elif suffix in params.TABLE_SUFFIXES:
-        mapping = _Mapping(source.text_column, source.id_column, source.title_column,
-                           source.date_column, source.group_column, group_value=source.group)
-        yield from _read_table(path, label, mapping)
-    else:
-        sidecar = path.with_suffix(".json")
-        names = [path.name] + ([sidecar.name] if suffix in TEXT_SUFFIXES and sidecar.is_file() else [])
-        yield from _read_folder(path.parent, label, source.group, sorted((n, "file") for n in names))
-
+# --------------------------------------------------------------------------- entry point
 
 BUILTIN_MAPPING = _Mapping("text", "article_id", "title", "publish_date", "article_source_link",
                            group_from=outlet_from_url,
                            extra=(("url", "article_source_link"), ("subtitle", "subtitle")))
 
 
+def _read_path(path: Path, source: params.Source) -> Iterator[RawDocument | Skipped]:
+    """A folder, a table (with its column mapping) or a single file (with its sidecar, if any)."""
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        return _read_folder(path, source.label, source.group)
+    if suffix in params.TABLE_SUFFIXES:
+        return _read_table(path, source.label, _Mapping(
+            source.text_column, source.id_column, source.title_column, source.date_column,
+            source.group_column, group_value=source.group))
+    sidecar = path.with_suffix(".json")
+    names = [path.name] + ([sidecar.name] if suffix in TEXT_SUFFIXES and sidecar.is_file() else [])
+    return _read_folder(path.parent, source.label, source.group, sorted((n, "file") for n in names))
+
+
 def read_source(source: params.Source) -> Iterator[RawDocument | Skipped]:
-    """Read one source of the run contract.
+    """Read one source of the run contract, lazily.
 
     Parameters
     ----------
     source : newslens.params.Source
-        A file, folder, table (with its column mapping) or builtin corpus.
+        A text file, a folder, a table with its column mapping, or a builtin corpus.
 
     Returns
     -------
@@ -426,8 +422,7 @@ def read_source(source: params.Source) -> Iterator[RawDocument | Skipped]:
     if source.builtin is not None:
         from newslens.fetch import builtin_path
 
-        path = Path(builtin_path(source.builtin))
-        items = _read_table(path, source.label, BUILTIN_MAPPING)
+        items = _read_table(Path(builtin_path(source.builtin)), source.label, BUILTIN_MAPPING)
     else:
         path = config.resolve_path(source.path)
         if not path.exists():
