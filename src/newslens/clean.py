@@ -295,3 +295,11 @@ def clean_text(text: str) -> Cleaned:
     text = repair_republication_artifacts(text, counts=counts)
     dateline, text = split_dateline(normalize_whitespace(text))
     return Cleaned(text=text, dateline=dateline, changes=dict(+counts))
+
+
+def clean_title(title: str | None) -> str | None:
+    """A title through the same Unicode, quote and whitespace repairs as the text (no dateline)."""
+    if title is None:
+        return None
+    cleaned = normalize_whitespace(repair_question_quotes(normalize_unicode(title)))
+    return cleaned or None

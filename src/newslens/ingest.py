@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from newslens.clean import clean_text
+from newslens import config
+from newslens.clean import clean_text, clean_title
 from newslens.params import RunParams
 from newslens.sentences import split_paragraphs, split_text_sentences
 from newslens.sources import RawDocument, Skipped, read_source
@@ -69,11 +72,24 @@ def split_units(text: str, unit: str) -> list[str]:
 
 
 def parse_dates(raw_dates: pd.Series) -> tuple[pd.Series, list[str]]:
-    """Parse dates leniently to day precision; return the values that could not be parsed."""
-    parsed = pd.to_datetime(raw_dates, errors="coerce", format="mixed")
-    parsed = parsed.dt.tz_localize(None) if getattr(parsed.dt, "tz", None) else parsed
+    """Parse dates leniently to day precision; return the values that could not be parsed.
+
+    A value with a UTC offset keeps its own calendar day; dates outside pandas' nanosecond
+    range (1677-2262, e.g. a ``9999-12-31`` placeholder) count as unparseable.
+    """
+    try:
+        parsed = pd.to_datetime(raw_dates, errors="coerce", format="mixed")
+        parsed = parsed.dt.tz_localize(None) if getattr(parsed.dt, "tz", None) else parsed
+    except ValueError:  # mixed UTC offsets, or offsets beside naive dates: parse one by one
+        parsed = pd.to_datetime(raw_dates.map(lambda v: _local_time(pd.to_datetime(v, errors="coerce"))))
+    parsed = parsed.dt.normalize()
+    parsed = parsed.where((parsed >= pd.Timestamp.min) & (parsed <= pd.Timestamp.max))
     failed = raw_dates.notna() & parsed.isna()
-    return parsed.dt.normalize().astype("datetime64[ns]"), sorted(set(raw_dates[failed].astype(str)))
+    return parsed.astype("datetime64[ns]"), sorted(set(raw_dates[failed].astype(str)))
+
+
+def _local_time(stamp):
+    return stamp.tz_localize(None) if isinstance(stamp, pd.Timestamp) and stamp.tzinfo else stamp
 
 
 def _fingerprint(text: str) -> str:
@@ -120,7 +136,7 @@ def _collect(items: Iterable[RawDocument | Skipped], unit: str, state: dict) -> 
             state["rows"].append({
                 "doc_id": unit_id, "parent_id": doc_id, "unit_index": index,
                 "source": item.source, "location": item.location, "group": item.group,
-                "title": item.title, "date": item.date, "dateline": cleaned.dateline,
+                "title": clean_title(item.title), "date": item.date, "dateline": cleaned.dateline,
                 "text": unit_text, "encoding": item.encoding,
             })
 
@@ -184,7 +200,10 @@ def resolve_focus(documents: pd.DataFrame, focus: str | None) -> list[str]:
     by_id = documents.loc[(documents["doc_id"] == focus) | (documents["parent_id"] == focus), "doc_id"]
     if by_id.empty:
         wanted = focus.rstrip("/")
-        by_id = documents.loc[documents["location"] == wanted, "doc_id"]
+        path = Path(os.path.normpath(config.resolve_path(wanted)))  # ./a.txt or /abs/a.txt as logged
+        if path.is_relative_to(config.PROJECT_ROOT):
+            wanted = path.relative_to(config.PROJECT_ROOT).as_posix()
+        by_id = documents.loc[documents["location"].isin([focus.rstrip("/"), wanted]), "doc_id"]
     if by_id.empty:
         raise ValueError(f"focus: {focus!r} matches no doc_id or source file of this run; "
                          "give a doc_id from documents.parquet or a file path listed in ingest_log.csv")
@@ -202,7 +221,7 @@ def write_outputs(result: IngestResult, out_dir) -> None:
 
 def log_summary(log: pd.DataFrame) -> pd.DataFrame:
     """Counts of the ingest log by status and reason (duplicate targets folded together)."""
-    reasons = log["reason"].fillna("").str.replace(r" of .*$", "", regex=True)
+    reasons = log["reason"].fillna("").str.replace(r"^exact duplicate of .*$", "exact duplicate", regex=True)
     summary = (log.assign(reason=reasons).groupby(["status", "reason"], dropna=False)
                .size().rename("entries").reset_index())
     return summary.sort_values(["status", "entries", "reason"], ascending=[True, False, True],
@@ -216,10 +235,29 @@ def change_snippets(before: str, after: str, *, context: int = 40, limit: int = 
     matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
     snippets = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal" or (before[i1:i2].isspace() and after[j1:j2].isspace()):
+        if tag == "equal" or (before[i1:i2] + after[j1:j2]).isspace():  # also whitespace dropped or added
             continue
         snippets.append((before[max(0, i1 - context):i2 + context].strip(),
                          after[max(0, j1 - context):j2 + context].strip()))
         if len(snippets) == limit:
             break
     return snippets
+
+
+def counts_over_time(documents: pd.DataFrame, *, freq: str = "W") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Documents per period and group, over the dense part of the date range.
+
+    Returns the wide table (periods × groups) and the documents dated outside
+    the window that holds 99% of the dates, such as a 2022 article set among
+    2016–2017 news, so that one outlier does not stretch the axis over years.
+    """
+    dated = documents.dropna(subset=["date"])
+    if dated.empty:
+        return pd.DataFrame(), dated
+    low, high = dated["date"].quantile([0.005, 0.995])
+    inside = dated["date"].between(low, high)
+    table = (dated[inside].assign(group=dated["group"].fillna("(none)"))
+             .set_index("date").groupby("group").resample(freq)["doc_id"].count()
+             .unstack("group", fill_value=0).sort_index())
+    order = table.sum().sort_values(ascending=False).index
+    return table[order], dated[~inside]

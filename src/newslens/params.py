@@ -7,8 +7,8 @@ allowed (:class:`ParamsError`).
 
 Example
 -------
->>> params = load_params("params/seed.yaml")      # doctest: +SKIP
->>> params.run, params.unit
+>>> run = load_run("params/seed.yaml")
+>>> run.name, run.params.unit
 ('seed', 'sentence')
 """
 

@@ -128,3 +128,56 @@ def heatmap(table: pd.DataFrame, *, title: str, fmt: str = "{:.2f}", cmap: str =
     ax.set_ylabel(ylabel)
     fig.colorbar(image, ax=ax, shrink=0.8)
     return fig
+
+
+def zipf(frequencies: pd.Series, *, title: str = "Rank–frequency (Zipf)"):
+    """Term frequency against rank on log–log axes, with the slope of a fitted line."""
+    counts = np.sort(frequencies.to_numpy(dtype=float))[::-1]
+    counts = counts[counts > 0]
+    ranks = np.arange(1, len(counts) + 1)
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    ax.loglog(ranks, counts, ".", markersize=3, color=PALETTE[0], label="terms")
+    if len(counts) > 10:
+        slope, intercept = np.polyfit(np.log(ranks), np.log(counts), 1)
+        ax.loglog(ranks, np.exp(intercept) * ranks ** slope, "--", color=UNDER,
+                  label=f"fit: frequency ∝ rank^{slope:.2f}")
+    ax.set_xlabel("rank (log)")
+    ax.set_ylabel("collection frequency (log)")
+    ax.set_title(title)
+    ax.legend()
+    return fig
+
+
+def heaps(curve: pd.DataFrame, k: float, beta: float, *, title: str = "Vocabulary growth (Heaps' law)"):
+    """Distinct terms against tokens read, with the fitted V = K·n^β."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    ax.plot(curve["tokens"], curve["types"], "o", markersize=3, color=PALETTE[0], label="observed")
+    if beta == beta:
+        ax.plot(curve["tokens"], k * curve["tokens"] ** beta, "--", color=UNDER,
+                label=f"fit: V = {k:.1f}·n^{beta:.2f}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("tokens read (log)")
+    ax.set_ylabel("distinct terms (log)")
+    ax.set_title(title)
+    ax.legend()
+    return fig
+
+
+def stacked_bars(table: pd.DataFrame, *, title: str, ylabel: str):
+    """Stacked bars per period (rows) and group (columns), with a legend outside the axes."""
+    fig, ax = plt.subplots(figsize=(10, 4.2))
+    bottom = np.zeros(len(table))
+    labels = [f"{d:%d %b %Y}" for d in table.index]
+    positions = np.arange(len(table))
+    for i, column in enumerate(table.columns):
+        ax.bar(positions, table[column].to_numpy(), bottom=bottom, label=wrap(column, 26),
+               color=PALETTE[i % len(PALETTE)], width=0.8)
+        bottom += table[column].to_numpy()
+    step = max(1, len(labels) // 12)
+    ax.set_xticks(positions[::step], labels[::step], rotation=30, ha="right")
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="x", visible=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=9)
+    return fig

@@ -74,6 +74,13 @@ def show_text(text: str, *, tag: str = "p", css_class: str = "") -> None:
     display(HTML(f'<{tag} class="{escape(css_class)}">{escape(text)}</{tag}>'))
 
 
+def show_html(markup: str) -> None:
+    """Display HTML built by this module's helpers (which escape all corpus text)."""
+    from IPython.display import HTML, display
+
+    display(HTML(markup))
+
+
 def show_heading(text: str, level: int = 2) -> None:
     """Display an escaped heading; used where the heading carries data (titles, run names)."""
     from IPython.display import HTML, display
@@ -204,3 +211,12 @@ def render_html(notebook: nbformat.NotebookNode, target: Path, *, title: str) ->
     notebook.metadata["title"] = title
     body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
     return write_text(target, body)
+
+
+def tokens_html(sentences: Sequence[Sequence[str]], display: dict[str, str]) -> str:
+    """Tokenized sentences, one per line, phrases marked; every token escaped."""
+    lines = []
+    for index, sentence in enumerate(sentences, start=1):
+        parts = [f"<mark>{escape(display.get(t, t))}</mark>" if "_" in t else escape(t) for t in sentence]
+        lines.append(f"<li>{' · '.join(parts) or '<em>(no tokens)</em>'}</li>")
+    return f'<ol class="tokens">{"".join(lines)}</ol>'

@@ -81,7 +81,7 @@ def words(sentence: str) -> list[str]:
     """Surface word tokens of one sentence, with possessive ``'s`` removed.
 
     >>> words("China's win-win cooperation with the U.S. grew 3.5% in 2021.")
-    ['China', 'win-win', 'cooperation', 'with', 'the', 'U.S.', 'grew', '3', '5', 'in', '2021']
+    ['China', 'win-win', 'cooperation', 'with', 'the', 'U.S.', 'grew', '3.5', 'in', '2021']
     """
     tokens = _WORD.findall(sentence)
     return [_POSSESSIVE.sub("", t) if "'" in t or "’" in t else t for t in tokens]
@@ -266,7 +266,27 @@ def learn_phrases(counts: list[tuple[dict, int]], settings: TokenizeParams):
     # Exact pruning: a phrase and its parts each occur at least min_count times,
     # so rarer entries can never score; dropping them makes freezing fast.
     model.vocab = {k: v for k, v in vocab.items() if v >= settings.phrase_min_count}
-    return model.freeze()
+    frozen = model.freeze()
+    frozen.phrasegrams = prune_overlapping(frozen.phrasegrams, JOINER)
+    return frozen
+
+
+def prune_overlapping(phrasegrams: dict[str, float], joiner: str = JOINER) -> dict[str, float]:
+    """Drop a phrase ``a_b`` when a stronger phrase starts with its last word ``b``.
+
+    gensim joins greedily from the left, so "President Xi Jinping" would become
+    ``president_xi`` + ``jinping``; without the weaker ``president_xi`` it becomes
+    ``president`` + ``xi_jinping``, the phrase a reader means.
+
+    >>> prune_overlapping({"president_xi": 0.6, "xi_jinping": 0.9, "white_house": 0.9})
+    {'xi_jinping': 0.9, 'white_house': 0.9}
+    """
+    best_start: dict[str, float] = {}
+    for phrase, score in phrasegrams.items():
+        first = phrase.split(joiner, 1)[0]
+        best_start[first] = max(score, best_start.get(first, float("-inf")))
+    return {phrase: score for phrase, score in phrasegrams.items()
+            if best_start.get(phrase.rsplit(joiner, 1)[1], float("-inf")) <= score}
 
 
 def build_stopwords(term_docs: list[set[str]], settings: TokenizeParams,
@@ -431,3 +451,29 @@ def load_analyzer(out_dir: Path) -> tuple[list[str], Callable[[str], list[str]]]
     """
     by_doc = load_document_tokens(out_dir)
     return list(by_doc), by_doc.__getitem__
+
+
+def heaps_curve(tokens: pd.DataFrame, points: int = 60) -> tuple[pd.DataFrame, float, float]:
+    """Vocabulary growth V(n) over the running token count n, and the fit V = K·n^β.
+
+    The fit is least squares on log V against log n over the sampled points.
+    """
+    seen: set[str] = set()
+    total, rows = 0, []
+    flat = [t for lst in tokens["tokens"] for t in lst]
+    marks = set(np.unique(np.geomspace(1, max(len(flat), 1), points).astype(int)))
+    for token in flat:
+        total += 1
+        seen.add(token)
+        if total in marks:
+            rows.append((total, len(seen)))
+    curve = pd.DataFrame(rows, columns=["tokens", "types"])
+    if len(curve) < 3:
+        return curve, float("nan"), float("nan")
+    beta, log_k = np.polyfit(np.log(curve["tokens"]), np.log(curve["types"]), 1)
+    return curve, float(np.exp(log_k)), float(beta)
+
+
+def tokens_per_document(tokens: pd.DataFrame) -> pd.Series:
+    """Kept tokens per document (documents without tokens count 0)."""
+    return tokens.assign(n=tokens["tokens"].map(len)).groupby("doc_id", sort=False)["n"].sum()

@@ -1,0 +1,157 @@
+"""Stage 03: TF-IDF keywords, the focus document's distinctive terms and neighbours.
+
+scikit-learn's ``TfidfVectorizer`` does the weighting; it is fed the shared
+analyzer from :mod:`newslens.tokenize`, so this stage never tokenizes again.
+With the defaults (``sublinear_tf``, smooth idf, l2 norm) a term's weight in a
+document is
+
+    w(t, d) = (1 + ln tf(t, d)) · (ln((1 + n) / (1 + df(t))) + 1), then l2-normalised,
+
+and ``min_df``/``max_df`` from the run contract bound the vocabulary.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from newslens.params import KeywordsParams
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TfidfModel:
+    """A fitted TF-IDF matrix with its row and column labels."""
+
+    doc_ids: list[str]
+    terms: np.ndarray
+    matrix: sparse.csr_matrix  # documents × terms, l2-normalised rows
+    counts: sparse.csr_matrix  # raw term counts over the same vocabulary
+    idf: np.ndarray
+
+
+def effective_df_bounds(n_documents: int, settings: KeywordsParams) -> tuple[int, float | int]:
+    """min_df and max_df that scikit-learn accepts for this corpus size.
+
+    A ``min_df`` above the corpus size (a tiny run) is lowered to 1 and logged,
+    rather than failing with scikit-learn's "max_df corresponds to < documents
+    than min_df".
+    """
+    min_df = settings.min_df
+    max_docs = settings.max_df * n_documents
+    if min_df > max_docs:
+        logger.warning("keywords.min_df=%d exceeds max_df × documents (%.1f); using min_df=1",
+                       min_df, max_docs)
+        min_df = 1
+    max_df = settings.max_df if max_docs >= min_df else 1.0
+    return min_df, max_df
+
+
+def fit_tfidf(doc_ids: list[str], analyzer, settings: KeywordsParams) -> TfidfModel:
+    """Fit TF-IDF over documents given as doc_ids, with the shared analyzer."""
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+
+    if not doc_ids:
+        raise ValueError("keywords: the run has no documents to weight")
+    min_df, max_df = effective_df_bounds(len(doc_ids), settings)
+    # CountVectorizer + TfidfTransformer is exactly TfidfVectorizer, and keeps the raw
+    # counts, which keyness and topics (LDA) need, without counting twice.
+    vectorizer = CountVectorizer(analyzer=analyzer, min_df=min_df, max_df=max_df, dtype=np.int64)
+    try:
+        counts = vectorizer.fit_transform(doc_ids)
+    except ValueError as exc:
+        raise ValueError(f"keywords: empty vocabulary after min_df={min_df}, max_df={max_df} "
+                         f"on {len(doc_ids)} documents ({exc})") from None
+    transformer = TfidfTransformer(sublinear_tf=settings.sublinear_tf, norm="l2", smooth_idf=True)
+    matrix = transformer.fit_transform(counts).tocsr()
+    return TfidfModel(list(doc_ids), vectorizer.get_feature_names_out(), matrix,
+                      counts.tocsr(), transformer.idf_)
+
+
+def top_keywords(model: TfidfModel, top_n: int) -> pd.DataFrame:
+    """The top ``top_n`` terms of every document: doc_id, rank, term, score."""
+    rows_doc, rows_rank, rows_term, rows_score = [], [], [], []
+    matrix = model.matrix
+    for row, doc_id in enumerate(model.doc_ids):
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        if start == end:
+            continue
+        scores, columns = matrix.data[start:end], matrix.indices[start:end]
+        terms = model.terms[columns]
+        order = np.lexsort((terms, -scores))[:top_n]  # score desc, then term for ties
+        rows_doc.extend([doc_id] * len(order))
+        rows_rank.extend(range(1, len(order) + 1))
+        rows_term.extend(terms[order])
+        rows_score.extend(np.round(scores[order], 6))
+    return pd.DataFrame({"doc_id": rows_doc, "rank": np.array(rows_rank, dtype="int32"),
+                         "term": rows_term, "score": rows_score})
+
+
+def corpus_top_terms(model: TfidfModel, top_n: int = 30) -> pd.DataFrame:
+    """Terms with the highest mean TF-IDF over all documents, and their document frequency."""
+    mean = np.asarray(model.matrix.mean(axis=0)).ravel()
+    df = np.asarray((model.counts > 0).sum(axis=0)).ravel()
+    order = np.lexsort((model.terms, -mean))[:top_n]
+    return pd.DataFrame({"rank": np.arange(1, len(order) + 1), "term": model.terms[order],
+                         "mean_tfidf": np.round(mean[order], 6), "df": df[order]})
+
+
+def focus_vector(model: TfidfModel, focus_ids: list[str]) -> sparse.csr_matrix:
+    """The focus as one l2-normalised row: a document, or the sum of its units (sentences)."""
+    index = {doc_id: i for i, doc_id in enumerate(model.doc_ids)}
+    rows = [index[d] for d in focus_ids if d in index]
+    if not rows:
+        raise ValueError(f"focus: none of {focus_ids[:3]} has any term in the TF-IDF vocabulary")
+    vector = sparse.csr_matrix(model.matrix[rows].sum(axis=0))
+    norm = np.sqrt(vector.multiply(vector).sum())
+    return vector / norm if norm else vector
+
+
+def focus_keywords(model: TfidfModel, focus_ids: list[str], top_n: int) -> pd.DataFrame:
+    """The focus's top terms with how rare each is in the rest of the corpus."""
+    vector = focus_vector(model, focus_ids).toarray().ravel()
+    order = [i for i in np.lexsort((model.terms, -vector)) if vector[i] > 0][:top_n]
+    rest = np.setdiff1d(np.arange(len(model.doc_ids)),
+                        [i for i, d in enumerate(model.doc_ids) if d in set(focus_ids)])
+    df_rest = np.asarray((model.counts[rest][:, order] > 0).sum(axis=0)).ravel()
+    return pd.DataFrame({
+        "rank": np.arange(1, len(order) + 1), "term": model.terms[order],
+        "score": np.round(vector[order], 6), "docs_elsewhere": df_rest,
+        "share_elsewhere": np.round(df_rest / max(len(rest), 1), 6),
+        "idf": np.round(model.idf[order], 4)})
+
+
+def similar_documents(model: TfidfModel, focus_ids: list[str], documents: pd.DataFrame,
+                      top_n: int, *, exclude_focus: bool = True) -> pd.DataFrame:
+    """The documents most similar to the focus by cosine similarity of TF-IDF vectors.
+
+    Rows are l2-normalised, so cosine similarity is a dot product.
+    """
+    scores = (model.matrix @ focus_vector(model, focus_ids).T).toarray().ravel()
+    ids = np.asarray(model.doc_ids)
+    keep = ~np.isin(ids, focus_ids) if exclude_focus else np.ones(len(ids), bool)
+    candidates = np.flatnonzero(keep)
+    order = candidates[np.lexsort((ids[candidates], -scores[candidates]))][:top_n]
+    similar = pd.DataFrame({"rank": np.arange(1, len(order) + 1), "doc_id": ids[order],
+                            "similarity": np.round(scores[order], 6)})
+    meta = documents[["doc_id", "title", "group", "date"]]
+    return similar.merge(meta, on="doc_id", how="left")
+
+
+def write_outputs(out_dir: Path, *, keywords: pd.DataFrame, keyness: pd.DataFrame,
+                  similar: pd.DataFrame, corpus_terms: pd.DataFrame,
+                  focus_terms: pd.DataFrame) -> None:
+    """Write the stage's tables atomically."""
+    from newslens.io import write_csv, write_parquet
+
+    write_parquet(keywords, out_dir / "keywords.parquet")
+    write_parquet(keyness, out_dir / "keyness.parquet")
+    write_csv(similar.assign(date=similar["date"].dt.strftime("%Y-%m-%d")), out_dir / "similar.csv")
+    write_csv(corpus_terms, out_dir / "corpus_terms.csv")
+    write_csv(focus_terms, out_dir / "focus_keywords.csv")

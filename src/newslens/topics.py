@@ -1,0 +1,333 @@
+"""Stage 04: topic models with evidence for k, stable identities and kept labels.
+
+* **Models**: NMF on the TF-IDF matrix (``init="nndsvda"``, fixed seed) or LDA on
+  the raw counts of the same vocabulary, both from scikit-learn.
+* **Coherence**: NPMI of each topic's top terms from document co-occurrence in
+  the run's own tokens (the matrix the model saw), averaged over top-n sizes
+  5, 10, 15 and 20 (see :func:`npmi_coherence`).
+* **Stability**: nndsvda is deterministic, so seeds alone would agree by
+  construction. Each seed therefore refits on its own random 80% of the
+  documents; stability of k is the mean, over seed pairs, of the best-match
+  (Hungarian) Jaccard overlap of top-10 term sets (Greene et al., 2014).
+* **Choice of k** (:func:`choose_k`): each k gets the mean of its min–max
+  normalised coherence and stability; the highest wins, the smaller k on ties.
+* **Identities**: topics are ordered by prevalence, then matched to the last
+  committed run's topics (``reports/<run>/topics.json``) by Hungarian assignment
+  on top-term overlap, so a topic keeps its id across reruns and small changes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.optimize import linear_sum_assignment
+
+from newslens.params import TopicsParams
+
+logger = logging.getLogger(__name__)
+
+TOP_N_SIZES = (5, 10, 15, 20)
+SUBSAMPLE = 0.8
+MATCH_MIN_JACCARD = 0.2
+SWEEP_TOL = 1e-3
+
+
+class TopicsError(ValueError):
+    """The corpus or the settings cannot give the topics asked for."""
+
+
+# ---------------------------------------------------------------- scores
+
+def npmi_coherence(top_terms: list[np.ndarray], binary: sparse.csc_matrix) -> np.ndarray:
+    """Mean pairwise NPMI of each topic's terms, from document co-occurrence.
+
+    For terms i, j with document probabilities p(i) = df(i)/N and
+    p(i, j) = df(i, j)/N: NPMI = ln(p(i, j) / (p(i) p(j))) / −ln p(i, j), and
+    −1 when the two never co-occur. A topic's score is the mean over its pairs.
+    """
+    n_docs = binary.shape[0]
+    scores = []
+    for terms in top_terms:
+        columns = binary[:, terms]
+        co = (columns.T @ columns).toarray().astype(float)
+        df = np.diag(co).copy()
+        i, j = np.triu_indices(len(terms), k=1)
+        joint = co[i, j] / n_docs
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pmi = np.log(joint / ((df[i] / n_docs) * (df[j] / n_docs)))
+            npmi = np.where(joint > 0, pmi / -np.log(joint), -1.0)
+        npmi = np.where(joint >= 1.0, 1.0, npmi)  # both terms in every document
+        scores.append(float(npmi.mean()) if len(npmi) else float("nan"))
+    return np.asarray(scores)
+
+
+def mean_coherence(components: np.ndarray, binary: sparse.csc_matrix,
+                   sizes: tuple[int, ...] = TOP_N_SIZES) -> float:
+    """NPMI averaged over topics and over the top-n sizes that the vocabulary allows."""
+    usable = [n for n in sizes if n <= components.shape[1]] or [components.shape[1]]
+    order = np.argsort(-components, axis=1, kind="stable")
+    return float(np.mean([npmi_coherence(list(order[:, :n]), binary).mean() for n in usable]))
+
+
+def jaccard(a, b) -> float:
+    a, b = set(a), set(b)
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def match_topics(previous: list[list[str]], current: list[list[str]]) -> list[tuple[int, int, float]]:
+    """Hungarian assignment of current to previous topics maximising top-term Jaccard overlap.
+
+    Returns (previous index, current index, overlap) for each assigned pair.
+    """
+    if not previous or not current:
+        return []
+    overlap = np.array([[jaccard(p, c) for c in current] for p in previous])
+    rows, cols = linear_sum_assignment(-overlap)
+    return [(int(r), int(c), float(overlap[r, c])) for r, c in zip(rows, cols)]
+
+
+def stability(term_sets_by_seed: list[list[list[str]]]) -> float:
+    """Mean over seed pairs of the mean best-match Jaccard overlap of their topics."""
+    pairs = list(itertools.combinations(term_sets_by_seed, 2))
+    if not pairs:
+        return float("nan")
+    values = [np.mean([o for _, _, o in match_topics(a, b)]) for a, b in pairs]
+    return float(np.mean(values))
+
+
+def choose_k(sweep: pd.DataFrame) -> tuple[int, str]:
+    """Pick k from a sweep with columns k, coherence, stability (one row per k).
+
+    Each column is min–max normalised over the sweep; k's score is the mean of
+    the two; the highest score wins and ties go to the smaller k.
+    """
+    if sweep.empty:
+        raise TopicsError("topics: the k sweep produced no fits")
+
+    def norm(column: pd.Series) -> pd.Series:
+        span = column.max() - column.min()
+        return (column - column.min()) / span if span > 0 else pd.Series(1.0, index=column.index)
+
+    scored = sweep.assign(score=(norm(sweep["coherence"]) + norm(sweep["stability"].fillna(0))) / 2)
+    best = scored.sort_values(["score", "k"], ascending=[False, True]).iloc[0]
+    reason = (f"k={int(best['k'])} has the best balance of coherence (NPMI {best['coherence']:.3f}) "
+              f"and stability across seeds ({best['stability']:.2f}): the highest mean of the two "
+              f"min–max-normalised scores among k = {', '.join(str(int(k)) for k in sweep['k'])}")
+    return int(best["k"]), reason
+
+
+# ---------------------------------------------------------------- fitting
+
+def fit_model(model: str, matrix: sparse.csr_matrix, k: int, seed: int, *, tol: float = 1e-4):
+    """Fit NMF (on TF-IDF) or LDA (on counts); returns (doc_topic, topic_term) arrays.
+
+    NMF uses scikit-learn's defaults but for the structured init; the sweep passes
+    a looser ``tol`` (1e-3), which ranks k the same at a fraction of the cost.
+    """
+    from sklearn.decomposition import NMF, LatentDirichletAllocation
+
+    if model == "nmf":
+        estimator = NMF(n_components=k, init="nndsvda", random_state=seed, tol=tol)
+    else:
+        estimator = LatentDirichletAllocation(n_components=k, random_state=seed, learning_method="batch",
+                                              max_iter=50)
+    doc_topic = estimator.fit_transform(matrix)
+    return doc_topic, estimator.components_
+
+
+def _sweep_job(model: str, matrix, binary, k: int, seed: int, top_n: int) -> dict:
+    """One (k, seed) fit of the sweep on the seed's 80% subsample."""
+    rng = np.random.default_rng(seed)
+    n = matrix.shape[0]
+    rows = np.sort(rng.choice(n, size=max(k + 1, int(round(SUBSAMPLE * n))), replace=False))
+    _, components = fit_model(model, matrix[rows], k, seed, tol=SWEEP_TOL)
+    top = np.argsort(-components, axis=1, kind="stable")[:, :top_n]
+    return {"k": k, "seed": seed, "coherence": mean_coherence(components, binary), "top": top}
+
+
+def k_range(settings: TopicsParams, n_documents: int, n_terms: int) -> list[int]:
+    """The ks to sweep, clipped to what the corpus can support, or a clear error."""
+    limit = min(n_documents - 1, n_terms - 1)
+    if settings.k != "auto":
+        if settings.k > limit:
+            raise TopicsError(f"topics.k={settings.k} is larger than this run supports "
+                              f"({n_documents} documents, {n_terms} terms: at most {limit})")
+        return [settings.k]
+    ks = list(range(settings.k_min, settings.k_max + 1, settings.k_step))
+    if ks[-1] != settings.k_max:
+        ks.append(settings.k_max)
+    usable = [k for k in ks if k <= limit]
+    if not usable:
+        raise TopicsError(f"topics: the corpus is too small for k_min={settings.k_min}: it has "
+                          f"{n_documents} documents and {n_terms} terms, so k can be at most {limit}; "
+                          "lower topics.k_min or give more documents")
+    if len(usable) < len(ks):
+        logger.warning("topics: k above %d dropped from the sweep (only %d documents)", limit, n_documents)
+    return usable
+
+
+def sweep(model: str, matrix: sparse.csr_matrix, counts: sparse.csr_matrix, settings: TopicsParams,
+          terms: np.ndarray, *, n_jobs: int = 2) -> pd.DataFrame:
+    """Fit every (k, seed) of the sweep in parallel; score coherence and stability per k."""
+    from joblib import Parallel, delayed
+
+    ks = k_range(settings, *matrix.shape)
+    data = matrix if model == "nmf" else counts
+    binary = (counts > 0).astype(np.int32).tocsc()
+    jobs = [(k, seed) for k in ks for seed in settings.seeds]
+    fits = Parallel(n_jobs=n_jobs, backend="loky")(
+        delayed(_sweep_job)(model, data, binary, k, seed, settings.top_n) for k, seed in jobs)
+    rows = []
+    for k in ks:
+        at_k = [f for f in fits if f["k"] == k]
+        term_sets = [[list(terms[t]) for t in f["top"]] for f in at_k]
+        rows.append({"k": k, "coherence": round(float(np.mean([f["coherence"] for f in at_k])), 6),
+                     "coherence_sd": round(float(np.std([f["coherence"] for f in at_k])), 6),
+                     "stability": round(stability(term_sets), 6), "fits": len(at_k)})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- the final model
+
+@dataclass
+class TopicResult:
+    """Everything the topics stage writes and shows."""
+
+    k: int
+    reason: str
+    sweep: pd.DataFrame        # k, coherence, coherence_sd, stability, fits
+    topics: pd.DataFrame       # topic, label, prevalence, coherence, top_terms
+    topic_terms: pd.DataFrame  # topic, rank, term, weight
+    doc_topics: pd.DataFrame   # doc_id, topic, weight (each document's mixture sums to 1)
+    label_problems: list[str]
+    identities: dict           # what reports/<run>/topics.json records
+
+
+def normalize_rows(doc_topic: np.ndarray) -> np.ndarray:
+    """Each document's topic weights scaled to sum to 1 (all-zero rows stay zero)."""
+    sums = doc_topic.sum(axis=1, keepdims=True)
+    return np.divide(doc_topic, sums, out=np.zeros_like(doc_topic), where=sums > 0)
+
+
+def assign_ids(current: list[list[str]], previous: dict[int, list[str]]) -> list[int]:
+    """Stable ids for the current topics (in prevalence order), reusing matched previous ids."""
+    prev_ids = sorted(previous)
+    matched = {c: prev_ids[p] for p, c, overlap in match_topics([previous[i] for i in prev_ids], current)
+               if overlap >= MATCH_MIN_JACCARD}
+    next_id = max(prev_ids, default=0) + 1
+    ids = []
+    for index in range(len(current)):
+        if index in matched:
+            ids.append(matched[index])
+        else:
+            ids.append(next_id)
+            next_id += 1
+    return ids
+
+
+def load_identities(path: Path) -> dict[int, list[str]]:
+    """The previous committed run's topics: stable id → top terms."""
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {int(topic["id"]): list(topic["terms"]) for topic in data.get("topics", [])}
+
+
+def load_labels(path: Path, ids: list[int]) -> tuple[dict[int, str], list[str]]:
+    """Human labels keyed by stable topic id, and the labels whose topic is gone.
+
+    Raises :class:`TopicsError` on a malformed file: not a mapping, a key that is
+    not a positive integer, or a label that is not a non-empty string.
+    """
+    import yaml
+
+    if not path.exists():
+        return {}, []
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise TopicsError(f"{path.name}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise TopicsError(f"{path.name}: expected a mapping of topic id → label, got {type(raw).__name__}")
+    labels = {}
+    for key, label in raw.items():
+        if isinstance(key, bool) or not isinstance(key, int) or key < 1:
+            raise TopicsError(f"{path.name}: topic id {key!r} is not a positive integer "
+                              "(keys are the stable topic ids shown in the topics report)")
+        if not isinstance(label, str) or not label.strip():
+            raise TopicsError(f"{path.name}: label for topic {key} must be a non-empty string, got {label!r}")
+        labels[key] = label.strip()
+    missing = [f"label {key} ({labels[key]!r}) has no topic in this run: its topic disappeared or "
+               "the id never existed" for key in sorted(set(labels) - set(ids))]
+    return {k: v for k, v in labels.items() if k in ids}, missing
+
+
+def build_topics(model: str, matrix, counts, k: int, seed: int, *, terms: np.ndarray, doc_ids: list[str],
+                 display: dict[str, str], previous: dict[int, list[str]], labels_path: Path,
+                 top_n: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str], dict]:
+    """Fit the final model, order by prevalence, give stable ids and labels."""
+    doc_topic, components = fit_model(model, matrix if model == "nmf" else counts, k, seed)
+    mixture = normalize_rows(doc_topic)
+    prevalence = mixture.mean(axis=0)
+    order = np.argsort(-prevalence, kind="stable")
+    mixture, components, prevalence = mixture[:, order], components[order], prevalence[order]
+    top = np.argsort(-components, axis=1, kind="stable")[:, :top_n]
+    current = [list(terms[row[:10]]) for row in top]
+    ids = assign_ids(current, previous)
+    labels, problems = load_labels(labels_path, ids)
+    binary = (counts > 0).astype(np.int32).tocsc()
+    coherence = npmi_coherence([row[:10] for row in top], binary)
+    rows, term_rows = [], []
+    for position, topic_id in enumerate(ids):
+        shown = [display.get(t, t) for t in terms[top[position]]]
+        auto = " · ".join(shown[:3])
+        rows.append({"topic": topic_id, "label": labels.get(topic_id, auto), "labelled": topic_id in labels,
+                     "prevalence": round(float(prevalence[position]), 6),
+                     "coherence": round(float(coherence[position]), 6), "top_terms": ", ".join(shown)})
+        weights = components[position, top[position]]
+        for rank, (term, weight) in enumerate(zip(terms[top[position]], weights), start=1):
+            term_rows.append({"topic": topic_id, "rank": rank, "term": term, "weight": round(float(weight), 6)})
+    topics = pd.DataFrame(rows)
+    topic_terms = pd.DataFrame(term_rows)
+    doc_topics = pd.DataFrame({"doc_id": np.repeat(doc_ids, len(ids)), "topic": np.tile(ids, len(doc_ids)),
+                               "weight": np.round(mixture.ravel(), 6)})
+    identities = {"k": k, "model": model,
+                  "topics": [{"id": i, "terms": t} for i, t in zip(ids, current)]}
+    return topics, topic_terms, doc_topics, problems, identities
+
+
+def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identities_path: Path,
+               labels_path: Path, n_jobs: int = 2) -> TopicResult:
+    """The whole stage: sweep (or the given k), the final fit, identities and labels."""
+    if tfidf.matrix.shape[1] < 2:
+        raise TopicsError("topics: the vocabulary has fewer than 2 terms after filtering; "
+                          "lower keywords.min_df or raise keywords.max_df")
+    table = sweep(settings.model, tfidf.matrix, tfidf.counts, settings, tfidf.terms, n_jobs=n_jobs)
+    if settings.k == "auto":
+        k, reason = choose_k(table)
+    else:
+        k, reason = settings.k, f"k={settings.k} was given in the params (no choice made)"
+    topics, topic_terms, doc_topics, problems, identities = build_topics(
+        settings.model, tfidf.matrix, tfidf.counts, k, settings.seeds[0], terms=tfidf.terms,
+        doc_ids=tfidf.doc_ids, display=display, previous=load_identities(identities_path),
+        labels_path=labels_path, top_n=settings.top_n)
+    return TopicResult(k, reason, table, topics, topic_terms, doc_topics, problems, identities)
+
+
+def write_outputs(result: TopicResult, out_dir: Path, identities_path: Path) -> None:
+    """Write the stage's tables, the choice of k, and the identities for the next run."""
+    from newslens.io import write_csv, write_parquet, write_text
+
+    write_csv(result.sweep, out_dir / "sweep.csv")
+    write_parquet(result.topic_terms, out_dir / "topic_terms.parquet")
+    write_parquet(result.doc_topics, out_dir / "doc_topics.parquet")
+    write_csv(result.topics, out_dir / "topics.csv")
+    write_text(out_dir / "k_choice.json", json.dumps({"k": result.k, "reason": result.reason}, indent=1) + "\n")
+    write_text(identities_path, json.dumps(result.identities, indent=1, ensure_ascii=False) + "\n")

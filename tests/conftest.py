@@ -1,0 +1,42 @@
+"""Shared fixtures: a sandbox copy of the project, so stage runs never touch the real outputs.
+
+``newslens.config`` derives every path from ``NEWSLENS_ROOT`` when it is set; a pipeline run
+as a subprocess with that variable (and the papermill kernel it starts, which inherits the
+environment) reads and writes only inside the sandbox.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from newslens import config
+
+SANDBOX_PARTS = ("params", "notebooks", "data/raw/seed")
+
+
+@pytest.fixture(scope="session")
+def make_sandbox(tmp_path_factory) -> Callable[[str], Path]:
+    """A factory of fresh project copies (params/, notebooks/, data/raw/seed/) in a temporary folder."""
+    def make(name: str = "project") -> Path:
+        root = tmp_path_factory.mktemp(name)
+        for part in SANDBOX_PARTS:
+            shutil.copytree(config.PROJECT_ROOT / part, root / part)
+        return root
+    return make
+
+
+@pytest.fixture(scope="session")
+def run_pipeline() -> Callable[..., subprocess.CompletedProcess]:
+    """Run ``python -m newslens.pipeline ARGS`` with the sandbox as project root and working folder."""
+    def run(root: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        env = {**os.environ, "NEWSLENS_ROOT": str(root), "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1"}
+        return subprocess.run([sys.executable, "-m", "newslens.pipeline", *args], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=timeout)
+    return run

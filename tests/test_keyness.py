@@ -1,0 +1,206 @@
+"""Keyness: G² and log ratio against hand-worked values, one-vs-rest tables, periods."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import sparse, stats
+
+from newslens.keyness import COLUMNS, g2, keyness, log_ratio, period_groups
+
+# --- g2 -------------------------------------------------------------------------
+
+
+def test_g2_matches_a_value_worked_by_hand():
+    # Term seen a = 30 times in a target of c = 1,000 tokens and b = 70 times in a
+    # reference of d = 9,000 tokens (N = c + d = 10,000; a + b = 100).
+    #   E1 = c (a + b) / N = 1000 · 100 / 10000 = 10
+    #   E2 = d (a + b) / N = 9000 · 100 / 10000 = 90
+    #   a ln(a / E1) = 30 ln(30 / 10) = 30 · 1.0986123 =  32.9583687
+    #   b ln(b / E2) = 70 ln(70 / 90) = 70 · (-0.2513144) = -17.5920100
+    #   G² = 2 (32.9583687 - 17.5920100) = 2 · 15.3663587 = 30.7327 (4 d.p.)
+    assert float(g2(30, 70, 1000, 9000)) == pytest.approx(30.7327, abs=5e-5)
+
+
+def test_g2_is_the_two_term_cell_form_not_the_full_table():
+    # Independent check of the two-cell (Rayson & Garside) form: scipy's
+    # power_divergence with observed (a, b) and expected (E1, E2).
+    two_cell = stats.power_divergence([30, 70], [10, 90], lambda_="log-likelihood").statistic
+    assert float(g2(30, 70, 1000, 9000)) == pytest.approx(two_cell, rel=1e-12)
+    # The full 2×2 table adds the non-term cells c - a = 970 (E = 990) and
+    # d - b = 8930 (E = 8910):
+    #   970 ln(970/990) = -19.7966055,   8930 ln(8930/8910) = 20.0224299
+    #   G²(full) = 2 (15.3663587 - 19.7966055 + 20.0224299) = 31.1844 (4 d.p.)
+    # which is what quanteda's "lr" computes (without its Williams correction).
+    full = stats.chi2_contingency([[30, 70], [970, 8930]], correction=False,
+                                  lambda_="log-likelihood")[0]
+    assert full == pytest.approx(31.1844, abs=5e-5)
+    assert full > float(g2(30, 70, 1000, 9000))
+
+
+def test_g2_zero_cells_use_zero_log_zero():
+    # a = 0, b = 20, c = 500, d = 1500: E1 = 5, E2 = 15;
+    # G² = 2 (0 + 20 ln(20/15)) = 40 · 0.2876821 = 11.5073
+    assert float(g2(0, 20, 500, 1500)) == pytest.approx(11.5073, abs=5e-5)
+    assert float(g2(20, 0, 1500, 500)) == pytest.approx(11.5073, abs=5e-5)  # symmetric
+    assert float(g2(0, 0, 500, 1500)) == 0.0  # term absent everywhere
+    assert float(g2(0, 0, 0, 0)) == 0.0  # empty table, no NaN
+
+
+def test_g2_is_vectorised_and_zero_when_rates_are_equal():
+    values = g2(np.array([10, 30, 0]), np.array([90, 70, 20]), 1000, np.array([9000, 9000, 9000]))
+    assert values.shape == (3,)
+    assert values[0] == 0.0  # 10/1000 == 90/9000
+    assert values[1] == pytest.approx(30.7327, abs=5e-5)
+    assert np.all(values >= 0)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ((-1, 2, 10, 10), "a: counts must be >= 0"),
+    ((11, 2, 10, 10), "cannot exceed its corpus total"),
+    ((1, float("nan"), 10, 10), "b: contains NaN"),
+])
+def test_g2_rejects_impossible_tables(args, message):
+    with pytest.raises(ValueError, match=message):
+        g2(*args)
+
+
+# --- log ratio --------------------------------------------------------------------
+
+
+def test_log_ratio_with_smoothing():
+    # a = 10, b = 20, c = 1000, d = 4000, s = 0.5:
+    #   (10.5 / 1000) / (20.5 / 4000) = 0.0105 / 0.005125 = 2.0487805; log2 → 1.0348
+    assert float(log_ratio(10, 20, 1000, 4000)) == pytest.approx(1.0348, abs=5e-5)
+    # Without smoothing: (10/1000) / (20/4000) = 2 → exactly 1 doubling.
+    assert float(log_ratio(10, 20, 1000, 4000, smoothing=0)) == 1.0
+    # A zero count stays finite: (0.5/100) / (8.5/300) = 0.1764706; log2 → -2.5025
+    assert float(log_ratio(0, 8, 100, 300)) == pytest.approx(-2.5025, abs=5e-5)
+    assert float(log_ratio(0, 8, 100, 300, smoothing=0)) == -np.inf
+
+
+def test_log_ratio_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="smoothing: must be >= 0"):
+        log_ratio(1, 1, 10, 10, smoothing=-0.5)
+    with pytest.raises(ValueError, match="totals c and d must be positive"):
+        log_ratio(0, 1, 0, 10)
+
+
+# --- keyness ----------------------------------------------------------------------
+
+TERMS = ["tariff", "trade", "peace", "talk"]
+COUNTS = np.array([
+    [8, 2, 0, 2],   # A
+    [7, 3, 1, 1],   # A
+    [0, 5, 5, 2],   # B
+    [1, 4, 4, 3],   # B
+    [0, 5, 3, 4],   # C
+    [1, 6, 2, 3],   # C
+])
+GROUPS = ["A", "A", "B", "B", "C", "C"]
+
+
+def test_keyness_finds_the_term_a_group_overuses():
+    table = keyness(sparse.csr_matrix(COUNTS), GROUPS, TERMS, min_freq=1)
+    assert list(table.columns) == COLUMNS
+    top = table[(table["group"] == "A") & (table["direction"] == "over")].iloc[0]
+    # A: tariff 15 of 24 tokens; B and C: tariff 2 of 48 tokens.
+    assert (top["term"], top["freq_target"], top["freq_reference"], top["rank"]) == ("tariff", 15, 2, 1)
+    assert top["g2"] == pytest.approx(float(g2(15, 2, 24, 48)))
+    assert top["log_ratio"] == pytest.approx(math.log2((15.5 / 24) / (2.5 / 48)))
+    assert top["p_value"] == pytest.approx(stats.chi2.sf(top["g2"], 1))
+    tariff = table[table["term"] == "tariff"].set_index("group")["direction"]
+    assert tariff.to_dict() == {"A": "over", "B": "under", "C": "under"}
+
+
+def test_keyness_table_is_complete_sorted_and_deterministic():
+    table = keyness(COUNTS, GROUPS, TERMS, min_freq=1)
+    assert len(table) == 3 * 4  # every term passes, in every group
+    order = table.assign(u=table["direction"] == "under")
+    assert order.equals(order.sort_values(["group", "u", "rank"], ignore_index=True))
+    for _, part in table.groupby(["group", "direction"]):
+        assert part["rank"].tolist() == list(range(1, len(part) + 1))
+        assert part["g2"].is_monotonic_decreasing
+    assert (table["log_ratio"] > 0).eq(table["direction"] == "over").all()
+    pd.testing.assert_frame_equal(table, keyness(sparse.csc_matrix(COUNTS), GROUPS, TERMS, min_freq=1))
+
+
+def test_keyness_ranks_ties_by_term():
+    counts = np.array([[5, 5, 0], [0, 0, 9]])
+    table = keyness(counts, ["x", "y"], ["zeta", "alpha", "other"], min_freq=1)
+    over_x = table[(table["group"] == "x") & (table["direction"] == "over")]
+    assert over_x["term"].tolist() == ["alpha", "zeta"]
+    assert over_x["rank"].tolist() == [1, 2]
+
+
+def test_keyness_min_freq_filters_rare_terms():
+    table = keyness(COUNTS, GROUPS, TERMS, min_freq=20)  # totals: tariff 17, trade 25, peace 15, talk 15
+    assert set(table["term"]) == {"trade"}
+    assert len(keyness(COUNTS, GROUPS, TERMS, min_freq=26)) == 0
+
+
+def test_keyness_drops_over_rows_without_target_occurrences():
+    # Group "tiny" has 2 tokens and never uses "war"; with smoothing its log ratio
+    # for "war" is log2((0.5/2) / (10.5/10000)) > 0, but 0 uses cannot be "over"use.
+    counts = np.array([[0, 2], [10, 9990]])
+    table = keyness(counts, ["tiny", "big"], ["war", "other"], min_freq=1)
+    assert float(log_ratio(0, 10, 2, 10000)) > 0
+    assert table[(table["group"] == "tiny") & (table["term"] == "war")].empty
+
+
+def test_keyness_top_n_per_group_and_direction():
+    table = keyness(COUNTS, GROUPS, TERMS, min_freq=1, top_n=1)
+    assert table.groupby(["group", "direction"]).size().max() == 1
+    assert table["rank"].eq(1).all()
+    assert len(table) == 6  # three groups × over/under
+
+
+def test_keyness_leaves_out_documents_without_a_group():
+    with_missing = keyness(np.vstack([COUNTS, [[50, 0, 0, 0]]]), GROUPS + [None], TERMS, min_freq=1)
+    pd.testing.assert_frame_equal(with_missing, keyness(COUNTS, GROUPS, TERMS, min_freq=1))
+
+
+@pytest.mark.parametrize(("counts", "groups", "terms", "kwargs", "message"), [
+    (COUNTS, GROUPS[:-1], TERMS, {}, r"groups: 5 labels for 6 documents"),
+    (COUNTS, GROUPS, TERMS[:-1], {}, r"terms: 3 terms for 4 columns"),
+    (COUNTS, ["x"] * 6, TERMS, {}, r"keyness needs at least two groups; got 1: \['x'\]"),
+    (COUNTS, ["x", "x", "x", None, None, None], TERMS, {}, r"at least two groups; got 1"),
+    (COUNTS * -1, GROUPS, TERMS, {}, r"counts: must be >= 0"),
+    (COUNTS, GROUPS, TERMS, {"min_freq": -1}, r"min_freq: must be an integer >= 0"),
+    (COUNTS, GROUPS, TERMS, {"top_n": 0}, r"top_n: must be a positive integer"),
+    (np.vstack([COUNTS, np.zeros((1, 4), int)]), GROUPS + ["D"], TERMS, {},
+     r"groups without any tokens cannot be compared: \['D'\]"),
+])
+def test_keyness_errors(counts, groups, terms, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        keyness(counts, groups, terms, **kwargs)
+
+
+# --- periods ----------------------------------------------------------------------
+
+
+def test_period_groups_by_iso_week_and_month():
+    stamps = ["2017-02-06 00:00:00", "2017-02-12 23:59:00", "2017-02-13 00:00:00",
+              "2017-01-01 00:00:00", None]
+    dates = pd.Series(pd.to_datetime(stamps), index=[10, 11, 12, 13, 14])
+    weeks = period_groups(dates, "W")
+    # Monday 6 Feb to Sunday 12 Feb is one week; 1 Jan 2017 was a Sunday (week of 26 Dec 2016).
+    assert weeks.tolist() == ["2017-02-06", "2017-02-06", "2017-02-13", "2016-12-26", None]
+    assert weeks.index.tolist() == [10, 11, 12, 13, 14]
+    assert period_groups(dates, "M").tolist() == ["2017-02", "2017-02", "2017-02", "2017-01", None]
+
+
+def test_period_groups_feed_keyness_and_undated_documents_drop_out():
+    dates = pd.Series(pd.to_datetime(["2017-02-07", "2017-02-08", "2017-03-01", "2017-03-02", None, None]))
+    table = keyness(COUNTS, period_groups(dates, "M").tolist(), TERMS, min_freq=1)
+    assert set(table["group"]) == {"2017-02", "2017-03"}
+    tariff = table[(table["group"] == "2017-02") & (table["term"] == "tariff")].iloc[0]
+    assert (tariff["freq_target"], tariff["freq_reference"]) == (15, 1)  # C's tariff (doc 6) left out
+
+
+def test_period_groups_rejects_unknown_frequency():
+    with pytest.raises(ValueError, match=r"freq: must be 'W' \(week\) or 'M' \(month\); got 'D'"):
+        period_groups(pd.Series(pd.to_datetime(["2017-02-07"])), "D")
