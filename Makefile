@@ -92,7 +92,7 @@ build/$(1)/02-tokenize.done: notebooks/02-tokenize.ipynb build/$(1)/params/02-to
 build/$(1)/03-keywords.done: notebooks/03-keywords.ipynb build/$(1)/params/03-keywords.json build/$(1)/02-tokenize.done $(COMMON_SRC) $(KEYWORDS_SRC)
 	$(PY) -m newslens.pipeline stage $(2) 03-keywords
 
-build/$(1)/04-topics.done: notebooks/04-topics.ipynb build/$(1)/params/04-topics.json build/$(1)/02-tokenize.done $(COMMON_SRC) $(TOPICS_SRC)
+build/$(1)/04-topics.done: notebooks/04-topics.ipynb build/$(1)/params/04-topics.json build/$(1)/02-tokenize.done $(COMMON_SRC) $(TOPICS_SRC) $(wildcard $(basename $(2)).labels.yaml)
 	$(PY) -m newslens.pipeline stage $(2) 04-topics
 
 build/$(1)/05-summary.done: notebooks/05-summary.ipynb build/$(1)/params/05-summary.json build/$(1)/03-keywords.done build/$(1)/04-topics.done $(COMMON_SRC)

@@ -169,6 +169,7 @@ def test_keyness_leaves_out_documents_without_a_group():
     (COUNTS, ["x"] * 6, TERMS, {}, r"keyness needs at least two groups; got 1: \['x'\]"),
     (COUNTS, ["x", "x", "x", None, None, None], TERMS, {}, r"at least two groups; got 1"),
     (COUNTS * -1, GROUPS, TERMS, {}, r"counts: must be >= 0"),
+    (COUNTS * 0.5, GROUPS, TERMS, {}, r"counts: must be raw whole-number counts"),
     (COUNTS, GROUPS, TERMS, {"min_freq": -1}, r"min_freq: must be an integer >= 0"),
     (COUNTS, GROUPS, TERMS, {"top_n": 0}, r"top_n: must be a positive integer"),
     (np.vstack([COUNTS, np.zeros((1, 4), int)]), GROUPS + ["D"], TERMS, {},

@@ -142,6 +142,8 @@ def _check_counts(counts, terms: Sequence[str]) -> sparse.csr_matrix:
         raise ValueError(f"terms: {len(terms)} terms for {matrix.shape[1]} columns of counts")
     if matrix.nnz and matrix.data.min() < 0:
         raise ValueError(f"counts: must be >= 0; found {matrix.data.min():g}")
+    if matrix.nnz and not np.array_equal(matrix.data, np.round(matrix.data)):
+        raise ValueError("counts: must be raw whole-number counts (not weights such as tf-idf)")
     return matrix
 
 

@@ -144,6 +144,58 @@ def similar_documents(model: TfidfModel, focus_ids: list[str], documents: pd.Dat
     return similar.merge(meta, on="doc_id", how="left")
 
 
+def group_keyness(model: TfidfModel, documents: pd.DataFrame, settings: KeywordsParams) -> pd.DataFrame:
+    """Keyness of each group against the rest, and of each period when the run sets one.
+
+    Uses the raw counts over the TF-IDF vocabulary; a column ``by`` says whether a
+    row compares groups ("group") or periods ("period"). Comparisons that need
+    two or more groups are skipped (and logged) when a run has only one.
+    """
+    from newslens.keyness import keyness, period_groups
+
+    meta = documents.set_index("doc_id").loc[model.doc_ids]
+    groupings = [("group", meta["group"].to_numpy(dtype=object))]
+    if settings.period:
+        groupings.append(("period", period_groups(meta["date"], settings.period[0].upper()).to_numpy(dtype=object)))
+    frames = []
+    for by, labels in groupings:
+        present = {g for g in labels if g is not None and g == g}
+        if len(present) < 2:
+            logger.info("keyness by %s skipped: only %d %s(s)", by, len(present), by)
+            continue
+        table = keyness(model.counts, labels, model.terms, min_freq=settings.keyness_min_freq,
+                        top_n=settings.keyness_top_n)
+        frames.append(table.assign(by=by))
+    columns = ["by", "group", "term", "freq_target", "freq_reference", "g2", "log_ratio",
+               "p_value", "direction", "rank"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def keyness_frames(keyness: pd.DataFrame, display: dict[str, str], n: int = 6) -> list[tuple[str, pd.Series]]:
+    """Per group, its top ``n`` over-used terms (+G²) and top ``n`` under-used terms (−G²)."""
+    frames = []
+    table = keyness[keyness["by"] == "group"]
+    for group, rows in table.groupby("group", sort=True):
+        over = rows[rows["direction"] == "over"].nsmallest(n, "rank")
+        under = rows[rows["direction"] == "under"].nsmallest(n, "rank")
+        signed = pd.concat([over.assign(v=over["g2"]), under.assign(v=-under["g2"])[::-1]])
+        frames.append((str(group), pd.Series(signed["v"].to_numpy(),
+                                              index=[display.get(t, t) for t in signed["term"]])))
+    return frames
+
+
+def keyness_table(keyness: pd.DataFrame, display: dict[str, str], n: int = 3) -> pd.DataFrame:
+    """Log ratio of each group's top ``n`` over-used terms (rows) in every group (columns)."""
+    table = keyness[(keyness["by"] == "group")]
+    top_terms = (table[table["direction"] == "over"].sort_values(["group", "rank"])
+                 .groupby("group").head(n)["term"].drop_duplicates())
+    wide = table[table["term"].isin(top_terms)].pivot_table(index="term", columns="group",
+                                                             values="log_ratio", aggfunc="first")
+    wide = wide.reindex(top_terms).fillna(0.0)
+    wide.index = [display.get(t, t) for t in wide.index]
+    return wide
+
+
 def write_outputs(out_dir: Path, *, keywords: pd.DataFrame, keyness: pd.DataFrame,
                   similar: pd.DataFrame, corpus_terms: pd.DataFrame,
                   focus_terms: pd.DataFrame) -> None:
@@ -152,6 +204,7 @@ def write_outputs(out_dir: Path, *, keywords: pd.DataFrame, keyness: pd.DataFram
 
     write_parquet(keywords, out_dir / "keywords.parquet")
     write_parquet(keyness, out_dir / "keyness.parquet")
-    write_csv(similar.assign(date=similar["date"].dt.strftime("%Y-%m-%d")), out_dir / "similar.csv")
+    write_csv(similar.assign(date=pd.to_datetime(similar["date"]).dt.strftime("%Y-%m-%d")),
+              out_dir / "similar.csv")
     write_csv(corpus_terms, out_dir / "corpus_terms.csv")
     write_csv(focus_terms, out_dir / "focus_keywords.csv")

@@ -197,6 +197,19 @@ def collocates(token_docs: Iterable[Sequence[str]], term: str, *, window: int = 
 
     Only attracted words are kept (``a > expected`` and ``a >= min_count``).
 
+    Parameters
+    ----------
+    token_docs : iterable of sequences of str
+        Each document's tokens in order (e.g. ``load_document_tokens(...).values()``).
+    term : str
+        The node token (a word or a ``_``-joined phrase, as in the tokens).
+    window : int
+        Positions either side of each occurrence.
+    min_count : int
+        Least count in the window region for a collocate to be shown.
+    top_n : int or None
+        Rows kept.
+
     Returns
     -------
     pandas.DataFrame
@@ -215,8 +228,9 @@ def collocates(token_docs: Iterable[Sequence[str]], term: str, *, window: int = 
     lengths = np.array([len(doc) for doc in docs], dtype=np.int64)
     codes, vocabulary = pd.factorize(pd.Series([t for doc in docs for t in doc], dtype=object))
     target = JOINER.join(parts)
-    empty = pd.DataFrame({c: pd.Series(dtype="int64" if c == "count" else float if c in ("expected", "g2")
-                                       else object) for c in COLLOCATE_COLUMNS})
+    empty = pd.DataFrame({"term": pd.Series(dtype=object), "collocate": pd.Series(dtype=object),
+                          "count": pd.Series(dtype="int64"), "expected": pd.Series(dtype=float),
+                          "g2": pd.Series(dtype=float)})
     if target not in vocabulary:
         return empty
     node = codes == vocabulary.get_loc(target)
@@ -229,7 +243,8 @@ def collocates(token_docs: Iterable[Sequence[str]], term: str, *, window: int = 
         return empty
     expected = c * (a + b) / (c + d)
     keep = np.flatnonzero((a >= min_count) & (a > expected))
-    frame = pd.DataFrame({"term": target, "collocate": pd.Series(vocabulary[keep], dtype=object),
+    frame = pd.DataFrame({"term": pd.Series([target] * len(keep), dtype=object),
+                          "collocate": pd.Series(vocabulary[keep], dtype=object),
                           "count": a[keep].astype("int64"), "expected": expected[keep],
                           "g2": g2(a[keep], b[keep], c, d)})
     frame = frame.sort_values(["g2", "collocate"], ascending=[False, True], kind="mergesort",

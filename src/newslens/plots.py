@@ -181,3 +181,64 @@ def stacked_bars(table: pd.DataFrame, *, title: str, ylabel: str):
     ax.grid(axis="x", visible=False)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=9)
     return fig
+
+
+def sweep(table: pd.DataFrame, chosen_k: int, *, title: str = "Choosing k: coherence and stability"):
+    """Coherence (NPMI) and stability against k, in two aligned panels, chosen k marked."""
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 5.2), sharex=True)
+    top.errorbar(table["k"], table["coherence"], yerr=table.get("coherence_sd"), marker="o",
+                 color=PALETTE[0], capsize=3)
+    top.set_ylabel("coherence (NPMI)")
+    bottom.plot(table["k"], table["stability"], marker="o", color=PALETTE[2])
+    bottom.set_ylabel("stability (Jaccard)")
+    bottom.set_xlabel("number of topics k")
+    bottom.set_ylim(0, 1.05)
+    for ax in (top, bottom):
+        ax.axvline(chosen_k, color=UNDER, linestyle="--", linewidth=1.2)
+    top.text(chosen_k, top.get_ylim()[1], f" chosen k = {chosen_k}", color=UNDER, va="top", fontsize=10)
+    top.set_title(title)
+    bottom.set_xticks(table["k"])
+    return fig
+
+
+def small_multiples(frames: list[tuple[str, pd.Series]], *, title: str, columns: int = 4,
+                    color: str = PALETTE[0], xlabel: str = "weight"):
+    """One small horizontal bar chart per (title, values) pair, in a grid."""
+    rows = -(-len(frames) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(2.9 * columns, 2.5 * rows), squeeze=False)
+    for ax, (name, values) in zip(axes.ravel(), frames):
+        values = values.iloc[::-1]
+        ax.barh(np.arange(len(values)), values.to_numpy(), color=color)
+        ax.set_yticks(np.arange(len(values)), [wrap(v, 22) for v in values.index], fontsize=8)
+        ax.set_title(wrap(name, 34), fontsize=9, loc="left")
+        ax.tick_params(axis="x", labelsize=7)
+        ax.grid(axis="y", visible=False)
+    for ax in axes.ravel()[len(frames):]:
+        ax.set_visible(False)
+    fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
+    fig.supxlabel(xlabel, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def diverging_multiples(frames: list[tuple[str, pd.Series]], *, title: str, columns: int = 3,
+                        xlabel: str = "G² (over-used → right, under-used ← left)"):
+    """Small multiples of diverging bars: positive values right (over), negative left (under)."""
+    rows = -(-len(frames) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.8 * columns, 3.1 * rows), squeeze=False)
+    for ax, (name, values) in zip(axes.ravel(), frames):
+        values = values.iloc[::-1]
+        colors = [OVER if v >= 0 else UNDER for v in values.to_numpy()]
+        positions = np.arange(len(values))
+        ax.barh(positions, values.to_numpy(), color=colors)
+        ax.set_yticks(positions, [wrap(v, 22) for v in values.index], fontsize=8)
+        ax.axvline(0, color="#444", linewidth=0.8)
+        ax.set_title(wrap(name, 40), fontsize=10, loc="left")
+        ax.tick_params(axis="x", labelsize=7)
+        ax.grid(axis="y", visible=False)
+    for ax in axes.ravel()[len(frames):]:
+        ax.set_visible(False)
+    fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
+    fig.supxlabel(xlabel, fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -87,9 +87,29 @@ def words(sentence: str) -> list[str]:
     return [_POSSESSIVE.sub("", t) if "'" in t or "’" in t else t for t in tokens]
 
 
+# Not language: web addresses, e-mail addresses, and outlets' share widgets and
+# source lines. They are cut before words are found (the text itself is kept
+# whole in documents.parquet), so "dw", "com" or "Newsvine" never become terms.
+NON_TEXT = re.compile(
+    r"(?:https?://|www\.)\S+"
+    r"|\b[\w.+-]+@[\w-]+\.[\w.]+\b"
+    r"|Send Facebook Twitter Google\+ Whatsapp Tumblr linkedin stumble Digg reddit Newsvine Permalink"
+    r"|\bSource:\s*-?\s*Al Jazeera(?: and news agencies)?",
+    re.IGNORECASE)
+
+
+def strip_non_text(text: str) -> str:
+    """Replace URLs, e-mail addresses and share-widget boilerplate by a space.
+
+    >>> strip_non_text("See http://dw.com/p/2Wx5C now. Source: Al Jazeera")
+    'See   now.  '
+    """
+    return NON_TEXT.sub(" ", text)
+
+
 def surface_sentences(text: str) -> list[list[str]]:
     """A text as sentences of surface tokens."""
-    return [tokens for tokens in (words(s) for s in split_text_sentences(text))]
+    return [tokens for tokens in (words(s) for s in split_text_sentences(strip_non_text(text)))]
 
 
 @lru_cache(maxsize=200_000)
