@@ -184,16 +184,31 @@ def keyness_frames(keyness: pd.DataFrame, display: dict[str, str], n: int = 6) -
     return frames
 
 
-def keyness_table(keyness: pd.DataFrame, display: dict[str, str], n: int = 3) -> pd.DataFrame:
-    """Log ratio of each group's top ``n`` over-used terms (rows) in every group (columns)."""
-    table = keyness[(keyness["by"] == "group")]
+def keyness_table(model: TfidfModel, documents: pd.DataFrame, keyness: pd.DataFrame,
+                  display: dict[str, str], n: int = 3) -> pd.DataFrame:
+    """Log ratio (each group vs the rest) of every group's top ``n`` over-used terms.
+
+    Rows are the selected terms, columns the groups; every cell is computed from
+    the counts, so a term that is not among a group's top terms still shows its
+    real (possibly negative) log ratio there.
+    """
+    from newslens.keyness import log_ratio
+
+    table = keyness[keyness["by"] == "group"]
     top_terms = (table[table["direction"] == "over"].sort_values(["group", "rank"])
-                 .groupby("group").head(n)["term"].drop_duplicates())
-    wide = table[table["term"].isin(top_terms)].pivot_table(index="term", columns="group",
-                                                             values="log_ratio", aggfunc="first")
-    wide = wide.reindex(top_terms).fillna(0.0)
-    wide.index = [display.get(t, t) for t in wide.index]
-    return wide
+                 .groupby("group").head(n)["term"].drop_duplicates().tolist())
+    columns = [int(np.flatnonzero(model.terms == t)[0]) for t in top_terms]
+    groups = documents.set_index("doc_id").loc[model.doc_ids, "group"].to_numpy(dtype=object)
+    selected = model.counts[:, columns]
+    term_total = np.asarray(selected.sum(axis=0)).ravel()
+    all_total = float(model.counts.sum())
+    values = {}
+    for group in sorted({g for g in groups if g is not None}):
+        rows = groups == group
+        a = np.asarray(selected[rows].sum(axis=0)).ravel()
+        c = float(model.counts[rows].sum())
+        values[group] = log_ratio(a, term_total - a, c, all_total - c)
+    return pd.DataFrame(values, index=[display.get(t, t) for t in top_terms])
 
 
 def write_outputs(out_dir: Path, *, keywords: pd.DataFrame, keyness: pd.DataFrame,

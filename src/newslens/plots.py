@@ -109,20 +109,25 @@ def histogram(values: Sequence[float], *, title: str, xlabel: str, log: bool = F
 
 
 def heatmap(table: pd.DataFrame, *, title: str, fmt: str = "{:.2f}", cmap: str = "Blues",
-            xlabel: str = "", ylabel: str = "", annotate: bool = True):
-    """A labelled heatmap of a small table, with each cell's value printed."""
+            xlabel: str = "", ylabel: str = "", annotate: bool = True, symmetric: bool = False):
+    """A labelled heatmap of a small table, with each cell's value printed.
+
+    ``symmetric`` centres the colour scale on zero, for signed values.
+    """
     rows, cols = table.shape
     fig, ax = plt.subplots(figsize=(max(6, 0.75 * cols + 3), max(3, 0.38 * rows + 1.6)))
-    image = ax.imshow(table.to_numpy(dtype=float), cmap=cmap, aspect="auto")
+    values = table.to_numpy(dtype=float)
+    limit = float(np.nanmax(np.abs(values))) if symmetric and values.size else None
+    image = ax.imshow(values, cmap=cmap, aspect="auto",
+                      vmin=-limit if limit else None, vmax=limit)
     ax.set_xticks(range(cols), [wrap(c, 18) for c in table.columns], rotation=35, ha="right")
     ax.set_yticks(range(rows), [wrap(r, 40) for r in table.index])
     ax.grid(False)
     if annotate and rows * cols <= 600:
-        values = table.to_numpy(dtype=float)
-        threshold = np.nanmax(values) * 0.6 if values.size else 0
+        threshold = np.nanmax(np.abs(values)) * 0.6 if values.size else 0
         for (r, c), v in np.ndenumerate(values):
             ax.text(c, r, fmt.format(v), ha="center", va="center", fontsize=8,
-                    color="white" if v > threshold else "#222")
+                    color="white" if (abs(v) if symmetric else v) > threshold else "#222")
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

@@ -94,7 +94,13 @@ NON_TEXT = re.compile(
     r"(?:https?://|www\.)\S+"
     r"|\b[\w.+-]+@[\w-]+\.[\w.]+\b"
     r"|Send Facebook Twitter Google\+ Whatsapp Tumblr linkedin stumble Digg reddit Newsvine Permalink"
-    r"|\bSource:\s*-?\s*Al Jazeera(?: and news agencies)?",
+    r"|\bSource:\s*-?\s*Al Jazeera(?: and news agencies)?"
+    r"|Do you have information you want to share with the Huffington Post\? Here's how\."
+    r"|Share this slide:"
+    r"|How will Donald Trump's first 100 days impact YOU\? Subscribe, choose the community that you "
+    r"most identify with or want to learn more about and we'll send you the news that matters most "
+    r"once a week throughout Trump's first 100 days in office\."
+    r"|\bLearn more(?=\s*$|\s+[A-Z])",
     re.IGNORECASE)
 
 
@@ -151,6 +157,8 @@ class Tokenizer:
         """Why a phrased, lemmatized token is filtered out, or None to keep it."""
         if token in self.stopwords:
             return "stop word"
+        if "'" in token and token.split("'", 1)[0] in self.stopwords:
+            return "stop word"  # contractions the standard list lacks: "they're", "we'll"
         if JOINER in token and (token.split(JOINER, 1)[0] in self.stopwords
                                 or token.rsplit(JOINER, 1)[1] in self.stopwords):
             return "stop word"  # a phrase that starts or ends with one: "has_been", "i_think"
