@@ -19,12 +19,14 @@ export PYTHONHASHSEED ?= 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 SRC := src/newslens
-COMMON_SRC := $(SRC)/config.py $(SRC)/params.py $(SRC)/io.py $(SRC)/report.py $(SRC)/plots.py \
-              $(SRC)/pipeline.py $(wildcard $(SRC)/templates/newslens/*)
+# What executing any stage uses, and what rendering any report uses.
+EXEC_SRC := $(SRC)/config.py $(SRC)/params.py $(SRC)/io.py $(SRC)/report.py $(SRC)/plots.py
+RENDER_SRC := $(SRC)/render.py $(SRC)/pipeline.py $(wildcard $(SRC)/templates/newslens/*)
 INGEST_SRC := $(SRC)/ingest.py $(SRC)/sources.py $(SRC)/clean.py $(SRC)/sentences.py $(SRC)/fetch.py
 TOKENIZE_SRC := $(SRC)/tokenize.py $(SRC)/sentences.py
-KEYWORDS_SRC := $(SRC)/keywords.py
-TOPICS_SRC := $(SRC)/topics.py $(SRC)/keywords.py
+KEYWORDS_SRC := $(SRC)/keywords.py $(SRC)/keyness.py $(SRC)/kwic.py $(SRC)/ingest.py
+TOPICS_SRC := $(SRC)/topics.py $(SRC)/keywords.py $(SRC)/ingest.py
+SUMMARY_SRC := $(SRC)/summary.py
 STAGES := 01-ingest 02-tokenize 03-keywords 04-topics 05-summary
 
 run_name = $(basename $(notdir $(1)))
@@ -76,6 +78,10 @@ clean:
 # ---------------------------------------------------------------- per-run rules
 # build/<run>/params.stamp rewrites each stage's slice of the params only when it
 # changed, so a stage reruns only when the part of the params it reads changes.
+# A stage is executed into build/<run>/<stage>.ipynb (tracked by <stage>.done),
+# then rendered to reports/<run>/<stage>.html with its provenance block; the
+# render also depends on build/git-state.txt, so committing code re-renders
+# the reports (seconds) without re-executing them.
 define RUN_RULES
 build/$(1)/params.stamp: $(2) $(SRC)/params.py | $(ENV_STAMP)
 	$(PY) -m newslens.pipeline slices $(2)
@@ -83,26 +89,36 @@ build/$(1)/params.stamp: $(2) $(SRC)/params.py | $(ENV_STAMP)
 
 build/$(1)/params/%.json: build/$(1)/params.stamp ;
 
-build/$(1)/01-ingest.done: notebooks/01-ingest.ipynb build/$(1)/params/01-ingest.json $(COMMON_SRC) $(INGEST_SRC) $(if $(shell grep -l 'news-articles' $(2)),data/raw/news-articles/NewsArticles.csv)
+build/$(1)/01-ingest.done: notebooks/01-ingest.ipynb build/$(1)/params/01-ingest.json $(EXEC_SRC) $(INGEST_SRC) $(if $(shell grep -l 'news-articles' $(2)),data/raw/news-articles/NewsArticles.csv)
 	$(PY) -m newslens.pipeline stage $(2) 01-ingest
 
-build/$(1)/02-tokenize.done: notebooks/02-tokenize.ipynb build/$(1)/params/02-tokenize.json build/$(1)/01-ingest.done $(COMMON_SRC) $(TOKENIZE_SRC)
+build/$(1)/02-tokenize.done: notebooks/02-tokenize.ipynb build/$(1)/params/02-tokenize.json build/$(1)/01-ingest.done $(EXEC_SRC) $(TOKENIZE_SRC)
 	$(PY) -m newslens.pipeline stage $(2) 02-tokenize
 
-build/$(1)/03-keywords.done: notebooks/03-keywords.ipynb build/$(1)/params/03-keywords.json build/$(1)/02-tokenize.done $(COMMON_SRC) $(KEYWORDS_SRC)
+build/$(1)/03-keywords.done: notebooks/03-keywords.ipynb build/$(1)/params/03-keywords.json build/$(1)/02-tokenize.done $(EXEC_SRC) $(KEYWORDS_SRC)
 	$(PY) -m newslens.pipeline stage $(2) 03-keywords
 
-build/$(1)/04-topics.done: notebooks/04-topics.ipynb build/$(1)/params/04-topics.json build/$(1)/02-tokenize.done $(COMMON_SRC) $(TOPICS_SRC) $(wildcard $(basename $(2)).labels.yaml)
+build/$(1)/04-topics.done: notebooks/04-topics.ipynb build/$(1)/params/04-topics.json build/$(1)/02-tokenize.done $(EXEC_SRC) $(TOPICS_SRC) $(wildcard $(basename $(2)).labels.yaml)
 	$(PY) -m newslens.pipeline stage $(2) 04-topics
 
-build/$(1)/05-summary.done: notebooks/05-summary.ipynb build/$(1)/params/05-summary.json build/$(1)/03-keywords.done build/$(1)/04-topics.done $(COMMON_SRC)
+build/$(1)/05-summary.done: notebooks/05-summary.ipynb build/$(1)/params/05-summary.json build/$(1)/03-keywords.done build/$(1)/04-topics.done $(EXEC_SRC) $(SUMMARY_SRC)
 	$(PY) -m newslens.pipeline stage $(2) 05-summary
+
+reports/$(1)/%.html: build/$(1)/%.done build/git-state.txt $(RENDER_SRC)
+	$(PY) -m newslens.pipeline render $(2) $$*
 endef
 $(foreach p,$(PARAMS),$(eval $(call RUN_RULES,$(call run_name,$(p)),$(p))))
 
+# Rewritten only when the last code commit or the cleanliness of the tree changes.
+build/git-state.txt: FORCE | $(ENV_STAMP)
+	@$(PY) -m newslens.pipeline git-state
+
+.PHONY: FORCE
+FORCE:
+
 # Every stage whose notebook exists, for every run.
 BUILT_STAGES := $(filter $(patsubst notebooks/%.ipynb,%,$(wildcard notebooks/*.ipynb)),$(STAGES))
-ALL_DONE := $(foreach r,$(RUNS),$(foreach s,$(BUILT_STAGES),build/$(r)/$(s).done))
+ALL_REPORTS := $(foreach r,$(RUNS),$(foreach s,$(BUILT_STAGES),reports/$(r)/$(s).html))
 
-reports/index.html: $(ALL_DONE) $(SRC)/index.py $(COMMON_SRC)
+reports/index.html: $(ALL_REPORTS) $(SRC)/index.py $(RENDER_SRC)
 	$(PY) -m newslens.pipeline index

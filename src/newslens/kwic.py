@@ -273,7 +273,7 @@ def kwic_html(frame: pd.DataFrame, *, max_rows: int = 25) -> str:
     column. Every cell is escaped with :func:`newslens.report.escape`; a caption
     says how many rows are shown when the frame has more than ``max_rows``.
     """
-    from newslens.report import escape  # here: report imports nbformat, which kwic() does not need
+    from newslens.report import escape
 
     missing = [c for c in ("doc_id", "left", "keyword", "right") if c not in frame.columns]
     if missing:

@@ -4,11 +4,13 @@ Usage::
 
     python -m newslens.pipeline slices params/news.yaml
     python -m newslens.pipeline stage params/news.yaml 01-ingest
+    python -m newslens.pipeline render params/news.yaml 01-ingest
     python -m newslens.pipeline index
 
 A stage runs its notebook with papermill into ``build/<run>/<stage>.ipynb``,
-scrubs volatile metadata, renders ``reports/<run>/<stage>.html`` and finally
-touches ``build/<run>/<stage>.done``, the file make tracks.
+scrubs volatile metadata and touches ``build/<run>/<stage>.done``, the file
+make tracks; ``render`` then writes ``reports/<run>/<stage>.html`` with the
+provenance block.
 """
 
 from __future__ import annotations
@@ -45,6 +47,19 @@ def write_slices(params_file: str) -> list[Path]:
     return changed
 
 
+def write_git_state() -> bool:
+    """Record the code commit and tree state; rewrite only on change, so make re-renders only then."""
+    from newslens.render import git_state
+
+    state = git_state()
+    payload = f"{state['commit']}\n{state['tree']}\n"
+    target = config.BUILD_DIR / "git-state.txt"
+    if target.exists() and target.read_text(encoding="utf-8") == payload:
+        return False
+    write_text(target, payload)
+    return True
+
+
 def _notebook_params_path(run) -> str:
     """The params path passed to the notebook: relative to the project root when inside it."""
     try:
@@ -54,11 +69,16 @@ def _notebook_params_path(run) -> str:
 
 
 def run_stage(params_file: str, stage: str) -> Path:
-    """Execute one stage's notebook for a run and render its report."""
+    """Execute one stage's notebook for a run into ``build/<run>/<stage>.ipynb``.
+
+    The executed copy is scrubbed of timings, execution counts and stderr; when
+    the notebook raises, papermill's copy with the error cell stays in build/
+    and :class:`StageFailed` names the stage.
+    """
     import nbformat
     import papermill
 
-    from newslens.report import render_html, scrub_notebook
+    from newslens.render import scrub_notebook
 
     run = load_run(params_file)
     notebook = config.NOTEBOOKS_DIR / f"{stage}.ipynb"
@@ -73,14 +93,34 @@ def run_stage(params_file: str, stage: str) -> Path:
             log_output=False, request_save_on_cell_execute=False)
     except papermill.PapermillExecutionError as exc:
         raise StageFailed(f"stage {stage} failed for run {run.name}: {exc.ename}: {exc.evalue}\n"
-                          f"  the executed notebook with the error cell is {executed}") from None
+                          f"  the executed notebook with the error cell is "
+                          f"{config.relative_to_root(executed)}") from None
     scrubbed = scrub_notebook(nbformat.read(executed, as_version=4))
     write_bytes(executed, nbformat.writes(scrubbed).encode("utf-8"))
-    report = render_html(scrubbed, run.reports_dir / f"{stage}.html",
-                         title=f"{run.params.title} · {stage}")
     write_text(run.build_dir / f"{stage}.done", f"{stage}\n")
-    logger.info("run %s: %s done in %.1fs → %s (%s KB)", run.name, stage,
-                time.perf_counter() - started, config.relative_to_root(report),
+    logger.info("run %s: %s executed in %.1fs", run.name, stage, time.perf_counter() - started)
+    return executed
+
+
+def render_stage(params_file: str, stage: str) -> Path:
+    """Render an executed stage to ``reports/<run>/<stage>.html`` with its provenance block.
+
+    Rendering is separate from execution so that committing code (which changes
+    the provenance) re-renders the reports in seconds without re-running them.
+    """
+    import nbformat
+
+    from newslens.render import provenance_html, render_html
+
+    run = load_run(params_file)
+    notebook = nbformat.read(run.build_dir / f"{stage}.ipynb", as_version=4)
+    cell = nbformat.v4.new_code_cell(source="")
+    cell.id = "provenance"
+    cell.outputs = [nbformat.v4.new_output("display_data",
+                                           data={"text/html": provenance_html(run, stage)})]
+    notebook.cells.append(cell)
+    report = render_html(notebook, run.reports_dir / f"{stage}.html", title=f"{run.params.title} · {stage}")
+    logger.info("run %s: rendered %s (%s KB)", run.name, config.relative_to_root(report),
                 f"{report.stat().st_size / 1024:,.0f}")
     return report
 
@@ -91,9 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     slices = commands.add_parser("slices", help="write each stage's parameter slice if changed")
     slices.add_argument("params_file")
-    stage = commands.add_parser("stage", help="execute one stage and render its report")
+    stage = commands.add_parser("stage", help="execute one stage's notebook into build/")
     stage.add_argument("params_file")
     stage.add_argument("stage", choices=config.STAGES)
+    render = commands.add_parser("render", help="render an executed stage to reports/ with provenance")
+    render.add_argument("params_file")
+    render.add_argument("stage", choices=config.STAGES)
+    commands.add_parser("git-state", help="write build/git-state.txt if the code commit changed")
     commands.add_parser("index", help="write reports/index.html")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -102,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
             write_slices(args.params_file)
         elif args.command == "stage":
             run_stage(args.params_file, args.stage)
+        elif args.command == "render":
+            render_stage(args.params_file, args.stage)
+        elif args.command == "git-state":
+            write_git_state()
         else:
             from newslens.index import write_index
 

@@ -49,7 +49,10 @@ logger = logging.getLogger(__name__)
 
 JOINER = "_"
 # Letters/digits with internal hyphens or apostrophes; dots inside initialisms (U.S.) too.
-_WORD = re.compile(r"(?:[^\W_](?:\.[^\W_])+\.?)|[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
+# Numbers with decimal points or thousands separators (2.65, 19,000) come first, whole:
+# otherwise "2.65" would read as "2.6" + "5" and "1,000" as "1" + "000" (and a phrase "1_000").
+_WORD = re.compile(r"\d+(?:[.,]\d+)+(?:st|nd|rd|th|s)?(?![^\W_])"
+                   r"|(?:[^\W_](?:\.[^\W_])+\.?)|[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
 _NUMBER = re.compile(r"^[\d.,]+(?:st|nd|rd|th|s)?$")
 _LATIN = re.compile(r"[A-Za-zÀ-ɏ]")
@@ -190,6 +193,9 @@ class Tokenizer:
                  "names": sorted(self.names), "has_phrases": self.phraser is not None}
         write_text(folder / "tokenizer.json", json.dumps(state, indent=1, sort_keys=True) + "\n")
         if self.phraser is not None:
+            # gensim logs lifecycle events (timestamps, the temporary file name) into the pickle;
+            # without them the same phrases give the same bytes.
+            self.phraser.lifecycle_events = None
             with atomic_path(folder / "phrases.model") as tmp:
                 self.phraser.save(str(tmp))
 
@@ -379,7 +385,9 @@ def _assemble(documents, normalized, term_docs, tokenizer, stopword_sources, for
     cf = Counter(chain.from_iterable(chain.from_iterable(normalized)))
     keep_cache: dict[str, str | None] = {}
     for doc_id, doc in zip(documents["doc_id"], normalized):
-        for index, sentence in enumerate(doc):
+        # A text with no sentence at all (only a URL, say) still gets one empty row, so every
+        # document reaches tokens.parquet and the later stages.
+        for index, sentence in enumerate(doc or [[]]):
             kept = []
             for token in sentence:
                 reason = keep_cache.get(token, "?")
@@ -407,7 +415,8 @@ def _assemble(documents, normalized, term_docs, tokenizer, stopword_sources, for
     per_doc = tokens.groupby("doc_id", sort=False)["tokens"].agg(lambda lists: sum(len(x) for x in lists))
     empty = [d for d in documents["doc_id"] if per_doc.get(d, 0) == 0]
     scripts = Counter(script_of(t) for t in texts)
-    stats = {"documents": len(documents), "sentences": len(tokens), "tokens": int(per_doc.sum()),
+    stats = {"documents": len(documents), "sentences": sum(map(len, normalized)),
+             "tokens": int(per_doc.sum()),
              "documents_without_tokens": len(empty), "documents_without_tokens_ids": empty[:20],
              "documents_other_script": scripts.get("other", 0), "dropped": dict(sorted(dropped.items())),
              "vocabulary": int(vocabulary["kept"].sum()), "phrases": len(phrases)}

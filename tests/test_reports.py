@@ -1,0 +1,33 @@
+"""Static checks on the committed reports: self-contained, small, with provenance."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from newslens import config
+
+REPORTS = sorted(config.REPORTS_DIR.glob("*/*.html"))
+BUDGET_BYTES = 2 * 1024 * 1024
+OFF_PAGE = re.compile(r"""<(?:script|img|iframe|link|source|video|audio)\b[^>]*\b(?:src|href)\s*=\s*["']?(?!data:|#)[a-z]+:""",
+                      re.IGNORECASE)
+
+
+def test_every_stage_has_a_report_for_both_runs():
+    names = {config.relative_to_root(p) for p in REPORTS}
+    for run in ("news", "seed"):
+        for stage in config.STAGES:
+            assert f"reports/{run}/{stage}.html" in names
+
+
+@pytest.mark.parametrize("report", REPORTS, ids=lambda p: config.relative_to_root(p))
+def test_report_is_self_contained_small_and_has_provenance(report):
+    html = report.read_text(encoding="utf-8")
+    assert report.stat().st_size < BUDGET_BYTES, f"{report.name} is over the 2 MB budget"
+    assert "<script" not in html.lower(), "reports carry no script"
+    assert not OFF_PAGE.search(html), "a resource is loaded from off the page"
+    assert "@import" not in html
+    assert 'class="provenance"' in html and "Code commit" in html and "sha256" in html
+    assert "Traceback" not in html
+    assert str(config.PROJECT_ROOT) not in html, "no machine paths in reports"
