@@ -384,6 +384,19 @@ def test_saved_tokenizer_handles_odd_documents(tmp_path):
         assert [t for s in tokenizer.analyze(text) for t in s] == by_doc[doc_id]
 
 
+def test_saved_tokenizer_keeps_a_params_stop_word_with_a_space_whole(tmp_path):
+    texts = ["The White House said Trump met Abe.", "Abe left the White House."]
+    settings = TokenizeParams(phrases=False, extra_stopwords=["White House", "Abe"])
+    result = tokenize_documents(_frame(texts), settings, "en", n_jobs=1)
+    write_outputs(result, tmp_path)
+    reloaded = Tokenizer.load(tmp_path)
+    assert reloaded.stopwords == result.tokenizer.stopwords
+    assert {"white house", "abe"} <= reloaded.stopwords and "white" not in reloaded.stopwords
+    for text, stored in zip(texts, result.tokens["tokens"]):
+        assert reloaded.analyze(text) == [list(stored)]
+    assert list(result.tokens["tokens"].iloc[1]) == ["left", "white", "house"]
+
+
 def test_saved_tokenizer_without_phrases(tmp_path):
     result = tokenize_documents(_frame(TEXTS), TokenizeParams(phrases=False, lemmatize=False), "en", n_jobs=1)
     write_outputs(result, tmp_path)

@@ -68,6 +68,7 @@ year years time week month day monday tuesday wednesday thursday friday saturday
 aljazeera al_jazeera tass abc abc_news rte huffington huffington_post huffpost dw deutsche_welle
 bbc bbc_news cnn china_daily xinhua reuters ap associated_press afp image caption copyright
 getty getty_images photo video watch read click subscribe newsletter share al jazeera source
+european_weekly page
 """.split())
 
 
@@ -156,15 +157,25 @@ class Tokenizer:
             self._lemmas[token] = cached
         return cached
 
+    def is_stopword(self, word: str) -> bool:
+        """A stop word, or a contraction of one the standard list lacks ("they're", "don't")."""
+        if word in self.stopwords:
+            return True
+        if "'" in word:
+            base = word.split("'", 1)[0]
+            return base in self.stopwords or word.endswith("n't")
+        return False
+
     def drop_reason(self, token: str) -> str | None:
         """Why a phrased, lemmatized token is filtered out, or None to keep it."""
-        if token in self.stopwords:
+        if self.is_stopword(token):
             return "stop word"
-        if "'" in token and token.split("'", 1)[0] in self.stopwords:
-            return "stop word"  # contractions the standard list lacks: "they're", "we'll"
-        if JOINER in token and (token.split(JOINER, 1)[0] in self.stopwords
-                                or token.rsplit(JOINER, 1)[1] in self.stopwords):
-            return "stop word"  # a phrase that starts or ends with one: "has_been", "i_think"
+        if JOINER in token:
+            parts = token.split(JOINER)
+            if self.is_stopword(parts[0]) or self.is_stopword(parts[-1]):
+                return "stop word"  # a phrase that starts or ends with one: "has_been", "i_think"
+            if not self.settings.keep_numbers and any(_NUMBER.match(p) for p in parts):
+                return "number"  # dates and times joined as phrases: "12_09", "2016_target"
         if len(token) > self.settings.max_token_length:
             return "overlong"
         if _NUMBER.match(token):
@@ -208,7 +219,9 @@ class Tokenizer:
             from gensim.models.phrases import FrozenPhrases
 
             phraser = FrozenPhrases.load(str(folder / "phrases.model"))
-        stopwords = frozenset((folder / "stopwords.txt").read_text(encoding="utf-8").split())
+        # one stop word per line (a params stop word may hold a space: split on lines only)
+        lines = (folder / "stopwords.txt").read_text(encoding="utf-8").splitlines()
+        stopwords = frozenset(line for line in lines if line)
         return cls(TokenizeParams(**state["settings"]), state["language"], phraser, stopwords,
                    frozenset(state["names"]))
 
