@@ -70,6 +70,10 @@ lab: $(ENV_STAMP)
 bench: $(ENV_STAMP) data
 	$(PY) benchmarks/bench.py
 
+## stress: large and odd inputs (100 MB text, 500k-row CSV, 20k files): memory and time
+stress: $(ENV_STAMP)
+	$(PY) benchmarks/stress.py
+
 ## clean: remove build/, data/processed/ and caches (never data/raw/ or reports/)
 clean:
 	rm -rf build data/processed .pytest_cache

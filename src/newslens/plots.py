@@ -206,16 +206,19 @@ def sweep(table: pd.DataFrame, chosen_k: int, *, title: str = "Choosing k: coher
     return fig
 
 
-def small_multiples(frames: list[tuple[str, pd.Series]], *, title: str, columns: int = 4,
-                    color: str = PALETTE[0], xlabel: str = "weight"):
-    """One small horizontal bar chart per (title, values) pair, in a grid."""
+def _bar_grid(frames: list[tuple[str, pd.Series]], *, title: str, columns: int, cell: tuple[float, float],
+              xlabel: str, color_of, diverging: bool = False):
+    """A grid of small horizontal bar charts, one per (title, values); unused cells hidden."""
     rows = -(-len(frames) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(2.9 * columns, 2.5 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(cell[0] * columns, cell[1] * rows), squeeze=False)
     for ax, (name, values) in zip(axes.ravel(), frames):
         values = values.iloc[::-1]
-        ax.barh(np.arange(len(values)), values.to_numpy(), color=color)
-        ax.set_yticks(np.arange(len(values)), [wrap(v, 22) for v in values.index], fontsize=8)
-        ax.set_title(wrap(name, 34), fontsize=9, loc="left")
+        positions = np.arange(len(values))
+        ax.barh(positions, values.to_numpy(), color=[color_of(v) for v in values.to_numpy()])
+        ax.set_yticks(positions, [wrap(v, 22) for v in values.index], fontsize=8)
+        if diverging:
+            ax.axvline(0, color="#444", linewidth=0.8)
+        ax.set_title(wrap(name, 36), fontsize=9, loc="left")
         ax.tick_params(axis="x", labelsize=7)
         ax.grid(axis="y", visible=False)
     for ax in axes.ravel()[len(frames):]:
@@ -224,26 +227,17 @@ def small_multiples(frames: list[tuple[str, pd.Series]], *, title: str, columns:
     fig.supxlabel(xlabel, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def small_multiples(frames: list[tuple[str, pd.Series]], *, title: str, columns: int = 4,
+                    color: str = PALETTE[0], xlabel: str = "weight"):
+    """One small horizontal bar chart per (title, values) pair, in a grid."""
+    return _bar_grid(frames, title=title, columns=columns, cell=(2.9, 2.5), xlabel=xlabel,
+                     color_of=lambda v: color)
 
 
 def diverging_multiples(frames: list[tuple[str, pd.Series]], *, title: str, columns: int = 3,
                         xlabel: str = "G² (over-used → right, under-used ← left)"):
     """Small multiples of diverging bars: positive values right (over), negative left (under)."""
-    rows = -(-len(frames) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(3.8 * columns, 3.1 * rows), squeeze=False)
-    for ax, (name, values) in zip(axes.ravel(), frames):
-        values = values.iloc[::-1]
-        colors = [OVER if v >= 0 else UNDER for v in values.to_numpy()]
-        positions = np.arange(len(values))
-        ax.barh(positions, values.to_numpy(), color=colors)
-        ax.set_yticks(positions, [wrap(v, 22) for v in values.index], fontsize=8)
-        ax.axvline(0, color="#444", linewidth=0.8)
-        ax.set_title(wrap(name, 40), fontsize=10, loc="left")
-        ax.tick_params(axis="x", labelsize=7)
-        ax.grid(axis="y", visible=False)
-    for ax in axes.ravel()[len(frames):]:
-        ax.set_visible(False)
-    fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
-    fig.supxlabel(xlabel, fontsize=9)
-    fig.tight_layout()
-    return fig
+    return _bar_grid(frames, title=title, columns=columns, cell=(3.8, 3.1), xlabel=xlabel,
+                     color_of=lambda v: OVER if v >= 0 else UNDER, diverging=True)

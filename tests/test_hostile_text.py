@@ -1,0 +1,225 @@
+"""Hostile text in the data reaches the reports as text, never as markup, script or layout.
+
+A sandboxed run (``params/hostile.yaml``) reads a CSV whose titles, bodies, group names and
+KWIC contexts carry HTML/JavaScript injections, markdown and LaTeX control characters and a
+right-to-left override, beside a few dozen ordinary documents made from the seed article's
+sentences, so every stage has real work to do. All five stages are executed and rendered
+with the pipeline's command line, then the index. The reports are checked as files (every
+hostile string appears escaped, never live) and in headless Chromium (no dialog, no console
+error, no script element, no table broken open).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from newslens import config
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or (
+    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+JS_LINK = "[x](javascript:alert(1))"
+LIVE = (SCRIPT, IMG, "<script", "<img src=x", "onerror=alert", 'href="javascript:')
+HOSTILE_TITLE = f"Breaking {SCRIPT} {IMG} </table> </style> $x$ **b** `tick` {RLO}eltit desrever"
+HOSTILE_GROUP = f"Outlet {IMG} </style> $x$ **b** | a | b | {RLO}puorg"
+HOSTILE_BODY = (
+    f"The cooperation {SCRIPT} between the two sides grew quickly this spring. "
+    f"Officials praised cooperation {IMG} and {JS_LINK} in trade and industry. "
+    f"Experts said cooperation </table></td></tr></tbody> will deepen </style> further. "
+    f"Markdown and LaTeX stay text: $x$ and $$y$$ and **b** and | a | b | and `code` and \\alpha. "
+    f"A reversed cooperation {RLO}gnirts lasts until the end of this sentence.")
+HOSTILE_ID = "evil"  # doc_id hostile-evil (file stem + id column)
+RUN_TITLE = f"Hostile run {SCRIPT} \"quoted\" </title> $x$"
+
+
+def seed_sentences() -> list[str]:
+    from newslens.sentences import split_text_sentences
+
+    text = next((config.PROJECT_ROOT / "data" / "raw" / "seed").glob("*.txt")).read_text(encoding="utf-8")
+    return [s for s in split_text_sentences(text.strip()) if len(s.split()) > 5]
+
+
+def hostile_rows() -> pd.DataFrame:
+    """A few dozen ordinary rows from the seed sentences, the hostile rows, and a few odd ones."""
+    sentences = seed_sentences()
+    rows = []
+    for i in range(36):  # pairs of sentences in varying combinations: distinct, overlapping texts
+        n = len(sentences)
+        a, b = sentences[i % n], sentences[(i + 1 + i // n) % n]  # every pair distinct
+        rows.append({"id": f"n{i:02d}", "title": f"Normal article {i}", "group": ["Outlet A", "Outlet B"][i % 2],
+                     "date": f"2022-01-{1 + i % 28:02d}", "text": f"{a} {b}"})
+    rows.append({"id": HOSTILE_ID, "title": HOSTILE_TITLE, "group": HOSTILE_GROUP, "date": "2022-01-10",
+                 "text": HOSTILE_BODY})
+    rows.append({"id": "evil2", "title": f"{RLO}Second {SCRIPT}", "group": HOSTILE_GROUP,
+                 "date": f"{SCRIPT}", "text": f"{sentences[2]} The cooperation {IMG} continued. {sentences[4]}"})
+    rows.append({"id": "evil3", "title": "</style><style>body{display:none}</style>", "group": HOSTILE_GROUP,
+                 "date": "2022-01-12", "text": f"{sentences[6]} Cooperation `rm -rf /` and $x$. {sentences[8]}"})
+    rows.append({"id": "dup", "title": "Exact duplicate", "group": "Outlet A", "date": "2022-01-03",
+                 "text": rows[0]["text"]})
+    rows.append({"id": "empty", "title": "No text", "group": "Outlet B", "date": "2022-01-04", "text": "  "})
+    return pd.DataFrame(rows)
+
+
+HOSTILE_PARAMS = {
+    "title": RUN_TITLE,
+    "sources": [{"path": "data/raw/hostile/hostile.csv", "text_column": "text", "id_column": "id",
+                 "title_column": "title", "group_column": "group", "date_column": "date"}],
+    "unit": "document",
+    "focus": f"hostile-{HOSTILE_ID}",
+    "tokenize": {"phrase_min_count": 3, "stopword_max_df": 0.9},
+    "keywords": {"top_n": 10, "min_df": 1, "max_df": 0.95, "kwic_terms": ["cooperation", "alert"],
+                 "keyness_min_freq": 1},
+    "topics": {"k": "auto", "k_min": 2, "k_max": 3, "k_step": 1, "seeds": [0, 1]},
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_run(make_sandbox, run_pipeline) -> Path:
+    root = make_sandbox("hostile")
+    (root / "data" / "raw" / "hostile").mkdir(parents=True)
+    hostile_rows().to_csv(root / "data" / "raw" / "hostile" / "hostile.csv", index=False)
+    (root / "params" / "hostile.yaml").write_text(yaml.safe_dump(HOSTILE_PARAMS, allow_unicode=True),
+                                                  encoding="utf-8")
+    for stage in config.STAGES:
+        for command in ("stage", "render"):
+            done = run_pipeline(root, command, "params/hostile.yaml", stage)
+            assert done.returncode == 0, f"{command} {stage} failed on hostile text:\n{done.stderr[-4000:]}"
+    done = run_pipeline(root, "index")
+    assert done.returncode == 0, done.stderr[-4000:]
+    return root
+
+
+def reports(root: Path) -> list[Path]:
+    return [root / "reports" / "hostile" / f"{stage}.html" for stage in config.STAGES] + \
+        [root / "reports" / "index.html"]
+
+
+def visible_text(page: str) -> str:
+    """The report's body text: tags dropped, entities decoded (what a reader sees)."""
+    body = page.split("<body", 1)[1]
+    return html.unescape(re.sub(r"<[^>]+>", " ", body))
+
+
+def test_every_stage_ran_on_hostile_text(hostile_run):
+    documents = pd.read_parquet(hostile_run / "data" / "processed" / "hostile" / "documents.parquet")
+    hostile = documents.set_index("doc_id").loc[f"hostile-{HOSTILE_ID}"]
+    # Stored as data, verbatim: nothing stripped, nothing escaped in the parquet.
+    assert hostile["title"] == HOSTILE_TITLE
+    assert hostile["group"] == HOSTILE_GROUP
+    assert SCRIPT in hostile["text"] and RLO in hostile["text"] and JS_LINK in hostile["text"]
+    log = pd.read_csv(hostile_run / "data" / "processed" / "hostile" / "ingest_log.csv")
+    assert log["status"].value_counts().to_dict() == {"ingested": 39, "duplicate": 1, "skipped": 1}
+    for stage in config.STAGES:
+        assert (hostile_run / "build" / "hostile" / f"{stage}.done").exists(), stage
+
+
+@pytest.mark.parametrize("name", [*config.STAGES, "index"])
+def test_report_has_no_live_hostile_markup(hostile_run, name):
+    path = (hostile_run / "reports" / "hostile" / f"{name}.html" if name != "index"
+            else hostile_run / "reports" / "index.html")
+    page = path.read_text(encoding="utf-8")
+    lowered = page.lower()
+    for live in LIVE:
+        assert live.lower() not in lowered, f"{live!r} reached {path.name} unescaped"
+    # Every closing tag the data carries is escaped: the page's own tags stay balanced.
+    assert lowered.count("</style>") == lowered.count("<style"), "a </style> from the data closed the stylesheet"
+    assert lowered.count("</table>") == lowered.count("<table"), "a </table> from the data closed a table"
+    assert lowered.count("</title>") == lowered.count("<title") == 1
+    # The run title is shown escaped (nbconvert re-serialises &quot; in text as a plain quote,
+    # which is equivalent), and appears as text, character for character.
+    assert html.escape(RUN_TITLE, quote=False) in page
+    assert RUN_TITLE in visible_text(page)
+
+
+def test_hostile_strings_are_shown_escaped_where_the_data_appears(hostile_run):
+    pages = {p.stem: p.read_text(encoding="utf-8") for p in reports(hostile_run)}
+    escaped_script = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    # The focus title (02, 03, 05), the KWIC context (03), the group name (01 tables, 05 summary).
+    for stage in ("02-tokenize", "03-keywords", "05-summary"):
+        assert escaped_script in pages[stage], stage
+        assert HOSTILE_TITLE in visible_text(pages[stage]), f"{stage}: the focus title is not shown verbatim"
+    kwic = visible_text(pages["03-keywords"])
+    assert "</table></td></tr></tbody>" in kwic and JS_LINK in kwic and "$x$" in kwic and "**b**" in kwic
+    assert RLO + "gnirts" in kwic  # the override character is kept as data
+    assert "&lt;/table&gt;" in pages["03-keywords"] and "&lt;/style&gt;" in pages["03-keywords"]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in pages["05-summary"]  # the group in the outlet table
+    assert "index" in pages and escaped_script in pages["index"]  # the run title on its card
+
+
+# --------------------------------------------------------------------------- in a real browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium); "
+                    "the in-browser hostile-text checks are skipped")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", [*config.STAGES, "index"])
+def test_report_is_inert_in_a_browser(hostile_run, browser, name):
+    path = (hostile_run / "reports" / "hostile" / f"{name}.html" if name != "index"
+            else hostile_run / "reports" / "index.html")
+    context = browser.new_context(offline=True, java_script_enabled=True)
+    page = context.new_page()
+    seen = {"dialogs": [], "errors": []}
+
+    def on_dialog(dialog) -> None:
+        seen["dialogs"].append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    try:
+        page.goto(path.as_uri(), wait_until="load")
+        page.wait_for_timeout(200)  # let any onerror handler of a broken image fire
+        assert seen["dialogs"] == [], f"a dialog fired: {seen['dialogs']}"
+        assert seen["errors"] == [], f"console errors: {seen['errors']}"
+        assert page.evaluate("document.scripts.length") == 0
+        assert page.evaluate("document.querySelectorAll('[onerror], [onload], iframe, object, embed').length") == 0
+        assert page.evaluate("Array.from(document.querySelectorAll('a[href]'))"
+                             ".filter(a => a.href.toLowerCase().startsWith('javascript:')).length") == 0
+        assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+        # The page is still visible: no injected stylesheet hid the body.
+        assert page.evaluate("getComputedStyle(document.body).display") != "none"
+        assert page.evaluate("document.title").startswith("Hostile run" if name != "index" else "newslens")
+        if name != "index":  # the provenance block closes every report, so nothing swallowed the rest
+            assert page.evaluate("!!document.querySelector('div.provenance table')")
+        if name == "03-keywords":
+            cells = page.evaluate("Array.from(document.querySelectorAll('table.kwic td'))"
+                                  ".filter(td => td.closest('table.kwic') !== null).map(td => td.textContent)")
+            assert any("</table></td></tr></tbody>" in c for c in cells), "the literal </table> is not cell text"
+            assert any(SCRIPT in c for c in cells) and any(IMG in c for c in cells)
+            assert any(RLO in c for c in cells)
+            # Every KWIC row still has its four cells: no cell content broke out of the table.
+            widths = page.evaluate("Array.from(document.querySelectorAll('table.kwic tbody tr'))"
+                                   ".map(tr => tr.children.length)")
+            assert widths and set(widths) == {4}
+        if name == "05-summary":
+            cells = page.evaluate("Array.from(document.querySelectorAll('td')).map(td => td.textContent)")
+            assert any(HOSTILE_GROUP in c for c in cells), "the hostile group name is not shown as cell text"
+    finally:
+        context.close()
