@@ -113,9 +113,15 @@ reports/$(1)/%.html: build/$(1)/%.done build/git-state.txt $(RENDER_SRC)
 endef
 $(foreach p,$(PARAMS),$(eval $(call RUN_RULES,$(call run_name,$(p)),$(p))))
 
-# Rewritten only when the last code commit or the cleanliness of the tree changes.
-build/git-state.txt: FORCE | $(ENV_STAMP)
-	@$(PY) -m newslens.pipeline git-state
+# Rewritten only when the last code commit or the cleanliness of the tree changes
+# (plain git, no Python start-up, so a no-op `make report` stays fast).
+# CODE_PATHS must match newslens.render.CODE_PATHS (tests/test_makefile.py checks).
+CODE_PATHS := src notebooks params Makefile pyproject.toml requirements.lock data/raw/seed
+build/git-state.txt: FORCE
+	@mkdir -p build
+	@state="$$(git log -1 --format=%H -- $(CODE_PATHS) 2>/dev/null || echo none) \
+	$$(git status --porcelain --untracked-files=no -- $(CODE_PATHS) 2>/dev/null | wc -l)"; \
+	[ -f $@ ] && [ "$$(cat $@)" = "$$state" ] || echo "$$state" > $@
 
 .PHONY: FORCE
 FORCE:

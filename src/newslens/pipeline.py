@@ -47,19 +47,6 @@ def write_slices(params_file: str) -> list[Path]:
     return changed
 
 
-def write_git_state() -> bool:
-    """Record the code commit and tree state; rewrite only on change, so make re-renders only then."""
-    from newslens.render import git_state
-
-    state = git_state()
-    payload = f"{state['commit']}\n{state['tree']}\n"
-    target = config.BUILD_DIR / "git-state.txt"
-    if target.exists() and target.read_text(encoding="utf-8") == payload:
-        return False
-    write_text(target, payload)
-    return True
-
-
 def _notebook_params_path(run) -> str:
     """The params path passed to the notebook: relative to the project root when inside it."""
     try:
@@ -137,7 +124,6 @@ def main(argv: list[str] | None = None) -> int:
     render = commands.add_parser("render", help="render an executed stage to reports/ with provenance")
     render.add_argument("params_file")
     render.add_argument("stage", choices=config.STAGES)
-    commands.add_parser("git-state", help="write build/git-state.txt if the code commit changed")
     commands.add_parser("index", help="write reports/index.html")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -148,8 +134,6 @@ def main(argv: list[str] | None = None) -> int:
             run_stage(args.params_file, args.stage)
         elif args.command == "render":
             render_stage(args.params_file, args.stage)
-        elif args.command == "git-state":
-            write_git_state()
         else:
             from newslens.index import write_index
 
