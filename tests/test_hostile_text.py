@@ -34,14 +34,16 @@ RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
 JS_LINK = "[x](javascript:alert(1))"
-LIVE = (SCRIPT, IMG, "<script", "<img src=x", "onerror=alert", 'href="javascript:')
+LIVE = re.compile(r"<script|<img\b[^>]*\bsrc=x|<[a-z][^>]*\son[a-z]+\s*=|<a\b[^>]*href=[\"']?javascript:|"
+                  r"<style>body\{display:none", re.IGNORECASE)
 HOSTILE_TITLE = f"Breaking {SCRIPT} {IMG} </table> </style> $x$ **b** `tick` {RLO}eltit desrever"
-HOSTILE_GROUP = f"Outlet {IMG} </style> $x$ **b** | a | b | {RLO}puorg"
-HOSTILE_BODY = (
+HOSTILE_GROUP = f"Outlet {IMG} </style> $x$ $\\undefinedcmd$ **b** | a | b | {RLO}puorg"  # on chart axes too
+HOSTILE_BODY = (  # each hostile string within kwic_window (8) words after "cooperation"
     f"The cooperation {SCRIPT} between the two sides grew quickly this spring. "
-    f"Officials praised cooperation {IMG} and {JS_LINK} in trade and industry. "
+    f"Officials praised cooperation {IMG} in trade and industry. "
+    f"Officials praised cooperation {JS_LINK} in trade and industry again. "
     f"Experts said cooperation </table></td></tr></tbody> will deepen </style> further. "
-    f"Markdown and LaTeX stay text: $x$ and $$y$$ and **b** and | a | b | and `code` and \\alpha. "
+    f"Cooperation in $x$ and $$y$$ and **b** and | a | b | and `code` and \\alpha stays text. "
     f"A reversed cooperation {RLO}gnirts lasts until the end of this sentence.")
 HOSTILE_ID = "evil"  # doc_id hostile-evil (file stem + id column)
 RUN_TITLE = f"Hostile run {SCRIPT} \"quoted\" </title> $x$"
@@ -82,7 +84,7 @@ HOSTILE_PARAMS = {
     "unit": "document",
     "focus": f"hostile-{HOSTILE_ID}",
     "tokenize": {"phrase_min_count": 3, "stopword_max_df": 0.9},
-    "keywords": {"top_n": 10, "min_df": 1, "max_df": 0.95, "kwic_terms": ["cooperation", "alert"],
+    "keywords": {"top_n": 10, "min_df": 1, "max_df": 0.95, "kwic_terms": ["cooperation", "alert"], "kwic_window": 8,
                  "keyness_min_freq": 1},
     "topics": {"k": "auto", "k_min": 2, "k_max": 3, "k_step": 1, "seeds": [0, 1]},
 }
@@ -134,15 +136,15 @@ def test_report_has_no_live_hostile_markup(hostile_run, name):
             else hostile_run / "reports" / "index.html")
     page = path.read_text(encoding="utf-8")
     lowered = page.lower()
-    for live in LIVE:
-        assert live.lower() not in lowered, f"{live!r} reached {path.name} unescaped"
+    found = LIVE.findall(page)
+    assert found == [], f"live markup from the data reached {path.name}: {found}"
     # Every closing tag the data carries is escaped: the page's own tags stay balanced.
     assert lowered.count("</style>") == lowered.count("<style"), "a </style> from the data closed the stylesheet"
     assert lowered.count("</table>") == lowered.count("<table"), "a </table> from the data closed a table"
     assert lowered.count("</title>") == lowered.count("<title") == 1
     # The run title is shown escaped (nbconvert re-serialises &quot; in text as a plain quote,
     # which is equivalent), and appears as text, character for character.
-    assert html.escape(RUN_TITLE, quote=False) in page
+    assert html.escape(RUN_TITLE, quote=False) in page or html.escape(RUN_TITLE) in page
     assert RUN_TITLE in visible_text(page)
 
 
@@ -159,6 +161,43 @@ def test_hostile_strings_are_shown_escaped_where_the_data_appears(hostile_run):
     assert "&lt;/table&gt;" in pages["03-keywords"] and "&lt;/style&gt;" in pages["03-keywords"]
     assert "&lt;img src=x onerror=alert(1)&gt;" in pages["05-summary"]  # the group in the outlet table
     assert "index" in pages and escaped_script in pages["index"]  # the run title on its card
+
+
+def test_summary_of_a_focus_document_without_a_date(hostile_run, run_pipeline):
+    """The focus row 'evil2' has the date '<script>…', which is logged as unparseable and left empty."""
+    import shutil as sh
+
+    params = {**HOSTILE_PARAMS, "focus": "hostile-evil2"}
+    (hostile_run / "params" / "nodate.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    sh.copytree(hostile_run / "data" / "processed" / "hostile", hostile_run / "data" / "processed" / "nodate",
+                dirs_exist_ok=True)
+    documents = pd.read_parquet(hostile_run / "data" / "processed" / "nodate" / "documents.parquet")
+    if documents.set_index("doc_id").loc["hostile-evil2", "date"] is not pd.NaT:
+        pytest.fail("premise broken: the focus document should have no date")  # not an xfail
+    done = run_pipeline(hostile_run, "stage", "params/nodate.yaml", "05-summary")
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_chart_labels_from_the_data_are_text_not_mathtext():
+    """An outlet named ``$\\undefinedcmd$`` used to crash matplotlib's mathtext parser mid-stage."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from newslens import plots
+
+    labels = ["A $\\undefinedcmd$ B", "cost $5 and $6", "$x$", "\\frac{$"]
+    with matplotlib.rc_context():
+        plots.setup()
+        figure = plots.barh(pd.Series([1, 2, 3, 4], index=labels), title="$\\frac{$", xlabel="$x$")
+        figure.savefig(io.BytesIO(), format="png")  # raised ValueError (ParseFatalException) before
+    shown = [label.get_text() for label in figure.axes[0].get_yticklabels()]
+    assert sorted(shown) == sorted(labels)  # verbatim, dollars included
+    assert figure.axes[0].get_title(loc="left") == "$\\frac{$"
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
 
 
 # --------------------------------------------------------------------------- in a real browser
@@ -212,7 +251,8 @@ def test_report_is_inert_in_a_browser(hostile_run, browser, name):
             cells = page.evaluate("Array.from(document.querySelectorAll('table.kwic td'))"
                                   ".filter(td => td.closest('table.kwic') !== null).map(td => td.textContent)")
             assert any("</table></td></tr></tbody>" in c for c in cells), "the literal </table> is not cell text"
-            assert any(SCRIPT in c for c in cells) and any(IMG in c for c in cells)
+            for hostile in (SCRIPT, IMG, JS_LINK, "</style> further", "$x$ and $$y$$ and **b** and | a"):
+                assert any(hostile in c for c in cells), f"{hostile!r} is not shown as KWIC cell text"
             assert any(RLO in c for c in cells)
             # Every KWIC row still has its four cells: no cell content broke out of the table.
             widths = page.evaluate("Array.from(document.querySelectorAll('table.kwic tbody tr'))"

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import io
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -33,6 +34,15 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+    _remove_stale_temporaries(target)
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Delete temporaries of ``target`` left by a killed writer (SIGKILL skips ``finally``)."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}\.tmp")
+    for stale in target.parent.iterdir():
+        if pattern.fullmatch(stale.name):
+            stale.unlink(missing_ok=True)
 
 
 def write_bytes(target: str | os.PathLike, payload: bytes) -> Path:

@@ -15,11 +15,12 @@ Example
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from newslens import config
 
@@ -104,6 +105,16 @@ class KeywordsParams(_Strict):
     keyness_min_freq: Annotated[int, Field(ge=1)] = 10
     keyness_top_n: Annotated[int, Field(ge=1, le=100)] = 10
     period: Literal["week", "month"] | None = None
+
+    @field_validator("kwic_terms")
+    @classmethod
+    def _kwic_words(cls, terms: list[str]) -> list[str]:
+        # The rule of newslens.kwic._term_parts, checked here so the stage cannot fail on it later.
+        for term in terms:
+            if not all(re.split(r"_|\s+", term.strip())):
+                raise ValueError(f"kwic term {term!r} has an empty word when split on '_' or spaces; "
+                                 "give a word ('trade') or a phrase ('united_nations')")
+        return terms
 
 
 class TopicsParams(_Strict):

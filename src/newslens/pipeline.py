@@ -21,9 +21,14 @@ import sys
 import time
 from pathlib import Path
 
-from newslens import config
-from newslens.io import write_bytes, write_text
-from newslens.params import STAGE_KEYS, ParamsError, load_run, stage_slice_json
+# nbformat validates with jsonschema, which builds dozens of grammars for an
+# optional URI-format checker on import (~2 s per process, twice per stage).
+# nbformat's schemas do not use that check, so we tell jsonschema it is absent.
+sys.modules.setdefault("rfc3987_syntax", None)
+
+from newslens import config  # noqa: E402
+from newslens.io import write_bytes, write_text  # noqa: E402
+from newslens.params import STAGE_KEYS, ParamsError, load_run, stage_slice_json  # noqa: E402
 
 logger = logging.getLogger("newslens.pipeline")
 KERNEL_NAME = "newslens"
@@ -100,7 +105,13 @@ def render_stage(params_file: str, stage: str) -> Path:
     from newslens.render import provenance_html, render_html
 
     run = load_run(params_file)
-    notebook = nbformat.read(run.build_dir / f"{stage}.ipynb", as_version=4)
+    executed, done = run.build_dir / f"{stage}.ipynb", run.build_dir / f"{stage}.done"
+    # A failed execution leaves papermill's error notebook newer than the last .done: never publish it.
+    if executed.exists() and (not done.exists() or done.stat().st_mtime_ns < executed.stat().st_mtime_ns):
+        raise StageFailed(f"stage {stage} of run {run.name} did not complete: "
+                          f"{config.relative_to_root(executed)} is not a finished execution; "
+                          f"run the stage again before rendering it")
+    notebook = nbformat.read(executed, as_version=4)
     cell = nbformat.v4.new_code_cell(source="")
     cell.id = "provenance"
     cell.outputs = [nbformat.v4.new_output("display_data",

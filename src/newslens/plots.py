@@ -25,6 +25,8 @@ STYLE = {
     "axes.grid": True, "grid.color": "#e5e5e5", "grid.linewidth": 0.8, "axes.axisbelow": True,
     "axes.prop_cycle": matplotlib.cycler(color=PALETTE), "svg.hashsalt": "newslens",
     "path.simplify": True, "legend.frameon": False,
+    # Labels are corpus data (outlet names, titles): "$5 and $6" or "$\foo$" is text, not mathtext.
+    "text.parse_math": False,
 }
 
 

@@ -57,6 +57,16 @@ def _list(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
 
 
+def focus_sentence(out: Outputs, focus_ids: list[str]) -> str:
+    """Which document the report centres on: title, group and date when known."""
+    focus = out.documents[out.documents["doc_id"].isin(focus_ids)].iloc[0]
+    details = [str(v) for v in (focus["group"],) if isinstance(v, str) and v]
+    if pd.notna(focus["date"]):
+        details.append(f"{focus['date']:%d %B %Y}")
+    title = focus["title"] if isinstance(focus["title"], str) and focus["title"] else focus["parent_id"]
+    return f"Focus: “{title}”" + (f" ({', '.join(details)})." if details else ".")
+
+
 def corpus_sentence(out: Outputs, unit: str) -> str:
     """What the corpus is: size, groups, dates, and what was left out."""
     docs = out.documents

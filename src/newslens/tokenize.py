@@ -95,7 +95,7 @@ def words(sentence: str) -> list[str]:
 # source lines. They are cut before words are found (the text itself is kept
 # whole in documents.parquet), so "dw", "com" or "Newsvine" never become terms.
 NON_TEXT = re.compile(
-    r"(?:https?://|www\.)\S+"
+    r"(?:https?://|www\.|pic\.twitter\.com/)\S+"
     r"|\b[\w.+-]+@[\w-]+\.[\w.]+\b"
     r"|Send Facebook Twitter Google\+ Whatsapp Tumblr linkedin stumble Digg reddit Newsvine Permalink"
     r"|\bSource:\s*-?\s*Al Jazeera(?: and news agencies)?"
@@ -353,6 +353,8 @@ def build_stopwords(term_docs: list[set[str]], settings: TokenizeParams,
 
 def script_of(text: str) -> str:
     """'latin' when most letters are Latin, else 'other' (counted, never dropped)."""
+    if text.isascii():  # the common case, decided without scanning every letter
+        return "latin" if re.search("[A-Za-z]", text) else "none"
     letters = _LETTER.findall(text)
     if not letters:
         return "none"

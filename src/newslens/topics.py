@@ -37,6 +37,7 @@ TOP_N_SIZES = (5, 10, 15, 20)
 SUBSAMPLE = 0.8
 MATCH_MIN_JACCARD = 0.2
 SWEEP_TOL = 1e-3
+SMALL_CORPUS = 200
 
 
 class TopicsError(ValueError):
@@ -182,6 +183,8 @@ def sweep(model: str, matrix: sparse.csr_matrix, counts: sparse.csr_matrix, sett
     data = matrix if model == "nmf" else counts
     binary = (counts > 0).astype(np.int32).tocsc()
     jobs = [(k, seed) for k in ks for seed in settings.seeds]
+    # Worker start-up costs more than a tiny corpus's fits: small runs stay in process.
+    n_jobs = n_jobs if matrix.shape[0] >= SMALL_CORPUS else 1
     fits = Parallel(n_jobs=n_jobs, backend="loky")(
         delayed(_sweep_job)(model, data, binary, k, seed, settings.top_n) for k, seed in jobs)
     rows = []

@@ -1,0 +1,1242 @@
+#!/usr/bin/env python
+"""newslens benchmarks: each stage's compute against the bare libraries, at 1×, 4× and 16× the news run.
+
+Usage (from the project root; ``make bench`` runs the first line)::
+
+    .venv/bin/python benchmarks/bench.py                      # scales 1 4 16, 3 repeats
+    .venv/bin/python benchmarks/bench.py --quick              # scale 1, 1 repeat: a smoke test
+    .venv/bin/python benchmarks/bench.py --news-overhead      # also the notebook overhead of the news run (~5 min)
+    .venv/bin/python benchmarks/bench.py --sections stages    # only some sections (stages, sweep, overhead)
+
+Writes ``benchmarks/results.json`` (every raw number) and ``benchmarks/RESULTS.md`` (tables,
+ratios, targets MET / NOT MET). Inputs and intermediate files go to ``benchmarks/work/``
+(git-ignored), rebuilt on every run. What is measured and how to read it: ``benchmarks/README.md``.
+
+Every (stage, scale) cell runs in its own process, the *driver*::
+
+    .venv/bin/python benchmarks/bench.py --stage tokenize --scale 16
+
+which times our function ``--repeats`` times, then reads its peak RSS, then times the anchors on the
+same inputs, and prints one ``BENCH_RESULT {json}`` line. A failing cell or anchor is recorded as an
+error; the bench goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import gc
+import json
+import logging
+import math
+import os
+import platform
+import resource
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+
+# Single-threaded BLAS, as the Makefile exports it (timings stay reproducible; stages parallelise
+# themselves). Set before numpy is imported, here and in every subprocess.
+THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+              "PYTHONHASHSEED": "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+for _key, _value in THREAD_ENV.items():
+    os.environ.setdefault(_key, _value)
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DEFAULT_WORK = HERE / "work"
+NEWS_CSV = ROOT / "data" / "raw" / "news-articles" / "NewsArticles.csv"
+NEWS_PARAMS = ROOT / "params" / "news.yaml"
+SEED_PARAMS = ROOT / "params" / "seed.yaml"
+NOTEBOOK_STAGES = ("01-ingest", "02-tokenize", "03-keywords", "04-topics", "05-summary")
+OUR_STAGES = ("ingest", "tokenize", "tfidf", "nmf")
+CELL_STAGES = OUR_STAGES + ("pipeline",)
+RESULT_TAG = "BENCH_RESULT "
+TOPIC_K = 10
+SWEEP = {"k_min": 5, "k_max": 20, "k_step": 5, "seeds": [0, 1]}  # 4 ks × 2 seeds = 8 fits
+GIB = 1024.0
+TARGETS = {"tokenize_vs_sklearn": 2.0, "tfidf_vs_anchor": 1.2, "nmf_vs_bare": 1.1, "sweep_speedup": 1.7,
+           "scaling_16": 17.0, "peak_rss_gib": 6.0, "overhead_share": 0.30}
+# The table source that reads the news CSV (and its replicas) like the builtin does, minus the URL → outlet step.
+CSV_COLUMNS = {"text_column": "text", "id_column": "article_id", "title_column": "title",
+               "date_column": "publish_date", "group_column": "article_source_link"}
+
+log = logging.getLogger("bench")
+
+
+# =============================================================================== small helpers
+
+def _setup_logging(prefix: str = "") -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format=f"%(asctime)s {prefix}%(message)s", datefmt="%H:%M:%S")
+    for noisy in ("newslens", "gensim", "smart_open", "numexpr"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def _short_error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc).strip()[:500]}"
+
+
+def _error_record(exc: BaseException) -> dict:
+    return {"error": _short_error(exc), "traceback": traceback.format_exc()[-3000:]}
+
+
+def _maxrss_mib(who: int = resource.RUSAGE_SELF) -> float:
+    """Peak resident set size in MiB (Linux reports KiB)."""
+    return resource.getrusage(who).ru_maxrss / 1024.0
+
+
+def _loadavg() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def _scale_dir(work: Path, scale: int) -> Path:
+    return work / f"x{scale}"
+
+
+def _rel(path: str | Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _rel_path(path: str) -> str:
+    """A path as given, relative to the project root when inside it (no symlink resolution: .venv/bin/python)."""
+    absolute = os.path.abspath(path)
+    return os.path.relpath(absolute, ROOT) if absolute.startswith(str(ROOT) + os.sep) else path
+
+
+def _fmt_s(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}" if value >= 0.1 else f"{value:.3f}"
+
+
+def _fmt_ratio(value) -> str:
+    return "–" if value is None else f"{value:.2f}×"
+
+
+def _median(measurement: dict | None) -> float | None:
+    if not measurement or "median" not in measurement:
+        return None
+    return measurement["median"]
+
+
+def _ratio(ours: float | None, anchor: float | None) -> float | None:
+    if ours is None or anchor is None or anchor <= 0:
+        return None
+    return ours / anchor
+
+
+# =============================================================================== measuring
+
+def shutdown_loky() -> None:
+    """Stop joblib's reusable loky workers, so the next parallel call pays its start-up as a fresh run does."""
+    try:
+        from joblib.externals.loky import reusable_executor
+
+        executor = getattr(reusable_executor, "_executor", None)
+        if executor is not None:
+            executor.shutdown(wait=True, kill_workers=True)
+    except Exception:  # noqa: BLE001 - best effort; a live pool only makes the repeat a bit faster
+        pass
+
+
+def measure(function, *, repeats: int, budget: float, before=None, keep_first=None, label: str = "") -> dict:
+    """Run ``function`` up to ``repeats`` times; the median of the wall times (perf_counter).
+
+    A repeat is skipped when the time spent so far plus the last run would exceed ``budget``
+    seconds (at least one run always happens): at large scales a cell runs once, not three times.
+    ``before()`` runs untimed before each repeat; ``keep_first(result)`` runs untimed on the first result.
+    """
+    times: list[float] = []
+    try:
+        for index in range(repeats):
+            if before is not None:
+                before()
+            gc.collect()
+            start = time.perf_counter()
+            result = function()
+            elapsed = time.perf_counter() - start
+            times.append(elapsed)
+            if index == 0 and keep_first is not None:
+                keep_first(result)
+            del result
+            log.info("  %-28s run %d/%d: %s s", label, index + 1, repeats, _fmt_s(elapsed))
+            if sum(times) + elapsed > budget and index + 1 < repeats:
+                log.info("  %-28s cell budget %.0f s reached: %d run(s)", label, budget, len(times))
+                break
+    except Exception as exc:  # noqa: BLE001 - recorded, the bench goes on
+        log.error("  %s failed: %s", label, _short_error(exc))
+        record = _error_record(exc)
+        if times:
+            record.update(times=times, median=statistics.median(times), n=len(times))
+        return record
+    return {"times": times, "median": statistics.median(times), "n": len(times)}
+
+
+class PeakTreeRSS:
+    """Sample the summed RSS of this process and all its descendants (loky workers) every ``interval`` s.
+
+    With ``guard_bytes``, a sum above it ends this cell at once (workers killed, an error result printed,
+    the process exits): a runaway ×16 stage must not push a shared machine into swap or the OOM killer.
+    """
+
+    def __init__(self, interval: float = 0.1, guard_bytes: float | None = None, record: dict | None = None):
+        self.interval, self.peak, self._stop = interval, 0, threading.Event()
+        self.guard_bytes, self.record = guard_bytes, record
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        try:
+            import psutil
+
+            self._process = psutil.Process()
+        except Exception:  # noqa: BLE001 - psutil is optional
+            self._process = None
+
+    def _sample(self) -> int:
+        total = self._process.memory_info().rss
+        for child in self._process.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except Exception:  # noqa: BLE001 - the child just exited
+                pass
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.peak = max(self.peak, self._sample())
+            except Exception:  # noqa: BLE001
+                pass
+            if self.guard_bytes and self.peak > self.guard_bytes:
+                self._abort()
+            self._stop.wait(self.interval)
+
+    def _abort(self) -> None:
+        gib = self.peak / 2**30
+        message = f"memory guard: process tree RSS reached {gib:.1f} GiB (> {self.guard_bytes / 2**30:.1f} GiB); cell stopped"
+        log.error(message)
+        for child in self._process.children(recursive=True):
+            try:
+                child.kill()
+            except Exception:  # noqa: BLE001
+                pass
+        record = dict(self.record or {})
+        record.update(error=message, rss={"peak_mib": round(self.peak / 2**20, 1), "guard_hit": True,
+                                          "self_peak_mib": round(_maxrss_mib(), 1)})
+        sys.stdout.write(RESULT_TAG + json.dumps(record, default=str) + "\n")
+        sys.stdout.flush()
+        os._exit(3)
+
+    def __enter__(self):
+        if self._process is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        if self._process is not None:
+            self._thread.join()
+
+    @property
+    def peak_mib(self) -> float | None:
+        return self.peak / 2**20 if self._process is not None and self.peak else None
+
+
+def measure_ours(function, args, **kwargs) -> tuple[dict, dict]:
+    """Time our function and report the process's peak RSS over those runs (before any anchor runs)."""
+    baseline = _maxrss_mib()
+    guard = args.mem_guard_gib * 2**30 if args.mem_guard_gib else None
+    with PeakTreeRSS(guard_bytes=guard, record={"stage": args.stage, "scale": args.scale}) as tree:
+        result = measure(function, repeats=args.repeats, budget=args.cell_budget, **kwargs)
+    shutdown_loky()  # reaps the workers, so RUSAGE_CHILDREN covers them
+    rss = {"baseline_mib": round(baseline, 1), "self_peak_mib": round(_maxrss_mib(), 1),
+           "tree_peak_mib": None if tree.peak_mib is None else round(tree.peak_mib, 1),
+           "children_peak_mib": round(_maxrss_mib(resource.RUSAGE_CHILDREN), 1)}
+    rss["peak_mib"] = max(v for v in (rss["self_peak_mib"], rss["tree_peak_mib"]) if v is not None)
+    return result, rss
+
+
+# =============================================================================== inputs
+
+def _news_settings():
+    from newslens.params import load_run
+
+    return load_run(NEWS_PARAMS).params
+
+
+def _prewarm() -> None:
+    """Import what the stages import lazily, and load simplemma's dictionary: imports are not compute."""
+    import numpy  # noqa: F401
+    import pandas  # noqa: F401
+    import pyarrow.parquet  # noqa: F401
+    import scipy.sparse  # noqa: F401
+    import sklearn.decomposition  # noqa: F401
+    import sklearn.feature_extraction.text  # noqa: F401
+    import gensim.corpora  # noqa: F401
+    import gensim.models  # noqa: F401
+    import gensim.models.phrases  # noqa: F401
+    import gensim.utils  # noqa: F401
+    import joblib  # noqa: F401
+    import ftfy  # noqa: F401
+    import charset_normalizer  # noqa: F401
+    import simplemma
+
+    simplemma.lemmatize("tests", lang="en")
+    from newslens import clean, ingest, keywords, sentences, sources, tokenize, topics  # noqa: F401
+
+
+def prepare_inputs(work: Path, scales: list[int], documents_from: str) -> dict:
+    """The news run's documents and the news CSV, replicated N times with ids suffixed ``-r{n}``."""
+    import pandas as pd
+
+    info = {}
+    work.mkdir(parents=True, exist_ok=True)
+    source = work / "news_documents.parquet"
+    processed = ROOT / "data" / "processed" / "news" / "documents.parquet"
+    start = time.perf_counter()
+    if documents_from == "processed" and processed.exists():
+        shutil.copyfile(processed, source)  # written atomically by the pipeline: a copy is consistent
+        info["documents_from"] = _rel(processed)
+    else:
+        from newslens import ingest
+
+        log.info("ingesting the news run (params/news.yaml) for the stage inputs")
+        ingest.ingest(_news_settings()).documents.to_parquet(source, index=False)
+        info["documents_from"] = "newslens.ingest.ingest(params/news.yaml)"
+    documents = pd.read_parquet(source)
+    raw = pd.read_csv(NEWS_CSV, dtype=str, keep_default_na=False)
+    info.update(documents=len(documents), csv_rows=len(raw), seconds=None)
+    for scale in scales:
+        folder = _scale_dir(work, scale)
+        shutil.rmtree(folder, ignore_errors=True)  # never reuse tokens or matrices of an earlier run
+        folder.mkdir(parents=True)
+        replicas = []
+        for n in range(scale):
+            replicas.append(documents.assign(doc_id=documents["doc_id"] + f"-r{n}",
+                                             parent_id=documents["parent_id"] + f"-r{n}"))
+        pd.concat(replicas, ignore_index=True).to_parquet(folder / "documents.parquet", index=False)
+        rows = [raw.assign(article_id=raw["article_id"] + f"-r{n}") for n in range(scale)]
+        pd.concat(rows, ignore_index=True).to_csv(folder / "news.csv", index=False)
+        log.info("inputs ×%d: %d documents, %d CSV rows", scale, len(documents) * scale, len(raw) * scale)
+    info["seconds"] = round(time.perf_counter() - start, 2)
+    return info
+
+
+def _documents(folder: Path):
+    import pandas as pd
+
+    return pd.read_parquet(folder / "documents.parquet")
+
+
+def _ensure_tokens(folder: Path) -> None:
+    """Tokens of this scale, from the tokenize cell; made here (untimed) if that cell did not write them."""
+    if (folder / "tokens.parquet").exists():
+        return
+    from newslens import tokenize
+
+    log.info("  tokens missing in %s: tokenizing (untimed)", folder.name)
+    settings = _news_settings()
+    tokenize.write_outputs(tokenize.tokenize_documents(_documents(folder), settings.tokenize,
+                                                       settings.language), folder)
+
+
+def _tfidf(folder: Path):
+    from newslens import keywords, tokenize
+
+    _ensure_tokens(folder)
+    doc_ids, analyzer = tokenize.load_analyzer(folder)
+    return keywords.fit_tfidf(doc_ids, analyzer, _news_settings().keywords)
+
+
+# =============================================================================== the cells (drivers)
+
+def cell_ingest(folder: Path, args) -> dict:
+    import pandas as pd
+
+    from newslens import ingest
+    from newslens.params import RunParams, Source
+
+    csv = folder / "news.csv"
+    params = RunParams(title="bench", sources=[Source(path=str(csv), **CSV_COLUMNS)], unit="document")
+    info = {}
+
+    def keep(result):
+        info.update(documents_out=len(result.documents), log_rows=len(result.log),
+                    statuses=result.log["status"].value_counts().to_dict())
+
+    ours, rss = measure_ours(lambda: ingest.ingest(params), args, keep_first=keep, label="ingest")
+    anchors = {"read_csv": measure(lambda: pd.read_csv(csv), repeats=args.repeats, budget=args.cell_budget,
+                                   label="anchor pandas.read_csv")}
+    return {"ours": ours, "rss": rss, "anchors": anchors, "info": info}
+
+
+def cell_tokenize(folder: Path, args) -> dict:
+    from newslens import tokenize
+
+    settings = _news_settings()
+    documents = _documents(folder)
+    texts = documents["text"].tolist()
+    info = {"documents": len(documents)}
+
+    def fresh():  # each repeat as a fresh stage run: cold lemma cache, new worker processes
+        if hasattr(tokenize, "_lemma") and hasattr(tokenize._lemma, "cache_clear"):
+            tokenize._lemma.cache_clear()
+        shutdown_loky()
+
+    def keep(result):
+        tokenize.write_outputs(result, folder)  # the later cells' input (untimed)
+        info.update({k: v for k, v in result.stats.items() if isinstance(v, (int, float))})
+
+    ours, rss = measure_ours(lambda: tokenize.tokenize_documents(documents, settings.tokenize,
+                                                                 settings.language),
+                             args, before=fresh, keep_first=keep, label="tokenize")
+    if folder_scale(folder) == 1:  # what the stage's two worker processes buy on this machine (one run)
+        info["n_jobs_1"] = measure(lambda: tokenize.tokenize_documents(documents, settings.tokenize,
+                                                                       settings.language, n_jobs=1),
+                                   repeats=1, budget=args.cell_budget, before=fresh, label="tokenize n_jobs=1")
+    anchors = {}
+    if folder_scale(folder) <= args.max_anchor_scale:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        anchors["sklearn_tfidfvectorizer"] = measure(
+            lambda: TfidfVectorizer(stop_words="english").fit_transform(texts),
+            repeats=args.repeats, budget=args.cell_budget, label="anchor TfidfVectorizer")
+        anchors["gensim_phrases"] = measure(lambda: _gensim_phrases(texts), repeats=args.repeats,
+                                            budget=args.cell_budget, label="anchor gensim Phrases")
+    return {"ours": ours, "rss": rss, "anchors": anchors, "info": info}
+
+
+def _gensim_phrases(texts: list[str]):
+    """gensim's own way: simple_preprocess, each document one 'sentence', npmi Phrases."""
+    from gensim.models.phrases import Phrases
+    from gensim.utils import simple_preprocess
+
+    sentences = [simple_preprocess(text) for text in texts]
+    return Phrases(sentences, min_count=10, threshold=0.5, scoring="npmi")
+
+
+def cell_tfidf(folder: Path, args) -> dict:
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from newslens import keywords, tokenize
+
+    _ensure_tokens(folder)
+    settings = _news_settings().keywords
+    start = time.perf_counter()
+    doc_ids, analyzer = tokenize.load_analyzer(folder)
+    info = {"load_analyzer_s": round(time.perf_counter() - start, 3), "documents": len(doc_ids)}
+
+    def keep(model):
+        sparse.save_npz(folder / "tfidf.npz", model.matrix)
+        info.update(terms=int(model.matrix.shape[1]), nnz=int(model.matrix.nnz))
+
+    ours, rss = measure_ours(lambda: keywords.fit_tfidf(doc_ids, analyzer, settings), args,
+                             keep_first=keep, label="tfidf")
+    anchors = {}
+    if folder_scale(folder) <= args.max_anchor_scale:
+        token_lists = [analyzer(doc_id) for doc_id in doc_ids]
+        anchors["sklearn_tfidf_pretokenized"] = measure(
+            lambda: TfidfVectorizer(analyzer=lambda x: x, sublinear_tf=True, min_df=2,
+                                    max_df=0.5).fit_transform(token_lists),
+            repeats=args.repeats, budget=args.cell_budget, label="anchor TfidfVectorizer(tokens)")
+    return {"ours": ours, "rss": rss, "anchors": anchors, "info": info}
+
+
+def _matrix(folder: Path):
+    from scipy import sparse
+
+    path = folder / "tfidf.npz"
+    if not path.exists():
+        log.info("  tfidf.npz missing in %s: fitting TF-IDF (untimed)", folder.name)
+        sparse.save_npz(path, _tfidf(folder).matrix)
+    return sparse.load_npz(path).tocsr()
+
+
+def cell_nmf(folder: Path, args) -> dict:
+    from sklearn.decomposition import NMF
+
+    from newslens import topics
+
+    matrix = _matrix(folder)
+    info = {"shape": list(matrix.shape), "nnz": int(matrix.nnz), "k": TOPIC_K}
+    ours, rss = measure_ours(lambda: topics.fit_model("nmf", matrix, TOPIC_K, 0), args, label="nmf k=10")
+    anchors = {}
+    if folder_scale(folder) <= args.max_anchor_scale:
+        def bare():
+            model = NMF(n_components=TOPIC_K, init="nndsvda", random_state=0).fit(matrix)
+            info["bare_n_iter"] = int(model.n_iter_)
+            return model
+
+        anchors["bare_nmf"] = measure(bare, repeats=args.repeats, budget=args.cell_budget,
+                                      label="anchor bare NMF")
+    return {"ours": ours, "rss": rss, "anchors": anchors, "info": info}
+
+
+def cell_pipeline(folder: Path, args) -> dict:
+    """The anchors of the whole pipeline (ours is the sum of the stage medians, computed by the main process)."""
+    import pandas as pd
+
+    csv = folder / "news.csv"
+
+    def sklearn_example():
+        from sklearn.decomposition import NMF
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        texts = pd.read_csv(csv, dtype=str, keep_default_na=False)["text"].tolist()
+        matrix = TfidfVectorizer(max_df=0.95, min_df=2, stop_words="english").fit_transform(texts)
+        return NMF(n_components=TOPIC_K, init="nndsvda", random_state=0).fit(matrix)
+
+    def gensim_lda():
+        from gensim.corpora import Dictionary
+        from gensim.models import LdaModel
+        from gensim.utils import simple_preprocess
+
+        texts = pd.read_csv(csv, dtype=str, keep_default_na=False)["text"].tolist()
+        docs = [simple_preprocess(text) for text in texts]
+        dictionary = Dictionary(docs)
+        corpus = [dictionary.doc2bow(doc) for doc in docs]
+        return LdaModel(corpus, num_topics=TOPIC_K, id2word=dictionary, random_state=0)
+
+    anchors = {}
+    if folder_scale(folder) <= args.max_anchor_scale:
+        anchors["sklearn_example_tfidf_nmf"] = measure(sklearn_example, repeats=args.repeats,
+                                                       budget=args.cell_budget, label="anchor sklearn example")
+        anchors["gensim_ldamodel"] = measure(gensim_lda, repeats=args.repeats, budget=args.cell_budget,
+                                             label="anchor gensim LdaModel")
+    return {"ours": None, "rss": None, "anchors": anchors, "info": {}}
+
+
+def cell_sweep(folder: Path, args) -> dict:
+    from newslens import topics
+    from newslens.params import TopicsParams
+
+    model = _tfidf(folder)
+    settings = TopicsParams(model="nmf", **SWEEP)
+    info = {"shape": list(model.matrix.shape), "fits": 4 * len(SWEEP["seeds"]), **SWEEP}
+    runs = {1: [], 2: []}
+    errors = {}
+    # n_jobs=1 and n_jobs=2 alternate, so load from other users of the machine hits both alike.
+    for index in range(args.repeats):
+        for n_jobs in (1, 2):
+            shutdown_loky()
+            gc.collect()
+            try:
+                start = time.perf_counter()
+                topics.sweep("nmf", model.matrix, model.counts, settings, model.terms, n_jobs=n_jobs)
+                runs[n_jobs].append(time.perf_counter() - start)
+                log.info("  sweep n_jobs=%d run %d: %s s", n_jobs, index + 1, _fmt_s(runs[n_jobs][-1]))
+            except Exception as exc:  # noqa: BLE001
+                errors[n_jobs] = _error_record(exc)
+        last_pair = (runs[1] or [0])[-1] + (runs[2] or [0])[-1]
+        if index + 1 < args.repeats and sum(runs[1]) + sum(runs[2]) + last_pair > 2 * args.cell_budget:
+            log.info("  sweep: cell budget reached after %d pair(s)", index + 1)
+            break
+    result = {}
+    for n_jobs, times in runs.items():
+        result[f"n_jobs_{n_jobs}"] = ({"times": times, "median": statistics.median(times), "n": len(times)}
+                                      if times else errors.get(n_jobs, {"error": "no run"}))
+    return {"ours": result, "rss": None, "anchors": {}, "info": info}
+
+
+def cell_notebook_compute(folder: Path, args) -> dict:
+    """The seed (or news) run's stage code, executed in-process with the display layer stubbed out.
+
+    Each notebook's code cells run in order with ``params_file`` set as papermill would, but with
+    ``newslens.plots`` and ``newslens.report`` replaced by no-op mocks: what remains is the stage's own
+    compute (module calls, their arguments, the output files). Imports are done before timing.
+    """
+    import json as _json
+    from unittest import mock
+
+    import newslens
+    from newslens import config
+
+    params_rel = args.params
+    timings = {}
+    stub_plots, stub_report = mock.MagicMock(name="plots"), mock.MagicMock(name="report")
+    sys.modules["newslens.plots"], sys.modules["newslens.report"] = stub_plots, stub_report
+    newslens.plots, newslens.report = stub_plots, stub_report
+    os.chdir(config.NOTEBOOKS_DIR)  # papermill's cwd
+    for stage in NOTEBOOK_STAGES:
+        notebook = _json.loads((config.NOTEBOOKS_DIR / f"{stage}.ipynb").read_text(encoding="utf-8"))
+        cells = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+        tagged = [i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
+        first = tagged[0] if tagged else 0
+        sources = ["".join(c["source"]) for c in cells]
+        sources.insert(first + 1, f"params_file = {params_rel!r}")
+        codes = [compile(src, f"<{stage} cell {i}>", "exec") for i, src in enumerate(sources)]
+
+        def run_notebook(codes=codes):
+            namespace = {"__name__": "__main__"}
+            for code in codes:
+                exec(code, namespace)  # noqa: S102 - the project's own notebooks
+            return namespace
+
+        def fresh():
+            shutdown_loky()
+            tok = sys.modules.get("newslens.tokenize")
+            if tok is not None and hasattr(getattr(tok, "_lemma", None), "cache_clear"):
+                tok._lemma.cache_clear()
+
+        timings[stage] = measure(run_notebook, repeats=args.repeats, budget=args.cell_budget, before=fresh,
+                                 label=f"compute {stage}")
+    return {"ours": timings, "rss": None, "anchors": {}, "info": {"params": params_rel,
+                                                                "root": str(config.PROJECT_ROOT)}}
+
+
+def folder_scale(folder: Path) -> int:
+    return int(folder.name[1:]) if folder.name.startswith("x") and folder.name[1:].isdigit() else 1
+
+
+CELLS = {"ingest": cell_ingest, "tokenize": cell_tokenize, "tfidf": cell_tfidf, "nmf": cell_nmf,
+         "pipeline": cell_pipeline, "sweep": cell_sweep, "notebook-compute": cell_notebook_compute}
+
+
+def driver(args) -> int:
+    """One cell in this process: print ``BENCH_RESULT {json}`` on stdout."""
+    _setup_logging(prefix=f"[{args.stage} ×{args.scale}] ")
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    record = {"stage": args.stage, "scale": args.scale, "load_start": _loadavg()}
+    start = time.perf_counter()
+    try:
+        if args.stage == "prepare":
+            record["info"] = prepare_inputs(Path(args.work), args.scales, args.documents)
+        else:
+            _prewarm()
+            record.update(CELLS[args.stage](_scale_dir(Path(args.work), args.scale), args))
+    except Exception as exc:  # noqa: BLE001 - reported to the main process
+        log.error("failed: %s", _short_error(exc))
+        record.update(_error_record(exc))
+    record["driver_s"] = round(time.perf_counter() - start, 3)
+    record["load_end"] = _loadavg()
+    sys.stdout.write(RESULT_TAG + json.dumps(record, default=str) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+# =============================================================================== the main process
+
+def _subprocess_env(extra: dict | None = None) -> dict:
+    env = {**os.environ, **THREAD_ENV, "TQDM_DISABLE": "1"}
+    src = str(ROOT / "src")
+    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.update(extra or {})
+    return env
+
+
+def run_command(cmd: list[str], *, env: dict, cwd: Path, timeout: float, prefix: str = "") -> dict:
+    """Run a command in its own process group; stream its stderr to ours; keep stdout and a stderr tail."""
+    start = time.perf_counter()
+    process = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    tail: list[str] = []
+
+    def pump():
+        for line in process.stderr:
+            tail.append(line)
+            del tail[:-60]
+            sys.stderr.write(prefix + line)
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    stdout_chunks: list[str] = []
+    out_reader = threading.Thread(target=lambda: stdout_chunks.append(process.stdout.read()), daemon=True)
+    out_reader.start()
+    timed_out = False
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        try:
+            os.killpg(process.pid, 9)  # only the group this bench started
+        except ProcessLookupError:
+            pass
+        process.wait()
+    reader.join(timeout=10)
+    out_reader.join(timeout=10)
+    return {"returncode": process.returncode, "seconds": time.perf_counter() - start, "timed_out": timed_out,
+            "stdout": "".join(stdout_chunks), "stderr_tail": "".join(tail)}
+
+
+def run_driver(stage: str, scale: int, args, *, extra_env: dict | None = None, extra_args=(),
+               cwd: Path = ROOT) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--stage", stage, "--scale", str(scale),
+           "--repeats", str(args.repeats), "--cell-budget", str(args.cell_budget), "--work", str(args.work),
+           "--max-anchor-scale", str(args.max_anchor_scale), "--documents", args.documents,
+           "--mem-guard-gib", str(args.mem_guard_gib),
+           "--scales", *map(str, args.scales), *extra_args]
+    done = run_command(cmd, env=_subprocess_env(extra_env), cwd=cwd, timeout=args.driver_timeout)
+    lines = [line for line in done["stdout"].splitlines() if line.startswith(RESULT_TAG)]
+    if lines:
+        record = json.loads(lines[-1][len(RESULT_TAG):])
+    else:
+        reason = "timed out" if done["timed_out"] else f"exit code {done['returncode']}"
+        record = {"stage": stage, "scale": scale, "error": f"driver gave no result ({reason})",
+                  "stderr_tail": done["stderr_tail"][-3000:]}
+    record["wall_s"] = round(done["seconds"], 3)
+    return record
+
+
+def machine_info() -> dict:
+    import numpy
+    import pandas
+    import scipy
+    import sklearn
+
+    info = {"nproc": os.cpu_count(), "usable_cpus": len(os.sched_getaffinity(0)),
+            "platform": platform.platform(), "python": platform.python_version(),
+            "numpy": numpy.__version__, "scipy": scipy.__version__, "scikit-learn": sklearn.__version__,
+            "pandas": pandas.__version__, "thread_env": {k: os.environ.get(k) for k in THREAD_ENV}}
+    for name in ("gensim", "joblib", "simplemma", "ftfy", "papermill"):
+        try:
+            info[name] = __import__(name).__version__
+        except Exception:  # noqa: BLE001
+            info[name] = None
+    try:
+        model = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")]
+        info["cpu"] = model[0] if model else platform.processor()
+        mem = [line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")]
+        info["mem_total_gib"] = round(int(mem[0].split()[1]) / 2**20, 1) if mem else None
+    except OSError:
+        pass
+    return info
+
+
+def notebook_overhead(run_params: Path, args, results: dict, key: str) -> dict:
+    """Wall time of ``stage`` + ``render`` for the 5 stages in a sandbox, minus the same stages' compute."""
+    out: dict = {"params": _rel(run_params), "stages": {}}
+    sandboxes = []
+    section_start = time.perf_counter()
+    try:
+        def sandbox() -> Path:
+            root = Path(tempfile.mkdtemp(prefix=f"newslens-bench-{key}-"))
+            sandboxes.append(root)
+            shutil.copytree(ROOT / "params", root / "params")
+            shutil.copytree(ROOT / "notebooks", root / "notebooks")
+            shutil.copytree(ROOT / "data" / "raw" / "seed", root / "data" / "raw" / "seed")
+            if key == "news":
+                (root / "data" / "raw" / "news-articles").symlink_to(ROOT / "data" / "raw" / "news-articles")
+            run = run_params.stem
+            identities = ROOT / "reports" / run / "topics.json"
+            if identities.exists():  # the committed topic ids, as `make report` sees them
+                (root / "reports" / run).mkdir(parents=True)
+                shutil.copyfile(identities, root / "reports" / run / "topics.json")
+            return root
+
+        wall_root = sandbox()
+        env = _subprocess_env({"NEWSLENS_ROOT": str(wall_root)})
+        env.pop("TQDM_DISABLE", None)  # as `make report` runs them
+        params_arg = f"params/{run_params.name}"
+        for stage in NOTEBOOK_STAGES:
+            row = {}
+            for command in ("stage", "render"):
+                done = run_command([sys.executable, "-m", "newslens.pipeline", command, params_arg, stage],
+                                   env=env, cwd=wall_root, timeout=args.driver_timeout,
+                                   prefix=f"[{key} {command} {stage}] ")
+                row[f"{command}_s"] = round(done["seconds"], 3)
+                if done["returncode"] != 0:
+                    row["error"] = f"{command} exited {done['returncode']}: {done['stderr_tail'][-1500:]}"
+                    break
+            out["stages"][stage] = row
+            log.info("%s %s: stage %s s, render %s s", key, stage, _fmt_s(row.get("stage_s")),
+                     _fmt_s(row.get("render_s")))
+            if "error" in row:
+                raise RuntimeError(f"{stage}: {row['error']}")
+        compute_root = sandbox()
+        # The wall time is one run; so is the news compute (minutes). The seed compute is cheap: --repeats.
+        compute_args = argparse.Namespace(**{**vars(args), "repeats": 1 if key == "news" else args.repeats})
+        compute = run_driver("notebook-compute", 1, compute_args,
+                             extra_env={"NEWSLENS_ROOT": str(compute_root)},
+                             extra_args=("--params", params_arg), cwd=compute_root)
+        out["compute_driver"] = {k: v for k, v in compute.items() if k not in ("ours",)}
+        if "error" in compute:
+            raise RuntimeError(f"compute driver: {compute['error']}")
+        wall = compute_sum = 0.0
+        for stage in NOTEBOOK_STAGES:
+            row = out["stages"][stage]
+            row["compute"] = compute["ours"][stage]
+            row["compute_s"] = _median(compute["ours"][stage])
+            row["wall_s"] = row["stage_s"] + row["render_s"]
+            row["overhead_s"] = row["wall_s"] - (row["compute_s"] or 0.0)
+            wall += row["wall_s"]
+            compute_sum += row["compute_s"] or 0.0
+        out.update(wall_s=wall, compute_s=compute_sum, overhead_s=wall - compute_sum,
+                   overhead_share=(wall - compute_sum) / wall if wall else None)
+    except Exception as exc:  # noqa: BLE001
+        log.error("notebook overhead (%s) failed: %s", key, _short_error(exc))
+        out.update(_error_record(exc))
+    finally:
+        out["section_s"] = round(time.perf_counter() - section_start, 1)
+        if not args.keep_sandbox:
+            for root in sandboxes:
+                shutil.rmtree(root, ignore_errors=True)
+        else:
+            out["sandboxes"] = [str(r) for r in sandboxes]
+    return out
+
+
+# --------------------------------------------------------------------------- analysis and report
+
+ANCHOR_NAMES = {
+    "read_csv": "pandas.read_csv (read floor)",
+    "sklearn_tfidfvectorizer": 'sklearn TfidfVectorizer(stop_words="english")',
+    "gensim_phrases": "gensim simple_preprocess + Phrases(npmi)",
+    "sklearn_tfidf_pretokenized": "sklearn TfidfVectorizer on our tokens",
+    "bare_nmf": 'bare NMF(k=10, init="nndsvda")',
+    "sklearn_example_tfidf_nmf": "sklearn example: TfidfVectorizer + NMF k=10",
+    "gensim_ldamodel": "gensim Dictionary + LdaModel k=10",
+}
+STAGE_NAMES = {"ingest": "ingest", "tokenize": "tokenize", "tfidf": "TF-IDF", "nmf": "one topic fit (NMF k=10)",
+               "pipeline": "whole pipeline"}
+
+
+def _cell(results: dict, stage: str, scale: int) -> dict:
+    return results.get("cells", {}).get(stage, {}).get(str(scale), {})
+
+
+def pipeline_ours(results: dict, scale: int) -> float | None:
+    parts = [_median(_cell(results, stage, scale).get("ours")) for stage in OUR_STAGES]
+    return None if any(p is None for p in parts) else sum(parts)
+
+
+def evaluate_targets(results: dict) -> list[dict]:
+    scales = sorted(results["settings"]["scales"])
+    top, low = scales[-1], scales[0]
+    rows = []
+
+    def add(name, target, values: dict, ok, unit: str = "x") -> None:
+        status = "n/a" if ok is None else ("MET" if ok else "NOT MET")
+        rows.append({"target": name, "limit": target, "values": values, "status": status, "unit": unit})
+
+    def ratio_target(name, stage, anchor, limit):
+        values = {}
+        for scale in scales:
+            cell = _cell(results, stage, scale)
+            values[f"×{scale}"] = _ratio(_median(cell.get("ours")), _median(cell.get("anchors", {}).get(anchor)))
+        known = [v for v in values.values() if v is not None]
+        add(name, f"≤ {limit}×", values, None if not known else all(v <= limit for v in known))
+
+    ratio_target("tokenize ≤ 2.0× sklearn TfidfVectorizer", "tokenize", "sklearn_tfidfvectorizer",
+                 TARGETS["tokenize_vs_sklearn"])
+    ratio_target("TF-IDF ≤ 1.2× TfidfVectorizer on our tokens", "tfidf", "sklearn_tfidf_pretokenized",
+                 TARGETS["tfidf_vs_anchor"])
+    ratio_target("one topic fit ≤ 1.1× bare NMF", "nmf", "bare_nmf", TARGETS["nmf_vs_bare"])
+    sweep = results.get("sweep", {}).get("ours") or {}
+    speedup = _ratio(_median(sweep.get("n_jobs_1")), _median(sweep.get("n_jobs_2")))
+    add("k-sweep speed-up on 2 cores ≥ 1.7×", f"≥ {TARGETS['sweep_speedup']}×", {"speed-up": speedup},
+        None if speedup is None else speedup >= TARGETS["sweep_speedup"])
+    if top > low:
+        limit = TARGETS["scaling_16"] * (top / low) / 16.0
+        values = {}
+        for stage in OUR_STAGES:
+            values[stage] = _ratio(_median(_cell(results, stage, top).get("ours")),
+                                   _median(_cell(results, stage, low).get("ours")))
+        known = [v for v in values.values() if v is not None]
+        add(f"time(×{top})/time(×{low}) ≤ {limit:g} for every stage", f"≤ {limit:g}", values,
+            None if len(known) < len(OUR_STAGES) else all(v <= limit for v in known))
+    else:
+        add("time(×16)/time(×1) ≤ 17 for every stage", "≤ 17", {}, None)
+    values = {}
+    for stage in OUR_STAGES:
+        rss = _cell(results, stage, top).get("rss") or {}
+        values[stage] = None if rss.get("peak_mib") is None else rss["peak_mib"] / GIB
+    known = [v for v in values.values() if v is not None]
+    add(f"peak RSS at ×{top} ≤ 6 GiB" + ("" if top == 16 else " (×16 not run)"), "≤ 6 GiB", values,
+        None if top != 16 or len(known) < len(OUR_STAGES) else all(v <= TARGETS["peak_rss_gib"] for v in known),
+        unit="GiB")
+    shares = {key: data.get("overhead_share") for key, data in results.get("overhead", {}).items()}
+    known = [v for v in shares.values() if v is not None]
+    add("notebook overhead ≤ 30% of wall time", "≤ 30%", shares,
+        None if not known else all(v <= TARGETS["overhead_share"] for v in known), unit="%")
+    return rows
+
+
+def estimate_full_run(results: dict, scales=(1, 4, 16), repeats: int = 3, budget: float | None = None,
+                      max_anchor_scale: int = 10**6) -> dict | None:
+    """Linear extrapolation of a run's ×1 cells to the full settings (a floor: super-linear parts take longer)."""
+    budget = budget or results["settings"]["cell_budget"]
+    if 1 not in results["settings"]["scales"]:
+        return None
+
+    def planned(t: float) -> float:
+        runs = max(1, min(repeats, int(budget // t))) if t > 0 else repeats
+        return runs * t
+
+    total, per_cell = 0.0, {}
+    for stage in CELL_STAGES:
+        cell = _cell(results, stage, 1)
+        if not cell or "wall_s" not in cell:
+            continue
+        measured, is_anchor = [], []
+        for m, anchor in [(cell.get("ours"), False)] + [(a, True) for a in (cell.get("anchors") or {}).values()]:
+            if isinstance(m, dict) and m.get("times"):
+                measured.append(m["times"])
+                is_anchor.append(anchor)
+        extra = [m for m in (cell.get("info") or {}).values() if isinstance(m, dict) and m.get("times")]
+        spent = sum(sum(times) for times in measured) + sum(sum(m["times"]) for m in extra)
+        fixed = max(cell["wall_s"] - spent, 0.0)
+        startup = min(fixed, 5.0)  # interpreter and imports; the rest (inputs, outputs) grows with the scale
+        for scale in scales:
+            seconds = startup + (fixed - startup) * scale
+            seconds += sum(planned(statistics.median(times) * scale) for times, anchor in zip(measured, is_anchor)
+                           if not anchor or scale <= max_anchor_scale)
+            if scale == 1:  # one-off extra measurements (tokenize with n_jobs=1)
+                seconds += sum(sum(m["times"]) for m in extra)
+            per_cell[f"{stage} ×{scale}"] = round(seconds, 1)
+            total += seconds
+    sweep = results.get("sweep", {})
+    if "wall_s" in sweep:
+        runs = max(1, sum(m.get("n", 0) for m in (sweep.get("ours") or {}).values() if isinstance(m, dict)) // 2)
+        total += sweep["wall_s"] * repeats / runs
+    for key, data in results.get("overhead", {}).items():
+        total += data.get("section_s") or 0.0
+    return {"seconds": round(total), "per_cell": per_cell, "scales": list(scales), "repeats": repeats,
+            "cell_budget": budget, "max_anchor_scale": max_anchor_scale}
+
+
+def write_report(results: dict, out_dir: Path) -> None:
+    (out_dir / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n", encoding="utf-8")
+    (out_dir / "RESULTS.md").write_text(render_markdown(results), encoding="utf-8")
+
+
+def render_markdown(results: dict) -> str:
+    settings, machine = results["settings"], results.get("machine", {})
+    scales = settings["scales"]
+    lines = ["# newslens benchmark results", "",
+             f"Command: `{results['command']}`  ", f"Date: {results['date']}  ",
+             f"Bench wall time: {_fmt_s(results.get('bench_seconds'))} s  ",
+             f"Machine: {machine.get('nproc')} CPUs ({machine.get('cpu', '?')}), "
+             f"{machine.get('mem_total_gib', '?')} GiB; Python {machine.get('python')}, numpy {machine.get('numpy')}, "
+             f"scikit-learn {machine.get('scikit-learn')}, gensim {machine.get('gensim')}, pandas {machine.get('pandas')}; "
+             f"BLAS threads 1  ",
+             f"Load average at start / end: {results.get('load_start')} / {results.get('load_end')}"
+             + ("  \n**The machine was busy (load ≥ 1 at the start): timings are noisy.**"
+                if (results.get("load_start") or [0])[0] >= 1 else ""),
+             "",
+             f"Settings: scales {', '.join(f'×{s}' for s in scales)}; up to {settings['repeats']} repeat(s) per "
+             f"measurement, fewer when a measurement's runs would pass {settings['cell_budget']:g} s "
+             f"(the *n* column); times are medians in seconds of in-process compute. See `benchmarks/README.md`.", ""]
+
+    lines += ["## Targets", "", "| target | measured | status |", "|---|---|---|"]
+    for row in results.get("targets", []):
+        values = ", ".join(f"{k}: {_fmt_value(v, row['unit'])}" for k, v in row["values"].items()) or "not measured"
+        lines.append(f"| {row['target']} | {values} | **{row['status']}** |")
+    lines.append("")
+
+    lines += ["## Stages against their anchors", "",
+              "ratio = ours / anchor (below 1: ours is faster).", "",
+              "| stage | scale | ours (s) | n | anchor | anchor (s) | n | ratio |", "|---|---|---|---|---|---|---|---|"]
+    for stage in OUR_STAGES:
+        for scale in scales:
+            cell = _cell(results, stage, scale)
+            ours = cell.get("ours") or {}
+            anchors = cell.get("anchors") or {}
+            if not anchors:
+                lines.append(f"| {STAGE_NAMES[stage]} | ×{scale} | {_fmt_m(ours)} | {ours.get('n', '–')} | – | – | – | – |")
+            for name, anchor in anchors.items():
+                lines.append(f"| {STAGE_NAMES[stage]} | ×{scale} | {_fmt_m(ours)} | {ours.get('n', '–')} | "
+                             f"{ANCHOR_NAMES.get(name, name)} | {_fmt_m(anchor)} | {anchor.get('n', '–')} | "
+                             f"{_fmt_ratio(_ratio(_median(ours), _median(anchor)))} |")
+    lines.append("")
+    notes = []
+    for scale in scales:
+        info = _cell(results, "tokenize", scale).get("info") or {}
+        ours = _median(_cell(results, "tokenize", scale).get("ours"))
+        serial = info.get("n_jobs_1")
+        if isinstance(serial, dict) and serial.get("median") is not None:
+            notes.append(f"- tokenize ×{scale} with `n_jobs=1` (one run): {_fmt_s(serial['median'])} s, against "
+                         f"{_fmt_s(ours)} s with the default `n_jobs=2`: the two workers give a "
+                         f"{_fmt_ratio(_ratio(serial['median'], ours))} speed-up.")
+    for scale in scales:
+        info = _cell(results, "tfidf", scale).get("info") or {}
+        if info.get("load_analyzer_s") is not None:
+            notes.append(f"- TF-IDF ×{scale}: `tokenize.load_analyzer` (reading tokens.parquet, not timed above) "
+                         f"took {_fmt_s(info['load_analyzer_s'])} s; matrix {info.get('documents')} × "
+                         f"{info.get('terms')}, {info.get('nnz')} non-zeros.")
+    for scale in scales:
+        info = _cell(results, "ingest", scale).get("info") or {}
+        if info.get("statuses"):
+            notes.append(f"- ingest ×{scale}: {info.get('documents_out')} documents out; log statuses "
+                         f"{info['statuses']} (replicas merge as exact duplicates).")
+    if notes:
+        lines += notes + [""]
+
+    lines += ["## Whole pipeline (ingest + tokenize + TF-IDF + one NMF fit)", "",
+              "Ours is the sum of the four stage medians above; the anchors start from the same raw CSV.", "",
+              "| scale | ours (s) | anchor | anchor (s) | n | ratio |", "|---|---|---|---|---|---|"]
+    for scale in scales:
+        ours = pipeline_ours(results, scale)
+        for name, anchor in (_cell(results, "pipeline", scale).get("anchors") or {}).items():
+            lines.append(f"| ×{scale} | {_fmt_s(ours)} | {ANCHOR_NAMES.get(name, name)} | {_fmt_m(anchor)} | "
+                         f"{anchor.get('n', '–')} | {_fmt_ratio(_ratio(ours, _median(anchor)))} |")
+    lines.append("")
+
+    lines += ["## Scaling", "", "| stage | " + " | ".join(f"×{s} (s)" for s in scales)
+              + (f" | ×{scales[-1]} / ×{scales[0]} |" if len(scales) > 1 else " |"),
+              "|---|" + "---|" * len(scales) + ("---|" if len(scales) > 1 else "")]
+    for stage in OUR_STAGES:
+        medians = [_median(_cell(results, stage, s).get("ours")) for s in scales]
+        row = f"| {STAGE_NAMES[stage]} | " + " | ".join(_fmt_s(m) for m in medians) + " |"
+        if len(scales) > 1:
+            row += f" {_fmt_ratio(_ratio(medians[-1], medians[0]))} |"
+        lines.append(row)
+    lines.append("")
+
+    lines += ["## Peak memory (each stage in its own process)", "",
+              "MiB. *baseline*: peak before the stage ran (interpreter, libraries, inputs loaded); *self*: "
+              "`ru_maxrss` of the process after the stage; *tree*: sampled sum over the process and its "
+              "worker processes (loky), every 0.1 s.", "",
+              "| stage | scale | baseline | self | tree | peak |", "|---|---|---|---|---|---|"]
+    for stage in OUR_STAGES:
+        for scale in scales:
+            rss = _cell(results, stage, scale).get("rss") or {}
+            lines.append(f"| {STAGE_NAMES[stage]} | ×{scale} | {_fmt_mib(rss.get('baseline_mib'))} | "
+                         f"{_fmt_mib(rss.get('self_peak_mib'))} | {_fmt_mib(rss.get('tree_peak_mib'))} | "
+                         f"{'≥ ' if rss.get('guard_hit') else ''}{_fmt_mib(rss.get('peak_mib'))}"
+                         f"{' (memory guard hit)' if rss.get('guard_hit') else ''} |")
+    lines.append("")
+
+    sweep = results.get("sweep") or {}
+    lines += ["## k-sweep on 2 cores (×1)", ""]
+    ours = sweep.get("ours") or {}
+    info = sweep.get("info") or {}
+    if ours:
+        one, two = ours.get("n_jobs_1", {}), ours.get("n_jobs_2", {})
+        lines += [f"`topics.sweep` with k = {info.get('k_min')}..{info.get('k_max')} step {info.get('k_step')}, "
+                  f"seeds {info.get('seeds')} ({info.get('fits')} fits, each on an 80% subsample, tol 1e-3), "
+                  f"matrix {info.get('shape')}.", "",
+                  "| n_jobs=1 (s) | n | n_jobs=2 (s) | n | speed-up |", "|---|---|---|---|---|",
+                  f"| {_fmt_m(one)} | {one.get('n', '–')} | {_fmt_m(two)} | {two.get('n', '–')} | "
+                  f"{_fmt_ratio(_ratio(_median(one), _median(two)))} |", ""]
+    elif sweep.get("error"):
+        lines += [f"Failed: {sweep['error']}", ""]
+    else:
+        lines += ["Not run.", ""]
+
+    lines += ["## Notebook-layer overhead", "",
+              "Wall time of `python -m newslens.pipeline stage` + `render` per stage in a sandbox copy of the "
+              "project, minus the same notebooks' code run in-process with plotting and report display "
+              "stubbed out (imports done beforehand).", ""]
+    for key, data in (results.get("overhead") or {}).items():
+        if data.get("error") and not data.get("wall_s"):
+            lines += [f"**{key}**: failed: {data['error']}", ""]
+            continue
+        lines += [f"**{key}** run (`{data.get('params')}`): wall {_fmt_s(data.get('wall_s'))} s, compute "
+                  f"{_fmt_s(data.get('compute_s'))} s, overhead {_fmt_s(data.get('overhead_s'))} s "
+                  f"= {_fmt_pct(data.get('overhead_share'))} of the wall time.", "",
+                  "| stage | stage (s) | render (s) | compute (s) | overhead (s) |", "|---|---|---|---|---|"]
+        for stage, row in data.get("stages", {}).items():
+            lines.append(f"| {stage} | {_fmt_s(row.get('stage_s'))} | {_fmt_s(row.get('render_s'))} | "
+                         f"{_fmt_s(row.get('compute_s'))} | {_fmt_s(row.get('overhead_s'))} |")
+        lines.append("")
+    if not results.get("overhead"):
+        lines += ["Not run.", ""]
+
+    estimate = results.get("estimate_full_run")
+    if estimate:
+        lines += ["## Estimated full run", "",
+                  f"Linear extrapolation of this run's ×1 cells to scales {estimate['scales']}, "
+                  f"{estimate['repeats']} repeats, cell budget {estimate['cell_budget']:g} s: "
+                  f"about **{estimate['seconds'] / 60:.0f} min** (a floor: super-linear stages take longer)."]
+        lighter = results.get("estimate_full_run_anchors_to_x4")
+        if lighter:
+            lines.append(f"With `--max-anchor-scale 4` (no anchors at ×16): about "
+                         f"**{lighter['seconds'] / 60:.0f} min**.")
+        lines.append("")
+
+    errors = _collect_errors(results)
+    lines += ["## Errors", ""] + ([f"- {e}" for e in errors] if errors else ["None."]) + [""]
+    return "\n".join(lines)
+
+
+def _fmt_value(value, unit: str) -> str:
+    if value is None:
+        return "–"
+    if unit == "%":
+        return f"{value:.0%}"
+    if unit == "GiB":
+        return f"{value:.2f} GiB"
+    return f"{value:.2f}×"
+
+
+def _fmt_m(measurement: dict | None) -> str:
+    if not measurement:
+        return "–"
+    if "median" in measurement:
+        return _fmt_s(measurement["median"])
+    return "error" if "error" in measurement else "–"
+
+
+def _fmt_mib(value) -> str:
+    return "–" if value is None else f"{value:,.0f}"
+
+
+def _fmt_pct(value) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def _collect_errors(results: dict) -> list[str]:
+    errors = []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            if "error" in node and isinstance(node["error"], str):
+                errors.append(f"`{path}`: {node['error']}")
+            for key, value in node.items():
+                if key not in ("error", "traceback", "stderr_tail"):
+                    walk(value, f"{path}.{key}" if path else key)
+
+    walk({k: v for k, v in results.items() if k in ("inputs", "cells", "sweep", "overhead")}, "")
+    return errors
+
+
+# --------------------------------------------------------------------------- main
+
+def default_mem_guard_gib() -> float:
+    try:
+        available = [line for line in Path("/proc/meminfo").read_text().splitlines()
+                     if line.startswith("MemAvailable")]
+        return round(min(16.0, 0.8 * int(available[0].split()[1]) / 2**20), 1)
+    except (OSError, IndexError, ValueError):
+        return 16.0
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", type=int, nargs="+", default=[1, 4, 16], help="replication factors")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (median reported)")
+    parser.add_argument("--quick", action="store_true", help="smoke test: --scales 1 --repeats 1")
+    parser.add_argument("--cell-budget", type=float, default=150.0,
+                        help="seconds: stop repeating a measurement when its runs would pass this (default 150; "
+                             "'inf' always runs --repeats)")
+    parser.add_argument("--max-anchor-scale", type=int, default=10**6,
+                        help="skip the anchors above this scale (ours is still measured)")
+    parser.add_argument("--sections", nargs="+", choices=("stages", "sweep", "overhead"),
+                        default=["stages", "sweep", "overhead"])
+    parser.add_argument("--news-overhead", action="store_true",
+                        help="also measure the notebook overhead of the news run (~5 min more)")
+    parser.add_argument("--documents", choices=("ingest", "processed"), default="ingest",
+                        help="stage inputs: ingest params/news.yaml now (default), or copy "
+                             "data/processed/news/documents.parquet")
+    parser.add_argument("--work", default=str(DEFAULT_WORK), help="folder for inputs and intermediates")
+    parser.add_argument("--out", default=str(HERE), help="folder for results.json and RESULTS.md")
+    parser.add_argument("--keep-sandbox", action="store_true", help="keep the overhead sandboxes")
+    parser.add_argument("--driver-timeout", type=float, default=4 * 3600.0, help="seconds per subprocess")
+    parser.add_argument("--mem-guard-gib", type=float, default=None,
+                        help="stop a stage whose processes pass this RSS (default: 80%% of the memory available "
+                             "at the start, at most 16 GiB; 0 disables)")
+    # driver mode (internal)
+    parser.add_argument("--stage", choices=sorted(CELLS) + ["prepare"], help=argparse.SUPPRESS)
+    parser.add_argument("--scale", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--params", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.scales, args.repeats = [1], 1
+    if args.mem_guard_gib is None:
+        args.mem_guard_gib = default_mem_guard_gib()
+    args.scales = sorted(set(args.scales))
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.stage:
+        return driver(args)
+    _setup_logging()
+    from tqdm import tqdm
+
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    command = shlex.join([_rel_path(sys.executable), _rel_path(sys.argv[0])] + sys.argv[1:]) if argv is None \
+        else shlex.join([_rel_path(sys.executable), "benchmarks/bench.py", *argv])
+    started = time.perf_counter()
+    results = {"command": command, "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+               "settings": {"scales": args.scales, "repeats": args.repeats, "cell_budget": args.cell_budget,
+                            "max_anchor_scale": args.max_anchor_scale, "sections": args.sections,
+                            "mem_guard_gib": args.mem_guard_gib,
+                            "documents": args.documents, "topic_k": TOPIC_K, "sweep": SWEEP},
+               "load_start": _loadavg(), "cells": {}, "overhead": {}}
+    try:
+        results["machine"] = machine_info()
+    except Exception as exc:  # noqa: BLE001
+        results["machine"] = _error_record(exc)
+    if (results["load_start"] or [0])[0] >= 1:
+        log.warning("load average %s: the machine is busy, timings will be noisy", results["load_start"])
+
+    def save():
+        results["bench_seconds"] = round(time.perf_counter() - started, 1)
+        results["load_end"] = _loadavg()
+        try:
+            results["targets"] = evaluate_targets(results)
+            results["estimate_full_run"] = estimate_full_run(results) if args.scales == [1] else None
+            results["estimate_full_run_anchors_to_x4"] = (estimate_full_run(results, max_anchor_scale=4)
+                                                          if args.scales == [1] else None)
+        except Exception as exc:  # noqa: BLE001
+            results["report_error"] = _error_record(exc)
+        write_report(results, out_dir)
+
+    plan = []
+    if "stages" in args.sections:
+        plan += [("prepare", 0)] + [(stage, scale) for scale in args.scales for stage in CELL_STAGES]
+    if "sweep" in args.sections:
+        if "stages" not in args.sections:
+            plan.append(("prepare", 0))
+        plan.append(("sweep", 1))
+    if "overhead" in args.sections:
+        plan.append(("overhead", "seed"))
+        if args.news_overhead:
+            plan.append(("overhead", "news"))
+    if "sweep" in args.sections and 1 not in args.scales:
+        args.scales = sorted(set(args.scales) | {1})  # the sweep runs on the ×1 inputs
+
+    bar = tqdm(plan, desc="bench", unit="cell", file=sys.stderr, disable=False, dynamic_ncols=True)
+    for stage, scale in bar:
+        bar.set_postfix_str(f"{stage} ×{scale}" if stage != "overhead" else f"overhead {scale}")
+        try:
+            if stage == "prepare":
+                record = run_driver("prepare", 0, args)
+                results["inputs"] = record
+                if "error" in record:
+                    log.error("preparing the inputs failed: %s", record["error"])
+            elif stage == "sweep":
+                results["sweep"] = run_driver("sweep", 1, args)
+            elif stage == "overhead":
+                params = SEED_PARAMS if scale == "seed" else NEWS_PARAMS
+                results["overhead"][scale] = notebook_overhead(params, args, results, scale)
+            else:
+                results["cells"].setdefault(stage, {})[str(scale)] = run_driver(stage, scale, args)
+        except Exception as exc:  # noqa: BLE001 - one cell never stops the bench
+            log.error("%s ×%s failed: %s", stage, scale, _short_error(exc))
+            target = results["cells"].setdefault(stage, {}) if stage in CELL_STAGES else results
+            target[str(scale) if stage in CELL_STAGES else stage] = _error_record(exc)
+        save()
+    bar.close()
+    save()
+    log.info("wrote %s and %s in %.0f s", _rel(out_dir / "results.json"), _rel(out_dir / "RESULTS.md"),
+             results["bench_seconds"])
+    for row in results.get("targets", []):
+        log.info("%-55s %s", row["target"], row["status"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
