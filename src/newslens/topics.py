@@ -237,11 +237,34 @@ def assign_ids(current: list[list[str]], previous: dict[int, list[str]]) -> list
 
 
 def load_identities(path: Path) -> dict[int, list[str]]:
-    """The previous committed run's topics: stable id → top terms."""
-    if not path.exists():
-        return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
+    """The previous committed run's topics: stable id → top terms.
+
+    Read from the last commit (``git show HEAD:<path>``) when the project is a git
+    checkout, so trying other settings locally never shifts the ids that the
+    committed labels refer to; otherwise from the file as it is on disk.
+    """
+    committed = _committed_text(path)
+    if committed is None:
+        if not path.exists():
+            return {}
+        committed = path.read_text(encoding="utf-8")
+    data = json.loads(committed)
     return {int(topic["id"]): list(topic["terms"]) for topic in data.get("topics", [])}
+
+
+def _committed_text(path: Path) -> str | None:
+    """A file's content at HEAD, or None outside git or when it is not committed."""
+    import subprocess
+
+    from newslens import config
+
+    try:
+        relative = Path(path).resolve().relative_to(config.PROJECT_ROOT).as_posix()
+        done = subprocess.run(["git", "show", f"HEAD:{relative}"], cwd=config.PROJECT_ROOT,
+                              capture_output=True, text=True, timeout=20)
+    except (ValueError, OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None
 
 
 def load_labels(path: Path, ids: list[int]) -> tuple[dict[int, str], list[str]]:
