@@ -509,7 +509,10 @@ def _kill_run(process: subprocess.Popen, known: list[int] = ()) -> None:
         except ProcessLookupError:
             pass
     targets = sorted(set(known) | set(_descendants(process.pid)))
-    os.killpg(process.pid, signal.SIGKILL)
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:  # the whole group already exited
+        pass
     for pid in targets:
         try:
             os.kill(pid, signal.SIGKILL)
