@@ -6,6 +6,12 @@ MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
 
 # Runs to build: `make report PARAMS=path/to/run.yaml` builds any other.
 PARAMS ?= params/news.yaml params/seed.yaml
+# Where ingest, tokenize and the counts run: empty = each run's `engine` key (pandas by
+# default); `make report ENGINE=dask` uses Dask (DASK_SCHEDULER_ADDRESS, or a local cluster).
+ENGINE ?=
+ifneq ($(ENGINE),)
+export NEWSLENS_ENGINE := $(ENGINE)
+endif
 PYTHON_BOOT ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -22,8 +28,8 @@ SRC := src/newslens
 # What executing any stage uses, and what rendering any report uses.
 EXEC_SRC := $(SRC)/config.py $(SRC)/params.py $(SRC)/io.py $(SRC)/report.py $(SRC)/plots.py
 RENDER_SRC := $(SRC)/render.py $(SRC)/pipeline.py $(wildcard $(SRC)/templates/newslens/*)
-INGEST_SRC := $(SRC)/ingest.py $(SRC)/sources.py $(SRC)/clean.py $(SRC)/sentences.py $(SRC)/fetch.py
-TOKENIZE_SRC := $(SRC)/tokenize.py $(SRC)/sentences.py
+INGEST_SRC := $(SRC)/engine.py $(SRC)/ingest.py $(SRC)/sources.py $(SRC)/clean.py $(SRC)/sentences.py $(SRC)/fetch.py
+TOKENIZE_SRC := $(SRC)/engine.py $(SRC)/tokenize.py $(SRC)/sentences.py
 KEYWORDS_SRC := $(SRC)/keywords.py $(SRC)/keyness.py $(SRC)/kwic.py $(SRC)/ingest.py
 TOPICS_SRC := $(SRC)/topics.py $(SRC)/keywords.py $(SRC)/ingest.py
 SUMMARY_SRC := $(SRC)/summary.py
@@ -87,22 +93,23 @@ clean:
 # render also depends on build/git-state.txt, so committing code re-renders
 # the reports (seconds) without re-executing them.
 define RUN_RULES
-build/$(1)/params.stamp: $(2) $(SRC)/params.py | $(ENV_STAMP)
+build/$(1)/params.stamp: $(2) $(SRC)/params.py build/engine-state.txt | $(ENV_STAMP)
 	$(PY) -m newslens.pipeline slices $(2)
 	@touch $$@
 
 build/$(1)/params/%.json: build/$(1)/params.stamp ;
+build/$(1)/params/engine.txt: build/$(1)/params.stamp ;
 
-build/$(1)/01-ingest.done: notebooks/01-ingest.ipynb build/$(1)/params/01-ingest.json $(EXEC_SRC) $(INGEST_SRC) $(if $(shell grep -l 'news-articles' $(2)),data/raw/news-articles/NewsArticles.csv)
+build/$(1)/01-ingest.done: notebooks/01-ingest.ipynb build/$(1)/params/01-ingest.json build/$(1)/params/engine.txt $(EXEC_SRC) $(INGEST_SRC) $(if $(shell grep -l 'news-articles' $(2)),data/raw/news-articles/NewsArticles.csv)
 	$(PY) -m newslens.pipeline stage $(2) 01-ingest
 
-build/$(1)/02-tokenize.done: notebooks/02-tokenize.ipynb build/$(1)/params/02-tokenize.json build/$(1)/01-ingest.done $(EXEC_SRC) $(TOKENIZE_SRC)
+build/$(1)/02-tokenize.done: notebooks/02-tokenize.ipynb build/$(1)/params/02-tokenize.json build/$(1)/params/engine.txt build/$(1)/01-ingest.done $(EXEC_SRC) $(TOKENIZE_SRC)
 	$(PY) -m newslens.pipeline stage $(2) 02-tokenize
 
-build/$(1)/03-keywords.done: notebooks/03-keywords.ipynb build/$(1)/params/03-keywords.json build/$(1)/02-tokenize.done $(EXEC_SRC) $(KEYWORDS_SRC)
+build/$(1)/03-keywords.done: notebooks/03-keywords.ipynb build/$(1)/params/03-keywords.json build/$(1)/params/engine.txt build/$(1)/02-tokenize.done $(EXEC_SRC) $(KEYWORDS_SRC)
 	$(PY) -m newslens.pipeline stage $(2) 03-keywords
 
-build/$(1)/04-topics.done: notebooks/04-topics.ipynb build/$(1)/params/04-topics.json build/$(1)/02-tokenize.done $(EXEC_SRC) $(TOPICS_SRC) $(wildcard $(basename $(2)).labels.yaml)
+build/$(1)/04-topics.done: notebooks/04-topics.ipynb build/$(1)/params/04-topics.json build/$(1)/params/engine.txt build/$(1)/02-tokenize.done $(EXEC_SRC) $(TOPICS_SRC) $(wildcard $(basename $(2)).labels.yaml)
 	$(PY) -m newslens.pipeline stage $(2) 04-topics
 
 build/$(1)/05-summary.done: notebooks/05-summary.ipynb build/$(1)/params/05-summary.json build/$(1)/03-keywords.done build/$(1)/04-topics.done $(EXEC_SRC) $(SUMMARY_SRC)
@@ -122,6 +129,11 @@ build/git-state.txt: FORCE
 	@state="$$(git log -1 --format=%H -- $(CODE_PATHS) 2>/dev/null || echo none) \
 	$$(git status --porcelain --untracked-files=no -- $(CODE_PATHS) 2>/dev/null | wc -l)"; \
 	[ -f $@ ] && [ "$$(cat $@)" = "$$state" ] || echo "$$state" > $@
+
+# Rewritten only when ENGINE changes, so that the next `make report` re-slices the params.
+build/engine-state.txt: FORCE
+	@mkdir -p build
+	@[ -f $@ ] && [ "$$(cat $@)" = "$(ENGINE)" ] || echo "$(ENGINE)" > $@
 
 .PHONY: FORCE
 FORCE:

@@ -12,9 +12,10 @@ import logging
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from tqdm.auto import tqdm
 
 from newslens import config
 from newslens.clean import clean_text, clean_title
+from newslens.engine import Engine, chunked, open_engine
 from newslens.params import RunParams
 from newslens.sentences import split_paragraphs, split_text_sentences
 from newslens.sources import RawDocument, Skipped, read_source
@@ -107,90 +109,262 @@ def _unique_id(candidate: str, taken: set[str], text: str) -> str:
     return suffixed
 
 
-def _collect(items: Iterable[RawDocument | Skipped], unit: str, state: dict) -> None:
-    """Clean, split and deduplicate one source's items into ``state``."""
+BATCH_SIZE = 500  # documents per partition: the unit of parallel work and of writing
+_EXAMPLES = 200  # before/after pairs kept for the report
+
+
+def _prepare_partition(unit: str, items: list[RawDocument | Skipped]) -> list[tuple]:
+    """Clean and split one partition of input items (pure: runs on any engine's workers).
+
+    Returns one entry per item, in order: ``("skip", source, location, status, reason)``
+    or ``("doc", base_id, item, dateline, changes, fingerprint, units, raw_or_None)``, where
+    the item's raw text is dropped (only the first changed texts keep it, for examples).
+    """
+    entries, examples = [], 0
     for item in items:
         if isinstance(item, Skipped):
             status = "metadata" if item.reason.startswith("sidecar metadata") else "skipped"
-            state["log"].append((item.source, item.location, status, item.reason, None))
+            entries.append(("skip", item.source, item.location, status, item.reason))
             continue
         cleaned = clean_text(item.text)
-        state["changes"].update(cleaned.changes)
         if not cleaned.text.strip():
-            state["log"].append((item.source, item.location, "skipped", "empty after cleaning", None))
+            entries.append(("skip", item.source, item.location, "skipped", "empty after cleaning"))
             continue
-        if cleaned.text != item.text.strip() and len(state["examples"]) < 200:
-            state["examples"].append((item.location, item.text, cleaned.text, dict(cleaned.changes)))
-        fingerprint = _fingerprint(cleaned.text)
-        if fingerprint in state["seen"]:
-            kept = state["seen"][fingerprint]
-            state["log"].append((item.source, item.location, "duplicate", f"exact duplicate of {kept}", kept))
-            continue
-        doc_id = _unique_id(base_doc_id(item), state["ids"], cleaned.text)
-        state["ids"].add(doc_id)
-        state["seen"][fingerprint] = doc_id
-        state["log"].append((item.source, item.location, "ingested", "", doc_id))
-        units = split_units(cleaned.text, unit)
-        for index, unit_text in enumerate(units):
-            unit_id = doc_id if unit == "document" else f"{doc_id}#{unit[0]}{index + 1:03d}"
-            state["rows"].append({
-                "doc_id": unit_id, "parent_id": doc_id, "unit_index": index,
-                "source": item.source, "location": item.location, "group": item.group,
-                "title": clean_title(item.title), "date": item.date, "dateline": cleaned.dateline,
-                "text": unit_text, "encoding": item.encoding,
-            })
+        raw = None
+        if cleaned.text != item.text.strip() and examples < _EXAMPLES:
+            raw, examples = item.text, examples + 1
+        meta = replace(item, text="", title=clean_title(item.title))
+        entries.append(("doc", base_doc_id(item), meta, cleaned.dateline, dict(cleaned.changes),
+                        _fingerprint(cleaned.text), split_units(cleaned.text, unit), cleaned.text, raw))
+    return entries
 
 
-def ingest(params: RunParams) -> IngestResult:
-    """Run the ingest stage in memory and return documents, log and cleaning summary."""
-    state = {"rows": [], "log": [], "changes": Counter(), "examples": [], "seen": {}, "ids": set()}
+class _Reducer:
+    """The ordered, sequential part of ingest: deduplicate, name, log, flag near-duplicates."""
+
+    def __init__(self, unit: str):
+        self.unit = unit
+        self.log: list[tuple] = []
+        self.changes: Counter = Counter()
+        self.examples: list[tuple] = []
+        self.seen: dict[str, str] = {}
+        self.ids: set[str] = set()
+        self.date_problems: set[str] = set()
+        self.near = NearDuplicateIndex()
+        self.n_documents = 0
+
+    def add(self, entries: list[tuple]) -> pd.DataFrame:
+        """Fold one partition's entries in; return its new document rows, complete."""
+        rows = []
+        for entry in entries:
+            if entry[0] == "skip":
+                self.log.append((*entry[1:], None))
+                continue
+            _, base_id, item, dateline, changes, fingerprint, units, text, raw = entry
+            self.changes.update(changes)
+            if raw is not None and len(self.examples) < _EXAMPLES:
+                self.examples.append((item.location, raw, text, changes))
+            if fingerprint in self.seen:
+                kept = self.seen[fingerprint]
+                self.log.append((item.source, item.location, "duplicate", f"exact duplicate of {kept}", kept))
+                continue
+            doc_id = _unique_id(base_id, self.ids, text)
+            self.ids.add(doc_id)
+            self.seen[fingerprint] = doc_id
+            self.log.append((item.source, item.location, "ingested", "", doc_id))
+            for index, unit_text in enumerate(units):
+                unit_id = doc_id if self.unit == "document" else f"{doc_id}#{self.unit[0]}{index + 1:03d}"
+                rows.append((unit_id, doc_id, index, item.source, item.location, item.group, item.title,
+                             item.date, dateline, unit_text, item.encoding))
+        documents = pd.DataFrame(rows, columns=_ROW_COLUMNS)
+        if documents.empty:
+            return _empty_documents()
+        documents["date"], problems = parse_dates(documents["date"].astype(object))
+        self.date_problems.update(problems)
+        documents["n_chars"] = documents["text"].str.len().astype("int64")
+        documents["n_words"] = np.fromiter((count_words(t) for t in documents["text"]),
+                                           dtype="int64", count=len(documents))
+        documents["near_duplicate_of"] = self.near.add(documents["doc_id"].tolist(),
+                                                       documents["text"].tolist())
+        self.n_documents += len(documents)
+        return documents[DOCUMENT_COLUMNS]
+
+    def result(self, documents: pd.DataFrame | None) -> IngestResult:
+        for value in sorted(self.date_problems):
+            logger.warning("unparseable date %r: kept the document, date left empty", value)
+        log = pd.DataFrame(self.log, columns=LOG_COLUMNS)
+        changes = pd.DataFrame(sorted(self.changes.items()), columns=["kind", "count"])
+        examples = pd.DataFrame(self.examples, columns=["location", "before", "after", "changes"])
+        logger.info("ingested %d documents; log has %d entries", self.n_documents, len(log))
+        return IngestResult(documents, log, changes, examples, sorted(self.date_problems))
+
+
+_ROW_COLUMNS = ["doc_id", "parent_id", "unit_index", "source", "location", "group", "title",
+                "date", "dateline", "text", "encoding"]
+
+
+def count_words(text: str) -> int:
+    """Whitespace-separated words, without building a list for very long texts."""
+    if len(text) < 1_000_000:
+        return len(text.split())
+    return sum(1 for _ in _WORD.finditer(text))
+
+
+_WORD = re.compile(r"\S+")
+
+
+def _partitions(params: RunParams) -> Iterable[list]:
     for source in params.sources:
         logger.info("reading %s", source.label)
         items = tqdm(read_source(source), desc=f"ingest {source.label}", unit="doc", mininterval=2)
-        _collect(items, params.unit, state)
-    documents = pd.DataFrame(state["rows"], columns=[c for c in DOCUMENT_COLUMNS
-                                                     if c not in ("n_chars", "n_words", "near_duplicate_of")])
-    documents["date"], date_problems = parse_dates(documents["date"])
-    for value in date_problems:
-        logger.warning("unparseable date %r: kept the document, date left empty", value)
-    documents["n_chars"] = documents["text"].str.len().astype("int64")
-    documents["n_words"] = documents["text"].str.split().str.len().astype("int64")
-    documents["near_duplicate_of"] = flag_near_duplicates(documents)
-    log = pd.DataFrame(state["log"], columns=LOG_COLUMNS)
-    changes = pd.DataFrame(sorted(state["changes"].items()), columns=["kind", "count"])
-    examples = pd.DataFrame(state["examples"], columns=["location", "before", "after", "changes"])
-    logger.info("ingested %d documents; log has %d entries", len(documents), len(log))
-    return IngestResult(documents[DOCUMENT_COLUMNS], log, changes, examples, date_problems)
+        yield from chunked(items, BATCH_SIZE)
+
+
+def ingest(params: RunParams, out_dir: Path | None = None, *, engine: Engine | None = None) -> IngestResult:
+    """Run the ingest stage, partition by partition.
+
+    With ``out_dir``, documents are written as they are made (``documents.parquet``,
+    atomically, a folder of part files on the dask engine), so memory stays bounded
+    whatever the corpus size, and the result's ``documents`` holds every column but
+    ``text`` (read back for the report). Without it, everything stays in memory.
+    ``engine`` defaults to the run's ``engine`` key.
+    """
+    from newslens.io import ParquetParts
+
+    reducer = _Reducer(params.unit)
+    owned = engine is None
+    engine = engine or open_engine(params.engine)
+    try:
+        partitions = engine.map(partial(_prepare_partition, params.unit), _partitions(params))
+        if out_dir is None:
+            frames = [reducer.add(entries) for entries in partitions]
+            documents = pd.concat(frames, ignore_index=True) if frames else _empty_documents()
+            return reducer.result(_as_written(documents))
+        with ParquetParts(Path(out_dir) / "documents.parquet", document_schema(),
+                          partitioned=engine.name == "dask") as writer:
+            for entries in partitions:
+                writer.write(reducer.add(entries))
+    finally:
+        if owned:
+            engine.close()
+    documents = pd.read_parquet(Path(out_dir) / "documents.parquet",
+                                columns=[c for c in DOCUMENT_COLUMNS if c != "text"])
+    result = reducer.result(documents)
+    write_outputs(result, out_dir, documents=False)
+    return result
+
+
+def _as_written(documents: pd.DataFrame) -> pd.DataFrame:
+    """The frame as documents.parquet gives it back (the same dtypes in memory and on disk)."""
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(documents, schema=document_schema(), preserve_index=False).to_pandas()
+
+
+def _empty_documents() -> pd.DataFrame:
+    return document_schema().empty_table().to_pandas()
+
+
+def document_schema():
+    """The pyarrow schema of documents.parquet (fixed, so every partition writes alike)."""
+    import pyarrow as pa
+
+    string = pa.string()
+    types = {"unit_index": pa.int64(), "date": pa.timestamp("ns"), "n_chars": pa.int64(),
+             "n_words": pa.int64()}
+    return pa.schema([(name, types.get(name, string)) for name in DOCUMENT_COLUMNS])
+
+
+class NearDuplicateIndex:
+    """Flags each document whose word 5-gram Jaccard with an earlier one is ≥ ``threshold``.
+
+    Documents arrive partition by partition; each new partition is compared with
+    every earlier one and with itself (sparse products of binary shingle matrices),
+    so only the shingle hashes are kept, never the texts. Near-duplicates are
+    flagged, not removed: wire copy republished with small edits is still a
+    separate publication. A text over :data:`PIECE` characters is shingled piece by
+    piece (with the last words carried over), so a huge file never becomes one
+    list of millions of strings.
+    """
+
+    PIECE = 1_000_000
+
+    def __init__(self, threshold: float = NEAR_DUPLICATE_JACCARD):
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        self.threshold = threshold
+        self._hasher = HashingVectorizer(analyzer=lambda shingles: shingles, n_features=2**22,
+                                         binary=True, norm=None, alternate_sign=False,
+                                         dtype=np.float32)
+        self._blocks: list[tuple] = []  # (matrix, sizes, doc_ids)
+
+    def _matrix(self, texts: list[str]):
+        import scipy.sparse as sp
+
+        rows = []
+        for text in texts:
+            pieces = list(_shingle_pieces(text, self.PIECE))
+            matrix = self._hasher.transform(pieces)
+            rows.append(matrix.max(axis=0).tocsr() if len(pieces) > 1 else matrix)
+        return sp.vstack(rows, format="csr") if rows else sp.csr_matrix((0, 2**22), dtype=np.float32)
+
+    def add(self, doc_ids: list[str], texts: list[str]) -> list[str | None]:
+        matrix = self._matrix(texts)
+        sizes = np.asarray(matrix.sum(axis=1)).ravel()
+        best = np.full(len(doc_ids), -1, dtype=np.int64)
+        found = np.full(len(doc_ids), None, dtype=object)
+        blocks = self._blocks + [(matrix, sizes, np.asarray(doc_ids, dtype=object))]
+        for number, (block, block_sizes, block_ids) in enumerate(blocks):
+            if not len(doc_ids) or not block.shape[0]:
+                continue
+            product = (matrix @ block.T).tocoo()
+            rows, cols, shared = product.row, product.col, product.data
+            if number == len(blocks) - 1:  # the partition itself: earlier documents only
+                keep = cols < rows
+                rows, cols, shared = rows[keep], cols[keep], shared[keep]
+            union = sizes[rows] + block_sizes[cols] - shared
+            similar = (union > 0) & (shared >= self.threshold * np.maximum(union, 1))
+            for row, col in sorted(zip(rows[similar].tolist(), cols[similar].tolist())):
+                if found[row] is None:
+                    found[row] = block_ids[col]
+        self._blocks.append((matrix, sizes, np.asarray(doc_ids, dtype=object)))
+        return found.tolist()
+
+
+_SHINGLE_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+def _shingle_pieces(text: str, piece: int) -> Iterator[list[str]]:
+    """Lowercase word 5-grams of ``text`` (scikit-learn's word pattern), in pieces of text."""
+    carry: list[str] = []
+    start = 0
+    while True:
+        stop = len(text) if len(text) - start <= piece else _space_after(text, start + piece)
+        words = carry + _SHINGLE_TOKEN.findall(text[start:stop].lower())
+        yield [" ".join(words[i:i + 5]) for i in range(len(words) - 4)]
+        if stop >= len(text):
+            return
+        carry, start = words[-4:], stop
+
+
+def _space_after(text: str, index: int) -> int:
+    match = re.compile(r"\s").search(text, index)
+    return match.start() if match else len(text)
 
 
 def flag_near_duplicates(documents: pd.DataFrame, *, threshold: float = NEAR_DUPLICATE_JACCARD,
-                         chunk_size: int = 2000) -> pd.Series:
+                         chunk_size: int = BATCH_SIZE) -> pd.Series:
     """For each document, the doc_id of an earlier near-duplicate (word 5-gram Jaccard ≥ threshold).
 
-    Near-duplicates are flagged, not removed: wire copy republished with small
-    edits is still a separate publication.
+    The documents are fed to a :class:`NearDuplicateIndex` ``chunk_size`` at a time, as
+    the ingest stage does partition by partition; the result does not depend on it.
     """
-    from sklearn.feature_extraction.text import HashingVectorizer
-
-    result = pd.Series([None] * len(documents), index=documents.index, dtype=object)
-    if len(documents) < 2:
-        return result
-    shingles = HashingVectorizer(analyzer="word", ngram_range=(5, 5), n_features=2**22,
-                                 binary=True, norm=None, alternate_sign=False,
-                                 lowercase=True).transform(documents["text"])
-    sizes = np.asarray(shingles.sum(axis=1)).ravel()
-    doc_ids = documents["doc_id"].to_numpy()
-    for start in range(0, shingles.shape[0], chunk_size):
-        block = (shingles[start:start + chunk_size] @ shingles.T).tocoo()
-        rows, cols, shared = block.row + start, block.col, block.data
-        earlier = cols < rows
-        rows, cols, shared = rows[earlier], cols[earlier], shared[earlier]
-        union = sizes[rows] + sizes[cols] - shared
-        similar = (union > 0) & (shared / np.maximum(union, 1) >= threshold)
-        for row, col in sorted(zip(rows[similar], cols[similar])):
-            if result.iloc[row] is None:
-                result.iloc[row] = doc_ids[col]
-    return result
+    index = NearDuplicateIndex(threshold)
+    flags: list = []
+    for start in range(0, len(documents), chunk_size):
+        part = documents.iloc[start:start + chunk_size]
+        flags += index.add(part["doc_id"].tolist(), part["text"].tolist())
+    return pd.Series(flags, index=documents.index, dtype=object)
 
 
 def resolve_focus(documents: pd.DataFrame, focus: str | None) -> list[str]:
@@ -210,11 +384,13 @@ def resolve_focus(documents: pd.DataFrame, focus: str | None) -> list[str]:
     return by_id.tolist()
 
 
-def write_outputs(result: IngestResult, out_dir) -> None:
+def write_outputs(result: IngestResult, out_dir, *, documents: bool = True) -> None:
     """Write documents.parquet, ingest_log.csv and cleaning.csv atomically into ``out_dir``."""
     from newslens.io import write_csv, write_parquet
 
-    write_parquet(result.documents, out_dir / "documents.parquet")
+    if documents:
+        write_parquet(result.documents, Path(out_dir) / "documents.parquet")
+    out_dir = Path(out_dir)
     write_csv(result.log, out_dir / "ingest_log.csv")
     write_csv(result.changes, out_dir / "cleaning.csv")
 

@@ -12,6 +12,7 @@ import hashlib
 import io
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -30,7 +31,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp_path
         os.chmod(tmp_path, 0o644)
-        os.replace(tmp_path, target)
+        _replace_any(tmp_path, target)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
@@ -42,7 +43,10 @@ def _remove_stale_temporaries(target: Path) -> None:
     pattern = re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}\.tmp")
     for stale in target.parent.iterdir():
         if pattern.fullmatch(stale.name):
-            stale.unlink(missing_ok=True)
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
 
 
 def write_bytes(target: str | os.PathLike, payload: bytes) -> Path:
@@ -68,6 +72,85 @@ def write_parquet(frame: pd.DataFrame, target: str | os.PathLike) -> Path:
     buffer = io.BytesIO()
     pq.write_table(table, buffer, compression="zstd", write_statistics=True)
     return write_bytes(target, buffer.getvalue())
+
+
+class ParquetParts:
+    """Write a table partition by partition, atomically, as one file or a folder of parts.
+
+    One file (``partitioned=False``) gets one row group per partition; a folder gets
+    ``part-00000.parquet``, ... (what Dask and pyarrow datasets read). Nothing is
+    visible at ``target`` until :meth:`close` succeeds: the parts go to a temporary
+    beside it, which a failure removes. ``pandas.read_parquet`` reads either form.
+    """
+
+    def __init__(self, target: str | os.PathLike, schema, *, partitioned: bool = False):
+        import pyarrow.parquet as pq
+
+        self.target, self.schema, self.partitioned = Path(target), schema.remove_metadata(), partitioned
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".tmp",
+                                          dir=self.target.parent))
+        self._parts = 0
+        self._writer = None if partitioned else pq.ParquetWriter(
+            self._tmp / "data.parquet", self.schema, compression="zstd", write_statistics=True)
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Append one partition (its columns must match the schema)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame.reset_index(drop=True), schema=self.schema, preserve_index=False)
+        table = table.replace_schema_metadata(None)
+        if self._writer is not None:
+            if table.num_rows:
+                self._writer.write_table(table)
+            return
+        pq.write_table(table, self._tmp / f"part-{self._parts:05d}.parquet", compression="zstd",
+                       write_statistics=True)
+        self._parts += 1
+
+    def close(self) -> Path:
+        """Finish the file or folder and move it to ``target`` (replacing what was there)."""
+        if self._writer is not None:
+            self._writer.close()
+            produced = self._tmp / "data.parquet"
+        else:
+            if not self._parts:  # an empty table still has its schema
+                self.write(self.schema.empty_table().to_pandas())
+            produced = self._tmp
+        _replace_any(produced, self.target)
+        shutil.rmtree(self._tmp, ignore_errors=True)
+        _remove_stale_temporaries(self.target)
+        return self.target
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __enter__(self) -> "ParquetParts":
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def _replace_any(source: Path, target: Path) -> None:
+    """Move ``source`` (file or folder) to ``target``, replacing a file or folder there."""
+    if source.is_file() and not target.is_dir():
+        os.chmod(source, 0o644)
+        os.replace(source, target)
+        return
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+        os.replace(target, old / target.name)
+    os.replace(source, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def write_csv(frame: pd.DataFrame, target: str | os.PathLike) -> Path:

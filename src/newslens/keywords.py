@@ -13,7 +13,10 @@ and ``min_df``/``max_df`` from the run contract bound the vocabulary.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
+from itertools import chain
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -53,25 +56,83 @@ def effective_df_bounds(n_documents: int, settings: KeywordsParams) -> tuple[int
     return min_df, max_df
 
 
-def fit_tfidf(doc_ids: list[str], analyzer, settings: KeywordsParams) -> TfidfModel:
-    """Fit TF-IDF over documents given as doc_ids, with the shared analyzer."""
+def fit_tfidf(doc_ids: list[str], analyzer, settings: KeywordsParams, *,
+              engine: "Engine | str | None" = None) -> TfidfModel:
+    """Fit TF-IDF over documents given as doc_ids, with the shared analyzer.
+
+    On the dask engine the document-term counts are a map-reduce over partitions
+    (:func:`count_matrix`); in process, scikit-learn's CountVectorizer. Both give the
+    same matrix, with sorted indices, so everything downstream is identical.
+    """
     from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
     if not doc_ids:
         raise ValueError("keywords: the run has no documents to weight")
     min_df, max_df = effective_df_bounds(len(doc_ids), settings)
-    # CountVectorizer + TfidfTransformer is exactly TfidfVectorizer, and keeps the raw
-    # counts, which keyness and topics (LDA) need, without counting twice.
-    vectorizer = CountVectorizer(analyzer=analyzer, min_df=min_df, max_df=max_df, dtype=np.int64)
     try:
-        counts = vectorizer.fit_transform(doc_ids)
+        if _engine_name(engine) == "dask":
+            counts, terms = count_matrix(doc_ids, analyzer, min_df, max_df, engine)
+        else:
+            # CountVectorizer + TfidfTransformer is exactly TfidfVectorizer, and keeps the raw
+            # counts, which keyness and topics (LDA) need, without counting twice.
+            vectorizer = CountVectorizer(analyzer=analyzer, min_df=min_df, max_df=max_df, dtype=np.int64)
+            counts, terms = vectorizer.fit_transform(doc_ids).tocsr(), vectorizer.get_feature_names_out()
     except ValueError as exc:
         raise ValueError(f"keywords: empty vocabulary after min_df={min_df}, max_df={max_df} "
                          f"on {len(doc_ids)} documents ({exc})") from None
+    counts.sort_indices()
     transformer = TfidfTransformer(sublinear_tf=settings.sublinear_tf, norm="l2", smooth_idf=True)
     matrix = transformer.fit_transform(counts).tocsr()
-    return TfidfModel(list(doc_ids), vectorizer.get_feature_names_out(), matrix,
-                      counts.tocsr(), transformer.idf_)
+    return TfidfModel(list(doc_ids), terms, matrix, counts, transformer.idf_)
+
+
+def _engine_name(engine) -> str:
+    return engine if isinstance(engine, str) else getattr(engine, "name", "pandas")
+
+
+def count_matrix(doc_ids: list[str], analyzer, min_df: int, max_df: float | int,
+                 engine: "Engine | str") -> tuple[sparse.csr_matrix, np.ndarray]:
+    """Document-term counts as a map-reduce over partitions of the documents.
+
+    Map: each partition's document frequencies; reduce: their sum, cut to
+    ``min_df ≤ df ≤ max_df`` exactly as scikit-learn does, terms sorted. The
+    vocabulary is then broadcast and each partition counts its documents into a
+    sparse block; the blocks are stacked in order.
+    """
+    from newslens.tokenize import _engine
+
+    with _engine(engine, 2) as runner:
+        token_parts = runner.keep([analyzer(doc_id) for doc_id in part]
+                                  for part in np.array_split(np.asarray(doc_ids, dtype=object), runner.workers * 4))
+        df: Counter = Counter()
+        for part_df in runner.map(_partition_df, token_parts):
+            df.update(part_df)
+        n = len(doc_ids)
+        max_count = max_df if isinstance(max_df, Integral) else max_df * n
+        min_count = min_df if isinstance(min_df, Integral) else min_df * n
+        if not df:
+            raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+        terms = sorted(t for t, k in df.items() if min_count <= k <= max_count)
+        if not terms:
+            raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
+        index = {term: i for i, term in enumerate(terms)}
+        blocks = list(runner.map(_partition_counts, token_parts, shared=index))
+    counts = sparse.vstack(blocks, format="csr").astype(np.int64)
+    return counts, np.asarray(terms, dtype=object)
+
+
+def _partition_df(token_lists: list[list[str]]) -> Counter:
+    return Counter(chain.from_iterable(set(tokens) for tokens in token_lists))
+
+
+def _partition_counts(index: dict[str, int], token_lists: list[list[str]]) -> sparse.csr_matrix:
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    return CountVectorizer(analyzer=_identity, vocabulary=index, dtype=np.int64).transform(token_lists)
+
+
+def _identity(tokens):
+    return tokens
 
 
 def top_keywords(model: TfidfModel, top_n: int) -> pd.DataFrame:

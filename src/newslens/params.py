@@ -15,6 +15,7 @@ Example
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -27,6 +28,7 @@ from newslens import config
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
 TEXT_SUFFIXES = (".txt", ".md")
 BUILTINS = ("news-articles",)
+ENGINE_ENV = "NEWSLENS_ENGINE"  # e.g. `make report ENGINE=dask`
 RUN_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
@@ -148,6 +150,9 @@ class RunParams(_Strict):
     tokenize: TokenizeParams = Field(default_factory=TokenizeParams)
     keywords: KeywordsParams = Field(default_factory=KeywordsParams)
     topics: TopicsParams = Field(default_factory=TopicsParams)
+    # How, not what: where ingest, tokenize and the counts run (results are the same
+    # on both), so it is in no stage's slice. NEWSLENS_ENGINE overrides it for one command.
+    engine: Literal["pandas", "dask"] = "pandas"
 
 
 class Run(BaseModel):
@@ -242,7 +247,12 @@ def load_run(params_file: str | Path) -> Run:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ParamsError(f"{params_file}: not valid YAML: {exc}") from None
-    params = validate_params(raw, origin=str(params_file))
+    if isinstance(raw, dict) and os.environ.get(ENGINE_ENV):
+        raw = {**raw, "engine": os.environ[ENGINE_ENV]}
+        origin = f"{params_file} (with {ENGINE_ENV}={os.environ[ENGINE_ENV]})"
+    else:
+        origin = str(params_file)
+    params = validate_params(raw, origin=origin)
     return Run(name=run_name(path), params_file=path, params=params)
 
 

@@ -48,6 +48,12 @@ def write_slices(params_file: str) -> list[Path]:
         if not target.exists() or target.read_text(encoding="utf-8") != payload:
             write_text(target, payload)
             changed.append(target)
+    # The engine is in no slice (results do not depend on it), but a changed engine
+    # reruns the stages that use it, so that `make report ENGINE=dask` really runs on Dask.
+    engine = run.build_dir / "params" / "engine.txt"
+    if not engine.exists() or engine.read_text(encoding="utf-8") != run.params.engine + "\n":
+        write_text(engine, run.params.engine + "\n")
+        changed.append(engine)
     logger.info("run %s: %d of %d parameter slices changed", run.name, len(changed), len(STAGE_KEYS))
     return changed
 

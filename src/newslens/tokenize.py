@@ -252,15 +252,6 @@ def _chunks(items: list, n: int) -> list[list]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def _parallel_map(function: Callable, items: list, n_jobs: int) -> list:
-    """Map over chunks in order; joblib processes when there is enough work to pay for them."""
-    if n_jobs <= 1 or len(items) < 200:
-        return [function(chunk) for chunk in _chunks(items, 1)]
-    from joblib import Parallel, delayed
-
-    return Parallel(n_jobs=n_jobs, backend="loky")(delayed(function)(c) for c in _chunks(items, n_jobs * 4))
-
-
 def _surface_chunk(texts: list[str]) -> tuple[list, dict, int]:
     """Surface tokens of some texts, and their phrase-candidate counts (gensim's first pass)."""
     from gensim.models.phrases import ENGLISH_CONNECTOR_WORDS, Phrases
@@ -362,36 +353,49 @@ def script_of(text: str) -> str:
 
 
 def tokenize_documents(documents: pd.DataFrame, settings: TokenizeParams, language: str,
-                       *, n_jobs: int = 2) -> TokenizeResult:
-    """Learn the run's tokenizer on ``documents`` and tokenize them with it."""
-    texts = documents["text"].tolist()
-    chunks = _parallel_map(_surface_chunk, texts, n_jobs)
-    surface = [doc for chunk, _, _ in chunks for doc in chunk]
-    phraser = learn_phrases([(vocab, total) for _, vocab, total in chunks], settings)
-    del chunks
-    forms = display_forms(surface)
-    lowered = [[[t.lower() for t in s] for s in doc] for doc in surface]
-    if phraser is not None:
-        forms.update(phrase_display_forms(lowered, surface, frozenset(phraser.phrasegrams)))
-    names = frozenset(low for low, form in forms.items() if form[:1].isupper() and JOINER not in low)
-    del surface
-    draft = Tokenizer(settings, language, phraser, frozenset(), names)
-    pieces = _parallel_map(lambda docs: _normalize_chunk((draft, docs)), lowered, 1) if n_jobs <= 1 \
-        else _parallel_normalize(draft, lowered, n_jobs)
-    normalized = [doc for chunk in pieces for doc in chunk]
+                       *, n_jobs: int = 2, engine: "Engine | str | None" = None) -> TokenizeResult:
+    """Learn the run's tokenizer on ``documents`` and tokenize them with it.
+
+    Two passes over partitions of the documents, on any engine (see :mod:`newslens.engine`):
+    surface tokens and phrase-candidate counts, reduced into the frozen phrase model;
+    then normalised tokens with that model broadcast, reduced into the stop words.
+    ``engine`` is an engine, an engine name, or None for local processes (``n_jobs``).
+    """
+    with _engine(engine, n_jobs) as runner:
+        texts = documents["text"].tolist()
+        parallel, parts = len(texts) >= 200, runner.workers * 4
+        chunks = list(runner.map(_surface_chunk, _chunks(texts, parts), parallel=parallel))
+        surface = [doc for chunk, _, _ in chunks for doc in chunk]
+        phraser = learn_phrases([(vocab, total) for _, vocab, total in chunks], settings)
+        del chunks
+        forms = display_forms(surface)
+        lowered = [[[t.lower() for t in s] for s in doc] for doc in surface]
+        if phraser is not None:
+            forms.update(phrase_display_forms(lowered, surface, frozenset(phraser.phrasegrams)))
+        names = frozenset(low for low, form in forms.items() if form[:1].isupper() and JOINER not in low)
+        del surface
+        draft = Tokenizer(settings, language, phraser, frozenset(), names)
+        pieces = runner.map(_normalize_docs, _chunks(lowered, parts), shared=draft, parallel=parallel)
+        normalized = [doc for chunk in pieces for doc in chunk]
     term_docs = [set(t for s in doc for t in s) for doc in normalized]
     stopword_sources = build_stopwords(term_docs, settings, language)
     tokenizer = Tokenizer(settings, language, phraser, frozenset(stopword_sources["term"]), names)
     return _assemble(documents, normalized, term_docs, tokenizer, stopword_sources, forms, texts)
 
 
-def _parallel_normalize(tokenizer: Tokenizer, lowered: list, n_jobs: int) -> list:
-    if len(lowered) < 200:
-        return [_normalize_chunk((tokenizer, lowered))]
-    from joblib import Parallel, delayed
+def _engine(engine, n_jobs: int):
+    """A context manager giving an engine; one opened here by name is closed after use."""
+    import contextlib
 
-    return Parallel(n_jobs=n_jobs, backend="loky")(
-        delayed(_normalize_chunk)((tokenizer, chunk)) for chunk in _chunks(lowered, n_jobs * 4))
+    from newslens.engine import Engine, open_engine
+
+    if isinstance(engine, Engine):
+        return contextlib.nullcontext(engine)
+    return open_engine(engine or "pandas", n_jobs=n_jobs)
+
+
+def _normalize_docs(tokenizer: Tokenizer, lowered_docs: list) -> list[list[list[str]]]:
+    return _normalize_chunk((tokenizer, lowered_docs))
 
 
 def _assemble(documents, normalized, term_docs, tokenizer, stopword_sources, forms, texts):
@@ -473,11 +477,26 @@ def _phrase_table(tokenizer: Tokenizer, vocabulary: pd.DataFrame) -> pd.DataFram
     return table.sort_values(["count", "phrase"], ascending=[False, True], ignore_index=True)
 
 
-def write_outputs(result: TokenizeResult, out_dir: Path) -> None:
-    """Write tokens, vocabulary, phrases, stop words and the frozen tokenizer atomically."""
-    from newslens.io import write_csv, write_parquet, write_text
+TOKENS_PART_ROWS = 50_000  # sentences per part file of a partitioned tokens.parquet
 
-    write_parquet(result.tokens, out_dir / "tokens.parquet")
+
+def write_outputs(result: TokenizeResult, out_dir: Path, *, partitioned: bool = False) -> None:
+    """Write tokens, vocabulary, phrases, stop words and the frozen tokenizer atomically.
+
+    ``partitioned`` writes tokens.parquet as a folder of part files (the dask engine).
+    """
+    import pyarrow as pa
+
+    from newslens.io import ParquetParts, write_csv, write_parquet, write_text
+
+    if partitioned:
+        schema = pa.schema([("doc_id", pa.string()), ("sentence", pa.int32()),
+                            ("tokens", pa.list_(pa.string()))])
+        with ParquetParts(out_dir / "tokens.parquet", schema, partitioned=True) as parts:
+            for start in range(0, len(result.tokens), TOKENS_PART_ROWS):
+                parts.write(result.tokens.iloc[start:start + TOKENS_PART_ROWS])
+    else:
+        write_parquet(result.tokens, out_dir / "tokens.parquet")
     write_parquet(result.vocabulary, out_dir / "vocabulary.parquet")
     write_csv(result.phrases, out_dir / "phrases.csv")
     write_csv(result.stopword_sources, out_dir / "stopword_sources.csv")

@@ -1,0 +1,204 @@
+"""Where the per-partition work of a stage runs: in this process, or on a Dask cluster.
+
+Each parallel stage (ingest, tokenize, the document-term counts) is written as
+pure functions over partitions (lists of documents) with an ordered reduction
+in between. An :class:`Engine` maps such a function over partitions and
+returns the results *in partition order*, so a reduction gives the same result
+on every engine:
+
+* ``pandas`` (the default): in this process, or in joblib worker processes when
+  there is enough work to pay for them;
+* ``dask``: tasks on a ``distributed`` cluster — the scheduler at
+  ``DASK_SCHEDULER_ADDRESS`` when that is set, otherwise a LocalCluster of one
+  single-threaded worker process per core on this machine. Objects every task
+  needs (the frozen tokenizer, a vocabulary) are scattered once to every worker,
+  not shipped with each task.
+
+``map`` keeps at most ``window`` partitions in flight, so a stage that streams its
+input (ingest) holds a bounded number of partitions in memory on any engine.
+
+The engine is chosen by the run's ``engine`` key, or for one command by the
+``NEWSLENS_ENGINE`` environment variable (``make report ENGINE=dask``); see
+:func:`newslens.params.load_run`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import deque
+from itertools import chain, islice
+from typing import Any, Callable, Iterable, Iterator
+
+logger = logging.getLogger(__name__)
+
+ENGINES = ("pandas", "dask")
+SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+# Task retries on the cluster: a worker that dies mid-task has its tasks re-run elsewhere.
+DASK_RETRIES = 2
+
+
+class Engine:
+    """Ordered, bounded map of a pure function over partitions (the ``pandas`` engine)."""
+
+    name = "pandas"
+
+    def __init__(self, n_jobs: int = 2):
+        self.n_jobs = max(1, n_jobs)
+
+    @property
+    def workers(self) -> int:
+        return self.n_jobs
+
+    def map(self, function: Callable, partitions: Iterable, *, shared: Any = None,
+            parallel: bool = True) -> Iterator:
+        """Yield ``function(partition)`` (or ``function(shared, partition)``) in partition order.
+
+        ``parallel=False`` runs in this process, for work too small to pay for worker start-up.
+        """
+        call = function if shared is None else _Bound(function, shared)
+        partitions = iter(partitions)
+        head = list(islice(partitions, 2))  # one partition: not worth starting workers
+        if not parallel or self.n_jobs == 1 or len(head) < 2:
+            yield from map(call, chain(head, partitions))
+            return
+        from joblib import Parallel, delayed
+
+        runner = Parallel(n_jobs=self.n_jobs, backend="loky", return_as="generator",
+                          pre_dispatch=f"{2 * self.n_jobs}")
+        yield from runner(delayed(call)(p) for p in chain(head, partitions))
+
+    def keep(self, partitions: Iterable) -> list:
+        """Hold partitions where the work runs, for several maps over the same data."""
+        return list(partitions)
+
+    def close(self) -> None:
+        """Release the engine's resources."""
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class _Bound:
+    """``function`` with its shared first argument bound, picklable for worker processes."""
+
+    def __init__(self, function: Callable, shared: Any):
+        self.function, self.shared = function, shared
+
+    def __call__(self, partition):
+        return self.function(self.shared, partition)
+
+
+class DaskEngine(Engine):
+    """The same map on a ``distributed`` cluster, with retries when a worker dies."""
+
+    name = "dask"
+
+    def __init__(self, address: str | None = None, *, n_workers: int | None = None,
+                 window: int | None = None):
+        from distributed import Client, LocalCluster
+
+        address = address or os.environ.get(SCHEDULER_ENV) or None
+        self._cluster = None
+        if address:
+            logger.info("dask: connecting to the scheduler at %s", address)
+            self.client = Client(address, timeout="30s")
+        else:
+            workers = n_workers or min(2, os.cpu_count() or 1)
+            self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                         dashboard_address=None, silence_logs=logging.WARNING)
+            self.client = Client(self._cluster)
+            logger.info("dask: started a LocalCluster of %d worker processes", workers)
+        self._window = window
+
+    @property
+    def workers(self) -> int:
+        return max(1, len(self.client.scheduler_info(n_workers=-1)["workers"]))
+
+    def map(self, function: Callable, partitions: Iterable, *, shared: Any = None,
+            parallel: bool = True) -> Iterator:
+        from distributed import Future
+
+        window = self._window or 2 * self.workers
+        shared_future = None
+        if shared is not None:
+            [shared_future] = self.client.scatter([_Box(shared)], broadcast=True, hash=False)
+        pending: deque = deque()
+        try:
+            for partition in partitions:
+                [part_future] = [partition] if isinstance(partition, Future) \
+                    else self.client.scatter([_Box(partition)], hash=False)
+                future = self.client.submit(_call_boxed, function, shared_future, part_future,
+                                            pure=False, retries=DASK_RETRIES)
+                pending.append(future)
+                if len(pending) >= window:
+                    yield _result(pending.popleft())
+            while pending:
+                yield _result(pending.popleft())
+        finally:
+            for future in pending:
+                future.cancel()
+            if shared_future is not None:
+                shared_future.release()
+
+    def keep(self, partitions: Iterable) -> list:
+        """Scatter the partitions to the workers once; later maps send only their keys."""
+        return self.client.scatter([_Box(p) for p in partitions], hash=False)
+
+    def close(self) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+class _Box:
+    """One opaque object for the cluster: pickled whole, not walked item by item.
+
+    Dask serialises plain lists and dicts element by element (msgpack), which for a
+    partition of thousands of texts costs seconds; a box is one pickle.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
+
+
+def _call_boxed(function: Callable, shared: "_Box | None", partition: _Box):
+    if shared is None:
+        return _Box(function(partition.value))
+    return _Box(function(shared.value, partition.value))
+
+
+def _result(future):
+    try:
+        return future.result().value
+    except Exception as exc:  # a task failed on every retry, or the cluster went away
+        if type(exc).__module__.startswith("distributed"):
+            raise RuntimeError(f"dask engine: a partition failed after {DASK_RETRIES} retries "
+                               f"({type(exc).__name__}: {exc}); no output was written") from exc
+        raise
+
+
+def open_engine(name: str = "pandas", *, n_jobs: int = 2) -> Engine:
+    """An engine by name; use it as a context manager so a cluster is closed after the stage."""
+    if name == "dask":
+        return DaskEngine()
+    if name == "pandas":
+        return Engine(n_jobs)
+    raise ValueError(f"engine: got {name!r}; expected one of {', '.join(ENGINES)}")
+
+
+def chunked(items: Iterable, size: int) -> Iterator[list]:
+    """Consecutive lists of ``size`` items (the last may be shorter), read lazily."""
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
