@@ -129,9 +129,10 @@ class DaskEngine(Engine):
         pending: deque = deque()
         try:
             for partition in partitions:
-                [part_future] = [partition] if isinstance(partition, Future) \
-                    else self.client.scatter([_Box(partition)], hash=False)
-                future = self.client.submit(_call_boxed, function, shared_future, part_future,
+                # The partition travels inside its task, so the scheduler can re-run the task
+                # on another worker if this one dies (scattered data would be lost with it).
+                part = partition if isinstance(partition, Future) else _Box(partition)
+                future = self.client.submit(_call_boxed, function, shared_future, part,
                                             pure=False, retries=DASK_RETRIES)
                 pending.append(future)
                 if len(pending) >= window:
@@ -145,8 +146,12 @@ class DaskEngine(Engine):
                 shared_future.release()
 
     def keep(self, partitions: Iterable) -> list:
-        """Scatter the partitions to the workers once; later maps send only their keys."""
-        return self.client.scatter([_Box(p) for p in partitions], hash=False)
+        """Hold the partitions on the workers; later maps send only their keys.
+
+        Each is the result of a task that carries the data, not scattered data, so a
+        worker's death loses nothing the scheduler cannot recompute.
+        """
+        return [self.client.submit(_same, _Box(p), pure=False) for p in partitions]
 
     def close(self) -> None:
         self.client.close()
@@ -165,6 +170,10 @@ class _Box:
 
     def __init__(self, value: Any):
         self.value = value
+
+
+def _same(value):
+    return value
 
 
 def _call_boxed(function: Callable, shared: "_Box | None", partition: _Box):

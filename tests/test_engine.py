@@ -1,0 +1,264 @@
+"""The engines: the pandas and Dask engines give the same documents, tokens and counts.
+
+* Unit tests of the ordered, bounded map on each engine.
+* Equivalence on the real runs (seed and news): ingest, tokenize and the document-term
+  counts on ``engine: dask`` (a LocalCluster) against ``engine: pandas``.
+* A real cluster: a ``dask scheduler`` and two ``dask worker`` processes on 127.0.0.1; the
+  seed run's stages through the pipeline command and the news run's ingest, tokenize and
+  counts, both via ``DASK_SCHEDULER_ADDRESS``; then a worker killed in the middle of a run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from newslens import config, ingest, keywords, tokenize
+from newslens.engine import DaskEngine, Engine, chunked, open_engine
+from newslens.params import ParamsError, load_run
+
+NEWS_CSV = config.PROJECT_ROOT / "data" / "raw" / "news-articles" / "NewsArticles.csv"
+needs_news = pytest.mark.skipif(not NEWS_CSV.exists(), reason="news corpus not fetched (make data)")
+DASK_BIN = Path(sys.executable).parent / "dask"
+
+
+def _square_plus(shared, part):
+    return [shared + x * x for x in part]
+
+
+def _fail_on_three(part):
+    if 3 in part:
+        raise ValueError("bad partition")
+    return part
+
+
+@pytest.fixture(scope="module")
+def local_dask():
+    with DaskEngine() as engine:
+        yield engine
+
+
+@pytest.mark.parametrize("make", [lambda: Engine(1), lambda: Engine(2)], ids=["pandas-1", "pandas-2"])
+def test_pandas_engine_maps_in_order_with_shared(make) -> None:
+    with make() as engine:
+        out = list(engine.map(_square_plus, chunked(range(50), 7), shared=100))
+    assert [x for part in out for x in part] == [100 + x * x for x in range(50)]
+
+
+def test_dask_engine_maps_in_order_with_a_bounded_window(local_dask) -> None:
+    assert local_dask.workers >= 1
+    out = list(local_dask.map(_square_plus, chunked(range(200), 3), shared=7))
+    assert [x for part in out for x in part] == [7 + x * x for x in range(200)]
+    kept = local_dask.keep([[1, 2], [3]])
+    assert [list(p) for p in local_dask.map(sorted, kept)] == [[1, 2], [3]]
+
+
+def test_dask_engine_error_names_the_failure(local_dask) -> None:
+    with pytest.raises(ValueError, match="bad partition"):
+        list(local_dask.map(_fail_on_three, [[1], [2, 3]]))
+
+
+def test_engine_key_and_environment_override(monkeypatch) -> None:
+    assert load_run("params/news.yaml").params.engine == "pandas"
+    monkeypatch.setenv("NEWSLENS_ENGINE", "dask")
+    assert load_run("params/news.yaml").params.engine == "dask"
+    monkeypatch.setenv("NEWSLENS_ENGINE", "spark")
+    with pytest.raises(ParamsError, match=r"NEWSLENS_ENGINE=spark.*\n.*engine: got 'spark'"):
+        load_run("params/seed.yaml")
+    with pytest.raises(ValueError, match="engine: got 'spark'"):
+        open_engine("spark")
+
+
+def _stage_outputs(params, out: Path, engine) -> dict:
+    """Ingest (streamed to ``out``), tokenize and the TF-IDF counts of one run on ``engine``."""
+    result = ingest.ingest(params, out, engine=engine)
+    documents = pd.read_parquet(out / "documents.parquet")
+    tokens = tokenize.tokenize_documents(documents, params.tokenize, params.language, engine=engine)
+    tokenize.write_outputs(tokens, out, partitioned=engine.name == "dask")
+    doc_ids, analyzer = tokenize.load_analyzer(out)
+    tfidf = keywords.fit_tfidf(doc_ids, analyzer, params.keywords, engine=engine)
+    return {"documents": documents, "log": result.log, "changes": result.changes,
+            "tokens": pd.read_parquet(out / "tokens.parquet"), "vocabulary": tokens.vocabulary,
+            "phrases": tokens.phrases, "stopwords": tokens.stopword_sources, "stats": tokens.stats,
+            "tfidf": tfidf, "top": keywords.top_keywords(tfidf, params.keywords.top_n),
+            "written": sorted(p.name for p in out.iterdir())}
+
+
+def assert_same_outputs(pandas_run: dict, dask_run: dict) -> None:
+    for name in ("documents", "log", "changes", "tokens", "vocabulary", "phrases", "stopwords", "top"):
+        pd.testing.assert_frame_equal(pandas_run[name], dask_run[name], obj=name)
+    assert pandas_run["stats"] == dask_run["stats"]
+    a, b = pandas_run["tfidf"], dask_run["tfidf"]
+    assert list(a.terms) == list(b.terms) and a.doc_ids == b.doc_ids
+    for left, right in ((a.counts, b.counts), (a.matrix, b.matrix)):
+        assert np.array_equal(left.indptr, right.indptr) and np.array_equal(left.indices, right.indices)
+        assert np.array_equal(left.data, right.data)  # bit for bit, not approximately
+    assert np.array_equal(a.idf, b.idf)
+    assert pandas_run["written"] == dask_run["written"]
+
+
+@pytest.fixture(scope="module")
+def pandas_reference(tmp_path_factory):
+    """Each run's outputs on the default engine (news only when the corpus is fetched)."""
+    runs = {}
+    for name in ("seed", "news") if NEWS_CSV.exists() else ("seed",):
+        with Engine(2) as engine:
+            runs[name] = _stage_outputs(load_run(f"params/{name}.yaml").params,
+                                        tmp_path_factory.mktemp(f"pandas-{name}"), engine)
+    return runs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("run", ["seed", pytest.param("news", marks=needs_news)])
+def test_dask_engine_gives_the_same_outputs(run, pandas_reference, local_dask, tmp_path) -> None:
+    dask_run = _stage_outputs(load_run(f"params/{run}.yaml").params, tmp_path, local_dask)
+    assert_same_outputs(pandas_reference[run], dask_run)
+    assert (tmp_path / "documents.parquet").is_dir() and (tmp_path / "tokens.parquet").is_dir()
+    assert sorted(p.name for p in (tmp_path / "documents.parquet").iterdir())[0] == "part-00000.parquet"
+    if run == "news":
+        assert len(dask_run["documents"]) == 3782
+        assert len(list((tmp_path / "documents.parquet").iterdir())) > 1  # really partitioned
+
+
+# ------------------------------------------------------------------ a real cluster
+class Cluster:
+    """A ``dask scheduler`` and ``dask worker`` processes on 127.0.0.1, as separate processes."""
+
+    def __init__(self, folder: Path, workers: int = 2):
+        self.folder = folder
+        self.scheduler_file = folder / "scheduler.json"
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+        common = ["--no-dashboard"]
+        self.scheduler = subprocess.Popen(
+            [str(DASK_BIN), "scheduler", "--host", "127.0.0.1", "--port", "0",
+             "--scheduler-file", str(self.scheduler_file), *common],
+            stdout=subprocess.DEVNULL, stderr=open(folder / "scheduler.log", "w"), env=env)
+        self._wait(lambda: self.scheduler_file.exists(), "scheduler file")
+        self.address = json.loads(self.scheduler_file.read_text())["address"]
+        self.workers = [subprocess.Popen(
+            [str(DASK_BIN), "worker", "--scheduler-file", str(self.scheduler_file), "--nthreads", "1",
+             "--nworkers", "1", "--no-nanny", "--host", "127.0.0.1", "--name", f"w{i}", *common],
+            stdout=subprocess.DEVNULL, stderr=open(folder / f"worker{i}.log", "w"), env=env)
+            for i in range(workers)]
+        from distributed import Client
+
+        with Client(self.address, timeout="30s") as client:
+            client.wait_for_workers(workers, timeout=60)
+
+    def _wait(self, ready, what: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            if time.monotonic() > deadline or self.scheduler.poll() is not None:
+                raise RuntimeError(f"dask {what} did not appear; see {self.folder}")
+            time.sleep(0.2)
+
+    def close(self) -> None:
+        for process in [*self.workers, self.scheduler]:
+            if process.poll() is None:
+                process.terminate()
+        for process in [*self.workers, self.scheduler]:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    if not DASK_BIN.exists():
+        pytest.fail(f"{DASK_BIN} not found: dask is a dependency (pip install -e .)")
+    started = Cluster(tmp_path_factory.mktemp("cluster"))
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+@pytest.mark.slow
+def test_seed_run_on_a_real_cluster_through_the_pipeline(cluster, make_sandbox, run_pipeline,
+                                                          pandas_reference) -> None:
+    root = make_sandbox("cluster-seed")
+    env = {"DASK_SCHEDULER_ADDRESS": cluster.address, "NEWSLENS_ENGINE": "dask"}
+    assert run_pipeline(root, "slices", "params/seed.yaml", env=env).returncode == 0
+    assert (root / "build" / "seed" / "params" / "engine.txt").read_text() == "dask\n"
+    for stage in ("01-ingest", "02-tokenize", "03-keywords"):
+        done = run_pipeline(root, "stage", "params/seed.yaml", stage, env=env)
+        assert done.returncode == 0, done.stderr[-3000:]
+    out = root / "data" / "processed" / "seed"
+    assert (out / "documents.parquet").is_dir() and (out / "tokens.parquet").is_dir()
+    reference = pandas_reference["seed"]
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "documents.parquet"), reference["documents"])
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "tokens.parquet"), reference["tokens"])
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "keywords.parquet"), reference["top"])
+    from distributed import Client
+
+    with Client(cluster.address) as client:  # the work ran on this cluster
+        prefixes = client.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.task_prefixes))
+        assert "call_boxed" in prefixes  # key prefix of every partition task
+
+
+@pytest.mark.slow
+@needs_news
+def test_news_run_on_a_real_cluster(cluster, pandas_reference, tmp_path) -> None:
+    with DaskEngine(cluster.address) as engine:
+        assert engine.workers == 2
+        dask_run = _stage_outputs(load_run("params/news.yaml").params, tmp_path, engine)
+    assert_same_outputs(pandas_reference["news"], dask_run)
+
+
+KILL_SCRIPT = """
+import sys
+from pathlib import Path
+from newslens import ingest, tokenize
+from newslens.engine import DaskEngine
+from newslens.params import load_run
+import pandas as pd
+
+params = load_run(sys.argv[1]).params
+out = Path(sys.argv[2])
+with DaskEngine(sys.argv[3]) as engine:
+    ingest.ingest(params, out, engine=engine)
+    print("ingested", flush=True)
+    documents = pd.read_parquet(out / "documents.parquet")
+    result = tokenize.tokenize_documents(documents, params.tokenize, params.language, engine=engine)
+    tokenize.write_outputs(result, out, partitioned=True)
+print("done", flush=True)
+"""
+
+
+@pytest.mark.slow
+@needs_news
+def test_a_worker_killed_mid_run_leaves_no_partial_output(cluster, pandas_reference, tmp_path) -> None:
+    """SIGKILL one worker while ingest runs: Dask re-runs its tasks on the other worker."""
+    out = tmp_path / "out"
+    out.mkdir()
+    run = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, "params/news.yaml", str(out), cluster.address],
+                           cwd=config.PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env={**os.environ, "OMP_NUM_THREADS": "1"})
+    deadline = time.monotonic() + 120
+    while not any(p.name.startswith(".documents.parquet.") for p in out.iterdir()):  # writing has begun
+        assert run.poll() is None and time.monotonic() < deadline, "the run ended before the kill"
+        time.sleep(0.05)
+    victim = cluster.workers[0]
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=30)
+    stdout, stderr = run.communicate(timeout=900)
+    leftovers = [p.name for p in out.iterdir() if p.name.startswith(".")]
+    assert leftovers == [], f"partial files left: {leftovers}"
+    if run.returncode == 0:  # recovered through Dask's rescheduling: the outputs are whole and identical
+        assert "done" in stdout
+        reference = pandas_reference["news"]
+        pd.testing.assert_frame_equal(pd.read_parquet(out / "documents.parquet"), reference["documents"])
+        pd.testing.assert_frame_equal(pd.read_parquet(out / "tokens.parquet"), reference["tokens"])
+    else:  # or a clear failure, and nothing half-written
+        assert "dask engine" in stderr, stderr[-2000:]
+        assert not (out / "documents.parquet").exists() or "ingested" in stdout
