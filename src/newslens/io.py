@@ -90,6 +90,7 @@ class ParquetParts:
         self.target.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".tmp",
                                           dir=self.target.parent))
+        os.chmod(self._tmp, 0o755)  # a folder output is as readable as a file output
         self._parts = 0
         self._writer = None if partitioned else pq.ParquetWriter(
             self._tmp / "data.parquet", self.schema, compression="zstd", write_statistics=True)
@@ -105,8 +106,9 @@ class ParquetParts:
             if table.num_rows:
                 self._writer.write_table(table)
             return
-        pq.write_table(table, self._tmp / f"part-{self._parts:05d}.parquet", compression="zstd",
-                       write_statistics=True)
+        part = self._tmp / f"part-{self._parts:05d}.parquet"
+        pq.write_table(table, part, compression="zstd", write_statistics=True)
+        os.chmod(part, 0o644)
         self._parts += 1
 
     def close(self) -> Path:
@@ -114,6 +116,7 @@ class ParquetParts:
         if self._writer is not None:
             self._writer.close()
             produced = self._tmp / "data.parquet"
+            os.chmod(produced, 0o644)
         else:
             if not self._parts:  # an empty table still has its schema
                 self.write(self.schema.empty_table().to_pandas())

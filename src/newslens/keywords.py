@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from itertools import chain
 from numbers import Integral
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -284,3 +285,84 @@ def write_outputs(out_dir: Path, *, keywords: pd.DataFrame, keyness: pd.DataFram
               out_dir / "similar.csv")
     write_csv(corpus_terms, out_dir / "corpus_terms.csv")
     write_csv(focus_terms, out_dir / "focus_keywords.csv")
+
+
+# ------------------------------------------------------------------ streaming path
+@dataclass
+class TfidfStream:
+    """TF-IDF of a corpus too large for one matrix: the vocabulary and IDF from a reduction,
+    the rows made block by block from the token parts (see :func:`stream_tfidf`)."""
+
+    parts: list[Path]
+    doc_ids: list[str]
+    terms: np.ndarray
+    idf: np.ndarray
+    nnz: int  # non-zeros of the whole matrix, known from the reduction (the sum of the df)
+    sublinear_tf: bool
+
+    def blocks(self, engine: "Engine") -> Iterator[sparse.csr_matrix]:
+        """The l2-normalised TF-IDF rows, one block per part, in document order."""
+        from sklearn.preprocessing import normalize
+
+        index = {term: i for i, term in enumerate(self.terms)}
+        for counts in engine.map(_part_counts, self.parts, shared=index):
+            block = counts.astype(np.float64)
+            if self.sublinear_tf:
+                np.log(block.data, block.data)
+                block.data += 1.0
+            block.data *= self.idf[block.indices]  # the same operations as TfidfTransformer
+            yield normalize(block, norm="l2", copy=False)
+
+
+def token_parts(tokens_path: Path) -> list[Path]:
+    """The part files of a tokens.parquet folder (dask engine), or the one file."""
+    tokens_path = Path(tokens_path)
+    return sorted(tokens_path.glob("part-*.parquet")) if tokens_path.is_dir() else [tokens_path]
+
+
+def stream_tfidf(tokens_path: Path, settings: KeywordsParams, engine: "Engine") -> TfidfStream:
+    """The streaming path's reduction: document frequencies per part on the workers, summed.
+
+    Each worker reads its part of ``tokens.parquet`` itself (the driver never holds the
+    tokens); min_df/max_df cut the vocabulary as in :func:`fit_tfidf`, and the IDF is
+    scikit-learn's smoothed one, ``ln((1 + n) / (1 + df)) + 1``.
+    """
+    parts = token_parts(tokens_path)
+    df: Counter = Counter()
+    doc_ids: list[str] = []
+    for part_ids, part_df in engine.map(_part_df, parts):
+        doc_ids += part_ids
+        df.update(part_df)
+    n = len(doc_ids)
+    if not n:
+        raise ValueError("keywords: the run has no documents to weight")
+    min_df, max_df = effective_df_bounds(n, settings)
+    max_count = max_df if isinstance(max_df, Integral) else max_df * n
+    terms = np.asarray(sorted(t for t, k in df.items() if min_df <= k <= max_count), dtype=object)
+    if not len(terms):
+        raise ValueError(f"keywords: empty vocabulary after min_df={min_df}, max_df={max_df} on {n} documents")
+    frequencies = np.array([df[t] for t in terms], dtype=np.float64)
+    idf = np.log((1 + n) / (1 + frequencies)) + 1
+    return TfidfStream(parts, doc_ids, terms, idf, int(frequencies.sum()), settings.sublinear_tf)
+
+
+def _part_documents(path: Path) -> tuple[list[str], list[list[str]]]:
+    """One part's documents in order, each with its tokens (sentences joined)."""
+    tokens = pd.read_parquet(path)
+    ids: list[str] = []
+    lists: list[list[str]] = []
+    for doc_id, sentence in zip(tokens["doc_id"], tokens["tokens"]):
+        if not ids or ids[-1] != doc_id:
+            ids.append(doc_id)
+            lists.append([])
+        lists[-1].extend(sentence.tolist() if hasattr(sentence, "tolist") else sentence)
+    return ids, lists
+
+
+def _part_df(path: Path) -> tuple[list[str], Counter]:
+    ids, lists = _part_documents(path)
+    return ids, _partition_df(lists)
+
+
+def _part_counts(index: dict[str, int], path: Path) -> sparse.csr_matrix:
+    return _partition_counts(index, _part_documents(path)[1])

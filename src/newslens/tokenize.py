@@ -493,8 +493,8 @@ def write_outputs(result: TokenizeResult, out_dir: Path, *, partitioned: bool = 
         schema = pa.schema([("doc_id", pa.string()), ("sentence", pa.int32()),
                             ("tokens", pa.list_(pa.string()))])
         with ParquetParts(out_dir / "tokens.parquet", schema, partitioned=True) as parts:
-            for start in range(0, len(result.tokens), TOKENS_PART_ROWS):
-                parts.write(result.tokens.iloc[start:start + TOKENS_PART_ROWS])
+            for start, stop in _part_bounds(result.tokens["doc_id"].to_numpy(), TOKENS_PART_ROWS):
+                parts.write(result.tokens.iloc[start:stop])
     else:
         write_parquet(result.tokens, out_dir / "tokens.parquet")
     write_parquet(result.vocabulary, out_dir / "vocabulary.parquet")
@@ -503,6 +503,17 @@ def write_outputs(result: TokenizeResult, out_dir: Path, *, partitioned: bool = 
     write_text(out_dir / "stopwords.txt", "\n".join(sorted(result.tokenizer.stopwords)) + "\n")
     write_text(out_dir / "tokenize_stats.json", json.dumps(result.stats, indent=1) + "\n")
     result.tokenizer.save(out_dir)
+
+
+def _part_bounds(doc_ids: np.ndarray, rows: int) -> list[tuple[int, int]]:
+    """Row ranges of about ``rows`` rows that never split a document's sentences."""
+    starts = np.flatnonzero(np.r_[True, doc_ids[1:] != doc_ids[:-1]]) if len(doc_ids) else []
+    cuts = [0]
+    for start in starts:
+        if start - cuts[-1] >= rows:
+            cuts.append(int(start))
+    cuts.append(len(doc_ids))
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a] or [(0, 0)]
 
 
 def load_document_tokens(out_dir: Path) -> dict[str, list[str]]:
