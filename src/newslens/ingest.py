@@ -296,7 +296,7 @@ class NearDuplicateIndex:
         self._hasher = HashingVectorizer(analyzer=lambda shingles: shingles, n_features=2**22,
                                          binary=True, norm=None, alternate_sign=False,
                                          dtype=np.float32)
-        self._blocks: list[tuple] = []  # (matrix, sizes, doc_ids)
+        self._blocks: list[tuple] = []  # (shingles × documents CSR, sizes, doc_ids), oldest first
 
     def _matrix(self, texts: list[str]):
         import scipy.sparse as sp
@@ -309,17 +309,20 @@ class NearDuplicateIndex:
         return sp.vstack(rows, format="csr") if rows else sp.csr_matrix((0, 2**22), dtype=np.float32)
 
     def add(self, doc_ids: list[str], texts: list[str]) -> list[str | None]:
+        import scipy.sparse as sp
+
         matrix = self._matrix(texts)
         sizes = np.asarray(matrix.sum(axis=1)).ravel()
-        best = np.full(len(doc_ids), -1, dtype=np.int64)
+        ids = np.asarray(doc_ids, dtype=object)
         found = np.full(len(doc_ids), None, dtype=object)
-        blocks = self._blocks + [(matrix, sizes, np.asarray(doc_ids, dtype=object))]
-        for number, (block, block_sizes, block_ids) in enumerate(blocks):
-            if not len(doc_ids) or not block.shape[0]:
+        # Earlier blocks first (their documents come first), then the partition itself.
+        own = (matrix.T.tocsr(), sizes, ids)
+        for number, (inverted, block_sizes, block_ids) in enumerate(self._blocks + [own]):
+            if not len(doc_ids) or not len(block_ids):
                 continue
-            product = (matrix @ block.T).tocoo()
+            product = (matrix @ inverted).tocoo()  # shared shingles of each (new, earlier) pair
             rows, cols, shared = product.row, product.col, product.data
-            if number == len(blocks) - 1:  # the partition itself: earlier documents only
+            if number == len(self._blocks):  # the partition itself: earlier documents only
                 keep = cols < rows
                 rows, cols, shared = rows[keep], cols[keep], shared[keep]
             union = sizes[rows] + block_sizes[cols] - shared
@@ -327,7 +330,13 @@ class NearDuplicateIndex:
             for row, col in sorted(zip(rows[similar].tolist(), cols[similar].tolist())):
                 if found[row] is None:
                     found[row] = block_ids[col]
-        self._blocks.append((matrix, sizes, np.asarray(doc_ids, dtype=object)))
+        self._blocks.append(own)
+        # Merge blocks like a binary counter, so that there are O(log n) of them: each new
+        # partition is compared with a few large inverted indexes, not with every partition.
+        while len(self._blocks) > 1 and len(self._blocks[-1][2]) >= len(self._blocks[-2][2]):
+            (a, a_sizes, a_ids), (b, b_sizes, b_ids) = self._blocks[-2], self._blocks[-1]
+            self._blocks[-2:] = [(sp.hstack([a, b], format="csr"), np.concatenate([a_sizes, b_sizes]),
+                                  np.concatenate([a_ids, b_ids]))]
         return found.tolist()
 
 
