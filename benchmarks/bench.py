@@ -312,7 +312,7 @@ def prepare_inputs(work: Path, scales: list[int], documents_from: str) -> dict:
     processed = ROOT / "data" / "processed" / "news" / "documents.parquet"
     start = time.perf_counter()
     if documents_from == "processed" and processed.exists():
-        shutil.copyfile(processed, source)  # written atomically by the pipeline: a copy is consistent
+        pd.read_parquet(processed).to_parquet(source, index=False)  # a file, or parts (dask engine)
         info["documents_from"] = _rel(processed)
     else:
         from newslens import ingest

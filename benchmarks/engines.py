@@ -1,0 +1,217 @@
+"""The pandas and Dask engines side by side: ingest, tokenize and the counts at ×1, ×4, ×16.
+
+    .venv/bin/python benchmarks/engines.py                 # --scales 1 4 16
+    .venv/bin/python benchmarks/engines.py --scales 1      # quick
+
+Inputs are those of ``bench.py`` (the news CSV and the news run's documents replicated N
+times with distinct ids, in ``benchmarks/work/x{N}``; made here if missing). Each (engine,
+scale) runs in its own process, one run each:
+
+* ingest: ``ingest.ingest`` of the replicated CSV, streamed to a temporary folder;
+* tokenize: ``tokenize.tokenize_documents`` of the replicated documents;
+* counts: ``keywords.fit_tfidf`` on those tokens (on Dask: the map-reduce of ``count_matrix``).
+
+The Dask engine is a LocalCluster of 2 single-threaded worker processes (its start-up is
+timed apart); the pandas engine uses its default 2 joblib processes. Peak memory: the
+driver's ``ru_maxrss``, and on Dask each worker's ``ru_maxrss`` (read on the workers). The
+Dask task stream gives the compute time of every partition task; the rest of the wall time
+is the driver's (reading, reductions, writing), and the 10-million-document estimate
+extrapolates both from ×16. Writes ``benchmarks/ENGINES.md`` and ``benchmarks/engines.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+STAGES = ("ingest", "tokenize", "counts")
+TARGET_DOCS, TARGET_WORKERS = 10_000_000, 32
+
+
+def _worker_peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cell(engine_name: str, scale: int, work: Path) -> dict:
+    """One engine at one scale, in this process: the three stages, timed."""
+    import bench  # the shared inputs and settings
+    from newslens import ingest, keywords, tokenize
+    from newslens.engine import DaskEngine, Engine
+    from newslens.params import RunParams, Source
+
+    bench._prewarm()
+    folder = bench._scale_dir(work, scale)
+    settings = bench._news_settings()
+    record: dict = {"engine": engine_name, "scale": scale, "stages": {}}
+    start = time.perf_counter()
+    engine = DaskEngine() if engine_name == "dask" else Engine(2)
+    record["startup_s"] = round(time.perf_counter() - start, 2)
+    stream = None
+    if engine_name == "dask":
+        from distributed import get_task_stream
+
+        stream = get_task_stream
+    params = RunParams(title="bench", sources=[Source(path=str(folder / "news.csv"), **bench.CSV_COLUMNS)],
+                       unit="document")
+    documents = bench._documents(folder)
+    with tempfile.TemporaryDirectory(dir=work) as tmp:
+        out = Path(tmp)
+        steps = {
+            "ingest": lambda: ingest.ingest(params, out / "ingest", engine=engine),
+            "tokenize": lambda: tokenize.write_outputs(
+                tokenize.tokenize_documents(documents, settings.tokenize, settings.language, engine=engine),
+                out / "tok", partitioned=engine_name == "dask"),
+            "counts": lambda: keywords.fit_tfidf(*tokenize.load_analyzer(out / "tok"), settings.keywords,
+                                                 engine=engine),
+        }
+        (out / "ingest").mkdir()
+        (out / "tok").mkdir()
+        for stage, step in steps.items():
+            entry = {}
+            t0 = time.perf_counter()
+            if stream is not None:
+                with stream(plot=False) as ts:
+                    step()
+                entry["task_compute_s"] = round(sum(
+                    sum(s["stop"] - s["start"] for s in task["startstops"] if s["action"] == "compute")
+                    for task in ts.data), 2)
+                entry["tasks"] = len(ts.data)
+            else:
+                step()
+            entry["wall_s"] = round(time.perf_counter() - t0, 2)
+            record["stages"][stage] = entry
+    record["documents"] = len(documents)
+    record["driver_peak_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if engine_name == "dask":
+        peaks = engine.client.run(_worker_peak_mib)
+        record["worker_peak_mib"] = {k: round(v, 1) for k, v in sorted(peaks.items())}
+        record["workers"] = len(peaks)
+    else:
+        record["workers"] = 2
+        record["children_peak_mib"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+    engine.close()
+    return record
+
+
+def estimate(record: dict) -> dict:
+    """10 million documents on 32 workers, from the ×16 Dask run's measured costs.
+
+    Per stage: the partition tasks' compute time scales with the documents and divides
+    among the workers; the driver's part (wall time not covered by the tasks, on 2 workers)
+    scales with the documents and does not divide.
+    """
+    factor = TARGET_DOCS / record["documents"]
+    rows = {}
+    for stage, entry in record["stages"].items():
+        compute = entry.get("task_compute_s", 0.0)
+        driver = max(0.0, entry["wall_s"] - compute / record["workers"])
+        rows[stage] = {"task_compute_s": compute, "driver_s": round(driver, 2),
+                       "estimate_s": round(compute * factor / TARGET_WORKERS + driver * factor, 1)}
+    return {"factor": round(factor, 1), "stages": rows,
+            "total_h": round(sum(r["estimate_s"] for r in rows.values()) / 3600, 2)}
+
+
+def markdown(results: dict) -> str:
+    cells = results["cells"]
+    lines = ["# Engines: pandas and Dask side by side", "",
+             f"Command: `{results['command']}`  ", f"Date: {results['date']}  ",
+             f"Machine: {results['machine']}; load average at start / end: {results['load']}", "",
+             "One run per cell (seconds of wall time; each stage as the notebook calls it). Dask: a "
+             "LocalCluster of 2 single-threaded worker processes; pandas: 2 joblib processes. "
+             "ratio = dask / pandas (below 1: Dask is faster).", "",
+             "| scale | documents | stage | pandas (s) | dask (s) | ratio | dask task compute (s) |",
+             "|---|---|---|---|---|---|---|"]
+    for scale in results["scales"]:
+        p, d = cells.get(f"pandas-{scale}"), cells.get(f"dask-{scale}")
+        if not p or not d:
+            continue
+        for stage in STAGES:
+            ps, ds = p["stages"][stage]["wall_s"], d["stages"][stage]["wall_s"]
+            lines.append(f"| ×{scale} | {d['documents']:,} | {stage} | {ps:.2f} | {ds:.2f} | {ds / ps:.2f}× | "
+                         f"{d['stages'][stage].get('task_compute_s', 0):.2f} |")
+        pt = sum(p["stages"][s]["wall_s"] for s in STAGES)
+        dt = sum(d["stages"][s]["wall_s"] for s in STAGES)
+        lines.append(f"| ×{scale} | {d['documents']:,} | **all three** | **{pt:.1f}** | **{dt:.1f}** | "
+                     f"**{dt / pt:.2f}×** | |")
+    lines += ["", "## Peak memory (MiB)", "",
+              "| scale | pandas driver | pandas workers (largest) | dask driver | dask workers (each) | dask start-up (s) |",
+              "|---|---|---|---|---|---|"]
+    for scale in results["scales"]:
+        p, d = cells.get(f"pandas-{scale}"), cells.get(f"dask-{scale}")
+        if not p or not d:
+            continue
+        workers = ", ".join(f"{v:,.0f}" for v in d["worker_peak_mib"].values())
+        lines.append(f"| ×{scale} | {p['driver_peak_mib']:,.0f} | {p['children_peak_mib']:,.0f} | "
+                     f"{d['driver_peak_mib']:,.0f} | {workers} | {d['startup_s']:.1f} |")
+    if "estimate" in results:
+        e = results["estimate"]
+        lines += ["", f"## 10 million documents on {TARGET_WORKERS} workers (estimate)", "",
+                  f"From the ×{e['scale']} Dask run ({e['documents']:,} documents, 2 workers): each stage's "
+                  f"partition tasks' compute time × {e['factor']} (10M / documents) ÷ {TARGET_WORKERS} "
+                  "workers, plus the driver's part (wall − compute ÷ 2), × the same factor and not "
+                  "divided (it is serial: reading, reductions, writing).", "",
+                  "| stage | task compute (s) | driver (s) | estimate (s) |", "|---|---|---|---|"]
+        for stage, row in e["stages"].items():
+            lines.append(f"| {stage} | {row['task_compute_s']:.1f} | {row['driver_s']:.1f} | {row['estimate_s']:,.0f} |")
+        lines.append(f"| **total** | | | **{e['total_h']} h** |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scales", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--work", type=Path, default=HERE / "work")
+    parser.add_argument("--cell", nargs=2, metavar=("ENGINE", "SCALE"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.cell:
+        print("RESULT " + json.dumps(cell(args.cell[0], int(args.cell[1]), args.work)), flush=True)
+        return 0
+    import bench
+
+    missing = [s for s in args.scales if not (bench._scale_dir(args.work, s) / "news.csv").exists()]
+    if missing:
+        bench.prepare_inputs(args.work, missing, "processed")
+    results = {"command": "python benchmarks/engines.py " + " ".join(argv or sys.argv[1:]),
+               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+               "machine": f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
+               "scales": args.scales, "cells": {}}
+    load_start = os.getloadavg()[0]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "PYTHONHASHSEED": "0"}
+    for scale in args.scales:
+        for engine in ("pandas", "dask"):
+            print(f"engines: {engine} ×{scale} ...", file=sys.stderr, flush=True)
+            done = subprocess.run([sys.executable, __file__, "--work", str(args.work), "--cell", engine, str(scale)],
+                                  capture_output=True, text=True, env=env, cwd=ROOT)
+            lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+            if done.returncode or not lines:
+                print(done.stderr[-3000:], file=sys.stderr)
+                results["cells"][f"{engine}-{scale}"] = None
+                continue
+            record = json.loads(lines[-1][7:])
+            results["cells"][f"{engine}-{scale}"] = record
+            print(f"  {record['stages']}", file=sys.stderr, flush=True)
+    results["load"] = f"{load_start:.2f} / {os.getloadavg()[0]:.2f}"
+    largest = max(args.scales)
+    if results["cells"].get(f"dask-{largest}"):
+        record = results["cells"][f"dask-{largest}"]
+        results["estimate"] = {"scale": largest, "documents": record["documents"], **estimate(record)}
+    (HERE / "engines.json").write_text(json.dumps(results, indent=1) + "\n")
+    (HERE / "ENGINES.md").write_text(markdown(results))
+    print((HERE / "ENGINES.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
