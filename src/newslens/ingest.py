@@ -111,6 +111,7 @@ def _unique_id(candidate: str, taken: set[str], text: str) -> str:
 
 BATCH_SIZE = 500  # documents per partition: the unit of parallel work and of writing
 _EXAMPLES = 200  # before/after pairs kept for the report
+_EXAMPLE_CHARS = 200_000  # longer texts are never kept whole as examples (memory, and difflib's time)
 
 
 def _prepare_partition(unit: str, items: list[RawDocument | Skipped]) -> list[tuple]:
@@ -121,7 +122,9 @@ def _prepare_partition(unit: str, items: list[RawDocument | Skipped]) -> list[tu
     the item's raw text is dropped (only the first changed texts keep it, for examples).
     """
     entries, examples = [], 0
-    for item in items:
+    items.reverse()
+    while items:  # popped as they are cleaned: in process, a raw text is freed once cleaned
+        item = items.pop()
         if isinstance(item, Skipped):
             status = "metadata" if item.reason.startswith("sidecar metadata") else "skipped"
             entries.append(("skip", item.source, item.location, status, item.reason))
@@ -131,7 +134,7 @@ def _prepare_partition(unit: str, items: list[RawDocument | Skipped]) -> list[tu
             entries.append(("skip", item.source, item.location, "skipped", "empty after cleaning"))
             continue
         raw = None
-        if cleaned.text != item.text.strip() and examples < _EXAMPLES:
+        if len(item.text) <= _EXAMPLE_CHARS and cleaned.text != item.text.strip() and examples < _EXAMPLES:
             raw, examples = item.text, examples + 1
         meta = replace(item, text="", title=clean_title(item.title))
         entries.append(("doc", base_doc_id(item), meta, cleaned.dateline, dict(cleaned.changes),
@@ -155,39 +158,50 @@ class _Reducer:
 
     def add(self, entries: list[tuple]) -> pd.DataFrame:
         """Fold one partition's entries in; return its new document rows, complete."""
-        rows = []
+        rows: list[tuple] = []
         for entry in entries:
-            if entry[0] == "skip":
-                self.log.append((*entry[1:], None))
-                continue
-            _, base_id, item, dateline, changes, fingerprint, units, text, raw = entry
-            self.changes.update(changes)
-            if raw is not None and len(self.examples) < _EXAMPLES:
-                self.examples.append((item.location, raw, text, changes))
-            if fingerprint in self.seen:
-                kept = self.seen[fingerprint]
-                self.log.append((item.source, item.location, "duplicate", f"exact duplicate of {kept}", kept))
-                continue
-            doc_id = _unique_id(base_id, self.ids, text)
-            self.ids.add(doc_id)
-            self.seen[fingerprint] = doc_id
-            self.log.append((item.source, item.location, "ingested", "", doc_id))
-            for index, unit_text in enumerate(units):
-                unit_id = doc_id if self.unit == "document" else f"{doc_id}#{self.unit[0]}{index + 1:03d}"
-                rows.append((unit_id, doc_id, index, item.source, item.location, item.group, item.title,
-                             item.date, dateline, unit_text, item.encoding))
-        documents = pd.DataFrame(rows, columns=_ROW_COLUMNS)
-        if documents.empty:
+            self._fold(entry, rows)
+        entries.clear()  # the texts now live in rows only
+        entry = None
+        if not rows:
             return _empty_documents()
+        # Lengths and near-duplicates from the Python strings, before the frame copies them.
+        texts = [row[9] for row in rows]
+        n_chars = [len(text) for text in texts]
+        n_words = [count_words(text) for text in texts]
+        near = self.near.add([row[0] for row in rows], texts)
+        del texts
+        documents = pd.DataFrame(rows, columns=_ROW_COLUMNS)
+        del rows
         documents["date"], problems = parse_dates(documents["date"].astype(object))
         self.date_problems.update(problems)
-        documents["n_chars"] = documents["text"].str.len().astype("int64")
-        documents["n_words"] = np.fromiter((count_words(t) for t in documents["text"]),
-                                           dtype="int64", count=len(documents))
-        documents["near_duplicate_of"] = self.near.add(documents["doc_id"].tolist(),
-                                                       documents["text"].tolist())
+        documents["n_chars"] = np.asarray(n_chars, dtype="int64")
+        documents["n_words"] = np.asarray(n_words, dtype="int64")
+        documents["near_duplicate_of"] = near
         self.n_documents += len(documents)
         return documents[DOCUMENT_COLUMNS]
+
+    def _fold(self, entry: tuple, rows: list[tuple]) -> None:
+        """Log one entry; append its units to ``rows`` unless it is an exact duplicate."""
+        if entry[0] == "skip":
+            self.log.append((*entry[1:], None))
+            return
+        _, base_id, item, dateline, changes, fingerprint, units, text, raw = entry
+        self.changes.update(changes)
+        if raw is not None and len(self.examples) < _EXAMPLES:
+            self.examples.append((item.location, raw, text, changes))
+        if fingerprint in self.seen:
+            kept = self.seen[fingerprint]
+            self.log.append((item.source, item.location, "duplicate", f"exact duplicate of {kept}", kept))
+            return
+        doc_id = _unique_id(base_id, self.ids, text)
+        self.ids.add(doc_id)
+        self.seen[fingerprint] = doc_id
+        self.log.append((item.source, item.location, "ingested", "", doc_id))
+        for index, unit_text in enumerate(units):
+            unit_id = doc_id if self.unit == "document" else f"{doc_id}#{self.unit[0]}{index + 1:03d}"
+            rows.append((unit_id, doc_id, index, item.source, item.location, item.group, item.title,
+                         item.date, dateline, unit_text, item.encoding))
 
     def result(self, documents: pd.DataFrame | None) -> IngestResult:
         for value in sorted(self.date_problems):
