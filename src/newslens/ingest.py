@@ -317,9 +317,11 @@ class NearDuplicateIndex:
 
         rows = []
         for text in texts:
-            pieces = list(_shingle_pieces(text, self.PIECE))
-            matrix = self._hasher.transform(pieces)
-            rows.append(matrix.max(axis=0).tocsr() if len(pieces) > 1 else matrix)
+            matrix = None
+            for piece in _shingle_pieces(text, self.PIECE):  # one piece's shingles at a time
+                hashed = self._hasher.transform([piece])
+                matrix = hashed if matrix is None else matrix.maximum(hashed).tocsr()
+            rows.append(matrix)
         return sp.vstack(rows, format="csr") if rows else sp.csr_matrix((0, 2**22), dtype=np.float32)
 
     def add(self, doc_ids: list[str], texts: list[str]) -> list[str | None]:
