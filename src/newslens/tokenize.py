@@ -31,19 +31,18 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
-from typing import Callable, Iterable
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from newslens.params import TokenizeParams
 from newslens.sentences import split_text_sentences
+
+if TYPE_CHECKING:  # imported where used: a worker process that tokenizes needs neither
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -164,9 +163,72 @@ def _lemma(token: str, language: str) -> str:
     return simplemma.lemmatize(token, lang=language).lower()
 
 
+@dataclass(frozen=True)
+class PhraseTable:
+    """A frozen phrase model as plain data: what applying phrases needs, and nothing of gensim.
+
+    Importing gensim takes a second or more, so a worker process that only applies
+    phrases gets this table instead of gensim's ``FrozenPhrases``.
+    """
+
+    scores: dict[str, float]
+    threshold: float
+    connectors: frozenset[str]
+    delimiter: str = JOINER
+    firsts: frozenset[str] = frozenset()  # first words of the phrases
+
+    @classmethod
+    def of(cls, phraser) -> "PhraseTable":
+        """The table of a gensim ``FrozenPhrases``."""
+        scores = dict(phraser.phrasegrams)
+        firsts = frozenset(p.split(phraser.delimiter, 1)[0] for p in scores)
+        return cls(scores, phraser.threshold, frozenset(phraser.connector_words), phraser.delimiter, firsts)
+
+    def apply(self, sentence: list[str]) -> list[str]:
+        """Join collocations in one lowercase sentence, exactly as ``FrozenPhrases[sentence]``.
+
+        gensim's ``analyze_sentence`` is a generator that joins and looks up every
+        candidate; this is the same left-to-right greedy walk, which skips sentences
+        without a phrase's first word and only joins candidates that start with one.
+        """
+        firsts = self.firsts
+        if firsts.isdisjoint(sentence):
+            return list(sentence)
+        connectors, scores, threshold = self.connectors, self.scores, self.threshold
+        out: list[str] = []
+        start, between = None, []
+        for word in sentence:
+            if word in connectors:
+                if start:
+                    between.append(word)
+                else:
+                    out.append(word)
+            elif not start:
+                start = word
+            else:
+                if start in firsts:
+                    phrase = self.delimiter.join([start, *between, word])
+                    if scores.get(phrase, float("-inf")) > threshold:
+                        out.append(phrase)
+                        start, between = None, []
+                        continue
+                out.append(start)
+                out.extend(between)
+                start, between = word, []
+        if start:
+            out.append(start)
+            out.extend(between)
+        return out
+
+
 @dataclass
 class Tokenizer:
-    """The frozen tokenization of a run: apply it to any text, get the run's tokens."""
+    """The frozen tokenization of a run: apply it to any text, get the run's tokens.
+
+    A pickled tokenizer (sent to a worker process) carries its phrases as a
+    :class:`PhraseTable` instead of the gensim model: it tokenizes the same, but
+    cannot be saved.
+    """
 
     settings: TokenizeParams
     language: str
@@ -174,10 +236,23 @@ class Tokenizer:
     stopwords: frozenset[str]
     names: frozenset[str] = field(default_factory=frozenset)  # lowercase forms usually capitalised
     _lemmas: dict = field(default_factory=dict, repr=False, compare=False)
+    _phrases: PhraseTable | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_phrases"], state["phraser"] = self.phrase_table(), None
+        return state
+
+    def phrase_table(self) -> PhraseTable | None:
+        """The phrases as plain data (made once from the gensim model)."""
+        if self._phrases is None and self.phraser is not None:
+            self._phrases = PhraseTable.of(self.phraser)
+        return self._phrases
 
     def phrase(self, sentence: list[str]) -> list[str]:
         """Join collocations in one lowercase sentence."""
-        return list(self.phraser[sentence]) if self.phraser is not None and sentence else sentence
+        table = self.phrase_table()
+        return table.apply(sentence) if table is not None and sentence else sentence
 
     def normalize(self, token: str) -> str:
         """Lemmatize a single lowercase word, unless it is a name or a phrase."""
@@ -189,6 +264,11 @@ class Tokenizer:
                 cached = _lemma(token, self.language)
             self._lemmas[token] = cached
         return cached
+
+    def learn_lemmas(self, words: Iterable[str]) -> None:
+        """Look up the lemma of every word now (a worker then needs no simplemma)."""
+        for word in words:
+            self.normalize(word)
 
     def is_stopword(self, word: str) -> bool:
         """A stop word, or a contraction of one the standard list lacks ("they're", "don't")."""
@@ -233,6 +313,8 @@ class Tokenizer:
         """Save the phrase model and settings so the same tokens can be made again."""
         from newslens.io import atomic_path, write_text
 
+        if self.phraser is None and self._phrases is not None:
+            raise ValueError("a tokenizer that was pickled (sent to a worker) has no gensim model to save")
         state = {"settings": self.settings.model_dump(), "language": self.language,
                  "names": sorted(self.names), "has_phrases": self.phraser is not None}
         write_text(folder / "tokenizer.json", json.dumps(state, indent=1, sort_keys=True) + "\n")
@@ -266,6 +348,12 @@ class Tokenizer:
 STOPWORD_KEEP = frozenset({"bill", "call", "computer", "cry", "fire", "interest", "mill", "system",
                            "detail", "describe", "found", "move", "show", "side", "thick", "thin"})
 MIN_DOCS_FOR_CORPUS_STOPWORDS = 20
+# gensim's ENGLISH_CONNECTOR_WORDS (a test keeps them equal): a worker counting phrase
+# candidates then needs no gensim import.
+CONNECTOR_WORDS = frozenset("a an the for of with without at from to in on by and or".split())
+# Sentences travel between processes as one string, tokens joined by this; no token holds a
+# space (words are runs of letters, digits and inner marks; phrases join words by "_").
+_SEP = " "
 
 
 @dataclass
@@ -291,45 +379,138 @@ def _parallel_map(function: Callable, items: list, n_jobs: int) -> list:
         return [function(chunk) for chunk in _chunks(items, 1)]
     from joblib import Parallel, delayed
 
-    return Parallel(n_jobs=n_jobs, backend="loky")(delayed(function)(c) for c in _chunks(items, n_jobs * 4))
+    return Parallel(n_jobs=n_jobs, backend="loky")(delayed(function)(c) for c in _chunks(items, n_jobs * 2))
 
 
-def _surface_chunk(texts: list[str]) -> tuple[list, dict, int]:
-    """Surface tokens of some texts, and their phrase-candidate counts (gensim's first pass)."""
-    from gensim.models.phrases import ENGLISH_CONNECTOR_WORDS, Phrases
+@dataclass
+class SurfaceChunk:
+    """What the first pass learns from some texts; small, so cheap to send between processes."""
 
-    surface = [surface_sentences(text) for text in texts]
-    lowered = ([t.lower() for t in s] for doc in surface for s in doc)
-    _, vocab, total = Phrases._learn_vocab(lowered, max_vocab_size=sys.maxsize, delimiter=JOINER,
-                                            connector_words=ENGLISH_CONNECTOR_WORDS, progress_per=10**9)
-    return surface, vocab, total
+    sentences: list[list[str]]  # per text, each sentence's surface tokens joined by _SEP
+    candidates: Counter         # gensim's phrase candidates ("belt_and_road"), in order of first use
+    n_words: int                # all words, connector words too (gensim's corpus_word_count)
+    surface: Counter            # surface form counts
+    initial: Counter            # surface form counts as the first word of a sentence
+    scripts: Counter            # script_of the texts
 
 
-def _normalize_chunk(args) -> list[list[list[str]]]:
-    tokenizer, lowered_docs = args
-    return [[tokenizer.normalized_sentence(s) for s in doc] for doc in lowered_docs]
+def _candidates(lowered: list[str], connectors: frozenset[str], found: list[str]) -> None:
+    """Append the phrase candidates of a sentence to ``found``, as gensim's ``Phrases._learn_vocab``.
+
+    Every word that is not a connector closes a candidate opened by the previous such word,
+    with the connector words in between (``belt_and_road``); gensim's own pass is a
+    Python loop that also counts every word in a dict, 3× slower than this and a Counter.
+    """
+    start, between = None, []
+    for word in lowered:
+        if word in connectors:
+            if start is not None:
+                between.append(word)
+        else:
+            if start is not None:
+                found.append(JOINER.join([start, *between, word]) if between else start + JOINER + word)
+                between = []
+            start = word
+
+
+def _surface_chunk(texts: list[str]) -> SurfaceChunk:
+    """Surface tokens of some texts, their phrase candidates and form counts (the first pass)."""
+    sentences, found, flat, initial = [], [], [], []
+    n_words = 0
+    for text in texts:
+        doc = []
+        for tokens in surface_sentences(text):
+            joined = _SEP.join(tokens)
+            doc.append(joined)
+            if tokens:
+                n_words += len(tokens)
+                flat.extend(tokens)
+                initial.append(tokens[0])
+                _candidates(joined.lower().split(_SEP), CONNECTOR_WORDS, found)
+        sentences.append(doc)
+    return SurfaceChunk(sentences, Counter(found), n_words, Counter(flat), Counter(initial),
+                        Counter(map(script_of, texts)))
+
+
+@dataclass
+class NormalizedChunk:
+    """What the second pass makes of some texts."""
+
+    sentences: list[list]   # per text, each sentence's normalized tokens (joined by _SEP when a str)
+    cf: Counter             # token counts
+    df: Counter             # document frequencies
+    phrase_forms: dict      # phrase -> Counter of its written forms
+
+
+def _normalize_chunk(args) -> NormalizedChunk:
+    """Phrase and lemmatize some texts' sentences (from :class:`SurfaceChunk`), before any filter."""
+    tokenizer, docs = args
+    table = tokenizer.phrase_table()
+    lemmas = tokenizer._lemmas if tokenizer.settings.lemmatize else None
+    phrases = frozenset(table.scores) if table is not None else frozenset()
+    out, flat, df, phrase_forms = [], [], Counter(), {}
+    for doc in docs:
+        normalized, start = [], len(flat)
+        for sentence in doc:
+            lowered = sentence.lower().split(_SEP) if sentence else []
+            if table is not None and not table.firsts.isdisjoint(lowered):
+                _count_phrase_forms(lowered, sentence.split(_SEP), phrases, table.firsts, phrase_forms)
+                lowered = table.apply(lowered)
+            tokens = lowered
+            if lemmas is not None:
+                for token in set(lowered).difference(lemmas):
+                    tokenizer.normalize(token)  # phrases; words too, unless learn_lemmas saw them
+                tokens = list(map(lemmas.get, lowered))
+            flat.extend(tokens)
+            joined = _SEP.join(tokens)
+            # a token holding _SEP (a lemma with a space, say) would not split back: keep the list
+            normalized.append(joined if joined.count(_SEP) == max(len(tokens) - 1, 0) else tokens)
+        df.update(set(flat[start:]))
+        out.append(normalized)
+    return NormalizedChunk(out, Counter(flat), df, phrase_forms)
+
+
+def _sum_counters(counters: Iterable[Counter]) -> Counter:
+    """Sum counters in order: keys stay in order of first appearance."""
+    total = Counter()
+    for counter in counters:
+        total.update(counter)
+    return total
 
 
 def display_forms(surface_docs: Iterable[list[list[str]]]) -> dict[str, str]:
     """The usual written form of each lowercase word, preferring non-sentence-initial uses."""
-    inside, initial = Counter(), Counter()
+    surface, initial = Counter(), Counter()
     for doc in surface_docs:
         for sentence in doc:
             if sentence:
                 initial[sentence[0]] += 1
-                inside.update(sentence[1:])
+                surface.update(sentence)
+    return _display_forms(surface, initial)
+
+
+def _display_forms(surface: Counter, initial: Counter) -> dict[str, str]:
+    """:func:`display_forms` from counts of all uses and of sentence-initial uses."""
     forms: dict[str, Counter] = {}
-    for counter, weight in ((inside, 1000), (initial, 1)):
-        for surface, count in counter.items():
-            forms.setdefault(surface.lower(), Counter())[surface] += count * weight
-    return {low: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for low, c in forms.items()}
+    for form, count in surface.items():
+        inside = count - initial.get(form, 0)
+        if inside:
+            forms.setdefault(form.lower(), Counter())[form] += inside * 1000
+    for form, count in initial.items():
+        forms.setdefault(form.lower(), Counter())[form] += count
+    return _usual_forms(forms)
 
 
-def learn_phrases(counts: list[tuple[dict, int]], settings: TokenizeParams):
-    """Score collocations from merged per-chunk counts (npmi, English connector words); freeze.
+def _usual_forms(counts: dict[str, Counter]) -> dict[str, str]:
+    """The most frequent written form of each key; ties go to the first in code-point order."""
+    return {key: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for key, c in counts.items()}
 
-    The counts are gensim's own first pass (``Phrases._learn_vocab``) run per chunk
-    of documents in parallel and summed here in chunk order; summing counts gives
+
+def learn_phrases(candidates: Counter, words: Counter, n_words: int, settings: TokenizeParams):
+    """Score collocations from the corpus' candidate and word counts (npmi, English connector words).
+
+    The counts are those of gensim's first pass (``Phrases._learn_vocab``), made per
+    chunk of documents in parallel and summed in chunk order; summing counts gives
     exactly the model gensim would learn on the whole corpus in one pass.
     """
     if not settings.phrases:
@@ -338,14 +519,12 @@ def learn_phrases(counts: list[tuple[dict, int]], settings: TokenizeParams):
 
     model = Phrases(min_count=settings.phrase_min_count, threshold=settings.phrase_threshold,
                     scoring="npmi", connector_words=ENGLISH_CONNECTOR_WORDS, delimiter=JOINER)
-    vocab: dict[str, int] = {}
-    for chunk_vocab, total in counts:
-        for key, count in chunk_vocab.items():
-            vocab[key] = vocab.get(key, 0) + count
-        model.corpus_word_count += total
+    model.corpus_word_count = n_words
     # Exact pruning: a phrase and its parts each occur at least min_count times,
     # so rarer entries can never score; dropping them makes freezing fast.
-    model.vocab = {k: v for k, v in vocab.items() if v >= settings.phrase_min_count}
+    kept = settings.phrase_min_count
+    model.vocab = {w: n for w, n in words.items() if n >= kept and w not in ENGLISH_CONNECTOR_WORDS}
+    model.vocab.update((p, n) for p, n in candidates.items() if n >= kept)
     frozen = model.freeze()
     frozen.phrasegrams = prune_overlapping(frozen.phrasegrams, JOINER)
     return frozen
@@ -372,11 +551,17 @@ def prune_overlapping(phrasegrams: dict[str, float], joiner: str = JOINER) -> di
 def build_stopwords(term_docs: list[set[str]], settings: TokenizeParams,
                     language: str) -> pd.DataFrame:
     """The run's stop words with where each came from: standard, boilerplate, corpus, params."""
+    return _stopword_sources(Counter(chain.from_iterable(term_docs)), len(term_docs), settings, language)
+
+
+def _stopword_sources(df: Counter, n_docs: int, settings: TokenizeParams, language: str) -> pd.DataFrame:
+    """:func:`build_stopwords` from document frequencies ``df`` over ``n_docs`` documents."""
+    import pandas as pd
+
     rows = [(t, "standard") for t in standard_stopwords(language) - STOPWORD_KEEP]
     rows += [(t, "news boilerplate") for t in NEWS_BOILERPLATE]
-    if len(term_docs) >= MIN_DOCS_FOR_CORPUS_STOPWORDS:
-        df = Counter(chain.from_iterable(term_docs))
-        ceiling = settings.stopword_max_df * len(term_docs)
+    if n_docs >= MIN_DOCS_FOR_CORPUS_STOPWORDS:
+        ceiling = settings.stopword_max_df * n_docs
         rows += [(t, f"corpus (in > {settings.stopword_max_df:.0%} of documents)")
                  for t, n in df.items() if n > ceiling]
     rows += [(t.lower(), "params") for t in settings.extra_stopwords]
@@ -384,14 +569,19 @@ def build_stopwords(term_docs: list[set[str]], settings: TokenizeParams,
     return sources.sort_values("term", ignore_index=True)
 
 
+_NOT_LETTERS = re.compile(r"[\W\d_]+")
+_NOT_LATIN = re.compile(r"[^A-Za-zÀ-ɏ]+")
+
+
 def script_of(text: str) -> str:
     """'latin' when most letters are Latin, else 'other' (counted, never dropped)."""
     if text.isascii():  # the common case, decided without scanning every letter
         return "latin" if re.search("[A-Za-z]", text) else "none"
-    letters = _LETTER.findall(text)
+    # letters counted as what is left once the rest is removed (no list of every letter)
+    letters = len(_NOT_LETTERS.sub("", text))
     if not letters:
         return "none"
-    return "latin" if len(_LATIN.findall(text)) >= 0.5 * len(letters) else "other"
+    return "latin" if len(_NOT_LATIN.sub("", text)) >= 0.5 * letters else "other"
 
 
 def tokenize_documents(documents: pd.DataFrame, settings: TokenizeParams, language: str,
@@ -399,72 +589,85 @@ def tokenize_documents(documents: pd.DataFrame, settings: TokenizeParams, langua
     """Learn the run's tokenizer on ``documents`` and tokenize them with it."""
     texts = documents["text"].tolist()
     chunks = _parallel_map(_surface_chunk, texts, n_jobs)
-    surface = [doc for chunk, _, _ in chunks for doc in chunk]
-    phraser = learn_phrases([(vocab, total) for _, vocab, total in chunks], settings)
-    del chunks
-    forms = display_forms(surface)
-    lowered = [[[t.lower() for t in s] for s in doc] for doc in surface]
-    if phraser is not None:
-        forms.update(phrase_display_forms(lowered, surface, frozenset(phraser.phrasegrams)))
+    surface = _sum_counters(c.surface for c in chunks)
+    words = Counter()
+    for form, count in surface.items():
+        words[form.lower()] += count
+    phraser = learn_phrases(_sum_counters(c.candidates for c in chunks), words,
+                            sum(c.n_words for c in chunks), settings)
+    forms = _display_forms(surface, _sum_counters(c.initial for c in chunks))
     names = frozenset(low for low, form in forms.items() if form[:1].isupper() and JOINER not in low)
-    del surface
     draft = Tokenizer(settings, language, phraser, frozenset(), names)
-    pieces = _parallel_map(lambda docs: _normalize_chunk((draft, docs)), lowered, 1) if n_jobs <= 1 \
-        else _parallel_normalize(draft, lowered, n_jobs)
-    normalized = [doc for chunk in pieces for doc in chunk]
-    term_docs = [set(t for s in doc for t in s) for doc in normalized]
-    stopword_sources = build_stopwords(term_docs, settings, language)
-    tokenizer = Tokenizer(settings, language, phraser, frozenset(stopword_sources["term"]), names)
-    return _assemble(documents, normalized, term_docs, tokenizer, stopword_sources, forms, texts)
+    if settings.lemmatize:
+        draft.learn_lemmas(words)
+    sentences = [doc for chunk in chunks for doc in chunk.sentences]
+    scripts = _sum_counters(c.scripts for c in chunks)
+    del chunks, surface
+    pieces = _parallel_map(lambda docs: _normalize_chunk((draft, docs)), sentences, 1) if n_jobs <= 1 \
+        else _parallel_normalize(draft, sentences, n_jobs)
+    phrase_forms: dict[str, Counter] = {}
+    for piece in pieces:
+        for phrase, counts in piece.phrase_forms.items():
+            phrase_forms.setdefault(phrase, Counter()).update(counts)
+    forms.update(_usual_forms(phrase_forms))
+    normalized = [doc for piece in pieces for doc in piece.sentences]
+    cf, df = _sum_counters(p.cf for p in pieces), _sum_counters(p.df for p in pieces)
+    stopword_sources = _stopword_sources(df, len(normalized), settings, language)
+    tokenizer = Tokenizer(settings, language, phraser, frozenset(stopword_sources["term"]), names,
+                          draft._lemmas)
+    return _assemble(documents, normalized, cf, df, tokenizer, stopword_sources, forms, scripts)
 
 
-def _parallel_normalize(tokenizer: Tokenizer, lowered: list, n_jobs: int) -> list:
-    if len(lowered) < 200:
-        return [_normalize_chunk((tokenizer, lowered))]
+def _parallel_normalize(tokenizer: Tokenizer, docs: list, n_jobs: int) -> list:
+    if len(docs) < 200:
+        return [_normalize_chunk((tokenizer, docs))]
     from joblib import Parallel, delayed
 
+    tokenizer.phrase_table()  # made once here, not in every task's pickle
     return Parallel(n_jobs=n_jobs, backend="loky")(
-        delayed(_normalize_chunk)((tokenizer, chunk)) for chunk in _chunks(lowered, n_jobs * 4))
+        delayed(_normalize_chunk)((tokenizer, chunk)) for chunk in _chunks(docs, n_jobs * 2))
 
 
-def _assemble(documents, normalized, term_docs, tokenizer, stopword_sources, forms, texts):
-    doc_ids, sentence_ids, token_lists = [], [], []
+def _assemble(documents, normalized, cf, df, tokenizer, stopword_sources, forms, scripts):
+    import numpy as np
+    import pandas as pd
+
+    # each term's fate is decided once; its occurrences follow (cf counts them)
+    reasons = {term: tokenizer.drop_reason(term) for term in cf}
+    keep = frozenset(term for term, reason in reasons.items() if reason is None).__contains__
     dropped = Counter()
-    cf = Counter(chain.from_iterable(chain.from_iterable(normalized)))
-    keep_cache: dict[str, str | None] = {}
+    for term, reason in reasons.items():
+        if reason is not None:
+            dropped[reason] += cf[term]
+    doc_ids, sentence_ids, token_lists = [], [], []
+    per_doc: dict = {}
     for doc_id, doc in zip(documents["doc_id"], normalized):
         # A text with no sentence at all (only a URL, say) still gets one empty row, so every
         # document reaches tokens.parquet and the later stages.
-        for index, sentence in enumerate(doc or [[]]):
-            kept = []
-            for token in sentence:
-                reason = keep_cache.get(token, "?")
-                if reason == "?":
-                    reason = keep_cache[token] = tokenizer.drop_reason(token)
-                if reason is None:
-                    kept.append(token)
-                else:
-                    dropped[reason] += 1
+        n_kept = 0
+        for index, sentence in enumerate(doc or [""]):
+            if isinstance(sentence, str):
+                sentence = sentence.split(_SEP) if sentence else []
+            kept = list(filter(keep, sentence))
+            n_kept += len(kept)
             doc_ids.append(doc_id)
             sentence_ids.append(index)
             token_lists.append(kept)
+        per_doc[doc_id] = per_doc.get(doc_id, 0) + n_kept
     tokens = pd.DataFrame({"doc_id": doc_ids, "sentence": np.array(sentence_ids, dtype="int32"),
                            "tokens": token_lists})
-    df = Counter(chain.from_iterable(term_docs))
     vocabulary = pd.DataFrame({"term": list(cf)})
     vocabulary["display"] = [display_form(t, forms) for t in vocabulary["term"]]
     vocabulary["cf"] = vocabulary["term"].map(cf).astype("int64")
     vocabulary["df"] = vocabulary["term"].map(df).astype("int64")
     vocabulary["is_phrase"] = vocabulary["term"].str.contains(JOINER, regex=False)
     vocabulary["is_stopword"] = vocabulary["term"].isin(tokenizer.stopwords)
-    vocabulary["kept"] = [keep_cache.get(t, tokenizer.drop_reason(t)) is None for t in vocabulary["term"]]
+    vocabulary["kept"] = [reasons[t] is None for t in vocabulary["term"]]
     vocabulary = vocabulary.sort_values(["cf", "term"], ascending=[False, True], ignore_index=True)
     phrases = _phrase_table(tokenizer, vocabulary)
-    per_doc = tokens.groupby("doc_id", sort=False)["tokens"].agg(lambda lists: sum(len(x) for x in lists))
     empty = [d for d in documents["doc_id"] if per_doc.get(d, 0) == 0]
-    scripts = Counter(script_of(t) for t in texts)
     stats = {"documents": len(documents), "sentences": sum(map(len, normalized)),
-             "tokens": int(per_doc.sum()),
+             "tokens": sum(per_doc.values()),
              "documents_without_tokens": len(empty), "documents_without_tokens_ids": empty[:20],
              "documents_other_script": scripts.get("other", 0), "dropped": dict(sorted(dropped.items())),
              "vocabulary": int(vocabulary["kept"].sum()), "phrases": len(phrases)}
@@ -485,17 +688,25 @@ def phrase_display_forms(lowered_docs: list, surface_docs: list, phrases: frozen
     counts: dict[str, Counter] = {}
     for lowered_doc, doc in zip(lowered_docs, surface_docs):
         for lowered, sentence in zip(lowered_doc, doc):
-            for i, word in enumerate(lowered):
-                if word not in firsts:
-                    continue
-                for n in range(2, min(longest, len(sentence) - i) + 1):
-                    key = JOINER.join(lowered[i:i + n])
-                    if key in phrases:
-                        counts.setdefault(key, Counter())[" ".join(sentence[i:i + n])] += 1
-    return {k: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for k, c in counts.items()}
+            _count_phrase_forms(lowered, sentence, phrases, firsts, counts, longest)
+    return _usual_forms(counts)
+
+
+def _count_phrase_forms(lowered: list[str], sentence: list[str], phrases: frozenset[str],
+                        firsts: frozenset[str], counts: dict[str, Counter], longest: int = 4) -> None:
+    """Count the written forms of the phrases in one sentence (its lowercase and surface tokens)."""
+    for i, word in enumerate(lowered):
+        if word not in firsts:
+            continue
+        for n in range(2, min(longest, len(sentence) - i) + 1):
+            key = JOINER.join(lowered[i:i + n])
+            if key in phrases:
+                counts.setdefault(key, Counter())[" ".join(sentence[i:i + n])] += 1
 
 
 def _phrase_table(tokenizer: Tokenizer, vocabulary: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
     columns = ["phrase", "display", "count", "score"]
     if tokenizer.phraser is None:
         return pd.DataFrame(columns=columns)
@@ -521,6 +732,8 @@ def write_outputs(result: TokenizeResult, out_dir: Path) -> None:
 
 def load_document_tokens(out_dir: Path) -> dict[str, list[str]]:
     """Each document's tokens, sentences concatenated in order, from tokens.parquet."""
+    import pandas as pd
+
     tokens = pd.read_parquet(out_dir / "tokens.parquet")
     by_doc: dict[str, list[str]] = {}
     for doc_id, sentence in zip(tokens["doc_id"], tokens["tokens"]):
@@ -543,6 +756,9 @@ def heaps_curve(tokens: pd.DataFrame, points: int = 60) -> tuple[pd.DataFrame, f
 
     The fit is least squares on log V against log n over the sampled points.
     """
+    import numpy as np
+    import pandas as pd
+
     seen: set[str] = set()
     total, rows = 0, []
     flat = [t for lst in tokens["tokens"] for t in lst]
