@@ -184,37 +184,45 @@ class PhraseTable:
         firsts = frozenset(p.split(phraser.delimiter, 1)[0] for p in scores)
         return cls(scores, phraser.threshold, frozenset(phraser.connector_words), phraser.delimiter, firsts)
 
-    def apply(self, sentence: list[str]) -> list[str]:
+    def apply(self, sentence: list[str], surface: list[str] | None = None,
+              forms: dict[str, Counter] | None = None, longest: int = 4) -> list[str]:
         """Join collocations in one lowercase sentence, exactly as ``FrozenPhrases[sentence]``.
 
         gensim's ``analyze_sentence`` is a generator that joins and looks up every
         candidate; this is the same left-to-right greedy walk, which skips sentences
         without a phrase's first word and only joins candidates that start with one.
+
+        With the sentence's ``surface`` tokens, it also counts in ``forms`` the written
+        form of every phrase of at most ``longest`` words, wherever it occurs (as
+        :func:`phrase_display_forms` does), including those the greedy walk does not join.
         """
         firsts = self.firsts
         if firsts.isdisjoint(sentence):
             return list(sentence)
-        connectors, scores, threshold = self.connectors, self.scores, self.threshold
+        connectors, scores, threshold, delimiter = self.connectors, self.scores, self.threshold, self.delimiter
         out: list[str] = []
-        start, between = None, []
-        for word in sentence:
+        start = previous = None  # the open candidate's first word; the last word not a connector
+        between: list[str] = []  # connector words since ``previous``
+        for index, word in enumerate(sentence):
             if word in connectors:
-                if start:
-                    between.append(word)
-                else:
+                between.append(word)
+                if not start:
                     out.append(word)
-            elif not start:
-                start = word
-            else:
-                if start in firsts:
-                    phrase = self.delimiter.join([start, *between, word])
-                    if scores.get(phrase, float("-inf")) > threshold:
-                        out.append(phrase)
-                        start, between = None, []
-                        continue
+                continue
+            if previous in firsts:  # a phrase's parts are a word, connector words, a word
+                phrase = delimiter.join([previous, *between, word])
+                if forms is not None and len(between) + 2 <= longest and phrase in scores:
+                    words = surface[index - len(between) - 1:index + 1]
+                    forms.setdefault(phrase, Counter())[" ".join(words)] += 1
+                if start and scores.get(phrase, float("-inf")) > threshold:
+                    out.append(phrase)
+                    start, previous, between = None, word, []
+                    continue
+            if start:
                 out.append(start)
                 out.extend(between)
-                start, between = word, []
+            start = previous = word
+            between = []
         if start:
             out.append(start)
             out.extend(between)
@@ -447,20 +455,18 @@ def _normalize_chunk(args) -> NormalizedChunk:
     tokenizer, docs = args
     table = tokenizer.phrase_table()
     lemmas = tokenizer._lemmas if tokenizer.settings.lemmatize else None
-    phrases = frozenset(table.scores) if table is not None else frozenset()
     out, flat, df, phrase_forms = [], [], Counter(), {}
     for doc in docs:
         normalized, start = [], len(flat)
         for sentence in doc:
             lowered = sentence.lower().split(_SEP) if sentence else []
             if table is not None and not table.firsts.isdisjoint(lowered):
-                _count_phrase_forms(lowered, sentence.split(_SEP), phrases, table.firsts, phrase_forms)
-                lowered = table.apply(lowered)
+                lowered = table.apply(lowered, sentence.split(_SEP), phrase_forms)
             tokens = lowered
             if lemmas is not None:
-                for token in set(lowered).difference(lemmas):
-                    tokenizer.normalize(token)  # phrases; words too, unless learn_lemmas saw them
                 tokens = list(map(lemmas.get, lowered))
+                if None in tokens:  # phrases, and words that learn_lemmas did not see
+                    tokens = [tokenizer.normalize(w) if t is None else t for t, w in zip(tokens, lowered)]
             flat.extend(tokens)
             joined = _SEP.join(tokens)
             # a token holding _SEP (a lemma with a space, say) would not split back: keep the list
@@ -571,12 +577,17 @@ def _stopword_sources(df: Counter, n_docs: int, settings: TokenizeParams, langua
 
 _NOT_LETTERS = re.compile(r"[\W\d_]+")
 _NOT_LATIN = re.compile(r"[^A-Za-zÀ-ɏ]+")
+_NOT_ASCII_LETTERS = bytes(b for b in range(128) if not chr(b).isalpha())
 
 
 def script_of(text: str) -> str:
     """'latin' when most letters are Latin, else 'other' (counted, never dropped)."""
     if text.isascii():  # the common case, decided without scanning every letter
         return "latin" if re.search("[A-Za-z]", text) else "none"
+    ascii_part = text.encode("ascii", "ignore")
+    ascii_letters = len(ascii_part.translate(None, _NOT_ASCII_LETTERS))
+    if ascii_letters >= 0.5 * (ascii_letters + len(text) - len(ascii_part)):
+        return "latin"  # Latin even if every other character were a non-Latin letter
     # letters counted as what is left once the rest is removed (no list of every letter)
     letters = len(_NOT_LETTERS.sub("", text))
     if not letters:
@@ -688,20 +699,14 @@ def phrase_display_forms(lowered_docs: list, surface_docs: list, phrases: frozen
     counts: dict[str, Counter] = {}
     for lowered_doc, doc in zip(lowered_docs, surface_docs):
         for lowered, sentence in zip(lowered_doc, doc):
-            _count_phrase_forms(lowered, sentence, phrases, firsts, counts, longest)
+            for i, word in enumerate(lowered):
+                if word not in firsts:
+                    continue
+                for n in range(2, min(longest, len(sentence) - i) + 1):
+                    key = JOINER.join(lowered[i:i + n])
+                    if key in phrases:
+                        counts.setdefault(key, Counter())[" ".join(sentence[i:i + n])] += 1
     return _usual_forms(counts)
-
-
-def _count_phrase_forms(lowered: list[str], sentence: list[str], phrases: frozenset[str],
-                        firsts: frozenset[str], counts: dict[str, Counter], longest: int = 4) -> None:
-    """Count the written forms of the phrases in one sentence (its lowercase and surface tokens)."""
-    for i, word in enumerate(lowered):
-        if word not in firsts:
-            continue
-        for n in range(2, min(longest, len(sentence) - i) + 1):
-            key = JOINER.join(lowered[i:i + n])
-            if key in phrases:
-                counts.setdefault(key, Counter())[" ".join(sentence[i:i + n])] += 1
 
 
 def _phrase_table(tokenizer: Tokenizer, vocabulary: pd.DataFrame) -> pd.DataFrame:
