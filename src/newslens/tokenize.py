@@ -188,44 +188,39 @@ class PhraseTable:
               forms: dict[str, Counter] | None = None, longest: int = 4) -> list[str]:
         """Join collocations in one lowercase sentence, exactly as ``FrozenPhrases[sentence]``.
 
-        gensim's ``analyze_sentence`` is a generator that joins and looks up every
-        candidate; this is the same left-to-right greedy walk, which skips sentences
-        without a phrase's first word and only joins candidates that start with one.
+        gensim's ``analyze_sentence`` walks every word in Python, joining and looking up
+        every candidate; this finds the words that start a phrase first (most words do
+        not), then makes the same left-to-right greedy choices: a candidate is a word,
+        the connector words after it and the next word; a joined candidate's last word
+        starts no other.
 
         With the sentence's ``surface`` tokens, it also counts in ``forms`` the written
         form of every phrase of at most ``longest`` words, wherever it occurs (as
         :func:`phrase_display_forms` does), including those the greedy walk does not join.
         """
         firsts = self.firsts
-        if firsts.isdisjoint(sentence):
+        starts = [i for i, word in enumerate(sentence) if word in firsts] if sentence else []
+        if not starts:
             return list(sentence)
         connectors, scores, threshold, delimiter = self.connectors, self.scores, self.threshold, self.delimiter
         out: list[str] = []
-        start = previous = None  # the open candidate's first word; the last word not a connector
-        between: list[str] = []  # connector words since ``previous``
-        for index, word in enumerate(sentence):
-            if word in connectors:
-                between.append(word)
-                if not start:
-                    out.append(word)
+        done = 0  # sentence[:done] is in ``out``
+        for start in starts:
+            # a phrase's parts are a word, connector words, and the next word that is not one
+            end = start + 1
+            while end < len(sentence) and sentence[end] in connectors:
+                end += 1
+            if end == len(sentence):
                 continue
-            if previous in firsts:  # a phrase's parts are a word, connector words, a word
-                phrase = delimiter.join([previous, *between, word])
-                if forms is not None and len(between) + 2 <= longest and phrase in scores:
-                    words = surface[index - len(between) - 1:index + 1]
-                    forms.setdefault(phrase, Counter())[" ".join(words)] += 1
-                if start and scores.get(phrase, float("-inf")) > threshold:
-                    out.append(phrase)
-                    start, previous, between = None, word, []
-                    continue
-            if start:
-                out.append(start)
-                out.extend(between)
-            start = previous = word
-            between = []
-        if start:
-            out.append(start)
-            out.extend(between)
+            phrase = delimiter.join(sentence[start:end + 1])
+            if forms is not None and end - start < longest and phrase in scores:
+                forms.setdefault(phrase, Counter())[" ".join(surface[start:end + 1])] += 1
+            # the last word of a joined phrase cannot start another (gensim's walk moves past it)
+            if start >= done and scores.get(phrase, float("-inf")) > threshold:
+                out.extend(sentence[done:start])
+                out.append(phrase)
+                done = end + 1
+        out.extend(sentence[done:])
         return out
 
 
