@@ -177,21 +177,23 @@ class PhraseTable:
     connectors: frozenset[str]
     delimiter: str = JOINER
     firsts: frozenset[str] = frozenset()  # first words of the phrases
+    openings: frozenset[tuple[str, str]] = frozenset()  # first two words of the phrases
 
     @classmethod
     def of(cls, phraser) -> "PhraseTable":
         """The table of a gensim ``FrozenPhrases``."""
         scores = dict(phraser.phrasegrams)
-        firsts = frozenset(p.split(phraser.delimiter, 1)[0] for p in scores)
-        return cls(scores, phraser.threshold, frozenset(phraser.connector_words), phraser.delimiter, firsts)
+        openings = frozenset(tuple(p.split(phraser.delimiter, 2)[:2]) for p in scores)
+        return cls(scores, phraser.threshold, frozenset(phraser.connector_words), phraser.delimiter,
+                   frozenset(first for first, _ in openings), openings)
 
     def apply(self, sentence: list[str], surface: list[str] | None = None,
               forms: dict[str, Counter] | None = None, longest: int = 4) -> list[str]:
         """Join collocations in one lowercase sentence, exactly as ``FrozenPhrases[sentence]``.
 
         gensim's ``analyze_sentence`` walks every word in Python, joining and looking up
-        every candidate; this finds the words that start a phrase first (most words do
-        not), then makes the same left-to-right greedy choices: a candidate is a word,
+        every candidate; this first finds the words that, with the next one, open a
+        phrase (few do), then makes the same left-to-right greedy choices: a candidate is a word,
         the connector words after it and the next word; a joined candidate's last word
         starts no other.
 
@@ -199,8 +201,8 @@ class PhraseTable:
         form of every phrase of at most ``longest`` words, wherever it occurs (as
         :func:`phrase_display_forms` does), including those the greedy walk does not join.
         """
-        firsts = self.firsts
-        starts = [i for i, word in enumerate(sentence) if word in firsts] if sentence else []
+        openings = self.openings
+        starts = [i for i, pair in enumerate(zip(sentence, sentence[1:])) if pair in openings]
         if not starts:
             return list(sentence)
         connectors, scores, threshold, delimiter = self.connectors, self.scores, self.threshold, self.delimiter
