@@ -60,6 +60,17 @@ def test_normalize_unicode_drops_control_characters(raw, expected):
     assert normalize_unicode(raw) == expected
 
 
+@pytest.mark.parametrize("raw", ["Plain ASCII, \"quoted\"?yes\n\nnext", "Tom &amp; Jerry", "red \x1b[31mtext\x1b[0m",
+                                 "tab\there", "CafÃ© &amp; more", ""])
+def test_normalize_unicode_skips_ftfy_only_where_ftfy_changes_nothing(raw):
+    import ftfy
+    import unicodedata
+
+    from newslens.clean import _CONTROL
+
+    assert normalize_unicode(raw) == unicodedata.normalize("NFC", _CONTROL.sub("", ftfy.fix_text(raw, uncurl_quotes=False)))
+
+
 def test_normalize_unicode_rejects_non_str():
     with pytest.raises(TypeError, match="text must be str, not float"):
         normalize_unicode(float("nan"))

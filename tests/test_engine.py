@@ -276,8 +276,6 @@ def test_token_parts_never_split_a_document() -> None:
 @pytest.fixture(scope="module")
 def news_stream(tmp_path_factory):
     """The news run's tokens written in 9 parts, its batch TF-IDF, and the streamed one."""
-    from newslens import topics  # noqa: F401
-
     if not NEWS_CSV.exists():
         pytest.skip("news corpus not fetched (make data)")
     params = load_run("params/news.yaml").params

@@ -12,10 +12,10 @@ from newslens import config
 from newslens.params import TokenizeParams
 from newslens.sentences import split_text_sentences
 from newslens.tokenize import (
-    JOINER, NEWS_BOILERPLATE, STOPWORD_KEEP, Tokenizer, build_stopwords, display_form, display_forms,
-    heaps_curve, load_analyzer, load_document_tokens, phrase_display_forms, prune_overlapping,
-    script_of, standard_stopwords, strip_non_text, tokenize_documents, tokens_per_document, words,
-    write_outputs)
+    CONNECTOR_WORDS, JOINER, NEWS_BOILERPLATE, STOPWORD_KEEP, PhraseTable, Tokenizer, _surface_chunk,
+    build_stopwords, display_form, display_forms, heaps_curve, load_analyzer, load_document_tokens,
+    phrase_display_forms, prune_overlapping, script_of, standard_stopwords, strip_non_text,
+    surface_sentences, tokenize_documents, tokens_per_document, words, write_outputs)
 
 SEED_FILE = config.RAW_DIR / "seed" / "xi-lukashenko-call-2022-01-10.txt"
 NEWS_CSV = config.RAW_DIR / "news-articles" / "NewsArticles.csv"
@@ -145,6 +145,15 @@ def test_strip_non_text_removes_urls_addresses_and_widgets(text, kept, gone):
     assert all(gone not in w for w in words(stripped))
 
 
+@pytest.mark.parametrize("text", ["ſource: Al Jazeera", "SOURCE: al jazeera and news agencies",
+                                  "pİc.twitter.com/x1 and pıc.twitter.com/x2", "Learn More About it"])
+def test_strip_non_text_matches_like_ignorecase(text):
+    """Texts are searched only with the alternatives whose text they contain, compared case-folded."""
+    from newslens.tokenize import NON_TEXT
+
+    assert strip_non_text(text) == NON_TEXT.sub(" ", text)
+
+
 # --- helpers: overlapping phrases, display forms, Heaps, script ----------------------
 
 @pytest.mark.parametrize("grams, expected", [
@@ -197,6 +206,7 @@ def test_heaps_curve_with_too_few_points_is_nan():
 @pytest.mark.parametrize("text, script", [
     (SEED[2], "latin"), (RUSSIAN, "other"), (CHINESE, "other"), ("2022 — 30", "none"),
     (f"{RUSSIAN} Lukashenko", "other"), ("Lukashenko (Лукашенко) spoke.", "latin"),
+    ("Ab Вг", "latin"), ("A Бвг", "other"), ("Ab — 2", "latin"), ("— 2", "none"),
 ])
 def test_script_of(text, script):
     assert script_of(text) == script
@@ -356,6 +366,50 @@ def test_drop_reason(token, reason):
     tokenizer = Tokenizer(TokenizeParams(), "en", None, build_stopwords([], TokenizeParams(), "en")["term"]
                           .pipe(frozenset))
     assert tokenizer.drop_reason(token) == reason
+
+
+# --- our fast paths against the gensim code they replace ---------------------------
+
+def test_connector_words_are_gensims():
+    from gensim.models.phrases import ENGLISH_CONNECTOR_WORDS
+
+    assert CONNECTOR_WORDS == ENGLISH_CONNECTOR_WORDS
+
+
+def test_phrase_candidates_are_gensims_first_pass(documents):
+    import sys
+
+    from gensim.models.phrases import ENGLISH_CONNECTOR_WORDS, Phrases
+
+    sentences = [[t.lower() for t in s] for text in documents["text"] for s in surface_sentences(text)]
+    _, vocab, total = Phrases._learn_vocab(iter(sentences), max_vocab_size=sys.maxsize, delimiter=JOINER,
+                                           connector_words=ENGLISH_CONNECTOR_WORDS, progress_per=10**9)
+    chunk = _surface_chunk(documents["text"].tolist())
+    assert chunk.n_words == total
+    assert list(chunk.candidates.items()) == [(k, n) for k, n in vocab.items() if JOINER in k]
+
+
+def test_phrase_table_joins_as_gensim_does(result):
+    import random
+
+    phraser = result.tokenizer.phraser
+    table = PhraseTable.of(phraser)
+    parts = sorted({w for p in phraser.phrasegrams for w in p.split(JOINER)}) + ["of", "the", "and", "x"]
+    rng = random.Random(0)
+    for _ in range(3000):
+        sentence = [rng.choice(parts) for _ in range(rng.randint(0, 10))]
+        assert table.apply(sentence) == list(phraser[sentence])
+
+
+def test_a_pickled_tokenizer_tokenizes_the_same_without_gensim(result, documents):
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(result.tokenizer))
+    assert copy.phraser is None and copy.phrase_table().scores == result.tokenizer.phraser.phrasegrams
+    for text in documents["text"]:
+        assert copy.analyze(text) == result.tokenizer.analyze(text)
+    with pytest.raises(ValueError, match="no gensim model to save"):
+        copy.save(config.PROJECT_ROOT / "never-written")
 
 
 # --- the saved tokenizer and the shared analyzer -----------------------------------

@@ -42,28 +42,35 @@ from dataclasses import dataclass, field
 import ftfy
 
 _NEWLINES = re.compile(r"\r\n?")
+# Text that ftfy leaves as it is: ASCII (so no mojibake, ligature, wide or C1 character),
+# with no HTML entity ("&") and no control character but tab and newline.
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # C0/C1 controls but \t and \n: no text in them, and they upset tokenizers.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _HSPACE = re.compile(r"[^\S\n]+")  # whitespace but newline: tabs, nbsp, ...
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 
 _L = r"[^\W\d_]"  # a letter of any script
+# The patterns below open with the character every match starts with (a `"` or a
+# "."), and check what precedes it with a lookbehind after it: the same matches, but
+# `re` jumps from one such character to the next instead of trying the whole pattern at
+# every position of the text (a pattern that opens with a lookbehind has no such prefix).
 # `WASHINGTON"?House`: the dash of a dateline, without a space before it.
 _LEADING_DASH = re.compile(r"\A(?=[A-Z]{3})([A-Z ,.'\-]{2,40}[A-Z.])[ ]?\"\?(?=[A-Z])")
 # `n"t`, `"ve`... can only be apostrophes: no word is "t", "ve", "ll", "d" or "m".
-_APOS_CONTRACTION = re.compile(r'(?<=[A-Za-z]n)"(?=t\b)|(?<=[A-Za-z])"(?=(?:ve|re|ll|d|m)\b)')
+_APOS_CONTRACTION = re.compile(r'"(?:(?<=[A-Za-z]n")(?=t\b)|(?<=[A-Za-z]")(?=(?:ve|re|ll|d|m)\b))')
 # "s" could be a quote that lost " i" (`"Mania"s a`): see _quote_earlier_in_sentence.
-_APOS_S = re.compile(r'(?<=[A-Za-z])"(?=s\b)')
-_POSSESSIVE = re.compile(rf'(?<=[a-z]s)"\?(?={_L})')
-_QUOTE_AFTER_LETTER = re.compile(rf'(?<={_L})"\?(?={_L}|["(\[#@$&])')
+_APOS_S = re.compile(r'"(?<=[A-Za-z]")(?=s\b)')
+_POSSESSIVE = re.compile(rf'"(?<=[a-z]s")\?(?={_L})')
+_QUOTE_AFTER_LETTER = re.compile(rf'"(?<={_L}")\?(?={_L}|["(\[#@$&])')
 # (?<!"\?) leaves the second "? of `."?"?Name` to the dash rule.
 _QUOTE_AFTER_PUNCT = re.compile(
-    rf'(?<=[.,!?;:\'\])])(?<!"\?)"\?(?={_L}|["(\[#@$&\-]|\s|$)'
+    rf'"(?<=[.,!?;:\'\])]")(?<!"\?")\?(?={_L}|["(\[#@$&\-]|\s|$)'
 )
 _DASH = re.compile(rf'[^\S\n]*(?:(?<=\s)|-)"\?[^\S\n]*(?={_L}|["\'(\[#$\-]|\s)')
 _SENTENCE_END = re.compile(r"[.!?]\s|\n")
 
-_STRAY_PERIOD = re.compile(r"(?<=[^\W_])\.[^\S\n]+\.(?=[^\S\n]+[A-Z])")  # not `. . .`
+_STRAY_PERIOD = re.compile(r"\.(?<=[^\W_]\.)[^\S\n]+\.(?=[^\S\n]+[A-Z])")  # not `. . .`
 # Not `U.S. officials`, `e.g. the`, e-mails, URLs, #tags nor `. via GIPHY` credits.
 _LOWER_AFTER_PERIOD = re.compile(
     r"(?<![\w.@#/&'-])(?P<prev>[A-Za-z]{2,})\.[^\S\n]+(?!via\b)(?P<next>[a-z]{2,})(?=[^\S\n])"
@@ -74,6 +81,8 @@ _ABBREVIATIONS = frozenset(
     " approx est cf viz ca fig vol mt ft ave blvd dept univ assn dir app sc rer nat"
     " lb oz min max hr hrs sq pp ch".split()
 )
+# What every _LOWER_AFTER_PERIOD match holds; most texts have none, and a literal "." is fast to find.
+_PERIOD_THEN_LOWER = re.compile(r"\.[^\S\n]+[a-z]{2}")
 # A fragment going on with one of these reads on without any punctuation.
 _FUNCTION_WORDS = frozenset("for of and or nor in to with on at by from into than as but".split())
 
@@ -108,7 +117,9 @@ class Cleaned:
 def normalize_unicode(text: str) -> str:
     """Repair mojibake with ftfy, compose to NFC and drop control characters.
 
-    Curly quotes are kept (``uncurl_quotes=False``): they are real text.  A lone
+    Curly quotes are kept (``uncurl_quotes=False``): they are real text.  Text that
+    ftfy would leave as it is (ASCII without ``&`` or control characters) skips it:
+    ftfy reads each line with its mojibake heuristics, a third of the cleaning time.  A lone
     C1 character that ftfy reads as Windows-1252 mojibake becomes that character
     (``\\x85`` -> ``…``); other C0/C1 controls but ``\\n``/``\\t`` are dropped.
 
@@ -129,7 +140,9 @@ def normalize_unicode(text: str) -> str:
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be str, not {type(text).__name__}")
-    text = ftfy.fix_text(_NEWLINES.sub("\n", text), uncurl_quotes=False)
+    text = _NEWLINES.sub("\n", text)
+    if not (text.isascii() and "&" not in text and not _ASCII_CONTROL.search(text)):
+        text = ftfy.fix_text(text, uncurl_quotes=False)
     return unicodedata.normalize("NFC", _CONTROL.sub("", text))
 
 
@@ -146,7 +159,7 @@ def normalize_whitespace(text: str) -> str:
     str
         Text whose paragraphs are separated by ``\\n\\n``.
     """
-    lines = (_HSPACE.sub(" ", line).strip() for line in text.split("\n"))
+    lines = (line.strip() for line in _HSPACE.sub(" ", text).split("\n"))
     return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
 
 
@@ -216,7 +229,10 @@ def repair_question_quotes(text: str, *, counts: Counter | None = None) -> str:
     text = _POSSESSIVE.sub(possessive, _APOS_S.sub(apostrophe_s, text))
     text = _sub(_QUOTE_AFTER_LETTER, '" ', text, c, "quote_repaired")
     text = _sub(_QUOTE_AFTER_PUNCT, '" ', text, c, "quote_repaired")
-    text = _sub(_DASH, " — ", text, c, "dash_repaired")
+    if '"?' in text:  # in every match; _DASH, which may open with spaces, has no fast prefix
+        text = _sub(_DASH, " — ", text, c, "dash_repaired")
+    else:
+        c["dash_repaired"] += 0
     c["question_mark_kept"] += text.count("?")
     if counts is not None:
         counts.update(c)
@@ -255,7 +271,8 @@ def repair_republication_artifacts(text: str, *, counts: Counter | None = None) 
         c[key] += 1
         return f"{prev} {nxt}" if nxt in _FUNCTION_WORDS else f"{prev}, {nxt}"
 
-    text = _LOWER_AFTER_PERIOD.sub(join, text)
+    if _PERIOD_THEN_LOWER.search(text):
+        text = _LOWER_AFTER_PERIOD.sub(join, text)
     if counts is not None:
         counts.update(c)
     return text

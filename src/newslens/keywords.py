@@ -18,13 +18,16 @@ from dataclasses import dataclass
 from itertools import chain
 from numbers import Integral
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
 from newslens.params import KeywordsParams
+
+if TYPE_CHECKING:
+    from newslens.engine import Engine
 
 logger = logging.getLogger(__name__)
 

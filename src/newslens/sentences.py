@@ -44,11 +44,24 @@ def split_paragraphs(text: str) -> list[str]:
     return [part.strip() for part in _PARAGRAPH_BREAK.split(text) if part.strip()]
 
 
+def _last_word(before: str) -> str | None:
+    """What ``_LAST_WORD.search(before)`` finds, read from the end of the string.
+
+    The regex tries every position from the start, so calling it on each candidate
+    boundary made splitting quadratic in the sentence length; ``str.rsplit`` looks
+    at the last word only. Like ``$``, a final newline may follow the word.
+    """
+    end = len(before) - 1 if before.endswith("\n") else len(before)
+    if end == 0 or before[end - 1].isspace():
+        return None
+    return before[:end].rsplit(None, 1)[-1]
+
+
 def _ends_with_abbreviation(before: str) -> bool:
-    match = _LAST_WORD.search(before)
-    if not match:
+    last = _last_word(before)
+    if last is None:
         return False
-    word = match.group(1).lstrip("\"'“‘([").rstrip(".")
+    word = last.lstrip("\"'“‘([").rstrip(".")
     return word.lower() in ABBREVIATIONS or bool(_INITIALISM.fullmatch(word))
 
 

@@ -31,19 +31,21 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sys
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
-from typing import Callable, Iterable
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from newslens.params import TokenizeParams
 from newslens.sentences import split_text_sentences
+
+if TYPE_CHECKING:  # imported where used: a worker process that tokenizes needs neither
+    import pandas as pd
+
+    from newslens.engine import Engine
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +53,11 @@ JOINER = "_"
 # Letters/digits with internal hyphens or apostrophes; dots inside initialisms (U.S.) too.
 # Numbers with decimal points or thousands separators (2.65, 19,000) come first, whole:
 # otherwise "2.65" would read as "2.6" + "5" and "1,000" as "1" + "000" (and a phrase "1_000").
-_WORD = re.compile(r"\d+(?:[.,]\d+)+(?:st|nd|rd|th|s)?(?![^\W_])"
-                   r"|(?:[^\W_](?:\.[^\W_])+\.?)|[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
+# The first character is matched once, outside the alternatives, so that `re` skips the
+# spaces and punctuation between words with its fast first-character scan (the same
+# matches as "\d+(?:[.,]\d+)+…|[^\W_](?:\.[^\W_])+\.?|[^\W_]+(?:[-'’][^\W_]+)*", 40% faster).
+_WORD = re.compile(r"[^\W_](?:(?<=\d)\d*(?:[.,]\d+)+(?:st|nd|rd|th|s)?(?![^\W_])"
+                   r"|(?:\.[^\W_])+\.?|[^\W_]*(?:[-'’][^\W_]+)*)", re.UNICODE)
 _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
 _NUMBER = re.compile(r"^[\d.,]+(?:st|nd|rd|th|s)?$")
 _LATIN = re.compile(r"[A-Za-zÀ-ɏ]")
@@ -88,24 +93,51 @@ def words(sentence: str) -> list[str]:
     ['China', 'win-win', 'cooperation', 'with', 'the', 'U.S.', 'grew', '3.5', 'in', '2021']
     """
     tokens = _WORD.findall(sentence)
+    if "'" not in sentence and "’" not in sentence:
+        return tokens
     return [_POSSESSIVE.sub("", t) if "'" in t or "’" in t else t for t in tokens]
 
 
 # Not language: web addresses, e-mail addresses, and outlets' share widgets and
 # source lines. They are cut before words are found (the text itself is kept
 # whole in documents.parquet), so "dw", "com" or "Newsvine" never become terms.
-NON_TEXT = re.compile(
-    r"(?:https?://|www\.|pic\.twitter\.com/)\S+"
-    r"|\b[\w.+-]+@[\w-]+\.[\w.]+\b"
-    r"|Send Facebook Twitter Google\+ Whatsapp Tumblr linkedin stumble Digg reddit Newsvine Permalink"
-    r"|\bSource:\s*-?\s*Al Jazeera(?: and news agencies)?"
-    r"|Do you have information you want to share with the Huffington Post\? Here's how\."
-    r"|Share this slide:"
-    r"|How will Donald Trump's first 100 days impact YOU\? Subscribe, choose the community that you "
-    r"most identify with or want to learn more about and we'll send you the news that matters most "
-    r"once a week throughout Trump's first 100 days in office\."
-    r"|\bLearn more(?=\s*$|\s+[A-Z])",
-    re.IGNORECASE)
+# Each alternative comes with strings that any match of it contains (compared
+# case-folded, see _fold): most texts contain none of them, and the rest are
+# searched only with the alternatives they can match.
+_NON_TEXT_ALTERNATIVES = (
+    (r"(?:https?://|www\.|pic\.twitter\.com/)\S+", ("http://", "https://", "www.", "pic.twitter.com/")),
+    (r"\b[\w.+-]+@[\w-]+\.[\w.]+\b", ("@",)),
+    (r"Send Facebook Twitter Google\+ Whatsapp Tumblr linkedin stumble Digg reddit Newsvine Permalink",
+     ("send facebook twitter google+",)),
+    (r"\bSource:\s*-?\s*Al Jazeera(?: and news agencies)?", ("source:",)),
+    (r"Do you have information you want to share with the Huffington Post\? Here's how\.",
+     ("do you have information",)),
+    (r"Share this slide:", ("share this slide:",)),
+    (r"How will Donald Trump's first 100 days impact YOU\? Subscribe, choose the community that you "
+     r"most identify with or want to learn more about and we'll send you the news that matters most "
+     r"once a week throughout Trump's first 100 days in office\.", ("how will donald trump's",)),
+    (r"\bLearn more(?=\s*$|\s+[A-Z])", ("learn more",)),
+)
+NON_TEXT = re.compile("|".join(pattern for pattern, _ in _NON_TEXT_ALTERNATIVES), re.IGNORECASE)
+
+
+def _fold(text: str) -> str:
+    """``text`` such that an ASCII string occurs in it iff it occurs in ``text`` under ``re.IGNORECASE``.
+
+    Under IGNORECASE an ASCII letter also matches "İ", "ı" (i) and "ſ" (s) and the
+    Kelvin sign (k); ``str.lower`` maps all but the first three (and "İ" to two characters).
+    """
+    return text.replace("İ", "i").replace("ı", "i").replace("ſ", "s").lower()
+
+
+@lru_cache(maxsize=None)
+def _non_text_pattern(present: tuple[int, ...]) -> re.Pattern:
+    """NON_TEXT without the alternatives that cannot match: the same matches, found faster.
+
+    An alternative that matches nowhere in a text changes nothing in its ``sub``;
+    ``re`` would still try it at every position, which made this step 4 s of the stage.
+    """
+    return re.compile("|".join(_NON_TEXT_ALTERNATIVES[i][0] for i in present), re.IGNORECASE)
 
 
 def strip_non_text(text: str) -> str:
@@ -114,12 +146,15 @@ def strip_non_text(text: str) -> str:
     >>> strip_non_text("See http://dw.com/p/2Wx5C now. Source: Al Jazeera")
     'See   now.  '
     """
-    return NON_TEXT.sub(" ", text)
+    folded = _fold(text)
+    present = tuple(i for i, (_, needles) in enumerate(_NON_TEXT_ALTERNATIVES)
+                    if any(needle in folded for needle in needles))
+    return _non_text_pattern(present).sub(" ", text) if present else text
 
 
 def surface_sentences(text: str) -> list[list[str]]:
     """A text as sentences of surface tokens."""
-    return [tokens for tokens in (words(s) for s in split_text_sentences(strip_non_text(text)))]
+    return [words(s) for s in split_text_sentences(strip_non_text(text))]
 
 
 @lru_cache(maxsize=200_000)
@@ -131,9 +166,77 @@ def _lemma(token: str, language: str) -> str:
     return simplemma.lemmatize(token, lang=language).lower()
 
 
+@dataclass(frozen=True)
+class PhraseTable:
+    """A frozen phrase model as plain data: what applying phrases needs, and nothing of gensim.
+
+    Importing gensim takes a second or more, so a worker process that only applies
+    phrases gets this table instead of gensim's ``FrozenPhrases``.
+    """
+
+    scores: dict[str, float]
+    threshold: float
+    connectors: frozenset[str]
+    delimiter: str = JOINER
+    firsts: frozenset[str] = frozenset()  # first words of the phrases
+    openings: frozenset[tuple[str, str]] = frozenset()  # first two words of the phrases
+
+    @classmethod
+    def of(cls, phraser) -> "PhraseTable":
+        """The table of a gensim ``FrozenPhrases``."""
+        scores = dict(phraser.phrasegrams)
+        openings = frozenset(tuple(p.split(phraser.delimiter, 2)[:2]) for p in scores)
+        return cls(scores, phraser.threshold, frozenset(phraser.connector_words), phraser.delimiter,
+                   frozenset(first for first, _ in openings), openings)
+
+    def apply(self, sentence: list[str], surface: list[str] | None = None,
+              forms: dict[str, Counter] | None = None, longest: int = 4) -> list[str]:
+        """Join collocations in one lowercase sentence, exactly as ``FrozenPhrases[sentence]``.
+
+        gensim's ``analyze_sentence`` walks every word in Python, joining and looking up
+        every candidate; this first finds the words that, with the next one, open a
+        phrase (few do), then makes the same left-to-right greedy choices: a candidate is a word,
+        the connector words after it and the next word; a joined candidate's last word
+        starts no other.
+
+        With the sentence's ``surface`` tokens, it also counts in ``forms`` the written
+        form of every phrase of at most ``longest`` words, wherever it occurs (as
+        :func:`phrase_display_forms` does), including those the greedy walk does not join.
+        """
+        openings = self.openings
+        starts = [i for i, pair in enumerate(zip(sentence, sentence[1:])) if pair in openings]
+        if not starts:
+            return list(sentence)
+        connectors, scores, threshold, delimiter = self.connectors, self.scores, self.threshold, self.delimiter
+        out: list[str] = []
+        done = 0  # sentence[:done] is in ``out``
+        for start in starts:
+            # a phrase's parts are a word, connector words, and the next word that is not one
+            end = start + 1
+            while end < len(sentence) and sentence[end] in connectors:
+                end += 1
+            if end == len(sentence):
+                continue
+            phrase = delimiter.join(sentence[start:end + 1])
+            if forms is not None and end - start < longest and phrase in scores:
+                forms.setdefault(phrase, Counter())[" ".join(surface[start:end + 1])] += 1
+            # the last word of a joined phrase cannot start another (gensim's walk moves past it)
+            if start >= done and scores.get(phrase, float("-inf")) > threshold:
+                out.extend(sentence[done:start])
+                out.append(phrase)
+                done = end + 1
+        out.extend(sentence[done:])
+        return out
+
+
 @dataclass
 class Tokenizer:
-    """The frozen tokenization of a run: apply it to any text, get the run's tokens."""
+    """The frozen tokenization of a run: apply it to any text, get the run's tokens.
+
+    A pickled tokenizer (sent to a worker process) carries its phrases as a
+    :class:`PhraseTable` instead of the gensim model: it tokenizes the same, but
+    cannot be saved.
+    """
 
     settings: TokenizeParams
     language: str
@@ -141,10 +244,23 @@ class Tokenizer:
     stopwords: frozenset[str]
     names: frozenset[str] = field(default_factory=frozenset)  # lowercase forms usually capitalised
     _lemmas: dict = field(default_factory=dict, repr=False, compare=False)
+    _phrases: PhraseTable | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_phrases"], state["phraser"] = self.phrase_table(), None
+        return state
+
+    def phrase_table(self) -> PhraseTable | None:
+        """The phrases as plain data (made once from the gensim model)."""
+        if self._phrases is None and self.phraser is not None:
+            self._phrases = PhraseTable.of(self.phraser)
+        return self._phrases
 
     def phrase(self, sentence: list[str]) -> list[str]:
         """Join collocations in one lowercase sentence."""
-        return list(self.phraser[sentence]) if self.phraser is not None and sentence else sentence
+        table = self.phrase_table()
+        return table.apply(sentence) if table is not None and sentence else sentence
 
     def normalize(self, token: str) -> str:
         """Lemmatize a single lowercase word, unless it is a name or a phrase."""
@@ -156,6 +272,11 @@ class Tokenizer:
                 cached = _lemma(token, self.language)
             self._lemmas[token] = cached
         return cached
+
+    def learn_lemmas(self, words: Iterable[str]) -> None:
+        """Look up the lemma of every word now (a worker then needs no simplemma)."""
+        for word in words:
+            self.normalize(word)
 
     def is_stopword(self, word: str) -> bool:
         """A stop word, or a contraction of one the standard list lacks ("they're", "don't")."""
@@ -200,6 +321,8 @@ class Tokenizer:
         """Save the phrase model and settings so the same tokens can be made again."""
         from newslens.io import atomic_path, write_text
 
+        if self.phraser is None and self._phrases is not None:
+            raise ValueError("a tokenizer that was pickled (sent to a worker) has no gensim model to save")
         state = {"settings": self.settings.model_dump(), "language": self.language,
                  "names": sorted(self.names), "has_phrases": self.phraser is not None}
         write_text(folder / "tokenizer.json", json.dumps(state, indent=1, sort_keys=True) + "\n")
@@ -233,6 +356,12 @@ class Tokenizer:
 STOPWORD_KEEP = frozenset({"bill", "call", "computer", "cry", "fire", "interest", "mill", "system",
                            "detail", "describe", "found", "move", "show", "side", "thick", "thin"})
 MIN_DOCS_FOR_CORPUS_STOPWORDS = 20
+# gensim's ENGLISH_CONNECTOR_WORDS (a test keeps them equal): a worker counting phrase
+# candidates then needs no gensim import.
+CONNECTOR_WORDS = frozenset("a an the for of with without at from to in on by and or".split())
+# Sentences travel between processes as one string, tokens joined by this; no token holds a
+# space (words are runs of letters, digits and inner marks; phrases join words by "_").
+_SEP = " "
 
 
 @dataclass
@@ -252,42 +381,158 @@ def _chunks(items: list, n: int) -> list[list]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def _surface_chunk(texts: list[str]) -> tuple[list, dict, int]:
-    """Surface tokens of some texts, and their phrase-candidate counts (gensim's first pass)."""
-    from gensim.models.phrases import ENGLISH_CONNECTOR_WORDS, Phrases
-
-    surface = [surface_sentences(text) for text in texts]
-    lowered = ([t.lower() for t in s] for doc in surface for s in doc)
-    _, vocab, total = Phrases._learn_vocab(lowered, max_vocab_size=sys.maxsize, delimiter=JOINER,
-                                            connector_words=ENGLISH_CONNECTOR_WORDS, progress_per=10**9)
-    return surface, vocab, total
+def _pack(counter: Counter) -> tuple[str, bytes]:
+    """A counter of space-free strings as one string and one array: 5× faster to pickle."""
+    return _SEP.join(counter), array("q", counter.values()).tobytes()
 
 
-def _normalize_chunk(args) -> list[list[list[str]]]:
-    tokenizer, lowered_docs = args
-    return [[tokenizer.normalized_sentence(s) for s in doc] for doc in lowered_docs]
+def _unpack(packed: tuple[str, bytes]) -> Counter:
+    keys, values = packed
+    counts = array("q")
+    counts.frombytes(values)
+    return Counter(dict(zip(keys.split(_SEP), counts))) if keys else Counter()
+
+
+@dataclass
+class SurfaceChunk:
+    """What the first pass learns from some texts; small, so cheap to send between processes."""
+
+    sentences: list[list[str]]  # per text, each sentence's surface tokens joined by _SEP
+    candidates: Counter         # gensim's phrase candidates ("belt_and_road"), in order of first use
+    n_words: int                # all words, connector words too (gensim's corpus_word_count)
+    surface: Counter            # surface form counts
+    initial: Counter            # surface form counts as the first word of a sentence
+    scripts: Counter            # script_of the texts
+
+    def __getstate__(self) -> dict:
+        counts = ("candidates", "surface", "initial")
+        return {k: _pack(v) if k in counts else v for k, v in self.__dict__.items()}
+
+    def __setstate__(self, state: dict) -> None:
+        counts = ("candidates", "surface", "initial")
+        self.__dict__.update({k: _unpack(v) if k in counts else v for k, v in state.items()})
+
+
+def _candidates(lowered: list[str], connectors: frozenset[str], found: list[str]) -> None:
+    """Append the phrase candidates of a sentence to ``found``, as gensim's ``Phrases._learn_vocab``.
+
+    Every word that is not a connector closes a candidate opened by the previous such word,
+    with the connector words in between (``belt_and_road``); gensim's own pass is a
+    Python loop that also counts every word in a dict, 3× slower than this and a Counter.
+    """
+    start, between = None, []
+    for word in lowered:
+        if word in connectors:
+            if start is not None:
+                between.append(word)
+        else:
+            if start is not None:
+                found.append(JOINER.join([start, *between, word]) if between else start + JOINER + word)
+                between = []
+            start = word
+
+
+def _surface_chunk(texts: list[str]) -> SurfaceChunk:
+    """Surface tokens of some texts, their phrase candidates and form counts (the first pass)."""
+    sentences, found, flat, initial = [], [], [], []
+    n_words = 0
+    for text in texts:
+        doc = []
+        for tokens in surface_sentences(text):
+            joined = _SEP.join(tokens)
+            doc.append(joined)
+            if tokens:
+                n_words += len(tokens)
+                flat.extend(tokens)
+                initial.append(tokens[0])
+                _candidates(joined.lower().split(_SEP), CONNECTOR_WORDS, found)
+        sentences.append(doc)
+    return SurfaceChunk(sentences, Counter(found), n_words, Counter(flat), Counter(initial),
+                        Counter(map(script_of, texts)))
+
+
+@dataclass
+class NormalizedChunk:
+    """What the second pass makes of some texts."""
+
+    sentences: list[list]   # per text, each sentence's normalized tokens (joined by _SEP when a str)
+    cf: Counter             # token counts
+    df: Counter             # document frequencies
+    phrase_forms: dict      # phrase -> Counter of its written forms
+
+
+def _normalize_chunk(args) -> NormalizedChunk:
+    """Phrase and lemmatize some texts' sentences (from :class:`SurfaceChunk`), before any filter."""
+    tokenizer, docs = args
+    table = tokenizer.phrase_table()
+    lemmas = tokenizer._lemmas if tokenizer.settings.lemmatize else None
+    out, flat, df, phrase_forms = [], [], Counter(), {}
+    for doc in docs:
+        normalized, start = [], len(flat)
+        for sentence in doc:
+            lowered = sentence.lower().split(_SEP) if sentence else []
+            if table is not None and not table.firsts.isdisjoint(lowered):
+                lowered = table.apply(lowered, sentence.split(_SEP), phrase_forms)
+            tokens = lowered
+            if lemmas is not None:
+                tokens = list(map(lemmas.get, lowered))
+                if None in tokens:  # phrases, and words that learn_lemmas did not see
+                    tokens = [tokenizer.normalize(w) if t is None else t for t, w in zip(tokens, lowered)]
+            flat.extend(tokens)
+            joined = _SEP.join(tokens)
+            # a token holding _SEP (a lemma with a space, say) would not split back: keep the list
+            normalized.append(joined if joined.count(_SEP) == max(len(tokens) - 1, 0) else tokens)
+        df.update(set(flat[start:]))
+        out.append(normalized)
+    return NormalizedChunk(out, Counter(flat), df, phrase_forms)
+
+
+def _sum_counters(counters: Iterable[Counter]) -> Counter:
+    """Sum counters in order: keys stay in order of first appearance."""
+    total = Counter()
+    for counter in counters:
+        total.update(counter)
+    return total
 
 
 def display_forms(surface_docs: Iterable[list[list[str]]]) -> dict[str, str]:
     """The usual written form of each lowercase word, preferring non-sentence-initial uses."""
-    inside, initial = Counter(), Counter()
+    surface, initial = Counter(), Counter()
     for doc in surface_docs:
         for sentence in doc:
             if sentence:
                 initial[sentence[0]] += 1
-                inside.update(sentence[1:])
-    forms: dict[str, Counter] = {}
-    for counter, weight in ((inside, 1000), (initial, 1)):
-        for surface, count in counter.items():
-            forms.setdefault(surface.lower(), Counter())[surface] += count * weight
-    return {low: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for low, c in forms.items()}
+                surface.update(sentence)
+    return _display_forms(surface, initial)
 
 
-def learn_phrases(counts: list[tuple[dict, int]], settings: TokenizeParams):
-    """Score collocations from merged per-chunk counts (npmi, English connector words); freeze.
+def _display_forms(surface: Counter, initial: Counter) -> dict[str, str]:
+    """:func:`display_forms` from counts of all uses and of sentence-initial uses.
 
-    The counts are gensim's own first pass (``Phrases._learn_vocab``) run per chunk
-    of documents in parallel and summed here in chunk order; summing counts gives
+    A use inside a sentence weighs 1000 sentence-initial ones; ties go to the first
+    form in code-point order.
+    """
+    best: dict[str, tuple[int, str]] = {}
+    for form, count in surface.items():
+        first = initial.get(form, 0)
+        weight = (count - first) * 1000 + first
+        low = form.lower()
+        kept = best.get(low)
+        if kept is None or weight > kept[0] or (weight == kept[0] and form < kept[1]):
+            best[low] = (weight, form)
+    return {low: form for low, (_, form) in best.items()}
+
+
+def _usual_forms(counts: dict[str, Counter]) -> dict[str, str]:
+    """The most frequent written form of each key; ties go to the first in code-point order."""
+    return {key: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for key, c in counts.items()}
+
+
+def learn_phrases(candidates: list[Counter], words: Counter, n_words: int, settings: TokenizeParams):
+    """Score collocations from the corpus' candidate and word counts (npmi, English connector words).
+
+    The counts are those of gensim's first pass (``Phrases._learn_vocab``), made per
+    chunk of documents in parallel and summed in chunk order; summing counts gives
     exactly the model gensim would learn on the whole corpus in one pass.
     """
     if not settings.phrases:
@@ -296,17 +541,32 @@ def learn_phrases(counts: list[tuple[dict, int]], settings: TokenizeParams):
 
     model = Phrases(min_count=settings.phrase_min_count, threshold=settings.phrase_threshold,
                     scoring="npmi", connector_words=ENGLISH_CONNECTOR_WORDS, delimiter=JOINER)
-    vocab: dict[str, int] = {}
-    for chunk_vocab, total in counts:
-        for key, count in chunk_vocab.items():
-            vocab[key] = vocab.get(key, 0) + count
-        model.corpus_word_count += total
+    model.corpus_word_count = n_words
     # Exact pruning: a phrase and its parts each occur at least min_count times,
     # so rarer entries can never score; dropping them makes freezing fast.
-    model.vocab = {k: v for k, v in vocab.items() if v >= settings.phrase_min_count}
+    kept = settings.phrase_min_count
+    model.vocab = {w: n for w, n in words.items() if n >= kept and w not in ENGLISH_CONNECTOR_WORDS}
+    model.vocab.update(_frequent(candidates, kept))
     frozen = model.freeze()
     frozen.phrasegrams = prune_overlapping(frozen.phrasegrams, JOINER)
     return frozen
+
+
+def _frequent(counters: list[Counter], at_least: int) -> dict[str, int]:
+    """The keys whose summed count is at least ``at_least``, in order of first appearance.
+
+    Summed with pandas' hash table: most of a million candidates occur once, and
+    summing them in a Python loop took longer than counting them.
+    """
+    import numpy as np
+    import pandas as pd
+
+    keys = np.fromiter(chain.from_iterable(counters), dtype=object, count=sum(map(len, counters)))
+    counts = np.fromiter(chain.from_iterable(c.values() for c in counters), dtype=np.int64, count=len(keys))
+    codes, uniques = pd.factorize(keys)
+    totals = np.bincount(codes, weights=counts, minlength=len(uniques)).astype(np.int64)
+    frequent = np.flatnonzero(totals >= at_least)
+    return dict(zip(uniques[frequent].tolist(), totals[frequent].tolist()))
 
 
 def prune_overlapping(phrasegrams: dict[str, float], joiner: str = JOINER) -> dict[str, float]:
@@ -330,11 +590,17 @@ def prune_overlapping(phrasegrams: dict[str, float], joiner: str = JOINER) -> di
 def build_stopwords(term_docs: list[set[str]], settings: TokenizeParams,
                     language: str) -> pd.DataFrame:
     """The run's stop words with where each came from: standard, boilerplate, corpus, params."""
+    return _stopword_sources(Counter(chain.from_iterable(term_docs)), len(term_docs), settings, language)
+
+
+def _stopword_sources(df: Counter, n_docs: int, settings: TokenizeParams, language: str) -> pd.DataFrame:
+    """:func:`build_stopwords` from document frequencies ``df`` over ``n_docs`` documents."""
+    import pandas as pd
+
     rows = [(t, "standard") for t in standard_stopwords(language) - STOPWORD_KEEP]
     rows += [(t, "news boilerplate") for t in NEWS_BOILERPLATE]
-    if len(term_docs) >= MIN_DOCS_FOR_CORPUS_STOPWORDS:
-        df = Counter(chain.from_iterable(term_docs))
-        ceiling = settings.stopword_max_df * len(term_docs)
+    if n_docs >= MIN_DOCS_FOR_CORPUS_STOPWORDS:
+        ceiling = settings.stopword_max_df * n_docs
         rows += [(t, f"corpus (in > {settings.stopword_max_df:.0%} of documents)")
                  for t, n in df.items() if n > ceiling]
     rows += [(t.lower(), "params") for t in settings.extra_stopwords]
@@ -342,14 +608,24 @@ def build_stopwords(term_docs: list[set[str]], settings: TokenizeParams,
     return sources.sort_values("term", ignore_index=True)
 
 
+_NOT_LETTERS = re.compile(r"[\W\d_]+")
+_NOT_LATIN = re.compile(r"[^A-Za-zÀ-ɏ]+")
+_NOT_ASCII_LETTERS = bytes(b for b in range(128) if not chr(b).isalpha())
+
+
 def script_of(text: str) -> str:
     """'latin' when most letters are Latin, else 'other' (counted, never dropped)."""
     if text.isascii():  # the common case, decided without scanning every letter
         return "latin" if re.search("[A-Za-z]", text) else "none"
-    letters = _LETTER.findall(text)
+    ascii_part = text.encode("ascii", "ignore")
+    ascii_letters = len(ascii_part.translate(None, _NOT_ASCII_LETTERS))
+    if ascii_letters >= 0.5 * (ascii_letters + len(text) - len(ascii_part)):
+        return "latin"  # Latin even if every other character were a non-Latin letter
+    # letters counted as what is left once the rest is removed (no list of every letter)
+    letters = len(_NOT_LETTERS.sub("", text))
     if not letters:
         return "none"
-    return "latin" if len(_LATIN.findall(text)) >= 0.5 * len(letters) else "other"
+    return "latin" if len(_NOT_LATIN.sub("", text)) >= 0.5 * letters else "other"
 
 
 def tokenize_documents(documents: pd.DataFrame, settings: TokenizeParams, language: str,
@@ -357,30 +633,41 @@ def tokenize_documents(documents: pd.DataFrame, settings: TokenizeParams, langua
     """Learn the run's tokenizer on ``documents`` and tokenize them with it.
 
     Two passes over partitions of the documents, on any engine (see :mod:`newslens.engine`):
-    surface tokens and phrase-candidate counts, reduced into the frozen phrase model;
-    then normalised tokens with that model broadcast, reduced into the stop words.
-    ``engine`` is an engine, an engine name, or None for local processes (``n_jobs``).
+    surface counts, phrase candidates and sentences per partition, reduced into the frozen
+    phrase model and the lemmas; then normalised tokens with that tokenizer broadcast,
+    reduced into the stop words. ``engine`` is an engine, an engine name, or None for local
+    processes (``n_jobs``).
     """
+    texts = documents["text"].tolist()
     with _engine(engine, n_jobs) as runner:
-        texts = documents["text"].tolist()
-        parallel, parts = len(texts) >= 200, runner.workers * 4
+        parallel, parts = len(texts) >= 200, runner.workers * 2
         chunks = list(runner.map(_surface_chunk, _chunks(texts, parts), parallel=parallel))
-        surface = [doc for chunk, _, _ in chunks for doc in chunk]
-        phraser = learn_phrases([(vocab, total) for _, vocab, total in chunks], settings)
-        del chunks
-        forms = display_forms(surface)
-        lowered = [[[t.lower() for t in s] for s in doc] for doc in surface]
-        if phraser is not None:
-            forms.update(phrase_display_forms(lowered, surface, frozenset(phraser.phrasegrams)))
+        surface = _sum_counters(c.surface for c in chunks)
+        words = Counter()
+        for form, count in surface.items():
+            words[form.lower()] += count
+        phraser = learn_phrases([c.candidates for c in chunks], words, sum(c.n_words for c in chunks), settings)
+        forms = _display_forms(surface, _sum_counters(c.initial for c in chunks))
         names = frozenset(low for low, form in forms.items() if form[:1].isupper() and JOINER not in low)
-        del surface
         draft = Tokenizer(settings, language, phraser, frozenset(), names)
-        pieces = runner.map(_normalize_docs, _chunks(lowered, parts), shared=draft, parallel=parallel)
-        normalized = [doc for chunk in pieces for doc in chunk]
-    term_docs = [set(t for s in doc for t in s) for doc in normalized]
-    stopword_sources = build_stopwords(term_docs, settings, language)
-    tokenizer = Tokenizer(settings, language, phraser, frozenset(stopword_sources["term"]), names)
-    return _assemble(documents, normalized, term_docs, tokenizer, stopword_sources, forms, texts)
+        if settings.lemmatize:
+            draft.learn_lemmas(words)
+        sentences = [doc for chunk in chunks for doc in chunk.sentences]
+        scripts = _sum_counters(c.scripts for c in chunks)
+        del chunks, surface
+        draft.phrase_table()  # made once here, not in every task's pickle
+        pieces = list(runner.map(_normalize_docs, _chunks(sentences, parts), shared=draft, parallel=parallel))
+    phrase_forms: dict[str, Counter] = {}
+    for piece in pieces:
+        for phrase, counts in piece.phrase_forms.items():
+            phrase_forms.setdefault(phrase, Counter()).update(counts)
+    forms.update(_usual_forms(phrase_forms))
+    normalized = [doc for piece in pieces for doc in piece.sentences]
+    cf, df = _sum_counters(p.cf for p in pieces), _sum_counters(p.df for p in pieces)
+    stopword_sources = _stopword_sources(df, len(normalized), settings, language)
+    tokenizer = Tokenizer(settings, language, phraser, frozenset(stopword_sources["term"]), names,
+                          draft._lemmas)
+    return _assemble(documents, normalized, cf, df, tokenizer, stopword_sources, forms, scripts)
 
 
 def _engine(engine, n_jobs: int):
@@ -394,52 +681,56 @@ def _engine(engine, n_jobs: int):
     return open_engine(engine or "pandas", n_jobs=n_jobs)
 
 
-def _normalize_docs(tokenizer: Tokenizer, lowered_docs: list) -> list[list[list[str]]]:
-    return _normalize_chunk((tokenizer, lowered_docs))
+def _normalize_docs(tokenizer: Tokenizer, docs: list):
+    return _normalize_chunk((tokenizer, docs))
 
 
-def _assemble(documents, normalized, term_docs, tokenizer, stopword_sources, forms, texts):
-    doc_ids, sentence_ids, token_lists = [], [], []
+def _assemble(documents, normalized, cf, df, tokenizer, stopword_sources, forms, scripts):
+    import numpy as np
+    import pandas as pd
+
+    # each term's fate is decided once; its occurrences follow (cf counts them)
+    reasons = {term: tokenizer.drop_reason(term) for term in cf}
+    keep = frozenset(term for term, reason in reasons.items() if reason is None).__contains__
     dropped = Counter()
-    cf = Counter(chain.from_iterable(chain.from_iterable(normalized)))
-    keep_cache: dict[str, str | None] = {}
+    for term, reason in reasons.items():
+        if reason is not None:
+            dropped[reason] += cf[term]
+    doc_ids, sentence_ids, token_lists = [], [], []
+    per_doc: dict = {}
     for doc_id, doc in zip(documents["doc_id"], normalized):
         # A text with no sentence at all (only a URL, say) still gets one empty row, so every
         # document reaches tokens.parquet and the later stages.
-        for index, sentence in enumerate(doc or [[]]):
-            kept = []
-            for token in sentence:
-                reason = keep_cache.get(token, "?")
-                if reason == "?":
-                    reason = keep_cache[token] = tokenizer.drop_reason(token)
-                if reason is None:
-                    kept.append(token)
-                else:
-                    dropped[reason] += 1
-            doc_ids.append(doc_id)
-            sentence_ids.append(index)
-            token_lists.append(kept)
+        kept = [list(filter(keep, _split(sentence))) for sentence in doc] if doc else [[]]
+        doc_ids.extend([doc_id] * len(kept))
+        sentence_ids.extend(range(len(kept)))
+        token_lists.extend(kept)
+        per_doc[doc_id] = per_doc.get(doc_id, 0) + sum(map(len, kept))
     tokens = pd.DataFrame({"doc_id": doc_ids, "sentence": np.array(sentence_ids, dtype="int32"),
                            "tokens": token_lists})
-    df = Counter(chain.from_iterable(term_docs))
-    vocabulary = pd.DataFrame({"term": list(cf)})
-    vocabulary["display"] = [display_form(t, forms) for t in vocabulary["term"]]
-    vocabulary["cf"] = vocabulary["term"].map(cf).astype("int64")
-    vocabulary["df"] = vocabulary["term"].map(df).astype("int64")
+    terms = list(cf)
+    vocabulary = pd.DataFrame({"term": terms, "display": [display_form(t, forms) for t in terms],
+                               "cf": np.fromiter(cf.values(), dtype="int64", count=len(terms)),
+                               "df": np.fromiter(map(df.__getitem__, terms), dtype="int64", count=len(terms))})
     vocabulary["is_phrase"] = vocabulary["term"].str.contains(JOINER, regex=False)
     vocabulary["is_stopword"] = vocabulary["term"].isin(tokenizer.stopwords)
-    vocabulary["kept"] = [keep_cache.get(t, tokenizer.drop_reason(t)) is None for t in vocabulary["term"]]
+    vocabulary["kept"] = [reasons[t] is None for t in vocabulary["term"]]
     vocabulary = vocabulary.sort_values(["cf", "term"], ascending=[False, True], ignore_index=True)
     phrases = _phrase_table(tokenizer, vocabulary)
-    per_doc = tokens.groupby("doc_id", sort=False)["tokens"].agg(lambda lists: sum(len(x) for x in lists))
     empty = [d for d in documents["doc_id"] if per_doc.get(d, 0) == 0]
-    scripts = Counter(script_of(t) for t in texts)
     stats = {"documents": len(documents), "sentences": sum(map(len, normalized)),
-             "tokens": int(per_doc.sum()),
+             "tokens": sum(per_doc.values()),
              "documents_without_tokens": len(empty), "documents_without_tokens_ids": empty[:20],
              "documents_other_script": scripts.get("other", 0), "dropped": dict(sorted(dropped.items())),
              "vocabulary": int(vocabulary["kept"].sum()), "phrases": len(phrases)}
     return TokenizeResult(tokens, vocabulary, phrases, stopword_sources, tokenizer, stats)
+
+
+def _split(sentence: str | list[str]) -> list[str]:
+    """A sentence's tokens from :class:`NormalizedChunk`."""
+    if isinstance(sentence, str):
+        return sentence.split(_SEP) if sentence else []
+    return sentence
 
 
 def display_form(term: str, forms: dict[str, str]) -> str:
@@ -463,10 +754,12 @@ def phrase_display_forms(lowered_docs: list, surface_docs: list, phrases: frozen
                     key = JOINER.join(lowered[i:i + n])
                     if key in phrases:
                         counts.setdefault(key, Counter())[" ".join(sentence[i:i + n])] += 1
-    return {k: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for k, c in counts.items()}
+    return _usual_forms(counts)
 
 
 def _phrase_table(tokenizer: Tokenizer, vocabulary: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
     columns = ["phrase", "display", "count", "score"]
     if tokenizer.phraser is None:
         return pd.DataFrame(columns=columns)
@@ -505,8 +798,10 @@ def write_outputs(result: TokenizeResult, out_dir: Path, *, partitioned: bool = 
     result.tokenizer.save(out_dir)
 
 
-def _part_bounds(doc_ids: np.ndarray, rows: int) -> list[tuple[int, int]]:
+def _part_bounds(doc_ids, rows: int) -> list[tuple[int, int]]:
     """Row ranges of about ``rows`` rows that never split a document's sentences."""
+    import numpy as np
+
     starts = np.flatnonzero(np.r_[True, doc_ids[1:] != doc_ids[:-1]]) if len(doc_ids) else []
     cuts = [0]
     for start in starts:
@@ -518,6 +813,8 @@ def _part_bounds(doc_ids: np.ndarray, rows: int) -> list[tuple[int, int]]:
 
 def load_document_tokens(out_dir: Path) -> dict[str, list[str]]:
     """Each document's tokens, sentences concatenated in order, from tokens.parquet."""
+    import pandas as pd
+
     tokens = pd.read_parquet(out_dir / "tokens.parquet")
     by_doc: dict[str, list[str]] = {}
     for doc_id, sentence in zip(tokens["doc_id"], tokens["tokens"]):
@@ -540,6 +837,9 @@ def heaps_curve(tokens: pd.DataFrame, points: int = 60) -> tuple[pd.DataFrame, f
 
     The fit is least squares on log V against log n over the sampled points.
     """
+    import numpy as np
+    import pandas as pd
+
     seen: set[str] = set()
     total, rows = 0, []
     flat = [t for lst in tokens["tokens"] for t in lst]
