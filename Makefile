@@ -72,9 +72,10 @@ test: $(ENV_STAMP) data
 lab: $(ENV_STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
-## bench: time each stage against the bare-library anchors (writes benchmarks/RESULTS.md)
+## bench: each stage against the bare-library anchors, and the pandas and Dask engines (benchmarks/*.md)
 bench: $(ENV_STAMP) data
-	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/bench.py --cell-budget 60
+	$(PY) benchmarks/engines.py --reuse-pandas benchmarks/results.json
 
 ## stress: large and odd inputs (100 MB text, 500k-row CSV, 20k files): memory and time
 stress: $(ENV_STAMP)

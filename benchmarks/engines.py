@@ -104,6 +104,25 @@ def cell(engine_name: str, scale: int, work: Path) -> dict:
     return record
 
 
+def pandas_from_bench(bench_results: dict, scale: int) -> dict | None:
+    """The pandas engine's record at ``scale`` from bench.py's cells (medians of its runs)."""
+    cells = bench_results.get("cells", {})
+    picked = {"ingest": "ingest", "tokenize": "tokenize", "counts": "tfidf"}
+    stages, peaks = {}, []
+    for stage, name in picked.items():
+        cell = cells.get(name, {}).get(str(scale), {})
+        ours = cell.get("ours") or {}
+        if ours.get("median") is None:
+            return None
+        stages[stage] = {"wall_s": round(ours["median"], 2), "n": ours.get("n")}
+        peaks.append(cell.get("rss") or {})
+    documents = (cells.get("tokenize", {}).get(str(scale), {}).get("info") or {}).get("documents")
+    return {"engine": "pandas", "scale": scale, "stages": stages, "documents": documents, "workers": 2,
+            "driver_peak_mib": max((p.get("self_peak_mib") or 0) for p in peaks),
+            "children_peak_mib": max((p.get("children_peak_mib") or 0) for p in peaks),
+            "from": "bench.py results.json (same make bench run)"}
+
+
 def estimate(record: dict) -> dict:
     """10 million documents on 32 workers, from the ×16 Dask run's measured costs.
 
@@ -129,7 +148,10 @@ def markdown(results: dict) -> str:
              f"Machine: {results['machine']}; load average at start / end: {results['load']}", "",
              "One run per cell (seconds of wall time; each stage as the notebook calls it). Dask: a "
              "LocalCluster of 2 single-threaded worker processes; pandas: 2 joblib processes. "
-             "ratio = dask / pandas (below 1: Dask is faster).", "",
+             "ratio = dask / pandas (below 1: Dask is faster)."
+             + (" The pandas times are bench.py's medians from the same `make bench` (its ingest, "
+                "tokenize and TF-IDF cells run the pandas engine; ingest there keeps the documents in "
+                "memory instead of streaming them to disk)." if results.get("reuse_pandas") else ""), "",
              "| scale | documents | stage | pandas (s) | dask (s) | ratio | dask task compute (s) |",
              "|---|---|---|---|---|---|---|"]
     for scale in results["scales"]:
@@ -172,6 +194,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--work", type=Path, default=HERE / "work")
+    parser.add_argument("--reuse-pandas", type=Path, metavar="RESULTS_JSON",
+                        help="take the pandas engine's times from bench.py's results.json of the same "
+                             "`make bench` (its ingest, tokenize and TF-IDF cells are the pandas engine) "
+                             "instead of running them again")
     parser.add_argument("--cell", nargs=2, metavar=("ENGINE", "SCALE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.cell:
@@ -185,12 +211,19 @@ def main(argv=None) -> int:
     results = {"command": "python benchmarks/engines.py " + " ".join(argv or sys.argv[1:]),
                "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "machine": f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
-               "scales": args.scales, "cells": {}}
+               "scales": args.scales, "cells": {}, "reuse_pandas": bool(args.reuse_pandas)}
     load_start = os.getloadavg()[0]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "PYTHONHASHSEED": "0"}
+    reused = json.loads(args.reuse_pandas.read_text()) if args.reuse_pandas else None
     for scale in args.scales:
+        if reused is not None:
+            record = pandas_from_bench(reused, scale)
+            if record is not None:
+                results["cells"][f"pandas-{scale}"] = record
         for engine in ("pandas", "dask"):
+            if f"{engine}-{scale}" in results["cells"]:
+                continue
             print(f"engines: {engine} ×{scale} ...", file=sys.stderr, flush=True)
             done = subprocess.run([sys.executable, __file__, "--work", str(args.work), "--cell", engine, str(scale)],
                                   capture_output=True, text=True, env=env, cwd=ROOT)

@@ -532,9 +532,10 @@ def assert_outputs_complete(root: Path) -> list[str]:
         for path in sorted(folder.rglob("*")) if folder.exists() else []:
             if not path.is_file():
                 continue
-            assert not path.name.endswith(".tmp") or path.name.startswith("."), path
-            if path.name.endswith(".tmp"):
-                continue  # a hidden temporary of a killed write: never read, removed by the next write
+            temporary = [part for part in path.relative_to(folder).parts if part.endswith(".tmp")]
+            assert all(part.startswith(".") for part in temporary), path
+            if temporary:
+                continue  # in a hidden temporary (file or folder) of a killed write: never read, removed by the next write
             if path.suffix == ".parquet":
                 pq.read_table(path)
             elif path.suffix == ".csv":
