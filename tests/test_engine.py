@@ -252,6 +252,7 @@ def test_a_worker_killed_mid_run_leaves_no_partial_output(cluster, pandas_refere
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=30)
     stdout, stderr = run.communicate(timeout=900)
+    print(f"worker killed mid-run: {'recovered, outputs identical' if run.returncode == 0 else 'failed cleanly'}")
     leftovers = [p.name for p in out.iterdir() if p.name.startswith(".")]
     assert leftovers == [], f"partial files left: {leftovers}"
     if run.returncode == 0:  # recovered through Dask's rescheduling: the outputs are whole and identical
