@@ -72,22 +72,6 @@ def barh(values: pd.Series, *, title: str, xlabel: str, color: str = PALETTE[0],
     return fig
 
 
-def timeline(counts: pd.Series, *, title: str, ylabel: str, by: pd.Series | None = None):
-    """Counts over time as bars (one series) or stacked areas (grouped)."""
-    fig, ax = plt.subplots(figsize=(10, 4))
-    if by is None:
-        ax.bar(counts.index, counts.to_numpy(), width=5 if len(counts) > 1 else 0.8, color=PALETTE[0])
-    else:
-        table = by
-        ax.stackplot(table.index, table.T.to_numpy(), labels=[wrap(c, 24) for c in table.columns],
-                     colors=PALETTE[:table.shape[1]] * (table.shape[1] // len(PALETTE) + 1))
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=9)
-    ax.set_title(title)
-    ax.set_ylabel(ylabel)
-    fig.autofmt_xdate()
-    return fig
-
-
 def histogram(values: Sequence[float], *, title: str, xlabel: str, log: bool = False, bins: int = 40):
     """A histogram, on log-spaced bins when ``log`` is set; the median is marked."""
     values = np.asarray(values, dtype=float)
