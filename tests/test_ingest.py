@@ -518,3 +518,24 @@ def test_news_run_accounts_for_every_row() -> None:
     assert docs["group"].value_counts()["seed"] == 1
     assert docs["group"].notna().all()
     assert resolve_focus(docs, load_run("params/news.yaml").params.focus) == [SEED_ID]
+
+
+def test_long_texts_hash_and_shingle_in_pieces_exactly_as_whole() -> None:
+    """Texts over a piece are fingerprinted and shingled piece by piece, with the same result."""
+    import hashlib
+
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    text = " ".join(f"Word{i % 997} straße\tvalue{i % 13}\n" for i in range(300))
+    whole = hashlib.sha1(" ".join(text.casefold().split()).encode("utf-8")).hexdigest()
+    assert ingest._fingerprint(text) == whole
+    original = ingest._PIECE
+    try:
+        ingest._PIECE = 50  # many pieces, each cut at whitespace
+        assert len(list(ingest._text_pieces(text, 50))) > 100
+        assert ingest._fingerprint(text) == whole
+        pieces = [s for part in ingest._shingle_pieces(text, 50) for s in part]
+        direct = HashingVectorizer(analyzer="word", ngram_range=(5, 5)).build_analyzer()(text)
+        assert pieces == direct
+    finally:
+        ingest._PIECE = original

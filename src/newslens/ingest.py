@@ -95,7 +95,30 @@ def _local_time(stamp):
 
 
 def _fingerprint(text: str) -> str:
-    return hashlib.sha1(" ".join(text.casefold().split()).encode("utf-8")).hexdigest()
+    """sha1 of the casefolded words joined by single spaces (duplicates differ only in case or spacing).
+
+    A long text is hashed piece by piece (cut at whitespace, so no word is split): the
+    same digest, without a list of every word of a 100 MB file in memory.
+    """
+    digest, separator = hashlib.sha1(), ""
+    for piece in _text_pieces(text, _PIECE):
+        words = piece.casefold().split()
+        if words:
+            digest.update((separator + " ".join(words)).encode("utf-8"))
+            separator = " "
+    return digest.hexdigest()
+
+
+_PIECE = 1_000_000  # characters: long texts are hashed and shingled in pieces of about this size
+
+
+def _text_pieces(text: str, size: int) -> Iterator[str]:
+    """Consecutive pieces of about ``size`` characters, each cut at whitespace."""
+    start = 0
+    while start < len(text):
+        stop = len(text) if len(text) - start <= size else _space_after(text, start + size)
+        yield text[start:stop]
+        start = stop
 
 
 def _unique_id(candidate: str, taken: set[str], text: str) -> str:
@@ -301,7 +324,7 @@ class NearDuplicateIndex:
     list of millions of strings.
     """
 
-    PIECE = 1_000_000
+    PIECE = _PIECE
 
     def __init__(self, threshold: float = NEAR_DUPLICATE_JACCARD):
         from sklearn.feature_extraction.text import HashingVectorizer
@@ -362,18 +385,17 @@ _SHINGLE_TOKEN = re.compile(r"(?u)\b\w\w+\b")
 def _shingle_pieces(text: str, piece: int) -> Iterator[list[str]]:
     """Lowercase word 5-grams of ``text`` (scikit-learn's word pattern), in pieces of text."""
     carry: list[str] = []
-    start = 0
-    while True:
-        stop = len(text) if len(text) - start <= piece else _space_after(text, start + piece)
-        words = carry + _SHINGLE_TOKEN.findall(text[start:stop].lower())
+    for part in _text_pieces(text, piece) if text else [""]:
+        words = carry + _SHINGLE_TOKEN.findall(part.lower())
         yield [" ".join(words[i:i + 5]) for i in range(len(words) - 4)]
-        if stop >= len(text):
-            return
-        carry, start = words[-4:], stop
+        carry = words[-4:]
+
+
+_SPACE = re.compile(r"\s")
 
 
 def _space_after(text: str, index: int) -> int:
-    match = re.compile(r"\s").search(text, index)
+    match = _SPACE.search(text, index)
     return match.start() if match else len(text)
 
 
