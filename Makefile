@@ -74,7 +74,7 @@ lab: $(ENV_STAMP)
 
 ## bench: each stage against the bare-library anchors, and the pandas and Dask engines (benchmarks/*.md)
 bench: $(ENV_STAMP) data
-	$(PY) benchmarks/bench.py --cell-budget 60
+	$(PY) benchmarks/bench.py --cell-budget 60 --max-anchor-scale 4
 	$(PY) benchmarks/engines.py --reuse-pandas benchmarks/results.json
 
 ## stress: large and odd inputs (100 MB text, 500k-row CSV, 20k files): memory and time
