@@ -25,15 +25,14 @@ export PYTHONHASHSEED ?= 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 SRC := src/newslens
-# What executing any stage uses, and what rendering any report uses.
-EXEC_SRC := $(SRC)/config.py $(SRC)/params.py $(SRC)/io.py $(SRC)/report.py $(SRC)/plots.py
-RENDER_SRC := $(SRC)/render.py $(SRC)/pipeline.py $(wildcard $(SRC)/templates/newslens/*)
-INGEST_SRC := $(SRC)/engine.py $(SRC)/ingest.py $(SRC)/sources.py $(SRC)/clean.py $(SRC)/sentences.py $(SRC)/fetch.py
-TOKENIZE_SRC := $(SRC)/engine.py $(SRC)/tokenize.py $(SRC)/sentences.py
-KEYWORDS_SRC := $(SRC)/keywords.py $(SRC)/keyness.py $(SRC)/kwic.py $(SRC)/ingest.py
-TOPICS_SRC := $(SRC)/topics.py $(SRC)/keywords.py $(SRC)/ingest.py
-SUMMARY_SRC := $(SRC)/summary.py
-STAGES := 01-ingest 02-tokenize 03-keywords 04-topics 05-summary
+# The stage table (src/newslens/stages.py) writes each stage's rules: notebook, parameter
+# slice, modules, upstream stages and run files (STAGES, CODE_PATHS, RENDER_SRC, STAGE_RULES).
+# Only goals that build a run read it, so `make help` needs no Python.
+STAGES_MK := build/stages.mk
+RUN_GOALS := report reports/% build/%
+ifneq ($(filter $(RUN_GOALS),$(MAKECMDGOALS)),)
+include $(STAGES_MK)
+endif
 
 run_name = $(basename $(notdir $(1)))
 RUNS := $(foreach p,$(PARAMS),$(call run_name,$(p)))
@@ -87,6 +86,13 @@ clean:
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
 
 # ---------------------------------------------------------------- per-run rules
+$(STAGES_MK): $(SRC)/stages.py $(SRC)/pipeline.py | $(ENV_STAMP)
+	@mkdir -p $(@D)
+	$(PY) -m newslens.pipeline makefile > $@.tmp && mv $@.tmp $@
+
+# A builtin source's raw file is a prerequisite of ingest (fetched by `make data`).
+raw_inputs = $(if $(shell grep -l 'news-articles' $(1)),data/raw/news-articles/NewsArticles.csv)
+
 # build/<run>/params.stamp rewrites each stage's slice of the params only when it
 # changed, so a stage reruns only when the part of the params it reads changes.
 # A stage is executed into build/<run>/<stage>.ipynb (tracked by <stage>.done),
@@ -94,37 +100,25 @@ clean:
 # render also depends on build/git-state.txt, so committing code re-renders
 # the reports (seconds) without re-executing them.
 define RUN_RULES
-build/$(1)/params.stamp: $(2) $(SRC)/params.py build/engine-state.txt | $(ENV_STAMP)
+build/$(1)/params.stamp: $(2) $(SRC)/params.py $(SRC)/stages.py build/engine-state.txt | $(ENV_STAMP)
 	$(PY) -m newslens.pipeline slices $(2)
 	@touch $$@
 
 build/$(1)/params/%.json: build/$(1)/params.stamp ;
 build/$(1)/params/engine.txt: build/$(1)/params.stamp ;
 
-build/$(1)/01-ingest.done: notebooks/01-ingest.ipynb build/$(1)/params/01-ingest.json build/$(1)/params/engine.txt $(EXEC_SRC) $(INGEST_SRC) $(if $(shell grep -l 'news-articles' $(2)),data/raw/news-articles/NewsArticles.csv)
-	$(PY) -m newslens.pipeline stage $(2) 01-ingest
-
-build/$(1)/02-tokenize.done: notebooks/02-tokenize.ipynb build/$(1)/params/02-tokenize.json build/$(1)/params/engine.txt build/$(1)/01-ingest.done $(EXEC_SRC) $(TOKENIZE_SRC)
-	$(PY) -m newslens.pipeline stage $(2) 02-tokenize
-
-build/$(1)/03-keywords.done: notebooks/03-keywords.ipynb build/$(1)/params/03-keywords.json build/$(1)/params/engine.txt build/$(1)/02-tokenize.done $(EXEC_SRC) $(KEYWORDS_SRC)
-	$(PY) -m newslens.pipeline stage $(2) 03-keywords
-
-build/$(1)/04-topics.done: notebooks/04-topics.ipynb build/$(1)/params/04-topics.json build/$(1)/params/engine.txt build/$(1)/02-tokenize.done $(EXEC_SRC) $(TOPICS_SRC) $(wildcard $(basename $(2)).labels.yaml)
-	$(PY) -m newslens.pipeline stage $(2) 04-topics
-
-build/$(1)/05-summary.done: notebooks/05-summary.ipynb build/$(1)/params/05-summary.json build/$(1)/03-keywords.done build/$(1)/04-topics.done $(EXEC_SRC) $(SUMMARY_SRC)
-	$(PY) -m newslens.pipeline stage $(2) 05-summary
+$(call STAGE_RULES,$(1),$(2))
 
 reports/$(1)/%.html: build/$(1)/%.done build/git-state.txt $(RENDER_SRC)
 	$(PY) -m newslens.pipeline render $(2) $$*
 endef
+ifneq ($(filter $(RUN_GOALS),$(MAKECMDGOALS)),)
 $(foreach p,$(PARAMS),$(eval $(call RUN_RULES,$(call run_name,$(p)),$(p))))
+endif
 
 # Rewritten only when the last code commit or the cleanliness of the tree changes
 # (plain git, no Python start-up, so a no-op `make report` stays fast).
-# CODE_PATHS must match newslens.render.CODE_PATHS (tests/test_makefile.py checks).
-CODE_PATHS := src notebooks params Makefile pyproject.toml requirements.lock data/raw/seed
+# CODE_PATHS comes from the stage table, as provenance's does.
 build/git-state.txt: FORCE
 	@mkdir -p build
 	@state="$$(git log -1 --format=%H -- $(CODE_PATHS) 2>/dev/null || echo none) \
@@ -139,9 +133,11 @@ build/engine-state.txt: FORCE
 .PHONY: FORCE
 FORCE:
 
+ifneq ($(filter $(RUN_GOALS),$(MAKECMDGOALS)),)
 # Every stage whose notebook exists, for every run.
 BUILT_STAGES := $(filter $(patsubst notebooks/%.ipynb,%,$(wildcard notebooks/*.ipynb)),$(STAGES))
 ALL_REPORTS := $(foreach r,$(RUNS),$(foreach s,$(BUILT_STAGES),reports/$(r)/$(s).html))
 
 reports/index.html: $(ALL_REPORTS) $(SRC)/index.py $(RENDER_SRC)
 	$(PY) -m newslens.pipeline index
+endif

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from newslens import config
+from newslens import config, stages
 
 pytestmark = pytest.mark.slow
 
@@ -100,7 +100,7 @@ def hostile_run(make_sandbox, run_pipeline) -> Path:
     # Each stage, then its render; a render runs beside the next stage (it reads only finished files).
     with ThreadPoolExecutor(max_workers=1) as renderer:
         renders = []
-        for stage in config.STAGES:
+        for stage in stages.NAMES:
             done = run_pipeline(root, "stage", "params/hostile.yaml", stage)
             assert done.returncode == 0, f"stage {stage} failed on hostile text:\n{done.stderr[-4000:]}"
             renders.append((stage, renderer.submit(run_pipeline, root, "render", "params/hostile.yaml", stage)))
@@ -113,7 +113,7 @@ def hostile_run(make_sandbox, run_pipeline) -> Path:
 
 
 def reports(root: Path) -> list[Path]:
-    return [root / "reports" / "hostile" / f"{stage}.html" for stage in config.STAGES] + \
+    return [root / "reports" / "hostile" / f"{stage}.html" for stage in stages.NAMES] + \
         [root / "reports" / "index.html"]
 
 
@@ -132,11 +132,11 @@ def test_every_stage_ran_on_hostile_text(hostile_run):
     assert SCRIPT in hostile["text"] and RLO in hostile["text"] and JS_LINK in hostile["text"]
     log = pd.read_csv(hostile_run / "data" / "processed" / "hostile" / "ingest_log.csv")
     assert log["status"].value_counts().to_dict() == {"ingested": 39, "duplicate": 1, "skipped": 1}
-    for stage in config.STAGES:
+    for stage in stages.NAMES:
         assert (hostile_run / "build" / "hostile" / f"{stage}.done").exists(), stage
 
 
-@pytest.mark.parametrize("name", [*config.STAGES, "index"])
+@pytest.mark.parametrize("name", [*stages.NAMES, "index"])
 def test_report_has_no_live_hostile_markup(hostile_run, name):
     path = (hostile_run / "reports" / "hostile" / f"{name}.html" if name != "index"
             else hostile_run / "reports" / "index.html")
@@ -231,7 +231,7 @@ def browser():
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("name", [*config.STAGES, "index"])
+@pytest.mark.parametrize("name", [*stages.NAMES, "index"])
 def test_report_is_inert_in_a_browser(hostile_run, browser, name):
     path = (hostile_run / "reports" / "hostile" / f"{name}.html" if name != "index"
             else hostile_run / "reports" / "index.html")

@@ -1,25 +1,29 @@
-"""The Makefile's contract: help lists every target, code paths agree with provenance."""
+"""The Makefile's contract: help lists every target, and a stage reruns exactly when what it reads changes."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
+import time
 
-from newslens import config
-from newslens.render import CODE_PATHS
+import pytest
+import yaml
+
+from newslens import config, stages
 
 MAKEFILE = (config.PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
 
 
-def test_code_paths_match_the_provenance():
-    match = re.search(r"^CODE_PATHS := (.+)$", MAKEFILE, re.MULTILINE)
-    assert match, "Makefile defines CODE_PATHS"
-    assert tuple(match.group(1).split()) == CODE_PATHS
+def make(*args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    return subprocess.run(["make", "--no-print-directory", *args], cwd=config.PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
 
 
 def test_help_is_the_default_and_lists_every_target():
-    shown = subprocess.run(["make", "--no-print-directory"], cwd=config.PROJECT_ROOT,
-                           capture_output=True, text=True, check=True).stdout
+    shown = make().stdout
     for target in ("help", "env", "data", "report", "test", "lab", "bench", "stress", "clean"):
         assert re.search(rf"^\s+{target}: \S", shown, re.MULTILINE), f"`make help` lists {target}"
 
@@ -28,3 +32,102 @@ def test_clean_never_touches_raw_data_or_reports():
     recipe = MAKEFILE.split("\nclean:", 1)[1].split("\n\n", 1)[0]
     assert "data/raw" not in recipe and "reports" not in recipe
     assert "data/processed" in recipe and "build" in recipe
+
+
+def test_the_included_stage_rules_are_the_stage_table():
+    done = make("build/stages.mk")
+    assert done.returncode == 0, done.stderr
+    assert (config.BUILD_DIR / "stages.mk").read_text(encoding="utf-8") == stages.makefile()
+
+
+# ---------------------------------------------------------------- no stale stage
+
+RUN = "stale-probe"
+BASE = {"title": "Stale probe", "sources": [{"path": "data/raw/seed/", "group": "seed"}], "unit": "sentence",
+        "focus": "data/raw/seed/xi-lukashenko-call-2022-01-10.txt",
+        "tokenize": {"phrase_min_count": 3}, "keywords": {"min_df": 1, "max_df": 0.9},
+        "topics": {"k_min": 2, "k_max": 4, "k_step": 1}}
+CHANGES = {  # one real change to each top-level key, and the stages whose slice holds it
+    "title": ("A new title", set(stages.NAMES)),
+    "sources": ([{"path": "data/raw/seed/", "group": "renamed"}], {"01-ingest"}),
+    "unit": ("paragraph", {"01-ingest", "02-tokenize", "03-keywords", "04-topics", "05-summary"}),
+    "language": (None, set()),  # en is the only language yet: no change is possible
+    "focus": (None, {"02-tokenize", "03-keywords", "04-topics", "05-summary"}),
+    "tokenize": ({"phrase_min_count": 5}, {"02-tokenize"}),
+    "keywords": ({"min_df": 1, "max_df": 0.8}, {"03-keywords", "04-topics"}),
+    "topics": ({"k_min": 2, "k_max": 3, "k_step": 1}, {"04-topics"}),
+    "engine": ("dask", {"01-ingest", "02-tokenize", "03-keywords", "04-topics"}),
+}
+KWIC_ONLY = ({"min_df": 1, "max_df": 0.9, "kwic_terms": ["trade"]}, {"03-keywords"})
+
+
+def _directly_stale(params_path) -> set[str]:
+    """Stages whose own prerequisites (not an upstream .done) are newer than their .done."""
+    done = make(f"PARAMS={params_path}", f"build/{RUN}/params.stamp")
+    assert done.returncode == 0, done.stderr
+    # The slices are written (above); -o keeps make from re-deciding them in a dry run.
+    dry = make("-n", "--debug=b", "-o", f"build/{RUN}/params.stamp", f"PARAMS={params_path}",
+               f"build/{RUN}/05-summary.done")
+    assert dry.returncode == 0, dry.stderr
+    stale = set()
+    for prerequisite, target in re.findall(r"Prerequisite '([^']+)' is newer than target '([^']+)'", dry.stdout):
+        if target.startswith(f"build/{RUN}/") and target.endswith(".done") and not prerequisite.endswith(".done"):
+            stale.add(target.rsplit("/", 1)[1].removesuffix(".done"))
+    return stale
+
+
+@pytest.fixture()
+def probe(tmp_path):
+    """A run whose stages all look done, newer than every prerequisite."""
+    params_path = tmp_path / f"{RUN}.yaml"
+    params_path.write_text(yaml.safe_dump(BASE), encoding="utf-8")
+    build = config.BUILD_DIR / RUN
+    done = make(f"PARAMS={params_path}", f"build/{RUN}/params.stamp")
+    assert done.returncode == 0, done.stderr
+    watched = [p for part in ("src", "notebooks", "params", "data/raw") for p in (config.PROJECT_ROOT / part).rglob("*")]
+    newest = max(p.stat().st_mtime for p in [*watched, *build.rglob("*"), params_path] if p.is_file())
+    for index, name in enumerate(stages.NAMES):
+        marker = build / f"{name}.done"
+        marker.write_text(f"{name}\n")
+        os.utime(marker, (newest + 0.01 * (index + 1),) * 2)
+    time.sleep(max(0.0, newest + 0.2 - time.time()))
+    assert _directly_stale(params_path) == set(), "a freshly marked run is up to date"
+    yield params_path
+    shutil.rmtree(build, ignore_errors=True)
+
+
+def _change(params_path, key, value) -> None:
+    changed = dict(BASE)
+    if key == "focus":
+        changed.pop("focus")
+    elif key == "engine":
+        changed["engine"] = value
+    else:
+        changed[key] = value
+    params_path.write_text(yaml.safe_dump(changed), encoding="utf-8")
+
+
+@pytest.mark.parametrize("key", list(CHANGES))
+def test_changing_a_key_reruns_exactly_the_stages_that_read_it(probe, key):
+    value, expected = CHANGES[key]
+    if key != "language":
+        _change(probe, key, value)
+    assert _directly_stale(probe) == expected
+
+
+def test_a_keywords_key_that_topics_does_not_read_leaves_topics_alone(probe):
+    value, expected = KWIC_ONLY
+    _change(probe, "keywords", value)
+    assert _directly_stale(probe) == expected
+
+
+def test_editing_a_module_reruns_the_stages_that_import_it(probe):
+    module = config.PROJECT_ROOT / "src" / "newslens" / "keyness.py"
+    before = module.stat().st_mtime
+    try:
+        os.utime(module, (time.time() + 5,) * 2)
+        stale = _directly_stale(probe)
+    finally:
+        os.utime(module, (before, before))
+    assert stale == {s.name for s in stages.STAGES if "keyness" in s.all_modules}
+    assert stale == {"03-keywords", "04-topics"}

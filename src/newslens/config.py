@@ -20,9 +20,6 @@ PARAMS_DIR = PROJECT_ROOT / "params"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 DOWNLOADS_DIR = RAW_DIR / ".downloads"
 
-# The stages, in order; each is a notebook notebooks/<stage>.ipynb.
-STAGES = ("01-ingest", "02-tokenize", "03-keywords", "04-topics", "05-summary")
-
 
 def processed_dir(run: str) -> Path:
     """Folder of a run's processed data, ``data/processed/<run>/``."""

@@ -19,10 +19,9 @@ import pandas as pd
 from newslens import config
 from newslens.io import write_text
 from newslens.report import escape
+from newslens.stages import THUMBNAIL_ORDER
 
 THUMBNAIL_WIDTH = 360
-# The key figure: the summary's first chart, else the first chart of a detailed report.
-THUMBNAIL_SOURCES = ("05-summary", "03-keywords", "04-topics", "02-tokenize", "01-ingest")
 _FIRST_PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=\s]+)"')
 
 
@@ -73,7 +72,7 @@ def _card(run_dir: Path) -> str:
     size = (f"{about['documents']:,} {about.get('unit', 'document')}s in {about['groups']} group(s)"
             if about["documents"] else "")
     dates = f"{about['first_date']} to {about['last_date']}" if about["first_date"] else "no dates"
-    thumb = next(filter(None, (thumbnail(run_dir / f"{stage}.html") for stage in THUMBNAIL_SOURCES)), None)
+    thumb = next(filter(None, (thumbnail(run_dir / f"{stage}.html") for stage in THUMBNAIL_ORDER)), None)
     image = (f'<img src="{thumb}" alt="First figure of the {escape(about["run"])} summary" width="{THUMBNAIL_WIDTH}">'
              if thumb else "")
     return (f'<section class="card"><div class="thumb">{image}</div><div>'

@@ -177,15 +177,11 @@ class Run(BaseModel):
         return config.build_dir(self.name)
 
 
-# Which top-level keys each stage reads; a stage reruns only when its slice changes.
-STAGE_KEYS = {
-    "01-ingest": ("title", "sources", "unit"),
-    "02-tokenize": ("title", "language", "tokenize"),
-    "03-keywords": ("title", "focus", "keywords"),
-    "04-topics": ("title", "focus", "topics"),
-    "05-summary": ("title", "sources", "unit", "language", "focus",
-                   "tokenize", "keywords", "topics"),
-}
+def stage_keys() -> dict[str, tuple[str, ...]]:
+    """Which keys each stage reads, from the stage table; a stage reruns only when its slice changes."""
+    from newslens.stages import STAGES
+
+    return {stage.name: stage.reads for stage in STAGES}
 
 
 _UNION_TAGS = {"int", "str", "float", "bool", "list", "dict", "none"}
@@ -257,11 +253,19 @@ def load_run(params_file: str | Path) -> Run:
 
 
 def stage_slice(params: RunParams, stage: str) -> dict[str, Any]:
-    """The part of the params that ``stage`` reads, as plain JSON-able data."""
-    if stage not in STAGE_KEYS:
-        raise ParamsError(f"unknown stage {stage!r}; expected one of {sorted(STAGE_KEYS)}")
+    """The part of the params that ``stage`` reads, as plain JSON-able data.
+
+    A key such as ``keywords.min_df`` puts only that key of its section in the slice.
+    """
+    from newslens.stages import stage as find_stage
+
+    try:
+        sections = find_stage(stage).sections()
+    except ValueError as exc:
+        raise ParamsError(str(exc)) from None
     dumped = params.model_dump(mode="json")
-    return {key: dumped[key] for key in STAGE_KEYS[stage]}
+    return {key: dumped[key] if names is None else {name: dumped[key][name] for name in names}
+            for key, names in sections.items()}
 
 
 def stage_slice_json(params: RunParams, stage: str) -> str:

@@ -6,6 +6,7 @@ Usage::
     python -m newslens.pipeline stage params/news.yaml 01-ingest
     python -m newslens.pipeline render params/news.yaml 01-ingest
     python -m newslens.pipeline index
+    python -m newslens.pipeline makefile > build/stages.mk
 
 A stage runs its notebook with papermill into ``build/<run>/<stage>.ipynb``,
 scrubs volatile metadata and touches ``build/<run>/<stage>.done``, the file
@@ -28,7 +29,8 @@ sys.modules.setdefault("rfc3987_syntax", None)
 
 from newslens import config  # noqa: E402
 from newslens.io import write_bytes, write_text  # noqa: E402
-from newslens.params import STAGE_KEYS, ParamsError, load_run, stage_slice_json  # noqa: E402
+from newslens import stages  # noqa: E402
+from newslens.params import ParamsError, load_run, stage_slice_json  # noqa: E402
 
 logger = logging.getLogger("newslens.pipeline")
 KERNEL_NAME = "newslens"
@@ -42,7 +44,7 @@ def write_slices(params_file: str) -> list[Path]:
     """Write each stage's slice of the params, only where its content changed."""
     run = load_run(params_file)
     changed = []
-    for stage in STAGE_KEYS:
+    for stage in stages.NAMES:
         target = run.build_dir / "params" / f"{stage}.json"
         payload = stage_slice_json(run.params, stage)
         if not target.exists() or target.read_text(encoding="utf-8") != payload:
@@ -54,7 +56,7 @@ def write_slices(params_file: str) -> list[Path]:
     if not engine.exists() or engine.read_text(encoding="utf-8") != run.params.engine + "\n":
         write_text(engine, run.params.engine + "\n")
         changed.append(engine)
-    logger.info("run %s: %d of %d parameter slices changed", run.name, len(changed), len(STAGE_KEYS))
+    logger.info("run %s: %d of %d parameter slices changed", run.name, len(changed), len(stages.NAMES))
     return changed
 
 
@@ -137,11 +139,12 @@ def main(argv: list[str] | None = None) -> int:
     slices.add_argument("params_file")
     stage = commands.add_parser("stage", help="execute one stage's notebook into build/")
     stage.add_argument("params_file")
-    stage.add_argument("stage", choices=config.STAGES)
+    stage.add_argument("stage", choices=stages.NAMES)
     render = commands.add_parser("render", help="render an executed stage to reports/ with provenance")
     render.add_argument("params_file")
-    render.add_argument("stage", choices=config.STAGES)
+    render.add_argument("stage", choices=stages.NAMES)
     commands.add_parser("index", help="write reports/index.html")
+    commands.add_parser("makefile", help="print the make rules of every stage, from the stage table")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -151,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
             run_stage(args.params_file, args.stage)
         elif args.command == "render":
             render_stage(args.params_file, args.stage)
+        elif args.command == "makefile":
+            sys.stdout.write(stages.makefile())
         else:
             from newslens.index import write_index
 

@@ -19,12 +19,12 @@ import nbformat
 from newslens import config
 from newslens.io import sha256_file, write_text
 from newslens.report import escape
+from newslens.stages import CODE_PATHS
+from newslens.stages import stage as stage_table
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 KEY_PACKAGES = ("pandas", "numpy", "scikit-learn", "scipy", "gensim", "matplotlib", "papermill",
                 "nbconvert", "pyarrow", "pydantic", "syntok", "simplemma", "ftfy")
-CODE_PATHS = ("src", "notebooks", "params", "Makefile", "pyproject.toml", "requirements.lock",
-              "data/raw/seed")
 MAX_INPUT_ROWS = 50
 
 
@@ -92,11 +92,14 @@ def provenance_html(run, stage: str) -> str:
     versions = ", ".join(f"{escape(k)} {escape(v)}" for k, v in package_versions().items())
     params_file = config.relative_to_root(run.params_file)
     command = f"make report PARAMS={params_file}"
+    used = stage_table(stage)
+    code = ", ".join([used.notebook] + [f"{m}.py" for m in used.all_modules])
     return f"""<div class="provenance">
 <h2>Provenance</h2>
 <table>
 <tr><th>Code commit</th><td><code>{escape(state['commit'])}</code> ({escape(state['tree'])})</td></tr>
 <tr><th>Run</th><td>{escape(run.name)}, stage {escape(stage)}, params file <code>{escape(params_file)}</code></td></tr>
+<tr><th>Code it ran</th><td>{escape(code)} (<code>src/newslens/</code>)</td></tr>
 <tr><th>Regenerate</th><td><code>{escape(command)}</code></td></tr>
 <tr><th>Packages</th><td>{versions}</td></tr>
 </table>

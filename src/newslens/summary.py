@@ -12,12 +12,6 @@ from pathlib import Path
 
 import pandas as pd
 
-REPORT_LINKS = (
-    ("01-ingest.html", "Ingest", "what was read, cleaned and skipped"),
-    ("02-tokenize.html", "Tokenize", "sentences, tokens, phrases and stop words"),
-    ("03-keywords.html", "Keywords", "TF-IDF, keyness between groups, keywords in context"),
-    ("04-topics.html", "Topics", "how k was chosen, the topics, by group and over time"),
-)
 
 
 @dataclass
@@ -122,5 +116,7 @@ def outlet_lines(out: Outputs, display: dict[str, str], n: int = 5) -> pd.DataFr
 
 def links_html() -> str:
     """Links to the detailed reports of the same run (relative, so they work from disk)."""
-    items = "".join(f'<li><a href="{href}">{name}</a>: {about}</li>' for href, name, about in REPORT_LINKS)
+    from newslens.stages import detailed_reports
+
+    items = "".join(f'<li><a href="{s.name}.html">{s.title}</a>: {s.about}</li>' for s in detailed_reports())
     return f"<ul>{items}</ul>"

@@ -424,8 +424,8 @@ def prevalence_by_group(doc_topics: pd.DataFrame, documents: pd.DataFrame,
 
 def prevalence_over_time(doc_topics: pd.DataFrame, documents: pd.DataFrame, topics: pd.DataFrame,
                          *, freq: str = "W") -> pd.DataFrame:
-    """Mean topic weight per period over the dense part of the date range (see ingest)."""
-    from newslens.ingest import counts_over_time
+    """Mean topic weight per period over the dense part of the date range (see periods)."""
+    from newslens.periods import counts_over_time
 
     counts, outside = counts_over_time(documents, freq=freq)
     dated = documents.dropna(subset=["date"])

@@ -1,0 +1,273 @@
+"""The stage table: what each stage reads and writes, declared once.
+
+Everything else derives from :data:`STAGES`:
+
+* the parameter slices (:func:`newslens.params.stage_slice`), so a stage reruns
+  only when a key it reads changes;
+* the Makefile's prerequisites (:func:`makefile`, written to ``build/stages.mk``
+  by ``python -m newslens.pipeline makefile``);
+* the summary's links to the detailed reports and the index's thumbnails;
+* the code paths that provenance names (:data:`CODE_PATHS`).
+
+``tests/test_stage_table.py`` holds the notebooks to the table: a notebook that
+reads a parameter outside its slice, or imports a newslens module missing from
+its stage's ``modules``, fails it. At run time, :func:`setup` hands a notebook
+its run with only its slice of the parameters readable.
+
+Example
+-------
+>>> [stage.name for stage in STAGES][:2]
+['01-ingest', '02-tokenize']
+>>> stage("04-topics").reads
+('title', 'unit', 'focus', 'keywords.min_df', 'keywords.max_df', 'keywords.sublinear_tf', 'topics')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from newslens.params import Run, RunParams
+
+# Modules every stage's execution uses (setup, params, paths, atomic writes, displays, charts).
+COMMON_MODULES = ("config", "params", "stages", "io", "report", "plots")
+# Modules rendering any report uses; rendering is separate from execution (see pipeline.py).
+RENDER_MODULES = ("render", "pipeline")
+# Keys that say how a stage runs, not what it computes: readable by every stage, in no slice.
+# A changed engine still reruns the stages that use it (build/<run>/params/engine.txt).
+HOW_KEYS = ("engine",)
+# What provenance's code commit covers, and what make watches for the git state.
+CODE_PATHS = ("src", "notebooks", "params", "Makefile", "pyproject.toml", "requirements.lock",
+              "data/raw/seed")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage: a notebook, the parameters and modules it uses, its files, and its report.
+
+    ``reads`` names top-level keys (``topics``) or one key inside a section
+    (``keywords.min_df``). ``inputs`` and ``outputs`` are file names in the run's
+    ``data/processed/<run>/`` folder; ``run_files`` are files of the run outside
+    it, as (name, template) pairs: ``{run}`` is the run name and ``{params}`` the
+    params file's path without ``.yaml`` (the labels file, the topic identities).
+    """
+
+    name: str
+    title: str
+    about: str
+    reads: tuple[str, ...]
+    modules: tuple[str, ...]
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    run_files: tuple[tuple[str, str], ...] = ()
+    engine: bool = False  # runs work on the engine, so a changed engine reruns it
+    raw: bool = False     # reads the run's raw sources
+
+    @property
+    def notebook(self) -> str:
+        """The notebook's path, relative to the project root."""
+        return f"notebooks/{self.name}.ipynb"
+
+    @property
+    def all_modules(self) -> tuple[str, ...]:
+        """Every newslens module the stage's execution may import, sorted."""
+        return tuple(sorted(set(COMMON_MODULES) | set(self.modules)))
+
+    def sections(self) -> dict[str, tuple[str, ...] | None]:
+        """The keys it reads by top-level key: None for the whole key, else the names inside it."""
+        out: dict[str, tuple[str, ...] | None] = {}
+        for key in self.reads:
+            top, _, inner = key.partition(".")
+            if not inner:
+                out[top] = None
+            elif out.get(top, ()) is not None:
+                out[top] = (*out.get(top, ()), inner)
+        return out
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage(
+        name="01-ingest", title="Ingest", about="what was read, cleaned and skipped",
+        reads=("title", "sources", "unit"),
+        modules=("ingest", "sources", "clean", "sentences", "fetch", "engine", "periods"),
+        inputs=(), outputs=("documents.parquet", "ingest_log.csv", "cleaning.csv"),
+        engine=True, raw=True),
+    Stage(
+        name="02-tokenize", title="Tokenize", about="sentences, tokens, phrases and stop words",
+        reads=("title", "unit", "language", "focus", "tokenize"),
+        modules=("tokenize", "sentences", "engine", "focus"),
+        inputs=("documents.parquet",),
+        outputs=("tokens.parquet", "vocabulary.parquet", "phrases.csv", "stopwords.txt",
+                 "stopword_sources.csv", "tokenize_stats.json", "tokenizer.json", "phrases.model"),
+        engine=True),
+    Stage(
+        name="03-keywords", title="Keywords",
+        about="TF-IDF, keyness between groups, keywords in context",
+        reads=("title", "unit", "focus", "keywords"),
+        modules=("keywords", "keyness", "kwic", "tokenize", "sentences", "engine", "focus"),
+        inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet", "tokenizer.json",
+                "phrases.model", "stopwords.txt"),
+        outputs=("keywords.parquet", "keyness.parquet", "similar.csv", "corpus_terms.csv",
+                 "focus_keywords.csv"),
+        engine=True),
+    Stage(
+        name="04-topics", title="Topics", about="how k was chosen, the topics, by group and over time",
+        # The topic model is fitted on the keywords stage's TF-IDF settings, and only those.
+        reads=("title", "unit", "focus", "keywords.min_df", "keywords.max_df",
+               "keywords.sublinear_tf", "topics"),
+        modules=("topics", "keywords", "keyness", "tokenize", "sentences", "engine", "focus", "periods"),
+        inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet"),
+        outputs=("sweep.csv", "topic_terms.parquet", "doc_topics.parquet", "topics.csv",
+                 "k_choice.json"),
+        run_files=(("labels", "{params}.labels.yaml"), ("identities", "reports/{run}/topics.json")),
+        engine=True),
+    Stage(
+        name="05-summary", title="Summary", about="the findings of the run on one page",
+        reads=("title", "unit", "focus"),
+        modules=("summary", "topics", "focus", "periods"),
+        inputs=("documents.parquet", "ingest_log.csv", "tokenize_stats.json", "focus_keywords.csv",
+                "similar.csv", "keyness.parquet", "topics.csv", "doc_topics.parquet",
+                "k_choice.json", "vocabulary.parquet"),
+        outputs=()),
+)
+NAMES = tuple(s.name for s in STAGES)
+# The key figure of a run for the index: the summary's first chart, else a detailed report's.
+THUMBNAIL_ORDER = ("05-summary", "03-keywords", "04-topics", "02-tokenize", "01-ingest")
+
+
+def stage(name: str) -> Stage:
+    """The stage called ``name``; a ``ValueError`` lists the stages otherwise."""
+    for candidate in STAGES:
+        if candidate.name == name:
+            return candidate
+    raise ValueError(f"unknown stage {name!r}; expected one of {', '.join(NAMES)}")
+
+
+def upstream(name: str) -> tuple[str, ...]:
+    """The earlier stages whose outputs ``name`` reads, in order."""
+    wanted = set(stage(name).inputs)
+    return tuple(s.name for s in STAGES[:NAMES.index(name)] if wanted & set(s.outputs))
+
+
+def detailed_reports() -> tuple[Stage, ...]:
+    """The stages the summary links to: every stage but the summary itself."""
+    return tuple(s for s in STAGES if s.outputs)
+
+
+# ---------------------------------------------------------------- Makefile
+
+def _sources(modules) -> str:
+    return " ".join(f"$(SRC)/{m}.py" for m in sorted(modules))
+
+
+def makefile() -> str:
+    """Make rules of every stage, for one run: ``$(1)`` is the run name, ``$(2)`` its params file.
+
+    The Makefile includes the result (``build/stages.mk``) and evaluates
+    ``STAGE_RULES`` once per run. A stage's prerequisites are its notebook, its
+    parameter slice, the modules it uses, the stages it reads from and its run files.
+    """
+    lines = ["# Generated from src/newslens/stages.py by `python -m newslens.pipeline makefile`.",
+             "# Do not edit: change the stage table and make regenerates this file.",
+             f"STAGES := {' '.join(NAMES)}",
+             f"CODE_PATHS := {' '.join(CODE_PATHS)}",
+             f"RENDER_SRC := {_sources(set(RENDER_MODULES) | set(COMMON_MODULES))}"
+             " $(wildcard $(SRC)/templates/newslens/*)",
+             "define STAGE_RULES"]
+    for item in STAGES:
+        prerequisites = [item.notebook, f"build/$(1)/params/{item.name}.json"]
+        if item.engine:
+            prerequisites.append("build/$(1)/params/engine.txt")
+        prerequisites += [f"build/$(1)/{name}.done" for name in upstream(item.name)]
+        prerequisites.append(_sources(item.all_modules))
+        prerequisites += [f"$(wildcard {template.format(run='$(1)', params='$(basename $(2))')})"
+                          for _, template in item.run_files]
+        if item.raw:
+            prerequisites.append("$(call raw_inputs,$(2))")
+        lines.append(f"build/$(1)/{item.name}.done: {' '.join(prerequisites)}")
+        lines.append(f"\t$(PY) -m newslens.pipeline stage $(2) {item.name}")
+        lines.append("")
+    lines.append("endef")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- a stage's run
+
+class OutOfSlice(AttributeError):
+    """A stage read a parameter, an input or a run file that the stage table does not give it."""
+
+
+class _Section:
+    """One section of the params (``keywords``) with only some of its keys readable."""
+
+    def __init__(self, section: Any, key: str, names: tuple[str, ...], owner: str):
+        self._section, self._key, self._names, self._owner = section, key, names, owner
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name in self._names:
+            return getattr(self._section, name)
+        raise OutOfSlice(f"stage {self._owner} read params key '{self._key}.{name}', which is not in "
+                         f"its slice (it reads {', '.join(self._key + '.' + n for n in self._names)}); "
+                         "add it to the stage's `reads` in src/newslens/stages.py")
+
+
+class SliceView:
+    """A stage's view of the run parameters: the keys of its slice, and how it runs (``engine``)."""
+
+    def __init__(self, params: "RunParams", item: Stage):
+        self._params, self._stage = params, item
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        sections = self._stage.sections()
+        if key in HOW_KEYS:
+            return getattr(self._params, key)
+        if key not in sections:
+            raise OutOfSlice(f"stage {self._stage.name} read params key {key!r}, which is not in its "
+                             f"slice ({', '.join(self._stage.reads)}); add it to the stage's `reads` "
+                             "in src/newslens/stages.py")
+        value = getattr(self._params, key)
+        names = sections[key]
+        return value if names is None else _Section(value, key, names, self._stage.name)
+
+
+class StageRun:
+    """The run as one stage sees it: its name and folders, its slice of the params, its files."""
+
+    def __init__(self, run: "Run", item: Stage):
+        self.stage, self.name, self.params_file = item, run.name, run.params_file
+        self.processed_dir, self.reports_dir, self.build_dir = run.processed_dir, run.reports_dir, run.build_dir
+        self.params = SliceView(run.params, item)
+
+    def input(self, name: str) -> Path:
+        """A file of ``data/processed/<run>/`` that the stage reads (declared in its ``inputs``)."""
+        if name not in self.stage.inputs:
+            raise OutOfSlice(f"stage {self.stage.name} read {name!r}, which is not among its inputs "
+                             f"({', '.join(self.stage.inputs) or 'none'}) in src/newslens/stages.py")
+        return self.processed_dir / name
+
+    def run_file(self, name: str) -> Path:
+        """A file of the run outside ``data/processed/`` (declared in the stage's ``run_files``)."""
+        from newslens import config
+
+        templates = dict(self.stage.run_files)
+        if name not in templates:
+            raise OutOfSlice(f"stage {self.stage.name} has no run file {name!r} "
+                             f"(it has {', '.join(templates) or 'none'}) in src/newslens/stages.py")
+        params = self.params_file.with_suffix("").as_posix()
+        return config.resolve_path(templates[name].format(run=self.name, params=params))
+
+
+def setup(params_file: str, name: str) -> StageRun:
+    """What every stage notebook does first: logging, the chart style, and its validated run."""
+    import logging
+
+    from newslens import plots
+    from newslens.params import load_run
+
+    logging.basicConfig(level=logging.WARNING)
+    plots.setup()
+    return StageRun(load_run(params_file), stage(name))  # validates the params before any work
