@@ -323,11 +323,7 @@ def test_outputs_are_byte_identical_on_rerun(corpus_dir, tmp_path):
 # --- the real news run ----------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_news_run_focus_keywords_of_the_seed():
-    if not NEWS_CSV.exists():
-        pytest.skip(f"{NEWS_CSV} is absent: run `make data` first")
-    if not (NEWS_DIR / "tokens.parquet").exists():
-        pytest.skip(f"{NEWS_DIR} has no tokens.parquet: build the news run (`make report`) first")
+def test_news_run_focus_keywords_of_the_seed(news_run):
     from newslens.params import load_run
 
     settings = load_run("params/news.yaml").params.keywords

@@ -432,29 +432,10 @@ def test_nothing_lost_on_a_small_lossy_run(lossy_run):
     assert documents["doc_id"].is_unique and len(documents) == summary["documents"]
 
 
-def _real_run_is_settled(out: Path) -> str | None:
-    """Why the real news outputs cannot be checked right now, or None."""
-    needed = ["documents.parquet", "ingest_log.csv", "tokens.parquet", "keywords.parquet",
-              "doc_topics.parquet", "k_choice.json"]
-    missing = [name for name in needed if not (out / name).exists()]
-    if missing:
-        return f"data/processed/news/ lacks {', '.join(missing)} (run `make report` to build it)"
-    mtime = {name: (out / name).stat().st_mtime for name in needed}
-    if not (mtime["documents.parquet"] <= mtime["tokens.parquet"] <= min(mtime["keywords.parquet"],
-                                                                        mtime["doc_topics.parquet"])):
-        return "data/processed/news/ is being rebuilt (outputs newer than the stages after them)"
-    if time.time() - max(mtime.values()) < 5:
-        return "data/processed/news/ is being written right now"
-    return None
-
-
 @pytest.mark.slow
-def test_nothing_lost_on_the_real_news_run():
-    """Read-only check of the committed run's outputs, with every row of NewsArticles.csv."""
-    out = config.processed_dir("news")
-    reason = _real_run_is_settled(out)
-    if reason:
-        pytest.skip(reason)
+def test_nothing_lost_on_the_real_news_run(news_run):
+    """Read-only check of the news run's outputs, with every row of NewsArticles.csv."""
+    out = news_run
     from newslens.fetch import get_builtin
     from newslens.params import load_run
 

@@ -553,17 +553,9 @@ def test_runs_in_fresh_processes_are_byte_identical(tmp_path):
 
 # --- the real news run ------------------------------------------------------------------
 
-def _news_run_outputs():
-    if not NEWS_CSV.exists():
-        pytest.skip(f"{NEWS_CSV} is absent: run `make data` first")
-    if not (NEWS_DIR / "tokens.parquet").exists():
-        pytest.skip(f"{NEWS_DIR} has no tokens.parquet: build the news run (`make report`) first")
-    return NEWS_DIR
-
-
 @pytest.mark.slow
-def test_news_run_phrases_stop_words_and_seed_tokens():
-    folder = _news_run_outputs()
+def test_news_run_phrases_stop_words_and_seed_tokens(news_run):
+    folder = news_run
     phrases = set(pd.read_csv(folder / "phrases.csv")["phrase"])
     assert {"united_nations", "xi_jinping", "white_house", "prime_minister"} <= phrases
     stopwords = set((folder / "stopwords.txt").read_text(encoding="utf-8").split())
@@ -578,8 +570,8 @@ def test_news_run_phrases_stop_words_and_seed_tokens():
 
 
 @pytest.mark.slow
-def test_news_run_tokenizer_reproduces_the_seed_tokens():
-    folder = _news_run_outputs()
+def test_news_run_tokenizer_reproduces_the_seed_tokens(news_run):
+    folder = news_run
     documents = pd.read_parquet(folder / "documents.parquet", columns=["doc_id", "text"])
     text = documents.loc[documents["doc_id"] == SEED_ID, "text"].iloc[0]
     tokens = pd.read_parquet(folder / "tokens.parquet")
