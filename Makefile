@@ -13,6 +13,8 @@ ifneq ($(ENGINE),)
 export NEWSLENS_ENGINE := $(ENGINE)
 endif
 PYTHON_BOOT ?= python3
+SOURCE ?=
+NAME ?=
 VENV := .venv
 PY := $(VENV)/bin/python
 ENV_STAMP := $(VENV)/.installed
@@ -37,7 +39,7 @@ endif
 run_name = $(basename $(notdir $(1)))
 RUNS := $(foreach p,$(PARAMS),$(call run_name,$(p)))
 
-.PHONY: help env data report test lab bench stress clean
+.PHONY: help env data init report test lab bench stress clean
 ## help: list the targets (default)
 help:
 	@echo "newslens: make <target>"
@@ -59,6 +61,11 @@ data: data/raw/news-articles/NewsArticles.csv
 
 data/raw/news-articles/NewsArticles.csv: | $(ENV_STAMP)
 	$(PY) -m newslens.fetch news-articles
+
+## init: write params/NAME.yaml for a corpus: make init SOURCE=path/to/file-or-folder [NAME=name]
+init: $(ENV_STAMP)
+	@[ -n "$(SOURCE)" ] || { echo "usage: make init SOURCE=path/to/file-or-folder [NAME=name]" >&2; exit 2; }
+	$(PY) -m newslens init "$(SOURCE)" $(if $(NAME),--name "$(NAME)")
 
 ## report: run every stage of every run in PARAMS and render reports/ (incremental)
 report: reports/index.html
