@@ -10,8 +10,9 @@ guess, the evidence, the alternatives) and prints the command that builds the ru
 
 Example
 -------
->>> plan = inspect_source("data/raw/seed/")                    # doctest: +SKIP
->>> print(params_yaml(plan, title="Seed"))                      # doctest: +SKIP
+>>> plan = inspect_source("data/raw/seed/")
+>>> plan.kind, plan.files, run_name_for(plan.path)
+('folder', 1, 'seed')
 """
 
 from __future__ import annotations

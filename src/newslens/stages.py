@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 COMMON_MODULES = ("config", "params", "stages", "io", "report", "plots")
 # Modules rendering any report uses; rendering is separate from execution (see pipeline.py).
 RENDER_MODULES = ("render", "pipeline")
+# Data files a module reads, as make patterns under src/newslens/: editing them reruns its stages.
+MODULE_DATA = {"stopwords": "data/stopwords/*.txt"}
 # Keys that say how a stage runs, not what it computes: readable by every stage, in no slice.
 # A changed engine still reruns the stages that use it (build/<run>/params/engine.txt).
 HOW_KEYS = ("engine",)
@@ -182,6 +184,7 @@ def makefile() -> str:
             prerequisites.append("build/$(1)/params/engine.txt")
         prerequisites += [f"build/$(1)/{name}.done" for name in upstream(item.name)]
         prerequisites.append(_sources(item.all_modules))
+        prerequisites += [f"$(wildcard $(SRC)/{MODULE_DATA[m]})" for m in item.all_modules if m in MODULE_DATA]
         prerequisites += [f"$(wildcard {template.format(run='$(1)', params='$(basename $(2))')})"
                           for _, template in item.run_files]
         if item.raw:
