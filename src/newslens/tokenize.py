@@ -39,6 +39,7 @@ from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from newslens.engine import engine_scope
 from newslens.params import TokenizeParams
 from newslens.sentences import split_text_sentences
 
@@ -639,7 +640,7 @@ def tokenize_documents(documents: pd.DataFrame, settings: TokenizeParams, langua
     processes (``n_jobs``).
     """
     texts = documents["text"].tolist()
-    with _engine(engine, n_jobs) as runner:
+    with engine_scope(engine, n_jobs) as runner:
         parallel, parts = len(texts) >= 200, runner.workers * 2
         chunks = list(runner.map(_surface_chunk, _chunks(texts, parts), parallel=parallel))
         surface = _sum_counters(c.surface for c in chunks)
@@ -668,17 +669,6 @@ def tokenize_documents(documents: pd.DataFrame, settings: TokenizeParams, langua
     tokenizer = Tokenizer(settings, language, phraser, frozenset(stopword_sources["term"]), names,
                           draft._lemmas)
     return _assemble(documents, normalized, cf, df, tokenizer, stopword_sources, forms, scripts)
-
-
-def _engine(engine, n_jobs: int):
-    """A context manager giving an engine; one opened here by name is closed after use."""
-    import contextlib
-
-    from newslens.engine import Engine, open_engine
-
-    if isinstance(engine, Engine):
-        return contextlib.nullcontext(engine)
-    return open_engine(engine or "pandas", n_jobs=n_jobs)
 
 
 def _normalize_docs(tokenizer: Tokenizer, docs: list):
