@@ -8,14 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from reference_tokenize import build_stopwords, display_forms, phrase_display_forms
+
 from newslens import config
 from newslens.params import TokenizeParams
 from newslens.sentences import split_text_sentences
 from newslens.tokenize import (
     CONNECTOR_WORDS, JOINER, NEWS_BOILERPLATE, STOPWORD_KEEP, PhraseTable, Tokenizer, _surface_chunk,
-    build_stopwords, display_form, display_forms, heaps_curve, load_analyzer, load_document_tokens,
-    phrase_display_forms, prune_overlapping, script_of, standard_stopwords, strip_non_text,
-    surface_sentences, tokenize_documents, tokens_per_document, words, write_outputs)
+    display_form, heaps_curve, load_analyzer, load_document_tokens, prune_overlapping, script_of,
+    standard_stopwords, strip_non_text, surface_sentences, tokenize_documents, tokens_per_document, words,
+    write_outputs)
 
 SEED_FILE = config.RAW_DIR / "seed" / "xi-lukashenko-call-2022-01-10.txt"
 NEWS_CSV = config.RAW_DIR / "news-articles" / "NewsArticles.csv"
@@ -399,6 +401,23 @@ def test_phrase_table_joins_as_gensim_does(result):
     for _ in range(3000):
         sentence = [rng.choice(parts) for _ in range(rng.randint(0, 10))]
         assert table.apply(sentence) == list(phraser[sentence])
+
+
+def test_phrase_table_counts_the_forms_a_scan_of_every_sentence_finds(result, documents):
+    """The written forms counted while phrases are joined are those of a plain scan (the reference)."""
+    from newslens.tokenize import _usual_forms as usual_forms
+
+    table = PhraseTable.of(result.tokenizer.phraser)
+    surface = [surface_sentences(text) for text in documents["text"]]
+    lowered = [[[t.lower() for t in s] for s in doc] for doc in surface]
+    counted: dict = {}
+    for lowered_doc, doc in zip(lowered, surface):
+        for low, sentence in zip(lowered_doc, doc):
+            table.apply(low, sentence, counted)
+    expected = phrase_display_forms(lowered, surface, frozenset(table.scores))
+    assert {"belt_and_road", "united_nations"} <= set(expected)
+    assert usual_forms(counted) == expected
+
 
 
 def test_a_pickled_tokenizer_tokenizes_the_same_without_gensim(result, documents):

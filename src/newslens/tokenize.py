@@ -61,8 +61,6 @@ _WORD = re.compile(r"[^\W_](?:(?<=\d)\d*(?:[.,]\d+)+(?:st|nd|rd|th|s)?(?![^\W_])
                    r"|(?:\.[^\W_])+\.?|[^\W_]*(?:[-'’][^\W_]+)*)", re.UNICODE)
 _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
 _NUMBER = re.compile(r"^[\d.,]+(?:st|nd|rd|th|s)?$")
-_LATIN = re.compile(r"[A-Za-zÀ-ɏ]")
-_LETTER = re.compile(r"[^\W\d_]")
 
 # Words every news outlet uses to report speech and attribute sources, and the
 # outlets' own names; they say who spoke, not what was said.
@@ -201,8 +199,9 @@ class PhraseTable:
         starts no other.
 
         With the sentence's ``surface`` tokens, it also counts in ``forms`` the written
-        form of every phrase of at most ``longest`` words, wherever it occurs (as
-        :func:`phrase_display_forms` does), including those the greedy walk does not join.
+        form of every phrase of at most ``longest`` words, wherever it occurs, including
+        those the greedy walk does not join (the tests check it against a plain scan of
+        every sentence).
         """
         openings = self.openings
         starts = [i for i, pair in enumerate(zip(sentence, sentence[1:])) if pair in openings]
@@ -462,9 +461,8 @@ class NormalizedChunk:
     phrase_forms: dict      # phrase -> Counter of its written forms
 
 
-def _normalize_chunk(args) -> NormalizedChunk:
+def _normalize_chunk(tokenizer: Tokenizer, docs: list) -> NormalizedChunk:
     """Phrase and lemmatize some texts' sentences (from :class:`SurfaceChunk`), before any filter."""
-    tokenizer, docs = args
     table = tokenizer.phrase_table()
     lemmas = tokenizer._lemmas if tokenizer.settings.lemmatize else None
     out, flat, df, phrase_forms = [], [], Counter(), {}
@@ -496,19 +494,8 @@ def _sum_counters(counters: Iterable[Counter]) -> Counter:
     return total
 
 
-def display_forms(surface_docs: Iterable[list[list[str]]]) -> dict[str, str]:
-    """The usual written form of each lowercase word, preferring non-sentence-initial uses."""
-    surface, initial = Counter(), Counter()
-    for doc in surface_docs:
-        for sentence in doc:
-            if sentence:
-                initial[sentence[0]] += 1
-                surface.update(sentence)
-    return _display_forms(surface, initial)
-
-
 def _display_forms(surface: Counter, initial: Counter) -> dict[str, str]:
-    """:func:`display_forms` from counts of all uses and of sentence-initial uses.
+    """The usual written form of each lowercase word, from counts of all uses and of sentence-initial uses.
 
     A use inside a sentence weighs 1000 sentence-initial ones; ties go to the first
     form in code-point order.
@@ -588,14 +575,9 @@ def prune_overlapping(phrasegrams: dict[str, float], joiner: str = JOINER) -> di
             if best_start.get(phrase.rsplit(joiner, 1)[1], float("-inf")) <= score}
 
 
-def build_stopwords(term_docs: list[set[str]], settings: TokenizeParams,
-                    language: str) -> pd.DataFrame:
-    """The run's stop words with where each came from: standard, boilerplate, corpus, params."""
-    return _stopword_sources(Counter(chain.from_iterable(term_docs)), len(term_docs), settings, language)
-
-
 def _stopword_sources(df: Counter, n_docs: int, settings: TokenizeParams, language: str) -> pd.DataFrame:
-    """:func:`build_stopwords` from document frequencies ``df`` over ``n_docs`` documents."""
+    """The run's stop words with where each came from (standard, boilerplate, corpus, params),
+    from document frequencies ``df`` over ``n_docs`` documents."""
     import pandas as pd
 
     rows = [(t, "standard") for t in standard_stopwords(language) - STOPWORD_KEEP]
@@ -657,7 +639,7 @@ def tokenize_documents(documents: pd.DataFrame, settings: TokenizeParams, langua
         scripts = _sum_counters(c.scripts for c in chunks)
         del chunks, surface
         draft.phrase_table()  # made once here, not in every task's pickle
-        pieces = list(runner.map(_normalize_docs, _chunks(sentences, parts), shared=draft, parallel=parallel))
+        pieces = list(runner.map(_normalize_chunk, _chunks(sentences, parts), shared=draft, parallel=parallel))
     phrase_forms: dict[str, Counter] = {}
     for piece in pieces:
         for phrase, counts in piece.phrase_forms.items():
@@ -669,10 +651,6 @@ def tokenize_documents(documents: pd.DataFrame, settings: TokenizeParams, langua
     tokenizer = Tokenizer(settings, language, phraser, frozenset(stopword_sources["term"]), names,
                           draft._lemmas)
     return _assemble(documents, normalized, cf, df, tokenizer, stopword_sources, forms, scripts)
-
-
-def _normalize_docs(tokenizer: Tokenizer, docs: list):
-    return _normalize_chunk((tokenizer, docs))
 
 
 def _assemble(documents, normalized, cf, df, tokenizer, stopword_sources, forms, scripts):
@@ -728,23 +706,6 @@ def display_form(term: str, forms: dict[str, str]) -> str:
     if term in forms:
         return forms[term]
     return " ".join(forms.get(part, part) for part in term.split(JOINER))
-
-
-def phrase_display_forms(lowered_docs: list, surface_docs: list, phrases: frozenset[str],
-                         longest: int = 4) -> dict[str, str]:
-    """The usual written form of each phrase, e.g. ``new_york`` → ``New York``."""
-    firsts = frozenset(p.split(JOINER, 1)[0] for p in phrases)
-    counts: dict[str, Counter] = {}
-    for lowered_doc, doc in zip(lowered_docs, surface_docs):
-        for lowered, sentence in zip(lowered_doc, doc):
-            for i, word in enumerate(lowered):
-                if word not in firsts:
-                    continue
-                for n in range(2, min(longest, len(sentence) - i) + 1):
-                    key = JOINER.join(lowered[i:i + n])
-                    if key in phrases:
-                        counts.setdefault(key, Counter())[" ".join(sentence[i:i + n])] += 1
-    return _usual_forms(counts)
 
 
 def _phrase_table(tokenizer: Tokenizer, vocabulary: pd.DataFrame) -> pd.DataFrame:
