@@ -29,7 +29,8 @@ SRC := src/newslens
 EXEC_SRC := $(SRC)/config.py $(SRC)/params.py $(SRC)/io.py $(SRC)/report.py $(SRC)/plots.py
 RENDER_SRC := $(SRC)/render.py $(SRC)/pipeline.py $(wildcard $(SRC)/templates/newslens/*)
 INGEST_SRC := $(SRC)/engine.py $(SRC)/ingest.py $(SRC)/sources.py $(SRC)/clean.py $(SRC)/sentences.py $(SRC)/fetch.py
-TOKENIZE_SRC := $(SRC)/engine.py $(SRC)/tokenize.py $(SRC)/sentences.py
+TOKENIZE_SRC := $(SRC)/engine.py $(SRC)/tokenize.py $(SRC)/tokenizer.py $(SRC)/words.py $(SRC)/phrases.py \
+	$(SRC)/stopwords.py $(wildcard $(SRC)/data/stopwords/*.txt) $(SRC)/sentences.py
 KEYWORDS_SRC := $(SRC)/keywords.py $(SRC)/keyness.py $(SRC)/kwic.py $(SRC)/ingest.py
 TOPICS_SRC := $(SRC)/topics.py $(SRC)/keywords.py $(SRC)/ingest.py
 SUMMARY_SRC := $(SRC)/summary.py

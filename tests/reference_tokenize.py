@@ -15,10 +15,8 @@ from typing import Iterable
 import pandas as pd
 
 from newslens.params import TokenizeParams
-from newslens.tokenize import JOINER
-from newslens.tokenize import _display_forms as word_display_forms
-from newslens.tokenize import _stopword_sources as stopword_sources
-from newslens.tokenize import _usual_forms as usual_forms
+from newslens.stopwords import stopword_sources
+from newslens.words import JOINER, usual_forms, word_display_forms
 
 
 def display_forms(surface_docs: Iterable[list[list[str]]]) -> dict[str, str]:
