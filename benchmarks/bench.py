@@ -396,8 +396,10 @@ def cell_tokenize(folder: Path, args) -> dict:
     info = {"documents": len(documents)}
 
     def fresh():  # each repeat as a fresh stage run: cold lemma cache, new worker processes
-        if hasattr(tokenize, "_lemma") and hasattr(tokenize._lemma, "cache_clear"):
-            tokenize._lemma.cache_clear()
+        from newslens import tokenizer
+
+        if hasattr(getattr(tokenizer, "_lemma", None), "cache_clear"):
+            tokenizer._lemma.cache_clear()
         shutdown_loky()
 
     def keep(result):
@@ -592,7 +594,7 @@ def cell_notebook_compute(folder: Path, args) -> dict:
 
         def fresh():
             shutdown_loky()
-            tok = sys.modules.get("newslens.tokenize")
+            tok = sys.modules.get("newslens.tokenizer")
             if tok is not None and hasattr(getattr(tok, "_lemma", None), "cache_clear"):
                 tok._lemma.cache_clear()
 

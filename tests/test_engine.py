@@ -67,6 +67,22 @@ def test_dask_engine_error_names_the_failure(local_dask) -> None:
         list(local_dask.map(_fail_on_three, [[1], [2, 3]]))
 
 
+def test_engine_scope_opens_by_name_and_leaves_a_given_engine_open(monkeypatch) -> None:
+    from newslens import engine as engine_module
+
+    closed = []
+    monkeypatch.setattr(Engine, "close", lambda self: closed.append(self))
+    given = Engine(1)
+    with engine_module.engine_scope(given) as runner:
+        assert runner is given
+    assert closed == []
+    for name in (None, "pandas"):
+        with engine_module.engine_scope(name, n_jobs=3) as runner:
+            assert runner.name == "pandas" and runner.workers == 3
+        assert closed == [runner]
+        closed.clear()
+
+
 def test_engine_key_and_environment_override(monkeypatch) -> None:
     assert load_run("params/news.yaml").params.engine == "pandas"
     monkeypatch.setenv("NEWSLENS_ENGINE", "dask")

@@ -9,7 +9,7 @@ import pytest
 from newslens.keyness import g2
 from newslens.kwic import COLLOCATE_COLUMNS, KWIC_COLUMNS, collocates, kwic, kwic_html
 from newslens.params import TokenizeParams
-from newslens.tokenize import Tokenizer
+from newslens.tokenizer import Tokenizer
 
 TEXT = ("Minsk and Beijing signed a cooperation plan on Monday. The cooperation, "
         "officials  said,\nwill deepen.")

@@ -8,14 +8,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from reference_tokenize import build_stopwords, display_forms, phrase_display_forms
+
 from newslens import config
 from newslens.params import TokenizeParams
+from newslens.phrases import CONNECTOR_WORDS, PhraseTable, prune_overlapping
 from newslens.sentences import split_text_sentences
-from newslens.tokenize import (
-    CONNECTOR_WORDS, JOINER, NEWS_BOILERPLATE, STOPWORD_KEEP, PhraseTable, Tokenizer, _surface_chunk,
-    build_stopwords, display_form, display_forms, heaps_curve, load_analyzer, load_document_tokens,
-    phrase_display_forms, prune_overlapping, script_of, standard_stopwords, strip_non_text,
-    surface_sentences, tokenize_documents, tokens_per_document, words, write_outputs)
+from newslens.stopwords import NEWS_BOILERPLATE, STOPWORD_KEEP, standard_stopwords
+from newslens.tokenize import (_surface_chunk, heaps_curve, load_analyzer, load_document_tokens,
+                               tokenize_documents, tokens_per_document, write_outputs)
+from newslens.tokenizer import Tokenizer
+from newslens.words import JOINER, display_form, script_of, strip_non_text, surface_sentences, words
 
 SEED_FILE = config.RAW_DIR / "seed" / "xi-lukashenko-call-2022-01-10.txt"
 NEWS_CSV = config.RAW_DIR / "news-articles" / "NewsArticles.csv"
@@ -149,7 +152,7 @@ def test_strip_non_text_removes_urls_addresses_and_widgets(text, kept, gone):
                                   "pİc.twitter.com/x1 and pıc.twitter.com/x2", "Learn More About it"])
 def test_strip_non_text_matches_like_ignorecase(text):
     """Texts are searched only with the alternatives whose text they contain, compared case-folded."""
-    from newslens.tokenize import NON_TEXT
+    from newslens.words import NON_TEXT
 
     assert strip_non_text(text) == NON_TEXT.sub(" ", text)
 
@@ -345,6 +348,18 @@ def test_stop_word_sources_and_keep_list():
     assert set(sources["term"]) >= NEWS_BOILERPLATE
 
 
+@pytest.mark.parametrize("name", ["news_boilerplate.txt", "standard_keep_en.txt"])
+def test_word_list_files_are_lowercase_terms_listed_once(name):
+    from importlib import resources
+
+    from newslens.stopwords import word_list
+
+    text = (resources.files("newslens") / "data" / "stopwords" / name).read_text(encoding="utf-8")
+    terms = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert terms and len(terms) == len(set(terms)) and frozenset(terms) == word_list(name)
+    assert all(t == t.lower() and t == t.strip() and " " not in t for t in terms)
+
+
 def test_corpus_stop_words_need_enough_documents():
     few = build_stopwords([{"belarus"}] * 19, TokenizeParams(), "en")
     assert "belarus" not in set(few["term"])
@@ -399,6 +414,23 @@ def test_phrase_table_joins_as_gensim_does(result):
     for _ in range(3000):
         sentence = [rng.choice(parts) for _ in range(rng.randint(0, 10))]
         assert table.apply(sentence) == list(phraser[sentence])
+
+
+def test_phrase_table_counts_the_forms_a_scan_of_every_sentence_finds(result, documents):
+    """The written forms counted while phrases are joined are those of a plain scan (the reference)."""
+    from newslens.words import usual_forms
+
+    table = PhraseTable.of(result.tokenizer.phraser)
+    surface = [surface_sentences(text) for text in documents["text"]]
+    lowered = [[[t.lower() for t in s] for s in doc] for doc in surface]
+    counted: dict = {}
+    for lowered_doc, doc in zip(lowered, surface):
+        for low, sentence in zip(lowered_doc, doc):
+            table.apply(low, sentence, counted)
+    expected = phrase_display_forms(lowered, surface, frozenset(table.scores))
+    assert {"belt_and_road", "united_nations"} <= set(expected)
+    assert usual_forms(counted) == expected
+
 
 
 def test_a_pickled_tokenizer_tokenizes_the_same_without_gensim(result, documents):

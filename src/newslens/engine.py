@@ -24,11 +24,12 @@ The engine is chosen by the run's ``engine`` key, or for one command by the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections import deque
 from itertools import chain, islice
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, ContextManager, Iterable, Iterator
 
 logger = logging.getLogger(__name__)
 
@@ -199,6 +200,22 @@ def open_engine(name: str = "pandas", *, n_jobs: int = 2) -> Engine:
     if name == "pandas":
         return Engine(n_jobs)
     raise ValueError(f"engine: got {name!r}; expected one of {', '.join(ENGINES)}")
+
+
+def engine_scope(engine: Engine | str | None = None, n_jobs: int = 2) -> ContextManager[Engine]:
+    """The one way a stage gets its engine: ``with engine_scope(engine) as runner: ...``.
+
+    An :class:`Engine` given is used as is and left open (its owner closes it); a name,
+    or None for ``pandas``, opens one (with ``n_jobs`` local processes for ``pandas``)
+    that is closed when the block ends.
+
+    >>> with engine_scope("pandas", n_jobs=1) as runner:
+    ...     runner.name, runner.workers
+    ('pandas', 1)
+    """
+    if isinstance(engine, Engine):
+        return contextlib.nullcontext(engine)
+    return open_engine(engine or "pandas", n_jobs=n_jobs)
 
 
 def chunked(items: Iterable, size: int) -> Iterator[list]:

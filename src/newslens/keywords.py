@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from newslens.engine import engine_scope
 from newslens.params import KeywordsParams
 
 if TYPE_CHECKING:
@@ -103,9 +104,7 @@ def count_matrix(doc_ids: list[str], analyzer, min_df: int, max_df: float | int,
     vocabulary is then broadcast and each partition counts its documents into a
     sparse block; the blocks are stacked in order.
     """
-    from newslens.tokenize import _engine
-
-    with _engine(engine, 2) as runner:
+    with engine_scope(engine) as runner:
         token_parts = runner.keep([analyzer(doc_id) for doc_id in part]
                                   for part in np.array_split(np.asarray(doc_ids, dtype=object), runner.workers * 4))
         df: Counter = Counter()

@@ -2,7 +2,7 @@
 
 :func:`kwic` shows a term where it occurs, in the documents' own wording (not
 tokens): readers check a finding against what the outlet actually wrote. Words
-are found with the tokenizer's own word pattern (``newslens.tokenize._WORD``,
+are found with the tokenizer's own word pattern (``newslens.words._WORD``,
 imported although private so the two can never disagree on what a word is),
 and a possessive ``'s`` is ignored when comparing, as the tokenizer drops it.
 
@@ -23,7 +23,7 @@ import pandas as pd
 
 from newslens.keyness import g2
 from newslens.sentences import split_text_sentences
-from newslens.tokenize import _WORD, JOINER, words
+from newslens.words import _WORD, JOINER, words
 
 KWIC_COLUMNS = ["doc_id", "left", "keyword", "right", "start"]
 COLLOCATE_COLUMNS = ["term", "collocate", "count", "expected", "g2"]

@@ -1,0 +1,105 @@
+"""The stop-word policy of the tokenize stage, whole.
+
+A token (a word or phrase after phrasing and lemmatizing, see :mod:`newslens.tokenizer`)
+is dropped as a **stop word** when any of these holds:
+
+1. **It is on the run's stop-word list**, the union of four sources (each term is
+   listed once in ``stopword_sources.csv``, with the first source that gives it, in
+   this order; ``stopwords.txt`` holds the list, one term per line):
+
+   a. *standard*: scikit-learn's English list (``ENGLISH_STOP_WORDS``) without its
+      exceptions, the content words news analysis needs ("call" as in phone call,
+      "bill" as in a law; ``data/stopwords/standard_keep_en.txt``). English is the
+      only language with a list; any other is an error.
+   b. *news boilerplate*: reporting and attribution verbs, outlets' names, days and
+      page furniture (``data/stopwords/news_boilerplate.txt``), in every run.
+   c. *corpus*: every term in more than ``tokenize.stopword_max_df`` of the
+      documents (document frequency > ``stopword_max_df`` × documents, counted on
+      the phrased, lemmatized tokens before any filter), only when the run has at
+      least :data:`MIN_DOCS_FOR_CORPUS_STOPWORDS` documents: in a smaller corpus a
+      document frequency says little.
+   d. *params*: the run's ``tokenize.extra_stopwords``, lowercased.
+
+2. **It is a contraction of a stop word** the standard list lacks: it holds an
+   apostrophe (``'``) and the part before the first one is on the list ("they're",
+   "we'll"), or it ends with "n't" ("don't", "isn't").
+
+3. **It is a phrase that starts or ends with a stop word** by rule 1 or 2
+   ("has_been", "i_think", "he_said"). Phrases are learned *before* stop words are
+   removed, so a stop word inside a phrase is kept: ``belt_and_road``.
+
+Stop words are filtered after phrasing, with the other filters (numbers, short and
+overlong tokens) in :meth:`newslens.tokenizer.Tokenizer.drop_reason`; the vocabulary
+keeps them, marked ``is_stopword`` and not ``kept``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from newslens.params import TokenizeParams
+from newslens.words import JOINER
+
+if TYPE_CHECKING:  # imported where used: a worker process that tokenizes needs no pandas
+    import pandas as pd
+
+MIN_DOCS_FOR_CORPUS_STOPWORDS = 20
+
+
+def word_list(name: str) -> frozenset[str]:
+    """The terms of a list in ``newslens/data/stopwords/``: one per line, ``#`` starts a comment."""
+    text = (resources.files("newslens") / "data" / "stopwords" / name).read_text(encoding="utf-8")
+    return frozenset(term for term in (line.split("#", 1)[0].strip() for line in text.splitlines()) if term)
+
+
+NEWS_BOILERPLATE = word_list("news_boilerplate.txt")
+STOPWORD_KEEP = word_list("standard_keep_en.txt")  # exceptions to the standard English list
+
+
+def standard_stopwords(language: str) -> frozenset[str]:
+    """scikit-learn's English list: the standard for the only language supported so far."""
+    if language != "en":
+        raise ValueError(f"language: no stop-word list for {language!r}; supported: 'en'")
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+def stopword_sources(df: Counter, n_docs: int, settings: TokenizeParams, language: str) -> pd.DataFrame:
+    """The run's stop-word list (rule 1), a term and its source per row, sorted by term.
+
+    ``df`` holds the document frequencies of the normalized tokens over ``n_docs`` documents.
+    """
+    import pandas as pd
+
+    rows = [(t, "standard") for t in standard_stopwords(language) - STOPWORD_KEEP]
+    rows += [(t, "news boilerplate") for t in NEWS_BOILERPLATE]
+    if n_docs >= MIN_DOCS_FOR_CORPUS_STOPWORDS:
+        ceiling = settings.stopword_max_df * n_docs
+        rows += [(t, f"corpus (in > {settings.stopword_max_df:.0%} of documents)")
+                 for t, n in df.items() if n > ceiling]
+    rows += [(t.lower(), "params") for t in settings.extra_stopwords]
+    sources = pd.DataFrame(rows, columns=["term", "source"]).drop_duplicates("term", keep="first")
+    return sources.sort_values("term", ignore_index=True)
+
+
+def is_stopword(word: str, stopwords: frozenset[str]) -> bool:
+    """Rules 1 and 2: on the list, or a contraction of a word on it ("they're", "don't")."""
+    if word in stopwords:
+        return True
+    if "'" in word:
+        base = word.split("'", 1)[0]
+        return base in stopwords or word.endswith("n't")
+    return False
+
+
+def is_stop_term(token: str, stopwords: frozenset[str]) -> bool:
+    """Rules 1 to 3: a stop word, or a phrase that starts or ends with one ("has_been")."""
+    if is_stopword(token, stopwords):
+        return True
+    if JOINER in token:
+        parts = token.split(JOINER)
+        return is_stopword(parts[0], stopwords) or is_stopword(parts[-1], stopwords)
+    return False
