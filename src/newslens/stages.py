@@ -99,7 +99,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         name="02-tokenize", title="Tokenize", about="sentences, tokens, phrases and stop words",
         reads=("title", "unit", "language", "focus", "tokenize"),
-        modules=("tokenize", "sentences", "engine", "focus"),
+        modules=("tokenize", "tokenizer", "words", "stopwords", "phrases", "sentences", "engine", "focus"),
         inputs=("documents.parquet",),
         outputs=("tokens.parquet", "vocabulary.parquet", "phrases.csv", "stopwords.txt",
                  "stopword_sources.csv", "tokenize_stats.json", "tokenizer.json", "phrases.model"),
@@ -108,7 +108,7 @@ STAGES: tuple[Stage, ...] = (
         name="03-keywords", title="Keywords",
         about="TF-IDF, keyness between groups, keywords in context",
         reads=("title", "unit", "focus", "keywords"),
-        modules=("keywords", "keyness", "kwic", "tokenize", "sentences", "engine", "focus"),
+        modules=("keywords", "keyness", "kwic", "tokenize", "tokenizer", "words", "stopwords", "phrases", "sentences", "engine", "focus"),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet", "tokenizer.json",
                 "phrases.model", "stopwords.txt"),
         outputs=("keywords.parquet", "keyness.parquet", "similar.csv", "corpus_terms.csv",
@@ -119,7 +119,7 @@ STAGES: tuple[Stage, ...] = (
         # The topic model is fitted on the keywords stage's TF-IDF settings, and only those.
         reads=("title", "unit", "focus", "keywords.min_df", "keywords.max_df",
                "keywords.sublinear_tf", "topics"),
-        modules=("topics", "keywords", "keyness", "tokenize", "sentences", "engine", "focus", "periods"),
+        modules=("topics", "keywords", "keyness", "tokenize", "tokenizer", "words", "stopwords", "phrases", "sentences", "engine", "focus", "periods"),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet"),
         outputs=("sweep.csv", "topic_terms.parquet", "doc_topics.parquet", "topics.csv",
                  "k_choice.json"),
