@@ -257,8 +257,24 @@ def _partitions(params: RunParams) -> Iterable[list]:
         yield from chunked(items, BATCH_SIZE)
 
 
+def verify_builtins(params: RunParams) -> None:
+    """Check every builtin source's raw file against its pinned sha256 before anything is read.
+
+    A changed file raises :class:`newslens.fetch.ModifiedBuiltinError` (the file, both
+    hashes, and ``make data`` to restore it). A user's own files are not checked.
+    """
+    from newslens.fetch import verify_builtin
+
+    for source in params.sources:
+        if source.builtin is not None:
+            verify_builtin(source.builtin)
+
+
 def ingest(params: RunParams, out_dir: Path | None = None, *, engine: Engine | None = None) -> IngestResult:
     """Run the ingest stage, partition by partition.
+
+    Builtin sources are hash-checked first (:func:`verify_builtins`): a changed raw
+    file stops the stage before anything is read or written.
 
     With ``out_dir``, documents are written as they are made (``documents.parquet``,
     atomically, a folder of part files on the dask engine), so memory stays bounded
@@ -268,6 +284,7 @@ def ingest(params: RunParams, out_dir: Path | None = None, *, engine: Engine | N
     """
     from newslens.io import ParquetParts
 
+    verify_builtins(params)
     reducer = _Reducer(params.unit)
     owned = engine is None
     engine = engine or open_engine(params.engine)
