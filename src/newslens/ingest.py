@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,9 @@ from tqdm.auto import tqdm
 from newslens import config
 from newslens.clean import clean_text, clean_title
 from newslens.engine import Engine, chunked, open_engine
+from newslens.near_duplicates import NEAR_DUPLICATE_JACCARD, NearDuplicateIndex
+from newslens.near_duplicates import PIECE as _PIECE, text_pieces as _text_pieces
+from newslens.near_duplicates import _shingle_pieces  # noqa: F401  (ingest's name, as before)
 from newslens.params import RunParams
 from newslens.sentences import split_paragraphs, split_text_sentences
 from newslens.sources import RawDocument, Skipped, read_source
@@ -34,9 +37,67 @@ DOCUMENT_COLUMNS = [
     "doc_id", "parent_id", "unit_index", "source", "location", "group", "title",
     "date", "dateline", "text", "n_chars", "n_words", "encoding", "near_duplicate_of",
 ]
-LOG_COLUMNS = ["source", "location", "status", "reason", "doc_id"]
-NEAR_DUPLICATE_JACCARD = 0.8
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._/-]+")
+
+
+class LogEntry(NamedTuple):
+    """One row of ingest_log.csv: what became of one input file or table row."""
+
+    source: str
+    location: str
+    status: str  # ingested, duplicate, skipped or metadata
+    reason: str
+    doc_id: str | None
+
+
+LOG_COLUMNS = list(LogEntry._fields)
+
+
+class Example(NamedTuple):
+    """A cleaned text before and after, for the report's excerpts."""
+
+    location: str
+    before: str
+    after: str
+    changes: dict
+
+
+class _Skip(NamedTuple):
+    """A prepared item that yields no document (``status`` and ``reason`` as logged)."""
+
+    source: str
+    location: str
+    status: str
+    reason: str
+
+
+class _Prepared(NamedTuple):
+    """A cleaned document of a partition, before deduplication and naming."""
+
+    base_id: str
+    item: RawDocument  # its metadata, with the raw text dropped
+    dateline: str | None
+    changes: dict
+    fingerprint: str
+    units: list[str]
+    text: str  # the cleaned text
+    raw: str | None  # the raw text, kept only for the first changed texts (examples)
+
+
+class _Row(NamedTuple):
+    """One unit's row of documents.parquet, before lengths, dates and near-duplicates are added."""
+
+    doc_id: str
+    parent_id: str
+    unit_index: int
+    source: str
+    location: str
+    group: str | None
+    title: str | None
+    date: str | None
+    dateline: str | None
+    text: str
+    encoding: str
 
 
 @dataclass
@@ -109,18 +170,6 @@ def _fingerprint(text: str) -> str:
     return digest.hexdigest()
 
 
-_PIECE = 1_000_000  # characters: long texts are hashed and shingled in pieces of about this size
-
-
-def _text_pieces(text: str, size: int) -> Iterator[str]:
-    """Consecutive pieces of about ``size`` characters, each cut at whitespace."""
-    start = 0
-    while start < len(text):
-        stop = len(text) if len(text) - start <= size else _space_after(text, start + size)
-        yield text[start:stop]
-        start = stop
-
-
 def _unique_id(candidate: str, taken: set[str], text: str) -> str:
     if candidate not in taken:
         return candidate
@@ -137,12 +186,11 @@ _EXAMPLES = 200  # before/after pairs kept for the report
 _EXAMPLE_CHARS = 200_000  # longer texts are never kept whole as examples (memory, and difflib's time)
 
 
-def _prepare_partition(unit: str, items: list[RawDocument | Skipped]) -> list[tuple]:
+def _prepare_partition(unit: str, items: list[RawDocument | Skipped]) -> list[_Skip | _Prepared]:
     """Clean and split one partition of input items (pure: runs on any engine's workers).
 
-    Returns one entry per item, in order: ``("skip", source, location, status, reason)``
-    or ``("doc", base_id, item, dateline, changes, fingerprint, units, raw_or_None)``, where
-    the item's raw text is dropped (only the first changed texts keep it, for examples).
+    Returns one :class:`_Skip` or :class:`_Prepared` per item, in order; the item's raw
+    text is dropped (only the first changed texts keep it, for examples).
     """
     entries, examples = [], 0
     items.reverse()
@@ -150,18 +198,19 @@ def _prepare_partition(unit: str, items: list[RawDocument | Skipped]) -> list[tu
         item = items.pop()
         if isinstance(item, Skipped):
             status = "metadata" if item.reason.startswith("sidecar metadata") else "skipped"
-            entries.append(("skip", item.source, item.location, status, item.reason))
+            entries.append(_Skip(item.source, item.location, status, item.reason))
             continue
         cleaned = clean_text(item.text)
         if not cleaned.text.strip():
-            entries.append(("skip", item.source, item.location, "skipped", "empty after cleaning"))
+            entries.append(_Skip(item.source, item.location, "skipped", "empty after cleaning"))
             continue
         raw = None
         if len(item.text) <= _EXAMPLE_CHARS and cleaned.text != item.text.strip() and examples < _EXAMPLES:
             raw, examples = item.text, examples + 1
         meta = replace(item, text="", title=clean_title(item.title))
-        entries.append(("doc", base_doc_id(item), meta, cleaned.dateline, dict(cleaned.changes),
-                        _fingerprint(cleaned.text), split_units(cleaned.text, unit), cleaned.text, raw))
+        entries.append(_Prepared(base_doc_id(item), meta, cleaned.dateline, dict(cleaned.changes),
+                                 _fingerprint(cleaned.text), split_units(cleaned.text, unit),
+                                 cleaned.text, raw))
     return entries
 
 
@@ -170,18 +219,18 @@ class _Reducer:
 
     def __init__(self, unit: str):
         self.unit = unit
-        self.log: list[tuple] = []
+        self.log: list[LogEntry] = []
         self.changes: Counter = Counter()
-        self.examples: list[tuple] = []
+        self.examples: list[Example] = []
         self.seen: dict[str, str] = {}
         self.ids: set[str] = set()
         self.date_problems: set[str] = set()
         self.near = NearDuplicateIndex()
         self.n_documents = 0
 
-    def add(self, entries: list[tuple]) -> pd.DataFrame:
+    def add(self, entries: list[_Skip | _Prepared]) -> pd.DataFrame:
         """Fold one partition's entries in; return its new document rows, complete."""
-        rows: list[tuple] = []
+        rows: list[_Row] = []
         for entry in entries:
             self._fold(entry, rows)
         entries.clear()  # the texts now live in rows only
@@ -189,12 +238,12 @@ class _Reducer:
         if not rows:
             return _empty_documents()
         # Lengths and near-duplicates from the Python strings, before the frame copies them.
-        texts = [row[9] for row in rows]
+        texts = [row.text for row in rows]
         n_chars = [len(text) for text in texts]
         n_words = [count_words(text) for text in texts]
-        near = self.near.add([row[0] for row in rows], texts)
+        near = self.near.add([row.doc_id for row in rows], texts)
         del texts
-        documents = pd.DataFrame(rows, columns=_ROW_COLUMNS)
+        documents = pd.DataFrame(rows, columns=list(_Row._fields))
         del rows
         documents["date"], problems = parse_dates(documents["date"].astype(object))
         self.date_problems.update(problems)
@@ -204,40 +253,37 @@ class _Reducer:
         self.n_documents += len(documents)
         return documents[DOCUMENT_COLUMNS]
 
-    def _fold(self, entry: tuple, rows: list[tuple]) -> None:
+    def _fold(self, entry: _Skip | _Prepared, rows: list[_Row]) -> None:
         """Log one entry; append its units to ``rows`` unless it is an exact duplicate."""
-        if entry[0] == "skip":
-            self.log.append((*entry[1:], None))
+        if isinstance(entry, _Skip):
+            self.log.append(LogEntry(*entry, doc_id=None))
             return
-        _, base_id, item, dateline, changes, fingerprint, units, text, raw = entry
-        self.changes.update(changes)
-        if raw is not None and len(self.examples) < _EXAMPLES:
-            self.examples.append((item.location, raw, text, changes))
-        if fingerprint in self.seen:
-            kept = self.seen[fingerprint]
-            self.log.append((item.source, item.location, "duplicate", f"exact duplicate of {kept}", kept))
+        item = entry.item
+        self.changes.update(entry.changes)
+        if entry.raw is not None and len(self.examples) < _EXAMPLES:
+            self.examples.append(Example(item.location, entry.raw, entry.text, entry.changes))
+        if entry.fingerprint in self.seen:
+            kept = self.seen[entry.fingerprint]
+            self.log.append(LogEntry(item.source, item.location, "duplicate",
+                                     f"exact duplicate of {kept}", kept))
             return
-        doc_id = _unique_id(base_id, self.ids, text)
+        doc_id = _unique_id(entry.base_id, self.ids, entry.text)
         self.ids.add(doc_id)
-        self.seen[fingerprint] = doc_id
-        self.log.append((item.source, item.location, "ingested", "", doc_id))
-        for index, unit_text in enumerate(units):
+        self.seen[entry.fingerprint] = doc_id
+        self.log.append(LogEntry(item.source, item.location, "ingested", "", doc_id))
+        for index, unit_text in enumerate(entry.units):
             unit_id = doc_id if self.unit == "document" else f"{doc_id}#{self.unit[0]}{index + 1:03d}"
-            rows.append((unit_id, doc_id, index, item.source, item.location, item.group, item.title,
-                         item.date, dateline, unit_text, item.encoding))
+            rows.append(_Row(unit_id, doc_id, index, item.source, item.location, item.group, item.title,
+                             item.date, entry.dateline, unit_text, item.encoding))
 
     def result(self, documents: pd.DataFrame | None) -> IngestResult:
         for value in sorted(self.date_problems):
             logger.warning("unparseable date %r: kept the document, date left empty", value)
         log = pd.DataFrame(self.log, columns=LOG_COLUMNS)
         changes = pd.DataFrame(sorted(self.changes.items()), columns=["kind", "count"])
-        examples = pd.DataFrame(self.examples, columns=["location", "before", "after", "changes"])
+        examples = pd.DataFrame(self.examples, columns=list(Example._fields))
         logger.info("ingested %d documents; log has %d entries", self.n_documents, len(log))
         return IngestResult(documents, log, changes, examples, sorted(self.date_problems))
-
-
-_ROW_COLUMNS = ["doc_id", "parent_id", "unit_index", "source", "location", "group", "title",
-                "date", "dateline", "text", "encoding"]
 
 
 def count_words(text: str) -> int:
@@ -257,8 +303,24 @@ def _partitions(params: RunParams) -> Iterable[list]:
         yield from chunked(items, BATCH_SIZE)
 
 
+def verify_builtins(params: RunParams) -> None:
+    """Check every builtin source's raw file against its pinned sha256 before anything is read.
+
+    A changed file raises :class:`newslens.fetch.ModifiedBuiltinError` (the file, both
+    hashes, and ``make data`` to restore it). A user's own files are not checked.
+    """
+    from newslens.fetch import verify_builtin
+
+    for source in params.sources:
+        if source.builtin is not None:
+            verify_builtin(source.builtin)
+
+
 def ingest(params: RunParams, out_dir: Path | None = None, *, engine: Engine | None = None) -> IngestResult:
     """Run the ingest stage, partition by partition.
+
+    Builtin sources are hash-checked first (:func:`verify_builtins`): a changed raw
+    file stops the stage before anything is read or written.
 
     With ``out_dir``, documents are written as they are made (``documents.parquet``,
     atomically, a folder of part files on the dask engine), so memory stays bounded
@@ -268,6 +330,7 @@ def ingest(params: RunParams, out_dir: Path | None = None, *, engine: Engine | N
     """
     from newslens.io import ParquetParts
 
+    verify_builtins(params)
     reducer = _Reducer(params.unit)
     owned = engine is None
     engine = engine or open_engine(params.engine)
@@ -310,93 +373,6 @@ def document_schema():
     types = {"unit_index": pa.int64(), "date": pa.timestamp("ns"), "n_chars": pa.int64(),
              "n_words": pa.int64()}
     return pa.schema([(name, types.get(name, string)) for name in DOCUMENT_COLUMNS])
-
-
-class NearDuplicateIndex:
-    """Flags each document whose word 5-gram Jaccard with an earlier one is ≥ ``threshold``.
-
-    Documents arrive partition by partition; each new partition is compared with
-    every earlier one and with itself (sparse products of binary shingle matrices),
-    so only the shingle hashes are kept, never the texts. Near-duplicates are
-    flagged, not removed: wire copy republished with small edits is still a
-    separate publication. A text over :data:`PIECE` characters is shingled piece by
-    piece (with the last words carried over), so a huge file never becomes one
-    list of millions of strings.
-    """
-
-    PIECE = _PIECE
-
-    def __init__(self, threshold: float = NEAR_DUPLICATE_JACCARD):
-        from sklearn.feature_extraction.text import HashingVectorizer
-
-        self.threshold = threshold
-        self._hasher = HashingVectorizer(analyzer=lambda shingles: shingles, n_features=2**22,
-                                         binary=True, norm=None, alternate_sign=False,
-                                         dtype=np.float32)
-        self._blocks: list[tuple] = []  # (shingles × documents CSR, sizes, doc_ids), oldest first
-
-    def _matrix(self, texts: list[str]):
-        import scipy.sparse as sp
-
-        rows = []
-        for text in texts:
-            matrix = None
-            for piece in _shingle_pieces(text, self.PIECE):  # one piece's shingles at a time
-                hashed = self._hasher.transform([piece])
-                matrix = hashed if matrix is None else matrix.maximum(hashed).tocsr()
-            rows.append(matrix)
-        return sp.vstack(rows, format="csr") if rows else sp.csr_matrix((0, 2**22), dtype=np.float32)
-
-    def add(self, doc_ids: list[str], texts: list[str]) -> list[str | None]:
-        import scipy.sparse as sp
-
-        matrix = self._matrix(texts)
-        sizes = np.asarray(matrix.sum(axis=1)).ravel()
-        ids = np.asarray(doc_ids, dtype=object)
-        found = np.full(len(doc_ids), None, dtype=object)
-        # Earlier blocks first (their documents come first), then the partition itself.
-        own = (matrix.T.tocsr(), sizes, ids)
-        for number, (inverted, block_sizes, block_ids) in enumerate(self._blocks + [own]):
-            if not len(doc_ids) or not len(block_ids):
-                continue
-            product = (matrix @ inverted).tocoo()  # shared shingles of each (new, earlier) pair
-            rows, cols, shared = product.row, product.col, product.data
-            if number == len(self._blocks):  # the partition itself: earlier documents only
-                keep = cols < rows
-                rows, cols, shared = rows[keep], cols[keep], shared[keep]
-            union = sizes[rows] + block_sizes[cols] - shared
-            similar = (union > 0) & (shared >= self.threshold * np.maximum(union, 1))
-            for row, col in sorted(zip(rows[similar].tolist(), cols[similar].tolist())):
-                if found[row] is None:
-                    found[row] = block_ids[col]
-        self._blocks.append(own)
-        # Merge blocks like a binary counter, so that there are O(log n) of them: each new
-        # partition is compared with a few large inverted indexes, not with every partition.
-        while len(self._blocks) > 1 and len(self._blocks[-1][2]) >= len(self._blocks[-2][2]):
-            (a, a_sizes, a_ids), (b, b_sizes, b_ids) = self._blocks[-2], self._blocks[-1]
-            self._blocks[-2:] = [(sp.hstack([a, b], format="csr"), np.concatenate([a_sizes, b_sizes]),
-                                  np.concatenate([a_ids, b_ids]))]
-        return found.tolist()
-
-
-_SHINGLE_TOKEN = re.compile(r"(?u)\b\w\w+\b")
-
-
-def _shingle_pieces(text: str, piece: int) -> Iterator[list[str]]:
-    """Lowercase word 5-grams of ``text`` (scikit-learn's word pattern), in pieces of text."""
-    carry: list[str] = []
-    for part in _text_pieces(text, piece) if text else [""]:
-        words = carry + _SHINGLE_TOKEN.findall(part.lower())
-        yield [" ".join(words[i:i + 5]) for i in range(len(words) - 4)]
-        carry = words[-4:]
-
-
-_SPACE = re.compile(r"\s")
-
-
-def _space_after(text: str, index: int) -> int:
-    match = _SPACE.search(text, index)
-    return match.start() if match else len(text)
 
 
 def flag_near_duplicates(documents: pd.DataFrame, *, threshold: float = NEAR_DUPLICATE_JACCARD,

@@ -18,7 +18,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 from urllib.parse import urlsplit
 
 from newslens import config, params
@@ -32,7 +32,20 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (code
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 # English news: among about equally plausible single-byte guesses, prefer the Western ones.
 _WESTERN, _WESTERN_TOLERANCE, _MAX_CONTROL_SHARE = ("cp1252", "latin_1", "iso8859_15"), 0.1, 0.05
-Row = tuple[int, "dict | str"]  # (1-based row or line number, values or skip reason)
+
+
+class Row(NamedTuple):
+    """One data row of a table or line of a JSON Lines file."""
+
+    number: int  # 1-based row or line number
+    values: dict | str  # the row's values, or why it is skipped
+
+
+class _Entry(NamedTuple):
+    """What a folder holds at one path: a ``file``, or why a folder is not entered."""
+
+    path: str  # relative to the folder, in POSIX form
+    kind: str
 
 
 class UndecodableError(ValueError):
@@ -204,7 +217,7 @@ def _numbered(chunks: Iterable[dict[str, list]]) -> Iterator[Row]:
     for chunk in chunks:
         for values in zip(*chunk.values()):
             row += 1
-            yield row, dict(zip(chunk, values))
+            yield Row(row, dict(zip(chunk, values)))
 
 
 def _delimited_rows(path: Path, mapping: _Mapping) -> tuple[str, Iterator[Row]]:
@@ -236,9 +249,10 @@ def _jsonl_lines(path: Path, encoding: str) -> Iterator[Row]:
             try:
                 value = json.loads(line)
             except json.JSONDecodeError as exc:
-                yield number, f"malformed JSON: {exc}"
+                yield Row(number, f"malformed JSON: {exc}")
                 continue
-            yield number, value if isinstance(value, dict) else f"not a JSON object (got {type(value).__name__})"
+            yield Row(number, value if isinstance(value, dict)
+                      else f"not a JSON object (got {type(value).__name__})")
 
 
 def _jsonl_rows(path: Path, mapping: _Mapping) -> tuple[str, Iterator[Row]]:
@@ -337,29 +351,30 @@ def _text_document(path: Path, base: Path, label: str, group: str | None,
     return RawDocument(label, loc, text, title, date, group or side_group, source_id, encoding, meta)
 
 
-def _folder_entries(root: Path) -> list[tuple[str, str]]:
-    """Sorted (relative path, kind) under ``root``; hidden, linked or unreadable folders are not entered."""
+def _folder_entries(root: Path) -> list[_Entry]:
+    """Sorted entries under ``root``; hidden, linked or unreadable folders are not entered."""
     entries = []
 
     def unreadable(exc: OSError) -> None:
-        entries.append((Path(exc.filename).relative_to(root).as_posix(), f"unreadable folder ({exc.strerror})"))
+        entries.append(_Entry(Path(exc.filename).relative_to(root).as_posix(),
+                              f"unreadable folder ({exc.strerror})"))
 
     for current, dirs, files in os.walk(root, onerror=unreadable):
         rel = Path(current).relative_to(root)
         for name in [d for d in dirs if d.startswith(".") or (Path(current) / d).is_symlink()]:
             dirs.remove(name)
             hidden = name.startswith(".")
-            entries.append(((rel / name).as_posix(), "hidden folder (not read)" if hidden
-                            else "symlinked folder (not followed)"))
-        entries.extend(((rel / name).as_posix(), "file") for name in files)
+            entries.append(_Entry((rel / name).as_posix(), "hidden folder (not read)" if hidden
+                                  else "symlinked folder (not followed)"))
+        entries.extend(_Entry((rel / name).as_posix(), "file") for name in files)
     return sorted(entries)
 
 
 def _read_folder(root: Path, label: str, group: str | None,
-                 entries: list[tuple[str, str]] | None = None) -> Iterator[RawDocument | Skipped]:
+                 entries: list[_Entry] | None = None) -> Iterator[RawDocument | Skipped]:
     """Every file under ``root`` (or only ``entries``) in sorted path order; sidecars sort first."""
     entries = _folder_entries(root) if entries is None else entries
-    names, sidecars = {rel for rel, kind in entries if kind == "file"}, {}
+    names, sidecars = {entry.path for entry in entries if entry.kind == "file"}, {}
     for rel, kind in entries:
         path, suffix = root / rel, Path(rel).suffix.lower()
         loc = _location(path, root)
@@ -398,7 +413,7 @@ def _read_path(path: Path, source: params.Source) -> Iterator[RawDocument | Skip
             source.group_column, group_value=source.group))
     sidecar = path.with_suffix(".json")
     names = [path.name] + ([sidecar.name] if suffix in TEXT_SUFFIXES and sidecar.is_file() else [])
-    return _read_folder(path.parent, source.label, source.group, sorted((n, "file") for n in names))
+    return _read_folder(path.parent, source.label, source.group, sorted(_Entry(n, "file") for n in names))
 
 
 def read_source(source: params.Source) -> Iterator[RawDocument | Skipped]:
