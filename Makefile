@@ -56,8 +56,9 @@ $(ENV_STAMP): pyproject.toml requirements.lock
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (newslens)" >/dev/null
 	@touch $@
 
-## data: fetch the builtin news corpus (hash-checked; a second run does nothing)
-data: data/raw/news-articles/NewsArticles.csv
+## data: fetch the builtin news corpus, or restore it if it changed (hash-checked; a no-op when it matches)
+data: | $(ENV_STAMP)
+	$(PY) -m newslens.fetch news-articles
 
 data/raw/news-articles/NewsArticles.csv: | $(ENV_STAMP)
 	$(PY) -m newslens.fetch news-articles

@@ -18,10 +18,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from newslens import config, ingest
+from newslens import config, ingest, near_duplicates
 from newslens.clean import clean_text
 from newslens.ingest import (base_doc_id, change_snippets, flag_near_duplicates, log_summary,
-                             parse_dates, resolve_focus, split_units)
+                             parse_dates, split_units)
+from newslens.focus import resolve_focus
 from newslens.params import load_run, validate_params
 from newslens.sources import RawDocument
 
@@ -535,7 +536,7 @@ def test_long_texts_hash_and_shingle_in_pieces_exactly_as_whole() -> None:
         ingest._PIECE = 50  # many pieces, each cut at whitespace
         assert len(list(ingest._text_pieces(text, 50))) > 100
         assert ingest._fingerprint(text) == whole
-        pieces = [s for part in ingest._shingle_pieces(text, 50) for s in part]
+        pieces = [s for part in near_duplicates._shingle_pieces(text, 50) for s in part]
         direct = HashingVectorizer(analyzer="word", ngram_range=(5, 5)).build_analyzer()(text)
         assert pieces == direct
     finally:
@@ -589,7 +590,7 @@ def test_ingest_refuses_a_changed_builtin_before_writing_anything(news_sandbox, 
     with target.open("ab") as handle:
         handle.write(b"x")  # one byte appended after `make data`
     actual = hashlib.sha256(target.read_bytes()).hexdigest()
-    monkeypatch.setattr(ingest, "open_engine", lambda *a: pytest.fail("read before the hash check"))
+    monkeypatch.setattr(ingest, "engine_scope", lambda *a: pytest.fail("read before the hash check"))
     out_dir = config.PROJECT_ROOT / "data" / "processed" / "news"  # the sandbox's
     message = (r"builtin corpus 'news-articles': data/raw/news-articles/NewsArticles\.csv\n"
                rf"  expected: {PINNED_NEWS_SHA256}\n  actual:   {actual}\n.*run `make data`.* to restore it")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -21,12 +20,10 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from newslens import config
 from newslens.clean import clean_text, clean_title
-from newslens.engine import Engine, chunked, open_engine
+from newslens.engine import Engine, chunked, engine_scope
 from newslens.near_duplicates import NEAR_DUPLICATE_JACCARD, NearDuplicateIndex
 from newslens.near_duplicates import PIECE as _PIECE, text_pieces as _text_pieces
-from newslens.near_duplicates import _shingle_pieces  # noqa: F401  (ingest's name, as before)
 from newslens.params import RunParams
 from newslens.sentences import split_paragraphs, split_text_sentences
 from newslens.sources import RawDocument, Skipped, read_source
@@ -332,21 +329,16 @@ def ingest(params: RunParams, out_dir: Path | None = None, *, engine: Engine | N
 
     verify_builtins(params)
     reducer = _Reducer(params.unit)
-    owned = engine is None
-    engine = engine or open_engine(params.engine)
-    try:
-        partitions = engine.map(partial(_prepare_partition, params.unit), _partitions(params))
+    with engine_scope(engine or params.engine) as runner:
+        partitions = runner.map(partial(_prepare_partition, params.unit), _partitions(params))
         if out_dir is None:
             frames = [reducer.add(entries) for entries in partitions]
             documents = pd.concat(frames, ignore_index=True) if frames else _empty_documents()
             return reducer.result(_as_written(documents))
         with ParquetParts(Path(out_dir) / "documents.parquet", document_schema(),
-                          partitioned=engine.name == "dask") as writer:
+                          partitioned=runner.name == "dask") as writer:
             for entries in partitions:
                 writer.write(reducer.add(entries))
-    finally:
-        if owned:
-            engine.close()
     documents = pd.read_parquet(Path(out_dir) / "documents.parquet",
                                 columns=[c for c in DOCUMENT_COLUMNS if c != "text"])
     result = reducer.result(documents)
@@ -390,23 +382,6 @@ def flag_near_duplicates(documents: pd.DataFrame, *, threshold: float = NEAR_DUP
     return pd.Series(flags, index=documents.index, dtype=object)
 
 
-def resolve_focus(documents: pd.DataFrame, focus: str | None) -> list[str]:
-    """The doc_ids the run centres on: a doc_id, or every unit of a source file path."""
-    if not focus:
-        return []
-    by_id = documents.loc[(documents["doc_id"] == focus) | (documents["parent_id"] == focus), "doc_id"]
-    if by_id.empty:
-        wanted = focus.rstrip("/")
-        path = Path(os.path.normpath(config.resolve_path(wanted)))  # ./a.txt or /abs/a.txt as logged
-        if path.is_relative_to(config.PROJECT_ROOT):
-            wanted = path.relative_to(config.PROJECT_ROOT).as_posix()
-        by_id = documents.loc[documents["location"].isin([focus.rstrip("/"), wanted]), "doc_id"]
-    if by_id.empty:
-        raise ValueError(f"focus: {focus!r} matches no doc_id or source file of this run; "
-                         "give a doc_id from documents.parquet or a file path listed in ingest_log.csv")
-    return by_id.tolist()
-
-
 def write_outputs(result: IngestResult, out_dir, *, documents: bool = True) -> None:
     """Write documents.parquet, ingest_log.csv and cleaning.csv atomically into ``out_dir``."""
     from newslens.io import write_csv, write_parquet
@@ -441,24 +416,3 @@ def change_snippets(before: str, after: str, *, context: int = 40, limit: int = 
         if len(snippets) == limit:
             break
     return snippets
-
-
-def counts_over_time(documents: pd.DataFrame, *, freq: str = "W") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Documents per period and group, over the dense part of the date range.
-
-    Returns the wide table (periods × groups) and the documents dated far from
-    the rest — beyond three interquartile ranges from the quartiles, such as a
-    2022 article set among 2016–2017 news — so that a few outliers do not
-    stretch the axis over years. They are listed, never dropped.
-    """
-    dated = documents.dropna(subset=["date"])
-    if dated.empty:
-        return pd.DataFrame(), dated
-    q1, q3 = dated["date"].quantile([0.25, 0.75])
-    spread = max(q3 - q1, pd.Timedelta(days=7))
-    inside = dated["date"].between(q1 - 3 * spread, q3 + 3 * spread)
-    table = (dated[inside].assign(group=dated["group"].fillna("(none)"))
-             .set_index("date").groupby("group").resample(freq)["doc_id"].count()
-             .unstack("group", fill_value=0).sort_index())
-    order = table.sum().sort_values(ascending=False).index
-    return table[order], dated[~inside]

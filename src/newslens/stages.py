@@ -93,7 +93,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         name="01-ingest", title="Ingest", about="what was read, cleaned and skipped",
         reads=("title", "sources", "unit"),
-        modules=("ingest", "sources", "clean", "sentences", "fetch", "engine", "periods"),
+        modules=("ingest", "near_duplicates", "sources", "clean", "sentences", "fetch", "engine", "periods"),
         inputs=(), outputs=("documents.parquet", "ingest_log.csv", "cleaning.csv"),
         engine=True, raw=True),
     Stage(
