@@ -353,3 +353,12 @@ def test_log_ticks_always_label_the_axis(lo, hi):
     assert major and len(major) == len(labels) and all(labels)
     assert major == sorted(major) and not set(major) & set(minor)
     assert not any(MARKUP.search(label) for label in labels)
+
+
+def test_a_log_histogram_says_its_axis_is_logarithmic():
+    def label(**options):
+        return plots.histogram([3, 40, 500, 6000], title="t", **options).axes[0].get_xlabel()
+
+    assert label(xlabel="tokens", log=True) == "tokens (log scale)"
+    assert label(xlabel="words (log scale)", log=True) == "words (log scale)"
+    assert label(xlabel="tokens", log=False) == "tokens"

@@ -206,7 +206,8 @@ def histogram(values: Sequence[float], *, title: str, xlabel: str, log: bool = F
 
     With ``log``, the bars are drawn over log10 of the positive values (zeros and negative
     values have no place on a log axis and are left out of the bars, not of the median) on
-    an axis labelled 1, 10, 100, …; ``bins`` is the number of bin edges there, as before.
+    an axis labelled 1, 10, 100, … (``xlabel`` gains " (log scale)" unless it says so);
+    ``bins`` is the number of bin edges there, as before.
     Without it, numpy's equal-width bins (only + − × ÷ of the smallest and largest values,
     correctly rounded on every CPU) over the values at display precision.
     """
@@ -229,7 +230,7 @@ def histogram(values: Sequence[float], *, title: str, xlabel: str, log: bool = F
     ax.set_title(title)
     ax.set_ylabel("documents")
     if log:
-        _log_axis(ax.xaxis, xlabel)
+        _log_axis(ax.xaxis, xlabel if "log" in xlabel.lower() else f"{xlabel} (log scale)")
     else:
         ax.set_xlabel(xlabel)
     return fig
