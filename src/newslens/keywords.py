@@ -8,6 +8,10 @@ document is
     w(t, d) = (1 + ln tf(t, d)) · (ln((1 + n) / (1 + df(t))) + 1), then l2-normalised,
 
 and ``min_df``/``max_df`` from the run contract bound the vocabulary.
+
+The views for charts (:func:`keyness_frames`, :func:`keyness_table`) hand over their
+values at display precision (``report.display_values``): the ``log`` in the log ratio
+takes another SIMD code path on another CPU and can end in other last bits.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from scipy import sparse
 
 from newslens.engine import engine_scope
 from newslens.params import KeywordsParams
+from newslens.report import display_values
 
 if TYPE_CHECKING:
     from newslens.engine import Engine
@@ -243,7 +248,7 @@ def keyness_frames(keyness: pd.DataFrame, display: dict[str, str], n: int = 6) -
         over = rows[rows["direction"] == "over"].nsmallest(n, "rank")
         under = rows[rows["direction"] == "under"].nsmallest(n, "rank")
         signed = pd.concat([over.assign(v=over["g2"]), under.assign(v=-under["g2"])[::-1]])
-        frames.append((str(group), pd.Series(signed["v"].to_numpy(),
+        frames.append((str(group), pd.Series(display_values(signed["v"].to_numpy()),  # only drawn
                                               index=[display.get(t, t) for t in signed["term"]])))
     return frames
 
@@ -271,7 +276,7 @@ def keyness_table(model: TfidfModel, documents: pd.DataFrame, keyness: pd.DataFr
         rows = groups == group
         a = np.asarray(selected[rows].sum(axis=0)).ravel()
         c = float(model.counts[rows].sum())
-        values[group] = log_ratio(a, term_total - a, c, all_total - c)
+        values[group] = display_values(log_ratio(a, term_total - a, c, all_total - c))  # a chart's cells
     return pd.DataFrame(values, index=[display.get(t, t) for t in top_terms])
 
 

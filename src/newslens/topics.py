@@ -14,6 +14,12 @@
 * **Identities**: topics are ordered by prevalence, then matched to the last
   committed run's topics (``reports/<run>/topics.json``) by Hungarian assignment
   on top-term overlap, so a topic keeps its id across reruns and small changes.
+* **Display precision**: every order and choice (topics by prevalence, top terms,
+  k) is made on the full-precision values; the values the reports show are then
+  rounded to the precision they are shown with (:data:`SHOWN`), because their last
+  bits depend on the machine (BLAS kernels in NMF, SIMD ``log`` in NPMI). The sweep
+  and each document's mixture keep 6 decimals: k is chosen from the first, and the
+  per-group and per-week means are computed from the second.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 
 from newslens.params import TopicsParams
+from newslens.report import display_values
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +50,10 @@ SMALL_CORPUS = 200
 # scikit-learn and no copy per fit (worker processes spent more on those than they saved:
 # 0.6-0.9× on 2 cores). LDA's E-step is a Python loop over documents: processes.
 _SWEEP_BACKEND = {"nmf": "threading", "lda": "loky"}
+# Decimals of the values the reports print: prevalence as 12.3% (and 12%), coherence as
+# 0.123, the model's mean NPMI beside the baselines as 0.1234. Topic-term weights are only
+# drawn (4 significant digits, report.display_values).
+SHOWN = {"prevalence": 3, "coherence": 3, "model_coherence": 4}
 
 
 class TopicsError(ValueError):
@@ -325,18 +336,19 @@ def build_topics(model: str, matrix, counts, k: int, seed: int, *, terms: np.nda
         shown = [display.get(t, t) for t in terms[top[position]]]
         auto = " · ".join(shown[:3])
         rows.append({"topic": topic_id, "label": labels.get(topic_id, auto), "labelled": topic_id in labels,
-                     "prevalence": round(float(prevalence[position]), 6),
-                     "coherence": round(float(coherence[position]), 6), "top_terms": ", ".join(shown)})
-        weights = components[position, top[position]]
+                     "prevalence": round(float(prevalence[position]), SHOWN["prevalence"]),
+                     "coherence": round(float(coherence[position]), SHOWN["coherence"]),
+                     "top_terms": ", ".join(shown)})
+        weights = display_values(components[position, top[position]])  # ranked above at full precision
         for rank, (term, weight) in enumerate(zip(terms[top[position]], weights), start=1):
-            term_rows.append({"topic": topic_id, "rank": rank, "term": term, "weight": round(float(weight), 6)})
+            term_rows.append({"topic": topic_id, "rank": rank, "term": term, "weight": float(weight)})
     topics = pd.DataFrame(rows)
     topic_terms = pd.DataFrame(term_rows)
     doc_topics = pd.DataFrame({"doc_id": np.repeat(doc_ids, len(ids)), "topic": np.tile(ids, len(doc_ids)),
                                "weight": np.round(mixture.ravel(), 6)})
     identities = {"k": k, "model": model,
                   "topics": [{"id": i, "terms": t} for i, t in zip(ids, current)]}
-    identities["coherence"] = round(mean_coherence(components, binary), 6)
+    identities["coherence"] = round(mean_coherence(components, binary), SHOWN["model_coherence"])
     return topics, topic_terms, doc_topics, problems, identities
 
 
@@ -398,11 +410,11 @@ def anchor_coherence(texts: list[str], tfidf, k: int, ours: float, *, seed: int 
     lda = LdaModel(corpus, num_topics=k, id2word=id2word, random_state=seed)
     binary = (tfidf.counts > 0).astype(np.int32).tocsc()
     rows = [
-        ("newslens (this report)", ours),
+        ("newslens (this report)", ours),  # already at SHOWN["model_coherence"]
         ("scikit-learn example: TfidfVectorizer + NMF", mean_coherence(example.components_, example_binary)),
         ("gensim LdaModel, default settings", mean_coherence(lda.get_topics(), binary)),
     ]
-    return pd.DataFrame([(name, k, round(score, 4)) for name, score in rows],
+    return pd.DataFrame([(name, k, round(score, SHOWN["model_coherence"])) for name, score in rows],
                         columns=["model", "k", "npmi"])
 
 
@@ -414,12 +426,17 @@ def _with_labels(table: pd.DataFrame, topics: pd.DataFrame) -> pd.DataFrame:
     return table.rename(index=names).reindex(order)
 
 
+def _shown(table: pd.DataFrame) -> pd.DataFrame:
+    """A chart's cells at display precision (4 significant digits)."""
+    return pd.DataFrame(display_values(table.to_numpy(dtype=float)), index=table.index, columns=table.columns)
+
+
 def prevalence_by_group(doc_topics: pd.DataFrame, documents: pd.DataFrame,
                         topics: pd.DataFrame) -> pd.DataFrame:
     """Mean topic weight per group: topics (rows, labelled) × groups (columns)."""
     joined = doc_topics.merge(documents[["doc_id", "group"]], on="doc_id")
     table = joined.pivot_table(index="topic", columns="group", values="weight", aggfunc="mean")
-    return _with_labels(table, topics)
+    return _shown(_with_labels(table, topics))
 
 
 def prevalence_over_time(doc_topics: pd.DataFrame, documents: pd.DataFrame, topics: pd.DataFrame,
@@ -436,7 +453,7 @@ def prevalence_over_time(doc_topics: pd.DataFrame, documents: pd.DataFrame, topi
     joined["period"] = joined["date"].dt.to_period(freq).dt.start_time
     table = joined.pivot_table(index="topic", columns="period", values="weight", aggfunc="mean")
     table.columns = [f"{c:%d %b %Y}" for c in table.columns]
-    return _with_labels(table, topics)
+    return _shown(_with_labels(table, topics))
 
 
 def representative_documents(doc_topics: pd.DataFrame, documents: pd.DataFrame,
@@ -453,8 +470,9 @@ def representative_documents(doc_topics: pd.DataFrame, documents: pd.DataFrame,
     labels = topics.set_index("topic")["label"]
     top.insert(1, "label", top["topic"].map(labels))
     order = {t: i for i, t in enumerate(topics["topic"])}
-    return top.sort_values(["topic", "weight"], key=lambda c: c.map(order) if c.name == "topic" else -c,
-                           ignore_index=True)
+    top = top.sort_values(["topic", "weight"], key=lambda c: c.map(order) if c.name == "topic" else -c,
+                          ignore_index=True)
+    return top.assign(weight=top["weight"].round(2))  # shown as 0.12, once ranked
 
 
 def focus_mixture(doc_topics: pd.DataFrame, topics: pd.DataFrame, focus_ids: list[str]) -> pd.Series:
