@@ -338,7 +338,7 @@ def stacked_bars(table: pd.DataFrame, *, title: str, ylabel: str):
     """Stacked bars per period (rows) and group (columns), with a legend outside the axes."""
     fig, ax = plt.subplots(figsize=(10, 4.2))
     bottom = np.zeros(len(table))
-    labels = [f"{d:%d %b %Y}" for d in table.index]
+    labels = [f"{d:%d %b %Y}" if isinstance(d, pd.Timestamp) else str(d) for d in table.index]
     positions = np.arange(len(table))
     for i, column in enumerate(table.columns):
         heights = display_values(table[column].to_numpy())

@@ -440,20 +440,20 @@ def prevalence_by_group(doc_topics: pd.DataFrame, documents: pd.DataFrame,
 
 
 def prevalence_over_time(doc_topics: pd.DataFrame, documents: pd.DataFrame, topics: pd.DataFrame,
-                         *, freq: str = "W") -> pd.DataFrame:
-    """Mean topic weight per period over the dense part of the date range (see periods)."""
-    from newslens.periods import counts_over_time
+                         resolution=None) -> tuple[pd.DataFrame, "Resolution"]:
+    """Mean topic weight per period over the dense part of the dates, and the resolution (see periods)."""
+    from newslens.periods import choose_resolution, dense_mask, period_label, period_start
 
-    counts, outside = counts_over_time(documents, freq=freq)
+    resolution = resolution or choose_resolution(documents["date"])
     dated = documents.dropna(subset=["date"])
-    dated = dated[~dated["doc_id"].isin(outside["doc_id"])]
-    if dated.empty or counts.empty:
-        return pd.DataFrame()
+    dated = dated[dense_mask(dated["date"])] if len(dated) else dated
+    if dated.empty:
+        return pd.DataFrame(), resolution
     joined = doc_topics.merge(dated[["doc_id", "date"]], on="doc_id")
-    joined["period"] = joined["date"].dt.to_period(freq).dt.start_time
+    joined["period"] = period_start(joined["date"], resolution.name)
     table = joined.pivot_table(index="topic", columns="period", values="weight", aggfunc="mean")
-    table.columns = [f"{c:%d %b %Y}" for c in table.columns]
-    return _shown(_with_labels(table, topics))
+    table.columns = [period_label(c, resolution.name) for c in table.columns]
+    return _shown(_with_labels(table, topics)), resolution
 
 
 def representative_documents(doc_topics: pd.DataFrame, documents: pd.DataFrame,
