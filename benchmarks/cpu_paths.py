@@ -43,10 +43,12 @@ import sys
 import time
 from pathlib import Path
 
+from newslens import stages
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = HERE / "work" / "cpu-paths"
-STAGES = ("01-ingest", "02-tokenize", "03-keywords", "04-topics", "05-summary")
+STAGES = stages.NAMES
 PROJECT_PARTS = ("params", "notebooks", "data/raw/seed")
 # As the Makefile exports them: single-threaded BLAS, a fixed hash seed.
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",

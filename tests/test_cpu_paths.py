@@ -29,11 +29,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from newslens import config
+from newslens import config, stages
 
 pytestmark = pytest.mark.slow
 
-STAGES = config.STAGES
+STAGES = stages.NAMES
 PINNED = {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
