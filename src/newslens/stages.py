@@ -31,12 +31,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from newslens.params import Run, RunParams
 
-# Modules every stage's execution uses (setup, params, paths, atomic writes, displays, charts).
-COMMON_MODULES = ("config", "params", "stages", "io", "report", "plots")
+# Modules every stage's execution uses (setup, params, paths, displays, charts).
+COMMON_MODULES = ("config", "params", "stages", "report", "plots")
 # Modules rendering any report uses; rendering is separate from execution (see pipeline.py).
 RENDER_MODULES = ("render", "pipeline")
 # Data files a module reads, as make patterns under src/newslens/: editing them reruns its stages.
 MODULE_DATA = {"stopwords": "data/stopwords/*.txt"}
+# The shared tokenization: every stage that reads the tokens loads them through these.
+TOKENS_MODULES = ("tokenize", "tokenizer", "words", "stopwords", "phrases", "sentences")
 # Keys that say how a stage runs, not what it computes: readable by every stage, in no slice.
 # A changed engine still reruns the stages that use it (build/<run>/params/engine.txt).
 HOW_KEYS = ("engine",)
@@ -93,13 +95,14 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         name="01-ingest", title="Ingest", about="what was read, cleaned and skipped",
         reads=("title", "sources", "unit"),
-        modules=("ingest", "near_duplicates", "sources", "clean", "sentences", "fetch", "engine", "periods"),
+        modules=("io", "ingest", "near_duplicates", "sources", "clean", "sentences", "fetch", "engine",
+                 "periods"),
         inputs=(), outputs=("documents.parquet", "ingest_log.csv", "cleaning.csv"),
         engine=True, raw=True),
     Stage(
         name="02-tokenize", title="Tokenize", about="sentences, tokens, phrases and stop words",
         reads=("title", "unit", "language", "focus", "tokenize"),
-        modules=("tokenize", "tokenizer", "words", "stopwords", "phrases", "sentences", "engine", "focus"),
+        modules=("io", *TOKENS_MODULES, "engine", "focus"),
         inputs=("documents.parquet",),
         outputs=("tokens.parquet", "vocabulary.parquet", "phrases.csv", "stopwords.txt",
                  "stopword_sources.csv", "tokenize_stats.json", "tokenizer.json", "phrases.model"),
@@ -108,7 +111,7 @@ STAGES: tuple[Stage, ...] = (
         name="03-keywords", title="Keywords",
         about="TF-IDF, keyness between groups, keywords in context",
         reads=("title", "unit", "focus", "keywords"),
-        modules=("keywords", "keyness", "kwic", "tokenize", "tokenizer", "words", "stopwords", "phrases", "sentences", "engine", "focus"),
+        modules=("io", "keywords", "keyness", "kwic", *TOKENS_MODULES, "engine", "focus"),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet", "tokenizer.json",
                 "phrases.model", "stopwords.txt"),
         outputs=("keywords.parquet", "keyness.parquet", "similar.csv", "corpus_terms.csv",
@@ -119,7 +122,8 @@ STAGES: tuple[Stage, ...] = (
         # The topic model is fitted on the keywords stage's TF-IDF settings, and only those.
         reads=("title", "unit", "focus", "keywords.min_df", "keywords.max_df",
                "keywords.sublinear_tf", "topics"),
-        modules=("topics", "keywords", "keyness", "tokenize", "tokenizer", "words", "stopwords", "phrases", "sentences", "engine", "focus", "periods"),
+        modules=("io", "topics", "topic_views", "keywords", "keyness", *TOKENS_MODULES, "engine", "focus",
+                 "periods"),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet"),
         outputs=("sweep.csv", "topic_terms.parquet", "doc_topics.parquet", "topics.csv",
                  "k_choice.json"),
@@ -128,7 +132,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         name="05-summary", title="Summary", about="the findings of the run on one page",
         reads=("title", "unit", "focus"),
-        modules=("summary", "topics", "focus", "periods"),
+        modules=("summary", "topic_views", "focus", "periods"),
         inputs=("documents.parquet", "ingest_log.csv", "tokenize_stats.json", "focus_keywords.csv",
                 "similar.csv", "keyness.parquet", "topics.csv", "doc_topics.parquet",
                 "k_choice.json", "vocabulary.parquet"),
@@ -175,7 +179,7 @@ def makefile() -> str:
              "# Do not edit: change the stage table and make regenerates this file.",
              f"STAGES := {' '.join(NAMES)}",
              f"CODE_PATHS := {' '.join(CODE_PATHS)}",
-             f"RENDER_SRC := {_sources(set(RENDER_MODULES) | set(COMMON_MODULES))}"
+             f"RENDER_SRC := {_sources(set(RENDER_MODULES) | set(COMMON_MODULES) | {'io'})}"
              " $(wildcard $(SRC)/templates/newslens/*)",
              "define STAGE_RULES"]
     for item in STAGES:

@@ -1,0 +1,56 @@
+"""The topic views the reports show: by group, over time, per document, per topic."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from newslens import topic_views
+
+TOPICS = pd.DataFrame({"topic": [2, 1], "label": ["Brexit", "Trump"], "prevalence": [0.6, 0.4]})
+DOCUMENTS = pd.DataFrame({
+    "doc_id": ["a", "b", "c", "d#1", "d#2"], "parent_id": ["a", "b", "c", "d", "d"],
+    "group": ["bbc", "bbc", "cnn", "cnn", "cnn"],
+    "title": ["May triggers Article 50", "Trump signs order", "Trump at rally", "Long read", "Long read"],
+    "text": ["May triggers Article 50.", "Trump signs order.", "Trump at rally.",
+             "The first sentence of a long read.", "The second sentence of it."],
+    "date": pd.to_datetime(["2017-01-02", "2017-01-03", "2017-01-10", "2017-01-17", "2017-01-17"]),
+})
+DOC_TOPICS = pd.DataFrame({
+    "doc_id": ["a", "a", "b", "b", "c", "c", "d#1", "d#1", "d#2", "d#2"],
+    "topic": [2, 1, 2, 1, 2, 1, 2, 1, 2, 1],
+    "weight": [0.9, 0.1, 0.2, 0.8, 0.3, 0.7, 0.5, 0.5, 1 / 3, 2 / 3],
+})
+
+
+def test_prevalence_by_group_is_the_mean_weight_labelled_in_topic_order():
+    table = topic_views.prevalence_by_group(DOC_TOPICS, DOCUMENTS, TOPICS)
+    assert table.index.tolist() == ["T2: Brexit", "T1: Trump"]
+    assert table.loc["T2: Brexit", "bbc"] == 0.55
+    assert table.loc["T1: Trump", "cnn"] == round((0.7 + 0.5 + 2 / 3) / 3, 4)  # 4 significant digits
+
+
+def test_prevalence_over_time_uses_the_resolution_of_the_span():
+    table, resolution = topic_views.prevalence_over_time(DOC_TOPICS, DOCUMENTS, TOPICS)
+    assert resolution.name == "day"  # 15 days
+    assert table.columns.tolist() == ["2017-01-02", "2017-01-03", "2017-01-10", "2017-01-17"]
+    undated = DOCUMENTS.assign(date=pd.NaT)
+    empty, _ = topic_views.prevalence_over_time(DOC_TOPICS, undated, TOPICS)
+    assert empty.empty
+
+
+def test_representative_documents_show_a_unit_by_its_own_words():
+    top = topic_views.representative_documents(DOC_TOPICS, DOCUMENTS, TOPICS, n=2)
+    assert top["topic"].tolist() == [2, 2, 1, 1]
+    assert top["doc_id"].tolist() == ["a", "d#1", "b", "c"]
+    assert top.loc[1, "title"] == "The first sentence of a long read."
+    assert top["weight"].tolist() == [0.9, 0.5, 0.8, 0.7]
+
+
+def test_focus_mixture_and_term_frames():
+    mixture = topic_views.focus_mixture(DOC_TOPICS, TOPICS, ["d#1", "d#2"])
+    assert mixture.index.tolist() == ["T1: Trump", "T2: Brexit"]
+    assert round(mixture.iloc[0], 4) == round((0.5 + 2 / 3) / 2, 4)
+    terms = pd.DataFrame({"topic": [2, 2, 1], "term": ["brexit", "may", "trump"], "weight": [0.5, 0.25, 0.9]})
+    frames = topic_views.term_frames(TOPICS, terms, {"may": "May"})
+    assert [name for name, _ in frames] == ["T2: Brexit (60%)", "T1: Trump (40%)"]
+    assert frames[0][1].to_dict() == {"brexit": 0.5, "May": 0.25}
