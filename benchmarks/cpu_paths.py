@@ -193,7 +193,8 @@ def outputs(root: Path, run: str) -> dict[str, Path]:
     return found
 
 
-PNG = re.compile(rb"image/png[^A-Za-z0-9+/]{1,40}([A-Za-z0-9+/=\\n]{100,})")
+# A PNG in a rendered report (data: URL) or in an executed notebook (JSON string, escaped newlines).
+PNG = re.compile(rb'image/png(?:;base64,|":\s*")([A-Za-z0-9+/=\\n]+)')
 
 
 def _table_difference(a: Path, b: Path) -> str:
