@@ -344,7 +344,9 @@ def heaps_curve(tokens: pd.DataFrame, points: int = 60) -> tuple[pd.DataFrame, f
     seen: set[str] = set()
     total, rows = 0, []
     flat = [t for lst in tokens["tokens"] for t in lst]
-    marks = set(np.unique(np.geomspace(1, max(len(flat), 1), points).astype(int)))
+    # geomspace goes through numpy's SIMD power: round before truncating, so a point a hair
+    # below a whole number cannot truncate differently on another CPU
+    marks = set(np.unique(np.floor(np.round(np.geomspace(1, max(len(flat), 1), points), 6)).astype(int)).tolist())
     for token in flat:
         total += 1
         seen.add(token)
