@@ -89,7 +89,7 @@ def runs(make_sandbox, run_pipeline, tmp_path_factory) -> dict[str, Path]:
                 assert done.returncode == 0, f"{command} {stage} in {root.name}:\n{done.stderr[-3000:]}"
         return root
 
-    with ThreadPoolExecutor(max_workers=len(plans)) as pool:
+    with ThreadPoolExecutor(max_workers=min(len(plans), os.cpu_count() or 1)) as pool:
         roots = dict(zip(plans, pool.map(execute, plans.values())))
     return roots
 

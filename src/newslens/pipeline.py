@@ -34,6 +34,9 @@ from newslens.params import ParamsError, load_run, stage_slice_json  # noqa: E40
 
 logger = logging.getLogger("newslens.pipeline")
 KERNEL_NAME = "newslens"
+# Seconds a notebook kernel may take to start. papermill's 60 s is too short on a busy
+# two-core machine whose fresh environment compiles every import on first use.
+KERNEL_START_TIMEOUT = 300
 
 
 class StageFailed(RuntimeError):
@@ -90,7 +93,7 @@ def run_stage(params_file: str, stage: str) -> Path:
         papermill.execute_notebook(
             str(notebook), str(executed), parameters={"params_file": _notebook_params_path(run)},
             kernel_name=KERNEL_NAME, cwd=str(config.NOTEBOOKS_DIR), progress_bar=False,
-            log_output=False, request_save_on_cell_execute=False)
+            log_output=False, request_save_on_cell_execute=False, start_timeout=KERNEL_START_TIMEOUT)
     except papermill.PapermillExecutionError as exc:
         raise StageFailed(f"stage {stage} failed for run {run.name}: {exc.ename}: {exc.evalue}\n"
                           f"  the executed notebook with the error cell is "
