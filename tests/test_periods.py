@@ -64,4 +64,5 @@ def test_labels_of_every_resolution():
 
 def test_undated_runs_get_an_empty_table():
     table, outside, resolution = periods.counts_over_time(documents([None, None]))
-    assert table.empty and outside.empty and resolution.reason == "no document is dated"
+    assert table.empty and outside.empty and resolution.evidence == "no document is dated"
+    assert resolution.reason == "by week: no document is dated"

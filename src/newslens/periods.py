@@ -37,15 +37,14 @@ _MIN_SPREAD_YEARS = 7 / 365.25  # quartiles closer than a week still keep a week
 
 @dataclass(frozen=True)
 class Resolution:
-    """The period length of a run's time axis, and why it was chosen."""
+    """The period length of a run's time axis, and the evidence it was chosen on."""
 
     name: str
-    reason: str
+    evidence: str  # "the dates span 118 days (from … to …)", or why no span decided it
 
     @property
-    def plural(self) -> str:
-        return {"day": "days", "week": "weeks", "month": "months", "quarter": "quarters",
-                "year": "years", "decade": "decades"}[self.name]
+    def reason(self) -> str:
+        return f"by {self.name}: {self.evidence}"
 
 
 def fractional_years(dates: pd.Series) -> pd.Series:
@@ -69,7 +68,7 @@ def choose_resolution(dates: pd.Series, requested: str | None = None) -> Resolut
     if requested is not None:
         if requested not in RESOLUTIONS:
             raise ValueError(f"period: got {requested!r}; expected one of {', '.join(RESOLUTIONS)}")
-        return Resolution(requested, f"by {requested}, as the params set it")
+        return Resolution(requested, "as the params set it")
     dated = pd.to_datetime(dates).dropna()
     if dated.empty:
         return Resolution("week", "no document is dated")
@@ -78,8 +77,7 @@ def choose_resolution(dates: pd.Series, requested: str | None = None) -> Resolut
     span = float(years.max() - years.min())
     name = next((n for n, longest in _LONGEST.items() if span <= longest), "decade")
     shown = f"{span * 365.25:,.0f} days" if span < 2 else f"{span:,.1f} years"
-    return Resolution(name, f"by {name}: the dates span {shown} (from {dense.min():%d %B %Y} to "
-                            f"{dense.max():%d %B %Y})")
+    return Resolution(name, f"the dates span {shown} (from {dense.min():%d %B %Y} to {dense.max():%d %B %Y})")
 
 
 def period_start(dates: pd.Series, resolution: str) -> pd.Series:

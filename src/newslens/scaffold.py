@@ -125,8 +125,8 @@ def guess_id(sample: pd.DataFrame, taken: set[str]) -> Guess:
                   and sample[c].notna().all() and (sample[c].astype(str).str.strip() != "").all()
                   and sample[c].astype(str).is_unique]
     short = [c for c in candidates if sample[c].astype(str).str.len().median() <= 64]
-    ranked = _named(short, r"(^|_)(id|key|uuid|guid)$|^id") + [c for c in short if not _named([c], r"(^|_)(id|key|uuid|guid)$|^id")]
-    if not ranked or (not _named(ranked[:1], r"id|key|uuid|guid") and len(sample) < 2):
+    ranked = sorted(short, key=lambda c: not _named([c], r"(^|_)(id|key|uuid|guid)$|^id"))  # stable
+    if not ranked:
         return Guess(None, "no short column is unique in every row; ids are derived from the content", ranked)
     return Guess(ranked[0], f"unique in all {len(sample):,} sampled rows", ranked[1:4])
 
