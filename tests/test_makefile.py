@@ -51,6 +51,8 @@ CHANGES = {  # one real change to each top-level key, and the stages whose slice
     "title": ("A new title", set(stages.NAMES)),
     "sources": ([{"path": "data/raw/seed/", "group": "renamed"}], {"01-ingest"}),
     "unit": ("paragraph", {"01-ingest", "02-tokenize", "03-keywords", "04-topics", "05-summary"}),
+    "unit_name": ("speech", set(stages.NAMES)),  # every report says what a unit is called
+    "group_name": ("party", set(stages.NAMES)),
     "language": (None, set()),  # en is the only language yet: no change is possible
     "focus": (None, {"02-tokenize", "03-keywords", "04-topics", "05-summary"}),
     "tokenize": ({"phrase_min_count": 5}, {"02-tokenize"}),

@@ -203,6 +203,8 @@ CHANGES = {  # one change to every top-level key
     "title": "Another title",
     "sources": [{"path": "data/raw/seed/", "group": "other"}],
     "unit": "paragraph",
+    "unit_name": "speech",
+    "group_name": "party",
     "language": "en",  # the only language: the slices must not change
     "focus": "data/raw/seed/",
     "tokenize": {"phrase_min_count": 4},

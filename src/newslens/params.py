@@ -145,6 +145,9 @@ class RunParams(_Strict):
     title: NonEmptyStr
     sources: list[Source] = Field(min_length=1)
     unit: Literal["document", "paragraph", "sentence"] = "document"
+    # What the reports call one unit and one group ("article", "outlet"); see newslens.wording.
+    unit_name: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    group_name: Annotated[str, Field(min_length=1, max_length=40)] | None = None
     language: Literal["en"] = "en"
     focus: NonEmptyStr | None = None
     tokenize: TokenizeParams = Field(default_factory=TokenizeParams)

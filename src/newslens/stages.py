@@ -28,11 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from newslens.wording import run_words
+
 if TYPE_CHECKING:
     from newslens.params import Run, RunParams
 
 # Modules every stage's execution uses (setup, params, paths, displays, charts).
-COMMON_MODULES = ("config", "params", "stages", "report", "plots")
+COMMON_MODULES = ("config", "params", "stages", "report", "plots", "wording")
 # Modules rendering any report uses; rendering is separate from execution (see pipeline.py).
 RENDER_MODULES = ("render", "pipeline")
 # Data files a module reads, as make patterns under src/newslens/: editing them reruns its stages.
@@ -94,14 +96,14 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage(
         name="01-ingest", title="Ingest", about="what was read, cleaned and skipped",
-        reads=("title", "sources", "unit"),
+        reads=("title", "sources", "unit", "unit_name", "group_name"),
         modules=("io", "ingest", "near_duplicates", "sources", "clean", "sentences", "fetch", "engine",
                  "periods"),
         inputs=(), outputs=("documents.parquet", "ingest_log.csv", "cleaning.csv"),
         engine=True, raw=True),
     Stage(
         name="02-tokenize", title="Tokenize", about="sentences, tokens, phrases and stop words",
-        reads=("title", "unit", "language", "focus", "tokenize"),
+        reads=("title", "unit", "unit_name", "group_name", "language", "focus", "tokenize"),
         modules=("io", *TOKENS_MODULES, "engine", "focus"),
         inputs=("documents.parquet",),
         outputs=("tokens.parquet", "vocabulary.parquet", "phrases.csv", "stopwords.txt",
@@ -110,7 +112,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         name="03-keywords", title="Keywords",
         about="TF-IDF, keyness between groups, keywords in context",
-        reads=("title", "unit", "focus", "keywords"),
+        reads=("title", "unit", "unit_name", "group_name", "focus", "keywords"),
         modules=("io", "keywords", "keyness", "kwic", *TOKENS_MODULES, "engine", "focus"),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet", "tokenizer.json",
                 "phrases.model", "stopwords.txt"),
@@ -120,7 +122,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         name="04-topics", title="Topics", about="how k was chosen, the topics, by group and over time",
         # The topic model is fitted on the keywords stage's TF-IDF settings, and only those.
-        reads=("title", "unit", "focus", "keywords.min_df", "keywords.max_df",
+        reads=("title", "unit", "unit_name", "group_name", "focus", "keywords.min_df", "keywords.max_df",
                "keywords.sublinear_tf", "topics"),
         modules=("io", "topics", "topic_views", "keywords", "keyness", *TOKENS_MODULES, "engine", "focus",
                  "periods"),
@@ -131,7 +133,7 @@ STAGES: tuple[Stage, ...] = (
         engine=True),
     Stage(
         name="05-summary", title="Summary", about="the findings of the run on one page",
-        reads=("title", "unit", "focus"),
+        reads=("title", "unit", "unit_name", "group_name", "focus"),
         modules=("summary", "topic_views", "focus", "periods"),
         inputs=("documents.parquet", "ingest_log.csv", "tokenize_stats.json", "focus_keywords.csv",
                 "similar.csv", "keyness.parquet", "topics.csv", "doc_topics.parquet",
@@ -248,6 +250,7 @@ class StageRun:
         self.stage, self.name, self.params_file = item, run.name, run.params_file
         self.processed_dir, self.reports_dir, self.build_dir = run.processed_dir, run.reports_dir, run.build_dir
         self.params = SliceView(run.params, item)
+        self.words = run_words(self.params)  # "articles", "outlets": what the reports call units and groups
 
     def input(self, name: str) -> Path:
         """A file of ``data/processed/<run>/`` that the stage reads (declared in its ``inputs``)."""
