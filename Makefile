@@ -15,6 +15,8 @@ endif
 PYTHON_BOOT ?= python3
 SOURCE ?=
 NAME ?=
+# Builtin corpora `make data` fetches: `make data CORPUS="commons sotu"`, or CORPUS=all.
+CORPUS ?= news-articles
 VENV := .venv
 PY := $(VENV)/bin/python
 ENV_STAMP := $(VENV)/.installed
@@ -56,16 +58,24 @@ $(ENV_STAMP): pyproject.toml requirements.lock
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (newslens)" >/dev/null
 	@touch $@
 
-## data: fetch the builtin news corpus, or restore it if it changed (hash-checked; a no-op when it matches)
+## data: fetch the builtin news corpus (others: CORPUS="commons sotu" or CORPUS=all), or restore it (hash-checked)
 data: | $(ENV_STAMP)
-	$(PY) -m newslens.fetch news-articles
+	$(PY) -m newslens.fetch $(if $(filter all,$(CORPUS)),--all,$(CORPUS))
 
-data/raw/news-articles/NewsArticles.csv: | $(ENV_STAMP)
-	$(PY) -m newslens.fetch news-articles
+# Each builtin corpus and the file ingest reads of it, as in newslens.fetch.BUILTINS (a test
+# checks the two agree). A run's builtin sources are fetched on its first `make report`.
+BUILTIN_RAW := news-articles=data/raw/news-articles/NewsArticles.csv commons=data/raw/commons/en.csv \
+  health-tweets=data/raw/health-tweets/healthtweets.csv sotu=data/raw/sotu/metadata.csv \
+  bundestag=data/raw/bundestag/de.csv congreso=data/raw/congreso/es.csv tweedekamer=data/raw/tweedekamer/nl.csv
+define FETCH_RULE
+$(2): | $$(ENV_STAMP)
+	$$(PY) -m newslens.fetch $(1)
+endef
+$(foreach pair,$(BUILTIN_RAW),$(eval $(call FETCH_RULE,$(firstword $(subst =, ,$(pair))),$(lastword $(subst =, ,$(pair))))))
 
-## init: write params/NAME.yaml for a corpus: make init SOURCE=path/to/file-or-folder [NAME=name]
+## init: write params/NAME.yaml for a corpus: make init SOURCE=path/to/file-or-folder (or builtin:commons) [NAME=name]
 init: $(ENV_STAMP)
-	@[ -n "$(SOURCE)" ] || { echo "usage: make init SOURCE=path/to/file-or-folder [NAME=name]" >&2; exit 2; }
+	@[ -n "$(SOURCE)" ] || { echo "usage: make init SOURCE=path/to/file-or-folder|builtin:NAME [NAME=name]" >&2; exit 2; }
 	$(PY) -m newslens init "$(SOURCE)" $(if $(NAME),--name "$(NAME)")
 
 ## report: run every stage of every run in PARAMS and render reports/ (incremental)
@@ -98,8 +108,9 @@ $(STAGES_MK): $(SRC)/stages.py $(SRC)/pipeline.py | $(ENV_STAMP)
 	@mkdir -p $(@D)
 	$(PY) -m newslens.pipeline makefile > $@.tmp && mv $@.tmp $@
 
-# A builtin source's raw file is a prerequisite of ingest (fetched by `make data`).
-raw_inputs = $(if $(shell grep -l 'news-articles' $(1)),data/raw/news-articles/NewsArticles.csv)
+# A run's builtin sources (`builtin: NAME` lines of its params) and their raw files, prerequisites of ingest.
+builtin_names = $(shell sed -nE 's/^[[:space:]-]*builtin:[[:space:]]*["'"'"']?([a-z0-9_-]+).*/\1/p' $(1))
+raw_inputs = $(foreach n,$(call builtin_names,$(1)),$(patsubst $(n)=%,%,$(filter $(n)=%,$(BUILTIN_RAW))))
 
 # build/<run>/params.stamp rewrites each stage's slice of the params only when it
 # changed, so a stage reruns only when the part of the params it reads changes.

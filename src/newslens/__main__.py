@@ -23,7 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     except InitError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {config.relative_to_root(target)}: check the guesses in its comments, then build the run with")
+    check = ("the builtin maps its own columns" if args.source.startswith("builtin:")
+             else "check the guesses in its comments")
+    print(f"wrote {config.relative_to_root(target)}: {check}, then build the run with")
     print(f"  {command}")
     return 0
 

