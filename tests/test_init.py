@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -142,3 +143,68 @@ def test_news_articles_columns_are_found():
     chosen = {key: guess.column for key, guess in plan.guesses.items()}
     assert chosen["text"] == "text" and chosen["id"] == "article_id"
     assert chosen["date"] == "publish_date" and chosen["title"] == "title"
+
+
+# ---------------------------------------------------------------- builtin corpora
+
+
+@pytest.mark.parametrize("name", ["commons", "health-tweets", "sotu"])
+def test_init_of_a_builtin_writes_the_committed_params_file(params_dir, name):
+    """params/<builtin>.yaml is exactly what `make init SOURCE=builtin:<name>` writes."""
+    from newslens.fetch import BUILTINS
+
+    target, command = scaffold.init(f"builtin:{name}")
+    assert target == params_dir / f"{name}.yaml" and command == f"make report PARAMS={config.relative_to_root(target)}"
+    written = target.read_text(encoding="utf-8")
+    assert written == (config.PROJECT_ROOT / "params" / f"{name}.yaml").read_text(encoding="utf-8")
+    params = validate_params(yaml.safe_load(written))
+    corpus = BUILTINS[name]
+    assert [s.builtin for s in params.sources] == [name]
+    assert (params.title, params.unit_name, params.group_name) == (corpus.title, corpus.unit_name, corpus.group_name)
+    keys = [line.split(":")[0] for line in written.splitlines() if line and not line.startswith(("#", " "))]
+    commented = [line for line in written.splitlines() if line and not line.startswith(("#", "    #", "sources:"))]
+    assert keys == ["title", "sources", "unit", "unit_name", "group_name", "language", "focus"]
+    assert all("  # " in line for line in commented if not line.startswith("title:"))
+
+
+def test_the_builtin_runs_are_opt_in():
+    makefile = (config.PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "PARAMS ?= params/news.yaml params/seed.yaml\n" in makefile
+    assert "CORPUS ?= news-articles\n" in makefile
+
+
+@pytest.mark.parametrize("source, message", [
+    ("builtin:bundestag", r"its language \(de\) is not supported yet"),
+    ("builtin:reuters", "no builtin corpus has that name; known: news-articles, commons"),
+])
+def test_a_builtin_init_cannot_use_is_refused(params_dir, source, message):
+    with pytest.raises(scaffold.InitError, match=message):
+        scaffold.init(source)
+    assert list(params_dir.iterdir()) == []
+
+
+def test_the_command_line_inits_a_builtin(tmp_path):
+    (tmp_path / "params").mkdir()
+    env = {"NEWSLENS_ROOT": str(tmp_path), "PATH": "/usr/bin:/bin", "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run([sys.executable, "-m", "newslens", "init", "builtin:sotu"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "the builtin maps its own columns" in done.stdout and "make report PARAMS=params/sotu.yaml" in done.stdout
+    assert "unit_name: address" in (tmp_path / "params" / "sotu.yaml").read_text(encoding="utf-8")
+
+
+def test_a_party_label_beats_its_numeric_code_as_the_group(tmp_path):
+    """A ParlSpeech table (as `make data CORPUS=commons` writes it): party, not party.facts.id."""
+    table = speeches_table().assign(**{"party.facts.id": [str(1000 + len(p)) for p in speeches_table()["party"]]})
+    path = tmp_path / "en.csv"
+    table[["party.facts.id", *speeches_table().columns]].to_csv(path, index=False)
+    assert scaffold.inspect_source(path).guesses["group"].column == "party"
+
+
+COMMONS_CSV = config.RAW_DIR / "commons" / "en.csv"
+
+
+@pytest.mark.skipif(not COMMONS_CSV.is_file(), reason="commons not fetched (run `make data CORPUS=commons`)")
+def test_the_fetched_commons_table_gets_sensible_guesses():
+    chosen = {key: guess.column for key, guess in scaffold.inspect_source(COMMONS_CSV).guesses.items()}
+    assert chosen == {"text": "text", "id": "parlspeech_row", "date": "date", "group": "party", "title": "agenda"}

@@ -272,7 +272,7 @@ def keyness_table(model: TfidfModel, documents: pd.DataFrame, keyness: pd.DataFr
     term_total = np.asarray(selected.sum(axis=0)).ravel()
     all_total = float(model.counts.sum())
     values = {}
-    for group in sorted({g for g in groups if g is not None}):
+    for group in sorted({g for g in groups if isinstance(g, str)}):  # a document without a group is NaN here
         rows = groups == group
         a = np.asarray(selected[rows].sum(axis=0)).ravel()
         c = float(model.counts[rows].sum())
