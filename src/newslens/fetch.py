@@ -382,6 +382,14 @@ def builtin_path(name: str) -> Path:
     return corpus.path
 
 
+def _changed(corpus: BuiltinCorpus) -> list[tuple[Path, str, str]]:
+    """The corpus's changed, missing or added files (a missing table or manifest is one entry)."""
+    try:
+        return corpus.mismatches()
+    except FileNotFoundError as exc:
+        return [(Path(exc.args[0]), "(a pinned file)", "(missing)")]
+
+
 def verify_builtin(name: str) -> Path:
     """The file the sources read for builtin corpus ``name``, after checking every file's pinned sha256.
 
@@ -392,10 +400,7 @@ def verify_builtin(name: str) -> Path:
     """
     corpus = get_builtin(name)
     path = builtin_path(name)
-    try:
-        wrong = corpus.mismatches()
-    except FileNotFoundError as exc:
-        wrong = [(Path(exc.args[0]), "(a pinned file)", "(missing)")]
+    wrong = _changed(corpus)
     if wrong:
         changed, expected, actual = wrong[0]
         more = f" (and {len(wrong) - 1} more file(s))" if len(wrong) > 1 else ""
@@ -637,10 +642,7 @@ def fetch(corpus: BuiltinCorpus | str, *, downloads_dir: str | os.PathLike = DOW
         corpus = get_builtin(corpus)
     target = corpus.target
     if target.exists():
-        try:
-            wrong = corpus.mismatches()
-        except FileNotFoundError as exc:
-            wrong = [(Path(exc.args[0]), "(a pinned file)", "(missing)")]
+        wrong = _changed(corpus)
         if not wrong and not force:
             log.info("%s: %s is up to date", corpus.name, _shown(target))
             return target
