@@ -74,7 +74,7 @@ def _card(run_dir: Path) -> str:
                     for p in reports)
     # An about.json written before runs named their units holds only the unit.
     words = Words(about.get("unit_name") or about.get("unit") or "document", about.get("group_name") or "group")
-    size = (f"{words.count(about['documents'])} in {words.count(about['groups'], 'group')}"
+    size = (f"{words.count(about['documents'])} from {words.count(about['groups'], 'group')}"
             if about["documents"] else "")
     dates = f"{about['first_date']} to {about['last_date']}" if about["first_date"] else "no dates"
     thumb = next(filter(None, (thumbnail(run_dir / f"{stage}.html") for stage in THUMBNAIL_ORDER)), None)
