@@ -57,7 +57,17 @@ def test_three_hundred_groups_name_the_three_largest():
 
 
 def test_no_group_at_all_says_so():
-    assert "308 speeches, none of which names its party." in summary.corpus_sentence(_outputs([None] * 308), SPEECH)
+    assert "308 speeches, and no speech names its party." in summary.corpus_sentence(_outputs([None] * 308), SPEECH)
+
+
+def test_one_group_and_some_units_without_one_do_not_say_all():
+    sentence = summary.corpus_sentence(_outputs(["Con", "Con", None]), SPEECH)
+    assert sentence.startswith("The corpus holds 3 speeches, from one party, Con; 1 speech has no party.")
+
+
+def test_three_groups_are_all_named_not_called_the_largest():
+    sentence = summary.corpus_sentence(_outputs(["Con", "Con", "Lab", "SNP"]), SPEECH)
+    assert "from 3 parties. They are Con (2 speeches), Lab (1) and SNP (1)." in sentence
 
 
 def test_one_unit_is_singular_everywhere():

@@ -99,15 +99,13 @@ def group_sizes(documents: pd.DataFrame) -> tuple[pd.Series, int]:
 def _groups_clause(sizes: pd.Series, missing: int, words: Words) -> str:
     """ "from 9 outlets. The largest are …" for the corpus sentence (starts after the unit count)."""
     if sizes.empty:
-        return f", none of which names its {words.group}."
+        return f", and no {words.unit} names its {words.group}."
     if len(sizes) == 1:
-        clause = f", all from one {words.group}, {sizes.index[0]}."
+        clause = f", {'from' if missing else 'all from'} one {words.group}, {sizes.index[0]}."
     else:
         largest = [f"{sizes.index[0]} ({words.count(int(sizes.iloc[0]))})",
                    *[f"{g} ({n:,})" for g, n in sizes.iloc[1:3].items()]]
-        which = "The largest are" if len(sizes) <= 3 else f"The largest of the {len(sizes):,} are"
-        if len(sizes) == 2:
-            which = "They are"
+        which = "They are" if len(sizes) <= 3 else f"The largest of the {len(sizes):,} are"
         clause = f" from {words.count(len(sizes), 'group')}. {which} {_list(largest)}."
     if missing:
         no_group = f"{_number(missing, words.unit)} {'has' if missing == 1 else 'have'} no {words.group}"
