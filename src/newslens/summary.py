@@ -182,7 +182,8 @@ def keywords_sentence(out: Outputs, display: dict[str, str], words: Words, focus
     terms = [display.get(t, t) for t in out.focus_terms["term"].head(8)]
     said = f"The terms that most set the focus {focus_noun(words, focus_ids)} apart are {_list(terms)}."
     if covers_everything(out, focus_ids):
-        return f"{said} The focus is every {words.unit} of the run, so no other {words.unit} is there to set them against."
+        return (f"{said} The focus is every {words.unit} of the run, so no other {words.unit} is there "
+                "to set them against.")
     rare = int((out.focus_terms["share_elsewhere"] < 0.01).sum())
     return (f"{said} {rare} of its top {len(out.focus_terms)} terms {'appears' if rare == 1 else 'appear'} "
             f"in fewer than 1% of the other {words.units}.")
@@ -204,7 +205,8 @@ def similar_sentence(out: Outputs, words: Words, focus_ids: list[str]) -> str:
         parts.append(f"{int(labels.isna().sum())} with no {words.group}")
     best = out.similar.iloc[0]
     where = best["group"] if not is_missing_group(best["group"]) else f"no {words.group}"
-    return (f"Its closest neighbour is “{best['title']}” ({where}, similarity {best['similarity']:.2f}). "
+    title = best["title"] if isinstance(best["title"], str) and best["title"] else best.get("doc_id", "untitled")
+    return (f"Its closest neighbour is “{title}” ({where}, similarity {best['similarity']:.2f}). "
             f"Of the {_number(len(out.similar), 'most similar ' + words.unit)}, {_list(parts)}.")
 
 
@@ -239,7 +241,8 @@ def topics_shown(topics: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     hidden = len(topics) - n
     share = weight[n:].sum() / weight.sum()
     smaller = "smaller topic" if hidden == 1 else f"{hidden} smaller topics"
-    return topics.head(n), f"The {smaller} ({share:.0%} of the weight) {'is' if hidden == 1 else 'are'} in the topics report."
+    verb = "is" if hidden == 1 else "are"
+    return topics.head(n), f"The {smaller} ({share:.0%} of the weight) {verb} in the topics report."
 
 
 def group_lines(out: Outputs, display: dict[str, str], words: Words,
