@@ -169,6 +169,13 @@ def test_group_table_lists_the_largest_groups_when_there_are_hundreds():
     assert note == "The 15 largest of the 300 accounts are listed; the keywords report has them all."
 
 
+@pytest.mark.parametrize("n", [16, summary.ALL_GROUPS_UP_TO])
+def test_up_to_twenty_groups_all_are_listed(n):
+    names = [f"g{i:02d}" for i in range(n)]
+    table, note = summary.group_lines(_outputs(names, keyness=_keyness(names)), {}, SPEECH)
+    assert table["party"].tolist() == names and note is None
+
+
 def test_a_single_group_gives_an_empty_table():
     keyness = pd.DataFrame(columns=["by", "group", "term", "direction", "rank"])  # as keywords writes it
     table, note = summary.group_lines(_outputs(["seed"], keyness=keyness), {}, SPEECH)

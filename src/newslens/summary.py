@@ -25,7 +25,9 @@ ALL_TOPICS_UP_TO = 15
 # ... else the largest topics that together hold this share of the weight, and at least this many.
 TOPIC_WEIGHT_SHOWN = 0.8
 MIN_TOPICS_SHOWN = 10
-# Groups listed in the summary's keyness table (the largest; the keywords report has them all).
+# The summary's keyness table lists every group up to this many, else the largest GROUPS_SHOWN
+# (the keywords report has them all).
+ALL_GROUPS_UP_TO = 20
 GROUPS_SHOWN = 15
 
 
@@ -249,7 +251,8 @@ def group_lines(out: Outputs, display: dict[str, str], words: Words,
                 n: int = 5) -> tuple[pd.DataFrame, str | None]:
     """Each group's most over-used terms, one row per group, and a note on the groups not listed.
 
-    At most :data:`GROUPS_SHOWN` groups are listed, the largest; a group the keyness
+    Every group is listed up to :data:`ALL_GROUPS_UP_TO` of them, else the largest
+    :data:`GROUPS_SHOWN` (and the units without a group, when compared); a group the keyness
     table has no over-used term for is named in the note, not shown as an empty row.
     """
     table = out.keyness[(out.keyness["by"] == "group") & (out.keyness["direction"] == "over")]
@@ -259,12 +262,13 @@ def group_lines(out: Outputs, display: dict[str, str], words: Words,
     rows = (table.sort_values(["group", "rank"]).groupby("group").head(n).groupby("group")["term"]
             .agg(lambda terms: ", ".join(display.get(t, t) for t in terms)))
     sizes, _ = group_sizes(out.documents)
-    listed = [g for g in sizes.index if g in rows.index][:GROUPS_SHOWN]
+    listed = [g for g in sizes.index if g in rows.index]
+    listed = listed if len(listed) <= ALL_GROUPS_UP_TO else listed[:GROUPS_SHOWN]
     unnamed = [g for g in rows.index if is_missing_group(g)]  # the units without a group, compared too
     without = [str(g) for g in sizes.index if g not in rows.index]
     notes = []
     if len(listed) + len(unnamed) < len(rows):
-        notes.append(f"The {len(listed)} largest of the {len(rows):,} {words.groups} are listed; "
+        notes.append(f"The {len(listed)} largest of the {len(rows) - len(unnamed):,} {words.groups} are listed; "
                      "the keywords report has them all.")
     if without:
         named = _list(without[:5]) + (f" and {len(without) - 5:,} more" if len(without) > 5 else "")
