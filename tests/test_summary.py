@@ -176,6 +176,12 @@ def test_up_to_twenty_groups_all_are_listed(n):
     assert table["party"].tolist() == names and note is None
 
 
+def test_groups_are_listed_alphabetically_whatever_their_case():
+    names = ["wsjhealth", "KaiserHealthNews", "bbchealth"]
+    table, _ = summary.group_lines(_outputs(names, keyness=_keyness(names)), {}, Words("post", "account"))
+    assert table["account"].tolist() == ["bbchealth", "KaiserHealthNews", "wsjhealth"]
+
+
 def test_a_single_group_gives_an_empty_table():
     keyness = pd.DataFrame(columns=["by", "group", "term", "direction", "rank"])  # as keywords writes it
     table, note = summary.group_lines(_outputs(["seed"], keyness=keyness), {}, SPEECH)
