@@ -273,7 +273,8 @@ def group_lines(out: Outputs, display: dict[str, str], words: Words,
     if without:
         named = _list(without[:5]) + (f" and {len(without) - 5:,} more" if len(without) > 5 else "")
         notes.append(f"The keyness table has no over-used term for {named}.")
-    shown = rows.loc[sorted(listed, key=lambda g: (str(g).casefold(), str(g))) + unnamed].rename_axis(words.group).rename("distinctive terms")
+    order = sorted(listed, key=lambda g: (str(g).casefold(), str(g))) + unnamed
+    shown = rows.loc[order].rename_axis(words.group).rename("distinctive terms")
     return shown.reset_index(), " ".join(notes) or None
 
 
