@@ -20,6 +20,7 @@ from newslens import config
 from newslens.io import write_text
 from newslens.report import escape
 from newslens.stages import THUMBNAIL_ORDER
+from newslens.wording import Words, run_words
 
 THUMBNAIL_WIDTH = 360
 _FIRST_PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=\s]+)"')
@@ -36,7 +37,9 @@ def about_run(run: str) -> dict:
         documents = pd.read_parquet(documents_path, columns=["doc_id", "group", "date"])
         dates = documents["date"].dropna()
         params = load_run(params_path).params
+        words = run_words(params)
         about = {"run": run, "title": params.title, "unit": params.unit,
+                 "unit_name": words.unit, "group_name": words.group,
                  "documents": len(documents), "groups": int(documents["group"].nunique()),
                  "first_date": f"{dates.min():%Y-%m-%d}" if len(dates) else None,
                  "last_date": f"{dates.max():%Y-%m-%d}" if len(dates) else None}
@@ -69,7 +72,9 @@ def _card(run_dir: Path) -> str:
     reports = sorted(run_dir.glob("*.html"))
     links = "".join(f'<li><a href="{escape(run_dir.name)}/{escape(p.name)}">{escape(p.stem)}</a></li>'
                     for p in reports)
-    size = (f"{about['documents']:,} {about.get('unit', 'document')}s in {about['groups']} group(s)"
+    # An about.json written before runs named their units holds only the unit.
+    words = Words(about.get("unit_name") or about.get("unit") or "document", about.get("group_name") or "group")
+    size = (f"{words.count(about['documents'])} from {words.count(about['groups'], 'group')}"
             if about["documents"] else "")
     dates = f"{about['first_date']} to {about['last_date']}" if about["first_date"] else "no dates"
     thumb = next(filter(None, (thumbnail(run_dir / f"{stage}.html") for stage in THUMBNAIL_ORDER)), None)
@@ -92,7 +97,7 @@ def write_index() -> Path:
     page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>newslens reports</title><style>{css}</style></head><body><main>"
-            "<h1>newslens reports</h1><p>Reproducible text analysis of news. Each run below was "
+            "<h1>newslens reports</h1><p>Reproducible text analysis. Each run below was "
             "built by <code>make report</code>; every report is a single file that opens offline "
             "and ends with its provenance. Start with a run's <em>05-summary</em>.</p>"
             f"{body}</main></body></html>\n")

@@ -136,7 +136,7 @@ STAGES: tuple[Stage, ...] = (
         reads=("title", "unit", "unit_name", "group_name", "focus"),
         modules=("summary", "topic_views", "focus", "periods"),
         inputs=("documents.parquet", "ingest_log.csv", "tokenize_stats.json", "focus_keywords.csv",
-                "similar.csv", "keyness.parquet", "topics.csv", "doc_topics.parquet",
+                "similar.csv", "keyness.parquet", "topics.csv", "doc_topics.parquet", "corpus_terms.csv",
                 "k_choice.json", "vocabulary.parquet"),
         outputs=()),
 )

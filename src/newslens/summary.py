@@ -2,6 +2,9 @@
 
 Nothing here computes a new result: it loads the saved tables and turns them
 into short plain-language sentences for a reader who never saw the notebooks.
+The sentences use the run's own nouns (:class:`newslens.wording.Words`: "3,824
+articles from 9 outlets", "1 speech"), and a run without a focus document gets
+an overview of the corpus instead of sections about a focus it does not have.
 """
 
 from __future__ import annotations
@@ -12,6 +15,20 @@ from pathlib import Path
 
 import pandas as pd
 
+from newslens.wording import Words, plural
+
+# Labels that stand for "this unit has no group" (ingest's label for a missing group, and the
+# one the reports used before): sentences name them as missing, never as a group.
+MISSING_GROUP_LABELS = ("(no group)", "(none)")
+# How many topics a table shows: all of them up to this k ...
+ALL_TOPICS_UP_TO = 15
+# ... else the largest topics that together hold this share of the weight, and at least this many.
+TOPIC_WEIGHT_SHOWN = 0.8
+MIN_TOPICS_SHOWN = 10
+# The summary's keyness table lists every group up to this many, else the largest GROUPS_SHOWN
+# (the keywords report has them all).
+ALL_GROUPS_UP_TO = 20
+GROUPS_SHOWN = 15
 
 
 @dataclass
@@ -28,6 +45,7 @@ class Outputs:
     doc_topics: pd.DataFrame
     k_choice: dict
     vocabulary: pd.DataFrame
+    corpus_terms: pd.DataFrame
 
 
 def load_outputs(folder: Path) -> Outputs:
@@ -43,58 +61,155 @@ def load_outputs(folder: Path) -> Outputs:
         doc_topics=pd.read_parquet(folder / "doc_topics.parquet"),
         k_choice=json.loads((folder / "k_choice.json").read_text(encoding="utf-8")),
         vocabulary=pd.read_parquet(folder / "vocabulary.parquet"),
+        corpus_terms=pd.read_csv(folder / "corpus_terms.csv"),
     )
 
 
 def _list(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
     items = [str(i) for i in items]
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
+def _number(n: int, noun: str) -> str:
+    """``n`` and the noun in the right number: "1 input", "11 inputs"."""
+    return f"{n:,} {noun if n == 1 else plural(noun)}"
+
+
+def _day(date: pd.Timestamp) -> str:
+    """A date as prose: "1 May 2001"."""
+    return f"{date.day} {date:%B %Y}"
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def is_missing_group(label: object) -> bool:
+    """True for a unit without a group: no label, an empty one, or ingest's missing-group label."""
+    return not isinstance(label, str) or not label.strip() or label in MISSING_GROUP_LABELS
+
+
+def group_sizes(documents: pd.DataFrame) -> tuple[pd.Series, int]:
+    """Units per named group, largest first (ties by name), and how many units have no group."""
+    missing = documents["group"].map(is_missing_group)
+    sizes = documents.loc[~missing, "group"].value_counts()
+    sizes = sizes.sort_index().sort_values(ascending=False, kind="stable")
+    return sizes, int(missing.sum())
+
+
+def _groups_clause(sizes: pd.Series, missing: int, words: Words) -> str:
+    """ "from 9 outlets. The largest are …" for the corpus sentence (starts after the unit count)."""
+    if sizes.empty:
+        return f", and no {words.unit} names its {words.group}."
+    if len(sizes) == 1:
+        clause = f", {'from' if missing else 'all from'} one {words.group}, {sizes.index[0]}."
+    else:
+        largest = [f"{sizes.index[0]} ({words.count(int(sizes.iloc[0]))})",
+                   *[f"{g} ({n:,})" for g, n in sizes.iloc[1:3].items()]]
+        which = "They are" if len(sizes) <= 3 else f"The largest of the {len(sizes):,} are"
+        clause = f" from {words.count(len(sizes), 'group')}. {which} {_list(largest)}."
+    if missing:
+        no_group = f"{_number(missing, words.unit)} {'has' if missing == 1 else 'have'} no {words.group}"
+        clause = clause[:-1] + f"; {no_group}."
+    return clause
+
+
+def _dates_sentence(dates: pd.Series, words: Words, time_view: bool) -> str:
+    dated = dates.dropna()
+    if dated.empty:
+        lack = f"No {words.unit} carries a date"
+        return lack + (", so this summary has no view over time." if time_view else ".")
+    first, last = _day(dated.min()), _day(dated.max())
+    span = first if first == last else f"from {first} to {last}"
+    if len(dated) == len(dates):
+        return f"{'It is' if len(dates) == 1 else 'All are'} dated {span}."
+    undated = len(dates) - len(dated)
+    return (f"{_number(len(dated), words.unit)} {'is' if len(dated) == 1 else 'are'} dated, {span}; "
+            f"{undated:,} {'is' if undated == 1 else 'are'} not.")
+
+
+def _ingest_sentence(log: pd.DataFrame) -> str:
+    skipped = int((log["status"] == "skipped").sum())
+    duplicates = int((log["status"] == "duplicate").sum())
+    merged = (f"{_number(duplicates, 'exact duplicate')} {'was' if duplicates == 1 else 'were'} merged"
+              if duplicates else "no exact duplicate was found")
+    left = (f"{_number(skipped, 'input')} {'was' if skipped == 1 else 'were'} skipped"
+            if skipped else "no input was skipped")
+    where = " (the ingest report lists each with its reason)" if skipped or duplicates else ""
+    return _capitalized(f"{merged} and {left}{where}.")
 
 
 def focus_sentence(out: Outputs, focus_ids: list[str]) -> str:
     """Which document the report centres on: title, group and date when known."""
     focus = out.documents[out.documents["doc_id"].isin(focus_ids)].iloc[0]
-    details = [str(v) for v in (focus["group"],) if isinstance(v, str) and v]
+    details = [] if is_missing_group(focus["group"]) else [str(focus["group"])]
     if pd.notna(focus["date"]):
-        details.append(f"{focus['date']:%d %B %Y}")
+        details.append(_day(focus["date"]))
     title = focus["title"] if isinstance(focus["title"], str) and focus["title"] else focus["parent_id"]
     return f"Focus: “{title}”" + (f" ({', '.join(details)})." if details else ".")
 
 
-def corpus_sentence(out: Outputs, unit: str) -> str:
-    """What the corpus is: size, groups, dates, and what was left out."""
+def corpus_sentence(out: Outputs, words: Words, *, time_view: bool = False) -> str:
+    """What the corpus is: size, groups, dates, and what was left out.
+
+    ``time_view`` says the summary would show time, so a run without dates says it has none.
+
+    >>> docs = pd.DataFrame({"group": ["Con", "Lab", "Con", None],
+    ...                      "date": pd.to_datetime(["2001-05-01", "2003-01-02", None, None])})
+    >>> log = pd.DataFrame({"status": ["ingested"] * 4 + ["duplicate"]})
+    >>> print(corpus_sentence(Outputs(docs, log, *[None] * 9), Words("speech", "party")))
+    The corpus holds 4 speeches from 2 parties. They are Con (2 speeches) and Lab (1); 1 speech has no party. 2 speeches are dated, from 1 May 2001 to 2 January 2003; 2 are not. 1 exact duplicate was merged and no input was skipped (the ingest report lists each with its reason).
+    """
     docs = out.documents
-    groups = docs["group"].fillna("(none)").value_counts()
-    dated = docs["date"].dropna()
-    span = (f" from {dated.min():%d %B %Y} to {dated.max():%d %B %Y}" if len(dated) else "")
-    skipped = int((out.log["status"] == "skipped").sum())
-    duplicates = int((out.log["status"] == "duplicate").sum())
-    return (f"The corpus holds {len(docs):,} {unit}s in {len(groups)} group(s){span}. "
-            f"The largest groups are {_list([f'{g} ({n:,})' for g, n in groups.head(3).items()])}. "
-            f"{duplicates:,} exact duplicates were merged and {skipped:,} inputs were skipped "
-            f"(each listed with its reason in the ingest report).")
+    sizes, missing = group_sizes(docs)
+    return (f"The corpus holds {words.count(len(docs))}{_groups_clause(sizes, missing, words)} "
+            f"{_dates_sentence(docs['date'], words, time_view)} {_ingest_sentence(out.log)}")
 
 
-def keywords_sentence(out: Outputs, display: dict[str, str]) -> str:
+def covers_everything(out: Outputs, focus_ids: list[str]) -> bool:
+    """True when the focus is every unit of the run (the seed run: one article, all its sentences)."""
+    return bool(focus_ids) and set(out.documents["doc_id"]) <= set(focus_ids)
+
+
+def focus_noun(words: Words, focus_ids: list[str]) -> str:
+    """What the focus is called: one unit ("the focus speech"), or the document its units make up."""
+    return words.unit if len(focus_ids) == 1 else "document"
+
+
+def keywords_sentence(out: Outputs, display: dict[str, str], words: Words, focus_ids: list[str]) -> str:
     """The focus document's most distinctive terms, in words."""
     if out.focus_terms.empty:
         return "This run has no focus document."
     terms = [display.get(t, t) for t in out.focus_terms["term"].head(8)]
-    rare = out.focus_terms[out.focus_terms["share_elsewhere"] < 0.01]
-    return (f"The terms that most set the focus article apart are {_list(terms)}. "
-            f"{len(rare)} of its top {len(out.focus_terms)} terms appear in fewer than 1% of the "
-            "other documents.")
+    said = f"The terms that most set the focus {focus_noun(words, focus_ids)} apart are {_list(terms)}."
+    if covers_everything(out, focus_ids):
+        return (f"{said} The focus is every {words.unit} of the run, so no other {words.unit} is there "
+                "to set them against.")
+    rare = int((out.focus_terms["share_elsewhere"] < 0.01).sum())
+    return (f"{said} {rare} of its top {len(out.focus_terms)} terms {'appears' if rare == 1 else 'appear'} "
+            f"in fewer than 1% of the other {words.units}.")
 
 
-def similar_sentence(out: Outputs) -> str:
+def similar_sentence(out: Outputs, words: Words, focus_ids: list[str]) -> str:
     """Where the nearest neighbours come from."""
     if out.similar.empty:
-        return "With no focus document there are no neighbours to list."
-    groups = out.similar["group"].value_counts()
+        if covers_everything(out, focus_ids):
+            return f"The focus is every {words.unit} of the run, so there is no other {words.unit} to compare."
+        return f"With no focus document there are no {words.units} to rank by similarity."
+    labels = out.similar["group"].where(~out.similar["group"].map(is_missing_group), None)
+    groups = labels.value_counts()
+    parts = [f"{n} from {g}" for g, n in groups.head(4).items()]
+    rest = int(groups.iloc[4:].sum())
+    if rest:
+        parts.append(f"{rest} from {_number(len(groups) - 4, 'other ' + words.group)}")
+    if labels.isna().any():
+        parts.append(f"{int(labels.isna().sum())} with no {words.group}")
     best = out.similar.iloc[0]
-    return (f"Its closest neighbour is “{best['title']}” ({best['group']}, similarity "
-            f"{best['similarity']:.2f}). Of the {len(out.similar)} most similar documents, "
-            f"{_list([f'{n} from {g}' for g, n in groups.items()])}.")
+    where = best["group"] if not is_missing_group(best["group"]) else f"no {words.group}"
+    title = best["title"] if isinstance(best["title"], str) and best["title"] else best.get("doc_id", "untitled")
+    return (f"Its closest neighbour is “{title}” ({where}, similarity {best['similarity']:.2f}). "
+            f"Of the {_number(len(out.similar), 'most similar ' + words.unit)}, {_list(parts)}.")
 
 
 def topics_sentence(out: Outputs) -> str:
@@ -104,14 +219,77 @@ def topics_sentence(out: Outputs) -> str:
             f"The most prevalent are {_list([f'“{r.label}” ({r.prevalence:.0%})' for r in top.itertuples()])}.")
 
 
-def outlet_lines(out: Outputs, display: dict[str, str], n: int = 5) -> pd.DataFrame:
-    """Each group's most over-used terms, one row per group."""
+def topics_shown(topics: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """The topics a summary table shows, and the note that says where the others are.
+
+    The rule: every topic when k ≤ 15; otherwise the largest topics (``topics`` is
+    ordered by prevalence) that together hold 80% of the topic weight, and never
+    fewer than 10. The note counts the topics left out and their share of the weight.
+
+    >>> topics = pd.DataFrame({"topic": range(20), "prevalence": [0.3, 0.2] + [0.5 / 18] * 18})
+    >>> shown, note = topics_shown(topics)
+    >>> len(shown), note
+    (13, 'The 7 smaller topics (19% of the weight) are in the topics report.')
+    """
+    if len(topics) <= ALL_TOPICS_UP_TO:
+        return topics, None
+    weight = topics["prevalence"].to_numpy(dtype=float)
+    cumulative = weight.cumsum() / weight.sum()
+    # The first topic whose running share reaches 80% (a small tolerance for rounded prevalences).
+    reach = int((cumulative < TOPIC_WEIGHT_SHOWN - 1e-9).sum()) + 1
+    n = min(len(topics), max(MIN_TOPICS_SHOWN, reach))
+    if n == len(topics):
+        return topics, None
+    hidden = len(topics) - n
+    share = weight[n:].sum() / weight.sum()
+    smaller = "smaller topic" if hidden == 1 else f"{hidden} smaller topics"
+    verb = "is" if hidden == 1 else "are"
+    return topics.head(n), f"The {smaller} ({share:.0%} of the weight) {verb} in the topics report."
+
+
+def group_lines(out: Outputs, display: dict[str, str], words: Words,
+                n: int = 5) -> tuple[pd.DataFrame, str | None]:
+    """Each group's most over-used terms, one row per group, and a note on the groups not listed.
+
+    Every group is listed up to :data:`ALL_GROUPS_UP_TO` of them, else the largest
+    :data:`GROUPS_SHOWN` (and the units without a group, when compared); a group the keyness
+    table has no over-used term for is named in the note, not shown as an empty row.
+    """
     table = out.keyness[(out.keyness["by"] == "group") & (out.keyness["direction"] == "over")]
+    columns = [words.group, "distinctive terms"]
     if table.empty:
-        return pd.DataFrame(columns=["group", "distinctive terms"])
+        return pd.DataFrame(columns=columns), None
     rows = (table.sort_values(["group", "rank"]).groupby("group").head(n).groupby("group")["term"]
             .agg(lambda terms: ", ".join(display.get(t, t) for t in terms)))
-    return rows.rename("distinctive terms").reset_index()
+    sizes, _ = group_sizes(out.documents)
+    listed = [g for g in sizes.index if g in rows.index]
+    listed = listed if len(listed) <= ALL_GROUPS_UP_TO else listed[:GROUPS_SHOWN]
+    unnamed = [g for g in rows.index if is_missing_group(g)]  # the units without a group, compared too
+    without = [str(g) for g in sizes.index if g not in rows.index]
+    notes = []
+    if len(listed) + len(unnamed) < len(rows):
+        notes.append(f"The {len(listed)} largest of the {len(rows) - len(unnamed):,} {words.groups} are listed; "
+                     "the keywords report has them all.")
+    if without:
+        named = _list(without[:5]) + (f" and {len(without) - 5:,} more" if len(without) > 5 else "")
+        notes.append(f"The keyness table has no over-used term for {named}.")
+    order = sorted(listed, key=lambda g: (str(g).casefold(), str(g))) + unnamed
+    shown = rows.loc[order].rename_axis(words.group).rename("distinctive terms")
+    return shown.reset_index(), " ".join(notes) or None
+
+
+def corpus_terms_sentence(out: Outputs, display: dict[str, str], words: Words, n: int = 8) -> str:
+    """The corpus's top terms by mean TF-IDF, in words."""
+    terms = [display.get(t, t) for t in out.corpus_terms["term"].head(n)]
+    return (f"Over all {words.units}, the terms with the highest mean TF-IDF weight are {_list(terms)}.")
+
+
+def time_sentence(resolution, over_time: pd.DataFrame, words: Words) -> str:
+    """How the view over time was binned, or why there is none."""
+    if over_time.shape[1] < 2:
+        return f"The dated {words.units} do not span more than one {resolution.name}, so there is no time axis."
+    return (f"The mean topic weight of the {words.units} of each {resolution.name}, for the topics in "
+            f"the table above: {resolution.evidence}.")
 
 
 def links_html() -> str:

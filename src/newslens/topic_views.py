@@ -59,7 +59,7 @@ def representative_documents(doc_topics: pd.DataFrame, documents: pd.DataFrame,
                                                               ascending=[True, False, True])
     top = ranked.groupby("topic", sort=False).head(n)
     top = top.merge(documents[["doc_id", "parent_id", "title", "text", "group"]], on="doc_id", how="left")
-    # Units (sentences, paragraphs) share their article's title: show their own words instead.
+    # Units (sentences, paragraphs) share their document's title: show their own words instead.
     is_unit = top["doc_id"] != top["parent_id"]
     top["title"] = top["title"].where(~is_unit, top["text"].str.slice(0, 160)).fillna(top["doc_id"])
     top = top.drop(columns=["parent_id", "text"])

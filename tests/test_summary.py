@@ -1,0 +1,188 @@
+"""The summary's sentences and tables: the run's own words, any number of groups, no empty claims."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from newslens import summary
+from newslens.wording import Words
+
+SPEECH = Words("speech", "party")
+ARTICLE = Words("article", "outlet")
+
+
+def _outputs(groups: list, dates: list | None = None, statuses: tuple[str, ...] = (), **tables) -> summary.Outputs:
+    n = len(groups)
+    documents = pd.DataFrame({
+        "doc_id": [f"d{i}" for i in range(n)], "parent_id": [f"d{i}" for i in range(n)],
+        "group": pd.Series(groups, dtype=object), "title": [f"Title {i}" for i in range(n)],
+        "date": pd.to_datetime(dates if dates is not None else [None] * n),
+    })
+    log = pd.DataFrame({"status": ["ingested"] * n + list(statuses)})
+    empty = pd.DataFrame()
+    values = {"documents": documents, "log": log, "token_stats": {}, "focus_terms": empty,
+              "similar": empty, "keyness": empty, "topics": empty, "doc_topics": empty,
+              "k_choice": {}, "vocabulary": empty, "corpus_terms": empty} | tables
+    return summary.Outputs(**values)
+
+
+def _topics(prevalences: list[float]) -> pd.DataFrame:
+    return pd.DataFrame({"topic": range(1, len(prevalences) + 1), "label": [f"t{i}" for i in range(len(prevalences))],
+                         "prevalence": prevalences, "top_terms": "a, b"})
+
+
+# ---------------------------------------------------------------- the corpus sentence
+
+@pytest.mark.parametrize("missing", [None, "", "(no group)", "(none)"])
+def test_units_without_a_group_are_counted_apart_never_named_as_a_group(missing):
+    out = _outputs(["Con"] * 5 + ["Lab"] * 3 + [missing] * 2)
+    sentence = summary.corpus_sentence(out, SPEECH)
+    assert sentence.startswith("The corpus holds 10 speeches from 2 parties. They are Con (5 speeches) and Lab (3); "
+                               "2 speeches have no party.")
+    assert "(none)" not in sentence and "(no group)" not in sentence
+
+
+def test_one_group_is_named_and_not_counted_in_the_plural():
+    sentence = summary.corpus_sentence(_outputs(["seed"] * 19), Words("sentence"))
+    assert sentence.startswith("The corpus holds 19 sentences, all from one group, seed.")
+    assert "group(s)" not in sentence and "largest" not in sentence
+
+
+def test_three_hundred_groups_name_the_three_largest():
+    groups = [f"account{i:03d}" for i in range(300) for _ in range(1 + (i == 7) * 5 + (i == 42) * 3)]
+    sentence = summary.corpus_sentence(_outputs(groups), Words("post", "account"))
+    assert ("from 300 accounts. The largest of the 300 are account007 (6 posts), account042 (4) "
+            "and account000 (1).") in sentence
+
+
+def test_no_group_at_all_says_so():
+    assert "308 speeches, and no speech names its party." in summary.corpus_sentence(_outputs([None] * 308), SPEECH)
+
+
+def test_one_group_and_some_units_without_one_do_not_say_all():
+    sentence = summary.corpus_sentence(_outputs(["Con", "Con", None]), SPEECH)
+    assert sentence.startswith("The corpus holds 3 speeches, from one party, Con; 1 speech has no party.")
+
+
+def test_three_groups_are_all_named_not_called_the_largest():
+    sentence = summary.corpus_sentence(_outputs(["Con", "Con", "Lab", "SNP"]), SPEECH)
+    assert "from 3 parties. They are Con (2 speeches), Lab (1) and SNP (1)." in sentence
+
+
+def test_one_unit_is_singular_everywhere():
+    sentence = summary.corpus_sentence(_outputs(["BBC"], ["2017-02-01"], ("skipped", "duplicate")), ARTICLE)
+    assert sentence == ("The corpus holds 1 article, all from one outlet, BBC. It is dated 1 February 2017. "
+                        "1 exact duplicate was merged and 1 input was skipped "
+                        "(the ingest report lists each with its reason).")
+
+
+@pytest.mark.parametrize("time_view, ending", [(True, "No speech carries a date, so this summary has no view over time."),
+                                               (False, "No speech carries a date.")])
+def test_a_corpus_without_dates_says_so_in_the_corpus_section(time_view, ending):
+    sentence = summary.corpus_sentence(_outputs(["Con", "Lab"]), SPEECH, time_view=time_view)
+    assert ending in sentence
+    assert "No exact duplicate was found and no input was skipped." in sentence  # nothing listed: no pointer
+
+
+def test_partly_dated_corpus_counts_the_undated():
+    out = _outputs(["Con"] * 3, ["1990-01-05", "2019-10-21", None])
+    assert "2 speeches are dated, from 5 January 1990 to 21 October 2019; 1 is not." in summary.corpus_sentence(out, SPEECH)
+
+
+# ---------------------------------------------------------------- focus sentences
+
+def test_a_focus_that_is_the_whole_run_claims_no_comparison_with_other_units():
+    focus_terms = pd.DataFrame({"term": ["belarus", "china"], "score": [0.3, 0.2], "share_elsewhere": [0.0, 0.0]})
+    out = _outputs(["seed"] * 3, focus_terms=focus_terms,
+                   similar=pd.DataFrame(columns=["rank", "title", "group", "date", "similarity"]))
+    ids = ["d0", "d1", "d2"]
+    words = Words("sentence")
+    keywords = summary.keywords_sentence(out, {"belarus": "Belarus"}, words, ids)
+    assert keywords.startswith("The terms that most set the focus document apart are Belarus and china.")
+    assert "fewer than 1%" not in keywords and "other sentence" in keywords
+    assert "no other sentence to compare" in summary.similar_sentence(out, words, ids)
+
+
+def test_focus_sentences_name_the_unit_and_count_in_the_right_number():
+    focus_terms = pd.DataFrame({"term": ["a", "b"], "score": [0.3, 0.2], "share_elsewhere": [0.005, 0.2]})
+    similar = pd.DataFrame({"rank": [1, 2, 3], "title": ["One", "Two", "Three"], "group": ["BBC", "BBC", None],
+                            "date": pd.NaT, "similarity": [0.51, 0.4, 0.3]})
+    out = _outputs(["BBC", "CNN", "BBC", None], focus_terms=focus_terms, similar=similar)
+    assert summary.keywords_sentence(out, {}, ARTICLE, ["d0"]).endswith(
+        "1 of its top 2 terms appears in fewer than 1% of the other articles.")
+    assert summary.similar_sentence(out, ARTICLE, ["d0"]) == (
+        "Its closest neighbour is “One” (BBC, similarity 0.51). "
+        "Of the 3 most similar articles, 2 from BBC and 1 with no outlet.")
+
+
+# ---------------------------------------------------------------- how many topics a table shows
+
+@pytest.mark.parametrize("k", [2, 9, 15])
+def test_up_to_fifteen_topics_all_are_shown(k):
+    shown, note = summary.topics_shown(_topics([1 / k] * k))
+    assert len(shown) == k and note is None
+
+
+def test_many_topics_show_the_first_eighty_percent_of_the_weight():
+    prevalences = [0.4, 0.3, 0.1] + [0.2 / 17] * 17  # 80% in 3 topics: the floor of 10 holds
+    shown, note = summary.topics_shown(_topics(prevalences))
+    assert len(shown) == 10
+    assert note == "The 10 smaller topics (12% of the weight) are in the topics report."
+
+
+def test_flat_topics_show_as_many_as_eighty_percent_needs():
+    shown, note = summary.topics_shown(_topics([1 / 40] * 40))
+    assert len(shown) == 32 and shown["topic"].tolist() == list(range(1, 33))
+    assert note == "The 8 smaller topics (20% of the weight) are in the topics report."
+
+
+def test_rounded_prevalences_are_shares_of_their_own_sum():
+    # topics.csv rounds prevalence to 3 decimals: 20 topics of 0.05 may sum to 0.98 or 1.02.
+    for each in (0.049, 0.051):
+        shown, note = summary.topics_shown(_topics([each] * 20))
+        assert len(shown) == 16
+        assert note == "The 4 smaller topics (20% of the weight) are in the topics report."
+
+
+# ---------------------------------------------------------------- groups compared
+
+def _keyness(groups: list[str]) -> pd.DataFrame:
+    return pd.DataFrame([{"by": "group", "group": g, "term": f"{g.lower()}_{r}", "direction": "over", "rank": r}
+                         for g in groups for r in (1, 2)])
+
+
+def test_group_table_is_headed_with_the_group_noun_and_names_groups_without_terms():
+    out = _outputs(["Con", "Con", "Lab", "SNP", None], keyness=_keyness(["Con", "Lab"]))
+    table, note = summary.group_lines(out, {}, SPEECH)
+    assert table.columns.tolist() == ["party", "distinctive terms"]
+    assert table["party"].tolist() == ["Con", "Lab"]
+    assert table["distinctive terms"].tolist() == ["con_1, con_2", "lab_1, lab_2"]
+    assert note == "The keyness table has no over-used term for SNP."
+
+
+def test_group_table_lists_the_largest_groups_when_there_are_hundreds():
+    names = [f"g{i:03d}" for i in range(300)]
+    out = _outputs([n for i, n in enumerate(names) for _ in range(1 + (i >= 290))], keyness=_keyness(names))
+    table, note = summary.group_lines(out, {}, Words("post", "account"))
+    assert len(table) == summary.GROUPS_SHOWN and set(names[290:]) <= set(table["account"])
+    assert note == "The 15 largest of the 300 accounts are listed; the keywords report has them all."
+
+
+@pytest.mark.parametrize("n", [16, summary.ALL_GROUPS_UP_TO])
+def test_up_to_twenty_groups_all_are_listed(n):
+    names = [f"g{i:02d}" for i in range(n)]
+    table, note = summary.group_lines(_outputs(names, keyness=_keyness(names)), {}, SPEECH)
+    assert table["party"].tolist() == names and note is None
+
+
+def test_groups_are_listed_alphabetically_whatever_their_case():
+    names = ["wsjhealth", "KaiserHealthNews", "bbchealth"]
+    table, _ = summary.group_lines(_outputs(names, keyness=_keyness(names)), {}, Words("post", "account"))
+    assert table["account"].tolist() == ["bbchealth", "KaiserHealthNews", "wsjhealth"]
+
+
+def test_a_single_group_gives_an_empty_table():
+    keyness = pd.DataFrame(columns=["by", "group", "term", "direction", "rank"])  # as keywords writes it
+    table, note = summary.group_lines(_outputs(["seed"], keyness=keyness), {}, SPEECH)
+    assert table.empty and note is None
