@@ -26,13 +26,16 @@ each by a rule stated here and tested in ``tests/test_formulas.py``:
    and the last ``n`` of its last, are counted over the documents. A sequence is an
    opener (closer) when it starts (ends) at least ``max(MIN_REPEATS, REPEAT_SHARE ×
    documents)`` documents and holds a token that is not a stop term (a sequence of stop
-   words is removed anyway). Of nested sequences with the same count only the longest
+   words is removed anyway); a single token must also stand there in at least
+   :data:`EDGE_SHARE` of the documents that hold it (a dateline "Moscow" or the chair's
+   "Order", not a content word that often comes first, such as "President"). Of nested sequences with the same count only the longest
    is listed. In each document the longest learned opener and closer are cut from its
    first and last sentence; the same words elsewhere stay. It acts only with at least
    :data:`MIN_DOCS` documents.
 
 ``tokenize.keep`` names terms and openers or closers (as the table writes them: the
-tokens joined by spaces) that are never learned; ``tokenize.formulas: false`` turns
+tokens joined by spaces) that are never learned (nor the start of a kept opener, the end
+of a kept closer); ``tokenize.formulas: false`` turns
 both detectors off.
 """
 
@@ -55,6 +58,7 @@ SPREAD_G2 = 10.83             # ... with G² beyond this (χ², 1 df, p < 0.001)
 MAX_FORMULA_TOKENS = 8        # the longest opener or closer looked for
 MIN_REPEATS = 10              # documents an opener or closer must start or end, at least
 REPEAT_SHARE = 0.02           # ... and at least this share of the documents
+EDGE_SHARE = 0.25             # a one-token opener or closer: at the edge in this share of its documents
 # largest_log_ratio: the largest |log ratio| of a unit whose difference is not chance (G² > SPREAD_G2);
 # largest_g2: the largest G² of any unit, and where: that unit (even spread only)
 COLUMNS = ["kind", "formula", "documents", "share", "largest_log_ratio", "largest_g2", "where", "evidence"]
@@ -120,8 +124,8 @@ def learn_formulas(docs: Sequence[Sequence[Sequence[str]]], groups: Sequence, da
     spread, spread_note = even_spread(docs, groups, dates, df, stopwords, keep)
     if spread_note:
         notes.append(spread_note)
-    openers = repeated_edges(docs, stopwords, keep, from_end=False)
-    closers = repeated_edges(docs, stopwords, keep, from_end=True)
+    openers = repeated_edges(docs, df, stopwords, keep, from_end=False)
+    closers = repeated_edges(docs, df, stopwords, keep, from_end=True)
     rows = [*spread, *openers, *closers]
     table = pd.DataFrame(rows, columns=COLUMNS)
     table["share"] = table["documents"] / n_docs
@@ -250,7 +254,8 @@ def _compare(kind: str, units: list[str], counts, tokens, evidence: _Evidence) -
 
 # ---------------------------------------------------------------- detector 2: openers and closers
 
-def repeated_edges(docs, stopwords: frozenset[str], keep: frozenset[str], *, from_end: bool) -> list[tuple]:
+def repeated_edges(docs, df: Counter, stopwords: frozenset[str], keep: frozenset[str], *,
+                   from_end: bool) -> list[tuple]:
     """Detector 2: rows of the openers (or, ``from_end``, closers) repeated across documents."""
     counts: Counter = Counter()
     for doc in docs:
@@ -261,8 +266,12 @@ def repeated_edges(docs, stopwords: frozenset[str], keep: frozenset[str], *, fro
         for n in range(1, min(MAX_FORMULA_TOKENS, len(tokens)) + 1):
             counts[tuple(tokens[-n:] if from_end else tokens[:n])] += 1
     floor = max(MIN_REPEATS, REPEAT_SHARE * len(docs))
+    # a kept opener keeps its start too (a kept closer its end), so no shorter part is cut instead
+    kept = {tuple(k.split(" ")[-n:] if from_end else k.split(" ")[:n]) for k in keep
+            for n in range(1, len(k.split(" ")) + 1)}
     learned = {seq: n for seq, n in counts.items() if n >= floor
-               and not all(is_stop_term(t, stopwords) for t in seq) and " ".join(seq) not in keep}
+               and not all(is_stop_term(t, stopwords) for t in seq) and seq not in kept
+               and (len(seq) > 1 or n >= EDGE_SHARE * df[seq[0]])}
     # nested sequences with the same count: the longer one is the formula
     def shorter(seq: tuple) -> tuple:
         return seq[1:] if from_end else seq[:-1]
@@ -271,3 +280,13 @@ def repeated_edges(docs, stopwords: frozenset[str], keep: frozenset[str], *, fro
     kind, edge = ("closer", "ends") if from_end else ("opener", "starts")
     return [(kind, " ".join(seq), n, None, None, None, None, f"{edge} {n:,} documents")
             for seq, n in learned.items() if seq not in covered]
+
+
+# ---------------------------------------------------------------- the report
+
+def shown(formulas: Formulas, display: dict[str, str]) -> "object":
+    """The table as the tokenize report shows it: display forms, and the ``tokenize.keep`` entry of each."""
+    table = formulas.table.copy()
+    table.insert(2, "keep with", [f"tokenize: {{keep: [{formula!r}]}}" for formula in table["formula"]])
+    table["formula"] = [" ".join(display.get(t, t) for t in formula.split(" ")) for formula in table["formula"]]
+    return table.rename(columns={"largest_log_ratio": "largest |log ratio|", "largest_g2": "largest G²"})

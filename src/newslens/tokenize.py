@@ -109,7 +109,7 @@ def tokenize_documents(documents: pd.DataFrame, settings: TokenizeParams, langua
                                  df, frozenset(sources["term"]), keep=settings.keep)
         sources = stopword_sources(df, len(normalized), settings, language, learned=learned.terms)
     else:
-        learned = none_learned(["off: tokenize.formulas is false"])
+        learned = none_learned(["off (tokenize.formulas is false)"])
     tokenizer = Tokenizer(settings, language, phraser, frozenset(sources["term"]), names, draft._lemmas)
     return _assemble(documents, normalized, cf, df, tokenizer, sources, forms, scripts, learned)
 
