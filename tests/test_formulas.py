@@ -40,7 +40,8 @@ def test_an_evenly_spread_term_is_learned_and_a_group_s_own_words_are_not():
     assert "colleague" in learned.terms
     assert not learned.terms & {"tax", "budget", "school", "pupil"}  # in half the documents, one group only
     row = learned.table.set_index("formula").loc["colleague"]
-    assert row["kind"] == "even spread" and row["documents"] == 60 and row["largest_log_ratio"] <= 0.5
+    assert row["kind"] == "even spread" and row["documents"] == 60
+    assert row["g2"] <= formulas.SPREAD_G2 or abs(row["log_ratio"]) <= formulas.SPREAD_MAX_LOG_RATIO
 
 
 def test_openers_and_closers_are_learned_longest_first():

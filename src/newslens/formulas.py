@@ -9,7 +9,8 @@ each by a rule stated here and tested in ``tests/test_formulas.py``:
 1. **Even spread** (a stop word for the whole run). A term (word or phrase) that is
    not already a stop term is a formula when
 
-   * it is in at least :data:`SPREAD_MIN_SHARE` of the documents, and
+   * it holds a letter (numbers have their own filter) and is in at least
+     :data:`SPREAD_MIN_SHARE` of the documents, and
    * no compared unit uses it differently. The units are the groups and the periods
      (at the resolution :func:`newslens.periods.choose_resolution` picks) that hold at
      least :data:`MIN_UNIT_DOCS` documents. Each is compared with all other documents
@@ -44,9 +45,12 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from newslens.stopwords import is_stop_term
+
+if TYPE_CHECKING:  # imported where used: a worker process that tokenizes needs no pandas
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +63,9 @@ MAX_FORMULA_TOKENS = 8        # the longest opener or closer looked for
 MIN_REPEATS = 10              # documents an opener or closer must start or end, at least
 REPEAT_SHARE = 0.02           # ... and at least this share of the documents
 EDGE_SHARE = 0.25             # a one-token opener or closer: at the edge in this share of its documents
-# largest_log_ratio: the largest |log ratio| of a unit whose difference is not chance (G² > SPREAD_G2);
-# largest_g2: the largest G² of any unit, and where: that unit (even spread only)
-COLUMNS = ["kind", "formula", "documents", "share", "largest_log_ratio", "largest_g2", "where", "evidence"]
+# Even spread only: where, the unit that comes closest to a difference (the largest G²), with its
+# g2 and log_ratio; a formula has g2 <= SPREAD_G2 or |log_ratio| <= SPREAD_MAX_LOG_RATIO there too.
+COLUMNS = ["kind", "formula", "documents", "share", "where", "g2", "log_ratio", "evidence"]
 KINDS = ("even spread", "opener", "closer")
 
 
@@ -69,7 +73,7 @@ KINDS = ("even spread", "opener", "closer")
 class Formulas:
     """What the learner found: the table (evidence per formula), and why a detector skipped."""
 
-    table: "object"  # pandas.DataFrame with COLUMNS
+    table: pd.DataFrame  # COLUMNS, one row per formula
     terms: frozenset[str] = frozenset()                 # even-spread terms: stop words
     openers: frozenset[tuple[str, ...]] = frozenset()
     closers: frozenset[tuple[str, ...]] = frozenset()
@@ -188,7 +192,7 @@ def even_spread(docs, groups, dates, df: Counter, stopwords: frozenset[str],
         return [], f"even spread: skipped (nothing to compare: {'; '.join(missing)})"
     floor = SPREAD_MIN_SHARE * len(docs)
     candidates = sorted(t for t, n in df.items() if n >= floor and t not in keep
-                        and not is_stop_term(t, stopwords))
+                        and any(map(str.isalpha, t)) and not is_stop_term(t, stopwords))
     if not candidates:
         return [], None
     index = {t: i for i, t in enumerate(candidates)}
@@ -212,14 +216,14 @@ def even_spread(docs, groups, dates, df: Counter, stopwords: frozenset[str],
     for (kind, _), units, unit_counts, unit_tokens in zip(kinds, names, counts, tokens):
         _compare(kind, units, unit_counts, unit_tokens, evidence)
     compared = " or ".join(f"{len(units)} {kind}s" for (kind, _), units in zip(kinds, names))
-    rows = [("even spread", term, int(df[term]), None, float(evidence.ratio[i]), float(evidence.g2[i]),
-             evidence.where[i], f"in {df[term]:,} documents; none of {compared} over- or under-uses it")
+    rows = [("even spread", term, int(df[term]), None, evidence.where[i], float(evidence.g2[i]),
+             float(evidence.ratio[i]), f"in {df[term]:,} documents; none of {compared} over- or under-uses it")
             for i, term in enumerate(candidates) if not evidence.vetoed[i]]
     return rows, None
 
 
 class _Evidence:
-    """Per candidate: the largest significant |log ratio|, the largest G² and its unit, and the veto."""
+    """Per candidate: the unit of the largest G², that G² and its log ratio, and the veto."""
 
     def __init__(self, n: int):
         import numpy as np
@@ -242,13 +246,11 @@ def _compare(kind: str, units: list[str], counts, tokens, evidence: _Evidence) -
         if c <= 0 or d <= 0:
             continue
         # at display precision, so a last bit of another CPU's log2 cannot move a decision
-        ratio = np.abs(display_values(log_ratio(a, b, c, d)))
+        ratio = display_values(log_ratio(a, b, c, d))
         surprise = display_values(g2(a, b, c, d))
-        significant = surprise > SPREAD_G2
-        evidence.vetoed |= significant & (ratio > SPREAD_MAX_LOG_RATIO)
-        evidence.ratio = np.where(significant, np.maximum(evidence.ratio, ratio), evidence.ratio)
-        larger = surprise > evidence.g2
-        evidence.g2[larger] = surprise[larger]
+        evidence.vetoed |= (surprise > SPREAD_G2) & (np.abs(ratio) > SPREAD_MAX_LOG_RATIO)
+        larger = (surprise > evidence.g2) | (evidence.where == "")
+        evidence.g2[larger], evidence.ratio[larger] = surprise[larger], ratio[larger]
         evidence.where[larger] = f"{kind} {name}"
 
 
@@ -284,9 +286,10 @@ def repeated_edges(docs, df: Counter, stopwords: frozenset[str], keep: frozenset
 
 # ---------------------------------------------------------------- the report
 
-def shown(formulas: Formulas, display: dict[str, str]) -> "object":
+def shown(formulas: Formulas, display: dict[str, str]) -> pd.DataFrame:
     """The table as the tokenize report shows it: display forms, and the ``tokenize.keep`` entry of each."""
     table = formulas.table.copy()
     table.insert(2, "keep with", [f"tokenize: {{keep: [{formula!r}]}}" for formula in table["formula"]])
     table["formula"] = [" ".join(display.get(t, t) for t in formula.split(" ")) for formula in table["formula"]]
-    return table.rename(columns={"largest_log_ratio": "largest |log ratio|", "largest_g2": "largest G²"})
+    return table.rename(columns={"where": "closest to a difference", "g2": "G² there",
+                                 "log_ratio": "log ratio there"})

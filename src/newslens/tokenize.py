@@ -105,8 +105,11 @@ def tokenize_documents(documents: pd.DataFrame, settings: TokenizeParams, langua
     cf, df = _sum_counters(p.cf for p in pieces), _sum_counters(p.df for p in pieces)
     sources = stopword_sources(df, len(normalized), settings, language)
     if settings.formulas:
-        learned = learn_formulas(_TokenDocs(normalized), documents["group"].tolist(), documents["date"].tolist(),
-                                 df, frozenset(sources["term"]), keep=settings.keep)
+        # groups and dates to compare, where the documents have them (documents.parquet always does)
+        groups, dates = ([None] * len(documents) if c not in documents else documents[c].tolist()
+                         for c in ("group", "date"))
+        learned = learn_formulas(_TokenDocs(normalized), groups, dates, df, frozenset(sources["term"]),
+                                 keep=settings.keep)
         sources = stopword_sources(df, len(normalized), settings, language, learned=learned.terms)
     else:
         learned = none_learned(["off (tokenize.formulas is false)"])
