@@ -129,9 +129,11 @@ def test_the_stage_cuts_openers_only_where_they_stand_and_lists_the_spread_terms
 
 def test_keep_and_formulas_off_in_the_stage():
     documents = _documents()
-    kept = tokenize_documents(documents, TokenizeParams(phrases=False, stopword_max_df=1.0, keep=["colleague"]), "en", n_jobs=1)
+    settings = TokenizeParams(phrases=False, stopword_max_df=1.0, keep=["colleague"])
+    kept = tokenize_documents(documents, settings, "en", n_jobs=1)
     assert "colleague" not in set(kept.stopword_sources["term"])
-    off = tokenize_documents(documents, TokenizeParams(phrases=False, stopword_max_df=1.0, formulas=False), "en", n_jobs=1)
+    settings = TokenizeParams(phrases=False, stopword_max_df=1.0, formulas=False)
+    off = tokenize_documents(documents, settings, "en", n_jobs=1)
     assert off.formulas.table.empty and off.formulas.notes == ["off (tokenize.formulas is false)"]
     assert "colleague" not in set(off.stopword_sources["term"])
     assert "opener or closer" not in off.stats["dropped"]
@@ -167,3 +169,15 @@ def test_bad_formula_params_are_refused(tokenize, message):
 def test_formula_params_default_on():
     params = validate_params(BASE)
     assert params.tokenize.formulas is True and params.tokenize.keep == []
+
+
+def test_a_one_token_opener_must_stand_first_in_a_quarter_of_its_documents():
+    docs, groups, dates = _docs()
+    for i, doc in enumerate(docs):
+        doc[1] = [*doc[1], "president"]  # in every document ...
+        if i < 12:
+            doc[0] = ["president", *doc[0]]  # ... first in 12 of 60: a content word, not a formula
+        elif i < 24:
+            doc[0] = ["order", *doc[0]]  # first in 12 and nowhere else: the chair's call
+    learned = formulas.learn_formulas(docs, groups, dates, _df(docs), STOP)
+    assert ("order",) in learned.openers and ("president",) not in learned.openers

@@ -29,8 +29,8 @@ each by a rule stated here and tested in ``tests/test_formulas.py``:
    documents)`` documents and holds a token that is not a stop term (a sequence of stop
    words is removed anyway); a single token must also stand there in at least
    :data:`EDGE_SHARE` of the documents that hold it (a dateline "Moscow" or the chair's
-   "Order", not a content word that often comes first, such as "President"). Of nested sequences with the same count only the longest
-   is listed. In each document the longest learned opener and closer are cut from its
+   "Order", not a content word that often comes first, such as "President"). Of nested
+   sequences with the same count only the longest is listed. In each document the longest learned opener and closer are cut from its
    first and last sentence; the same words elsewhere stay. It acts only with at least
    :data:`MIN_DOCS` documents.
 
