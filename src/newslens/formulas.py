@@ -17,7 +17,8 @@ each by a rule stated here and tested in ``tests/test_formulas.py``:
      on token counts (one-vs-rest, :func:`newslens.keyness.g2` and
      :func:`newslens.keyness.log_ratio`); a unit *over- or under-uses* the term when
      ``|log ratio| > SPREAD_MAX_LOG_RATIO`` **and** ``G² > SPREAD_G2`` (p < 0.001):
-     the difference is both large and not chance. A formula has no such unit.
+     the difference is both large and not chance. A formula has no such unit. Both
+     values are compared at display precision, so no CPU's last bit moves a decision.
 
    It acts only with at least :data:`MIN_DOCS` documents and at least two units of one
    kind (two groups, or two periods) to compare; otherwise it skips and says why.
@@ -30,14 +31,13 @@ each by a rule stated here and tested in ``tests/test_formulas.py``:
    words is removed anyway); a single token must also stand there in at least
    :data:`EDGE_SHARE` of the documents that hold it (a dateline "Moscow" or the chair's
    "Order", not a content word that often comes first, such as "President"). Of nested
-   sequences with the same count only the longest is listed. In each document the longest learned opener and closer are cut from its
-   first and last sentence; the same words elsewhere stay. It acts only with at least
-   :data:`MIN_DOCS` documents.
+   sequences with the same count only the longest is listed. In each document the
+   longest learned opener and closer are cut from its first and last sentence; the same
+   words elsewhere stay. It acts only with at least :data:`MIN_DOCS` documents.
 
 ``tokenize.keep`` names terms and openers or closers (as the table writes them: the
 tokens joined by spaces) that are never learned (nor the start of a kept opener, the end
-of a kept closer); ``tokenize.formulas: false`` turns
-both detectors off.
+of a kept closer); ``tokenize.formulas: false`` turns both detectors off.
 """
 
 from __future__ import annotations
