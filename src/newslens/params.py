@@ -93,6 +93,20 @@ class TokenizeParams(_Strict):
     phrase_threshold: Annotated[float, Field(gt=-1.0, lt=1.0)] = 0.5
     stopword_max_df: Fraction = 0.5
     extra_stopwords: list[NonEmptyStr] = Field(default_factory=list)
+    formulas: bool = True  # learn the corpus's formulas as stop words (newslens.formulas)
+    keep: list[NonEmptyStr] = Field(default_factory=list)  # never stop words, nor learned formulas
+
+    @model_validator(mode="after")
+    def _keep_or_stop(self) -> "TokenizeParams":
+        kept = {" ".join(term.lower().split()) for term in self.keep}
+        both = sorted(kept & {" ".join(term.lower().split()) for term in self.extra_stopwords})
+        if both:
+            raise ValueError(f"keep and extra_stopwords both name {', '.join(map(repr, both))}; "
+                             "a term is either kept or a stop word")
+        if any(not term.strip() for term in self.keep):
+            raise ValueError("keep: a term is blank; give a word, a phrase ('right_hon') or an "
+                             "opener or closer as the tokenize report writes it ('dear sir')")
+        return self
 
 
 class KeywordsParams(_Strict):

@@ -39,8 +39,10 @@ COMMON_MODULES = ("config", "params", "stages", "report", "plots", "wording")
 RENDER_MODULES = ("render", "pipeline")
 # Data files a module reads, as make patterns under src/newslens/: editing them reruns its stages.
 MODULE_DATA = {"stopwords": "data/stopwords/*.txt"}
-# The shared tokenization: every stage that reads the tokens loads them through these.
-TOKENS_MODULES = ("tokenize", "tokenizer", "words", "stopwords", "phrases", "sentences")
+# The shared tokenization: every stage that reads the tokens loads them through these
+# (tokenize learns the formulas, which compare groups and periods by keyness).
+TOKENS_MODULES = ("tokenize", "tokenizer", "words", "stopwords", "phrases", "sentences", "formulas",
+                  "keyness", "periods")
 # Keys that say how a stage runs, not what it computes: readable by every stage, in no slice.
 # A changed engine still reruns the stages that use it (build/<run>/params/engine.txt).
 HOW_KEYS = ("engine",)
@@ -107,7 +109,8 @@ STAGES: tuple[Stage, ...] = (
         modules=("io", *TOKENS_MODULES, "engine", "focus"),
         inputs=("documents.parquet",),
         outputs=("tokens.parquet", "vocabulary.parquet", "phrases.csv", "stopwords.txt",
-                 "stopword_sources.csv", "tokenize_stats.json", "tokenizer.json", "phrases.model"),
+                 "stopword_sources.csv", "formulas.csv", "tokenize_stats.json", "tokenizer.json",
+                 "phrases.model"),
         engine=True),
     Stage(
         name="03-keywords", title="Keywords",

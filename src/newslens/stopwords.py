@@ -3,7 +3,7 @@
 A token (a word or phrase after phrasing and lemmatizing, see :mod:`newslens.tokenizer`)
 is dropped as a **stop word** when any of these holds:
 
-1. **It is on the run's stop-word list**, the union of four sources (each term is
+1. **It is on the run's stop-word list**, the union of five sources (each term is
    listed once in ``stopword_sources.csv``, with the first source that gives it, in
    this order; ``stopwords.txt`` holds the list, one term per line):
 
@@ -18,7 +18,12 @@ is dropped as a **stop word** when any of these holds:
       the phrased, lemmatized tokens before any filter), only when the run has at
       least :data:`MIN_DOCS_FOR_CORPUS_STOPWORDS` documents: in a smaller corpus a
       document frequency says little.
-   d. *params*: the run's ``tokenize.extra_stopwords``, lowercased.
+   d. *formula*: terms frequent and evenly spread over the run's groups and periods,
+      learned by :mod:`newslens.formulas` (which states the rule) unless
+      ``tokenize.formulas`` is false.
+   e. *params*: the run's ``tokenize.extra_stopwords``, lowercased.
+
+   A term in ``tokenize.keep`` is on none of them (keep and extra_stopwords may not share one).
 
 2. **It is a contraction of a stop word** the standard list lacks: it holds an
    apostrophe (``'``) and the part before the first one is on the list ("they're",
@@ -27,6 +32,9 @@ is dropped as a **stop word** when any of these holds:
 3. **It is a phrase that starts or ends with a stop word** by rule 1 or 2
    ("has_been", "i_think", "he_said"). Phrases are learned *before* stop words are
    removed, so a stop word inside a phrase is kept: ``belt_and_road``.
+
+The openers and closers :mod:`newslens.formulas` learns are not stop words: they are cut
+from the start of a document's first sentence and the end of its last, and nowhere else.
 
 Stop words are filtered after phrasing, with the other filters (numbers, short and
 overlong tokens) in :meth:`newslens.tokenizer.Tokenizer.drop_reason`; the vocabulary
@@ -46,6 +54,7 @@ if TYPE_CHECKING:  # imported where used: a worker process that tokenizes needs 
     import pandas as pd
 
 MIN_DOCS_FOR_CORPUS_STOPWORDS = 20
+FORMULA_SOURCE = "formula (frequent, evenly spread)"
 
 
 def word_list(name: str) -> frozenset[str]:
@@ -67,10 +76,13 @@ def standard_stopwords(language: str) -> frozenset[str]:
     return frozenset(ENGLISH_STOP_WORDS)
 
 
-def stopword_sources(df: Counter, n_docs: int, settings: TokenizeParams, language: str) -> pd.DataFrame:
+def stopword_sources(df: Counter, n_docs: int, settings: TokenizeParams, language: str, *,
+                     learned: frozenset[str] = frozenset()) -> pd.DataFrame:
     """The run's stop-word list (rule 1), a term and its source per row, sorted by term.
 
-    ``df`` holds the document frequencies of the normalized tokens over ``n_docs`` documents.
+    ``df`` holds the document frequencies of the normalized tokens over ``n_docs`` documents;
+    ``learned`` the formulas of :mod:`newslens.formulas` (source e). ``tokenize.keep`` wins over
+    every source.
     """
     import pandas as pd
 
@@ -80,8 +92,10 @@ def stopword_sources(df: Counter, n_docs: int, settings: TokenizeParams, languag
         ceiling = settings.stopword_max_df * n_docs
         rows += [(t, f"corpus (in > {settings.stopword_max_df:.0%} of documents)")
                  for t, n in df.items() if n > ceiling]
+    rows += [(t, FORMULA_SOURCE) for t in sorted(learned)]
     rows += [(t.lower(), "params") for t in settings.extra_stopwords]
     sources = pd.DataFrame(rows, columns=["term", "source"]).drop_duplicates("term", keep="first")
+    sources = sources[~sources["term"].isin({" ".join(t.lower().split()) for t in settings.keep})]
     return sources.sort_values("term", ignore_index=True)
 
 

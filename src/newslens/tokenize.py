@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from newslens.engine import engine_scope
+from newslens.formulas import KINDS, Formulas, learn_formulas, none_learned
 from newslens.params import TokenizeParams
 from newslens.phrases import CONNECTOR_WORDS, candidates, learn_phrases
 from newslens.stopwords import stopword_sources
@@ -63,6 +64,7 @@ class TokenizeResult:
     stopword_sources: pd.DataFrame  # term, source
     tokenizer: Tokenizer
     stats: dict
+    formulas: Formulas              # learned formulas, their evidence, and why a detector skipped
 
 
 def tokenize_documents(documents: pd.DataFrame, settings: TokenizeParams, language: str,
@@ -102,8 +104,31 @@ def tokenize_documents(documents: pd.DataFrame, settings: TokenizeParams, langua
     normalized = [doc for piece in pieces for doc in piece.sentences]
     cf, df = _sum_counters(p.cf for p in pieces), _sum_counters(p.df for p in pieces)
     sources = stopword_sources(df, len(normalized), settings, language)
+    if settings.formulas:
+        # groups and dates to compare, where the documents have them (documents.parquet always does)
+        groups, dates = ([None] * len(documents) if c not in documents else documents[c].tolist()
+                         for c in ("group", "date"))
+        learned = learn_formulas(_TokenDocs(normalized), groups, dates, df, frozenset(sources["term"]),
+                                 keep=settings.keep)
+        sources = stopword_sources(df, len(normalized), settings, language, learned=learned.terms)
+    else:
+        learned = none_learned(["off (tokenize.formulas is false)"])
     tokenizer = Tokenizer(settings, language, phraser, frozenset(sources["term"]), names, draft._lemmas)
-    return _assemble(documents, normalized, cf, df, tokenizer, sources, forms, scripts)
+    return _assemble(documents, normalized, cf, df, tokenizer, sources, forms, scripts, learned)
+
+
+class _TokenDocs:
+    """The normalized documents as token lists, made as they are read (no second copy in memory)."""
+
+    def __init__(self, normalized: list[list]):
+        self._normalized = normalized
+
+    def __len__(self) -> int:
+        return len(self._normalized)
+
+    def __iter__(self):
+        for doc in self._normalized:
+            yield [_split(sentence) for sentence in doc]
 
 
 # ---------------------------------------------------------------- the two passes
@@ -209,7 +234,7 @@ def _sum_counters(counters: Iterable[Counter]) -> Counter:
 
 # ---------------------------------------------------------------- the tables
 
-def _assemble(documents, normalized, cf, df, tokenizer, sources, forms, scripts):
+def _assemble(documents, normalized, cf, df, tokenizer, sources, forms, scripts, learned):
     import numpy as np
     import pandas as pd
 
@@ -222,10 +247,17 @@ def _assemble(documents, normalized, cf, df, tokenizer, sources, forms, scripts)
             dropped[reason] += cf[term]
     doc_ids, sentence_ids, token_lists = [], [], []
     per_doc: dict = {}
+    edged = 0  # documents with an opener or closer cut
     for doc_id, doc in zip(documents["doc_id"], normalized):
         # A text with no sentence at all (only a URL, say) still gets one empty row, so every
         # document reaches tokens.parquet and the later stages.
-        kept = [list(filter(keep, _split(sentence))) for sentence in doc] if doc else [[]]
+        sentences = [_split(sentence) for sentence in doc] if doc else [[]]
+        if learned.openers or learned.closers:
+            cut = _cut_edges(sentences, learned)
+            if cut:
+                dropped["opener or closer"] += sum(map(keep, cut))  # kept tokens only: stop words count once
+                edged += 1
+        kept = [list(filter(keep, sentence)) for sentence in sentences]
         doc_ids.extend([doc_id] * len(kept))
         sentence_ids.extend(range(len(kept)))
         token_lists.extend(kept)
@@ -246,8 +278,27 @@ def _assemble(documents, normalized, cf, df, tokenizer, sources, forms, scripts)
              "tokens": sum(per_doc.values()),
              "documents_without_tokens": len(empty), "documents_without_tokens_ids": empty[:20],
              "documents_other_script": scripts.get("other", 0), "dropped": dict(sorted(dropped.items())),
-             "vocabulary": int(vocabulary["kept"].sum()), "phrases": len(phrases)}
-    return TokenizeResult(tokens, vocabulary, phrases, sources, tokenizer, stats)
+             "vocabulary": int(vocabulary["kept"].sum()), "phrases": len(phrases),
+             "formulas": {**learned.table["kind"].value_counts().reindex(KINDS, fill_value=0).to_dict(),
+                          "documents_with_opener_or_closer_cut": edged, "notes": learned.notes}}
+    return TokenizeResult(tokens, vocabulary, phrases, sources, tokenizer, stats, learned)
+
+
+def _cut_edges(sentences: list[list[str]], learned: Formulas) -> list[str]:
+    """Cut the longest learned opener and closer from a document's sentences, in place; the tokens cut."""
+    filled = [i for i, sentence in enumerate(sentences) if sentence]
+    if not filled:
+        return []
+    first, last = filled[0], filled[-1]
+    n_open, n_close = learned.strip(sentences[first], sentences[last])
+    if first == last:
+        n_close = min(n_close, len(sentences[last]) - n_open)
+    cut = sentences[first][:n_open]
+    sentences[first] = sentences[first][n_open:]
+    if n_close > 0:
+        cut = cut + sentences[last][-n_close:]
+        sentences[last] = sentences[last][:-n_close]
+    return cut
 
 
 def _split(sentence: str | list[str]) -> list[str]:
@@ -292,6 +343,7 @@ def write_outputs(result: TokenizeResult, out_dir: Path, *, partitioned: bool = 
     write_parquet(result.vocabulary, out_dir / "vocabulary.parquet")
     write_csv(result.phrases, out_dir / "phrases.csv")
     write_csv(result.stopword_sources, out_dir / "stopword_sources.csv")
+    write_csv(result.formulas.table, out_dir / "formulas.csv")
     write_text(out_dir / "stopwords.txt", "\n".join(sorted(result.tokenizer.stopwords)) + "\n")
     write_text(out_dir / "tokenize_stats.json", json.dumps(result.stats, indent=1) + "\n")
     result.tokenizer.save(out_dir)

@@ -1,0 +1,183 @@
+"""Formulas learned from the corpus: the two rules, their evidence floors, keep, and the stage."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pandas as pd
+import pytest
+
+from newslens import formulas
+from newslens.params import TokenizeParams, validate_params
+from newslens.tokenize import tokenize_documents
+
+STOP = frozenset({"the", "and", "of", "my", "i", "to", "a"})
+TOPICS = {"red": ["tax", "budget", "income"], "blue": ["school", "pupil", "teacher"]}
+
+
+def _docs(n: int = 60, *, opener: bool = True, closer: bool = True) -> tuple[list, list, list]:
+    """``n`` letters in two groups over two years: "colleague" evenly everywhere, each group's
+    own words only in its letters; half open with "dear sir", a third close "yours faithfully"."""
+    docs, groups, dates = [], [], []
+    for i in range(n):
+        group = "red" if i % 2 else "blue"
+        first = (["dear", "sir"] if opener and i % 2 == 0 else []) + [f"point{i}", "colleague"]
+        middle = [*TOPICS[group], "colleague", f"case{i}"]
+        last = ["hope", f"reply{i % 7}"] + (["yours", "faithfully"] if closer and i % 3 == 0 else [])
+        docs.append([first, middle, last])
+        groups.append(group)
+        dates.append(pd.Timestamp(f"{2015 + i % 2}-03-0{1 + i % 5}"))
+    return docs, groups, dates
+
+
+def _df(docs) -> Counter:
+    return Counter(t for doc in docs for t in {t for sentence in doc for t in sentence})
+
+
+def test_an_evenly_spread_term_is_learned_and_a_group_s_own_words_are_not():
+    docs, groups, dates = _docs()
+    learned = formulas.learn_formulas(docs, groups, dates, _df(docs), STOP)
+    assert "colleague" in learned.terms
+    assert not learned.terms & {"tax", "budget", "school", "pupil"}  # in half the documents, one group only
+    row = learned.table.set_index("formula").loc["colleague"]
+    assert row["kind"] == "even spread" and row["documents"] == 60
+    assert row["g2"] <= formulas.SPREAD_G2 or abs(row["log_ratio"]) <= formulas.SPREAD_MAX_LOG_RATIO
+
+
+def test_openers_and_closers_are_learned_longest_first():
+    docs, groups, dates = _docs()
+    learned = formulas.learn_formulas(docs, groups, dates, _df(docs), STOP)
+    assert ("dear", "sir") in learned.openers and ("yours", "faithfully") in learned.closers
+    # "dear" alone starts as many documents as "dear sir": only the longer one is listed
+    assert ("dear",) not in learned.openers
+    assert learned.strip(["dear", "sir", "colleague"], ["hope", "yours", "faithfully"]) == (2, 2)
+    assert learned.strip(["sir", "dear"], ["faithfully", "yours"]) == (0, 0)  # elsewhere, it stays
+    kinds = learned.table.set_index("formula")["kind"]
+    assert kinds["dear sir"] == "opener" and kinds["yours faithfully"] == "closer"
+
+
+def test_a_sequence_of_stop_words_and_a_rare_opener_are_not_learned():
+    docs, groups, dates = _docs()
+    for doc in docs[:9]:  # 9 documents: fewer than MIN_REPEATS
+        doc[0] = ["rare", "greeting", *doc[0]]
+    learned = formulas.learn_formulas(docs, groups, dates, _df(docs), STOP)
+    assert not any(seq[0] == "rare" for seq in learned.openers)
+    assert all(not all(t in STOP for t in seq) for seq in learned.openers | learned.closers)
+
+
+def test_keep_names_terms_and_openers_that_are_never_learned():
+    docs, groups, dates = _docs()
+    learned = formulas.learn_formulas(docs, groups, dates, _df(docs), STOP, keep=["Colleague", "dear  sir"])
+    assert "colleague" not in learned.terms
+    # keeping an opener keeps its start too: no "dear" alone is cut instead
+    assert ("dear", "sir") not in learned.openers and ("dear",) not in learned.openers
+
+
+def test_too_few_documents_learn_nothing_and_say_why():
+    docs, groups, dates = _docs(formulas.MIN_DOCS - 1)
+    learned = formulas.learn_formulas(docs, groups, dates, _df(docs), STOP)
+    assert learned.table.empty and not learned.terms and not learned.openers
+    assert len(learned.notes) == 2 and all(f"fewer than the {formulas.MIN_DOCS}" in n for n in learned.notes)
+
+
+def test_without_groups_or_periods_even_spread_skips_but_openers_are_learned():
+    docs, _, _ = _docs()
+    learned = formulas.learn_formulas(docs, ["one"] * len(docs), [pd.NaT] * len(docs), _df(docs), STOP)
+    assert not learned.terms
+    assert learned.notes == ["even spread: skipped (nothing to compare: 1 groups with 10 or more documents; "
+                             "0 periods with 10 or more documents)"]
+    assert ("dear", "sir") in learned.openers
+
+
+def test_periods_alone_are_enough_to_compare():
+    docs, _, dates = _docs()
+    learned = formulas.learn_formulas(docs, [None] * len(docs), dates, _df(docs), STOP)
+    assert "colleague" in learned.terms and not learned.notes
+    where = learned.table.set_index("formula").loc["colleague", "where"]
+    assert where.split(" ")[0] in ("day", "week", "month", "quarter", "year", "decade")
+
+
+def test_a_period_that_overuses_a_term_vetoes_it():
+    docs, groups, dates = _docs()
+    for doc, date in zip(docs, dates):
+        if date.year == 2016:
+            doc[1] += ["colleague"] * 4  # five times as often in one year
+    learned = formulas.learn_formulas(docs, groups, dates, _df(docs), STOP)
+    assert "colleague" not in learned.terms
+
+
+# ---------------------------------------------------------------- the stage
+
+def _documents(n: int = 60) -> pd.DataFrame:
+    docs, groups, dates = _docs(n)
+    texts = [" ".join(" ".join(sentence).capitalize() + "." for sentence in doc) for doc in docs]
+    return pd.DataFrame({"doc_id": [f"d{i:03}" for i in range(n)], "text": texts, "group": groups, "date": dates})
+
+
+def test_the_stage_cuts_openers_only_where_they_stand_and_lists_the_spread_terms():
+    documents = _documents()
+    documents.loc[1, "text"] += " The sir said dear things."  # "dear" and "sir" elsewhere: kept
+    result = tokenize_documents(documents, TokenizeParams(phrases=False, stopword_max_df=1.0), "en", n_jobs=1)
+    by_doc = result.tokens.groupby("doc_id")["tokens"].apply(lambda s: [t for lst in s for t in lst])
+    assert by_doc["d000"][:1] != ["dear"] and "faithfully" not in by_doc["d000"]
+    assert {"sir", "dear"} <= set(by_doc["d001"])
+    sources = result.stopword_sources.set_index("term")["source"]
+    assert sources["colleague"] == "formula (frequent, evenly spread)"
+    assert result.stats["formulas"]["opener"] >= 1 and result.stats["formulas"]["closer"] >= 1
+    assert result.stats["dropped"]["opener or closer"] > 0
+
+
+def test_keep_and_formulas_off_in_the_stage():
+    documents = _documents()
+    settings = TokenizeParams(phrases=False, stopword_max_df=1.0, keep=["colleague"])
+    kept = tokenize_documents(documents, settings, "en", n_jobs=1)
+    assert "colleague" not in set(kept.stopword_sources["term"])
+    settings = TokenizeParams(phrases=False, stopword_max_df=1.0, formulas=False)
+    off = tokenize_documents(documents, settings, "en", n_jobs=1)
+    assert off.formulas.table.empty and off.formulas.notes == ["off (tokenize.formulas is false)"]
+    assert "colleague" not in set(off.stopword_sources["term"])
+    assert "opener or closer" not in off.stats["dropped"]
+
+
+def test_a_single_article_cut_into_sentences_keeps_its_words():
+    sentences = " ".join(f"Xi and Lukashenko spoke about trade number {i}." for i in range(12))
+    documents = pd.DataFrame({"doc_id": [f"s{i}" for i in range(12)], "text": sentences.split(". "),
+                              "group": "seed", "date": pd.Timestamp("2022-01-10")})
+    result = tokenize_documents(documents, TokenizeParams(phrases=False, stopword_max_df=1.0), "en", n_jobs=1)
+    assert result.formulas.table.empty and all("skipped" in n for n in result.formulas.notes)
+    assert "trade" in set(result.vocabulary.loc[result.vocabulary["kept"], "term"])
+
+
+# ---------------------------------------------------------------- params
+
+BASE = {"title": "T", "sources": [{"path": "data/raw/seed/"}]}
+
+
+@pytest.mark.parametrize("tokenize, message", [
+    ({"formulas": "sometimes"}, "formulas"),
+    ({"keep": "colleague"}, "keep"),
+    ({"keep": [""]}, "keep"),
+    ({"keep": ["  "]}, "blank"),
+    ({"keep": ["Hon"], "extra_stopwords": ["hon"]}, "both name 'hon'"),
+    ({"formula": True}, "formula"),
+])
+def test_bad_formula_params_are_refused(tokenize, message):
+    with pytest.raises(Exception, match=message):
+        validate_params({**BASE, "tokenize": tokenize})
+
+
+def test_formula_params_default_on():
+    params = validate_params(BASE)
+    assert params.tokenize.formulas is True and params.tokenize.keep == []
+
+
+def test_a_one_token_opener_must_stand_first_in_a_quarter_of_its_documents():
+    docs, groups, dates = _docs()
+    for i, doc in enumerate(docs):
+        doc[1] = [*doc[1], "president"]  # in every document ...
+        if i < 12:
+            doc[0] = ["president", *doc[0]]  # ... first in 12 of 60: a content word, not a formula
+        elif i < 24:
+            doc[0] = ["order", *doc[0]]  # first in 12 and nowhere else: the chair's call
+    learned = formulas.learn_formulas(docs, groups, dates, _df(docs), STOP)
+    assert ("order",) in learned.openers and ("president",) not in learned.openers
