@@ -132,17 +132,23 @@ def test_many_topics_show_the_first_eighty_percent_of_the_weight():
 
 
 def test_flat_topics_show_as_many_as_eighty_percent_needs():
-    shown, note = summary.topics_shown(_topics([1 / 40] * 40))
-    assert len(shown) == 32 and shown["topic"].tolist() == list(range(1, 33))
-    assert note == "The 8 smaller topics (20% of the weight) are in the topics report."
+    shown, note = summary.topics_shown(_topics([1 / 18] * 18))
+    assert len(shown) == 15 and shown["topic"].tolist() == list(range(1, 16))
+    assert note == "The 3 smaller topics (17% of the weight) are in the topics report."
+
+
+def test_a_summary_table_shows_at_most_fifteen_topics():
+    shown, note = summary.topics_shown(_topics([1 / 30] * 30))
+    assert len(shown) == 15 and shown["topic"].tolist() == list(range(1, 16))
+    assert note == "The 15 smaller topics (50% of the weight) are in the topics report."
 
 
 def test_rounded_prevalences_are_shares_of_their_own_sum():
     # topics.csv rounds prevalence to 3 decimals: 20 topics of 0.05 may sum to 0.98 or 1.02.
     for each in (0.049, 0.051):
         shown, note = summary.topics_shown(_topics([each] * 20))
-        assert len(shown) == 16
-        assert note == "The 4 smaller topics (20% of the weight) are in the topics report."
+        assert len(shown) == 15
+        assert note == "The 5 smaller topics (25% of the weight) are in the topics report."
 
 
 # ---------------------------------------------------------------- groups compared

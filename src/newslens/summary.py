@@ -25,6 +25,7 @@ ALL_TOPICS_UP_TO = 15
 # ... else the largest topics that together hold this share of the weight, and at least this many.
 TOPIC_WEIGHT_SHOWN = 0.8
 MIN_TOPICS_SHOWN = 10
+MAX_TOPICS_SHOWN = 15  # a summary table stays one screen long; the topics report has them all
 # The summary's keyness table lists every group up to this many, else the largest GROUPS_SHOWN
 # (the keywords report has them all).
 ALL_GROUPS_UP_TO = 20
@@ -223,8 +224,8 @@ def topics_shown(topics: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     """The topics a summary table shows, and the note that says where the others are.
 
     The rule: every topic when k ≤ 15; otherwise the largest topics (``topics`` is
-    ordered by prevalence) that together hold 80% of the topic weight, and never
-    fewer than 10. The note counts the topics left out and their share of the weight.
+    ordered by prevalence) that together hold 80% of the topic weight, never
+    fewer than 10 and never more than 15. The note counts the topics left out and their share of the weight.
 
     >>> topics = pd.DataFrame({"topic": range(20), "prevalence": [0.3, 0.2] + [0.5 / 18] * 18})
     >>> shown, note = topics_shown(topics)
@@ -237,7 +238,7 @@ def topics_shown(topics: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     cumulative = weight.cumsum() / weight.sum()
     # The first topic whose running share reaches 80% (a small tolerance for rounded prevalences).
     reach = int((cumulative < TOPIC_WEIGHT_SHOWN - 1e-9).sum()) + 1
-    n = min(len(topics), max(MIN_TOPICS_SHOWN, reach))
+    n = min(len(topics), MAX_TOPICS_SHOWN, max(MIN_TOPICS_SHOWN, reach))
     if n == len(topics):
         return topics, None
     hidden = len(topics) - n
