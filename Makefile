@@ -81,8 +81,9 @@ init: $(ENV_STAMP)
 ## report: run every stage of every run in PARAMS and render reports/ (incremental)
 report: reports/index.html
 
-## test: run the test suite (builds the environment and data first)
+## test: run the test suite (builds the environment and data first: every builtin, so no real-data test skips)
 test: $(ENV_STAMP) data
+	$(PY) -m newslens.fetch --all
 	$(PY) -m pytest -q
 
 ## lab: open JupyterLab on the project's environment
