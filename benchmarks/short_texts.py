@@ -37,6 +37,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def btm_digest(path: str, text_column: str, k: int, seed: int, n: int) -> str:
 
 
 def corpus_head(path: str, text_column: str, n: int):
-    head = Path(os.environ.get("TMPDIR", "/tmp")) / f"short-texts-head-{os.getpid()}.csv"
+    head = Path(tempfile.gettempdir()) / f"short-texts-head-{os.getpid()}.csv"
     pd.read_csv(path, dtype=str, keep_default_na=False).head(n).to_csv(head, index=False)
     try:
         return corpus(str(head), text_column)
