@@ -72,10 +72,10 @@ def detect_short(tokens_per_document) -> ShortTexts:
 def choose_model(model: str, texts: ShortTexts) -> tuple[str, str]:
     """The model to fit, and why: ``auto`` is BTM for short texts and NMF otherwise."""
     if model != "auto":
-        return model, f"topics.model={model} was given in the params"
+        return model, f"{model.upper()}, as topics.model={model} asks"
     if texts.short:
-        return "btm", "topics.model=auto: BTM (biterm topic model), for short texts"
-    return "nmf", "topics.model=auto: NMF, for texts that are not short"
+        return "btm", "BTM (the biterm topic model), which topics.model=auto picks for short texts"
+    return "nmf", "NMF, which topics.model=auto picks for texts that are not short"
 
 
 # ---------------------------------------------------------------- the k range
