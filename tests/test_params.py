@@ -49,7 +49,7 @@ def test_not_a_mapping_is_rejected():
 def test_defaults_fill_in():
     params = validate_params(VALID)
     assert params.unit == "document"
-    assert params.topics.k == "auto" and params.topics.model == "nmf"
+    assert params.topics.k == "auto" and params.topics.model == "auto"
     assert params.tokenize.lemmatize is True
 
 

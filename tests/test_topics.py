@@ -16,8 +16,8 @@ from newslens.params import KeywordsParams, TokenizeParams, TopicsParams
 from newslens.tokenize import load_analyzer, tokenize_documents
 from newslens.tokenize import write_outputs as write_tokens
 from newslens.topics import (
-    MATCH_MIN_JACCARD, TopicsError, assign_ids, choose_k, jaccard, k_range, load_identities, load_labels,
-    match_topics, mean_coherence, normalize_rows, npmi_coherence, run_topics, stability, write_outputs)
+    MATCH_MIN_JACCARD, TopicsError, assign_ids, choose_k, jaccard, k_range, k_range_note, load_identities,
+    load_labels, match_topics, mean_coherence, normalize_rows, npmi_coherence, run_topics, stability, write_outputs)
 
 # 60 short documents from four themes, each two real sentences of the news corpus (NewsArticles.csv).
 TRUMP = [
@@ -292,11 +292,14 @@ def test_choose_k_of_an_empty_sweep_is_an_error():
 # --- the ks a corpus supports ---------------------------------------------------------------
 
 @pytest.mark.parametrize("settings, n_documents, n_terms, expected", [
-    (TopicsParams(k_min=5, k_max=40, k_step=5), 1000, 5000, [5, 10, 15, 20, 25, 30, 35, 40]),
+    (TopicsParams(k_min=5, k_max=40, k_step=5), 3824, 20000, [5, 10, 15, 20, 25, 30, 35, 40]),  # the news run
+    (TopicsParams(k_min=5, k_max=40, k_step=5), 1000, 5000, [5, 10, 15, 20, 25, 30]),  # at most ⌊√1000⌋ = 31
+    (TopicsParams(k_min=5, k_max=40, k_step=5), 293, 5000, [5, 10, 15]),     # at most ⌊√293⌋ = 17
     (TopicsParams(k_min=2, k_max=6, k_step=3), 100, 100, [2, 5, 6]),   # k_max is always swept
-    (TopicsParams(k_min=5, k_max=40, k_step=5), 23, 5000, [5, 10, 15, 20]),  # at most 22 documents - 1
-    (TopicsParams(k_min=2, k_max=10, k_step=1), 100, 5, [2, 3, 4]),    # at most 5 terms - 1
-    (TopicsParams(k=7), 8, 100, [7]),
+    (TopicsParams(k_min=5, k_max=40, k_step=5), 23, 5000, [2, 3, 4]),  # cap ⌊√23⌋ = 4 below k_min: 2 to 4
+    (TopicsParams(k_min=2, k_max=6, k_step=1), 19, 192, [2, 3, 4]),    # the seed run's 19 sentences
+    (TopicsParams(k_min=2, k_max=10, k_step=1), 100, 50, [2, 3, 4, 5]),  # at most 50 terms / top_n 10
+    (TopicsParams(k=7), 8, 100, [7]),                                  # a given k: only below N and V
 ])
 def test_k_range(caplog, settings, n_documents, n_terms, expected):
     with caplog.at_level(logging.WARNING, logger="newslens.topics"):
@@ -309,13 +312,26 @@ def test_k_range(caplog, settings, n_documents, n_terms, expected):
      r"topics\.k=10 is larger than this run supports \(5 documents, 100 terms: at most 4\)"),
     (TopicsParams(k=8), 8, 100, r"topics\.k=8 is larger than this run supports \(8 documents"),
     (TopicsParams(k=5), 100, 5, r"topics\.k=5 is larger .* 5 terms: at most 4\)"),
-    (TopicsParams(k_min=5, k_max=40), 4, 100,
-     r"topics: the corpus is too small for k_min=5: it has 4 documents and 100 terms, so k can be at "
-     r"most 3; lower topics\.k_min or give more documents"),
+    (TopicsParams(k_min=5, k_max=40), 3, 100,
+     r"topics: the corpus is too small for a topic model: a corpus of 3 documents supports at most 1 "
+     r"topics \(⌊√N⌋\); give more documents"),
+    (TopicsParams(k_min=2, k_max=40), 1000, 15,
+     r"a vocabulary of 15 terms supports at most 1 topics of 10 top terms each"),
 ])
 def test_k_range_errors(settings, n_documents, n_terms, message):
     with pytest.raises(TopicsError, match=message):
         k_range(settings, n_documents, n_terms)
+
+
+@pytest.mark.parametrize("settings, n_documents, expected", [
+    (TopicsParams(), 3824, "k searched 5–40, as asked; a corpus of 3,824 documents supports at most 61 topics (⌊√N⌋)"),
+    (TopicsParams(), 293, "k searched 5–15 (of 5–40 asked): a corpus of 293 documents supports at most 17 topics "
+                          "(⌊√N⌋)"),
+    (TopicsParams(k=6), 293, "k=6 was given"),
+])
+def test_k_range_note_says_why(settings, n_documents, expected):
+    ks = k_range(settings, n_documents, 20000)
+    assert k_range_note(settings, ks, n_documents, 20000) == expected
 
 
 # --- labels ------------------------------------------------------------------------------------

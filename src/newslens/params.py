@@ -137,7 +137,8 @@ class KeywordsParams(_Strict):
 class TopicsParams(_Strict):
     """Settings of the topics stage (04)."""
 
-    model: Literal["nmf", "lda"] = "nmf"
+    # auto: BTM for a corpus of short texts, NMF otherwise (newslens.short_texts)
+    model: Literal["auto", "nmf", "lda", "btm"] = "auto"
     k: Annotated[int, Field(ge=2, le=200)] | Literal["auto"] = "auto"
     k_min: Annotated[int, Field(ge=2, le=200)] = 5
     k_max: Annotated[int, Field(ge=2, le=200)] = 40

@@ -106,7 +106,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         name="02-tokenize", title="Tokenize", about="sentences, tokens, phrases and stop words",
         reads=("title", "unit", "unit_name", "group_name", "language", "focus", "tokenize"),
-        modules=("io", *TOKENS_MODULES, "engine", "focus"),
+        modules=("io", *TOKENS_MODULES, "engine", "focus", "short_texts"),
         inputs=("documents.parquet",),
         outputs=("tokens.parquet", "vocabulary.parquet", "phrases.csv", "stopwords.txt",
                  "stopword_sources.csv", "formulas.csv", "tokenize_stats.json", "tokenizer.json",
@@ -128,7 +128,7 @@ STAGES: tuple[Stage, ...] = (
         reads=("title", "unit", "unit_name", "group_name", "focus", "keywords.min_df", "keywords.max_df",
                "keywords.sublinear_tf", "topics"),
         modules=("io", "topics", "topic_views", "keywords", "keyness", *TOKENS_MODULES, "engine", "focus",
-                 "periods"),
+                 "periods", "short_texts"),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet"),
         outputs=("sweep.csv", "topic_terms.parquet", "doc_topics.parquet", "topics.csv",
                  "k_choice.json"),

@@ -41,7 +41,8 @@ from newslens.params import TokenizeParams
 from newslens.phrases import CONNECTOR_WORDS, candidates, learn_phrases
 from newslens.stopwords import stopword_sources
 from newslens.tokenizer import Tokenizer  # also as tokenize.Tokenizer, for the notebooks
-from newslens.words import JOINER, display_form, script_of, surface_sentences, usual_forms, word_display_forms
+from newslens.words import (JOINER, MARKERS, count_markers, display_form, script_of, surface_sentences,
+                            usual_forms, word_display_forms)
 
 if TYPE_CHECKING:  # imported where used: a worker process that tokenizes needs neither
     import pandas as pd
@@ -93,6 +94,7 @@ def tokenize_documents(documents: pd.DataFrame, settings: TokenizeParams, langua
             draft.learn_lemmas(words)
         sentences = [doc for chunk in chunks for doc in chunk.sentences]
         scripts = _sum_counters(c.scripts for c in chunks)
+        markers = _sum_counters(c.markers for c in chunks)
         del chunks, surface
         draft.phrase_table()  # made once here, not in every task's pickle
         pieces = list(runner.map(_normalize_chunk, _chunks(sentences, parts), shared=draft, parallel=parallel))
@@ -114,7 +116,7 @@ def tokenize_documents(documents: pd.DataFrame, settings: TokenizeParams, langua
     else:
         learned = none_learned(["off (tokenize.formulas is false)"])
     tokenizer = Tokenizer(settings, language, phraser, frozenset(sources["term"]), names, draft._lemmas)
-    return _assemble(documents, normalized, cf, df, tokenizer, sources, forms, scripts, learned)
+    return _assemble(documents, normalized, cf, df, tokenizer, sources, forms, scripts, learned, markers)
 
 
 class _TokenDocs:
@@ -160,6 +162,7 @@ class SurfaceChunk:
     surface: Counter            # surface form counts
     initial: Counter            # surface form counts as the first word of a sentence
     scripts: Counter            # script_of the texts
+    markers: Counter            # links, handles, retweet marks and hashtags (words.count_markers)
 
     def __getstate__(self) -> dict:
         counts = ("candidates", "surface", "initial")
@@ -173,8 +176,9 @@ class SurfaceChunk:
 def _surface_chunk(texts: list[str]) -> SurfaceChunk:
     """Surface tokens of some texts, their phrase candidates and form counts (the first pass)."""
     sentences, found, flat, initial = [], [], [], []
-    n_words = 0
+    n_words, markers = 0, Counter()
     for text in texts:
+        markers.update(count_markers(text))
         doc = []
         for tokens in surface_sentences(text):
             joined = _SEP.join(tokens)
@@ -186,7 +190,7 @@ def _surface_chunk(texts: list[str]) -> SurfaceChunk:
                 candidates(joined.lower().split(_SEP), CONNECTOR_WORDS, found)
         sentences.append(doc)
     return SurfaceChunk(sentences, Counter(found), n_words, Counter(flat), Counter(initial),
-                        Counter(map(script_of, texts)))
+                        Counter(map(script_of, texts)), markers)
 
 
 @dataclass
@@ -234,7 +238,7 @@ def _sum_counters(counters: Iterable[Counter]) -> Counter:
 
 # ---------------------------------------------------------------- the tables
 
-def _assemble(documents, normalized, cf, df, tokenizer, sources, forms, scripts, learned):
+def _assemble(documents, normalized, cf, df, tokenizer, sources, forms, scripts, learned, markers):
     import numpy as np
     import pandas as pd
 
@@ -280,7 +284,9 @@ def _assemble(documents, normalized, cf, df, tokenizer, sources, forms, scripts,
              "documents_other_script": scripts.get("other", 0), "dropped": dict(sorted(dropped.items())),
              "vocabulary": int(vocabulary["kept"].sum()), "phrases": len(phrases),
              "formulas": {**learned.table["kind"].value_counts().reindex(KINDS, fill_value=0).to_dict(),
-                          "documents_with_opener_or_closer_cut": edged, "notes": learned.notes}}
+                          "documents_with_opener_or_closer_cut": edged, "notes": learned.notes},
+             "markers": {name: markers.get(name, 0) for name in MARKERS},
+             "median_tokens_per_document": float(np.median(list(per_doc.values()))) if per_doc else 0.0}
     return TokenizeResult(tokens, vocabulary, phrases, sources, tokenizer, stats, learned)
 
 

@@ -1,7 +1,11 @@
 """Stage 04: topic models with evidence for k, stable identities and kept labels.
 
 * **Models**: NMF on the TF-IDF matrix (``init="nndsvda"``, fixed seed) or LDA on
-  the raw counts of the same vocabulary, both from scikit-learn.
+  the raw counts of the same vocabulary, both from scikit-learn, or for short texts
+  the biterm topic model on the same counts (:mod:`newslens.short_texts`);
+  ``topics.model: auto`` picks BTM for a corpus of short texts and NMF otherwise.
+* **k range**: the sweep's ks are capped by what the corpus supports
+  (:func:`newslens.short_texts.k_cap`: ⌊√N⌋ for N documents, V / top_n for V terms).
 * **Coherence**: NPMI of each topic's top terms from document co-occurrence in
   the run's own tokens (the matrix the model saw), averaged over top-n sizes
   5, 10, 15 and 20 (see :func:`npmi_coherence`).
@@ -37,6 +41,7 @@ from scipy.optimize import linear_sum_assignment
 
 from newslens.params import TopicsParams
 from newslens.report import display_values
+from newslens.short_texts import ShortTexts, choose_model, k_cap
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +54,8 @@ SMALL_CORPUS = 200
 # which release the GIL: threads share the matrices with no worker start-up, no import of
 # scikit-learn and no copy per fit (worker processes spent more on those than they saved:
 # 0.6-0.9× on 2 cores). LDA's E-step is a Python loop over documents: processes.
-_SWEEP_BACKEND = {"nmf": "threading", "lda": "loky"}
+# BTM's Gibbs sampler is Cython that holds the GIL: processes too.
+_SWEEP_BACKEND = {"nmf": "threading", "lda": "loky", "btm": "loky"}
 # Decimals of the values the reports print: prevalence as 12.3% (and 12%), coherence as
 # 0.123, the model's mean NPMI beside the baselines as 0.1234. Topic-term weights are only
 # drawn (4 significant digits, report.display_values).
@@ -143,13 +149,17 @@ def choose_k(sweep: pd.DataFrame) -> tuple[int, str]:
 # ---------------------------------------------------------------- fitting
 
 def fit_model(model: str, matrix: sparse.csr_matrix, k: int, seed: int, *, tol: float = 1e-4):
-    """Fit NMF (on TF-IDF) or LDA (on counts); returns (doc_topic, topic_term) arrays.
+    """Fit NMF (on TF-IDF), LDA or BTM (on counts); returns (doc_topic, topic_term) arrays.
 
     NMF uses scikit-learn's defaults but for the structured init; the sweep passes
     a looser ``tol`` (1e-3), which ranks k the same at a fraction of the cost.
     """
     from sklearn.decomposition import NMF, LatentDirichletAllocation
 
+    if model == "btm":
+        from newslens.short_texts import fit_btm
+
+        return fit_btm(matrix, k, seed)
     if model == "nmf":
         estimator = NMF(n_components=k, init="nndsvda", random_state=seed, tol=tol)
     else:
@@ -170,7 +180,11 @@ def _sweep_job(model: str, matrix, binary, k: int, seed: int, top_n: int) -> dic
 
 
 def k_range(settings: TopicsParams, n_documents: int, n_terms: int) -> list[int]:
-    """The ks to sweep, clipped to what the corpus can support, or a clear error."""
+    """The ks to sweep, capped by what the corpus supports (:func:`~newslens.short_texts.k_cap`).
+
+    A given k need only be below the numbers of documents and terms. A sweep keeps its
+    ks up to the cap; when the cap is below ``k_min``, it searches 2 to the cap instead.
+    """
     limit = min(n_documents - 1, n_terms - 1)
     if settings.k != "auto":
         if settings.k > limit:
@@ -180,22 +194,34 @@ def k_range(settings: TopicsParams, n_documents: int, n_terms: int) -> list[int]
     ks = list(range(settings.k_min, settings.k_max + 1, settings.k_step))
     if ks[-1] != settings.k_max:
         ks.append(settings.k_max)
-    usable = [k for k in ks if k <= limit]
+    cap, why = k_cap(n_documents, n_terms, settings.top_n)
+    usable = [k for k in ks if k <= cap] or list(range(2, cap + 1))
     if not usable:
-        raise TopicsError(f"topics: the corpus is too small for k_min={settings.k_min}: it has "
-                          f"{n_documents} documents and {n_terms} terms, so k can be at most {limit}; "
-                          "lower topics.k_min or give more documents")
-    if len(usable) < len(ks):
-        logger.warning("topics: k above %d dropped from the sweep (only %d documents)", limit, n_documents)
+        raise TopicsError(f"topics: the corpus is too small for a topic model: {why}; "
+                          "give more documents")
+    if usable != ks:
+        logger.warning("topics: k above %d dropped from the sweep (%s)", cap, why)
     return usable
 
 
+def k_range_note(settings: TopicsParams, ks: list[int], n_documents: int, n_terms: int) -> str:
+    """What the reports say about the ks searched, and why they stop where they do."""
+    if settings.k != "auto":
+        return f"k={settings.k} was given"
+    searched = f"k searched {ks[0]}–{ks[-1]}" if len(ks) > 1 else f"k searched {ks[0]}"
+    _, why = k_cap(n_documents, n_terms, settings.top_n)
+    if ks[-1] < settings.k_max:
+        asked = f"{settings.k_min}–{settings.k_max}"
+        return f"{searched} (of {asked} asked): {why}"
+    return f"{searched}, as asked; {why}"
+
+
 def sweep(model: str, matrix: sparse.csr_matrix, counts: sparse.csr_matrix, settings: TopicsParams,
-          terms: np.ndarray, *, n_jobs: int = 2) -> pd.DataFrame:
+          terms: np.ndarray, *, n_jobs: int = 2, ks: list[int] | None = None) -> pd.DataFrame:
     """Fit every (k, seed) of the sweep in parallel; score coherence and stability per k."""
     from joblib import Parallel, delayed
 
-    ks = k_range(settings, *matrix.shape)
+    ks = ks if ks is not None else k_range(settings, *matrix.shape)
     data = matrix if model == "nmf" else counts
     binary = (counts > 0).astype(np.int32).tocsc()
     jobs = [(k, seed) for k in ks for seed in settings.seeds]
@@ -232,6 +258,9 @@ class TopicResult:
     label_problems: list[str]
     identities: dict           # what reports/<run>/topics.json records
     coherence: float           # the final model's NPMI, averaged over top-n sizes
+    model: str = "nmf"         # the model fitted (topics.model, with auto resolved)
+    model_reason: str = ""     # why that model
+    k_note: str = ""           # the ks searched and what capped them
 
 
 def normalize_rows(doc_topic: np.ndarray) -> np.ndarray:
@@ -353,22 +382,29 @@ def build_topics(model: str, matrix, counts, k: int, seed: int, *, terms: np.nda
 
 
 def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identities_path: Path,
-               labels_path: Path, n_jobs: int = 2) -> TopicResult:
-    """The whole stage: sweep (or the given k), the final fit, identities and labels."""
+               labels_path: Path, n_jobs: int = 2, texts: ShortTexts | None = None) -> TopicResult:
+    """The whole stage: sweep (or the given k), the final fit, identities and labels.
+
+    ``texts`` says whether the corpus is one of short texts (``topics.model: auto`` then
+    fits BTM); without it, the texts are taken as not short.
+    """
     if tfidf.matrix.shape[1] < 2:
         raise TopicsError("topics: the vocabulary has fewer than 2 terms after filtering; "
                           "lower keywords.min_df or raise keywords.max_df")
-    table = sweep(settings.model, tfidf.matrix, tfidf.counts, settings, tfidf.terms, n_jobs=n_jobs)
+    model, model_reason = choose_model(settings.model, texts or ShortTexts(False, float("nan")))
+    ks = k_range(settings, *tfidf.matrix.shape)
+    table = sweep(model, tfidf.matrix, tfidf.counts, settings, tfidf.terms, n_jobs=n_jobs, ks=ks)
     if settings.k == "auto":
         k, reason = choose_k(table)
     else:
         k, reason = settings.k, f"k={settings.k} was given in the params (no choice made)"
     topics, topic_terms, doc_topics, problems, identities = build_topics(
-        settings.model, tfidf.matrix, tfidf.counts, k, settings.seeds[0], terms=tfidf.terms,
+        model, tfidf.matrix, tfidf.counts, k, settings.seeds[0], terms=tfidf.terms,
         doc_ids=tfidf.doc_ids, display=display, previous=load_identities(identities_path),
         labels_path=labels_path, top_n=settings.top_n)
     return TopicResult(k, reason, table, topics, topic_terms, doc_topics, problems, identities,
-                       identities["coherence"])
+                       identities["coherence"], model, model_reason,
+                       k_range_note(settings, ks, *tfidf.matrix.shape))
 
 
 def write_outputs(result: TopicResult, out_dir: Path, identities_path: Path) -> None:

@@ -1,8 +1,10 @@
 """Words of a text: what a word is, what is not text at all, and how a term is written.
 
-* **Not text**: web and e-mail addresses and outlets' share widgets and source
-  lines are cut (replaced by a space) before words are found, so ``dw``, ``com``
-  or ``Newsvine`` never become terms (:func:`strip_non_text`).
+* **Not text**: web and e-mail addresses, social-media handles (``@bbchealth``) and
+  retweet marks, and outlets' share widgets and source lines are cut (replaced by a
+  space) before words are found, so ``dw``, ``com`` or ``Newsvine`` never become terms
+  (:func:`strip_non_text`); a ``#tag`` keeps its word. The markers of the medium are
+  counted per text (:func:`count_markers`, the rule at :data:`MARKERS`).
 * **Words**: runs of letters and digits, with internal hyphens and apostrophes
   kept whole (``China-Belarus``, ``win-win``), dots inside initialisms (``U.S.``)
   and numbers with decimal points or thousands separators (``2.65``, ``19,000``)
@@ -60,6 +62,9 @@ def words(sentence: str) -> list[str]:
 _NON_TEXT_ALTERNATIVES = (
     (r"(?:https?://|www\.|pic\.twitter\.com/)\S+", ("http://", "https://", "www.", "pic.twitter.com/")),
     (r"\b[\w.+-]+@[\w-]+\.[\w.]+\b", ("@",)),
+    # Markers of social media (see MARKERS): the retweet mark before a handle, and handles.
+    (r"(?-i:\bRT\b):?(?=\s*@[A-Za-z0-9_])", ("rt",)),
+    (r"(?<![\w.+@-])@[A-Za-z0-9_]+", ("@",)),
     (r"Send Facebook Twitter Google\+ Whatsapp Tumblr linkedin stumble Digg reddit Newsvine Permalink",
      ("send facebook twitter google+",)),
     (r"\bSource:\s*-?\s*Al Jazeera(?: and news agencies)?", ("source:",)),
@@ -103,6 +108,50 @@ def strip_non_text(text: str) -> str:
     present = tuple(i for i, (_, needles) in enumerate(_NON_TEXT_ALTERNATIVES)
                     if any(needle in folded for needle in needles))
     return _non_text_pattern(present).sub(" ", text) if present else text
+
+
+# Markers of the medium in social-media posts, counted per text (:func:`count_markers`).
+# The rule: a link and a handle (``@bbchealth``) are addresses, not language, and are cut
+# like web and e-mail addresses (so an account's own handles never become its keywords);
+# ``RT`` before a handle marks a retweet and is cut too (it would lead a topic of its own).
+# A ``#tag`` is language: its word stays a term (``#ebola`` is ``ebola``), and is counted.
+MARKERS = {
+    "link": (re.compile(_NON_TEXT_ALTERNATIVES[0][0], re.IGNORECASE), _NON_TEXT_ALTERNATIVES[0][1]),
+    "handle": (re.compile(_NON_TEXT_ALTERNATIVES[3][0]), ("@",)),
+    "retweet": (re.compile(_NON_TEXT_ALTERNATIVES[2][0]), ("RT",)),
+    "hashtag": (re.compile(r"(?<![\w&#])#[^\W\d_]\w*"), ("#",)),
+}
+
+
+def count_markers(text: str) -> Counter:
+    """How many links, handles, retweet marks and hashtags a text holds (see :data:`MARKERS`).
+
+    >>> sorted(count_markers("RT @bbchealth: #Ebola vaccine trial http://bbc.in/x @WHO").items())
+    [('handle', 2), ('hashtag', 1), ('link', 1), ('retweet', 1)]
+    """
+    found = Counter()
+    lowered = None
+    for name, (pattern, needles) in MARKERS.items():
+        if name == "link":
+            lowered = lowered if lowered is not None else _fold(text)
+            if not any(needle in lowered for needle in needles):
+                continue
+        elif not any(needle in text for needle in needles):
+            continue
+        # a handle inside a link or an e-mail address is part of the address, not a handle
+        subject = strip_links(text) if name == "handle" else text
+        n = len(pattern.findall(subject))
+        if n:
+            found[name] = n
+    return found
+
+
+_ADDRESSES = re.compile("|".join(p for p, _ in _NON_TEXT_ALTERNATIVES[:2]), re.IGNORECASE)
+
+
+def strip_links(text: str) -> str:
+    """``text`` with its web and e-mail addresses replaced by a space."""
+    return _ADDRESSES.sub(" ", text) if ("@" in text or "/" in text or "www" in text.lower()) else text
 
 
 def surface_sentences(text: str) -> list[list[str]]:
