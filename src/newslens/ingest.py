@@ -3,6 +3,18 @@
 Outputs ``documents.parquet`` (one row per document or unit) and
 ``ingest_log.csv``, which accounts for every input file and row: ingested,
 merged as a duplicate, skipped (with the reason) or read as metadata.
+
+What any corpus may bring, and what becomes of it:
+
+* dates from year 1 to 9999 (held in milliseconds), naive and UTC-offset values mixed,
+  partial dates (``1850``, ``1850-03``) with their precision in ``date_precision``;
+* a source whose date values mostly fail to parse (under :data:`MIN_DATE_PARSE_RATE` of
+  its first partition) is not used for dating: one note names the column and the rate;
+* a missing group is :data:`newslens.clean.MISSING_GROUP` in every stage; an all-empty
+  group column is noted; integer-valued groups read ``2``, not ``2.0``;
+* a text cell that is only a number is skipped, row by row, with the column named;
+* a run with no documents: :func:`empty_corpus_message` counts the skip reasons, and the
+  pipeline stops after rendering the ingest report.
 """
 
 from __future__ import annotations
