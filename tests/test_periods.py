@@ -48,7 +48,7 @@ def test_an_outlier_is_listed_not_dropped_and_empty_periods_are_kept():
     table, outside, resolution = periods.counts_over_time(documents(dates, ["x", "y", "x", None, "x", "z"]))
     assert resolution.name == "week"
     assert outside["doc_id"].tolist() == ["d5"]  # the 2022 article, apart
-    assert int(table.to_numpy().sum()) == 5 and list(table.columns) == ["x", "(none)", "y"]
+    assert int(table.to_numpy().sum()) == 5 and list(table.columns) == ["x", "(no group)", "y"]
     assert table.index[0] == "3 Oct 2016" and table.index[-1] == "9 Jan 2017"
     assert len(table) == 15 and (table.loc["19 Dec 2016"] == 0).all()  # weeks without documents stay
 

@@ -19,6 +19,7 @@ import errno
 import io
 import json
 import os
+import re
 import pathlib
 import signal
 import subprocess
@@ -584,3 +585,145 @@ def test_stage_with_missing_input_fails_naming_the_stage(make_sandbox, run_pipel
     never = run_pipeline(root, "render", "params/seed.yaml", "01-ingest")
     assert never.returncode == 1 and "01-ingest.ipynb" in never.stderr
     assert not (root / "reports").exists()
+
+
+# --------------------------------------------------------------------------- any corpus a user brings
+
+from newslens import ingest as _ingest  # noqa: E402
+from newslens.clean import MISSING_GROUP  # noqa: E402
+from newslens.params import validate_params  # noqa: E402
+from newslens.sources import UndecodableError, decode_bytes  # noqa: E402
+
+SENTENCES = ["The council met on the budget and the river bridge.", "Railway lines reached the northern towns.",
+             "The harvest was poor and the grain price rose.", "Ministers argued over the treaty and the port.",
+             "A storm closed the harbour for a week.", "The court ruled on the coal union's claim."]
+
+
+def _table(tmp_path: Path, rows: list[dict], name: str = "corpus.csv") -> Path:
+    path = tmp_path / name
+    if name.endswith(".jsonl"):
+        path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    else:
+        pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def _run(path: Path, **columns):
+    return validate_params({"title": "t", "sources": [{"path": str(path), "text_column": "text", **columns}]})
+
+
+def test_a_date_column_that_is_not_dates_is_not_used_and_says_why(tmp_path):
+    rows = [{"text": text, "when": when} for text, when in zip(SENTENCES, ["soon", "later", "12", "3.5",
+                                                                         "2017-02-07", "never"])]
+    result = _ingest.ingest(_run(_table(tmp_path, rows), date_column="when"))
+    assert len(result.documents) == 6 and result.documents["date"].isna().all()  # kept, undated
+    assert len(result.notes) == 1
+    assert re.search(r"date column 'when' of source .* not used for dating: 1 of its first 6 values \(17%\)",
+                     result.notes[0])
+    assert result.date_problems == []  # the column is set aside, not reported value by value
+
+
+def test_a_group_column_that_is_all_empty_is_logged_and_shown_as_the_missing_label(tmp_path):
+    rows = [{"text": text, "party": ""} for text in SENTENCES[:3]]
+    result = _ingest.ingest(_run(_table(tmp_path, rows), group_column="party"))
+    assert result.documents["group"].tolist() == [MISSING_GROUP] * 3
+    assert result.notes == [f"group column 'party' of source {str(tmp_path / 'corpus.csv')!r} is empty in "
+                            f"every row: its 3 documents are kept, shown as {MISSING_GROUP}"]
+
+
+def test_numeric_groups_become_clean_labels(tmp_path):
+    rows = [{"text": t, "g": g} for t, g in zip(SENTENCES, [1999, 2.0, 7, 7.0, None, "Lab"])]
+    documents = _ingest.ingest(_run(_table(tmp_path, rows, "corpus.jsonl"), group_column="g")).documents
+    assert documents["group"].tolist() == ["1999", "2", "7", "7", MISSING_GROUP, "Lab"]
+    csv_documents = _ingest.ingest(_run(_table(tmp_path, rows), group_column="g")).documents  # pandas wrote 2.0
+    assert csv_documents["group"].tolist() == ["1999", "2", "7", "7", MISSING_GROUP, "Lab"]
+
+
+def test_a_text_column_of_numbers_is_skipped_row_by_row_and_an_empty_run_says_why(tmp_path):
+    rows = [{"text": value} for value in ["12", "3.5", "1,024", "-1", ""]]
+    result = _ingest.ingest(_run(_table(tmp_path, rows)))
+    assert result.documents.empty
+    assert result.log["reason"].tolist() == ["text column 'text' holds a number, not text"] * 4 + ["empty text"]
+    assert _ingest.empty_corpus_message(result.log, "numbers") == (
+        "run numbers has no documents after ingest, so there is nothing to analyse: of 5 input entries, "
+        "4 skipped (text column 'text' holds a number, not text), 1 skipped (empty text)")
+    assert _ingest.empty_corpus_message(_ingest.ingest(_run(_table(tmp_path, [{"text": SENTENCES[0]}]))).log) is None
+
+
+def test_bytes_in_no_encoding_are_a_logged_skip(tmp_path):
+    import random
+
+    rng = random.Random(1)
+    noise = bytes(rng.randrange(1, 256) for _ in range(4000))  # no NUL, no BOM, not UTF-8
+    with pytest.raises(UndecodableError, match=r"undecodable bytes \(no text encoding fits\)"):
+        decode_bytes(noise)
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    (folder / "noise.txt").write_bytes(noise)
+    (folder / "fine.txt").write_text(SENTENCES[0], encoding="utf-8")
+    result = _ingest.ingest(validate_params({"title": "t", "sources": [{"path": str(folder)}]}))
+    assert dict(zip(result.log["location"], result.log["reason"])) == {
+        "fine.txt": "", "noise.txt": "undecodable bytes (no text encoding fits)"}
+    assert result.documents["text"].tolist() == [SENTENCES[0]]
+
+
+def test_a_folder_without_group_pooled_with_a_grouped_table_reaches_the_keyness_table(tmp_path):
+    from newslens import keywords, tokenize
+
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    for number, text in enumerate(SENTENCES[:3]):
+        (folder / f"{number}.txt").write_text(" ".join([text] * 4), encoding="utf-8")
+    table = _table(tmp_path, [{"text": " ".join([t] * 4), "party": p} for t, p in zip(SENTENCES[3:], ["Lab", 1999, ""])])
+    params = validate_params({"title": "t", "engine": "pandas", "sources": [
+        {"path": str(folder)}, {"path": str(table), "text_column": "text", "group_column": "party"}],
+        "keywords": {"min_df": 1, "max_df": 1.0, "keyness_min_freq": 1}})
+    out = tmp_path / "out"
+    _ingest.ingest(params, out)
+    documents = pd.read_parquet(out / "documents.parquet")
+    assert sorted(documents["group"]) == sorted([MISSING_GROUP] * 4 + ["1999", "Lab"])
+    tokens = tokenize.tokenize_documents(documents, params.tokenize, params.language, engine="pandas")
+    tokenize.write_outputs(tokens, out)
+    tfidf = keywords.fit_tfidf(*tokenize.load_analyzer(out), params.keywords, engine="pandas")
+    keyness = keywords.group_keyness(tfidf, documents, params.keywords)
+    display = dict(zip(tokens.vocabulary["term"], tokens.vocabulary["display"]))
+    table = keywords.keyness_table(tfidf, documents, keyness, display)  # NaN beside strings raised TypeError
+    assert list(table.columns) == sorted(["(no group)", "1999", "Lab"])
+
+
+def test_dates_from_year_1_to_9999_survive_parquet_periods_and_period_keyness(tmp_path):
+    from newslens import keyness, periods
+
+    dates = ["0001-01-01", "1066-10-14", "1850", "1850-03", "2999-01", "9999-12-31", "2017-02-07T23:30:00+08:00"]
+    rows = [{"text": text, "date": date} for text, date in zip(SENTENCES + ["Tea prices fell at the evening market."], dates)]
+    out = tmp_path / "out"
+    _ingest.ingest(_run(_table(tmp_path, rows), date_column="date"), out)
+    documents = pd.read_parquet(out / "documents.parquet")
+    assert [f"{d.year:04d}-{d.month:02d}-{d.day:02d}" for d in documents["date"]] == [
+        "0001-01-01", "1066-10-14", "1850-01-01", "1850-03-01", "2999-01-01", "9999-12-31", "2017-02-07"]
+    assert documents["date_precision"].tolist() == ["day", "day", "year", "month", "month", "day", "day"]
+    table, outside, resolution = periods.counts_over_time(documents)
+    assert resolution.name == "decade" and int(table.to_numpy().sum()) + len(outside) == 7
+    assert keyness.period_groups(documents["date"], "M").tolist()[:2] == ["0001-01", "1066-10"]
+
+
+def test_a_corpus_dated_by_year_gets_no_bins_finer_than_a_year():
+    from newslens import periods
+
+    documents = pd.DataFrame({"date": pd.to_datetime(["1850-01-01", "1851-01-01"]).astype("datetime64[ms]"),
+                              "date_precision": ["year", "year"], "group": ["a", "a"], "doc_id": ["x", "y"]})
+    table, _, resolution = periods.counts_over_time(documents)
+    assert resolution.name == "year" and list(table.index) == ["1850", "1851"]
+    assert "given only to the year" in resolution.evidence
+
+
+def test_book_length_and_tweet_length_documents_ingest_and_tokenize(tmp_path):
+    from newslens import tokenize
+
+    book = " ".join(SENTENCES * 6_000)  # about 300,000 words in one document
+    rows = [{"text": book}, {"text": "rain again"}, {"text": "the port reopened today"}]
+    params = _run(_table(tmp_path, rows))
+    result = _ingest.ingest(params)
+    assert result.documents["n_words"].tolist() == [len(book.split()), 2, 4]
+    tokens = tokenize.tokenize_documents(result.documents, params.tokenize, params.language, engine="pandas")
+    assert set(tokens.tokens["doc_id"]) == set(result.documents["doc_id"])

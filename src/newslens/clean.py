@@ -339,3 +339,24 @@ def clean_title(title: str | None) -> str | None:
         return None
     cleaned = normalize_whitespace(repair_question_quotes(normalize_unicode(title)))
     return cleaned or None
+
+
+# --------------------------------------------------------------------------- group labels
+
+MISSING_GROUP = "(no group)"  # how every stage shows a document without a group
+
+
+def clean_group(value: str | None) -> str:
+    """A group label as the reports show it: integer-valued numbers without ``.0``, missing as one label.
+
+    >>> clean_group("2.0"), clean_group(" 1999 "), clean_group(None), clean_group("Labour")
+    ('2', '1999', '(no group)', 'Labour')
+    """
+    if value is None or not str(value).strip():
+        return MISSING_GROUP
+    text = str(value).strip()
+    match = _INTEGRAL.fullmatch(text)
+    return match.group(1) if match else text
+
+
+_INTEGRAL = re.compile(r"([+-]?\d+)\.0+")

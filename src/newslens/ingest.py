@@ -3,6 +3,18 @@
 Outputs ``documents.parquet`` (one row per document or unit) and
 ``ingest_log.csv``, which accounts for every input file and row: ingested,
 merged as a duplicate, skipped (with the reason) or read as metadata.
+
+What any corpus may bring, and what becomes of it:
+
+* dates from year 1 to 9999 (held in milliseconds), naive and UTC-offset values mixed,
+  partial dates (``1850``, ``1850-03``) with their precision in ``date_precision``;
+* a source whose date values mostly fail to parse (under :data:`MIN_DATE_PARSE_RATE` of
+  its first partition) is not used for dating: one note names the column and the rate;
+* a missing group is :data:`newslens.clean.MISSING_GROUP` in every stage; an all-empty
+  group column is noted; integer-valued groups read ``2``, not ``2.0``;
+* a text cell that is only a number is skipped, row by row, with the column named;
+* a run with no documents: :func:`empty_corpus_message` counts the skip reasons, and the
+  pipeline stops after rendering the ingest report.
 """
 
 from __future__ import annotations
@@ -12,15 +24,17 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
 import numpy as np
 import pandas as pd
+from dateutil import parser as dateutil_parser
 from tqdm.auto import tqdm
 
-from newslens.clean import clean_text, clean_title
+from newslens.clean import MISSING_GROUP, clean_group, clean_text, clean_title
 from newslens.engine import Engine, chunked, engine_scope
 from newslens.near_duplicates import NEAR_DUPLICATE_JACCARD, NearDuplicateIndex
 from newslens.near_duplicates import PIECE as _PIECE, text_pieces as _text_pieces
@@ -32,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 DOCUMENT_COLUMNS = [
     "doc_id", "parent_id", "unit_index", "source", "location", "group", "title",
-    "date", "dateline", "text", "n_chars", "n_words", "encoding", "near_duplicate_of",
+    "date", "date_precision", "dateline", "text", "n_chars", "n_words", "encoding", "near_duplicate_of",
 ]
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._/-]+")
 
@@ -89,7 +103,7 @@ class _Row(NamedTuple):
     unit_index: int
     source: str
     location: str
-    group: str | None
+    group: str
     title: str | None
     date: str | None
     dateline: str | None
@@ -106,6 +120,7 @@ class IngestResult:
     changes: pd.DataFrame  # one row per repair kind: kind, count
     examples: pd.DataFrame  # a few before/after pairs of cleaned texts
     date_problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was decided about a whole source, and why
 
 
 def base_doc_id(raw: RawDocument) -> str:
@@ -131,25 +146,79 @@ def split_units(text: str, unit: str) -> list[str]:
     return split_text_sentences(text)
 
 
-def parse_dates(raw_dates: pd.Series) -> tuple[pd.Series, list[str]]:
-    """Parse dates leniently to day precision; return the values that could not be parsed.
+DATE_PRECISIONS = ("day", "month", "year")  # what a parsed date says: "1850" is a year, not 1 January
+MIN_DATE_PARSE_RATE = 0.5  # a source's date column parsing below this is not used for dating
+# Dates are milliseconds: years 1 to 9999 fit (nanoseconds hold only 1677-2262), and parquet
+# stores milliseconds as they are (it has no seconds unit), so memory and disk agree.
+DATE_UNIT = "ms"
 
-    A value with a UTC offset keeps its own calendar day; dates outside pandas' nanosecond
-    range (1677-2262, e.g. a ``9999-12-31`` placeholder) count as unparseable.
+_ISO_DATE = re.compile(r"\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?"
+                       r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?)?\s*")
+_BARE_NUMBER = re.compile(r"\s*[+-]?\d+(?:[.,]\d+)*\s*")
+# dateutil fills what a value lacks from its default: two defaults tell which parts it gave.
+_DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))
+
+
+class ParsedDates(NamedTuple):
+    """Dates parsed to the day (``datetime64[ms]``: years 1 to 9999), their precision, the failures."""
+
+    dates: pd.Series
+    precision: pd.Series  # "day", "month" or "year"; None where there is no date
+    problems: list[str]  # the distinct values that could not be parsed, sorted
+
+
+def parse_date(value: str) -> tuple[str, str] | None:
+    """One date as ``("YYYY-MM-DD", precision)``, or None when it is not a date.
+
+    ISO forms (``1850``, ``1850-03``, ``2017-02-07T10:00:00+03:00``) are read by
+    hand, other forms (``10 January 2022``, ``2017/2/7``) by dateutil. A value
+    with a UTC offset keeps its own calendar day. A bare number is a date only
+    as a four-digit year: ``12`` or ``3.5`` are not dates.
+
+    >>> parse_date("1850-03"), parse_date("9999-12-31T23:00:00-05:00"), parse_date("12")
+    (('1850-03-01', 'month'), ('9999-12-31', 'day'), None)
     """
+    match = _ISO_DATE.fullmatch(value)
+    if match:
+        year, month, day = match.groups()
+        parts = (int(year), int(month or 1), int(day or 1))
+        precision = "day" if day else "month" if month else "year"
+    elif _BARE_NUMBER.fullmatch(value):
+        return None
+    else:
+        try:
+            first, second = (dateutil_parser.parse(value, default=d) for d in _DEFAULTS)
+        except (ValueError, OverflowError):
+            return None
+        if first.year != second.year:  # no year given ("March 3")
+            return None
+        parts = (first.year, first.month, first.day)
+        precision = "year" if first.month != second.month else "month" if first.day != second.day else "day"
     try:
-        parsed = pd.to_datetime(raw_dates, errors="coerce", format="mixed")
-        parsed = parsed.dt.tz_localize(None) if getattr(parsed.dt, "tz", None) else parsed
-    except ValueError:  # mixed UTC offsets, or offsets beside naive dates: parse one by one
-        parsed = pd.to_datetime(raw_dates.map(lambda v: _local_time(pd.to_datetime(v, errors="coerce"))))
-    parsed = parsed.dt.normalize()
-    parsed = parsed.where((parsed >= pd.Timestamp.min) & (parsed <= pd.Timestamp.max))
-    failed = raw_dates.notna() & parsed.isna()
-    return parsed.astype("datetime64[ns]"), sorted(set(raw_dates[failed].astype(str)))
+        datetime(*parts)
+    except ValueError:  # 2017-02-30, month 13, year 0
+        return None
+    return f"{parts[0]:04d}-{parts[1]:02d}-{parts[2]:02d}", precision
 
 
-def _local_time(stamp):
-    return stamp.tz_localize(None) if isinstance(stamp, pd.Timestamp) and stamp.tzinfo else stamp
+def parse_dates(raw_dates: pd.Series) -> ParsedDates:
+    """Parse dates leniently to day precision, each distinct value once (see :func:`parse_date`).
+
+    Dates span years 1 to 9999 (:data:`DATE_UNIT`, not pandas' nanosecond 1677-2262),
+    naive and UTC-offset values mix freely, and partial dates keep their precision.
+    """
+    values = raw_dates.astype(object)
+    present = values.notna()
+    parsed = {value: parse_date(str(value)) for value in dict.fromkeys(values[present])}
+    days = [None if not ok or (found := parsed[value]) is None else found[0]
+            for value, ok in zip(values, present)]
+    precision = [None if day is None else parsed[value][1] for value, day in zip(values, days)]
+    dates = pd.Series(np.array([np.datetime64("NaT") if d is None else np.datetime64(d) for d in days],
+                               dtype=f"datetime64[{DATE_UNIT}]"), index=raw_dates.index, name=raw_dates.name)
+    problems = sorted({str(value) for value, found in parsed.items() if found is None})
+    return ParsedDates(dates, pd.Series(precision, index=raw_dates.index, dtype=object), problems)
+
+
 
 
 def _fingerprint(text: str) -> str:
@@ -178,6 +247,7 @@ def _unique_id(candidate: str, taken: set[str], text: str) -> str:
     return suffixed
 
 
+_SHOWN_PROBLEMS = 20  # unparseable dates logged one by one; the rest are counted
 BATCH_SIZE = 500  # documents per partition: the unit of parallel work and of writing
 _EXAMPLES = 200  # before/after pairs kept for the report
 _EXAMPLE_CHARS = 200_000  # longer texts are never kept whole as examples (memory, and difflib's time)
@@ -214,8 +284,14 @@ def _prepare_partition(unit: str, items: list[RawDocument | Skipped]) -> list[_S
 class _Reducer:
     """The ordered, sequential part of ingest: deduplicate, name, log, flag near-duplicates."""
 
-    def __init__(self, unit: str):
+    def __init__(self, unit: str, sources=()):
         self.unit = unit
+        self.date_columns = {source.label: source.date_column for source in sources}
+        self.group_columns = {source.label: source.group_column for source in sources
+                              if source.group_column and not source.group}
+        self.dating: dict[str, bool] = {}  # source: are its dates used (decided on its first dated rows)
+        self.grouped: Counter = Counter()  # source: documents with a group of their own
+        self.notes: list[str] = []
         self.log: list[LogEntry] = []
         self.changes: Counter = Counter()
         self.examples: list[Example] = []
@@ -242,13 +318,46 @@ class _Reducer:
         del texts
         documents = pd.DataFrame(rows, columns=list(_Row._fields))
         del rows
-        documents["date"], problems = parse_dates(documents["date"].astype(object))
-        self.date_problems.update(problems)
+        documents["date"], documents["date_precision"] = self._dates(documents)
         documents["n_chars"] = np.asarray(n_chars, dtype="int64")
         documents["n_words"] = np.asarray(n_words, dtype="int64")
         documents["near_duplicate_of"] = near
         self.n_documents += len(documents)
         return documents[DOCUMENT_COLUMNS]
+
+    def _dates(self, documents: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+        """A partition's dates and precisions; a source whose dates mostly fail is not dated at all.
+
+        Whether a source's dates are used is decided on its first partition holding any
+        date value (the first :data:`BATCH_SIZE` documents), so partitions stream.
+        """
+        raw = documents["date"].astype(object)
+        parsed = parse_dates(raw)
+        dates, precision = parsed.dates.copy(), parsed.precision.copy()
+        for source in documents["source"].unique():
+            rows = (documents["source"] == source).to_numpy()
+            given = int(raw[rows].notna().sum())
+            if source not in self.dating and given:
+                self.dating[source] = self._date_rate_ok(source, raw[rows], parsed.dates[rows])
+            if not self.dating.get(source, True):
+                dates[rows], precision[rows] = pd.NaT, None
+                continue
+            failed = rows & raw.notna().to_numpy() & dates.isna().to_numpy()
+            self.date_problems.update(raw[failed].astype(str))
+        return dates, precision
+
+    def _date_rate_ok(self, source: str, raw: pd.Series, dates: pd.Series) -> bool:
+        given, parsed = int(raw.notna().sum()), int(dates.notna().sum())
+        if parsed >= MIN_DATE_PARSE_RATE * given:
+            return True
+        column = self.date_columns.get(source)
+        where = f"date column {column!r}" if column else "the date field"
+        examples = ", ".join(repr(v) for v in list(dict.fromkeys(raw[dates.isna()].dropna().astype(str)))[:3])
+        self.notes.append(f"{where} of source {source!r} is not used for dating: {parsed:,} of its first "
+                          f"{given:,} values ({parsed / given:.0%}) parse as dates (not parsed: {examples}); "
+                          "its documents are kept, undated")
+        logger.warning(self.notes[-1])
+        return False
 
     def _fold(self, entry: _Skip | _Prepared, rows: list[_Row]) -> None:
         """Log one entry; append its units to ``rows`` unless it is an exact duplicate."""
@@ -268,19 +377,30 @@ class _Reducer:
         self.ids.add(doc_id)
         self.seen[entry.fingerprint] = doc_id
         self.log.append(LogEntry(item.source, item.location, "ingested", "", doc_id))
+        group = clean_group(item.group)
+        self.grouped[item.source] += group != MISSING_GROUP
         for index, unit_text in enumerate(entry.units):
             unit_id = doc_id if self.unit == "document" else f"{doc_id}#{self.unit[0]}{index + 1:03d}"
-            rows.append(_Row(unit_id, doc_id, index, item.source, item.location, item.group, item.title,
+            rows.append(_Row(unit_id, doc_id, index, item.source, item.location, group, item.title,
                              item.date, entry.dateline, unit_text, item.encoding))
 
     def result(self, documents: pd.DataFrame | None) -> IngestResult:
-        for value in sorted(self.date_problems):
+        for value in sorted(self.date_problems)[:_SHOWN_PROBLEMS]:
             logger.warning("unparseable date %r: kept the document, date left empty", value)
+        if len(self.date_problems) > _SHOWN_PROBLEMS:
+            logger.warning("%d more unparseable dates (all in the ingest report)",
+                           len(self.date_problems) - _SHOWN_PROBLEMS)
+        ingested = Counter(entry.source for entry in self.log if entry.status == "ingested")
+        for source, column in self.group_columns.items():
+            if ingested[source] and not self.grouped[source]:
+                self.notes.append(f"group column {column!r} of source {source!r} is empty in every row: "
+                                  f"its {ingested[source]:,} documents are kept, shown as {MISSING_GROUP}")
+                logger.warning(self.notes[-1])
         log = pd.DataFrame(self.log, columns=LOG_COLUMNS)
         changes = pd.DataFrame(sorted(self.changes.items()), columns=["kind", "count"])
         examples = pd.DataFrame(self.examples, columns=list(Example._fields))
         logger.info("ingested %d documents; log has %d entries", self.n_documents, len(log))
-        return IngestResult(documents, log, changes, examples, sorted(self.date_problems))
+        return IngestResult(documents, log, changes, examples, sorted(self.date_problems), self.notes)
 
 
 def count_words(text: str) -> int:
@@ -328,7 +448,7 @@ def ingest(params: RunParams, out_dir: Path | None = None, *, engine: Engine | N
     from newslens.io import ParquetParts
 
     verify_builtins(params)
-    reducer = _Reducer(params.unit)
+    reducer = _Reducer(params.unit, params.sources)
     with engine_scope(engine or params.engine) as runner:
         partitions = runner.map(partial(_prepare_partition, params.unit), _partitions(params))
         if out_dir is None:
@@ -362,7 +482,7 @@ def document_schema():
     import pyarrow as pa
 
     string = pa.string()
-    types = {"unit_index": pa.int64(), "date": pa.timestamp("ns"), "n_chars": pa.int64(),
+    types = {"unit_index": pa.int64(), "date": pa.timestamp(DATE_UNIT), "n_chars": pa.int64(),
              "n_words": pa.int64()}
     return pa.schema([(name, types.get(name, string)) for name in DOCUMENT_COLUMNS])
 
@@ -391,6 +511,24 @@ def write_outputs(result: IngestResult, out_dir, *, documents: bool = True) -> N
     out_dir = Path(out_dir)
     write_csv(result.log, out_dir / "ingest_log.csv")
     write_csv(result.changes, out_dir / "cleaning.csv")
+
+
+def empty_corpus_message(log: pd.DataFrame, run_name: str = "this run") -> str | None:
+    """Why a run has no documents after ingest (counts per skip reason), or None when it has some.
+
+    >>> log = pd.DataFrame({"status": ["skipped"] * 3, "reason": ["empty text"] * 2 + ["empty file"]})
+    >>> empty_corpus_message(log, "x")
+    'run x has no documents after ingest, so there is nothing to analyse: of 3 input entries, 2 skipped (empty text), 1 skipped (empty file)'
+    """
+    if (log["status"] == "ingested").any():
+        return None
+    if log.empty:
+        return f"run {run_name} has no documents after ingest: its sources hold no file or row"
+    summary = log_summary(log)
+    counts = ", ".join(f"{row.entries:,} {row.status}" + (f" ({row.reason})" if row.reason else "")
+                       for row in summary.itertuples())
+    return (f"run {run_name} has no documents after ingest, so there is nothing to analyse: "
+            f"of {len(log):,} input entries, {counts}")
 
 
 def log_summary(log: pd.DataFrame) -> pd.DataFrame:

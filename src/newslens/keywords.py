@@ -220,15 +220,17 @@ def group_keyness(model: TfidfModel, documents: pd.DataFrame, settings: Keywords
     row compares groups ("group") or periods ("period"). Comparisons that need
     two or more groups are skipped (and logged) when a run has only one.
     """
-    from newslens.keyness import keyness, period_groups
+    from newslens.keyness import keyness
 
     meta = documents.set_index("doc_id").loc[model.doc_ids]
     groupings = [("group", meta["group"].to_numpy(dtype=object))]
     if settings.period:
-        groupings.append(("period", period_groups(meta["date"], settings.period[0].upper()).to_numpy(dtype=object)))
+        groupings.append(("period", _period_labels(meta, settings.period)))
     frames = []
+    tokens_per_document = np.asarray(model.counts.sum(axis=1)).ravel()
     for by, labels in groupings:
-        present = {g for g in labels if g is not None and g == g}
+        labels = _without_empty_groups(labels, tokens_per_document, by)
+        present = {g for g in labels if pd.notna(g)}
         if len(present) < 2:
             logger.info("keyness by %s skipped: only %d %s(s)", by, len(present), by)
             continue
@@ -238,6 +240,33 @@ def group_keyness(model: TfidfModel, documents: pd.DataFrame, settings: Keywords
     columns = ["by", "group", "term", "freq_target", "freq_reference", "g2", "log_ratio",
                "p_value", "direction", "rank"]
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def _without_empty_groups(labels: np.ndarray, tokens_per_document: np.ndarray, by: str) -> np.ndarray:
+    """The labels with groups that hold no counted token left out (None): they cannot be compared."""
+    labels = np.array(labels, dtype=object)
+    present = pd.notna(labels)
+    totals = pd.Series(tokens_per_document[present]).groupby(labels[present].astype(str)).sum()
+    empty = sorted(totals.index[totals == 0])
+    if empty:
+        logger.info("keyness by %s: %s left out (no token of the vocabulary)", by, ", ".join(empty))
+        labels[present & np.isin(labels.astype(str), empty)] = None
+    return labels
+
+
+def _period_labels(meta: pd.DataFrame, period: str) -> np.ndarray:
+    """Each document's period for keyness; dates coarser than the period (a year, for weeks) get None."""
+    from newslens.keyness import period_groups
+
+    labels = period_groups(meta["date"], period[0].upper()).to_numpy(dtype=object, copy=True)
+    if "date_precision" in meta:
+        coarse = {"week": ("month", "year"), "month": ("year",)}[period]
+        too_coarse = meta["date_precision"].isin(coarse).to_numpy()
+        if too_coarse.any():
+            logger.info("keyness by %s: %d documents dated only to the month or year left out",
+                        period, int(too_coarse.sum()))
+            labels[too_coarse] = None
+    return labels
 
 
 def keyness_frames(keyness: pd.DataFrame, display: dict[str, str], n: int = 6) -> list[tuple[str, pd.Series]]:
@@ -272,8 +301,8 @@ def keyness_table(model: TfidfModel, documents: pd.DataFrame, keyness: pd.DataFr
     term_total = np.asarray(selected.sum(axis=0)).ravel()
     all_total = float(model.counts.sum())
     values = {}
-    for group in sorted({g for g in groups if isinstance(g, str)}):  # a document without a group is NaN here
-        rows = groups == group
+    for group in sorted(set(table["group"].astype(str))):  # the groups keyness compared
+        rows = np.array([pd.notna(g) and str(g) == group for g in groups])
         a = np.asarray(selected[rows].sum(axis=0)).ravel()
         c = float(model.counts[rows].sum())
         values[group] = display_values(log_ratio(a, term_total - a, c, all_total - c))  # a chart's cells

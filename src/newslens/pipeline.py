@@ -100,9 +100,26 @@ def run_stage(params_file: str, stage: str) -> Path:
                           f"{config.relative_to_root(executed)}") from None
     scrubbed = scrub_notebook(nbformat.read(executed, as_version=4))
     write_bytes(executed, nbformat.writes(scrubbed).encode("utf-8"))
+    if (empty := _nothing_to_analyse(run, stage)) is not None:
+        # The ingest report says what was read and skipped; the run stops here (no .done).
+        report = _render(run, stage)
+        raise StageFailed(f"{empty}; see {config.relative_to_root(report)} and "
+                          f"{config.relative_to_root(run.processed_dir / 'ingest_log.csv')}")
     write_text(run.build_dir / f"{stage}.done", f"{stage}\n")
     logger.info("run %s: %s executed in %.1fs", run.name, stage, time.perf_counter() - started)
     return executed
+
+
+def _nothing_to_analyse(run, stage: str) -> str | None:
+    """After ingest: why the run has no documents (counts per skip reason), or None when it has some."""
+    if stage != stages.NAMES[0]:
+        return None
+    import pandas as pd
+
+    from newslens.ingest import empty_corpus_message
+
+    log = pd.read_csv(run.processed_dir / "ingest_log.csv", dtype=str, keep_default_na=False)
+    return empty_corpus_message(log, run.name)
 
 
 def render_stage(params_file: str, stage: str) -> Path:
@@ -111,10 +128,6 @@ def render_stage(params_file: str, stage: str) -> Path:
     Rendering is separate from execution so that committing code (which changes
     the provenance) re-renders the reports in seconds without re-running them.
     """
-    import nbformat
-
-    from newslens.render import provenance_html, render_html
-
     run = load_run(params_file)
     executed, done = run.build_dir / f"{stage}.ipynb", run.build_dir / f"{stage}.done"
     # A failed execution leaves papermill's error notebook newer than the last .done: never publish it.
@@ -122,6 +135,15 @@ def render_stage(params_file: str, stage: str) -> Path:
         raise StageFailed(f"stage {stage} of run {run.name} did not complete: "
                           f"{config.relative_to_root(executed)} is not a finished execution; "
                           f"run the stage again before rendering it")
+    return _render(run, stage)
+
+
+def _render(run, stage: str) -> Path:
+    import nbformat
+
+    from newslens.render import provenance_html, render_html
+
+    executed = run.build_dir / f"{stage}.ipynb"
     notebook = nbformat.read(executed, as_version=4)
     cell = nbformat.v4.new_code_cell(source="")
     cell.id = "provenance"

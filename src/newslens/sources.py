@@ -17,6 +17,7 @@ import json
 import logging
 import math
 import os
+import re
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,8 +186,14 @@ def _cell(value: Any) -> str | None:
     """A cell as a string; None for missing, NaN, empty or whitespace-only values."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
+    if isinstance(value, float) and value.is_integer():  # 1999.0 from a column with gaps: "1999"
+        return str(int(value))
     text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
     return text if text.strip() else None
+
+
+# A cell that is only a number (``12``, ``-3.5``, ``1,024``, ``2e5``): no words to analyse.
+_NUMBER = re.compile(r"\s*[+-]?(?:\d[\d,_]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*")
 
 
 def _short(exc: BaseException) -> str:
@@ -320,6 +327,8 @@ def _table_item(label: str, loc: str, encoding: str, mapping: _Mapping, values: 
 
     if (text := get(mapping.text)) is None:
         return Skipped(label, loc, "empty text")
+    if _NUMBER.fullmatch(text):  # an id or a count in the wrong column, or a mis-set text_column
+        return Skipped(label, loc, f"text column {mapping.text!r} holds a number, not text")
     group = mapping.group_value or get(mapping.group)
     if group and mapping.group_from and mapping.group_value is None:
         try:

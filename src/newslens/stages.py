@@ -128,7 +128,7 @@ STAGES: tuple[Stage, ...] = (
         reads=("title", "unit", "unit_name", "group_name", "focus", "keywords.min_df", "keywords.max_df",
                "keywords.sublinear_tf", "topics"),
         modules=("io", "topics", "topic_views", "keywords", "keyness", *TOKENS_MODULES, "engine", "focus",
-                 "periods", "short_texts"),
+                 "periods", "short_texts", "clean"),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet"),
         outputs=("sweep.csv", "topic_terms.parquet", "doc_topics.parquet", "topics.csv",
                  "k_choice.json"),
@@ -137,7 +137,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         name="05-summary", title="Summary", about="the findings of the run on one page",
         reads=("title", "unit", "unit_name", "group_name", "focus"),
-        modules=("summary", "topic_views", "focus", "periods"),
+        modules=("summary", "topic_views", "focus", "periods", "clean"),
         inputs=("documents.parquet", "ingest_log.csv", "tokenize_stats.json", "focus_keywords.csv",
                 "similar.csv", "keyness.parquet", "topics.csv", "doc_topics.parquet", "corpus_terms.csv",
                 "k_choice.json", "vocabulary.parquet"),

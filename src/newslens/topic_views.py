@@ -40,7 +40,7 @@ def prevalence_over_time(doc_topics: pd.DataFrame, documents: pd.DataFrame, topi
     """Mean topic weight per period over the dense part of the dates, and the resolution (see periods)."""
     from newslens.periods import choose_resolution, dense_mask, period_label, period_start
 
-    resolution = resolution or choose_resolution(documents["date"])
+    resolution = resolution or choose_resolution(documents["date"], precision=documents.get("date_precision"))
     dated = documents.dropna(subset=["date"])
     dated = dated[dense_mask(dated["date"])] if len(dated) else dated
     if dated.empty:
