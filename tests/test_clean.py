@@ -230,7 +230,7 @@ UNTOUCHED = [
 
 @pytest.mark.parametrize(("raw", "expected"), SEED_CASES)
 def test_repair_republication_artifacts_seed_cases(raw, expected):
-    repaired = repair_republication_artifacts(raw)
+    repaired = repair_republication_artifacts(raw, republished=True)
     assert repaired == expected
     assert words(repaired) == words(raw)
 
@@ -246,6 +246,20 @@ def test_repair_republication_artifacts_counts():
     counts = Counter()
     repair_republication_artifacts(" ".join(raw for raw, _ in SEED_CASES), counts=counts)
     assert counts == Counter(stray_period_removed=2, period_to_comma=2, lowercase_sentence_joined=1)
+
+
+@pytest.mark.parametrize("text", [
+    "Unemployment is down to 20 per cent. level pegging with the rest of Europe.",  # Hansard
+    "right hon. and learned Gentleman",
+    "they should be given. but let them remember",  # a 1794 address
+    "cheaper than candy bars. ok but seriously",     # a quoted post
+])
+def test_prose_is_not_rejoined_without_a_sign_of_republication(text):
+    # Only a stray ". ." in the text, or a source of republished copy, licenses a rejoin.
+    counts = Counter()
+    assert repair_republication_artifacts(text, counts=counts) == text
+    assert sum(counts.values()) == 0
+    assert repair_republication_artifacts(text, republished=True) != text or "hon." in text
 
 
 # --- split_dateline ------------------------------------------------------------
@@ -348,7 +362,7 @@ def test_repairs_keep_every_word_of_the_corpus(corpus_texts):
     for i, raw in enumerate(corpus_texts):
         text = normalize_unicode(raw)
         repaired = repair_question_quotes(text, counts=counts)
-        repaired = normalize_whitespace(repair_republication_artifacts(repaired, counts=counts))
+        repaired = normalize_whitespace(repair_republication_artifacts(repaired, counts=counts, republished=True))
         if words(repaired) != words(text):
             changed.append(i)
     assert changed == []

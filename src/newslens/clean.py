@@ -239,7 +239,8 @@ def repair_question_quotes(text: str, *, counts: Counter | None = None) -> str:
     return text
 
 
-def repair_republication_artifacts(text: str, *, counts: Counter | None = None) -> str:
+def repair_republication_artifacts(text: str, *, counts: Counter | None = None,
+                                   republished: bool = False) -> str:
     """Remove stray periods and rejoin fragments cut off by a full stop.
 
     ``partners. . He`` -> ``partners. He``; ``Initiative. for global`` ->
@@ -254,6 +255,9 @@ def repair_republication_artifacts(text: str, *, counts: Counter | None = None) 
     counts : collections.Counter, optional
         Incremented with ``stray_period_removed``, ``lowercase_sentence_joined``
         and ``period_to_comma``.
+    republished : bool
+        The text comes from a source of republished copy (the ``news-articles`` builtin):
+        rejoin fragments even where the text has no stray period.
 
     Returns
     -------
@@ -262,6 +266,13 @@ def repair_republication_artifacts(text: str, *, counts: Counter | None = None) 
     """
     c: Counter = Counter()
     text = _sub(_STRAY_PERIOD, ".", text, c, "stray_period_removed")
+    if not (republished or c["stray_period_removed"]):
+        # A lower-case word after a full stop is also ordinary prose ("20 per cent. level" in
+        # Hansard, a quoted tweet): fragments are rejoined only in a text that shows the
+        # republication damage (a stray ". .") or in a source known to be republished copy.
+        if counts is not None:
+            counts.update(c)
+        return text
 
     def join(m: re.Match) -> str:
         prev, nxt = m["prev"], m["next"]
@@ -307,13 +318,15 @@ def split_dateline(text: str) -> tuple[str | None, str]:
     return place, text[m.end() :]
 
 
-def clean_text(text: str) -> Cleaned:
+def clean_text(text: str, *, republished: bool = False) -> Cleaned:
     """Run the pipeline: unicode, quotes, republication artifacts, whitespace, dateline.
 
     Parameters
     ----------
     text : str
-        Raw article text.
+        Raw text.
+    republished : bool
+        The source is republished copy: see :func:`repair_republication_artifacts`.
 
     Returns
     -------
@@ -328,7 +341,7 @@ def clean_text(text: str) -> Cleaned:
     counts: Counter = Counter()
     text = normalize_unicode(text)
     text = repair_question_quotes(text, counts=counts)
-    text = repair_republication_artifacts(text, counts=counts)
+    text = repair_republication_artifacts(text, counts=counts, republished=republished)
     dateline, text = split_dateline(normalize_whitespace(text))
     return Cleaned(text=text, dateline=dateline, changes=dict(+counts))
 

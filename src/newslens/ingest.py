@@ -40,7 +40,7 @@ from newslens.near_duplicates import NEAR_DUPLICATE_JACCARD, NearDuplicateIndex
 from newslens.near_duplicates import PIECE as _PIECE, text_pieces as _text_pieces
 from newslens.params import RunParams
 from newslens.sentences import split_paragraphs, split_text_sentences
-from newslens.sources import RawDocument, Skipped, read_source
+from newslens.sources import RawDocument, Skipped, read_source, republished
 
 logger = logging.getLogger(__name__)
 
@@ -253,7 +253,8 @@ _EXAMPLES = 200  # before/after pairs kept for the report
 _EXAMPLE_CHARS = 200_000  # longer texts are never kept whole as examples (memory, and difflib's time)
 
 
-def _prepare_partition(unit: str, items: list[RawDocument | Skipped]) -> list[_Skip | _Prepared]:
+def _prepare_partition(unit: str, republished: frozenset[str],
+                       items: list[RawDocument | Skipped]) -> list[_Skip | _Prepared]:
     """Clean and split one partition of input items (pure: runs on any engine's workers).
 
     Returns one :class:`_Skip` or :class:`_Prepared` per item, in order; the item's raw
@@ -267,7 +268,7 @@ def _prepare_partition(unit: str, items: list[RawDocument | Skipped]) -> list[_S
             status = "metadata" if item.reason.startswith("sidecar metadata") else "skipped"
             entries.append(_Skip(item.source, item.location, status, item.reason))
             continue
-        cleaned = clean_text(item.text)
+        cleaned = clean_text(item.text, republished=item.source in republished)
         if not cleaned.text.strip():
             entries.append(_Skip(item.source, item.location, "skipped", "empty after cleaning"))
             continue
@@ -450,7 +451,8 @@ def ingest(params: RunParams, out_dir: Path | None = None, *, engine: Engine | N
     verify_builtins(params)
     reducer = _Reducer(params.unit, params.sources)
     with engine_scope(engine or params.engine) as runner:
-        partitions = runner.map(partial(_prepare_partition, params.unit), _partitions(params))
+        copy = frozenset(source.label for source in params.sources if republished(source))
+        partitions = runner.map(partial(_prepare_partition, params.unit, copy), _partitions(params))
         if out_dir is None:
             frames = [reducer.add(entries) for entries in partitions]
             documents = pd.concat(frames, ignore_index=True) if frames else _empty_documents()

@@ -98,6 +98,7 @@ class _Mapping:
     missing: tuple[str, ...] = ()  # cell values that mean "no value", such as R's NA
     title_format: str | None = None  # the title from columns: "{president_full}, {date}"
     text_file: str | None = None  # the text column names a file beside the table: "speeches/{}.txt"
+    republished: bool = False  # republished copy, whose fragments cut by a full stop are rejoined (clean.py)
 
     def columns(self) -> list[str]:
         formatted = [name for _, name, _, _ in string.Formatter().parse(self.title_format or "") if name]
@@ -436,7 +437,7 @@ _PARLSPEECH = _Mapping("text", "parlspeech_row", "agenda", "date", "party", miss
 # Each builtin corpus (newslens.fetch.BUILTINS) and how its columns feed the fields.
 BUILTIN_MAPPINGS = {
     "news-articles": _Mapping("text", "article_id", "title", "publish_date", "article_source_link",
-                              group_from=outlet_from_url,
+                              group_from=outlet_from_url, republished=True,
                               extra=(("url", "article_source_link"), ("subtitle", "subtitle"))),
     "commons": _PARLSPEECH, "bundestag": _PARLSPEECH, "congreso": _PARLSPEECH, "tweedekamer": _PARLSPEECH,
     "health-tweets": _Mapping("text", "source_id", group="source_id", group_from=account_from_id),
@@ -494,6 +495,11 @@ def _read_path(path: Path, source: params.Source) -> Iterator[RawDocument | Skip
     sidecar = path.with_suffix(".json")
     names = [path.name] + ([sidecar.name] if suffix in TEXT_SUFFIXES and sidecar.is_file() else [])
     return _read_folder(path.parent, source.label, source.group, sorted(_Entry(n, "file") for n in names))
+
+
+def republished(source: params.Source) -> bool:
+    """Whether a source is republished copy (only builtins say so), so ingest rejoins its cut fragments."""
+    return source.builtin is not None and BUILTIN_MAPPINGS[source.builtin].republished
 
 
 def read_source(source: params.Source) -> Iterator[RawDocument | Skipped]:
