@@ -59,7 +59,9 @@ def write_slices(params_file: str) -> list[Path]:
     if not engine.exists() or engine.read_text(encoding="utf-8") != run.params.engine + "\n":
         write_text(engine, run.params.engine + "\n")
         changed.append(engine)
-    logger.info("run %s: %d of %d parameter slices changed", run.name, len(changed), len(stages.NAMES))
+    slices = [path for path in changed if path != engine]
+    logger.info("run %s: %d of %d parameter slices changed%s", run.name, len(slices), len(stages.NAMES),
+                ", and the engine" if engine in changed else "")
     return changed
 
 
