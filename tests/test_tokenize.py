@@ -60,7 +60,7 @@ FILLERS = [SEED[i] for i in (1, 2, 3, 6, 13, 14, 15, 16, 17, 18)]
 TEXTS = ([f"{BELT[i]} {FILLERS[i]}" for i in range(10)]
          + [f"{UN[i]} {FILLERS[(i + 3) % 10]}" for i in range(10)]
          + [FILLERS[(i + 6) % 10] for i in range(10)])
-SETTINGS = TokenizeParams(phrase_min_count=6, phrase_threshold=0.5)
+SETTINGS = TokenizeParams(phrase_min_count=6, phrase_threshold=0.5, news_boilerplate=True)  # news texts
 
 # Odd documents, added to the corpus where a test needs them.
 RUSSIAN = ("Председатель КНР Си Цзиньпин провел телефонный разговор с президентом Белоруссии "
@@ -324,7 +324,7 @@ def test_odd_documents_are_kept_and_counted(documents):
 
 
 def test_empty_corpus_of_stop_words_gives_empty_tokens():
-    result = tokenize_documents(_frame([STOP_WORDS_ONLY, URL_ONLY]), TokenizeParams(), "en", n_jobs=1)
+    result = tokenize_documents(_frame([STOP_WORDS_ONLY, URL_ONLY]), SETTINGS, "en", n_jobs=1)
     assert result.stats["tokens"] == 0 and result.stats["documents_without_tokens"] == 2
     assert result.vocabulary["kept"].sum() == 0
     assert tokens_per_document(result.tokens).to_dict() == {"d000": 0, "d001": 0}
@@ -334,7 +334,7 @@ def test_empty_corpus_of_stop_words_gives_empty_tokens():
 
 def test_stop_word_sources_and_keep_list():
     term_docs = [{"belarus", "cooperation"}] * 15 + [{"belarus"}] * 10  # belarus in 25 of 25 documents
-    settings = TokenizeParams(stopword_max_df=0.8, extra_stopwords=["Xinhua", "Beltway"])
+    settings = TokenizeParams(stopword_max_df=0.8, extra_stopwords=["Xinhua", "Beltway"], news_boilerplate=True)
     sources = build_stopwords(term_docs, settings, "en")
     by_term = dict(zip(sources["term"], sources["source"]))
     assert by_term["the"] == "standard"
@@ -346,6 +346,8 @@ def test_stop_word_sources_and_keep_list():
     assert "call" in standard_stopwords("en")
     assert sources["term"].is_unique and sources["term"].is_monotonic_increasing
     assert set(sources["term"]) >= NEWS_BOILERPLATE
+    plain = build_stopwords(term_docs, TokenizeParams(stopword_max_df=0.8), "en")
+    assert "said" not in set(plain["term"]) and "news boilerplate" not in set(plain["source"])  # not news
 
 
 @pytest.mark.parametrize("name", ["news_boilerplate.txt", "standard_keep_en.txt"])
@@ -378,7 +380,7 @@ def test_unsupported_language_is_a_clear_error():
     (BLOB.lower(), "overlong"), ("belt_and_road", None), ("china-belarus", None), ("u.s.", None),
 ])
 def test_drop_reason(token, reason):
-    tokenizer = Tokenizer(TokenizeParams(), "en", None, build_stopwords([], TokenizeParams(), "en")["term"]
+    tokenizer = Tokenizer(SETTINGS, "en", None, build_stopwords([], SETTINGS, "en")["term"]
                           .pipe(frozenset))
     assert tokenizer.drop_reason(token) == reason
 

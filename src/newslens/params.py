@@ -94,6 +94,9 @@ class TokenizeParams(_Strict):
     stopword_max_df: Fraction = 0.5
     extra_stopwords: list[NonEmptyStr] = Field(default_factory=list)
     formulas: bool = True  # learn the corpus's formulas as stop words (newslens.formulas)
+    # News boilerplate as stop words: reporting verbs ("said"), outlets' names, page furniture.
+    # For news only: in speeches or posts "said" and "told" are words like any other.
+    news_boilerplate: bool = False
     keep: list[NonEmptyStr] = Field(default_factory=list)  # never stop words, nor learned formulas
 
     @model_validator(mode="after")

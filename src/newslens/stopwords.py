@@ -12,7 +12,8 @@ is dropped as a **stop word** when any of these holds:
       "bill" as in a law; ``data/stopwords/standard_keep_en.txt``). English is the
       only language with a list; any other is an error.
    b. *news boilerplate*: reporting and attribution verbs, outlets' names, days and
-      page furniture (``data/stopwords/news_boilerplate.txt``), in every run.
+      page furniture (``data/stopwords/news_boilerplate.txt``), in a run that asks for
+      it (``tokenize.news_boilerplate: true``, as the news and seed runs do).
    c. *corpus*: every term in more than ``tokenize.stopword_max_df`` of the
       documents (document frequency > ``stopword_max_df`` × documents, counted on
       the phrased, lemmatized tokens before any filter), only when the run has at
@@ -87,7 +88,8 @@ def stopword_sources(df: Counter, n_docs: int, settings: TokenizeParams, languag
     import pandas as pd
 
     rows = [(t, "standard") for t in standard_stopwords(language) - STOPWORD_KEEP]
-    rows += [(t, "news boilerplate") for t in NEWS_BOILERPLATE]
+    if settings.news_boilerplate:
+        rows += [(t, "news boilerplate") for t in NEWS_BOILERPLATE]
     if n_docs >= MIN_DOCS_FOR_CORPUS_STOPWORDS:
         ceiling = settings.stopword_max_df * n_docs
         rows += [(t, f"corpus (in > {settings.stopword_max_df:.0%} of documents)")

@@ -269,8 +269,8 @@ def _assemble(documents, normalized, cf, df, tokenizer, sources, forms, scripts,
     tokens = pd.DataFrame({"doc_id": doc_ids, "sentence": np.array(sentence_ids, dtype="int32"),
                            "tokens": token_lists})
     terms = list(cf)
-    vocabulary = pd.DataFrame({"term": pd.Series(terms, dtype=object),  # object even when empty
-                               "display": pd.Series([display_form(t, forms) for t in terms], dtype=object),
+    vocabulary = pd.DataFrame({"term": pd.Series(terms, dtype="str"),  # text even when empty
+                               "display": pd.Series([display_form(t, forms) for t in terms], dtype="str"),
                                "cf": np.fromiter(cf.values(), dtype="int64", count=len(terms)),
                                "df": np.fromiter(map(df.__getitem__, terms), dtype="int64", count=len(terms))})
     vocabulary["is_phrase"] = vocabulary["term"].str.contains(JOINER, regex=False)
