@@ -129,6 +129,8 @@ def _later_stages(result, params, out: Path) -> None:
     except topics.TopicsError as exc:  # too few documents or terms: refused, with the reason
         assert re.search(r"documents|vocabulary|terms", str(exc))
         return
+    if fitted.k == 0:  # a corpus too small for a model: none, and why
+        assert fitted.reason.startswith("No topic model: ") and fitted.topics.empty
     topic_views.prevalence_by_group(fitted.doc_topics, documents, fitted.topics)
     over_time, resolution = topic_views.prevalence_over_time(fitted.doc_topics, documents, fitted.topics)
     precisions = set(documents["date_precision"].dropna())

@@ -125,7 +125,7 @@ def corpus(tmp_path_factory):
     """The corpus tokenized and weighted as stages 02 and 03 do: (tfidf model, display forms)."""
     folder = tmp_path_factory.mktemp("topics-corpus")
     documents = pd.DataFrame({"doc_id": list(TEXTS), "text": list(TEXTS.values())})
-    result = tokenize_documents(documents, TokenizeParams(phrase_min_count=6), "en", n_jobs=1)
+    result = tokenize_documents(documents, TokenizeParams(phrase_min_count=6, news_boilerplate=True), "en", n_jobs=1)
     write_tokens(result, folder)
     tfidf = fit_tfidf(*load_analyzer(folder), KeywordsParams(min_df=2, max_df=0.5))
     return tfidf, dict(zip(result.vocabulary["term"], result.vocabulary["display"]))
@@ -314,13 +314,35 @@ def test_k_range(caplog, settings, n_documents, n_terms, expected):
     (TopicsParams(k=5), 100, 5, r"topics\.k=5 is larger .* 5 terms: at most 4\)"),
     (TopicsParams(k_min=5, k_max=40), 3, 100,
      r"topics: the corpus is too small for a topic model: a corpus of 3 documents supports at most 1 "
-     r"topics \(⌊√N⌋\); give more documents"),
+     r"topic \(⌊√N⌋\); give more documents"),
     (TopicsParams(k_min=2, k_max=40), 1000, 15,
-     r"a vocabulary of 15 terms supports at most 1 topics of 10 top terms each"),
+     r"a vocabulary of 15 terms supports at most 1 topic of 10 top terms each"),
 ])
 def test_k_range_errors(settings, n_documents, n_terms, message):
     with pytest.raises(TopicsError, match=message):
         k_range(settings, n_documents, n_terms)
+
+
+@pytest.mark.parametrize("texts, why", [
+    ([" ".join(f"word{i} term{i} thing{i}" for i in range(40))], "a corpus of 1 document supports at most 1 topic"),
+    (["grain trade", "grain trade", "grain trade"], "terms supports at most 0 topics"),
+])
+def test_a_corpus_too_small_for_a_model_gets_no_model_and_the_reason(tmp_path, texts, why):
+    from newslens.keywords import fit_tfidf
+    from newslens.params import KeywordsParams, TokenizeParams
+    from newslens.tokenize import load_analyzer, tokenize_documents
+    from newslens.tokenize import write_outputs as write_tokens
+
+    documents = pd.DataFrame({"doc_id": [f"d{i}" for i in range(len(texts))], "text": texts})
+    write_tokens(tokenize_documents(documents, TokenizeParams(phrases=False), "en", n_jobs=1), tmp_path)
+    tfidf = fit_tfidf(*load_analyzer(tmp_path), KeywordsParams(min_df=1, max_df=1.0))
+    result = run_topics(tfidf, TopicsParams(), display={}, identities_path=tmp_path / "topics.json",
+                        labels_path=tmp_path / "labels.yaml", n_jobs=1)
+    assert result.k == 0 and result.topics.empty and result.doc_topics.empty
+    assert result.reason.startswith("No topic model: ") and why in result.reason
+    write_outputs(result, tmp_path, tmp_path / "topics.json")
+    assert pd.read_csv(tmp_path / "topics.csv").empty
+    assert json.loads((tmp_path / "k_choice.json").read_text())["k"] == 0
 
 
 @pytest.mark.parametrize("settings, n_documents, expected", [
@@ -457,11 +479,12 @@ def test_fixed_k_and_lda(corpus, tmp_path):
     assert json.loads((tmp_path / "out" / "k_choice.json").read_text()) == {"k": 3, "reason": result.reason}
 
 
-def test_a_vocabulary_too_small_is_a_clear_error(corpus):
+def test_a_vocabulary_too_small_gets_no_model_and_says_why(corpus):
     tfidf, display = corpus
     tiny = type(tfidf)(tfidf.doc_ids, tfidf.terms[:1], tfidf.matrix[:, :1], tfidf.counts[:, :1], tfidf.idf[:1])
-    with pytest.raises(TopicsError, match="topics: the vocabulary has fewer than 2 terms after filtering"):
-        run_topics(tiny, BASE, display=display, identities_path=None, labels_path=None)
+    result = run_topics(tiny, BASE, display=display, identities_path=None, labels_path=None)
+    assert result.k == 0 and result.reason == ("No topic model: the vocabulary has 1 term after filtering "
+                                               "(lower keywords.min_df or raise keywords.max_df)")
 
 
 def test_k_larger_than_the_corpus_names_the_key(corpus, tmp_path):

@@ -42,7 +42,7 @@ MODULE_DATA = {"stopwords": "data/stopwords/*.txt"}
 # The shared tokenization: every stage that reads the tokens loads them through these
 # (tokenize learns the formulas, which compare groups and periods by keyness).
 TOKENS_MODULES = ("tokenize", "tokenizer", "words", "stopwords", "phrases", "sentences", "formulas",
-                  "keyness", "periods")
+                  "keyness", "periods", "clean")
 # Keys that say how a stage runs, not what it computes: readable by every stage, in no slice.
 # A changed engine still reruns the stages that use it (build/<run>/params/engine.txt).
 HOW_KEYS = ("engine",)

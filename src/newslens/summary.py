@@ -215,6 +215,8 @@ def similar_sentence(out: Outputs, words: Words, focus_ids: list[str]) -> str:
 
 def topics_sentence(out: Outputs) -> str:
     """How many topics, why, and the largest ones."""
+    if out.topics.empty:
+        return f"{out.k_choice['reason']}."
     top = out.topics.head(3)
     return (f"The topic model found {len(out.topics)} topics. {out.k_choice['reason']}. "
             f"The most prevalent are {_list([f'“{r.label}” ({r.prevalence:.0%})' for r in top.itertuples()])}.")

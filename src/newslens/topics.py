@@ -388,10 +388,13 @@ def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identi
     ``texts`` says whether the corpus is one of short texts (``topics.model: auto`` then
     fits BTM); without it, the texts are taken as not short.
     """
-    if tfidf.matrix.shape[1] < 2:
-        raise TopicsError("topics: the vocabulary has fewer than 2 terms after filtering; "
-                          "lower keywords.min_df or raise keywords.max_df")
     model, model_reason = choose_model(settings.model, texts or ShortTexts(False, float("nan")))
+    n_documents, n_terms = tfidf.matrix.shape
+    if n_terms < 2:
+        return no_model(f"the vocabulary has {n_terms} term{'' if n_terms == 1 else 's'} after "
+                        "filtering (lower keywords.min_df or raise keywords.max_df)")
+    if settings.k == "auto" and k_cap(n_documents, n_terms, settings.top_n)[0] < 2:
+        return no_model(k_cap(n_documents, n_terms, settings.top_n)[1] + ", fewer than the 2 a model needs")
     ks = k_range(settings, *tfidf.matrix.shape)
     table = sweep(model, tfidf.matrix, tfidf.counts, settings, tfidf.terms, n_jobs=n_jobs, ks=ks)
     if settings.k == "auto":
@@ -405,6 +408,27 @@ def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identi
     return TopicResult(k, reason, table, topics, topic_terms, doc_topics, problems, identities,
                        identities["coherence"], model, model_reason,
                        k_range_note(settings, ks, *tfidf.matrix.shape))
+
+
+def no_model(why: str) -> TopicResult:
+    """The result of a corpus too small for a topic model: k = 0, empty tables, and why.
+
+    >>> result = no_model("a corpus of 1 document supports at most 1 topic (⌊√N⌋)")
+    >>> result.k, len(result.topics), result.reason
+    (0, 0, 'No topic model: a corpus of 1 document supports at most 1 topic (⌊√N⌋)')
+    """
+    empty = lambda *columns: pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})  # noqa: E731
+    topics = pd.DataFrame({"topic": pd.Series(dtype="int64"), "label": pd.Series(dtype="str"),
+                           "labelled": pd.Series(dtype="bool"), "prevalence": pd.Series(dtype="float64"),
+                           "coherence": pd.Series(dtype="float64"), "top_terms": pd.Series(dtype="str")})
+    topic_terms = pd.DataFrame({"topic": pd.Series(dtype="int64"), "rank": pd.Series(dtype="int64"),
+                                "term": pd.Series(dtype="str"), "weight": pd.Series(dtype="float64")})
+    doc_topics = pd.DataFrame({"doc_id": pd.Series(dtype="str"), "topic": pd.Series(dtype="int64"),
+                               "weight": pd.Series(dtype="float64")})
+    sweep = empty("k", "coherence", "coherence_sd", "stability", "fits")
+    return TopicResult(0, f"No topic model: {why}", sweep, topics, topic_terms, doc_topics, [],
+                       {"k": 0, "model": None, "topics": [], "coherence": None}, float("nan"),
+                       model="none", model_reason="none fitted", k_note="no k searched")
 
 
 def write_outputs(result: TopicResult, out_dir: Path, identities_path: Path) -> None:
