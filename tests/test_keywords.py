@@ -41,7 +41,7 @@ TINY_META = pd.DataFrame({
     "group": ["xinhua", "xinhua", "tass", "cnn", "cnn"],
     "date": pd.to_datetime(["2022-01-10", "2022-01-11", "2022-01-12", "2022-01-17", "2022-01-18"]),
 })
-PLAIN = TokenizeParams(phrases=False, lemmatize=False)
+PLAIN = TokenizeParams(phrases=False, lemmatize=False, news_boilerplate=True)  # news texts
 ALL_TERMS = KeywordsParams(min_df=1, max_df=1.0, keyness_min_freq=1)
 
 # A larger corpus of real sentences (seed article, news corpus), for the comparisons with scikit-learn.
@@ -79,7 +79,7 @@ def tiny(tiny_dir):
 
 @pytest.fixture(scope="module")
 def corpus_dir(tmp_path_factory):
-    return _write_tokens(CORPUS, tmp_path_factory.mktemp("corpus"), TokenizeParams(phrase_min_count=3))
+    return _write_tokens(CORPUS, tmp_path_factory.mktemp("corpus"), TokenizeParams(phrase_min_count=3, news_boilerplate=True))
 
 
 # --- the shared analyzer and scikit-learn's formula -----------------------------------

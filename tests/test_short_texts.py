@@ -170,7 +170,7 @@ def test_run_topics_picks_the_model(posts, tmp_path, model, texts, fitted):
     result = run_topics(tfidf, settings, display={}, identities_path=tmp_path / "topics.json",
                         labels_path=tmp_path / "labels.yaml", n_jobs=1, texts=texts)
     assert result.model == fitted and result.identities["model"] == fitted
-    assert result.k_note == ("k searched 2–4, as asked; a vocabulary of 42 terms supports at most 4 topics "
+    assert result.k_note == ("k searched 2–4, as asked; a vocabulary of 43 terms supports at most 4 topics "
                              "of 10 top terms each (⌊V / top_n⌋)")
 
 
