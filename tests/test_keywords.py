@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from newslens import config
+from newslens import config, keywords
 from newslens.keywords import (
     corpus_top_terms, effective_df_bounds, fit_tfidf, focus_keywords, group_keyness, similar_documents,
     top_keywords, write_outputs)
@@ -260,7 +260,7 @@ def test_empty_vocabulary_is_a_clear_error(doc_ids, analyzer, settings, message)
 def test_group_keyness_is_skipped_with_a_single_group(tiny, caplog):
     meta = TINY_META.assign(group="xinhua")
     with caplog.at_level(logging.INFO, logger="newslens.keywords"):
-        frame = group_keyness(tiny, meta, ALL_TERMS)
+        frame = group_keyness(tiny, meta, ALL_TERMS.model_copy(update={"period": None}))
     assert frame.empty
     assert list(frame.columns) == ["by", "group", "term", "freq_target", "freq_reference", "g2", "log_ratio",
                                    "p_value", "direction", "rank"]
@@ -276,8 +276,21 @@ def test_group_keyness_by_group_and_by_week(tiny):
     cnn = frame[(frame["by"] == "group") & (frame["group"] == "cnn") & (frame["direction"] == "over")]
     assert cnn.iloc[0][["term", "freq_target", "freq_reference"]].tolist() in (
         ["nations", 2, 0], ["united", 2, 0])
-    without_period = group_keyness(tiny, TINY_META, ALL_TERMS)
+    without_period = group_keyness(tiny, TINY_META, ALL_TERMS.model_copy(update={"period": None}))
     assert set(without_period["by"]) == {"group"}
+
+
+def test_period_keyness_follows_the_time_axis_by_default(tiny):
+    # 8 days: the axis counts days, and so does keyness (keywords.period: auto, the default)
+    frame = group_keyness(tiny, TINY_META, ALL_TERMS)
+    assert ALL_TERMS.period == "auto"
+    assert set(frame.loc[frame["by"] == "period", "group"]) <= {f"2022-01-{d}" for d in range(10, 19)}
+    # two and a half centuries: decades, labelled so they sort in time
+    meta = TINY_META.assign(group="xinhua", date=pd.to_datetime(
+        ["1790-01-08", "1791-10-25", "1862-12-01", "2016-01-12", "2026-02-24"]).as_unit("ms"))
+    assert keywords.period_resolution(meta, "auto") == "decade"
+    frame = group_keyness(tiny, meta, ALL_TERMS)
+    assert set(frame["group"]) <= {"1790s", "1860s", "2010s", "2020s"} and len(set(frame["group"])) >= 2
 
 
 def test_period_keyness_alone_when_there_is_one_group(tiny):
@@ -296,7 +309,7 @@ KEYWORD_FILES = ("keywords.parquet", "keyness.parquet", "similar.csv", "corpus_t
 
 
 def _keywords_run(folder, out, meta):
-    settings = KeywordsParams(min_df=2, max_df=0.5, keyness_min_freq=2, top_n=5)
+    settings = KeywordsParams(min_df=2, max_df=0.5, keyness_min_freq=2, top_n=5, period=None)
     model = fit_tfidf(*load_analyzer(folder), settings)
     focus = [model.doc_ids[0]]
     write_outputs(out, keywords=top_keywords(model, settings.top_n),

@@ -44,3 +44,14 @@ def focus_or_first(documents: pd.DataFrame, focus: str | None) -> list[str]:
         return chosen
     first = documents["parent_id"].iloc[0]
     return documents.loc[documents["parent_id"] == first, "doc_id"].tolist()
+
+
+def title_of(documents: pd.DataFrame, doc_id: str) -> str:
+    """A document's title, or its id when it has none (a table without a title column).
+
+    >>> docs = pd.DataFrame({"doc_id": ["a", "b"], "title": ["Call", None]})
+    >>> title_of(docs, "a"), title_of(docs, "b")
+    ('Call', 'b')
+    """
+    title = documents.loc[documents["doc_id"] == doc_id, "title"].iloc[0]
+    return doc_id if pd.isna(title) or not str(title).strip() else str(title)

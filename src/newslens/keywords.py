@@ -224,8 +224,9 @@ def group_keyness(model: TfidfModel, documents: pd.DataFrame, settings: Keywords
 
     meta = documents.set_index("doc_id").loc[model.doc_ids]
     groupings = [("group", meta["group"].to_numpy(dtype=object))]
-    if settings.period:
-        groupings.append(("period", _period_labels(meta, settings.period)))
+    resolution = period_resolution(meta, settings.period)
+    if resolution:
+        groupings.append(("period", _period_labels(meta, resolution)))
     frames = []
     tokens_per_document = np.asarray(model.counts.sum(axis=1)).ravel()
     for by, labels in groupings:
@@ -254,14 +255,41 @@ def _without_empty_groups(labels: np.ndarray, tokens_per_document: np.ndarray, b
     return labels
 
 
+def period_resolution(documents: pd.DataFrame, period: str | None) -> str | None:
+    """The resolution of keyness between periods: the params' own, or the time axis's ("auto")."""
+    from newslens.periods import choose_resolution
+
+    if period != "auto":
+        return period
+    dates = documents["date"]
+    if dates.dropna().empty:
+        return None
+    return choose_resolution(dates, precision=documents.get("date_precision")).name
+
+
+_SORTABLE = {"day": "{:%Y-%m-%d}", "week": "{:%Y-%m-%d}", "month": "{:%Y-%m}", "year": "{:%Y}"}
+# Dates given only to the month or year fit no finer period.
+_TOO_COARSE = {"day": ("month", "year"), "week": ("month", "year"), "month": ("year",), "quarter": ("year",)}
+
+
+def _period_label(start: pd.Timestamp, resolution: str) -> str:
+    """A period's label that sorts in time: '2017-02-06' (its first day), '2017-02', '2017 Q1', '1790s'."""
+    if resolution == "quarter":
+        return f"{start.year:04d} Q{(start.month - 1) // 3 + 1}"
+    if resolution == "decade":
+        return f"{start.year:04d}s"
+    return f"{start.year:04d}" + _SORTABLE[resolution].format(start)[4:]
+
+
 def _period_labels(meta: pd.DataFrame, period: str) -> np.ndarray:
     """Each document's period for keyness; dates coarser than the period (a year, for weeks) get None."""
-    from newslens.keyness import period_groups
+    from newslens.periods import period_start
 
-    labels = period_groups(meta["date"], period[0].upper()).to_numpy(dtype=object, copy=True)
-    if "date_precision" in meta:
-        coarse = {"week": ("month", "year"), "month": ("year",)}[period]
-        too_coarse = meta["date_precision"].isin(coarse).to_numpy()
+    starts = period_start(meta["date"], period)
+    labels = np.array([None if pd.isna(start) else _period_label(pd.Timestamp(start), period) for start in starts],
+                      dtype=object)
+    if "date_precision" in meta and period in _TOO_COARSE:
+        too_coarse = meta["date_precision"].isin(_TOO_COARSE[period]).to_numpy()
         if too_coarse.any():
             logger.info("keyness by %s: %d documents dated only to the month or year left out",
                         period, int(too_coarse.sum()))

@@ -124,7 +124,9 @@ class KeywordsParams(_Strict):
     kwic_window: Annotated[int, Field(ge=1, le=30)] = 6
     keyness_min_freq: Annotated[int, Field(ge=1)] = 10
     keyness_top_n: Annotated[int, Field(ge=1, le=100)] = 10
-    period: Literal["week", "month"] | None = None
+    # Keyness between periods: "auto" follows the time axis the span calls for (newslens.periods),
+    # a resolution fixes it, null turns it off.
+    period: Literal["auto", "day", "week", "month", "quarter", "year", "decade"] | None = "auto"
 
     @field_validator("kwic_terms")
     @classmethod
