@@ -600,8 +600,8 @@ def cell_notebook_compute(folder: Path, args) -> dict:
 
         timings[stage] = measure(run_notebook, repeats=args.repeats, budget=args.cell_budget, before=fresh,
                                  label=f"compute {stage}")
-    return {"ours": timings, "rss": None, "anchors": {}, "info": {"params": params_rel,
-                                                                "root": str(config.PROJECT_ROOT)}}
+    # No machine path in the results: the run is named by its params file alone.
+    return {"ours": timings, "rss": None, "anchors": {}, "info": {"params": params_rel}}
 
 
 def folder_scale(folder: Path) -> int:
