@@ -18,6 +18,7 @@ import pandas as pd
 
 from newslens import config
 from newslens.io import write_text
+from newslens.views import finish_page
 from newslens.report import escape
 from newslens.stages import THUMBNAIL_ORDER
 from newslens.wording import Words, run_words
@@ -101,4 +102,4 @@ def write_index() -> Path:
             "built by <code>make report</code>; every report is a single file that opens offline "
             "and ends with its provenance. Start with a run's <em>05-summary</em>.</p>"
             f"{body}</main></body></html>\n")
-    return write_text(config.REPORTS_DIR / "index.html", page)
+    return write_text(config.REPORTS_DIR / "index.html", finish_page(page))

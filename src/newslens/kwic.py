@@ -265,28 +265,25 @@ def _window_mask(node: np.ndarray, lengths: np.ndarray, window: int) -> np.ndarr
     return np.cumsum(cover)[:-1] > 0
 
 
-def kwic_html(frame: pd.DataFrame, *, max_rows: int = 25) -> str:
+def kwic_html(frame: pd.DataFrame, *, max_rows: int = 25, term: str | None = None) -> str:
     """A ``<table class="kwic">``: document, left context, keyword, right context.
 
     The left context is right-aligned and the keyword centred (``.kwic td.left``,
     ``td.term``, ``td.right`` in the report CSS), so keywords line up in one
-    column. Every cell is escaped with :func:`newslens.report.escape`; a caption
-    says how many rows are shown when the frame has more than ``max_rows``.
+    column. Every cell is escaped; a caption says how many rows are kept when the
+    frame has more than ``max_rows``. More than 15 rows make a table view
+    (:func:`newslens.report.table_html`): the first 15 static, all kept rows searchable,
+    so the lines can be filtered by any word of their context or document.
     """
-    from newslens.report import escape
+    from newslens.report import table_html
 
     missing = [c for c in ("doc_id", "left", "keyword", "right") if c not in frame.columns]
     if missing:
         raise ValueError(f"frame: missing KWIC columns {missing}; expected the output of kwic()")
     _positive_int("max_rows", max_rows)
-    shown = frame.head(max_rows)
-    rows = "".join(
-        f'<tr><td class="doc">{escape(doc)}</td><td class="left">{escape(left)}</td>'
-        f'<td class="term">{escape(keyword)}</td><td class="right">{escape(right)}</td></tr>'
-        for doc, left, keyword, right in shown[["doc_id", "left", "keyword", "right"]]
-        .itertuples(index=False, name=None))
-    caption = (f"<caption>{len(shown):,} of {len(frame):,} matches</caption>"
-               if len(frame) > len(shown) else "")
-    head = ('<thead><tr><th class="doc">document</th><th class="left">left</th>'
-            '<th class="term">keyword</th><th class="right">right</th></tr></thead>')
-    return f'<table class="kwic">{caption}{head}<tbody>{rows}</tbody></table>'
+    shown = frame.head(max_rows)[["doc_id", "left", "keyword", "right"]].rename(
+        columns={"doc_id": "document", "keyword": "keyword"})
+    caption = f"{len(shown):,} of {len(frame):,} matches" if len(frame) > len(shown) else None
+    return table_html(shown.astype(str), css_class="kwic", caption=caption,
+                      name=f"kwic-{term}" if term else "kwic",
+                      column_classes={"document": "doc", "left": "left", "keyword": "term", "right": "right"})

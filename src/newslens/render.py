@@ -1,7 +1,8 @@
 """Rendering executed notebooks into shareable, self-contained HTML with provenance.
 
 The HTML template (``templates/newslens``) loads nothing from the network: no
-script, no CDN, no web font; figures are embedded as data. Code cells are
+CDN, no web font; figures are embedded as data. The only script is the view library
+(:mod:`newslens.views`), once per page, allowed by a Content-Security-Policy hash. Code cells are
 hidden, and stderr, timings and execution counts are scrubbed so the same run
 gives the same bytes.
 """
@@ -21,6 +22,7 @@ from newslens.io import sha256_file, write_text
 from newslens.report import escape
 from newslens.stages import CODE_PATHS
 from newslens.stages import stage as stage_table
+from newslens.views import finish_page
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 KEY_PACKAGES = ("pandas", "numpy", "scikit-learn", "scipy", "gensim", "matplotlib", "papermill",
@@ -148,6 +150,6 @@ def render_html(notebook: nbformat.NotebookNode, target: Path, *, title: str) ->
                             exclude_output_prompt=True, embed_images=True)
     notebook.metadata["title"] = title
     body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
-    return write_text(target, body)
+    return write_text(target, finish_page(body))
 
 

@@ -66,34 +66,81 @@ def escape(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def table_html(frame: pd.DataFrame, *, numeric_format: dict[str, str] | None = None,
-               css_class: str = "", caption: str | None = None) -> str:
-    """An HTML table of ``frame`` with every cell escaped and numbers right-aligned."""
-    numeric_format = numeric_format or {}
-    head = "".join(
-        f'<th class="{"num" if pd.api.types.is_numeric_dtype(frame[c]) else ""}">{escape(c)}</th>'
-        for c in frame.columns)
-    rows = []
-    for values in frame.itertuples(index=False, name=None):
-        cells = []
-        for column, value in zip(frame.columns, values):
-            numeric = pd.api.types.is_numeric_dtype(frame[column]) and not isinstance(value, bool)
-            if numeric and value == value and value is not None:
-                shown = format(value, numeric_format.get(column, ",.4g" if isinstance(value, float) else ","))
-            else:
-                shown = value
-            cells.append(f'<td class="{"num" if numeric else ""}">{escape(shown)}</td>')
-        rows.append("<tr>" + "".join(cells) + "</tr>")
+def _cell_text(frame: pd.DataFrame, column: str, value: object, numeric_format: dict[str, str]) -> str:
+    numeric = pd.api.types.is_numeric_dtype(frame[column]) and not isinstance(value, bool)
+    if numeric and value == value and value is not None:
+        return format(value, numeric_format.get(column, ",.4g" if isinstance(value, float) else ","))
+    return "" if value is None or value is pd.NaT or (isinstance(value, float) and value != value) \
+        else str(value)
+
+
+def _static_table(frame: pd.DataFrame, texts: list[list[str]], numeric: list[bool], *,
+                  css_class: str, caption: str | None, column_classes: dict[str, str]) -> str:
+    def cls(c: int, column: str) -> str:
+        return " ".join(x for x in ("num" if numeric[c] else "", column_classes.get(column, "")) if x)
+
+    head = "".join(f'<th class="{cls(c, col)}">{escape(col)}</th>' for c, col in enumerate(frame.columns))
+    rows = "".join("<tr>" + "".join(f'<td class="{cls(c, col)}">{escape(text)}</td>'
+                                    for c, (col, text) in enumerate(zip(frame.columns, row))) + "</tr>"
+                   for row in texts)
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""
     return (f'<table class="{escape(css_class)}">{cap}<thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
+            f'<tbody>{rows}</tbody></table>')
+
+
+def table_html(frame: pd.DataFrame, *, numeric_format: dict[str, str] | None = None,
+               css_class: str = "", caption: str | None = None, name: str | None = None,
+               column_classes: dict[str, str] | None = None, static_rows: int | None = None) -> str:
+    """An HTML table of ``frame`` with every cell escaped and numbers right-aligned.
+
+    A frame of more than :data:`newslens.views.TABLE_ROWS` rows becomes a table view: its
+    first rows stay as static HTML (what prints and what a reader without JavaScript sees),
+    and every row travels as JSON data, which the page makes searchable, sortable and
+    downloadable as CSV (``name``.csv). Numbers sort and download at display precision.
+    """
+    from newslens import views
+
+    numeric_format = numeric_format or {}
+    column_classes = column_classes or {}
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+               for c in frame.columns]
+    texts = [[_cell_text(frame, column, value, numeric_format) for column, value in zip(frame.columns, row)]
+             for row in frame.itertuples(index=False, name=None)]
+    limit = views.TABLE_ROWS if static_rows is None else static_rows
+    if len(frame) <= views.TABLE_ROWS:
+        return _static_table(frame, texts, numeric, css_class=css_class, caption=caption,
+                             column_classes=column_classes)
+    static = _static_table(frame, texts[:limit], numeric, css_class=css_class, caption=caption,
+                           column_classes=column_classes)
+    note = (f'<p class="note nl-static">The first {limit:,} of {len(frame):,} rows. With JavaScript on, '
+            "the table shows every row, sorts, searches and downloads as CSV.</p>")
+    values = {str(c): [None if v != v or v is None else
+                       (int(v) if float(v).is_integer() and abs(v) < 2 ** 53 else display_value(v))
+                       for v in frame.iloc[:, c].tolist()]
+              for c, is_num in enumerate(numeric) if is_num}
+    data = {"caption": caption, "table_class": css_class or None,
+            "columns": [{"name": str(col), "num": bool(numeric[c]), "cls": column_classes.get(str(col))}
+                        for c, col in enumerate(frame.columns)],
+            "cells": texts, "values": values, "file": f"{_file_stem(name or caption or 'table')}.csv"}
+    return views.view_html("table", data, f'<div class="nl-static">{static}</div>{note}',
+                           label=caption or name)
+
+
+def _file_stem(text: str) -> str:
+    """A download's file name from a caption: lowercase words joined by hyphens."""
+    import re
+
+    stem = "-".join(re.findall(r"[a-z0-9]+", text.lower()))[:60].strip("-")
+    return stem or "table"
 
 
 def show_table(frame: pd.DataFrame, **kwargs) -> None:
     """Display :func:`table_html` in a notebook."""
     from IPython.display import HTML, display
 
-    display(HTML(table_html(frame, **kwargs)))
+    from newslens.views import with_library
+
+    display(HTML(with_library(table_html(frame, **kwargs))))
 
 
 def show_text(text: str, *, tag: str = "p", css_class: str = "") -> None:
@@ -107,7 +154,9 @@ def show_html(markup: str) -> None:
     """Display HTML built by this module's helpers (which escape all corpus text)."""
     from IPython.display import HTML, display
 
-    display(HTML(markup))
+    from newslens.views import with_library
+
+    display(HTML(with_library(markup)))
 
 
 def show_heading(text: str, level: int = 2) -> None:

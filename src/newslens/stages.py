@@ -34,9 +34,9 @@ if TYPE_CHECKING:
     from newslens.params import Run, RunParams
 
 # Modules every stage's execution uses (setup, params, paths, displays, charts).
-COMMON_MODULES = ("config", "params", "stages", "report", "plots", "wording")
+COMMON_MODULES = ("config", "params", "stages", "report", "plots", "wording", "views")
 # Modules rendering any report uses; rendering is separate from execution (see pipeline.py).
-RENDER_MODULES = ("render", "pipeline")
+RENDER_MODULES = ("render", "pipeline", "views")
 # Data files a module reads, as make patterns under src/newslens/: editing them reruns its stages.
 MODULE_DATA = {"stopwords": "data/stopwords/*.txt"}
 # The shared tokenization: every stage that reads the tokens loads them through these

@@ -1,0 +1,116 @@
+"""Interactive views: static HTML first, data as inert JSON, and one small script library.
+
+A view is a ``<div data-view="NAME">`` holding its static fallback (what a reader without
+JavaScript, or a printer, sees) and its data as ``<script type="application/json"
+data-role="data">``. The library (``templates/newslens/*.js``, vanilla JavaScript, no
+dependencies) turns each root into its interactive form, writing corpus text only with
+``textContent``. In JupyterLab every output carries the library, marked
+``data-newslens="library"``; :func:`finish_page` keeps a single copy per report and adds a
+Content-Security-Policy that allows that one script, by its hash, and no network.
+
+Why no charting library: Vega-Lite needs ``'unsafe-eval'`` (its expression parser builds
+functions at run time) and inlines about 800 kB per report; DataTables (itables) needs
+jQuery and writes cells as HTML. The views here need circles, bars, sortable rows and a
+slider, which the library does in a few kilobytes (the build prints the sizes).
+
+>>> json_data({"b": "</script>", "a": "\\u2028"})
+'{"a":"\\\\u2028","b":"\\\\u003c/script\\\\u003e"}'
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates" / "newslens"
+# The library, in load order: the core first (each view file registers itself with it).
+LIBRARY_FILES = ("core.js", "table.js", "topic-explorer.js", "keyness-explorer.js")
+LIBRARY_MARK = 'data-newslens="library"'
+LIBRARY_PATTERN = re.compile(r'<script data-newslens="library">.*?</script>\n?', re.DOTALL)
+TABLE_ROWS = 15  # a table longer than this is interactive, and shows this many rows without JS
+
+_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_JSON_UNSAFE = re.compile("[<>&\u2028\u2029]")
+
+
+def json_data(data: Any) -> str:
+    """``data`` as compact JSON with sorted keys, safe inside ``<script>``: ``< > &`` U+2028/9 escaped.
+
+    NaN and infinities are refused (JSON has none): convert them to ``None`` first.
+    """
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _JSON_UNSAFE.sub(lambda m: _JSON_ESCAPES[m.group()], text)
+
+
+def library() -> str:
+    """The view library's source: every file of :data:`LIBRARY_FILES`, in order."""
+    parts = [(TEMPLATES_DIR / name).read_text(encoding="utf-8") for name in LIBRARY_FILES]
+    source = "\n".join(part.strip() for part in parts if part.strip()) + "\n"
+    if "</script" in source.lower() or "<!--" in source:
+        raise ValueError("the view library must not contain '</script' or '<!--'")
+    return source
+
+
+def library_script() -> str:
+    """The library as one ``<script>`` element, marked so that a report keeps one copy."""
+    return f"<script {LIBRARY_MARK}>{library()}</script>"
+
+
+def view_html(name: str, data: Any, fallback: str = "", *, label: str | None = None) -> str:
+    """A view's root: ``fallback`` (static HTML, already escaped) and ``data`` as inert JSON."""
+    if not re.fullmatch(r"[a-z][a-z-]*", name):
+        raise ValueError(f"view name {name!r}: expected lowercase letters and hyphens")
+    aria = f' aria-label="{html.escape(label, quote=True)}"' if label else ""
+    return (f'<div class="nl-view" data-view="{name}"{aria}>{fallback}'
+            f'<script type="application/json" data-role="data">{json_data(data)}</script></div>')
+
+
+def with_library(markup: str) -> str:
+    """``markup`` followed by the library when it holds a view (for a notebook output)."""
+    return markup + library_script() if 'data-view="' in markup else markup
+
+
+def show_view(name: str, data: Any, fallback: str = "", *, label: str | None = None) -> None:
+    """Display a view in a notebook, with the library (JupyterLab runs it in trusted outputs)."""
+    from IPython.display import HTML, display
+
+    display(HTML(with_library(view_html(name, data, fallback, label=label))))
+
+
+# ---------------------------------------------------------------- a report page
+
+def script_hash(source: str) -> str:
+    """The CSP source expression allowing an inline script whose text is ``source``."""
+    digest = hashlib.sha256(source.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+def content_security_policy(script_sources: list[str]) -> str:
+    """No network at all: data: images, inline styles, and only the given inline scripts."""
+    scripts = " ".join(script_hash(s) for s in script_sources) or "'none'"
+    return ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+            f"script-src {scripts}; base-uri 'none'; form-action 'none'")
+
+
+def finish_page(page: str) -> str:
+    """One library copy at the end of the body (if any view uses it), and the CSP meta tag.
+
+    Every library copy the notebook outputs carry is removed; the current library is
+    inserted once, so a report built from older outputs still gets today's scripts.
+    """
+    page = LIBRARY_PATTERN.sub("", page)
+    scripts: list[str] = []
+    if 'data-view="' in page:
+        source = library()
+        scripts.append(source)
+        page = page.replace("</body>", f"<script {LIBRARY_MARK}>{source}</script>\n</body>", 1)
+    meta = (f'<meta http-equiv="Content-Security-Policy" '
+            f'content="{html.escape(content_security_policy(scripts), quote=True)}">')
+    if "<head>" not in page:
+        raise ValueError("a report page must have a <head>")
+    return page.replace("<head>", f"<head>\n{meta}", 1)
