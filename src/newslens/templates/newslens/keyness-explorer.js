@@ -1,0 +1,1 @@
+/* newslens keyness-explorer view (registered as data-view="keyness-explorer"). */

@@ -1,0 +1,1 @@
+/* newslens topic-explorer view (registered as data-view="topic-explorer"). */
