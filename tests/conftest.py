@@ -68,6 +68,54 @@ def news_run() -> Path:
 ALLOWED_SKIPS = ("chromium", "skipped by +skip option")
 
 
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Headless Chromium through playwright; skips (saying why) when Chromium is absent."""
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium); browser tests skipped")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium):
+    """Open a file offline: ``(page, seen)``, seen holding requests off the page, errors and dialogs."""
+    from urllib.parse import urlparse
+
+    contexts = []
+
+    def open_page(path: Path, *, width: int = 1200, height: int = 900):
+        context = chromium.new_context(offline=True, viewport={"width": width, "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        seen: dict[str, list[str]] = {"requests": [], "errors": [], "dialogs": []}
+        page.on("request", lambda r: seen["requests"].append(r.url)
+                if urlparse(r.url).scheme not in ("file", "data") else None)
+        page.on("console", lambda m: seen["errors"].append(m.text) if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+
+        def on_dialog(dialog) -> None:
+            seen["dialogs"].append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.goto(path.as_uri(), wait_until="load")
+        return page, seen
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
 def pytest_sessionfinish(session, exitstatus) -> None:
     """Under CI, a skipped test fails the run: every test must run on a clean clone."""
     if not os.environ.get("CI"):

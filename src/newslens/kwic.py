@@ -286,4 +286,5 @@ def kwic_html(frame: pd.DataFrame, *, max_rows: int = 25, term: str | None = Non
     caption = f"{len(shown):,} of {len(frame):,} matches" if len(frame) > len(shown) else None
     return table_html(shown.astype(str), css_class="kwic", caption=caption,
                       name=f"kwic-{term}" if term else "kwic",
+                      label=f"Keyword in context: {term}" if term else "Keyword in context",
                       column_classes={"document": "doc", "left": "left", "keyword": "term", "right": "right"})

@@ -90,7 +90,8 @@ def _static_table(frame: pd.DataFrame, texts: list[list[str]], numeric: list[boo
 
 def table_html(frame: pd.DataFrame, *, numeric_format: dict[str, str] | None = None,
                css_class: str = "", caption: str | None = None, name: str | None = None,
-               column_classes: dict[str, str] | None = None, static_rows: int | None = None) -> str:
+               column_classes: dict[str, str] | None = None, static_rows: int | None = None,
+               label: str | None = None) -> str:
     """An HTML table of ``frame`` with every cell escaped and numbers right-aligned.
 
     A frame of more than :data:`newslens.views.TABLE_ROWS` rows becomes a table view: its
@@ -114,16 +115,20 @@ def table_html(frame: pd.DataFrame, *, numeric_format: dict[str, str] | None = N
                            column_classes=column_classes)
     note = (f'<p class="note nl-static">The first {limit:,} of {len(frame):,} rows. With JavaScript on, '
             "the table shows every row, sorts, searches and downloads as CSV.</p>")
-    values = {str(c): [None if v != v or v is None else
-                       (int(v) if float(v).is_integer() and abs(v) < 2 ** 53 else display_value(v))
-                       for v in frame.iloc[:, c].tolist()]
-              for c, is_num in enumerate(numeric) if is_num}
+    values = {str(c): _sort_values(frame.iloc[:, c]) for c, is_num in enumerate(numeric) if is_num}
     data = {"caption": caption, "table_class": css_class or None,
             "columns": [{"name": str(col), "num": bool(numeric[c]), "cls": column_classes.get(str(col))}
                         for c, col in enumerate(frame.columns)],
             "cells": texts, "values": values, "file": f"{_file_stem(name or caption or 'table')}.csv"}
     return views.view_html("table", data, f'<div class="nl-static">{static}</div>{note}',
-                           label=caption or name)
+                           label=label or caption or name)
+
+
+def _sort_values(column: pd.Series) -> list:
+    """A numeric column as the table view sorts and downloads it: integers exact, floats shown."""
+    if pd.api.types.is_integer_dtype(column):
+        return [int(v) for v in column.tolist()]
+    return [display_value(v) if math.isfinite(v) else None for v in column.astype(float).tolist()]
 
 
 def _file_stem(text: str) -> str:

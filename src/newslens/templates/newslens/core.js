@@ -3,15 +3,18 @@
  * Each view is a <div data-view="NAME"> that holds its static fallback and its data as
  * <script type="application/json" data-role="data">. A view's code registers an init
  * function; the core parses the data and calls it once per root. Corpus text reaches the
- * page only through textContent and setAttribute (never innerHTML), so no markup in the
+ * page only through textContent and setAttribute (never parsed as HTML), so no markup in the
  * data can become live. The same file runs in a report (inlined once, allowed by a CSP hash)
  * and in JupyterLab outputs (inlined in each output; idempotent).
  */
 (function () {
   "use strict";
-  if (window.newslens && window.newslens.version === 1) { window.newslens.scan(); return; }
+  // The element holding this script: in JupyterLab an output's node, which may not be in the
+  // document yet when its scripts run, so views are looked for there as well as in the document.
+  var host = document.currentScript && document.currentScript.parentNode;
+  if (window.newslens && window.newslens.version === 1) { window.newslens.host = host; window.newslens.scan(); return; }
   var registry = {};
-  var NL = { version: 1 };
+  var NL = { version: 1, host: host };
 
   var SVG_NS = "http://www.w3.org/2000/svg";
   function append(node, child) {
@@ -84,9 +87,14 @@
   /** Register a view: init(root, data) runs once for each element with data-view=name. */
   NL.register = function (name, init) { registry[name] = init; NL.scan(); };
   NL.scan = function () {
+    var places = [document];
+    if (NL.host && NL.host !== document && !document.contains(NL.host)) places.push(NL.host);
     Object.keys(registry).forEach(function (name) {
-      var roots = document.querySelectorAll('[data-view="' + name + '"]:not([data-ready])');
-      Array.prototype.forEach.call(roots, function (root) {
+      var roots = [];
+      places.forEach(function (place) {
+        Array.prototype.push.apply(roots, place.querySelectorAll('[data-view="' + name + '"]:not([data-ready])'));
+      });
+      roots.forEach(function (root) {
         root.setAttribute("data-ready", "");
         var source = root.querySelector('script[type="application/json"][data-role="data"]');
         try {
