@@ -22,7 +22,7 @@ HOSTILE = "<script>alert(1)</script> </script> <img src=x onerror=alert(1)> & \u
 
 
 def page_with(*markup: str) -> str:
-    css = (views.TEMPLATES_DIR / "newslens.css").read_text(encoding="utf-8")
+    css = "".join((views.TEMPLATES_DIR / name).read_text(encoding="utf-8") for name in ("newslens.css", "views.css"))
     body = "".join(views.with_library(m) for m in markup)
     return views.finish_page(f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                              f"<title>test</title><style>{css}</style></head><body><main>{body}</main>"
@@ -213,3 +213,29 @@ def screenshots():
     folder = config.BUILD_DIR / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+@pytest.mark.browser
+def test_without_javascript_the_first_rows_remain_and_the_page_prints(chromium, tmp_path):
+    path = tmp_path / "static.html"
+    path.write_text(page_with(report.table_html(frame(40), caption="All terms")), encoding="utf-8")
+    context = chromium.new_context(offline=True, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(path.as_uri())
+        assert page.locator("tbody tr").count() == views.TABLE_ROWS
+        assert "The first 15 of 40 rows" in page.locator(".nl-static.note").text_content()
+        assert len(page.pdf()) > 1000  # it prints (headless Chromium's print to PDF)
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_printing_hides_the_controls_and_shows_every_row(browser_page, tmp_path):
+    path = tmp_path / "print.html"
+    path.write_text(page_with(report.table_html(frame(200), caption="All terms")), encoding="utf-8")
+    page, seen = browser_page(path)
+    page.emulate_media(media="print")
+    assert page.evaluate("getComputedStyle(document.querySelector('.nl-toolbar')).display") == "none"
+    assert page.evaluate("getComputedStyle(document.querySelector('.nl-scroll')).maxHeight") == "none"
+    assert page.locator("tbody tr").count() == 200 and seen["errors"] == []

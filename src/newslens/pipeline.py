@@ -144,6 +144,7 @@ def _render(run, stage: str) -> Path:
     import nbformat
 
     from newslens.render import provenance_html, render_html
+    from newslens.views import MAX_REPORT_BYTES, page_sizes
 
     executed = run.build_dir / f"{stage}.ipynb"
     notebook = nbformat.read(executed, as_version=4)
@@ -153,8 +154,14 @@ def _render(run, stage: str) -> Path:
                                            data={"text/html": provenance_html(run, stage)})]
     notebook.cells.append(cell)
     report = render_html(notebook, run.reports_dir / f"{stage}.html", title=f"{run.params.title} · {stage}")
-    logger.info("run %s: rendered %s (%s KB)", run.name, config.relative_to_root(report),
-                f"{report.stat().st_size / 1024:,.0f}")
+    sizes = page_sizes(report.read_text(encoding="utf-8"))
+    logger.info("run %s: rendered %s: %s kB (view library %s kB, view data %s kB; limit %s kB)",
+                run.name, config.relative_to_root(report), *(f"{sizes[k] / 1000:,.0f}" for k in
+                ("total", "library", "data")), f"{MAX_REPORT_BYTES / 1000:,.0f}")
+    if sizes["total"] > MAX_REPORT_BYTES:
+        logger.warning("run %s: %s is %s kB, over the %s kB a shared report should stay under",
+                       run.name, config.relative_to_root(report), f"{sizes['total'] / 1000:,.0f}",
+                       f"{MAX_REPORT_BYTES / 1000:,.0f}")
     return report
 
 

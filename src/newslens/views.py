@@ -32,6 +32,10 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates" / "newslens"
 LIBRARY_FILES = ("core.js", "table.js", "topic-explorer.js", "keyness-explorer.js")
 LIBRARY_MARK = 'data-newslens="library"'
 LIBRARY_PATTERN = re.compile(r'<script data-newslens="library">.*?</script>\n?', re.DOTALL)
+# The views' stylesheet: part of every report's CSS, and carried by each notebook output.
+STYLE_FILE = "views.css"
+STYLE_PATTERN = re.compile(r'<style data-newslens="style">.*?</style>\n?', re.DOTALL)
+MAX_REPORT_BYTES = 3_000_000  # a report larger than this is flagged when it is built
 TABLE_ROWS = 15  # a table longer than this is interactive, and shows this many rows without JS
 
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -71,8 +75,12 @@ def view_html(name: str, data: Any, fallback: str = "", *, label: str | None = N
 
 
 def with_library(markup: str) -> str:
-    """``markup`` followed by the library when it holds a view (for a notebook output)."""
-    return markup + library_script() if 'data-view="' in markup else markup
+    """``markup`` with the views' stylesheet and library when it holds a view (a notebook output)."""
+    if 'data-view="' not in markup:
+        return markup
+    style = (TEMPLATES_DIR / STYLE_FILE).read_text(encoding="utf-8")
+    return f'<style data-newslens="style">{style}</style>{markup}{library_script()}'
+
 
 
 def show_view(name: str, data: Any, fallback: str = "", *, label: str | None = None) -> None:
@@ -103,7 +111,7 @@ def finish_page(page: str) -> str:
     Every library copy the notebook outputs carry is removed; the current library is
     inserted once, so a report built from older outputs still gets today's scripts.
     """
-    page = LIBRARY_PATTERN.sub("", page)
+    page = STYLE_PATTERN.sub("", LIBRARY_PATTERN.sub("", page))  # the report's stylesheet has it
     scripts: list[str] = []
     if 'data-view="' in page:
         source = library()
@@ -114,3 +122,13 @@ def finish_page(page: str) -> str:
     if "<head>" not in page:
         raise ValueError("a report page must have a <head>")
     return page.replace("<head>", f"<head>\n{meta}", 1)
+
+
+DATA_PATTERN = re.compile(r'<script[^>]*type="application/json"[^>]*>(.*?)</script>', re.DOTALL)
+
+
+def page_sizes(page: str) -> dict[str, int]:
+    """A finished page's bytes: in total, in the library, and in view data."""
+    library_bytes = sum(len(m.group(0).encode("utf-8")) for m in LIBRARY_PATTERN.finditer(page))
+    data_bytes = sum(len(m.group(1).encode("utf-8")) for m in DATA_PATTERN.finditer(page))
+    return {"total": len(page.encode("utf-8")), "library": library_bytes, "data": data_bytes}
