@@ -55,8 +55,8 @@ def library() -> str:
     """The view library's source: every file of :data:`LIBRARY_FILES`, in order."""
     parts = [(TEMPLATES_DIR / name).read_text(encoding="utf-8") for name in LIBRARY_FILES]
     source = "\n".join(part.strip() for part in parts if part.strip()) + "\n"
-    if "</script" in source.lower() or "<!--" in source:
-        raise ValueError("the view library must not contain '</script' or '<!--'")
+    if "<script" in source.lower() or "</script" in source.lower() or "<!--" in source:
+        raise ValueError("the view library must not contain '<script', '</script' or '<!--'")
     return source
 
 

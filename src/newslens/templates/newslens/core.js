@@ -1,7 +1,7 @@
 /* newslens views: the shared core (progressive enhancement over a static report).
  *
- * Each view is a <div data-view="NAME"> that holds its static fallback and its data as
- * <script type="application/json" data-role="data">. A view's code registers an init
+ * Each view is a div element with data-view=NAME that holds its static fallback and its data,
+ * a JSON script element with data-role=data. A view's code registers an init
  * function; the core parses the data and calls it once per root. Corpus text reaches the
  * page only through textContent and setAttribute (never parsed as HTML), so no markup in the
  * data can become live. The same file runs in a report (inlined once, allowed by a CSP hash)
