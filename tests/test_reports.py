@@ -27,7 +27,7 @@ def test_report_is_self_contained_small_and_has_provenance(report):
     # Scripts: view data (inert JSON) and at most one library, which the CSP allows by hash.
     scripts = re.findall(r"<script\b[^>]*>", html, re.IGNORECASE)
     assert all('type="application/json"' in s or 'data-newslens="library"' in s for s in scripts), scripts
-    assert sum('data-newslens="library"' in s for s in scripts) == (1 if 'data-view="' in html else 0)
+    assert sum('data-newslens="library"' in s for s in scripts) == (1 if views.VIEW_ROOT.search(html) else 0)
     assert '<meta http-equiv="Content-Security-Policy"' in html and "default-src &#x27;none&#x27;" in html
     assert not OFF_PAGE.search(html), "a resource is loaded from off the page"
     assert "@import" not in html

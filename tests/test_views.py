@@ -239,3 +239,9 @@ def test_printing_hides_the_controls_and_shows_every_row(browser_page, tmp_path)
     assert page.evaluate("getComputedStyle(document.querySelector('.nl-toolbar')).display") == "none"
     assert page.evaluate("getComputedStyle(document.querySelector('.nl-scroll')).maxHeight") == "none"
     assert page.locator("tbody tr").count() == 200 and seen["errors"] == []
+
+
+def test_the_stylesheet_naming_a_view_does_not_pull_in_the_library():
+    page = views.finish_page('<html><head><style>.nl-view[data-view="table"] {}</style></head>'
+                             "<body><p>no view here</p></body></html>")
+    assert views.LIBRARY_MARK not in page

@@ -156,7 +156,7 @@ def _render(run, stage: str) -> Path:
     report = render_html(notebook, run.reports_dir / f"{stage}.html", title=f"{run.params.title} · {stage}")
     sizes = page_sizes(report.read_text(encoding="utf-8"))
     logger.info("run %s: rendered %s: %s kB (view library %s kB, view data %s kB; limit %s kB)",
-                run.name, config.relative_to_root(report), *(f"{sizes[k] / 1000:,.0f}" for k in
+                run.name, config.relative_to_root(report), *(f"{sizes[k] / 1000:,.1f}" for k in
                 ("total", "library", "data")), f"{MAX_REPORT_BYTES / 1000:,.0f}")
     if sizes["total"] > MAX_REPORT_BYTES:
         logger.warning("run %s: %s is %s kB, over the %s kB a shared report should stay under",

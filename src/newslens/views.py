@@ -38,6 +38,7 @@ STYLE_PATTERN = re.compile(r'<style data-newslens="style">.*?</style>\n?', re.DO
 MAX_REPORT_BYTES = 3_000_000  # a report larger than this is flagged when it is built
 TABLE_ROWS = 15  # a table longer than this is interactive, and shows this many rows without JS
 
+VIEW_ROOT = re.compile(r'<[a-z]+\s[^>]*\bdata-view="')  # an element that is a view's root
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 _JSON_UNSAFE = re.compile("[<>&\u2028\u2029]")
 
@@ -76,7 +77,7 @@ def view_html(name: str, data: Any, fallback: str = "", *, label: str | None = N
 
 def with_library(markup: str) -> str:
     """``markup`` with the views' stylesheet and library when it holds a view (a notebook output)."""
-    if 'data-view="' not in markup:
+    if not VIEW_ROOT.search(markup):
         return markup
     style = (TEMPLATES_DIR / STYLE_FILE).read_text(encoding="utf-8")
     return f'<style data-newslens="style">{style}</style>{markup}{library_script()}'
@@ -113,7 +114,7 @@ def finish_page(page: str) -> str:
     """
     page = STYLE_PATTERN.sub("", LIBRARY_PATTERN.sub("", page))  # the report's stylesheet has it
     scripts: list[str] = []
-    if 'data-view="' in page:
+    if VIEW_ROOT.search(page):
         source = library()
         scripts.append(source)
         page = page.replace("</body>", f"<script {LIBRARY_MARK}>{source}</script>\n</body>", 1)
