@@ -22,6 +22,8 @@
   NL.keyness = { g2: g2, logRatio: logRatio };
 
   function signed(value, digits) { return (value > 0 ? "+" : "") + NL.fmt(value, digits); }
+  /** A group's name inside a sentence: isolated (an RLO stays inside it) and cut short when long. */
+  function nameNode(name) { return NL.el("bdi", { "class": "nl-name", title: name }, name); }
 
   NL.register("keyness-explorer", function (root, data) {
     var groups = data.groups, terms = data.terms, counts = data.counts, words = data.words;
@@ -72,10 +74,10 @@
       return button;
     }
     function keynessTable(caption, rows, cmp) {
-      var head = ["term", "G\u00b2", "log ratio", "per 10k " + cmp.nameA, "per 10k " + cmp.nameB];
+      var head = ["term", "G\u00b2", "log ratio", ["per 10k", nameNode(cmp.nameA)], ["per 10k", nameNode(cmp.nameB)]];
       return NL.el("table", { "class": "nl-keyness-table" }, NL.el("caption", null, caption),
         NL.el("thead", null, NL.el("tr", null, head.map(function (h, i) {
-          return NL.el("th", { scope: "col", "class": i ? "num" : null, title: h }, h);
+          return NL.el("th", { scope: "col", "class": i ? "num" : null }, h);
         }))),
         NL.el("tbody", null, rows.length ? rows.slice(0, data.shown).map(function (row) {
           return NL.el("tr", null, NL.el("td", null, termButton(row.t)),
@@ -89,15 +91,17 @@
       var cmp = comparison();
       NL.clear(list);
       if (cmp.b === cmp.a) {
-        summary.textContent = "Pick two different " + words.groups + " (or \u201call the others\u201d).";
+        NL.clear(summary).appendChild(NL.el("span", null, "Pick two different " + words.groups +
+                                            " (or \u201call the others\u201d)."));
         return cmp;
       }
       var rows = ranked(cmp);
-      summary.textContent = cmp.nameA + ": " + NL.fmt(cmp.c) + " tokens; " + cmp.nameB + ": " + NL.fmt(cmp.d) +
-        " tokens. " + NL.fmt(rows.over.length + rows.under.length) + " terms occur at least " +
-        NL.fmt(Math.max(data.min_freq, 1)) + " times in the two; ranked by G\u00b2 (above 10.83: p < 0.001).";
-      list.appendChild(keynessTable("Over-used by " + cmp.nameA, rows.over, cmp));
-      list.appendChild(keynessTable("Under-used by " + cmp.nameA + " (over-used by " + cmp.nameB + ")",
+      NL.clear(summary).appendChild(NL.el("span", null, nameNode(cmp.nameA), ": " + NL.fmt(cmp.c) + " tokens; ",
+        nameNode(cmp.nameB), ": " + NL.fmt(cmp.d) + " tokens. " + NL.fmt(rows.over.length + rows.under.length) +
+        " terms occur at least " + NL.fmt(Math.max(data.min_freq, 1)) +
+        " times in the two; ranked by G\u00b2 (above 10.83: p < 0.001)."));
+      list.appendChild(keynessTable(["Over-used by ", nameNode(cmp.nameA)], rows.over, cmp));
+      list.appendChild(keynessTable(["Under-used by ", nameNode(cmp.nameA), " (over-used by ", nameNode(cmp.nameB), ")"],
                                     rows.under, cmp));
       return cmp;
     }
@@ -124,7 +128,7 @@
         NL.el("tbody", null, lines.map(function (line) {
           var doc = data.docs[line[0]];
           return NL.el("tr", null, NL.el("td", { "class": "doc", title: doc[1] }, doc[0] || doc[1]),
-            NL.el("td", { "class": "group" }, groups[line[4]]),
+            NL.el("td", { "class": "group" }, nameNode(groups[line[4]])),
             NL.el("td", { "class": "left" }, line[1]), NL.el("td", { "class": "term" }, line[2]),
             NL.el("td", { "class": "right" }, line[3]));
         })));
@@ -145,7 +149,7 @@
       var cmp = comparison(), row = cells(cmp, t);
       panel.appendChild(NL.el("h4", null, shown[t]));
       if (cmp.a !== cmp.b) {
-        panel.appendChild(NL.el("p", null, cmp.nameA + " against " + cmp.nameB + ": G\u00b2 " + NL.fmt(row.g2, 1) +
+        panel.appendChild(NL.el("p", null, nameNode(cmp.nameA), " against ", nameNode(cmp.nameB), ": G\u00b2 " + NL.fmt(row.g2, 1) +
           ", log ratio " + signed(row.ratio, 2) + " (" + NL.fmt(row.a) + " and " + NL.fmt(row.b) + " times; " +
           NL.fmt(PER * row.a / cmp.c, 2) + " and " + NL.fmt(PER * row.b / cmp.d, 2) + " per 10,000 tokens)" +
           (row.a + row.b < Math.max(data.min_freq, 1) ? ", below the minimum frequency of the lists." : ".")));
