@@ -137,6 +137,8 @@ def test_kwic_lines_with_lemmas_spread_over_groups():
     spread = kx.kwic_lines(texts, ["talk"], usage, normalize=lemma, window=2, per_term=4)["talk"]
     assert [r[5] for r in spread] == [1, 0, 2, 1]
     assert spread[0][:5] == next(r[:5] for r in full if r[5] == 1)  # each group's lines in document order
+    one = kx.kwic_lines(texts, ["talk"], usage, normalize=lemma, window=2, per_term=100, per_document=1)["talk"]
+    assert len({r[0] for r in one}) == len(one) == len({r[0] for r in full})  # one line from every document
 
 
 def test_kwic_budget_keeps_the_most_distinctive_terms_first():

@@ -52,8 +52,9 @@ class Budget:
     cells: int = 60_000          # term counts in all: terms × groups
     min_terms: int = 500         # at least this many terms, however many groups
     max_groups: int = 50         # groups listed; "all the others" still counts every group
-    kwic_bytes: int = 350_000    # JSON bytes of the keyword-in-context lines
+    kwic_bytes: int = 450_000    # JSON bytes of the keyword-in-context lines
     lines_per_term: int = 8      # lines kept per term, spread over groups
+    lines_per_document: int = 2  # ... and over documents
     shown: int = 20              # terms the list shows per direction
 
 
@@ -98,7 +99,8 @@ def kwic_priority(keyness: pd.DataFrame, groups: Sequence[str], extra: Sequence[
 
 
 def kwic_lines(texts: Sequence[tuple[str, str, int]], terms: Sequence[str], usage: np.ndarray, *,
-               normalize: Callable[[str], str], window: int, per_term: int) -> dict[str, list[tuple]]:
+               normalize: Callable[[str], str], window: int, per_term: int,
+               per_document: int | None = None) -> dict[str, list[tuple]]:
     """Up to ``per_term`` KWIC rows per term, spread over the groups that use the term most.
 
     Parameters
@@ -111,6 +113,8 @@ def kwic_lines(texts: Sequence[tuple[str, str, int]], terms: Sequence[str], usag
         The terms' counts per group: groups that use a term most give its first lines.
     normalize, window
         As for :func:`newslens.kwic.kwic` (the run's ``Tokenizer.normalize``, ``kwic_window``).
+    per_term, per_document
+        Lines kept per term, and at most ``per_document`` of them from one document (None: any).
 
     Returns
     -------
@@ -137,7 +141,7 @@ def kwic_lines(texts: Sequence[tuple[str, str, int]], terms: Sequence[str], usag
             within = set(_within_sentences(text, spans, list(phrase_pairs)))
             hits = {t: [p for p in pairs if len(parts[t]) == 1 or p in within] for t, pairs in hits.items()}
         for term, pairs in hits.items():
-            room = per_term - len(found[term].get(group, ()))
+            room = min(per_term - len(found[term].get(group, ())), per_document or per_term)
             rows = _rows_at(doc_id, text, spans, pairs[:room], window)
             if rows:
                 found[term].setdefault(group, []).extend(row + (group,) for row in rows)
@@ -232,7 +236,8 @@ def _stored_lines(documents, names, keep, usage, carried, priority, normalize, w
         size = max(50, (budget.kwic_bytes - used) // (100 * budget.lines_per_term) + 20)
         chunk, start = priority[start:start + size], start + size
         lines = kwic_lines(texts, chunk, usage[:, [column[t] for t in chunk]], normalize=normalize,
-                           window=window, per_term=budget.lines_per_term)
+                           window=window, per_term=budget.lines_per_term,
+                           per_document=budget.lines_per_document)
         for term in chunk:
             rows = lines.get(term)
             if not rows:

@@ -144,6 +144,11 @@
         panel.appendChild(NL.el("p", { "class": "note" }, "\u201c" + search.value.trim() + "\u201d is not among the " +
           NL.fmt(terms.length) + " terms the explorer holds (the most frequent of the run\u2019s " +
           NL.fmt(data.vocabulary) + " and each " + words.group + "\u2019s top keyness terms)."));
+        var stem = query.replace(/_/g, " ").slice(0, Math.max(3, query.length - 2)), near = [];
+        for (var i = 0; i < terms.length && near.length < 6; i++) {
+          if (shown[i].toLowerCase().indexOf(stem) === 0) near.push(termButton(i), " ");
+        }
+        if (near.length) panel.appendChild(NL.el("p", { "class": "note" }, "Terms are the run\u2019s lemmas; try ", near));
         return;
       }
       var cmp = comparison(), row = cells(cmp, t);
@@ -172,8 +177,9 @@
     search.addEventListener("change", showTerm);
     search.addEventListener("keydown", function (event) { if (event.key === "Enter") showTerm(); });
 
-    var cover = "Counts of " + NL.fmt(terms.length) + " of the run\u2019s " + NL.fmt(data.vocabulary) +
-      " terms (the most frequent, and each " + words.group + "\u2019s top keyness terms); keywords in context are stored for the " +
+    var cover = (terms.length < data.vocabulary ? "Counts of " + NL.fmt(terms.length) + " of the run\u2019s " +
+      NL.fmt(data.vocabulary) + " terms (the most frequent, and each " + words.group + "\u2019s top keyness terms)"
+      : "Counts of all the run\u2019s " + NL.fmt(terms.length) + " terms") + "; keywords in context are stored for the " +
       NL.fmt(Object.keys(data.kwic).length) + " most distinctive and frequent terms, up to " + NL.fmt(data.lines_per_term) + " lines each.";
     if (data.group_count > groups.length) {
       cover += " The " + NL.fmt(groups.length) + " largest of " + NL.fmt(data.group_count) + " " + words.groups +
