@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from newslens import keyness_explorer as kx
-from newslens import kwic
+from newslens import kwic, views
 from newslens.keyness import keyness as keyness_table
 from newslens.keywords import fit_tfidf, group_keyness
 from newslens.params import KeywordsParams
@@ -213,6 +213,6 @@ def test_two_builds_give_the_same_bytes():
 
 
 def test_script_writes_text_only():
-    source = (kx.view_html.__globals__["TEMPLATES_DIR"] / "keyness-explorer.js").read_text(encoding="utf-8")
+    source = (views.TEMPLATES_DIR / "keyness-explorer.js").read_text(encoding="utf-8")
     assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function|"
                          r"\.style\s*=|setAttribute\(\s*[\"']style", source)

@@ -33,6 +33,7 @@
     function linesOf(t) {
       return Object.prototype.hasOwnProperty.call(data.kwic, terms[t]) ? data.kwic[terms[t]] : null;
     }
+    var kwicTerms = Object.keys(data.kwic).length;
     var listId = "nl-keyness-terms-" + (++serial);
 
     var pick = NL.el("select", { "data-role": "group", "aria-label": "Group A" }, groups.map(function (g, i) {
@@ -133,54 +134,64 @@
             NL.el("td", { "class": "right" }, line[3]));
         })));
     }
-    function showTerm() {
-      var query = search.value.trim().toLowerCase();
-      NL.clear(panel);
-      if (!query) return;
-      var t = lookup[query];
-      if (t === undefined) t = lookup[query.replace(/\s+/g, "_")];
-      if (t === undefined) t = lookup[query.replace(/_/g, " ")];
-      if (t === undefined) {
-        panel.appendChild(NL.el("p", { "class": "note" }, "\u201c" + search.value.trim() + "\u201d is not among the " +
-          NL.fmt(terms.length) + " terms the explorer holds (the most frequent of the run\u2019s " +
-          NL.fmt(data.vocabulary) + " and each " + words.group + "\u2019s top keyness terms)."));
-        var stem = query.replace(/_/g, " ").slice(0, Math.max(3, query.length - 2)), near = [];
-        for (var i = 0; i < terms.length && near.length < 6; i++) {
-          if (shown[i].toLowerCase().indexOf(stem) === 0) near.push(termButton(i), " ");
-        }
-        if (near.length) panel.appendChild(NL.el("p", { "class": "note" }, "Terms are the run\u2019s lemmas; try ", near));
-        return;
+    function findTerm(query) {
+      var forms = [query, query.replace(/\s+/g, "_"), query.replace(/_/g, " ")];
+      for (var f = 0; f < forms.length; f++) if (lookup[forms[f]] !== undefined) return lookup[forms[f]];
+      return undefined;
+    }
+    function notHeld(query) {
+      panel.appendChild(NL.el("p", { "class": "note" }, "\u201c" + search.value.trim() + "\u201d is not among the " +
+        NL.fmt(terms.length) + " terms the explorer holds (the most frequent of the run\u2019s " +
+        NL.fmt(data.vocabulary) + " and each " + words.group + "\u2019s top keyness terms)."));
+      var stem = query.replace(/_/g, " ").slice(0, Math.max(3, query.length - 2)), near = [];
+      for (var t = 0; t < terms.length && near.length < 12; t++) {
+        if (shown[t].toLowerCase().indexOf(stem) === 0) near.push(termButton(t), " ");
       }
-      var cmp = comparison(), row = cells(cmp, t);
-      panel.appendChild(NL.el("h4", null, shown[t]));
-      if (cmp.a !== cmp.b) {
-        panel.appendChild(NL.el("p", null, nameNode(cmp.nameA), " against ", nameNode(cmp.nameB), ": G\u00b2 " + NL.fmt(row.g2, 1) +
-          ", log ratio " + signed(row.ratio, 2) + " (" + NL.fmt(row.a) + " and " + NL.fmt(row.b) + " times; " +
-          NL.fmt(PER * row.a / cmp.c, 2) + " and " + NL.fmt(PER * row.b / cmp.d, 2) + " per 10,000 tokens)" +
-          (row.a + row.b < Math.max(data.min_freq, 1) ? ", below the minimum frequency of the lists." : ".")));
-      }
-      panel.appendChild(NL.el("p", { "class": "note" }, "Per 10,000 tokens in each " + words.group +
-                              " (raw count in brackets):"));
-      panel.appendChild(NL.bars(groups.map(function (g, i) {
+      if (near.length) panel.appendChild(NL.el("p", { "class": "note" }, "Terms are the run\u2019s lemmas; try ", near));
+    }
+    function termStats(t, cmp) {
+      var row = cells(cmp, t), rare = row.a + row.b < Math.max(data.min_freq, 1);
+      return NL.el("p", null, nameNode(cmp.nameA), " against ", nameNode(cmp.nameB), ": G\u00b2 " +
+        NL.fmt(row.g2, 1) + ", log ratio " + signed(row.ratio, 2) + " (" + NL.fmt(row.a) + " and " +
+        NL.fmt(row.b) + " times; " + NL.fmt(PER * row.a / cmp.c, 2) + " and " + NL.fmt(PER * row.b / cmp.d, 2) +
+        " per 10,000 tokens)" + (rare ? ", below the minimum frequency of the lists." : "."));
+    }
+    function termBars(t, cmp) {
+      return NL.bars(groups.map(function (g, i) {
         return { label: g + " (" + NL.fmt(counts[i][t]) + ")", value: PER * counts[i][t] / data.tokens[i],
                  colour: i === cmp.a ? "var(--accent)" : i === cmp.b ? "#b35900" : "#8c959f" };
-      }), { format: function (v) { return NL.fmt(v, 2); } }));
-      if (linesOf(t)) panel.appendChild(NL.el("div", { "class": "nl-scroll" }, kwicTable(t, cmp)));
-      else panel.appendChild(NL.el("p", { "class": "note" }, "No keywords in context are stored for \u201c" + shown[t] +
-        "\u201d: the explorer keeps them for the " + NL.fmt(Object.keys(data.kwic).length) +
-        " most distinctive and frequent terms only."));
+      }), { format: function (v) { return NL.fmt(v, 2); } });
+    }
+    function showTerm() {
+      var query = search.value.trim().toLowerCase(), t = findTerm(query), cmp = comparison();
+      NL.clear(panel);
+      if (!query) return;
+      if (t === undefined) { notHeld(query); return; }
+      panel.appendChild(NL.el("h4", null, shown[t]));
+      if (cmp.a !== cmp.b) panel.appendChild(termStats(t, cmp));
+      panel.appendChild(NL.el("p", { "class": "note" }, "Per 10,000 tokens in each " + words.group +
+                              " (raw count in brackets):"));
+      panel.appendChild(termBars(t, cmp));
+      panel.appendChild(linesOf(t) ? NL.el("div", { "class": "nl-scroll" }, kwicTable(t, cmp))
+        : NL.el("p", { "class": "note" }, "No keywords in context are stored for \u201c" + shown[t] +
+                "\u201d: the explorer keeps them for the " + NL.fmt(kwicTerms) +
+                " most distinctive and frequent terms only."));
     }
 
     pick.addEventListener("change", function () { drawList(); showTerm(); });
     versus.addEventListener("change", function () { drawList(); showTerm(); });
-    search.addEventListener("input", function () { suggest(); if (lookup[search.value.trim().toLowerCase()] !== undefined) showTerm(); });
+    search.addEventListener("input", function () {
+      suggest();
+      if (findTerm(search.value.trim().toLowerCase()) !== undefined) showTerm();
+    });
     search.addEventListener("change", showTerm);
     search.addEventListener("keydown", function (event) { if (event.key === "Enter") showTerm(); });
 
     var cover = (terms.length < data.vocabulary ? "Counts of " + NL.fmt(terms.length) + " of the run\u2019s " +
       NL.fmt(data.vocabulary) + " terms (the most frequent, and each " + words.group + "\u2019s top keyness terms)"
-      : "Counts of all the run\u2019s " + NL.fmt(terms.length) + " terms") + "; keywords in context are stored for the " +
-      NL.fmt(Object.keys(data.kwic).length) + " most distinctive and frequent terms, up to " + NL.fmt(data.lines_per_term) + " lines each.";
+      : "Counts of all the run\u2019s " + NL.fmt(terms.length) + " terms") +
+      "; keywords in context are stored for the " + NL.fmt(kwicTerms) + " most distinctive and frequent terms, up to " +
+      NL.fmt(data.lines_per_term) + " lines each.";
     if (data.group_count > groups.length) {
       cover += " The " + NL.fmt(groups.length) + " largest of " + NL.fmt(data.group_count) + " " + words.groups +
         " by tokens are listed; \u201call the others\u201d still counts every " + words.group + ".";
