@@ -131,7 +131,9 @@ def test_group_against_the_rest_agrees_with_the_static_keyness(browser, seed_pag
 def test_pick_groups_and_search_a_term(browser, seed_page):
     path, data, _ = seed_page
     context, page, seen = opened(browser, path)
-    try:
+    try:  # the first view: the largest group against all the others
+        assert page.locator('select[data-role="group"]').input_value() == str(int(np.argmax(data["tokens"])))
+        assert page.locator('select[data-role="versus"]').input_value() == "rest"
         page.select_option('select[data-role="group"]', label="Labour")
         first = list_text(page)
         page.select_option('select[data-role="group"]', label="Conservative")

@@ -39,6 +39,8 @@
     var pick = NL.el("select", { "data-role": "group", "aria-label": "Group A" }, groups.map(function (g, i) {
       return NL.el("option", { value: i }, g);
     }));
+    var largest = data.tokens.indexOf(Math.max.apply(null, data.tokens));
+    pick.value = String(largest);  // the first view: the largest group against all the others
     var versus = NL.el("select", { "data-role": "versus", "aria-label": "Group B" },
       NL.el("option", { value: "rest" }, "all the others"),
       groups.map(function (g, i) { return NL.el("option", { value: i }, g); }));
