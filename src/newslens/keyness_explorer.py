@@ -233,8 +233,8 @@ def _stored_lines(documents, names, keep, usage, carried, priority, normalize, w
     # A pass finds the lines of a chunk of terms, about as many as the budget holds (~100 bytes
     # a line); a further pass only when those lines were shorter or fewer than that.
     while start < len(priority) and used < budget.kwic_bytes:
-        size = max(50, (budget.kwic_bytes - used) // (100 * budget.lines_per_term) + 20)
-        chunk, start = priority[start:start + size], start + size
+        chunk_size = max(50, (budget.kwic_bytes - used) // (100 * budget.lines_per_term) + 20)
+        chunk, start = priority[start:start + chunk_size], start + chunk_size
         lines = kwic_lines(texts, chunk, usage[:, [column[t] for t in chunk]], normalize=normalize,
                            window=window, per_term=budget.lines_per_term,
                            per_document=budget.lines_per_document)
@@ -242,11 +242,11 @@ def _stored_lines(documents, names, keep, usage, carried, priority, normalize, w
             rows = lines.get(term)
             if not rows:
                 continue
-            size = len(json.dumps([[0, *r[1:4], r[5]] for r in rows], ensure_ascii=False)) + len(term) + 4
-            if used + size > budget.kwic_bytes:
+            nbytes = len(json.dumps([[0, *r[1:4], r[5]] for r in rows], ensure_ascii=False)) + len(term) + 4
+            if used + nbytes > budget.kwic_bytes:
                 start = len(priority)
                 break
-            stored[term], used = rows, used + size
+            stored[term], used = rows, used + nbytes
     logger.info("keyness explorer: KWIC lines for %d of %d terms (%d bytes)", len(stored), len(priority), used)
     return stored
 
