@@ -166,6 +166,12 @@ def _document_rows(doc_id: str, text: str, parts: list[str], key: Callable[[str]
     spans = np.array([m.span() for m in _WORD.finditer(text)], dtype=np.int64)
     if len(parts) > 1:
         found = _within_sentences(text, spans, found)
+    return _rows_at(doc_id, text, spans, found, window)
+
+
+def _rows_at(doc_id: str, text: str, spans: np.ndarray, found: list[tuple[int, int]],
+             window: int) -> list[tuple]:
+    """KWIC rows at the matched (first word, last word) pairs; ``spans`` are the words' offsets."""
     rows = []
     for first, last in found:
         start, end = int(spans[first, 0]), int(spans[last, 1])

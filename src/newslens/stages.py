@@ -116,7 +116,7 @@ STAGES: tuple[Stage, ...] = (
         name="03-keywords", title="Keywords",
         about="TF-IDF, keyness between groups, keywords in context",
         reads=("title", "unit", "unit_name", "group_name", "focus", "keywords"),
-        modules=("io", "keywords", "keyness", "kwic", *TOKENS_MODULES, "engine", "focus"),
+        modules=("io", "keywords", "keyness", "kwic", "keyness_explorer", *TOKENS_MODULES, "engine", "focus"),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet", "tokenizer.json",
                 "phrases.model", "stopwords.txt"),
         outputs=("keywords.parquet", "keyness.parquet", "similar.csv", "corpus_terms.csv",

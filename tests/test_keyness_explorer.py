@@ -1,0 +1,218 @@
+"""The keyness explorer's data: counts that agree with keyness.py, capped terms and groups, KWIC lines
+that equal kwic.kwic's, inert JSON, the same bytes on every build."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from newslens import keyness_explorer as kx
+from newslens import kwic, views
+from newslens.keyness import keyness as keyness_table
+from newslens.keywords import fit_tfidf, group_keyness
+from newslens.params import KeywordsParams
+from newslens.words import words
+
+TEXTS = {  # doc_id: (group, text)
+    "a1": ("Outlet A", "Trade talks began in Minsk. The talks on trade ended. The United Nations watched the talks."),
+    "a2": ("Outlet A", "Trade grew. Officials praised trade and talks on trade with the United Nations."),
+    "a3": ("Outlet A", "The trade deal and the talks: trade, trade and more trade."),
+    "b1": ("Outlet B", "War and peace. The war ended in talks. Peace talks and war."),
+    "b2": ("Outlet B", "The war went on. Peace was far. United. Nations of the war watched."),
+    "b3": ("Outlet B", "Peace came after war. War talks failed, then peace talks held."),
+    "c1": ("Outlet C", "Weather was fine. Weather and trade and peace in the United Nations."),
+    "c2": ("Outlet C", "Fine weather, fine trade. The weather held for the talks."),
+}
+PHRASES = {("united", "nations"): "united_nations"}
+
+
+def analyzer_for(texts: dict[str, str]):
+    """Lowercase words, possessive 's dropped, 'united nations' joined (a stand-in for the run's tokens)."""
+    def analyze(doc_id: str) -> list[str]:
+        tokens, i, found = [], 0, [w.lower() for w in words(texts[doc_id])]
+        while i < len(found):
+            pair = tuple(found[i:i + 2])
+            if pair in PHRASES:
+                tokens.append(PHRASES[pair])
+                i += 2
+            else:
+                tokens.append(found[i])
+                i += 1
+        return tokens
+    return analyze
+
+
+def corpus(groups: dict[str, str] | None = None):
+    texts = {d: t for d, (_, t) in TEXTS.items()}
+    documents = pd.DataFrame({"doc_id": list(TEXTS), "text": list(texts.values()),
+                              "title": [f"Title of {d}" for d in TEXTS],
+                              "group": [(groups or {}).get(d, g) for d, (g, _) in TEXTS.items()]})
+    settings = KeywordsParams(min_df=1, max_df=1.0, keyness_min_freq=2, keyness_top_n=5, kwic_window=3,
+                              period=None)
+    model = fit_tfidf(list(TEXTS), analyzer_for(texts), settings)
+    return documents, model, settings
+
+
+def build(budget: kx.Budget = kx.Budget(), groups=None, normalize=str.lower):
+    documents, model, settings = corpus(groups)
+    table = group_keyness(model, documents, settings)  # what the stage computes
+    display = {"united_nations": "united nations"}
+    return kx.explorer_data(model, documents, table, settings, display, normalize, budget), table, model
+
+
+def test_counts_agree_with_keyness_one_against_the_rest():
+    data, table, model = build()
+    assert data["groups"] == ["Outlet A", "Outlet B", "Outlet C"]
+    column = {t: i for i, t in enumerate(data["terms"])}
+    full = keyness_table(model.counts, pd.Series([TEXTS[d][0] for d in model.doc_ids]), model.terms, min_freq=0)
+    assert len(full) > 20
+    for row in full.itertuples():
+        g, t = data["groups"].index(row.group), column[row.term]
+        a = data["counts"][g][t]
+        assert (a, data["term_totals"][t] - a) == (row.freq_target, row.freq_reference), row
+    assert data["tokens"] == [int(model.counts[[i for i, d in enumerate(model.doc_ids) if TEXTS[d][0] == g]].sum())
+                              for g in data["groups"]]
+    assert data["all_tokens"] == int(model.counts.sum())
+    assert data["display"][column["united_nations"]] == "united nations" and data["display"][column["trade"]] == ""
+
+
+def test_json_holds_only_ints_and_strings():
+    data, _, _ = build()
+
+    def kinds(value):
+        if isinstance(value, dict):
+            return set().union(*(kinds(v) for v in value.values())) if value else set()
+        if isinstance(value, list):
+            return set().union(*(kinds(v) for v in value)) if value else set()
+        return {type(value)}
+    assert kinds(data) <= {int, str}
+
+
+def test_select_terms_budget_and_required_terms():
+    rng = np.random.default_rng(0)
+    by_group = rng.integers(0, 50, size=(4, 300))
+    terms = [f"t{i:03d}" for i in range(300)]
+    chosen = kx.select_terms(by_group, terms, ["t299", "not-a-term"], kx.Budget(cells=100, min_terms=5))
+    totals = by_group.sum(axis=0)
+    frequent = np.lexsort((np.array(terms, dtype=object), -totals))[:25]
+    assert set(chosen) == set(frequent) | {299}  # 100 cells / 4 groups, and the required term
+    assert list(totals[chosen]) == sorted(totals[chosen], reverse=True)  # by frequency
+    assert len(kx.select_terms(by_group, terms, [], kx.Budget(cells=100, min_terms=60))) == 60
+    assert len(kx.select_terms(by_group, terms, [], kx.Budget(cells=10**6, min_terms=5))) == 300
+
+
+def test_every_groups_top_keyness_terms_are_carried():
+    data, table, _ = build(kx.Budget(cells=3, min_terms=1))
+    assert set(table["term"]) <= set(data["terms"])
+    assert len(data["terms"]) == len(set(table["term"]) | {data["terms"][0]})
+
+
+@pytest.mark.parametrize("term", ["talks", "trade", "united_nations", "peace"])
+def test_kwic_lines_equal_kwic_rows(term):
+    documents, model, settings = corpus()
+    texts = [(d, t, ["Outlet A", "Outlet B", "Outlet C"].index(g))
+             for d, t, g in zip(documents["doc_id"], documents["text"], documents["group"])]
+    usage = np.ones((3, 1), dtype=np.int64)
+    lines = kx.kwic_lines(texts, [term], usage, normalize=str.lower, window=3, per_term=1000)
+    expected = kwic.kwic(dict(zip(documents["doc_id"], documents["text"])), term, window=3)
+    got = sorted(row[:5] for row in lines[term])
+    assert got == sorted(expected.itertuples(index=False, name=None)) and len(got) >= 3
+    if term == "united_nations":  # "United. Nations" spans two sentences: no match, as in kwic()
+        assert "b2" not in {row[0] for row in got}
+
+
+def test_kwic_lines_with_lemmas_spread_over_groups():
+    documents, model, settings = corpus()
+    lemma = lambda word: word[:-1] if word.endswith("s") else word  # noqa: E731  "talks" → "talk"
+    texts = [(d, t, ["Outlet A", "Outlet B", "Outlet C"].index(g))
+             for d, t, g in zip(documents["doc_id"], documents["text"], documents["group"])]
+    full = kx.kwic_lines(texts, ["talk"], np.ones((3, 1)), normalize=lemma, window=2, per_term=1000)["talk"]
+    expected = kwic.kwic(dict(zip(documents["doc_id"], documents["text"])), "talk", window=2, normalize=lemma)
+    assert sorted(r[:5] for r in full) == sorted(expected.itertuples(index=False, name=None))
+    usage = np.array([[5], [9], [1]])  # Outlet B uses it most, then A, then C
+    spread = kx.kwic_lines(texts, ["talk"], usage, normalize=lemma, window=2, per_term=4)["talk"]
+    assert [r[5] for r in spread] == [1, 0, 2, 1]
+    assert spread[0][:5] == next(r[:5] for r in full if r[5] == 1)  # each group's lines in document order
+    one = kx.kwic_lines(texts, ["talk"], usage, normalize=lemma, window=2, per_term=100, per_document=1)["talk"]
+    assert len({r[0] for r in one}) == len(one) == len({r[0] for r in full})  # one line from every document
+
+
+def test_kwic_budget_keeps_the_most_distinctive_terms_first():
+    data, table, _ = build()
+    small, _, _ = build(kx.Budget(kwic_bytes=700))
+    assert 0 < len(small["kwic"]) < len(data["kwic"])
+    first = table.sort_values(["rank", "direction", "group", "term"], kind="mergesort")["term"]
+    assert list(small["kwic"]) == sorted(small["kwic"])  # a dict: sorted keys in the JSON
+    assert set(small["kwic"]) == set(list(dict.fromkeys(first))[:len(small["kwic"])])
+    size = sum(len(json.dumps(lines)) for lines in small["kwic"].values())
+    assert size <= 700
+    for lines in data["kwic"].values():
+        assert len(lines) <= data["lines_per_term"]
+        assert all(isinstance(data["docs"][line[0]][1], str) for line in lines)
+
+
+def test_one_group_gives_no_explorer():
+    data, _, _ = build(groups={d: "Only" for d in TEXTS})
+    assert data is None
+
+
+def test_more_than_max_groups_keeps_the_largest():
+    groups = {d: f"G{i}" for i, d in enumerate(TEXTS)}  # 8 groups of one document
+    data, _, model = build(kx.Budget(max_groups=3), groups=groups)
+    tokens = {f"G{i}": int(model.counts[i].sum()) for i in range(len(TEXTS))}
+    largest = sorted(sorted(tokens), key=lambda g: -tokens[g])[:3]
+    assert data["groups"] == sorted(largest) and data["group_count"] == 8
+    assert data["all_tokens"] == sum(tokens.values())  # "all the others" counts every group
+    assert {line[4] for lines in data["kwic"].values() for line in lines} <= {0, 1, 2}
+
+
+def test_fifty_synthetic_groups():
+    rng = np.random.default_rng(1)
+    vocabulary = [f"w{i:03d}" for i in range(400)]
+    rows = []
+    for g in range(60):
+        for k in range(3):
+            picked = rng.choice(vocabulary, size=20 + g)
+            rows.append({"doc_id": f"g{g:02d}-{k}", "group": f"Group {g:02d}", "title": "",
+                         "text": " ".join(picked)})
+    documents = pd.DataFrame(rows)
+    texts = dict(zip(documents["doc_id"], documents["text"]))
+    settings = KeywordsParams(min_df=1, max_df=1.0, keyness_min_freq=2)
+    model = fit_tfidf(list(texts), lambda d: texts[d].split(), settings)
+    table = keyness_table(model.counts, documents["group"], model.terms, top_n=10).assign(by="group")
+    data = kx.explorer_data(model, documents, table, settings, {}, str.lower)
+    assert len(data["groups"]) == 50 and data["group_count"] == 60
+    assert data["groups"] == [f"Group {g:02d}" for g in range(10, 60)]  # the largest: longer documents
+    assert len(data["terms"]) == len(vocabulary) and all(len(row) == 400 for row in data["counts"])
+    assert data["docs"] and all(doc[0] == "" for doc in data["docs"])  # untitled: the id is shown
+
+
+HOSTILE = "</script><script>alert(1)</script> <img src=x onerror=alert(1)> \u2028 \u202eevil <!-- x"
+
+
+def test_hostile_names_and_contexts_stay_inert():
+    groups = {d: HOSTILE if d.startswith("a") else "Outlet B" for d in TEXTS}
+    data, _, _ = build(groups=groups)
+    data["docs"][0][0] = HOSTILE
+    markup = kx.explorer_html(data)
+    body = markup[markup.index('data-role="data">') + len('data-role="data">'):-len("</script></div>")]
+    assert "<" not in body and ">" not in body and "\u2028" not in body and "&" not in body
+    assert json.loads(body)["groups"][0] == HOSTILE  # the text arrives intact
+    assert markup.count("</script") == 1 and "<!--" not in markup and "<img" not in markup
+
+
+def test_two_builds_give_the_same_bytes():
+    first, _, _ = build()
+    again, _, _ = build()
+    assert kx.explorer_html(first) == kx.explorer_html(again)
+    assert "needs JavaScript" in kx.explorer_html(first)
+
+
+def test_script_writes_text_only():
+    source = (views.TEMPLATES_DIR / "keyness-explorer.js").read_text(encoding="utf-8")
+    assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function|"
+                         r"\.style\s*=|setAttribute\(\s*[\"']style", source)
