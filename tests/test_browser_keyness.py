@@ -50,7 +50,7 @@ def explorer_page(documents: pd.DataFrame, path, settings: KeywordsParams = SETT
     model = fit_tfidf(list(texts), lambda d: [w.lower() for w in words(texts[d])], settings)
     keyness = group_keyness(model, documents, settings)
     data = kx.explorer_data(model, documents, keyness, settings, {}, str.lower)
-    css = (views.TEMPLATES_DIR / "newslens.css").read_text(encoding="utf-8")
+    css = views.report_css()
     page = views.finish_page(f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>test</title>'
                              f"<style>{css}</style></head><body><main><h2>Keyness</h2>"
                              f"{kx.explorer_html(data)}</main></body></html>")

@@ -22,7 +22,7 @@ HOSTILE = "<script>alert(1)</script> </script> <img src=x onerror=alert(1)> & \u
 
 
 def page_with(*markup: str) -> str:
-    css = "".join((views.TEMPLATES_DIR / name).read_text(encoding="utf-8") for name in ("newslens.css", "views.css"))
+    css = views.report_css()
     body = "".join(views.with_library(m) for m in markup)
     return views.finish_page(f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                              f"<title>test</title><style>{css}</style></head><body><main>{body}</main>"

@@ -61,6 +61,11 @@ def library() -> str:
     return source
 
 
+def report_css() -> str:
+    """The stylesheet every report carries: the page's (``newslens.css``) and the views' (``views.css``)."""
+    return "".join((TEMPLATES_DIR / name).read_text(encoding="utf-8") for name in ("newslens.css", STYLE_FILE))
+
+
 def library_script() -> str:
     """The library as one ``<script>`` element, marked so that a report keeps one copy."""
     return f"<script {LIBRARY_MARK}>{library()}</script>"
