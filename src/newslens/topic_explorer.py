@@ -1,0 +1,372 @@
+"""The topic explorer: an intertopic map, terms by relevance, top documents, by group and over time.
+
+The topics stage computes the explorer's data from the fitted model and writes it as
+``topic_explorer.json``; the summary reads that file and shows a compact explorer. The
+page draws it (``templates/newslens/topic-explorer.js``); without JavaScript, the map
+stays as a static SVG drawn here.
+
+* **Map** (:func:`intertopic_map`): Jensen–Shannon divergence between the topics' term
+  distributions (each row of the model's components normalised to sum to 1, over the
+  whole vocabulary; natural logarithm, so it lies in [0, ln 2]), taken as the distance of
+  classical MDS (:func:`pcoa`), as LDAvis does. Each axis's sign is fixed so that its
+  coordinate of largest magnitude is positive; coordinates are scaled so the largest
+  magnitude is 1 and kept at 4 decimals.
+* **Relevance** (Sievert & Shirley 2014): λ·log p(w|t) + (1−λ)·log(p(w|t)/p(w)), with
+  p(w) the corpus-wide term probability from the term counts. Each topic sends the union
+  of its top terms at λ = 0, 0.1, …, 1 (:func:`relevance_candidates`), with p(w|t) and
+  p(w) at display precision; the page re-ranks them as the slider moves.
+* **Determinism**: every ranking is made on the values as sent (display precision) with
+  ties broken by term or document id, so the same model gives the same bytes on every CPU.
+
+>>> round(float(jensen_shannon(np.array([[1.0, 0.0], [0.0, 1.0]]))[0, 1]), 4)  # disjoint: ln 2
+0.6931
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from newslens.report import display_value, display_values, escape
+
+if TYPE_CHECKING:
+    from newslens.topics import TopicResult
+    from newslens.wording import Words
+
+logger = logging.getLogger(__name__)
+
+FILE = "topic_explorer.json"
+LAMBDAS = tuple(i / 10 for i in range(11))  # the λ grid whose top terms each topic sends
+TOP_TERMS = 30          # per λ of the grid
+TOP_DOCS = 8            # per topic, in the topics report
+COMPACT_DOCS = 5        # per topic, in the summary
+SNIPPET_CHARS = 200     # a document's snippet, cut at a word
+TITLE_CHARS = 160       # a unit's own words stand in for its title (as topic_views does)
+DEFAULT_LAMBDA = 0.6    # Sievert & Shirley's user study found λ ≈ 0.6 best for interpretation
+MAP_DECIMALS = 4
+_TIE = 1e-9             # relative gap under which two MDS eigenvalues count as equal
+
+
+# ---------------------------------------------------------------- the intertopic map
+
+def term_distributions(components: np.ndarray) -> np.ndarray:
+    """Each topic's row normalised to sum to 1 (an all-zero row becomes uniform)."""
+    weights = np.clip(np.asarray(components, dtype=float), 0, None)
+    sums = weights.sum(axis=1, keepdims=True)
+    uniform = np.full_like(weights, 1.0 / max(weights.shape[1], 1))
+    return np.where(sums > 0, weights / np.where(sums > 0, sums, 1), uniform)
+
+
+def jensen_shannon(distributions: np.ndarray) -> np.ndarray:
+    """Pairwise Jensen–Shannon divergence of the rows (natural log: 0 for identical, ln 2 for disjoint).
+
+    JSD(P, Q) = ½ KL(P ‖ M) + ½ KL(Q ‖ M), M = ½ (P + Q), with 0 · log 0 = 0.
+    """
+    p = np.asarray(distributions, dtype=float)
+    k = p.shape[0]
+    out = np.zeros((k, k))
+    for i in range(k):
+        for j in range(i + 1, k):
+            m = (p[i] + p[j]) / 2
+            with np.errstate(divide="ignore", invalid="ignore"):
+                left = np.where(p[i] > 0, p[i] * np.log(p[i] / m), 0.0).sum()
+                right = np.where(p[j] > 0, p[j] * np.log(p[j] / m), 0.0).sum()
+            out[i, j] = out[j, i] = max(0.0, (left + right) / 2)
+    return out
+
+
+def pcoa(distances: np.ndarray, dims: int = 2) -> np.ndarray:
+    """Classical MDS: the top ``dims`` axes of the double-centred squared distances.
+
+    B = −½ J D² J (J the centring matrix); coordinates are the eigenvectors of B scaled
+    by the square roots of their eigenvalues (negative ones count as 0). Two points give
+    one axis; the rest is zero. Axes whose eigenvalues tie are rotated so that the first
+    point lies on the first axis, and every axis's sign is fixed so that its coordinate
+    of largest magnitude is positive (ties: the first such point). Unscaled, unrounded.
+    """
+    d = np.asarray(distances, dtype=float)
+    n = d.shape[0]
+    coords = np.zeros((n, dims))
+    if n < 2:
+        return coords
+    centring = np.eye(n) - np.full((n, n), 1.0 / n)
+    b = -0.5 * centring @ (d ** 2) @ centring
+    values, vectors = np.linalg.eigh((b + b.T) / 2)
+    order = np.argsort(-values, kind="stable")[:dims]
+    values, vectors = np.clip(values[order], 0, None), vectors[:, order]
+    coords[:, :len(order)] = vectors * np.sqrt(values)
+    if dims >= 2 and len(order) >= 2 and values[0] > 0 and values[0] - values[1] <= _TIE * values[0]:
+        angle = np.arctan2(coords[0, 1], coords[0, 0])  # a tie leaves any rotation: fix one
+        rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+        coords[:, :2] = coords[:, :2] @ rotation
+    return _fix_signs(coords)
+
+
+def _fix_signs(coords: np.ndarray) -> np.ndarray:
+    scale = np.abs(coords).max() or 1.0
+    rounded = np.round(coords / scale, MAP_DECIMALS)  # judge the sign on what is shown
+    for axis in range(coords.shape[1]):
+        column = rounded[:, axis]
+        if not column.any():
+            continue
+        first = int(np.flatnonzero(np.abs(column) == np.abs(column).max())[0])
+        if column[first] < 0:
+            coords[:, axis] = -coords[:, axis]
+    return coords
+
+
+def intertopic_map(components: np.ndarray) -> np.ndarray:
+    """The topics' 2-D map from their term distributions: scaled to a largest magnitude of 1, 4 decimals."""
+    coords = pcoa(jensen_shannon(term_distributions(components)))
+    scale = np.abs(coords).max()
+    coords = coords / scale if scale > 0 else coords
+    return np.round(coords, MAP_DECIMALS) + 0.0  # + 0.0: no negative zero
+
+
+# ---------------------------------------------------------------- terms by relevance
+
+def relevance(p_topic: np.ndarray, p_corpus: np.ndarray, lam: float) -> np.ndarray:
+    """λ·log p(w|t) + (1−λ)·log(p(w|t) / p(w)); −inf where p(w|t) is 0."""
+    with np.errstate(divide="ignore"):
+        log_topic = np.log(p_topic)
+        return lam * log_topic + (1 - lam) * (log_topic - np.log(p_corpus))
+
+
+def relevance_candidates(p_topic: np.ndarray, p_corpus: np.ndarray, terms: np.ndarray,
+                         n: int = TOP_TERMS, lambdas=LAMBDAS) -> np.ndarray:
+    """Indices of the union of the top ``n`` terms by relevance at each λ, by p(w|t) descending.
+
+    Ranked on the values as given (send them at display precision first), ties by term.
+    """
+    usable = np.flatnonzero((p_topic > 0) & (p_corpus > 0))
+    by_term = usable[np.argsort(terms[usable], kind="stable")]
+    chosen: set[int] = set()
+    for lam in lambdas:
+        scores = relevance(p_topic[by_term], p_corpus[by_term], lam)
+        chosen.update(by_term[np.argsort(-scores, kind="stable")[:n]].tolist())
+    picked = np.array(sorted(chosen, key=lambda i: (-p_topic[i], terms[i])), dtype=int)
+    return picked
+
+
+# ---------------------------------------------------------------- documents
+
+def cut_at_word(text: str, limit: int) -> str:
+    """``text`` (whitespace collapsed) cut to at most ``limit`` characters at a word, with … when cut.
+
+    >>> cut_at_word("The minister said the talks would resume", 20)
+    'The minister said…'
+    """
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    head = cut[:space] if space > limit // 2 else cut  # one long word: cut inside it
+    return head.rstrip(" ,;:.-–—") + "…"
+
+
+def _date_text(date, precision) -> str | None:
+    if date is None or date is pd.NaT or date != date:
+        return None
+    date = pd.Timestamp(date)
+    return {"year": f"{date:%Y}", "month": f"{date:%Y-%m}"}.get(str(precision), f"{date:%Y-%m-%d}")
+
+
+def top_documents(doc_topics: pd.DataFrame, n: int = TOP_DOCS) -> pd.DataFrame:
+    """Each topic's ``n`` documents of highest weight (weight > 0), ties by doc_id."""
+    ranked = doc_topics[doc_topics["weight"] > 0].sort_values(["topic", "weight", "doc_id"],
+                                                              ascending=[True, False, True], kind="stable")
+    return ranked.groupby("topic", sort=False).head(n).reset_index(drop=True)
+
+
+def document_entry(row) -> dict[str, Any]:
+    """What the explorer shows of one document: title (a unit's own words), group, date, snippet."""
+    text = row.text if isinstance(row.text, str) else ""
+    is_unit = row.doc_id != row.parent_id
+    title = row.title if isinstance(row.title, str) and row.title.strip() and not is_unit else None
+    entry = {"id": str(row.doc_id),
+             "title": cut_at_word(title, TITLE_CHARS) if title else cut_at_word(text, TITLE_CHARS) or str(row.doc_id),
+             "group": None if not isinstance(row.group, str) else row.group,
+             "date": _date_text(row.date, getattr(row, "date_precision", None))}
+    if title:  # a unit's words are already its title
+        entry["snippet"] = cut_at_word(text, SNIPPET_CHARS)
+    return entry
+
+
+# ---------------------------------------------------------------- the data
+
+def explorer_data(result: "TopicResult", documents: pd.DataFrame, *, terms: np.ndarray, counts,
+                  display: dict[str, str], words: "Words") -> dict[str, Any] | None:
+    """The explorer's data for a fitted model, or None when there is none (k = 0).
+
+    ``terms`` and ``counts`` are the model's vocabulary and document-term counts
+    (``tfidf.terms``, ``tfidf.counts``); ``result.components`` its topic-term weights,
+    in the order of ``result.topics``.
+    """
+    if not result.k or result.components is None or result.topics.empty:
+        return None
+    from newslens import topic_views
+
+    terms = np.asarray(terms)
+    topics = result.topics
+    p_topic = display_values(term_distributions(result.components))
+    totals = np.asarray(counts.sum(axis=0)).ravel().astype(float)
+    p_corpus = display_values(totals / totals.sum()) if totals.sum() > 0 else np.zeros_like(totals)
+    coords = intertopic_map(result.components)
+    candidates = [relevance_candidates(p_topic[t], p_corpus, terms) for t in range(len(topics))]
+    used = sorted(set().union(*[set(c.tolist()) for c in candidates]), key=lambda i: terms[i])
+    slot = {index: position for position, index in enumerate(used)}
+
+    top = top_documents(result.doc_topics)
+    columns = [c for c in ("doc_id", "parent_id", "title", "text", "group", "date", "date_precision")
+               if c in documents.columns]
+    shown = documents.loc[documents["doc_id"].isin(set(top["doc_id"])), columns].sort_values("doc_id")
+    for missing in {"parent_id", "title", "text", "group", "date"} - set(columns):
+        shown[missing] = shown["doc_id"] if missing == "parent_id" else None
+    doc_entries = [document_entry(row) for row in shown.itertuples(index=False)]
+    doc_slot = {entry["id"]: position for position, entry in enumerate(doc_entries)}
+
+    groups = topic_views.prevalence_by_group(result.doc_topics, documents, topics) \
+        if "group" in documents.columns and documents["group"].notna().any() else pd.DataFrame()
+    over_time, resolution = topic_views.prevalence_over_time(result.doc_topics, documents, topics) \
+        if "date" in documents.columns and documents["date"].notna().any() else (pd.DataFrame(), None)
+    n_groups, n_periods = groups.shape[1] if len(groups) else 0, over_time.shape[1] if len(over_time) else 0
+
+    entries = []
+    for position, row in enumerate(topics.itertuples()):
+        mine = top[top["topic"] == row.topic]
+        name = f"T{row.topic}: {row.label}"
+        entry = {"id": int(row.topic), "label": str(row.label), "name": name,
+                 "prevalence": display_value(row.prevalence),
+                 "x": float(coords[position, 0]), "y": float(coords[position, 1]),
+                 "terms": [[slot[i], float(p_topic[position, i])] for i in candidates[position]],
+                 "docs": [[doc_slot[d], display_value(w)] for d, w in zip(mine["doc_id"], mine["weight"])
+                          if d in doc_slot]}
+        if n_groups > 1:
+            entry["by_group"] = _values(groups.loc[name])
+        if n_periods > 1:
+            entry["over_time"] = _values(over_time.loc[name])
+        entries.append(entry)
+    period = resolution.name if resolution is not None else None
+    return {
+        "version": 1, "compact": False, "model": result.model, "k": int(result.k),
+        "lambda": DEFAULT_LAMBDA, "unit": words.unit, "units": words.units, "group": words.group,
+        "groups": [str(g) for g in groups.columns] if n_groups > 1 else [],
+        "periods": [str(p) for p in over_time.columns] if n_periods > 1 else [],
+        "period": period,
+        "notes": {"groups": None if n_groups > 1 else f"This run has a single {words.group}.",
+                  "time": None if n_periods > 1 else
+                  (f"The {words.units} do not span more than one {period}, so there is no time axis."
+                   if period else f"The {words.units} have no dates, so there is no time axis.")},
+        "terms": [display.get(terms[i], str(terms[i])) for i in used],
+        "pw": [float(p_corpus[i]) for i in used],
+        "docs": doc_entries, "topics": entries,
+    }
+
+
+def _values(series: pd.Series) -> list[float | None]:
+    return [None if v != v else display_value(v) for v in series.tolist()]
+
+
+def compact(data: dict[str, Any] | None, docs: int = COMPACT_DOCS) -> dict[str, Any] | None:
+    """The summary's explorer: the map, the terms and each topic's top ``docs`` documents."""
+    if data is None:
+        return None
+    topics = [{**{k: v for k, v in t.items() if k not in ("by_group", "over_time")}, "docs": t["docs"][:docs]}
+              for t in data["topics"]]
+    kept = sorted({d for t in topics for d, _ in t["docs"]})
+    slot = {old: new for new, old in enumerate(kept)}
+    for t in topics:
+        t["docs"] = [[slot[d], w] for d, w in t["docs"]]
+    return {**data, "compact": True, "groups": [], "periods": [], "docs": [data["docs"][d] for d in kept],
+            "topics": topics, "notes": {"groups": None, "time": None}}
+
+
+def explorer_json(data: dict[str, Any] | None) -> str:
+    """The file's text: sorted, compact JSON, one line (``null`` for a run without a model)."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n"
+
+
+def write(data: dict[str, Any] | None, out_dir: Path) -> Path:
+    """Write ``topic_explorer.json`` atomically."""
+    from newslens.io import write_text
+
+    return write_text(Path(out_dir) / FILE, explorer_json(data))
+
+
+def load(path: Path) -> dict[str, Any] | None:
+    """Read ``topic_explorer.json`` (None for a run without a model, or a missing file)."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------- the page
+
+MAP_SIZE = 360   # the map's viewBox, in px
+MAP_PAD = 34     # room for the largest circles at the edge
+MAX_RADIUS = 30  # the most prevalent topic's circle; area ∝ prevalence
+
+
+def map_layout(data: dict[str, Any]) -> list[tuple[dict, float, float, float]]:
+    """Each topic with its circle's centre and radius in the map's viewBox (the same as the page's)."""
+    top = max(t["prevalence"] for t in data["topics"]) or 1.0
+    span = (MAP_SIZE - 2 * MAP_PAD) / 2
+    out = []
+    for t in data["topics"]:
+        radius = max(4.0, MAX_RADIUS * (max(t["prevalence"], 0) / top) ** 0.5)
+        out.append((t, round(MAP_SIZE / 2 + span * t["x"], 1), round(MAP_SIZE / 2 - span * t["y"], 1),
+                    round(radius, 1)))
+    return out
+
+
+def static_map(data: dict[str, Any]) -> str:
+    """The intertopic map as inline SVG: circles with tooltips, topic ids as text, all escaped."""
+    parts = []
+    for t, x, y, r in sorted(map_layout(data), key=lambda item: -item[3]):  # small circles on top
+        tip = escape(f"{t['name']} ({t['prevalence']:.1%} of the topic weight)")
+        parts.append(f'<g><title>{tip}</title><circle cx="{x}" cy="{y}" r="{r}" fill="{colour(t["id"])}" '
+                     f'fill-opacity="0.55" stroke="#1f2328" stroke-width="0.8"></circle>'
+                     f'<text x="{x}" y="{y}" text-anchor="middle" dominant-baseline="central" '
+                     f'font-size="11">{int(t["id"])}</text></g>')
+    return (f'<svg class="nl-te-map" viewBox="0 0 {MAP_SIZE} {MAP_SIZE}" width="{MAP_SIZE}" height="{MAP_SIZE}" '
+            f'role="img" aria-label="Intertopic map: {len(data["topics"])} topics">'
+            f'<rect x="0.5" y="0.5" width="{MAP_SIZE - 1}" height="{MAP_SIZE - 1}" fill="none" '
+            f'stroke="#d0d7de"></rect>{"".join(parts)}</svg>')
+
+
+def colour(topic_id: int) -> str:
+    """The stable colour of a topic, the same as the page's ``NL.colour``."""
+    hue = math.floor((int(topic_id) * 137.508) % 360 + 0.5)  # JavaScript's Math.round
+    return f"hsl({hue}, 62%, 42%)"
+
+
+def explorer_html(data: dict[str, Any] | None, *, label: str = "Topic explorer") -> str:
+    """The explorer's view (static map and a note as fallback), or "" for a run without a model."""
+    from newslens.views import view_html
+
+    if data is None:
+        return ""
+    what = "terms (with a relevance slider) and top documents" if data.get("compact") else \
+        "terms (with a relevance slider), top documents, and prevalence by group and over time"
+    note = (f'<p class="note nl-static">Intertopic map: circles closer together are topics with more '
+            f'similar terms (Jensen–Shannon divergence, classical scaling); a circle\'s area shows the '
+            f"topic's prevalence. With JavaScript on, selecting a topic shows its {what}.</p>")
+    fallback = f'<div class="nl-static nl-te-fallback">{static_map(data)}{note}</div>'
+    return view_html("topic-explorer", data, fallback, label=label)
+
+
+def show(data: dict[str, Any] | None, *, label: str = "Topic explorer") -> None:
+    """Display the explorer in a notebook (nothing for a run without a model)."""
+    from newslens.report import show_html
+
+    markup = explorer_html(data, label=label)
+    if markup:
+        show_html(markup)
