@@ -28,16 +28,13 @@ import json
 import logging
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from newslens.report import display_value, display_values, escape
-
-if TYPE_CHECKING:
-    from newslens.topics import TopicResult
-    from newslens.wording import Words
+from newslens.wording import Words
 
 logger = logging.getLogger(__name__)
 
@@ -201,9 +198,9 @@ def document_entry(row) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- the data
 
-def explorer_data(result: "TopicResult", documents: pd.DataFrame, *, terms: np.ndarray, counts,
-                  display: dict[str, str], words: "Words") -> dict[str, Any] | None:
-    """The explorer's data for a fitted model, or None when there is none (k = 0).
+def explorer_data(result, documents: pd.DataFrame, *, terms: np.ndarray, counts,
+                  display: dict[str, str], words: Words) -> dict[str, Any] | None:
+    """The explorer's data for a fitted model (a :class:`newslens.topics.TopicResult`), or None (k = 0).
 
     ``terms`` and ``counts`` are the model's vocabulary and document-term counts
     (``tfidf.terms``, ``tfidf.counts``); ``result.components`` its topic-term weights,
@@ -253,10 +250,12 @@ def explorer_data(result: "TopicResult", documents: pd.DataFrame, *, terms: np.n
         if n_periods > 1:
             entry["over_time"] = _values(over_time.loc[name])
         entries.append(entry)
+    for entry, circle in zip(entries, map_layout(entries)):
+        entry.update(circle)
     period = resolution.name if resolution is not None else None
     return {
         "version": 1, "compact": False, "model": result.model, "k": int(result.k),
-        "lambda": DEFAULT_LAMBDA, "unit": words.unit, "units": words.units, "group": words.group,
+        "lambda": DEFAULT_LAMBDA, "map_size": MAP_SIZE, "unit": words.unit, "units": words.units, "group": words.group,
         "groups": [str(g) for g in groups.columns] if n_groups > 1 else [],
         "periods": [str(p) for p in over_time.columns] if n_periods > 1 else [],
         "period": period,
@@ -310,27 +309,32 @@ def load(path: Path) -> dict[str, Any] | None:
 
 # ---------------------------------------------------------------- the page
 
-MAP_SIZE = 360   # the map's viewBox, in px
-MAP_PAD = 34     # room for the largest circles at the edge
-MAX_RADIUS = 30  # the most prevalent topic's circle; area ∝ prevalence
+MAP_SIZE = 360        # the map's viewBox, in px
+MAX_RADIUS = 30       # the most prevalent topic's circle, at most; area ∝ prevalence
+MAP_INK = 0.12        # the circles' total area as a share of the map, at most (many topics: smaller)
 
 
-def map_layout(data: dict[str, Any]) -> list[tuple[dict, float, float, float]]:
-    """Each topic with its circle's centre and radius in the map's viewBox (the same as the page's)."""
-    top = max(t["prevalence"] for t in data["topics"]) or 1.0
-    span = (MAP_SIZE - 2 * MAP_PAD) / 2
-    out = []
-    for t in data["topics"]:
-        radius = max(4.0, MAX_RADIUS * (max(t["prevalence"], 0) / top) ** 0.5)
-        out.append((t, round(MAP_SIZE / 2 + span * t["x"], 1), round(MAP_SIZE / 2 - span * t["y"], 1),
-                    round(radius, 1)))
-    return out
+def map_layout(topics: list[dict[str, Any]]) -> list[dict[str, float]]:
+    """Each topic's circle in the map's viewBox: centre (cx, cy) and radius r, px at 1 decimal.
+
+    Area is proportional to prevalence; the largest radius shrinks as topics multiply, so
+    that the circles cover at most :data:`MAP_INK` of the map, and the margin equals it, so
+    that no circle is clipped.
+    """
+    prevalence = np.array([max(float(t["prevalence"]), 0.0) for t in topics])
+    top = prevalence.max() if len(prevalence) and prevalence.max() > 0 else 1.0
+    share = max(float((prevalence / top).sum()), 1.0)
+    largest = min(MAX_RADIUS, math.sqrt(MAP_INK * MAP_SIZE ** 2 / (math.pi * share)))
+    span = MAP_SIZE / 2 - largest - 2
+    return [{"cx": round(MAP_SIZE / 2 + span * t["x"], 1), "cy": round(MAP_SIZE / 2 - span * t["y"], 1),
+             "r": round(max(4.0, largest * math.sqrt(p / top)), 1)} for t, p in zip(topics, prevalence)]
 
 
 def static_map(data: dict[str, Any]) -> str:
     """The intertopic map as inline SVG: circles with tooltips, topic ids as text, all escaped."""
     parts = []
-    for t, x, y, r in sorted(map_layout(data), key=lambda item: -item[3]):  # small circles on top
+    for t in sorted(data["topics"], key=lambda t: (-t["r"], t["id"])):  # small circles on top
+        x, y, r = t["cx"], t["cy"], t["r"]
         tip = escape(f"{t['name']} ({t['prevalence']:.1%} of the topic weight)")
         parts.append(f'<g><title>{tip}</title><circle cx="{x}" cy="{y}" r="{r}" fill="{colour(t["id"])}" '
                      f'fill-opacity="0.55" stroke="#1f2328" stroke-width="0.8"></circle>'

@@ -9,7 +9,6 @@
  */
 (function (NL) {
   "use strict";
-  var SIZE = 360, PAD = 34, MAX_R = 30;  // as newslens.topic_explorer.map_layout
 
   function relevance(pwt, pw, lambda) {
     return lambda * Math.log(pwt) + (1 - lambda) * (Math.log(pwt) - Math.log(pw));
@@ -26,23 +25,21 @@
     var lambda = typeof data.lambda === "number" ? data.lambda : 0.6;
 
     // ---- the map
-    var top = Math.max.apply(null, topics.map(function (t) { return t.prevalence; }).concat([1e-12]));
-    var span = (SIZE - 2 * PAD) / 2;
+    var SIZE = data.map_size || 360;  // the viewBox; circles (cx, cy, r) come laid out by map_layout
     var circles = {};
     var svg = NL.svg("svg", { "class": "nl-te-map", viewBox: "0 0 " + SIZE + " " + SIZE, role: "group",
                               "aria-label": "Intertopic map: select a topic" });
     svg.appendChild(NL.svg("rect", { x: 0.5, y: 0.5, width: SIZE - 1, height: SIZE - 1, fill: "none",
                                      stroke: "#d0d7de" }));
-    var drawOrder = topics.slice().sort(function (a, b) { return b.prevalence - a.prevalence || a.id - b.id; });
+    var drawOrder = topics.slice().sort(function (a, b) { return b.r - a.r || a.id - b.id; });  // small on top
     drawOrder.forEach(function (t) {
-      var r = Math.max(4, MAX_R * Math.sqrt(Math.max(t.prevalence, 0) / top));
-      var cx = SIZE / 2 + span * t.x, cy = SIZE / 2 - span * t.y;
+      var r = t.r, cx = t.cx, cy = t.cy;
       var g = NL.svg("g", { "class": "nl-te-topic", "data-topic": t.id, tabindex: 0, role: "button",
                             "aria-pressed": "false",
                             "aria-label": t.name + ", " + NL.pct(t.prevalence) + " of the topic weight" },
         NL.svg("title", null, t.name + " (" + NL.pct(t.prevalence) + ")"),
-        NL.svg("circle", { cx: cx.toFixed(1), cy: cy.toFixed(1), r: r.toFixed(1), fill: NL.colour(t.id) }),
-        NL.svg("text", { x: cx.toFixed(1), y: cy.toFixed(1), "text-anchor": "middle",
+        NL.svg("circle", { cx: cx, cy: cy, r: r, fill: NL.colour(t.id) }),
+        NL.svg("text", { x: cx, y: cy, "text-anchor": "middle",
                          "dominant-baseline": "central" }, String(t.id)));
       g.addEventListener("click", function () { select(t.id); });
       g.addEventListener("keydown", function (event) { onKey(event, t.id); });
@@ -84,8 +81,9 @@
     // ---- panels
     var heading = NL.el("h4", { "class": "nl-te-heading", "aria-live": "polite" });
     var terms = NL.el("div", { "class": "nl-te-terms", "data-role": "topic-terms" });
+    var legendKey = NL.el("span", { "class": "nl-te-key nl-te-key-topic" });
     var legend = NL.el("p", { "class": "note nl-te-legend" },
-      NL.el("span", { "class": "nl-te-key nl-te-key-topic" }), " in this topic, p(w|t)  ",
+      legendKey, " in this topic, p(w|t)  ",
       NL.el("span", { "class": "nl-te-key nl-te-key-corpus" }), " in the whole corpus, p(w); ranked by relevance ",
       "\u03bb\u00b7log p(w|t) + (1\u2212\u03bb)\u00b7log(p(w|t)/p(w)).");
     var docs = NL.el("ol", { "class": "nl-te-docs", "data-role": "topic-docs" });
@@ -185,6 +183,10 @@
       Object.keys(circles).forEach(function (key) {
         circles[key].setAttribute("aria-pressed", String(Number(key) === id));
       });
+      var focused = document.activeElement;
+      svg.appendChild(circles[id]);  // the selected circle on top of its neighbours
+      if (focused && focused !== document.activeElement && focused.focus) focused.focus();
+      legendKey.style.background = NL.colour(id);
       picker.value = String(id);
       heading.textContent = t.name + " \u00b7 " + NL.pct(t.prevalence) + " of the topic weight";
       heading.style.borderColor = NL.colour(id);
