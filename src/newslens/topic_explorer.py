@@ -332,14 +332,15 @@ def map_layout(topics: list[dict[str, Any]]) -> list[dict[str, float]]:
 
 def static_map(data: dict[str, Any]) -> str:
     """The intertopic map as inline SVG: circles with tooltips, topic ids as text, all escaped."""
-    parts = []
+    circles, labels = [], []
     for t in sorted(data["topics"], key=lambda t: (-t["r"], t["id"])):  # small circles on top
         x, y, r = t["cx"], t["cy"], t["r"]
         tip = escape(f"{t['name']} ({t['prevalence']:.1%} of the topic weight)")
-        parts.append(f'<g><title>{tip}</title><circle cx="{x}" cy="{y}" r="{r}" fill="{colour(t["id"])}" '
-                     f'fill-opacity="0.55" stroke="#1f2328" stroke-width="0.8"></circle>'
-                     f'<text x="{x}" y="{y}" text-anchor="middle" dominant-baseline="central" '
-                     f'font-size="11">{int(t["id"])}</text></g>')
+        circles.append(f'<circle cx="{x}" cy="{y}" r="{r}" fill="{colour(t["id"])}" fill-opacity="0.55" '
+                       f'stroke="#1f2328" stroke-width="0.8"><title>{tip}</title></circle>')
+        labels.append(f'<text x="{x}" y="{y}">{int(t["id"])}</text>')
+    parts = circles + ['<g text-anchor="middle" dominant-baseline="central" font-size="11" fill="#1f2328" '
+                       'stroke="#fff" stroke-width="2.5" paint-order="stroke">', *labels, "</g>"]
     return (f'<svg class="nl-te-map" viewBox="0 0 {MAP_SIZE} {MAP_SIZE}" width="{MAP_SIZE}" height="{MAP_SIZE}" '
             f'role="img" aria-label="Intertopic map: {len(data["topics"])} topics">'
             f'<rect x="0.5" y="0.5" width="{MAP_SIZE - 1}" height="{MAP_SIZE - 1}" fill="none" '

@@ -31,21 +31,27 @@
                               "aria-label": "Intertopic map: select a topic" });
     svg.appendChild(NL.svg("rect", { x: 0.5, y: 0.5, width: SIZE - 1, height: SIZE - 1, fill: "none",
                                      stroke: "#d0d7de" }));
-    var drawOrder = topics.slice().sort(function (a, b) { return b.r - a.r || a.id - b.id; });  // small on top
+    // Circles (small ones on top), then every id in a layer above them, so that no circle hides a label.
+    var circleLayer = NL.svg("g", { "class": "nl-te-circles" });
+    var labelLayer = NL.svg("g", { "class": "nl-te-labels", "aria-hidden": "true" });
+    var labels = {};
+    var drawOrder = topics.slice().sort(function (a, b) { return b.r - a.r || a.id - b.id; });
     drawOrder.forEach(function (t) {
-      var r = t.r, cx = t.cx, cy = t.cy;
       var g = NL.svg("g", { "class": "nl-te-topic", "data-topic": t.id, tabindex: 0, role: "button",
                             "aria-pressed": "false",
                             "aria-label": t.name + ", " + NL.pct(t.prevalence) + " of the topic weight" },
         NL.svg("title", null, t.name + " (" + NL.pct(t.prevalence) + ")"),
-        NL.svg("circle", { cx: cx, cy: cy, r: r, fill: NL.colour(t.id) }),
-        NL.svg("text", { x: cx, y: cy, "text-anchor": "middle",
-                         "dominant-baseline": "central" }, String(t.id)));
+        NL.svg("circle", { cx: t.cx, cy: t.cy, r: t.r, fill: NL.colour(t.id) }));
       g.addEventListener("click", function () { select(t.id); });
       g.addEventListener("keydown", function (event) { onKey(event, t.id); });
       circles[t.id] = g;
-      svg.appendChild(g);
+      circleLayer.appendChild(g);
+      labels[t.id] = NL.svg("text", { x: t.cx, y: t.cy, "text-anchor": "middle", "dominant-baseline": "central" },
+                            String(t.id));
+      labelLayer.appendChild(labels[t.id]);
     });
+    svg.appendChild(circleLayer);
+    svg.appendChild(labelLayer);
     function onKey(event, id) {
       var at = topics.indexOf(byId[id]);
       if (event.key === "Enter" || event.key === " " || event.key === "Spacebar") {
@@ -182,10 +188,8 @@
       var t = byId[id];
       Object.keys(circles).forEach(function (key) {
         circles[key].setAttribute("aria-pressed", String(Number(key) === id));
+        labels[key].setAttribute("class", Number(key) === id ? "nl-te-label-selected" : "");
       });
-      var focused = document.activeElement;
-      svg.appendChild(circles[id]);  // the selected circle on top of its neighbours
-      if (focused && focused !== document.activeElement && focused.focus) focused.focus();
       legendKey.style.background = NL.colour(id);
       picker.value = String(id);
       heading.textContent = t.name + " \u00b7 " + NL.pct(t.prevalence) + " of the topic weight";
