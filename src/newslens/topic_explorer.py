@@ -82,7 +82,7 @@ def pcoa(distances: np.ndarray, dims: int = 2) -> np.ndarray:
     """Classical MDS: the top ``dims`` axes of the double-centred squared distances.
 
     B = −½ J D² J (J the centring matrix); coordinates are the eigenvectors of B scaled
-    by the square roots of their eigenvalues (negative ones count as 0). Two points give
+    by the square roots of their eigenvalues (negative or negligible ones count as 0). Two points give
     one axis; the rest is zero. Axes whose eigenvalues tie are rotated so that the first
     point lies on the first axis, and every axis's sign is fixed so that its coordinate
     of largest magnitude is positive (ties: the first such point). Unscaled, unrounded.
@@ -96,7 +96,9 @@ def pcoa(distances: np.ndarray, dims: int = 2) -> np.ndarray:
     b = -0.5 * centring @ (d ** 2) @ centring
     values, vectors = np.linalg.eigh((b + b.T) / 2)
     order = np.argsort(-values, kind="stable")[:dims]
-    values, vectors = np.clip(values[order], 0, None), vectors[:, order]
+    values, vectors = values[order], vectors[:, order]
+    # Negative eigenvalues (non-Euclidean distances) and rounding noise count as 0.
+    values = np.where(values > _TIE * max(values[0], 0.0), values, 0.0)
     coords[:, :len(order)] = vectors * np.sqrt(values)
     if dims >= 2 and len(order) >= 2 and values[0] > 0 and values[0] - values[1] <= _TIE * values[0]:
         angle = np.arctan2(coords[0, 1], coords[0, 0])  # a tie leaves any rotation: fix one
