@@ -221,7 +221,8 @@ def test_hostile_labels_titles_and_groups_stay_text(browser, seed_data, tmp_path
         root.locator(".nl-te-doc-title").first.hover()
         root.locator(".nl-bar-label").first.hover()
         assert dialogs == []
-        assert HOSTILE_LABEL in root.locator(".nl-te-heading").text_content()
+        assert root.locator(".nl-te-heading bdi").text_content() == f"T{data['topics'][1]['id']}: {HOSTILE_LABEL}"
+        assert root.locator(".nl-te-doc-meta bdi").first.text_content() == HOSTILE_GROUP
         assert root.locator(".nl-te-doc-title").first.text_content() == HOSTILE_TITLE
         assert root.locator(".nl-te-doc-snippet").first.text_content() == SCRIPT
         assert root.locator(".nl-bar-label").first.text_content() == HOSTILE_GROUP

@@ -133,10 +133,14 @@
       if (!t.docs.length) docs.appendChild(NL.el("li", { "class": "note" }, "No " + data.unit + " has weight on this topic."));
       t.docs.forEach(function (pair) {
         var d = data.docs[pair[0]];
-        var meta = [d.group, d.date, "weight " + NL.fmt(pair[1], 2)].filter(function (x) { return x; }).join(" \u00b7 ");
+        var meta = [d.group ? NL.el("bdi", null, d.group) : null, d.date, "weight " + NL.fmt(pair[1], 2)]
+          .filter(function (x) { return x; });
         docs.appendChild(NL.el("li", { "data-doc": d.id },
-          NL.el("span", { "class": "nl-te-doc-title" }, d.title),
-          NL.el("span", { "class": "nl-te-doc-meta" }, meta),
+          // a unit (sentence, paragraph) has no title of its own: its words, not in bold
+          NL.el("span", { "class": "nl-te-doc-title" + (d.snippet ? "" : " nl-te-doc-words") }, d.title),
+          NL.el("span", { "class": "nl-te-doc-meta" }, meta.map(function (part, i) {
+            return i ? [" \u00b7 ", part] : part;
+          })),
           d.snippet ? NL.el("span", { "class": "nl-te-doc-snippet" }, d.snippet) : null));
       });
     }
@@ -192,7 +196,9 @@
       });
       legendKey.style.background = NL.colour(id);
       picker.value = String(id);
-      heading.textContent = t.name + " \u00b7 " + NL.pct(t.prevalence) + " of the topic weight";
+      NL.clear(heading);
+      heading.appendChild(NL.el("bdi", null, t.name));
+      heading.appendChild(document.createTextNode(" \u00b7 " + NL.pct(t.prevalence) + " of the topic weight"));
       heading.style.borderColor = NL.colour(id);
       drawTerms();
       drawDocs();
