@@ -295,3 +295,13 @@ def test_hostile_text_stays_text():
     assert restored["topics"][0]["label"] == HOSTILE and HOSTILE in restored["groups"]
     assert restored["docs"][0]["title"] == " ".join(HOSTILE.split())  # U+2028 is white space: collapsed
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the static map's tooltip, escaped
+
+
+def test_the_script_writes_text_only():
+    from newslens import views
+
+    script = (views.TEMPLATES_DIR / "topic-explorer.js").read_text(encoding="utf-8")
+    for banned in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function",
+                   "setAttribute(\"style", "</script", "<!--"):
+        assert banned not in script, banned
+    assert "topic-explorer.js" in views.LIBRARY_FILES and "topic-explorer" in views.library()

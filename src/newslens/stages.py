@@ -127,8 +127,8 @@ STAGES: tuple[Stage, ...] = (
         # The topic model is fitted on the keywords stage's TF-IDF settings, and only those.
         reads=("title", "unit", "unit_name", "group_name", "focus", "keywords.min_df", "keywords.max_df",
                "keywords.sublinear_tf", "topics"),
-        modules=("io", "topics", "topic_views", "topic_explorer", "keywords", "keyness", *TOKENS_MODULES, "engine", "focus",
-                 "periods", "short_texts", "clean"),
+        modules=("io", "topics", "topic_views", "topic_explorer", "keywords", "keyness", *TOKENS_MODULES,
+                 "engine", "focus", "periods", "short_texts", "clean"),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet"),
         outputs=("sweep.csv", "topic_terms.parquet", "doc_topics.parquet", "topics.csv",
                  "k_choice.json", "topic_explorer.json"),

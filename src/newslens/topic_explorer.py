@@ -210,65 +210,79 @@ def explorer_data(result, documents: pd.DataFrame, *, terms: np.ndarray, counts,
     """
     if not result.k or result.components is None or result.topics.empty:
         return None
-    from newslens import topic_views
-
-    terms = np.asarray(terms)
     topics = result.topics
-    p_topic = display_values(term_distributions(result.components))
+    vocabulary, term_lists = _term_data(result.components, np.asarray(terms), counts, display)
+    doc_entries, doc_lists = _document_data(result.doc_topics, documents, topics)
+    groups, over_time, period = _prevalence(result.doc_topics, documents, topics)
+    coords = intertopic_map(result.components)
+    entries = []
+    for position, row in enumerate(topics.itertuples()):
+        name = f"T{row.topic}: {row.label}"
+        entry = {"id": int(row.topic), "label": str(row.label), "name": name,
+                 "prevalence": display_value(row.prevalence),
+                 "x": float(coords[position, 0]), "y": float(coords[position, 1]),
+                 "terms": term_lists[position], "docs": doc_lists[position]}
+        if groups.shape[1] > 1:
+            entry["by_group"] = _values(groups.loc[name])
+        if over_time.shape[1] > 1:
+            entry["over_time"] = _values(over_time.loc[name])
+        entries.append(entry)
+    for entry, circle in zip(entries, map_layout(entries)):
+        entry.update(circle)
+    no_time = (f"The {words.units} do not span more than one {period}, so there is no time axis." if period
+               else f"The {words.units} have no dates, so there is no time axis.")
+    return {
+        "version": 1, "compact": False, "model": result.model, "k": int(result.k),
+        "lambda": DEFAULT_LAMBDA, "map_size": MAP_SIZE, "unit": words.unit, "units": words.units,
+        "group": words.group, "period": period,
+        "groups": [str(g) for g in groups.columns] if groups.shape[1] > 1 else [],
+        "periods": [str(p) for p in over_time.columns] if over_time.shape[1] > 1 else [],
+        "notes": {"groups": None if groups.shape[1] > 1 else f"This run has a single {words.group}.",
+                  "time": None if over_time.shape[1] > 1 else no_time},
+        **vocabulary, "docs": doc_entries, "topics": entries,
+    }
+
+
+def _term_data(components: np.ndarray, terms: np.ndarray, counts, display: dict[str, str]):
+    """The candidate terms (display form) with p(w), and per topic [[term index, p(w|t)], ...]."""
+    p_topic = display_values(term_distributions(components))
     totals = np.asarray(counts.sum(axis=0)).ravel().astype(float)
     p_corpus = display_values(totals / totals.sum()) if totals.sum() > 0 else np.zeros_like(totals)
-    coords = intertopic_map(result.components)
-    candidates = [relevance_candidates(p_topic[t], p_corpus, terms) for t in range(len(topics))]
+    candidates = [relevance_candidates(p_topic[t], p_corpus, terms) for t in range(len(components))]
     used = sorted(set().union(*[set(c.tolist()) for c in candidates]), key=lambda i: terms[i])
     slot = {index: position for position, index in enumerate(used)}
+    vocabulary = {"terms": [display.get(terms[i], str(terms[i])) for i in used],
+                  "pw": [float(p_corpus[i]) for i in used]}
+    return vocabulary, [[[slot[i], float(p_topic[t, i])] for i in chosen] for t, chosen in enumerate(candidates)]
 
-    top = top_documents(result.doc_topics)
+
+def _document_data(doc_topics: pd.DataFrame, documents: pd.DataFrame, topics: pd.DataFrame):
+    """The top documents of every topic once each, and per topic [[document index, weight], ...]."""
+    top = top_documents(doc_topics)
     columns = [c for c in ("doc_id", "parent_id", "title", "text", "group", "date", "date_precision")
                if c in documents.columns]
     shown = documents.loc[documents["doc_id"].isin(set(top["doc_id"])), columns].sort_values("doc_id")
     for missing in {"parent_id", "title", "text", "group", "date"} - set(columns):
         shown[missing] = shown["doc_id"] if missing == "parent_id" else None
-    doc_entries = [document_entry(row) for row in shown.itertuples(index=False)]
-    doc_slot = {entry["id"]: position for position, entry in enumerate(doc_entries)}
+    entries = [document_entry(row) for row in shown.itertuples(index=False)]
+    slot = {entry["id"]: position for position, entry in enumerate(entries)}
+    lists = []
+    for topic in topics["topic"]:
+        mine = top[top["topic"] == topic]
+        lists.append([[slot[d], display_value(w)] for d, w in zip(mine["doc_id"], mine["weight"]) if d in slot])
+    return entries, lists
 
-    groups = topic_views.prevalence_by_group(result.doc_topics, documents, topics) \
+
+def _prevalence(doc_topics: pd.DataFrame, documents: pd.DataFrame, topics: pd.DataFrame):
+    """Topics × groups and topics × periods (empty without groups or dates), and the period's name."""
+    from newslens import topic_views
+
+    groups = topic_views.prevalence_by_group(doc_topics, documents, topics) \
         if "group" in documents.columns and documents["group"].notna().any() else pd.DataFrame()
-    over_time, resolution = topic_views.prevalence_over_time(result.doc_topics, documents, topics) \
-        if "date" in documents.columns and documents["date"].notna().any() else (pd.DataFrame(), None)
-    n_groups, n_periods = groups.shape[1] if len(groups) else 0, over_time.shape[1] if len(over_time) else 0
-
-    entries = []
-    for position, row in enumerate(topics.itertuples()):
-        mine = top[top["topic"] == row.topic]
-        name = f"T{row.topic}: {row.label}"
-        entry = {"id": int(row.topic), "label": str(row.label), "name": name,
-                 "prevalence": display_value(row.prevalence),
-                 "x": float(coords[position, 0]), "y": float(coords[position, 1]),
-                 "terms": [[slot[i], float(p_topic[position, i])] for i in candidates[position]],
-                 "docs": [[doc_slot[d], display_value(w)] for d, w in zip(mine["doc_id"], mine["weight"])
-                          if d in doc_slot]}
-        if n_groups > 1:
-            entry["by_group"] = _values(groups.loc[name])
-        if n_periods > 1:
-            entry["over_time"] = _values(over_time.loc[name])
-        entries.append(entry)
-    for entry, circle in zip(entries, map_layout(entries)):
-        entry.update(circle)
-    period = resolution.name if resolution is not None else None
-    return {
-        "version": 1, "compact": False, "model": result.model, "k": int(result.k),
-        "lambda": DEFAULT_LAMBDA, "map_size": MAP_SIZE, "unit": words.unit, "units": words.units, "group": words.group,
-        "groups": [str(g) for g in groups.columns] if n_groups > 1 else [],
-        "periods": [str(p) for p in over_time.columns] if n_periods > 1 else [],
-        "period": period,
-        "notes": {"groups": None if n_groups > 1 else f"This run has a single {words.group}.",
-                  "time": None if n_periods > 1 else
-                  (f"The {words.units} do not span more than one {period}, so there is no time axis."
-                   if period else f"The {words.units} have no dates, so there is no time axis.")},
-        "terms": [display.get(terms[i], str(terms[i])) for i in used],
-        "pw": [float(p_corpus[i]) for i in used],
-        "docs": doc_entries, "topics": entries,
-    }
+    if "date" not in documents.columns or documents["date"].isna().all():
+        return groups, pd.DataFrame(), None
+    over_time, resolution = topic_views.prevalence_over_time(doc_topics, documents, topics)
+    return groups, over_time, resolution.name
 
 
 def _values(series: pd.Series) -> list[float | None]:
