@@ -279,6 +279,7 @@ def test_static_map_is_svg_with_a_tooltip_per_topic():
     assert fallback.count("<circle") == 3 and fallback.count("<title>") == 3
     assert "<title>T1: Brexit (38.3% of the topic weight)</title>" in fallback
     assert 'class="note nl-static"' in fallback and "With JavaScript on" in fallback
+    assert "<li>T1: Brexit (38.3%)</li>" in fallback  # which circle is which
 
 
 def test_hostile_text_stays_text():

@@ -380,7 +380,9 @@ def explorer_html(data: dict[str, Any] | None, *, label: str = "Topic explorer")
     note = (f'<p class="note nl-static">Intertopic map: circles closer together are topics with more '
             f'similar terms (Jensen–Shannon divergence, classical scaling); a circle\'s area shows the '
             f"topic's prevalence. With JavaScript on, selecting a topic shows its {what}.</p>")
-    fallback = f'<div class="nl-static nl-te-fallback">{static_map(data)}{note}</div>'
+    key = "".join(f'<li>{escape(t["name"])} ({t["prevalence"]:.1%})</li>' for t in data["topics"])
+    fallback = (f'<div class="nl-static nl-te-fallback"><div class="nl-te-grid">{static_map(data)}'
+                f'<ul class="nl-te-keylist">{key}</ul></div>{note}</div>')
     return view_html("topic-explorer", data, fallback, label=label)
 
 
