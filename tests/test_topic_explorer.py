@@ -12,6 +12,7 @@ import pytest
 from scipy import sparse
 
 from newslens import topic_explorer as te
+from newslens import views
 from newslens.topics import TopicResult, no_model
 from newslens.wording import Words
 
@@ -272,6 +273,13 @@ def test_a_run_without_a_model_gets_no_explorer_and_no_error(tmp_path):
 
 # ---------------------------------------------------------------- the page
 
+def test_colours_match_the_pages():
+    # NL.colour: Math.round((id * 137.508) % 360); 3 × 137.508 = 412.524 → 52.524 → 53
+    assert te.colour(3) == "hsl(53, 62%, 42%)" and te.colour(1) == "hsl(138, 62%, 42%)"
+    core = (views.TEMPLATES_DIR / "core.js").read_text(encoding="utf-8")
+    assert "Math.round((Number(id) * 137.508) % 360)" in core and '"hsl(" + hue + ", 62%, 42%)"' in core
+
+
 def test_static_map_is_svg_with_a_tooltip_per_topic():
     html = te.explorer_html(data())
     assert html.startswith('<div class="nl-view" data-view="topic-explorer"')
@@ -299,8 +307,6 @@ def test_hostile_text_stays_text():
 
 
 def test_the_script_writes_text_only():
-    from newslens import views
-
     script = (views.TEMPLATES_DIR / "topic-explorer.js").read_text(encoding="utf-8")
     for banned in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function",
                    "setAttribute(\"style", "</script", "<!--"):

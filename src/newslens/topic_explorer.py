@@ -25,7 +25,6 @@ stays as a static SVG drawn here.
 from __future__ import annotations
 
 import json
-import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -36,8 +35,6 @@ import pandas as pd
 from newslens.report import display_value, display_values, escape
 from newslens.wording import Words
 
-logger = logging.getLogger(__name__)
-
 FILE = "topic_explorer.json"
 LAMBDAS = tuple(i / 10 for i in range(11))  # the λ grid whose top terms each topic sends
 TOP_TERMS = 30          # per λ of the grid
@@ -47,7 +44,7 @@ SNIPPET_CHARS = 200     # a document's snippet, cut at a word
 TITLE_CHARS = 160       # a unit's own words stand in for its title (as topic_views does)
 DEFAULT_LAMBDA = 0.6    # Sievert & Shirley's user study found λ ≈ 0.6 best for interpretation
 MAP_DECIMALS = 4
-_TIE = 1e-9             # relative gap under which two MDS eigenvalues count as equal
+_TIE = 1e-9             # relative to the largest MDS eigenvalue: a smaller gap is a tie, a smaller value 0
 
 
 # ---------------------------------------------------------------- the intertopic map
