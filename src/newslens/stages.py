@@ -127,20 +127,20 @@ STAGES: tuple[Stage, ...] = (
         # The topic model is fitted on the keywords stage's TF-IDF settings, and only those.
         reads=("title", "unit", "unit_name", "group_name", "focus", "keywords.min_df", "keywords.max_df",
                "keywords.sublinear_tf", "topics"),
-        modules=("io", "topics", "topic_views", "keywords", "keyness", *TOKENS_MODULES, "engine", "focus",
-                 "periods", "short_texts", "clean"),
+        modules=("io", "topics", "topic_views", "topic_explorer", "keywords", "keyness", *TOKENS_MODULES,
+                 "engine", "focus", "periods", "short_texts", "clean"),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet"),
         outputs=("sweep.csv", "topic_terms.parquet", "doc_topics.parquet", "topics.csv",
-                 "k_choice.json"),
+                 "k_choice.json", "topic_explorer.json"),
         run_files=(("labels", "{params}.labels.yaml"), ("identities", "reports/{run}/topics.json")),
         engine=True),
     Stage(
         name="05-summary", title="Summary", about="the findings of the run on one page",
         reads=("title", "unit", "unit_name", "group_name", "focus"),
-        modules=("summary", "topic_views", "focus", "periods", "clean"),
+        modules=("summary", "topic_views", "topic_explorer", "io", "focus", "periods", "clean"),
         inputs=("documents.parquet", "ingest_log.csv", "tokenize_stats.json", "focus_keywords.csv",
                 "similar.csv", "keyness.parquet", "topics.csv", "doc_topics.parquet", "corpus_terms.csv",
-                "k_choice.json", "vocabulary.parquet"),
+                "k_choice.json", "vocabulary.parquet", "topic_explorer.json"),
         outputs=()),
 )
 NAMES = tuple(s.name for s in STAGES)

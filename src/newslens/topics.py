@@ -261,6 +261,9 @@ class TopicResult:
     model: str = "nmf"         # the model fitted (topics.model, with auto resolved)
     model_reason: str = ""     # why that model
     k_note: str = ""           # the ks searched and what capped them
+    # The final model's topic-term weights over the whole vocabulary, in the order of
+    # ``topics`` (full precision; not written: the topic explorer reads them). None: no model.
+    components: np.ndarray | None = None
 
 
 def normalize_rows(doc_topic: np.ndarray) -> np.ndarray:
@@ -347,8 +350,8 @@ def load_labels(path: Path, ids: list[int]) -> tuple[dict[int, str], list[str]]:
 
 def build_topics(model: str, matrix, counts, k: int, seed: int, *, terms: np.ndarray, doc_ids: list[str],
                  display: dict[str, str], previous: dict[int, list[str]], labels_path: Path,
-                 top_n: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str], dict]:
-    """Fit the final model, order by prevalence, give stable ids and labels."""
+                 top_n: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str], dict, np.ndarray]:
+    """Fit the final model, order by prevalence, give stable ids and labels (and its components)."""
     doc_topic, components = fit_model(model, matrix if model == "nmf" else counts, k, seed)
     mixture = normalize_rows(doc_topic)
     prevalence = mixture.mean(axis=0)
@@ -378,7 +381,7 @@ def build_topics(model: str, matrix, counts, k: int, seed: int, *, terms: np.nda
     identities = {"k": k, "model": model,
                   "topics": [{"id": i, "terms": t} for i, t in zip(ids, current)]}
     identities["coherence"] = round(mean_coherence(components, binary), SHOWN["model_coherence"])
-    return topics, topic_terms, doc_topics, problems, identities
+    return topics, topic_terms, doc_topics, problems, identities, components
 
 
 def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identities_path: Path,
@@ -401,13 +404,13 @@ def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identi
         k, reason = choose_k(table)
     else:
         k, reason = settings.k, f"k={settings.k} was given in the params (no choice made)"
-    topics, topic_terms, doc_topics, problems, identities = build_topics(
+    topics, topic_terms, doc_topics, problems, identities, components = build_topics(
         model, tfidf.matrix, tfidf.counts, k, settings.seeds[0], terms=tfidf.terms,
         doc_ids=tfidf.doc_ids, display=display, previous=load_identities(identities_path),
         labels_path=labels_path, top_n=settings.top_n)
     return TopicResult(k, reason, table, topics, topic_terms, doc_topics, problems, identities,
                        identities["coherence"], model, model_reason,
-                       k_range_note(settings, ks, *tfidf.matrix.shape))
+                       k_range_note(settings, ks, *tfidf.matrix.shape), components)
 
 
 def no_model(why: str) -> TopicResult:

@@ -1,0 +1,314 @@
+"""The topic explorer's data: the intertopic map, terms by relevance, top documents, and its page."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import sparse
+
+from newslens import topic_explorer as te
+from newslens import views
+from newslens.topics import TopicResult, no_model
+from newslens.wording import Words
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = '<img src=x onerror="alert(2)">'
+RLO = "\u202e"
+HOSTILE = f"{SCRIPT} {IMG} </script><!-- \u2028 {RLO}txet"
+
+TERMS = np.array(["brexit", "eu", "vote", "trump", "election", "goal", "league", "united_nations"])
+DISPLAY = {"united_nations": "united nations"}
+# Three topics over eight terms: Brexit, the US election, football.
+COMPONENTS = np.array([
+    [5.0, 4.0, 2.0, 0.0, 0.5, 0.0, 0.0, 1.0],
+    [0.0, 0.2, 2.0, 5.0, 4.0, 0.0, 0.0, 0.5],
+    [0.0, 0.0, 0.0, 0.1, 0.0, 5.0, 4.0, 0.0],
+])
+DOC_IDS = ["a", "b", "c", "d", "e", "f"]
+MIXTURE = np.array([[0.9, 0.1, 0.0], [0.7, 0.3, 0.0], [0.2, 0.8, 0.0], [0.0, 1.0, 0.0],
+                    [0.0, 0.1, 0.9], [0.5, 0.0, 0.5]])
+COUNTS = sparse.csr_matrix(np.array([[5, 4, 1, 0, 0, 0, 0, 1], [3, 3, 2, 1, 1, 0, 0, 0],
+                                     [0, 0, 2, 4, 3, 0, 0, 1], [0, 1, 1, 5, 4, 0, 0, 0],
+                                     [0, 0, 0, 0, 0, 6, 5, 0], [2, 1, 0, 0, 0, 3, 2, 0]]))
+
+
+def documents(*, groups=("bbc", "bbc", "cnn", "cnn", "dw", "dw"), dates=True) -> pd.DataFrame:
+    return pd.DataFrame({
+        "doc_id": DOC_IDS, "parent_id": DOC_IDS,
+        "title": ["May triggers Article 50", "Brexit talks", "Trump rally", "Election night",
+                  "Cup final", "Leave voters and the league"],
+        "text": [f"The text of document {d}, " + "with many words " * 20 for d in DOC_IDS],
+        "group": list(groups),
+        "date": pd.to_datetime(["2017-01-02", "2017-01-09", "2017-01-16", "2017-01-23", "2017-01-30",
+                                "2017-02-06"]) if dates else pd.NaT,
+        "date_precision": ["day"] * 6,
+    })
+
+
+def result(components=COMPONENTS, labels=("Brexit", "Trump", "Football")) -> TopicResult:
+    prevalence = MIXTURE.mean(axis=0)
+    topics = pd.DataFrame({"topic": [1, 2, 3], "label": list(labels), "labelled": True,
+                           "prevalence": np.round(prevalence, 3), "coherence": 0.1, "top_terms": ""})
+    doc_topics = pd.DataFrame({"doc_id": np.repeat(DOC_IDS, 3), "topic": np.tile([1, 2, 3], 6),
+                               "weight": MIXTURE.ravel()})
+    return TopicResult(3, "given", pd.DataFrame(), topics, pd.DataFrame(), doc_topics, [], {}, 0.1,
+                       components=np.asarray(components, dtype=float))
+
+
+def data(components=COMPONENTS, docs=None, **kwargs):
+    return te.explorer_data(result(components, **kwargs), documents() if docs is None else docs,
+                            terms=TERMS, counts=COUNTS, display=DISPLAY, words=Words("article", "outlet"))
+
+
+# ---------------------------------------------------------------- Jensen–Shannon divergence
+
+def test_jsd_of_identical_topics_is_zero_and_of_disjoint_ones_ln_2():
+    p = te.term_distributions(np.array([[1.0, 3.0, 0.0, 0.0], [2.0, 6.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]]))
+    jsd = te.jensen_shannon(p)
+    assert jsd[0, 1] == pytest.approx(0.0, abs=1e-15)
+    assert jsd[0, 2] == pytest.approx(math.log(2))   # natural log: the maximum is ln 2 (1 in base 2)
+    assert np.allclose(jsd, jsd.T) and np.all(np.diag(jsd) == 0)
+
+
+def test_jsd_worked_by_hand():
+    # P = (½, ½), Q = (1, 0), M = (¾, ¼): JSD = ½ [½ ln(⅔) + ½ ln 2] + ½ ln(4/3) ≈ 0.2158
+    expected = 0.5 * (0.5 * math.log(0.5 / 0.75) + 0.5 * math.log(0.5 / 0.25)) + 0.5 * math.log(1 / 0.75)
+    assert te.jensen_shannon(np.array([[0.5, 0.5], [1.0, 0.0]]))[0, 1] == pytest.approx(expected)
+    assert expected == pytest.approx(0.2158, abs=1e-4)
+
+
+def test_term_distributions_sum_to_one_and_a_zero_row_is_uniform():
+    p = te.term_distributions(np.array([[2.0, 2.0, 4.0], [0.0, 0.0, 0.0]]))
+    assert p.tolist() == [[0.25, 0.25, 0.5], [1 / 3, 1 / 3, 1 / 3]]
+
+
+# ---------------------------------------------------------------- classical scaling
+
+def _distances(coords):
+    return np.sqrt(((coords[:, None, :] - coords[None, :, :]) ** 2).sum(axis=-1))
+
+
+def test_pcoa_recovers_points_on_a_line():
+    d = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0], [2.0, 1.0, 0.0]])
+    coords = te.pcoa(d)
+    assert np.allclose(_distances(coords), d)
+    assert np.allclose(coords[:, 1], 0)
+    assert np.allclose(coords[:, 0], [1.0, 0.0, -1.0])  # the first of the largest magnitude is positive
+
+
+def test_pcoa_of_tied_axes_puts_the_first_point_on_the_first_axis():
+    d = np.ones((3, 3)) - np.eye(3)  # an equilateral triangle: both eigenvalues equal
+    coords = te.pcoa(d)
+    assert np.allclose(_distances(coords), d)
+    assert coords[0, 0] == pytest.approx(1 / math.sqrt(3)) and coords[0, 1] == pytest.approx(0, abs=1e-12)
+    assert coords[1, 1] > 0 > coords[2, 1]
+
+
+def test_two_topics_get_one_axis():
+    coords = te.intertopic_map(COMPONENTS[:2])
+    assert coords.tolist() == [[1.0, 0.0], [-1.0, 0.0]]
+
+
+def test_identical_topics_sit_at_the_centre():
+    assert te.intertopic_map(np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]])).tolist() == [[0.0, 0.0]] * 3
+
+
+def test_map_signs_are_fixed_and_survive_noise_and_order_of_terms():
+    coords = te.intertopic_map(COMPONENTS)
+    for axis in range(2):
+        column = coords[:, axis]
+        assert column[np.argmax(np.abs(column))] > 0
+    assert np.abs(coords).max() == 1.0
+    rng = np.random.default_rng(0)
+    noisy = COMPONENTS + rng.uniform(0, 1e-12, COMPONENTS.shape)
+    assert te.intertopic_map(noisy).tolist() == coords.tolist()
+    shuffled = COMPONENTS[:, rng.permutation(COMPONENTS.shape[1])]  # the terms' order is no part of it
+    assert te.intertopic_map(shuffled).tolist() == coords.tolist()
+
+
+# ---------------------------------------------------------------- relevance
+
+def test_relevance_is_sievert_and_shirley():
+    assert te.relevance(np.array([0.2]), np.array([0.05]), 0.6)[0] == pytest.approx(
+        0.6 * math.log(0.2) + 0.4 * math.log(0.2 / 0.05))
+
+
+def test_candidates_hold_the_top_terms_at_lambda_one_and_zero():
+    terms = np.array([f"t{i}" for i in range(40)])
+    p_topic = np.linspace(0.05, 0.001, 40)  # t0 the most frequent in the topic
+    p_corpus = np.full(40, 0.05)
+    p_corpus[39] = 1e-6                     # t39: rare in the topic, rarer still in the corpus
+    picked = te.relevance_candidates(p_topic, p_corpus, terms, n=5)
+    names = set(terms[picked])
+    assert {"t0", "t1", "t2", "t3", "t4"} <= names   # λ = 1: by p(w|t)
+    assert "t39" in names                             # λ = 0: by lift
+    assert list(picked) == sorted(picked, key=lambda i: -p_topic[i])  # sent by p(w|t)
+
+
+def test_candidates_skip_terms_the_topic_never_uses_and_break_ties_by_term():
+    terms = np.array(["b", "a", "c"])
+    picked = te.relevance_candidates(np.array([0.5, 0.5, 0.0]), np.array([0.3, 0.3, 0.4]), terms, n=1)
+    assert terms[picked].tolist() == ["a"]
+
+
+# ---------------------------------------------------------------- documents
+
+def test_top_documents_by_weight_then_id_and_only_with_weight():
+    doc_topics = pd.DataFrame({"doc_id": ["b", "a", "c", "d", "a"], "topic": [1, 1, 1, 1, 2],
+                               "weight": [0.5, 0.5, 0.9, 0.0, 0.0]})
+    top = te.top_documents(doc_topics, n=3)
+    assert top[["doc_id", "topic"]].values.tolist() == [["c", 1], ["a", 1], ["b", 1]]
+    assert te.top_documents(doc_topics, n=1)["doc_id"].tolist() == ["c"]
+
+
+@pytest.mark.parametrize("text, limit, expected", [
+    ("short text", 200, "short text"),
+    ("The minister said the talks would resume", 20, "The minister said…"),
+    ("a  spaced\n\ttext here", 12, "a spaced…"),
+    ("Supercalifragilisticexpialidocious", 10, "Supercalif…"),  # no space to cut at
+    ("Ends with a comma, then more", 19, "Ends with a comma…"),
+])
+def test_snippets_are_cut_at_a_word(text, limit, expected):
+    cut = te.cut_at_word(text, limit)
+    assert cut == expected and len(cut) <= limit + 1
+
+
+def test_a_unit_shows_its_own_words_instead_of_its_documents_title():
+    units = pd.DataFrame({"doc_id": ["d#1"], "parent_id": ["d"], "title": ["Long read"],
+                          "text": ["The first sentence of a long read."], "group": ["bbc"],
+                          "date": [pd.NaT], "date_precision": [None]})
+    entry = te.document_entry(next(units.itertuples(index=False)))
+    assert entry == {"id": "d#1", "title": "The first sentence of a long read.", "group": "bbc", "date": None}
+
+
+def test_dates_follow_their_precision():
+    assert te._date_text(pd.Timestamp("1997-05-01"), "year") == "1997"
+    assert te._date_text(pd.Timestamp("1997-05-01"), "month") == "1997-05"
+    assert te._date_text(pd.Timestamp("1997-05-01"), "day") == "1997-05-01"
+
+
+# ---------------------------------------------------------------- the data
+
+def test_data_of_a_model():
+    explorer = data()
+    assert [t["id"] for t in explorer["topics"]] == [1, 2, 3]
+    assert explorer["topics"][0]["name"] == "T1: Brexit" and explorer["lambda"] == 0.6
+    assert "united nations" in explorer["terms"]  # the display form of a phrase
+    brexit = explorer["topics"][0]
+    shown = [explorer["terms"][i] for i, _ in brexit["terms"]]
+    assert shown[0] == "brexit" and brexit["terms"][0][1] == pytest.approx(5 / 12.5, abs=1e-4)
+    assert "goal" not in shown  # the topic puts no weight on it
+    assert explorer["pw"][explorer["terms"].index("brexit")] == pytest.approx(10 / 61, abs=1e-4)  # 10 of 61 tokens
+    docs = [explorer["docs"][d]["id"] for d, _ in brexit["docs"]]
+    assert docs == ["a", "b", "f", "c"]  # weight 0.9, 0.7, 0.5, 0.2; d and e have none
+    assert explorer["groups"] == ["bbc", "cnn", "dw"] and brexit["by_group"] == [0.8, 0.1, 0.25]
+    assert len(explorer["periods"]) == 6 and brexit["over_time"][0] == 0.9
+    assert explorer["notes"] == {"groups": None, "time": None}
+    for t in explorer["topics"]:  # circles inside the map
+        assert t["r"] <= t["cx"] <= te.MAP_SIZE - t["r"] and t["r"] <= t["cy"] <= te.MAP_SIZE - t["r"]
+
+
+def test_circle_area_follows_prevalence():
+    layout = te.map_layout([{"prevalence": 0.4, "x": 0, "y": 0}, {"prevalence": 0.1, "x": 1, "y": -1}])
+    assert (layout[1]["r"] / layout[0]["r"]) ** 2 == pytest.approx(0.25, abs=0.01)
+    assert layout[1]["cx"] + layout[1]["r"] <= te.MAP_SIZE and layout[1]["cy"] + layout[1]["r"] <= te.MAP_SIZE
+
+
+def test_many_topics_get_smaller_circles():
+    many = te.map_layout([{"prevalence": 1 / 35, "x": 0, "y": 0}] * 35)
+    few = te.map_layout([{"prevalence": 1 / 3, "x": 0, "y": 0}] * 3)
+    assert few[0]["r"] == te.MAX_RADIUS > many[0]["r"]
+    assert 35 * math.pi * many[0]["r"] ** 2 <= te.MAP_INK * te.MAP_SIZE ** 2 * 1.01
+
+
+def test_one_group_and_no_dates_say_so():
+    explorer = data(docs=documents(groups=["bbc"] * 6, dates=False))
+    assert explorer["groups"] == [] and explorer["periods"] == []
+    assert "by_group" not in explorer["topics"][0] and "over_time" not in explorer["topics"][0]
+    assert explorer["notes"] == {"groups": "This run has a single outlet.",
+                                 "time": "The articles have no dates, so there is no time axis."}
+
+
+def test_the_same_model_gives_the_same_bytes_and_noise_changes_nothing():
+    first, second = te.explorer_json(data()), te.explorer_json(data())
+    assert first == second
+    rng = np.random.default_rng(1)
+    noisy = COMPONENTS + rng.uniform(-1e-12, 1e-12, COMPONENTS.shape) * (COMPONENTS > 0)
+    assert te.explorer_json(data(noisy)) == first
+    assert json.loads(first) == data()  # sorted, plain JSON
+
+
+def test_the_file_round_trips(tmp_path):
+    explorer = data()
+    te.write(explorer, tmp_path)
+    assert te.load(tmp_path / te.FILE) == explorer
+    assert (tmp_path / te.FILE).read_text(encoding="utf-8").endswith("}\n")
+
+
+def test_compact_keeps_five_documents_each_and_drops_the_charts():
+    explorer = data()
+    small = te.compact(explorer, docs=1)
+    assert small["compact"] is True and small["groups"] == [] and small["periods"] == []
+    for full, short in zip(explorer["topics"], small["topics"]):
+        assert "by_group" not in short and short["terms"] == full["terms"]
+        assert [small["docs"][d]["id"] for d, _ in short["docs"]] == \
+            [explorer["docs"][d]["id"] for d, _ in full["docs"][:1]]
+    assert len(small["docs"]) < len(explorer["docs"])
+    assert te.compact(explorer)["topics"][0]["docs"] == explorer["topics"][0]["docs"][:te.COMPACT_DOCS]
+
+
+def test_a_run_without_a_model_gets_no_explorer_and_no_error(tmp_path):
+    empty = no_model("a corpus of 1 document supports at most 1 topic")
+    explorer = te.explorer_data(empty, documents(), terms=TERMS, counts=COUNTS, display={}, words=Words())
+    assert explorer is None and te.compact(None) is None and te.explorer_html(None) == ""
+    te.write(None, tmp_path)
+    assert (tmp_path / te.FILE).read_text(encoding="utf-8") == "null\n"
+    assert te.load(tmp_path / te.FILE) is None and te.load(tmp_path / "missing.json") is None
+
+
+# ---------------------------------------------------------------- the page
+
+def test_colours_match_the_pages():
+    # NL.colour: Math.round((id * 137.508) % 360); 3 × 137.508 = 412.524 → 52.524 → 53
+    assert te.colour(3) == "hsl(53, 62%, 42%)" and te.colour(1) == "hsl(138, 62%, 42%)"
+    core = (views.TEMPLATES_DIR / "core.js").read_text(encoding="utf-8")
+    assert "Math.round((Number(id) * 137.508) % 360)" in core and '"hsl(" + hue + ", 62%, 42%)"' in core
+
+
+def test_static_map_is_svg_with_a_tooltip_per_topic():
+    html = te.explorer_html(data())
+    assert html.startswith('<div class="nl-view" data-view="topic-explorer"')
+    fallback = html[:html.index('<script type="application/json"')]
+    assert fallback.count("<circle") == 3 and fallback.count("<title>") == 3
+    assert "<title>T1: Brexit (38.3% of the topic weight)</title>" in fallback
+    assert 'class="note nl-static"' in fallback and "With JavaScript on" in fallback
+    assert "<li>T1: Brexit (38.3%)</li>" in fallback  # which circle is which
+
+
+def test_hostile_text_stays_text():
+    docs = documents(groups=[HOSTILE, HOSTILE, "cnn", "cnn", "dw", "dw"])
+    docs["title"] = HOSTILE
+    docs["text"] = HOSTILE + " and more words"
+    html = te.explorer_html(data(docs=docs, labels=(HOSTILE, "Trump", "Football")))
+    # one script element only: the inert JSON data
+    assert len(re.findall(r"<script", html)) == 1 and html.count("</script>") == 1
+    assert "<img" not in html and "<!--" not in html
+    payload = html[html.index('data-role="data">') + len('data-role="data">'):html.rindex("</script>")]
+    assert not set("<>&\u2028") & set(payload)
+    restored = json.loads(payload)
+    assert restored["topics"][0]["label"] == HOSTILE and HOSTILE in restored["groups"]
+    assert restored["docs"][0]["title"] == " ".join(HOSTILE.split())  # U+2028 is white space: collapsed
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the static map's tooltip, escaped
+
+
+def test_the_script_writes_text_only():
+    script = (views.TEMPLATES_DIR / "topic-explorer.js").read_text(encoding="utf-8")
+    for banned in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function",
+                   "setAttribute(\"style", "</script", "<!--"):
+        assert banned not in script, banned
+    assert "topic-explorer.js" in views.LIBRARY_FILES and "topic-explorer" in views.library()
