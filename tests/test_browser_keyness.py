@@ -213,9 +213,9 @@ NEWS_REPORT = config.REPORTS_DIR / "news" / "03-keywords.html"
 
 
 def test_news_report_tass_against_china_daily(browser):
-    if not NEWS_REPORT.exists() or 'data-view="keyness-explorer"' not in NEWS_REPORT.read_text(encoding="utf-8"):
-        pytest.skip("reports/news/03-keywords.html holds no keyness explorer yet (the committed reports "
-                    "are rebuilt after this view is merged)")
+    assert NEWS_REPORT.exists(), "reports/news/03-keywords.html is missing: run `make report`"
+    assert 'data-view="keyness-explorer"' in NEWS_REPORT.read_text(encoding="utf-8"), \
+        "reports/news/03-keywords.html holds no keyness explorer: the committed report is stale (`make report`)"
     context, page, seen = opened(browser, NEWS_REPORT)
     try:
         page.select_option('select[data-role="group"]', label="tass.com")
