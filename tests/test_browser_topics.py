@@ -26,7 +26,6 @@ pytestmark = [
 ROOT = '[data-view="topic-explorer"]'
 SHOTS = config.BUILD_DIR / "screenshots"
 COMMONS_CSV = config.PROJECT_ROOT / "data" / "raw" / "commons" / "en.csv"
-# The default run's committed reports (opt-in runs' reports are not committed, so not opened here).
 # The committed reports of the default run (`make report` rebuilds them; opt-in runs are not committed).
 RUN_REPORTS = [config.REPORTS_DIR / "news" / name for name in ("04-topics.html", "05-summary.html")]
 SCRIPT = "<script>alert('label')</script>"
