@@ -148,7 +148,7 @@ def test_news_articles_columns_are_found():
 # ---------------------------------------------------------------- builtin corpora
 
 
-@pytest.mark.parametrize("name", ["commons", "health-tweets", "sotu"])
+@pytest.mark.parametrize("name", ["commons", "health-tweets", "sotu", "bundestag", "congreso"])
 def test_init_of_a_builtin_writes_the_committed_params_file(params_dir, name):
     """params/<builtin>.yaml is exactly what `make init SOURCE=builtin:<name>` writes."""
     from newslens.fetch import BUILTINS
@@ -174,7 +174,7 @@ def test_the_builtin_runs_are_opt_in():
 
 
 @pytest.mark.parametrize("source, message", [
-    ("builtin:bundestag", r"its language \(de\) is not supported yet"),
+    ("builtin:tweedekamer", r"builtin:tweedekamer \(nl\) is not usable in a run yet"),
     ("builtin:reuters", "no builtin corpus has that name; known: news-articles, commons"),
 ])
 def test_a_builtin_init_cannot_use_is_refused(params_dir, source, message):

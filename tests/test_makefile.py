@@ -53,7 +53,8 @@ CHANGES = {  # one real change to each top-level key, and the stages whose slice
     "unit": ("paragraph", {"01-ingest", "02-tokenize", "03-keywords", "04-topics", "05-summary"}),
     "unit_name": ("speech", set(stages.NAMES)),  # every report says what a unit is called
     "group_name": ("party", set(stages.NAMES)),
-    "language": (None, set()),  # en is the only language yet: no change is possible
+    "language": ("de", {"01-ingest", "02-tokenize"}),  # ingest splits and detects by it, tokenize reads by it
+    "other_languages": ("skip", {"01-ingest"}),
     "focus": (None, {"02-tokenize", "03-keywords", "04-topics", "05-summary"}),
     "tokenize": ({"phrase_min_count": 5}, {"02-tokenize"}),
     "keywords": ({"min_df": 1, "max_df": 0.8}, {"03-keywords", "04-topics"}),
@@ -112,8 +113,7 @@ def _change(params_path, key, value) -> None:
 @pytest.mark.parametrize("key", list(CHANGES))
 def test_changing_a_key_reruns_exactly_the_stages_that_read_it(probe, key):
     value, expected = CHANGES[key]
-    if key != "language":
-        _change(probe, key, value)
+    _change(probe, key, value)
     assert _directly_stale(probe) == expected
 
 

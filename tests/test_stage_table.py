@@ -205,7 +205,8 @@ CHANGES = {  # one change to every top-level key
     "unit": "paragraph",
     "unit_name": "speech",
     "group_name": "party",
-    "language": "en",  # the only language: the slices must not change
+    "language": "de",
+    "other_languages": "skip",
     "focus": "data/raw/seed/",
     "tokenize": {"phrase_min_count": 4},
     "keywords": {"kwic_terms": ["trade"]},

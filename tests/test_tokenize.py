@@ -370,8 +370,8 @@ def test_corpus_stop_words_need_enough_documents():
 
 
 def test_unsupported_language_is_a_clear_error():
-    with pytest.raises(ValueError, match=r"language: no stop-word list for 'de'; supported: 'en'"):
-        standard_stopwords("de")
+    with pytest.raises(ValueError, match=r"language: no stop-word list for 'sv'; supported: 'de', 'en', 'es'"):
+        standard_stopwords("sv")
 
 
 @pytest.mark.parametrize("token, reason", [

@@ -27,8 +27,15 @@ from newslens import config
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
 TEXT_SUFFIXES = (".txt", ".md")
-# The builtin corpora in a supported language (newslens.fetch.BUILTINS has them all).
-BUILTINS = ("news-articles", "commons", "health-tweets", "sotu")
+# The builtin corpora a run can use (newslens.fetch.BUILTINS has them all; tweedekamer, in Dutch,
+# is fetchable but has no checked params file yet).
+BUILTINS = ("news-articles", "commons", "health-tweets", "sotu", "bundestag", "congreso")
+# The run languages (ISO 639-1): each has a stop-word list (newslens.stopwords), simplemma lemmas,
+# phrase connector words (newslens.phrases) and sentence abbreviations (newslens.sentences).
+LANGUAGES = ("de", "en", "es", "fr", "it", "nl", "pt", "ru")
+# Written without spaces between words: a word pattern cannot find their words, so they are refused.
+UNSPACED_LANGUAGES = {"zh": "Chinese", "ja": "Japanese", "th": "Thai", "lo": "Lao", "km": "Khmer",
+                      "my": "Burmese", "bo": "Tibetan"}
 ENGINE_ENV = "NEWSLENS_ENGINE"  # e.g. `make report ENGINE=dask`
 RUN_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
 
@@ -169,7 +176,9 @@ class RunParams(_Strict):
     # What the reports call one unit and one group ("article", "outlet"); see newslens.wording.
     unit_name: Annotated[str, Field(min_length=1, max_length=40)] | None = None
     group_name: Annotated[str, Field(min_length=1, max_length=40)] | None = None
-    language: Literal["en"] = "en"
+    language: str = "en"  # one of LANGUAGES
+    # Documents the ingest stage detects in another language: kept (and counted), or skipped (logged).
+    other_languages: Literal["keep", "skip"] = "keep"
     focus: NonEmptyStr | None = None
     tokenize: TokenizeParams = Field(default_factory=TokenizeParams)
     keywords: KeywordsParams = Field(default_factory=KeywordsParams)
@@ -177,6 +186,30 @@ class RunParams(_Strict):
     # How, not what: where ingest, tokenize and the counts run (results are the same
     # on both), so it is in no stage's slice. NEWSLENS_ENGINE overrides it for one command.
     engine: Literal["pandas", "dask"] = "pandas"
+
+    @field_validator("language")
+    @classmethod
+    def _supported_language(cls, language: str) -> str:
+        return check_language(language)
+
+    @model_validator(mode="after")
+    def _boilerplate_is_english(self) -> "RunParams":
+        if self.tokenize.news_boilerplate and self.language != "en":
+            raise ValueError(f"tokenize.news_boilerplate: the news boilerplate list is English "
+                             f"(reporting verbs, outlets' names); set it false for language {self.language!r}")
+        return self
+
+
+def check_language(language: str) -> str:
+    """``language`` when a run can use it; otherwise a ``ValueError`` naming the supported codes."""
+    supported = ", ".join(LANGUAGES)
+    code = language.strip().lower() if isinstance(language, str) else language
+    if code in UNSPACED_LANGUAGES:
+        raise ValueError(f"{UNSPACED_LANGUAGES[code]} ({code!r}) is written without spaces between words, "
+                         f"which newslens cannot segment into words; supported: {supported}")
+    if code not in LANGUAGES:
+        raise ValueError(f"no support for language {language!r}; supported: {supported} (ISO 639-1 codes)")
+    return code
 
 
 class Run(BaseModel):

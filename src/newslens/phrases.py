@@ -1,6 +1,8 @@
 """Phrases: collocations learned with gensim, and applied without it.
 
-gensim ``Phrases`` with npmi scoring and English connector words learns the
+gensim ``Phrases`` with npmi scoring and the run language's connector words
+(:data:`LANGUAGE_CONNECTORS`: articles, prepositions and conjunctions that may sit
+inside a phrase, as gensim's English ones do) learns the
 phrases on lowercase sentences *before* stop words are removed (so
 ``belt_and_road`` can form); the model is frozen, saved, and its parts are
 joined by :data:`~newslens.words.JOINER`. A weaker phrase whose last word starts
@@ -26,6 +28,28 @@ from newslens.words import JOINER
 # gensim's ENGLISH_CONNECTOR_WORDS (a test keeps them equal): a worker counting phrase
 # candidates then needs no gensim import.
 CONNECTOR_WORDS = frozenset("a an the for of with without at from to in on by and or".split())
+# The same kinds of words in the other run languages: "Tag_der_Deutschen_Einheit",
+# "ministerio_de_hacienda", "union_européenne", "camera_dei_deputati", "partij_van_de_arbeid".
+LANGUAGE_CONNECTORS = {
+    "en": CONNECTOR_WORDS,
+    "de": frozenset("der die das des dem den ein eine einer eines einem einen und oder von vom zu zur zum "
+                    "für mit in im an am auf aus bei über unter gegen".split()),
+    "es": frozenset("de del la el los las un una unos unas y e o u a al en con por para sin sobre "
+                    "entre".split()),
+    "fr": frozenset("de du des la le les un une et ou à au aux en dans par pour sur sans avec "
+                    "entre".split()),
+    "it": frozenset("di del della dei degli delle dello il lo la i gli le un una uno e o a al alla ai "
+                    "agli alle da dal dalla dai in nel nella nei con per su sul sulla tra fra".split()),
+    "nl": frozenset("de het een van en of voor met in op aan bij uit tot door over om te der".split()),
+    "pt": frozenset("de do da dos das o a os as um uma e ou em no na nos nas por pelo pela para com "
+                    "sem sobre entre ao aos".split()),
+    "ru": frozenset("и или в во на с со к ко по о об от до из у за для без при под над между".split()),
+}
+
+
+def connector_words(language: str) -> frozenset[str]:
+    """The connector words of a run language (gensim's English ones for ``en``)."""
+    return LANGUAGE_CONNECTORS[language]
 
 
 def candidates(lowered: list[str], connectors: frozenset[str], found: list[str]) -> None:
@@ -47,8 +71,9 @@ def candidates(lowered: list[str], connectors: frozenset[str], found: list[str])
             start = word
 
 
-def learn_phrases(candidates: list[Counter], words: Counter, n_words: int, settings: TokenizeParams):
-    """Score collocations from the corpus' candidate and word counts (npmi, English connector words).
+def learn_phrases(candidates: list[Counter], words: Counter, n_words: int, settings: TokenizeParams,
+                  language: str = "en"):
+    """Score collocations from the corpus' candidate and word counts (npmi, the language's connector words).
 
     The counts are those of gensim's first pass (``Phrases._learn_vocab``), made per
     chunk of documents in parallel and summed in chunk order; summing counts gives
@@ -58,13 +83,14 @@ def learn_phrases(candidates: list[Counter], words: Counter, n_words: int, setti
         return None
     from gensim.models.phrases import ENGLISH_CONNECTOR_WORDS, Phrases
 
+    connectors = ENGLISH_CONNECTOR_WORDS if language == "en" else connector_words(language)
     model = Phrases(min_count=settings.phrase_min_count, threshold=settings.phrase_threshold,
-                    scoring="npmi", connector_words=ENGLISH_CONNECTOR_WORDS, delimiter=JOINER)
+                    scoring="npmi", connector_words=connectors, delimiter=JOINER)
     model.corpus_word_count = n_words
     # Exact pruning: a phrase and its parts each occur at least min_count times,
     # so rarer entries can never score; dropping them makes freezing fast.
     kept = settings.phrase_min_count
-    model.vocab = {w: n for w, n in words.items() if n >= kept and w not in ENGLISH_CONNECTOR_WORDS}
+    model.vocab = {w: n for w, n in words.items() if n >= kept and w not in connectors}
     model.vocab.update(_frequent(candidates, kept))
     frozen = model.freeze()
     frozen.phrasegrams = prune_overlapping(frozen.phrasegrams, JOINER)

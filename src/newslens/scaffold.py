@@ -266,8 +266,8 @@ def inspect_builtin(name: str) -> Plan:
     if name not in BUILTINS:
         raise InitError(f"builtin:{name}: no builtin corpus has that name; known: {', '.join(SUPPORTED)}")
     if name not in SUPPORTED:
-        raise InitError(f"builtin:{name}: its language ({BUILTINS[name].language}) is not supported yet; "
-                        f"the builtins a run can use: {', '.join(SUPPORTED)}")
+        raise InitError(f"builtin:{name} ({BUILTINS[name].language}) is not usable in a run yet: no params "
+                        f"file has been checked for it; the builtins a run can use: {', '.join(SUPPORTED)}")
     return Plan(name, "builtin")
 
 
@@ -311,7 +311,7 @@ def params_yaml(plan: Plan, *, title: str) -> str:
         others = f"; other candidates: {', '.join(map(str, guess.alternatives))}" if guess.alternatives else ""
         lines.append(f"    {key}_column: {_yaml_value(guess.column)}  # {guess.why}{others}")
     lines += ["unit: document  # or paragraph, sentence: the unit every later stage counts",
-              "language: en  # the only language supported so far",
+              "language: en  # the corpus's language: en, de, es, fr, it, nl, pt or ru",
               "focus: null  # a doc_id or a source file path for the reports to centre on",
               "# tokenize:, keywords:, topics: take their defaults; see the README's run contract."]
     return _validated("\n".join(lines) + "\n")

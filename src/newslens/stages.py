@@ -98,7 +98,7 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage(
         name="01-ingest", title="Ingest", about="what was read, cleaned and skipped",
-        reads=("title", "sources", "unit", "unit_name", "group_name"),
+        reads=("title", "sources", "unit", "unit_name", "group_name", "language", "other_languages"),
         modules=("io", "ingest", "near_duplicates", "sources", "clean", "sentences", "fetch", "engine",
                  "periods"),
         inputs=(), outputs=("documents.parquet", "ingest_log.csv", "cleaning.csv"),

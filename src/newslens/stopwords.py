@@ -7,10 +7,12 @@ is dropped as a **stop word** when any of these holds:
    listed once in ``stopword_sources.csv``, with the first source that gives it, in
    this order; ``stopwords.txt`` holds the list, one term per line):
 
-   a. *standard*: scikit-learn's English list (``ENGLISH_STOP_WORDS``) without its
-      exceptions, the content words news analysis needs ("call" as in phone call,
-      "bill" as in a law; ``data/stopwords/standard_keep_en.txt``). English is the
-      only language with a list; any other is an error.
+   a. *standard*: the run language's list without its exceptions, the content
+      words political text needs (``data/stopwords/standard_keep_<language>.txt``).
+      English: scikit-learn's list (``ENGLISH_STOP_WORDS``) without "call" as in
+      phone call, "bill" as in a law, … (unchanged since English was the only
+      language). Every other language (:data:`newslens.params.LANGUAGES`): the list
+      of the ``stop-words`` package (:func:`standard_stopwords` says why that one).
    b. *news boilerplate*: reporting and attribution verbs, outlets' names, days and
       page furniture (``data/stopwords/news_boilerplate.txt``), in a run that asks for
       it (``tokenize.news_boilerplate: true``, as the news and seed runs do).
@@ -68,13 +70,38 @@ NEWS_BOILERPLATE = word_list("news_boilerplate.txt")
 STOPWORD_KEEP = word_list("standard_keep_en.txt")  # exceptions to the standard English list
 
 
-def standard_stopwords(language: str) -> frozenset[str]:
-    """scikit-learn's English list: the standard for the only language supported so far."""
-    if language != "en":
-        raise ValueError(f"language: no stop-word list for {language!r}; supported: 'en'")
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+def standard_keep(language: str) -> frozenset[str]:
+    """The exceptions to a language's standard list: content words kept as terms."""
+    return word_list(f"standard_keep_{language}.txt")
 
-    return frozenset(ENGLISH_STOP_WORDS)
+
+def standard_stopwords(language: str) -> frozenset[str]:
+    """The standard stop-word list of a run language, before its exceptions.
+
+    English is scikit-learn's list, as it always was. The other languages come from
+    ``stop-words`` (2025.11.4, BSD-3-Clause, the lists of Alireza Savand's python-stop-words,
+    released again in 2025), not from ``stopwords-iso`` (0.7.1, MIT), which merges every list it
+    found into one per language and so holds the very words political text is about: its
+    German list has "Menschen", "Recht", "Ordnung", "Gott", "Jahr"; its Spanish "acuerdo",
+    "general", "país"; its Russian "россия" (Russia), "москва" (Moscow), "война" (war),
+    "народ" (people), "страна" (country), "деньги" (money). ``stop-words`` is smaller (de 263
+    words, es 652, fr 348, it 453, nl 106, pt 329, ru 421, against stopwords-iso's 620, 732,
+    691, 632, 413, 560, 559) and its German and Dutch lists are function words only; the few
+    content words of the others (Spanish "estado", "trabajo"; Russian "люди", "жизнь") are
+    its exceptions, in ``data/stopwords/standard_keep_<language>.txt``.
+    """
+    from newslens.params import LANGUAGES
+
+    if language not in LANGUAGES:
+        raise ValueError(f"language: no stop-word list for {language!r}; "
+                         f"supported: {', '.join(map(repr, LANGUAGES))}")
+    if language == "en":
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        return frozenset(ENGLISH_STOP_WORDS)
+    from stop_words import get_stop_words
+
+    return frozenset(word.strip().lower() for word in get_stop_words(language) if word.strip())
 
 
 def stopword_sources(df: Counter, n_docs: int, settings: TokenizeParams, language: str, *,
@@ -87,7 +114,7 @@ def stopword_sources(df: Counter, n_docs: int, settings: TokenizeParams, languag
     """
     import pandas as pd
 
-    rows = [(t, "standard") for t in standard_stopwords(language) - STOPWORD_KEEP]
+    rows = [(t, "standard") for t in standard_stopwords(language) - standard_keep(language)]
     if settings.news_boilerplate:
         rows += [(t, "news boilerplate") for t in NEWS_BOILERPLATE]
     if n_docs >= MIN_DOCS_FOR_CORPUS_STOPWORDS:

@@ -2,7 +2,9 @@
 
 The policy, in order (each step in its module):
 
-1. **Sentences** from :mod:`newslens.sentences`; phrases never cross them.
+1. **Sentences** from :mod:`newslens.sentences`, by the abbreviations of the run's
+   ``language``; phrases never cross them. Every step below follows the language too:
+   its letters, its connector words, its lemmas and its stop words.
 2. **Words** (:mod:`newslens.words`): non-text (URLs, share widgets) is cut, then
    runs of letters and digits with internal hyphens and apostrophes kept whole
    (``China-Belarus``, ``win-win``); a possessive ``'s`` is dropped (``China's`` →
@@ -32,13 +34,14 @@ import json
 from array import array
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from newslens.engine import engine_scope
 from newslens.formulas import KINDS, Formulas, learn_formulas, none_learned
 from newslens.params import TokenizeParams
-from newslens.phrases import CONNECTOR_WORDS, candidates, learn_phrases
+from newslens.phrases import candidates, connector_words, learn_phrases
 from newslens.stopwords import stopword_sources
 from newslens.tokenizer import Tokenizer  # also as tokenize.Tokenizer, for the notebooks
 from newslens.words import (JOINER, MARKERS, count_markers, display_form, script_of, surface_sentences,
@@ -81,12 +84,13 @@ def tokenize_documents(documents: pd.DataFrame, settings: TokenizeParams, langua
     texts = documents["text"].tolist()
     with engine_scope(engine, n_jobs) as runner:
         parallel, parts = len(texts) >= 200, runner.workers * 2
-        chunks = list(runner.map(_surface_chunk, _chunks(texts, parts), parallel=parallel))
+        chunks = list(runner.map(partial(_surface_chunk, language=language), _chunks(texts, parts), parallel=parallel))
         surface = _sum_counters(c.surface for c in chunks)
         words = Counter()
         for form, count in surface.items():
             words[form.lower()] += count
-        phraser = learn_phrases([c.candidates for c in chunks], words, sum(c.n_words for c in chunks), settings)
+        phraser = learn_phrases([c.candidates for c in chunks], words, sum(c.n_words for c in chunks), settings,
+                               language)
         forms = word_display_forms(surface, _sum_counters(c.initial for c in chunks))
         names = frozenset(low for low, form in forms.items() if form[:1].isupper() and JOINER not in low)
         draft = Tokenizer(settings, language, phraser, frozenset(), names)
@@ -173,21 +177,22 @@ class SurfaceChunk:
         self.__dict__.update({k: _unpack(v) if k in counts else v for k, v in state.items()})
 
 
-def _surface_chunk(texts: list[str]) -> SurfaceChunk:
+def _surface_chunk(texts: list[str], language: str = "en") -> SurfaceChunk:
     """Surface tokens of some texts, their phrase candidates and form counts (the first pass)."""
+    connectors = connector_words(language)
     sentences, found, flat, initial = [], [], [], []
     n_words, markers = 0, Counter()
     for text in texts:
         markers.update(count_markers(text))
         doc = []
-        for tokens in surface_sentences(text):
+        for tokens in surface_sentences(text, language):
             joined = _SEP.join(tokens)
             doc.append(joined)
             if tokens:
                 n_words += len(tokens)
                 flat.extend(tokens)
                 initial.append(tokens[0])
-                candidates(joined.lower().split(_SEP), CONNECTOR_WORDS, found)
+                candidates(joined.lower().split(_SEP), connectors, found)
         sentences.append(doc)
     return SurfaceChunk(sentences, Counter(found), n_words, Counter(flat), Counter(initial),
                         Counter(map(script_of, texts)), markers)

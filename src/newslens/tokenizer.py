@@ -6,8 +6,11 @@ stop words, the names) and applies, to one lowercase sentence of words
 
 1. **Phrases** (:mod:`newslens.phrases`), joined before any filter.
 2. **Lemmas** (option, on by default): simplemma, offline, for the run's
-   language; applied to single words whose usual surface form is lowercase, so
-   names (``Reuters``, ``Mattis``) and phrases are left as written.
+   language (every language of :data:`newslens.params.LANGUAGES` has a simplemma
+   dictionary); applied to single words whose usual surface form is lowercase, so
+   names (``Reuters``, ``Mattis``) and phrases are left as written. In German that
+   spares every noun too (nouns are written capitalised): ``Bürger`` and ``Bürgern``
+   stay two terms, but party names (``Grünen``, ``Linke``) are never made adjectives.
 3. **Filters** (:meth:`Tokenizer.drop_reason`): stop words
    (:mod:`newslens.stopwords`), pure numbers (unless ``keep_numbers``; also
    phrases with a number part, such as dates), tokens longer than
@@ -30,7 +33,7 @@ from typing import Iterable
 from newslens.params import TokenizeParams
 from newslens.phrases import PhraseTable
 from newslens.stopwords import is_stop_term
-from newslens.words import JOINER, surface_sentences
+from newslens.words import JOINER, strip_elision, surface_sentences
 
 _NUMBER = re.compile(r"^[\d.,]+(?:st|nd|rd|th|s)?$")
 
@@ -78,10 +81,17 @@ class Tokenizer:
         return table.apply(sentence) if table is not None and sentence else sentence
 
     def normalize(self, token: str) -> str:
-        """Lemmatize a single lowercase word, unless it is a name or a phrase."""
+        """Lemmatize a single lowercase word, unless it is a name or a phrase.
+
+        A French or Italian word with its elided article (``l'union``, as KWIC finds it in the
+        text) is normalized as the word alone (``union``), as the tokenizer read it.
+        """
         cached = self._lemmas.get(token)
         if cached is None:
-            if not self.settings.lemmatize or JOINER in token or token in self.names:
+            bare = strip_elision(token, self.language)
+            if bare != token:
+                cached = self.normalize(bare)
+            elif not self.settings.lemmatize or JOINER in token or token in self.names:
                 cached = token
             else:
                 cached = _lemma(token, self.language)
@@ -117,7 +127,7 @@ class Tokenizer:
 
     def analyze(self, text: str) -> list[list[str]]:
         """Tokens of a new text, sentence by sentence, exactly as the stage made them."""
-        return [self.tokens_of_sentence([t.lower() for t in s]) for s in surface_sentences(text)]
+        return [self.tokens_of_sentence([t.lower() for t in s]) for s in surface_sentences(text, self.language)]
 
     def save(self, folder: Path) -> None:
         """Save the phrase model and settings so the same tokens can be made again.

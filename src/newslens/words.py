@@ -8,7 +8,10 @@
 * **Words**: runs of letters and digits, with internal hyphens and apostrophes
   kept whole (``China-Belarus``, ``win-win``), dots inside initialisms (``U.S.``)
   and numbers with decimal points or thousands separators (``2.65``, ``19,000``)
-  kept whole. A possessive ``'s`` is dropped (``China's`` → ``China``).
+  kept whole. A possessive ``'s`` is dropped (``China's`` → ``China``). The pattern is
+  Unicode: ß, ñ, ë, Cyrillic are letters like any other. In French and Italian an elided
+  article or preposition is dropped the same way (``l'Union`` → ``Union``,
+  ``dell'Europa`` → ``Europa``; :data:`ELISIONS`).
   Punctuation is not a token, and no word holds :data:`JOINER`, which joins the
   parts of a phrase.
 * **Script**: each text is counted as mostly Latin, other, or without letters
@@ -39,18 +42,38 @@ JOINER = "_"  # joins the parts of a phrase: ``belt_and_road``
 _WORD = re.compile(r"[^\W_](?:(?<=\d)\d*(?:[.,]\d+)+(?:st|nd|rd|th|s)?(?![^\W_])"
                    r"|(?:\.[^\W_])+\.?|[^\W_]*(?:[-'’][^\W_]+)*)", re.UNICODE)
 _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
+# Elided articles, pronouns and prepositions before an apostrophe, dropped from the word they
+# lean on: French "l'État", "d'un", "qu'il"; Italian "l'Europa", "dell'Unione", "un'altra".
+ELISIONS = {
+    "fr": ("l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu", "presqu"),
+    "it": ("l", "d", "c", "s", "v", "m", "t", "n", "un", "dell", "dall", "nell", "sull", "all", "coll",
+           "quest", "quell", "tutt", "nessun", "buon", "bell", "sant"),
+}
+_ELIDED = {language: re.compile(rf"^(?:{'|'.join(prefixes)})['’](?=[^\W\d_])", re.IGNORECASE)
+           for language, prefixes in ELISIONS.items()}
 
 
-def words(sentence: str) -> list[str]:
-    """Surface word tokens of one sentence, with possessive ``'s`` removed.
+def words(sentence: str, language: str = "en") -> list[str]:
+    """Surface word tokens of one sentence, with possessive ``'s`` (and French or Italian elisions) removed.
 
     >>> words("China's win-win cooperation with the U.S. grew 3.5% in 2021.")
     ['China', 'win-win', 'cooperation', 'with', 'the', 'U.S.', 'grew', '3.5', 'in', '2021']
+    >>> words("Le président de l'Assemblée s'exprime aujourd'hui.", "fr")
+    ['Le', 'président', 'de', 'Assemblée', 'exprime', "aujourd'hui"]
     """
     tokens = _WORD.findall(sentence)
     if "'" not in sentence and "’" not in sentence:
         return tokens
+    elided = _ELIDED.get(language)
+    if elided is not None:
+        tokens = [elided.sub("", t) if "'" in t or "’" in t else t for t in tokens]
     return [_POSSESSIVE.sub("", t) if "'" in t or "’" in t else t for t in tokens]
+
+
+def strip_elision(word: str, language: str) -> str:
+    """A lowercase word without its elided article (French, Italian): ``l'union`` → ``union``."""
+    elided = _ELIDED.get(language)
+    return elided.sub("", word) if elided is not None and ("'" in word or "’" in word) else word
 
 
 # Not language: web addresses, e-mail addresses, and outlets' share widgets and
@@ -154,9 +177,9 @@ def strip_links(text: str) -> str:
     return _ADDRESSES.sub(" ", text) if ("@" in text or "/" in text or "www" in text.lower()) else text
 
 
-def surface_sentences(text: str) -> list[list[str]]:
-    """A text as sentences of surface tokens."""
-    return [words(s) for s in split_text_sentences(strip_non_text(text))]
+def surface_sentences(text: str, language: str = "en") -> list[list[str]]:
+    """A text as sentences of surface tokens, split by the rules of its language."""
+    return [words(s, language) for s in split_text_sentences(strip_non_text(text), language)]
 
 
 _NOT_LETTERS = re.compile(r"[\W\d_]+")
