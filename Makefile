@@ -4,8 +4,9 @@ SHELL := bash
 .DEFAULT_GOAL := help
 MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
 
-# Runs to build: `make report PARAMS=path/to/run.yaml` builds any other.
-PARAMS ?= params/news.yaml params/seed.yaml
+# Runs to build: `make report PARAMS=path/to/run.yaml` builds any other. The committed reports are
+# these three: the news study, the seed article alone, and a German corpus (Bundestag speeches).
+PARAMS ?= params/news.yaml params/seed.yaml params/bundestag.yaml
 # Where ingest, tokenize and the counts run: empty = each run's `engine` key (pandas by
 # default); `make report ENGINE=dask` uses Dask (DASK_SCHEDULER_ADDRESS, or a local cluster).
 ENGINE ?=

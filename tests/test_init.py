@@ -167,9 +167,9 @@ def test_init_of_a_builtin_writes_the_committed_params_file(params_dir, name):
     assert all("  # " in line for line in commented if not line.startswith("title:"))
 
 
-def test_the_builtin_runs_are_opt_in():
+def test_the_builtin_runs_are_opt_in_but_one_in_another_language():
     makefile = (config.PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
-    assert "PARAMS ?= params/news.yaml params/seed.yaml\n" in makefile
+    assert "PARAMS ?= params/news.yaml params/seed.yaml params/bundestag.yaml\n" in makefile
     assert "CORPUS ?= news-articles\n" in makefile
 
 

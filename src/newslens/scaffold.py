@@ -276,8 +276,8 @@ def builtin_yaml(name: str) -> str:
     from newslens.fetch import BUILTINS, make_data
 
     corpus = BUILTINS[name]
-    lines = [f"# Written by `python -m newslens init builtin:{name}`. Opt-in: `make report` builds it only when",
-             "# named, `make report PARAMS=params/<this file>`; its first build fetches the corpus.",
+    lines = [f"# Written by `python -m newslens init builtin:{name}`. Build it with `make report PARAMS=params/<this",
+             "# file>` (the Makefile's PARAMS says which runs plain `make report` builds); its first build fetches the corpus.",
              f"title: {_yaml_value(corpus.title)}",
              "sources:",
              f"  - builtin: {name}  # {corpus.about}",
