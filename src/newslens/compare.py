@@ -282,7 +282,7 @@ def compare_topics(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         raise CompareError(f"runs {a['run']!r} and {b['run']!r} have no top terms in common: their topics "
                            "cannot be aligned (different languages, or nothing kept?)")
     alignment = align(weights_a, weights_b)
-    shared = _documents(a) & _documents(b)
+    shared = _documents(a) & _documents(b)  # the documents with a dominant topic in both runs
     prevalence_a = {t["id"]: t["prevalence"] for t in a["topics"]}
     prevalence_b = {t["id"]: t["prevalence"] for t in b["topics"]}
     for pair in alignment["pairs"]:
@@ -368,7 +368,7 @@ def unchanged(result: dict[str, Any]) -> bool:
 CLASS_ORDER = ("stable", "changed", "split", "merged", "vanished", "new")
 
 
-def _terms(terms: list[str], n: int = 6) -> str:
+def _terms(terms: list[str], n: int = 5) -> str:
     return ", ".join(terms[:n])
 
 
@@ -380,7 +380,7 @@ def topics_frame(result: dict[str, Any]) -> pd.DataFrame:
         rows.append({"topic A": p["a"], "topic B": p["b"], "class": p["class_a"] if p["class_a"] == p["class_b"]
                      else f"{p['class_a']} / {p['class_b']}", "similarity": p["similarity"],
                      "term overlap": p["overlap"], "prevalence A": p["prevalence_a"],
-                     "prevalence B": p["prevalence_b"], "change": p["prevalence_change"],
+                     "prevalence B": p["prevalence_b"], "prevalence change": p["prevalence_change"],
                      "left": moved["left"] if moved else None, "joined": moved["joined"] if moved else None,
                      "terms A": _terms(p["terms_a"]), "terms B": _terms(p["terms_b"])})
     for side, other in (("a", "B"), ("b", "A")):
@@ -421,8 +421,9 @@ def report_parts(result: dict[str, Any], label_a: str, label_b: str) -> list[tup
                           "is the share of the pair's top terms they have in common (Jaccard)."))
     parts.append(("table", topics_frame(result)))
     if result["topics"]["shared_documents"]:
-        parts.append(("text", f"Left: documents of the {topics['shared_documents']:,} shared whose dominant topic "
-                              "is the pair's topic in A and not in B; joined: the reverse."))
+        parts.append(("text", f"Documents moved, among the {topics['shared_documents']:,} shared documents with a "
+                              "dominant topic in both runs: left, those whose dominant topic is the pair's topic in A "
+                              "and not in B; joined, the reverse."))
         examples = [{"topic A": p["a"], "topic B": p["b"], "moved": way, "documents": ", ".join(docs)}
                     for p in topics["pairs"] if p["moved"]
                     for way, docs in (("left", p["moved"]["left_examples"]), ("joined", p["moved"]["joined_examples"]))
@@ -463,7 +464,7 @@ def report_name(label_a: str, label_b: str) -> str:
 
 
 NUMERIC_FORMAT = {"similarity": ".2f", "term overlap": ".2f", "prevalence A": ".1%", "prevalence B": ".1%",
-                  "change": "+,"}
+                  "prevalence change": "+.1%", "change": "+,"}
 
 
 def provenance_html(spec_a: str, spec_b: str) -> str:

@@ -120,12 +120,14 @@ def variant_root(run: str, variant: str) -> Path:
 
 
 def variant_params(raw: dict, variant: Variant, k: int) -> dict:
-    """The base params with the variant's changes, topics at the base's chosen k."""
+    """The base params with the variant's changes, topics at the base's chosen k (no sweep)."""
     out = json.loads(json.dumps(raw))
     for key, value in variant.changes:
         section, _, name = key.partition(".")
         out.setdefault(section, {})[name] = value
     out.setdefault("topics", {})["k"] = int(k)
+    # What a variant is not measured on, it need not compute: keyness between periods, KWIC lines.
+    out.setdefault("keywords", {}).update(period=None, kwic_terms=[])
     return out
 
 
@@ -181,6 +183,7 @@ def run_variant(params_file: str, name: str) -> Path:
     env = {**os.environ, "NEWSLENS_ROOT": str(root)}
     started = time.perf_counter()
     for stage in stages:
+        logger.info("run %s: variant %s: %s", run.name, name, stage)
         done = subprocess.run([sys.executable, "-m", "newslens.pipeline", "stage", str(variant_file), stage],
                               cwd=root, env=env, capture_output=True, text=True)
         if done.returncode:
@@ -351,8 +354,7 @@ def makefile(params_files: list[str], names: list[str] | None = None) -> str:
         chosen = f" --variants \"{' '.join(names)}\"" if names else ""
         target = f"reports/{run.name}/{FILE}"
         reports.append(target)
-        lines += [f"{target}: {' '.join(dones)} reports/{run.name}/findings.json $(SRC)/sensitivity.py "
-                  "$(SRC)/sensitivity_page.py",
+        lines += [f"{target}: {' '.join(dones)} reports/{run.name}/findings.json $(SRC)/sensitivity.py",
                   f"\t$(PY) -m newslens.sensitivity report {params_file}{chosen}", ""]
     lines += [".PHONY: sensitivity-reports", f"sensitivity-reports: {' '.join(reports)}", ""]
     return "\n".join(lines)
