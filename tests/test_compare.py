@@ -222,3 +222,16 @@ def test_a_real_run_with_reordered_documents_gives_the_same_findings(make_sandbo
         found[name] = compare.findings(root / "data" / "processed" / name, run="r")
     result = compare.compare(found["forward"], found["backward"])
     assert result["same_corpus"] and compare.unchanged(result), compare.summary_sentence(result, "forward", "backward")
+
+
+def test_the_index_links_comparisons_and_lists_no_card_for_them(tmp_path, monkeypatch):
+    from newslens import index
+
+    monkeypatch.setattr(config, "REPORTS_DIR", tmp_path)
+    (tmp_path / "tiny").mkdir()
+    (tmp_path / "tiny" / "05-summary.html").write_text("<html></html>")
+    (tmp_path / "compare").mkdir()
+    (tmp_path / "compare" / "tiny--tiny@HEAD-5.html").write_text("<html></html>")
+    page = index.write_index().read_text(encoding="utf-8")
+    assert '<h2>Comparisons</h2>' in page and 'href="compare/tiny--tiny@HEAD-5.html"' in page
+    assert "tiny against tiny@HEAD-5" in page and "run <code>compare</code>" not in page
