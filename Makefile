@@ -86,9 +86,10 @@ init: $(ENV_STAMP)
 ## report: run every stage of every run in PARAMS and render reports/ (incremental)
 report: reports/index.html
 
-## compare: compare two runs: make compare A=params/x.yaml B=params/y.yaml (or B=HEAD~5, run A at a revision); writes reports/compare/
+## compare: compare two runs: make compare A=params/x.yaml B=params/y.yaml (or B=HEAD~5: run A at a revision; or a findings.json); writes reports/compare/
 compare: $(ENV_STAMP)
 	@[ -n "$(A)" ] && [ -n "$(B)" ] || { echo "usage: make compare A=params/x.yaml B=params/y.yaml|REVISION" >&2; exit 2; }
+	@for p in $(filter %.yaml,$(A) $(B)); do [ -f "$$p" ] || { echo "error: $$p does not exist: A and B are a run's params file" >&2; exit 2; }; done
 	$(MAKE) --no-print-directory -o $(ENV_STAMP) report PARAMS="$(sort $(filter %.yaml,$(A) $(B)))"
 	$(PY) -m newslens.pipeline compare "$(A)" "$(B)"
 	$(PY) -m newslens.pipeline index
@@ -100,7 +101,7 @@ sensitivity: $(ENV_STAMP)
 	$(PY) -m newslens.sensitivity makefile $(PARAMS) $(if $(VARIANTS),--variants "$(VARIANTS)") > build/sensitivity/grid.mk.tmp
 	@mv build/sensitivity/grid.mk.tmp build/sensitivity/grid.mk
 	$(MAKE) --no-print-directory -o $(ENV_STAMP) -f Makefile -f build/sensitivity/grid.mk sensitivity-reports
-	$(PY) -m newslens.pipeline index
+	$(MAKE) --no-print-directory -o $(ENV_STAMP) report PARAMS="$(PARAMS)"  # the summaries' robustness line
 
 ## test: run the test suite (builds the environment and data first: every builtin, so no real-data test skips)
 test: $(ENV_STAMP) data

@@ -136,6 +136,8 @@ def side_label(spec: str, other: str | None = None) -> str:
     path = Path(spec)
     if spec.endswith(".yaml"):
         return path.stem
+    if spec.endswith(".json"):
+        return str(load_findings(spec)["run"])
     return f"{Path(other).stem if other else '?'}@{spec}"
 
 
@@ -143,7 +145,13 @@ def load_findings(spec: str, other: str | None = None) -> dict[str, Any]:
     """One side of a comparison: a params file (its built findings) or a git revision of ``other``'s run.
 
     ``other`` is the params file of the other side, which names the run a bare revision means.
+    A findings file itself (``build/sensitivity/news/lemmas-off/findings.json``, a variant) also works.
     """
+    if spec.endswith(".json"):
+        path = config.resolve_path(spec)
+        if not path.exists():
+            raise CompareError(f"findings file {spec} does not exist")
+        return json.loads(path.read_text(encoding="utf-8"))
     if spec.endswith(".yaml"):
         run = Path(spec).stem
         path = config.reports_dir(run) / FINDINGS
@@ -151,7 +159,7 @@ def load_findings(spec: str, other: str | None = None) -> dict[str, Any]:
             raise CompareError(f"run {run!r} has not been built: {config.relative_to_root(path)} does not "
                                f"exist; run `make report PARAMS={spec}` (make compare builds it)")
         return json.loads(path.read_text(encoding="utf-8"))
-    if other is None or not other.endswith(".yaml"):
+    if other is None or not other.endswith(".yaml"):  # a revision of which run?
         raise CompareError(f"{spec!r} is a revision: the other side must be a params file, which names the run")
     run = Path(other).stem
     if not _is_revision(spec):
@@ -180,7 +188,8 @@ def similarity(a: dict[int, dict[str, float]], b: dict[int, dict[str, float]]) -
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms > 0, norms, 1.0)
 
-    return np.round(matrix(a) @ matrix(b).T, 6)  # six places: the same on every CPU, at any order
+    # Rounded, so that the last bits of a sum (which differ between CPUs) do not reach the matching.
+    return np.round(matrix(a) @ matrix(b).T, 6)
 
 
 def _assignment(sim: np.ndarray, key_a: str, key_b: str) -> list[tuple[int, int]]:
@@ -478,6 +487,9 @@ def provenance_html(spec_a: str, spec_b: str) -> str:
         if spec.endswith(".yaml"):
             where = f"reports/{Path(spec).stem}/{FINDINGS}"
             text = (config.reports_dir(Path(spec).stem) / FINDINGS).read_bytes()
+        elif spec.endswith(".json"):
+            where = config.relative_to_root(config.resolve_path(spec))
+            text = config.resolve_path(spec).read_bytes()
         else:
             where = f"git show {spec}:reports/{Path(other).stem}/{FINDINGS}"
             text = (_git_show(spec, f"reports/{Path(other).stem}/{FINDINGS}") or "").encode("utf-8")
