@@ -398,11 +398,7 @@ def topics_frame(result: dict[str, Any]) -> pd.DataFrame:
                          "topic B": item["b"] if side == "b" else None, "class": item["class"],
                          "similarity": item["similarity"], "terms A": _terms(item["terms"]) if side == "a" else "",
                          "terms B": _terms(item["terms"]) if side == "b" else ""})
-    frame = pd.DataFrame(rows)
-    for column in ("topic A", "topic B", "left", "joined"):
-        if column in frame:
-            frame[column] = frame[column].astype("Int64")
-    return frame
+    return pd.DataFrame(rows)  # counts with gaps are floats (NaN shows as a blank cell), shown as integers
 
 
 def summary_sentence(result: dict[str, Any], label_a: str, label_b: str) -> str:
@@ -443,8 +439,7 @@ def report_parts(result: dict[str, Any], label_a: str, label_b: str) -> list[tup
         parts.append(("text", "The two runs share no documents, so no document can move between topics."))
     parts.append(("heading", "Keyness"))
     keyness = pd.DataFrame(result["keyness"]["rows"], columns=["group", "term", "rank_a", "rank_b", "change"])
-    for column in ("rank_a", "rank_b", "change"):
-        keyness[column] = keyness[column].astype("Int64")
+    keyness[["rank_a", "rank_b", "change"]] = keyness[["rank_a", "rank_b", "change"]].astype(float)
     parts.append(("text", "Per group in both runs, each term in either run's top 10 of the group's keyness list, "
                           "with its rank in A and B (blank: beyond the list's top "
                           f"{KEYNESS_TOP}); change is how many places it rose in B."))
@@ -473,7 +468,8 @@ def report_name(label_a: str, label_b: str) -> str:
 
 
 NUMERIC_FORMAT = {"similarity": ".2f", "term overlap": ".2f", "prevalence A": ".1%", "prevalence B": ".1%",
-                  "prevalence change": "+.1%", "change": "+,"}
+                  "prevalence change": "+.1%", "change": "+.0f", "topic A": ".0f", "topic B": ".0f",
+                  "left": ",.0f", "joined": ",.0f", "rank A": ".0f", "rank B": ".0f"}
 
 
 def provenance_html(spec_a: str, spec_b: str) -> str:

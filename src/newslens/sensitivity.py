@@ -249,14 +249,16 @@ def frames(result: dict[str, Any]) -> dict[str, "pd.DataFrame"]:
 
     n = result["variants"]
     share = lambda held: display_value(held / n) if n else 0.0  # noqa: E731
-    grid_frame = pd.DataFrame([{"variant": v["name"], "changes": ", ".join(f"{k} = {json.dumps(x)}"
+    short = {v["name"]: f"v{i}" for i, v in enumerate(result["grid"], 1)}  # the topics table's columns
+    grid_frame = pd.DataFrame([{"column": short[v["name"]], "variant": v["name"], "changes": ", ".join(f"{k} = {json.dumps(x)}"
                                                                          for k, x in v["changes"].items())}
                                for v in result["grid"]])
     focus = pd.DataFrame([{"rank": f["rank"], "term": f["term"], "variants held": f["held"], "share": share(f["held"]),
                            "dropped out in": ", ".join(f["missing_in"])} for f in result["focus_keywords"]],
                          columns=["rank", "term", "variants held", "share", "dropped out in"])
     topics = pd.DataFrame([{"topic": t["topic"], "top terms": ", ".join(t["terms"]), "variants held": t["held"],
-                            "mean similarity": t["mean_similarity"], **t["similarity"]} for t in result["topics"]])
+                            "mean similarity": t["mean_similarity"],
+                            **{short[v]: t["similarity"][v] for v in short}} for t in result["topics"]])
     keyness = pd.DataFrame([{"group": k["group"], "rank": k["rank"], "term": k["term"], "variants held": k["held"],
                              "share": share(k["held"])} for k in result["keyness"]],
                            columns=["group", "rank", "term", "variants held", "share"])
@@ -316,7 +318,7 @@ def write_page(run, result: dict[str, Any]) -> Path:
              "<h2>Topics</h2>",
              f"<p>Each topic of the base run, matched in each variant by optimal matching on topic–term similarity "
              f"(the cosine between top-term weights); it holds in a variant matched with similarity at least {tau}. "
-             "The last columns give the similarity in each variant (0: unmatched).</p>",
+             "The last columns give the similarity in each variant (v1, v2, …: the grid's column; 0: unmatched).</p>",
              table_html(tables["topics"], numeric_format={c: ".2f" for c in tables["topics"].columns
                                                           if c not in ("topic", "top terms", "variants held")}),
              "<h2>Keyness between groups</h2>",
