@@ -254,3 +254,35 @@ def test_the_command_line_says_what_is_wrong():
                            "HEAD"], cwd=config.PROJECT_ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert done.stderr.startswith("error: run 'never-built' has not been built") and "Traceback" not in done.stderr
+
+
+@pytest.mark.browser
+def test_the_comparison_page_works_offline_and_keeps_corpus_text_inert(browser_page, tmp_path):
+    from newslens import report, views
+
+    hostile = "<img src=x onerror=alert(1)></script>"
+    many = [f"term{i:03d}" for i in range(40)]
+    before = findings({1: TAX, 2: WAR}, dominant=DOCS, keyness={"left": ["tax", hostile]}, vocabulary=["tax", *many])
+    after = findings({1: {**TAX, hostile: 0.3}, 2: WAR}, dominant=DOCS, keyness={"left": [hostile, "tax"]},
+                     vocabulary=["tax", hostile])
+    result = compare.compare(before, after)
+    markup = []
+    for kind, content in compare.report_parts(result, "before", "after"):
+        markup.append(f"<h2>{report.escape(content)}</h2>" if kind == "heading" else
+                      f"<p>{report.escape(content)}</p>" if kind == "text" else
+                      report.table_html(content, numeric_format=compare.NUMERIC_FORMAT))
+    css = "".join((views.TEMPLATES_DIR / name).read_text(encoding="utf-8") for name in ("newslens.css", "views.css"))
+    path = tmp_path / "compare.html"
+    path.write_text(views.finish_page(f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>t</title>"
+                                      f"<style>{css}</style></head><body><main>{''.join(markup)}</main></body></html>\n"),
+                    encoding="utf-8")
+    page, seen = browser_page(path)
+    vocabulary = page.locator('[data-view="table"]').last
+    assert vocabulary.locator("tbody tr").count() == 41  # every added and dropped term, not the static 15
+    vocabulary.locator("input[type=search]").fill("onerror")
+    assert vocabulary.locator("tbody tr").count() == 1 and hostile in vocabulary.locator("tbody tr").text_content()
+    assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+    shots = config.BUILD_DIR / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "compare-view.png"), full_page=True)
+    assert seen["requests"] == [] and seen["errors"] == [] and seen["dialogs"] == []

@@ -377,7 +377,7 @@ def unchanged(result: dict[str, Any]) -> bool:
 CLASS_ORDER = ("stable", "changed", "split", "merged", "vanished", "new")
 
 
-def _terms(terms: list[str], n: int = 5) -> str:
+def _terms(terms: list[str], n: int = 4) -> str:
     return ", ".join(terms[:n])
 
 
@@ -388,8 +388,8 @@ def topics_frame(result: dict[str, Any]) -> pd.DataFrame:
         moved = p["moved"]
         rows.append({"topic A": p["a"], "topic B": p["b"], "class": p["class_a"] if p["class_a"] == p["class_b"]
                      else f"{p['class_a']} / {p['class_b']}", "similarity": p["similarity"],
-                     "term overlap": p["overlap"], "prevalence A": p["prevalence_a"],
-                     "prevalence B": p["prevalence_b"], "prevalence change": p["prevalence_change"],
+                     "overlap": p["overlap"], "prev. A": p["prevalence_a"],
+                     "prev. B": p["prevalence_b"], "Δ prev.": p["prevalence_change"],
                      "left": moved["left"] if moved else None, "joined": moved["joined"] if moved else None,
                      "terms A": _terms(p["terms_a"]), "terms B": _terms(p["terms_b"])})
     for side, other in (("a", "B"), ("b", "A")):
@@ -422,8 +422,9 @@ def report_parts(result: dict[str, Any], label_a: str, label_b: str) -> list[tup
                           f"the {MEASURE}. A matched pair at least {STABLE} similar is stable; two topics at "
                           f"least {LINKED} similar are linked. A topic linked to two or more topics of the other "
                           "run that are linked to it alone was split (A to B) or merged (B from A); a topic "
-                          "linked to none vanished (A) or is new (B); every other topic changed. Term overlap "
-                          "is the share of the pair's top terms they have in common (Jaccard)."))
+                          "linked to none vanished (A) or is new (B); every other topic changed. Overlap is "
+                          "the share of the pair's top terms they have in common (Jaccard); prev. is each topic's "
+                          "prevalence, Δ prev. its change from A to B."))
     parts.append(("table", topics_frame(result)))
     if result["topics"]["shared_documents"]:
         parts.append(("text", f"Documents moved, among the {topics['shared_documents']:,} shared documents with a "
@@ -467,9 +468,9 @@ def report_name(label_a: str, label_b: str) -> str:
     return f"{safe(label_a)}--{safe(label_b)}"
 
 
-NUMERIC_FORMAT = {"similarity": ".2f", "term overlap": ".2f", "prevalence A": ".1%", "prevalence B": ".1%",
-                  "prevalence change": "+.1%", "change": "+.0f", "topic A": ".0f", "topic B": ".0f",
-                  "left": ",.0f", "joined": ",.0f", "rank A": ".0f", "rank B": ".0f"}
+NUMERIC_FORMAT = {"similarity": ".2f", "overlap": ".2f", "prev. A": ".1%", "prev. B": ".1%", "Δ prev.": "+.1%",
+                  "change": "+.0f", "topic A": ".0f", "topic B": ".0f", "left": ",.0f", "joined": ",.0f",
+                  "rank A": ".0f", "rank B": ".0f"}
 
 
 def provenance_html(spec_a: str, spec_b: str) -> str:
