@@ -91,3 +91,40 @@ def test_the_committed_news_sensitivity_is_complete():
     assert result["variants"] == len(result["grid"]) >= 8
     assert path.read_text(encoding="utf-8") == json.dumps(result, sort_keys=True, ensure_ascii=False, indent=1) + "\n"
     assert all(0 <= t["held"] <= result["variants"] for t in result["topics"])
+
+
+def test_real_variants_of_the_seed_run(make_sandbox, run_pipeline):
+    """Two variants of the seed run, each a real run in its own folder, and the report on them."""
+    import os
+    import subprocess
+    import sys
+
+    root = make_sandbox("sensitivity")
+    for stage in ("01-ingest", "02-tokenize", "03-keywords", "04-topics"):
+        done = run_pipeline(root, "stage", "params/seed.yaml", stage)
+        assert done.returncode == 0, done.stderr[-3000:]
+    assert run_pipeline(root, "findings", "params/seed.yaml").returncode == 0
+    env = {**os.environ, "NEWSLENS_ROOT": str(root), "PYTHONHASHSEED": "0"}
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "newslens.sensitivity", *args], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=900)
+
+    for name in ("min-df-2", "lemmas-off"):
+        done = cli("variant", "params/seed.yaml", name)
+        assert done.returncode == 0, done.stderr[-3000:]
+    variant = root / "build" / "sensitivity" / "seed" / "min-df-2"
+    assert (variant / "data" / "processed" / "seed" / "tokens.parquet").is_symlink(), "same tokenize: tokens reused"
+    assert not (root / "build" / "sensitivity" / "seed" / "lemmas-off" / "data" / "processed" / "seed"
+                / "tokens.parquet").is_symlink()
+    k = json.loads((root / "data" / "processed" / "seed" / "k_choice.json").read_text())["k"]
+    assert json.loads((variant / "data" / "processed" / "seed" / "k_choice.json").read_text())["k"] == k
+    done = cli("report", "params/seed.yaml", "--variants", "min-df-2 lemmas-off")
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((root / "reports" / "seed" / "sensitivity.json").read_text())
+    assert result["variants"] == 2 and [v["name"] for v in result["grid"]] == ["min-df-2", "lemmas-off"]
+    assert result["focus_keywords"] and all(0 <= f["held"] <= 2 for f in result["focus_keywords"])
+    page = (root / "reports" / "seed" / "sensitivity.html").read_text()
+    assert 'class="provenance"' in page and str(root) not in page
+    line = summary.robustness_sentence(root / "reports" / "seed" / "sensitivity.json")
+    assert line.startswith("Robustness: ") and "of 2 preprocessing variants" in line
