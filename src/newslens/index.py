@@ -1,5 +1,6 @@
 """reports/index.html: the landing page, one card per run, openable from disk.
 
+A "Comparisons" section links every ``reports/compare/*.html`` (``make compare``).
 Each card shows the run's title, corpus size and date range, a thumbnail of the
 first figure of its summary report, and links to every report. Facts about a
 run are kept in ``reports/<run>/about.json``, so a run built earlier stays
@@ -86,15 +87,30 @@ def _card(run_dir: Path) -> str:
             f'{escape(size)} · {escape(dates)}</p><ul>{links}</ul></div></section>')
 
 
+COMPARE_DIR = "compare"  # reports/compare/<a>--<b>.html: comparisons of two runs, not a run
+
+
+def comparisons_html() -> str:
+    """The "Comparisons" section: a link to each comparison report, or nothing when there is none."""
+    reports = sorted((config.REPORTS_DIR / COMPARE_DIR).glob("*.html"))
+    if not reports:
+        return ""
+    links = "".join(f'<li><a href="{COMPARE_DIR}/{escape(p.name)}">{escape(p.stem.replace("--", " against "))}</a></li>'
+                    for p in reports)
+    return ("<section><h2>Comparisons</h2><p>Two runs side by side: topics aligned, keyness ranks and "
+            f"vocabulary (<code>make compare A=params/x.yaml B=params/y.yaml</code>).</p><ul>{links}</ul></section>")
+
+
 def write_index() -> Path:
-    """Write reports/index.html listing every run folder under reports/."""
-    runs = sorted(p for p in config.REPORTS_DIR.iterdir() if p.is_dir() and any(p.glob("*.html")))
+    """Write reports/index.html listing every run folder under reports/, then the comparisons."""
+    runs = sorted(p for p in config.REPORTS_DIR.iterdir()
+                  if p.is_dir() and p.name != COMPARE_DIR and any(p.glob("*.html")))
     css = ("body{font:16px/1.5 -apple-system,'Segoe UI',Helvetica,Arial,sans-serif;color:#1f2328;"
            "max-width:1000px;margin:0 auto;padding:24px}h1{margin-bottom:0.2em}"
            ".card{display:flex;gap:24px;border:1px solid #d0d7de;border-radius:8px;padding:16px;"
            "margin:16px 0}.card h2{margin:0 0 4px;font-size:1.2em}.meta{color:#59636e;margin:0 0 8px}"
            ".thumb img{border:1px solid #eee}a{color:#0b5cad}")
-    body = "".join(_card(run_dir) for run_dir in runs)
+    body = "".join(_card(run_dir) for run_dir in runs) + comparisons_html()
     page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>newslens reports</title><style>{css}</style></head><body><main>"

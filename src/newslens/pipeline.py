@@ -5,6 +5,8 @@ Usage::
     python -m newslens.pipeline slices params/news.yaml
     python -m newslens.pipeline stage params/news.yaml 01-ingest
     python -m newslens.pipeline render params/news.yaml 01-ingest
+    python -m newslens.pipeline findings params/news.yaml
+    python -m newslens.pipeline compare params/news.yaml HEAD~5
     python -m newslens.pipeline index
     python -m newslens.pipeline makefile > build/stages.mk
 
@@ -165,6 +167,44 @@ def _render(run, stage: str) -> Path:
     return report
 
 
+def run_compare(spec_a: str, spec_b: str) -> Path:
+    """Execute ``notebooks/compare.ipynb`` for two runs and render ``reports/compare/<a>--<b>.html``.
+
+    Each side is a params file (the run's committed findings) or a git revision of the
+    other side's run. Both are loaded first, so a bad side fails with its message, not a traceback.
+    """
+    import nbformat
+    import papermill
+
+    from newslens import compare
+    from newslens.render import render_html, scrub_notebook
+
+    compare.compare(compare.load_findings(spec_a, spec_b), compare.load_findings(spec_b, spec_a))
+    label_a, label_b = compare.side_label(spec_a, spec_b), compare.side_label(spec_b, spec_a)
+    name = compare.report_name(label_a, label_b)
+    executed = config.BUILD_DIR / "compare" / f"{name}.ipynb"
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        papermill.execute_notebook(
+            str(config.NOTEBOOKS_DIR / "compare.ipynb"), str(executed), parameters={"a": spec_a, "b": spec_b},
+            kernel_name=KERNEL_NAME, cwd=str(config.NOTEBOOKS_DIR), progress_bar=False, log_output=False,
+            request_save_on_cell_execute=False, start_timeout=KERNEL_START_TIMEOUT)
+    except papermill.PapermillExecutionError as exc:
+        raise StageFailed(f"comparison {name} failed: {exc.ename}: {exc.evalue}\n  the executed notebook "
+                          f"is {config.relative_to_root(executed)}") from None
+    notebook = scrub_notebook(nbformat.read(executed, as_version=4))
+    cell = nbformat.v4.new_code_cell(source="")
+    cell.id = "provenance"
+    cell.outputs = [nbformat.v4.new_output("display_data",
+                                           data={"text/html": compare.provenance_html(spec_a, spec_b)})]
+    notebook.cells.append(cell)
+    report = render_html(notebook, config.REPORTS_DIR / "compare" / f"{name}.html",
+                         title=f"{label_a} against {label_b} · compare")
+    logger.info("compared %s with %s: %s (%s kB)", label_a, label_b, config.relative_to_root(report),
+                f"{report.stat().st_size / 1000:,.1f}")
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m newslens.pipeline", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -177,6 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     render = commands.add_parser("render", help="render an executed stage to reports/ with provenance")
     render.add_argument("params_file")
     render.add_argument("stage", choices=stages.NAMES)
+    findings = commands.add_parser("findings", help="write reports/<run>/findings.json from data/processed/<run>/")
+    findings.add_argument("params_file")
+    compared = commands.add_parser("compare", help="compare two runs (or a run and a revision) into reports/compare/")
+    compared.add_argument("a", help="a params file")
+    compared.add_argument("b", help="a params file, or a git revision of run A")
     commands.add_parser("index", help="write reports/index.html")
     commands.add_parser("makefile", help="print the make rules of every stage, from the stage table")
     args = parser.parse_args(argv)
@@ -188,13 +233,19 @@ def main(argv: list[str] | None = None) -> int:
             run_stage(args.params_file, args.stage)
         elif args.command == "render":
             render_stage(args.params_file, args.stage)
+        elif args.command == "findings":
+            from newslens.compare import write_findings
+
+            write_findings(args.params_file)
+        elif args.command == "compare":
+            run_compare(args.a, args.b)
         elif args.command == "makefile":
             sys.stdout.write(stages.makefile())
         else:
             from newslens.index import write_index
 
             write_index()
-    except (ParamsError, StageFailed, FileNotFoundError) as exc:
+    except (ParamsError, StageFailed, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -141,7 +141,9 @@ STAGES: tuple[Stage, ...] = (
         inputs=("documents.parquet", "ingest_log.csv", "tokenize_stats.json", "focus_keywords.csv",
                 "similar.csv", "keyness.parquet", "topics.csv", "doc_topics.parquet", "corpus_terms.csv",
                 "k_choice.json", "vocabulary.parquet", "topic_explorer.json"),
-        outputs=()),
+        outputs=(),
+        # The committed robustness of the findings (make sensitivity), for the summary's one line.
+        run_files=(("sensitivity", "reports/{run}/sensitivity.json"),)),
 )
 NAMES = tuple(s.name for s in STAGES)
 # The key figure of a run for the index: the summary's first chart, else a detailed report's.

@@ -301,3 +301,35 @@ def links_html() -> str:
 
     items = "".join(f'<li><a href="{s.name}.html">{s.title}</a>: {s.about}</li>' for s in detailed_reports())
     return f"<ul>{items}</ul>"
+
+
+def _ids(numbers: list[int]) -> str:
+    return _list([str(n) for n in numbers])
+
+
+def robustness_sentence(path: Path, focus_noun: str = "focus document") -> str | None:
+    """One line on how the findings hold across preprocessing variants (``make sensitivity``), or None.
+
+    It reads the committed ``reports/<run>/sensitivity.json``, so a clean build writes the same line.
+    """
+    if not path.exists():
+        return None
+    result = json.loads(path.read_text(encoding="utf-8"))
+    n = result["variants"]
+    if not n:
+        return None
+    parts = []
+    keywords = result["focus_keywords"][:10]
+    if keywords:
+        held = sum(k["held"] == n for k in keywords)
+        parts.append(f"{held} of the {focus_noun}'s {len(keywords)} top keywords hold in all {n} variants")
+    topics = sorted(t["topic"] for t in result["topics"] if t["held"] >= n - 1)
+    parts.append(f"topic{'s' if len(topics) != 1 else ''} {_ids(topics)} hold{'s' if len(topics) == 1 else ''} "
+                 f"in at least {n - 1}" if topics else f"no topic holds in {n - 1} or more")
+    keyness = result["keyness"]
+    if keyness:
+        kept = sum(k["held"] == n for k in keyness)
+        parts.append(f"{kept} of {len(keyness)} keyness terms stay in their group's list in all")
+    sentence = "; ".join(parts)
+    return (f"Robustness: {sentence} (of {n} preprocessing variants: lemmas, phrases, stop-word threshold "
+            "and minimum document frequency; see the sensitivity report).")
