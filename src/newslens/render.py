@@ -26,7 +26,7 @@ from newslens.views import finish_page
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 KEY_PACKAGES = ("pandas", "numpy", "scikit-learn", "scipy", "gensim", "matplotlib", "papermill",
-                "nbconvert", "pyarrow", "pydantic", "syntok", "simplemma", "ftfy")
+                "nbconvert", "pyarrow", "pydantic", "syntok", "simplemma", "ftfy", "stop-words", "py3langid")
 MAX_INPUT_ROWS = 50
 
 
