@@ -187,10 +187,8 @@ def test_a_revision_before_findings_or_without_the_run(history):
 
 # ---------------------------------------------------------------- real runs
 
-def test_the_findings_of_a_real_run_are_small_sorted_and_rounded():
-    folder = config.processed_dir("news")
-    if not (folder / "topic_terms.parquet").exists():
-        pytest.skip("the news run is not built (make report PARAMS=params/news.yaml)")
+def test_the_findings_of_a_real_run_are_small_sorted_and_rounded(news_run):
+    folder = news_run
     data = compare.findings(folder, run="news", title="news")
     text = compare.findings_json(data)
     assert len(text.encode("utf-8")) < 300_000

@@ -85,8 +85,7 @@ def test_the_make_rules_have_one_target_a_variant(tmp_path):
 
 def test_the_committed_news_sensitivity_is_complete():
     path = compare.config.reports_dir("news") / sensitivity.FILE
-    if not path.exists():
-        pytest.skip("reports/news/sensitivity.json is not built (make -j2 sensitivity PARAMS=params/news.yaml)")
+    assert path.exists(), "reports/news/sensitivity.json is committed (make -j2 sensitivity PARAMS=params/news.yaml)"
     result = json.loads(path.read_text(encoding="utf-8"))
     assert result["variants"] == len(result["grid"]) >= 8
     assert path.read_text(encoding="utf-8") == json.dumps(result, sort_keys=True, ensure_ascii=False, indent=1) + "\n"

@@ -468,6 +468,7 @@ def report_name(label_a: str, label_b: str) -> str:
     return f"{safe(label_a)}--{safe(label_b)}"
 
 
+COLUMN_CLASSES = {"class": "nowrap", "moved": "nowrap"}  # one-word labels never break mid-word
 NUMERIC_FORMAT = {"similarity": ".2f", "overlap": ".2f", "prev. A": ".1%", "prev. B": ".1%", "Δ prev.": "+.1%",
                   "change": "+.0f", "topic A": ".0f", "topic B": ".0f", "left": ",.0f", "joined": ",.0f",
                   "rank A": ".0f", "rank B": ".0f"}
