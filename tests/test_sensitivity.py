@@ -72,7 +72,7 @@ def test_the_summary_line_follows_the_committed_file(tmp_path):
     path.write_text(json.dumps(sensitivity.stability(BASE, variants)))
     line = summary.robustness_sentence(path, "focus article")
     assert line.startswith("Robustness: 1 of the focus article's 3 top keywords hold in all 8 variants; "
-                           "topic 1 holds in at least 7; 2 of 2 keyness terms stay in their group's list in all")
+                           "topic 1 holds in at least 7; 2 of 2 keyness terms stay in their group's list in all 8.")
 
 
 def test_the_make_rules_have_one_target_a_variant(tmp_path):
@@ -126,4 +126,4 @@ def test_real_variants_of_the_seed_run(make_sandbox, run_pipeline):
     page = (root / "reports" / "seed" / "sensitivity.html").read_text()
     assert 'class="provenance"' in page and str(root) not in page
     line = summary.robustness_sentence(root / "reports" / "seed" / "sensitivity.json")
-    assert line.startswith("Robustness: ") and "of 2 preprocessing variants" in line
+    assert line.startswith("Robustness: ") and "The 2 preprocessing variants change the lemmas and the minimum" in line

@@ -329,7 +329,16 @@ def robustness_sentence(path: Path, focus_noun: str = "focus document") -> str |
     keyness = result["keyness"]
     if keyness:
         kept = sum(k["held"] == n for k in keyness)
-        parts.append(f"{kept} of {len(keyness)} keyness terms stay in their group's list in all")
+        parts.append(f"{kept} of {len(keyness)} keyness terms stay in their group's list in all {n}")
     sentence = "; ".join(parts)
-    return (f"Robustness: {sentence} (of {n} preprocessing variants: lemmas, phrases, stop-word threshold "
-            "and minimum document frequency; see the sensitivity report).")
+    factors = {key for variant in result.get("grid", []) for key in variant.get("changes", {})}
+    changed = [name for key, name in _VARIANT_FACTORS.items() if key in factors] or ["the preprocessing"]
+    listed = changed[0] if len(changed) == 1 else ", ".join(changed[:-1]) + " and " + changed[-1]
+    return (f"Robustness: {sentence}. The {n} preprocessing variants change {listed} "
+            "(see the sensitivity report).")
+
+
+# What each parameter a sensitivity variant changes is called in the robustness line.
+_VARIANT_FACTORS = {"tokenize.lemmatize": "the lemmas", "tokenize.phrases": "the phrases",
+                    "tokenize.stopword_max_df": "the stop-word threshold",
+                    "keywords.min_df": "the minimum document frequency"}
