@@ -125,6 +125,34 @@ def test_vectorized_documents_repeat_counts():
     assert [d.tolist() for d in vectorized_documents(counts)] == [[0, 0, 2], []]
 
 
+def test_vectorized_documents_shuffle_each_document_by_seed():
+    from scipy import sparse
+
+    counts = sparse.csr_matrix(np.ones((2, 50), dtype=np.int64))
+    first, again = vectorized_documents(counts, 3), vectorized_documents(counts, 3)
+    assert [d.tolist() for d in first] == [d.tolist() for d in again]
+    assert sorted(first[0].tolist()) == list(range(50)) and first[0].tolist() != list(range(50))
+
+
+def test_btm_topics_of_long_documents_follow_words_not_the_alphabet():
+    """Four topics whose words interleave in the vocabulary (ids by residue mod 4), documents of
+    40 tokens mixing two topics: BTM must find the four word sets. Windows over documents in
+    term order found bands of neighbouring ids instead (54–70, 95–111, …: purity 0.5–0.7),
+    which is how the Congreso run's topics came out alphabetical."""
+    from scipy import sparse
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for _ in range(400):
+        row = np.zeros(120, dtype=np.int64)
+        for topic in rng.choice(4, size=2, replace=False):
+            np.add.at(row, rng.choice(np.arange(topic, 120, 4), size=20), 1)
+        rows.append(row)
+    _, components = fit_btm(sparse.csr_matrix(np.array(rows)), 4, 0)
+    purity = [np.bincount(np.argsort(-components[t])[:10] % 4, minlength=4).max() / 10 for t in range(4)]
+    assert min(purity) >= 0.9, f"topics mix the word sets: purity {purity}"
+
+
 def test_btm_is_deterministic_with_a_seed(posts):
     tfidf, _, _ = posts
     first, second = fit_btm(tfidf.counts, 3, 7), fit_btm(tfidf.counts, 3, 7)

@@ -101,15 +101,22 @@ def k_cap(n_documents: int, n_terms: int, top_n: int) -> tuple[int, str]:
 
 # ---------------------------------------------------------------- the biterm topic model
 
-def vectorized_documents(counts: sparse.csr_matrix) -> list[np.ndarray]:
-    """Each document as term ids, each repeated by its count, in term order.
+def vectorized_documents(counts: sparse.csr_matrix, seed: int | None = None) -> list[np.ndarray]:
+    """Each document as term ids, each repeated by its count: in term order, or shuffled by ``seed``.
 
-    The tokens' order within a document is not kept by the counts; in a short text all
-    pairs are within the biterm window anyway.
+    The counts do not keep the tokens' order. BTM's biterms are pairs at most
+    :data:`BTM_WINDOW` positions apart, so in term order a document longer than the window
+    would pair only terms close in the (alphabetical) vocabulary, and the topics come out
+    as alphabetical bands. :func:`fit_btm` therefore shuffles each document, with one
+    seeded generator: the window then samples pairs evenly from the whole document.
     """
     counts = counts.tocsr()
-    return [np.repeat(counts.indices[start:stop], counts.data[start:stop]).astype(np.int32)
-            for start, stop in zip(counts.indptr[:-1], counts.indptr[1:])]
+    documents = [np.repeat(counts.indices[start:stop], counts.data[start:stop]).astype(np.int32)
+                 for start, stop in zip(counts.indptr[:-1], counts.indptr[1:])]
+    if seed is None:
+        return documents
+    rng = np.random.default_rng(seed)
+    return [rng.permutation(document) for document in documents]
 
 
 def fit_btm(counts: sparse.csr_matrix, k: int, seed: int, *, iterations: int = BTM_ITERATIONS,
@@ -122,7 +129,7 @@ def fit_btm(counts: sparse.csr_matrix, k: int, seed: int, *, iterations: int = B
     """
     import bitermplus
 
-    documents = vectorized_documents(counts)
+    documents = vectorized_documents(counts, seed)
     biterms = bitermplus.get_biterms(documents, win=BTM_WINDOW, as_array=True)
     if not any(len(b) for b in biterms):
         raise ValueError("topics: no document has two terms, so there are no biterms to model")
