@@ -27,13 +27,11 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
+def browser(chromium):
+    """The session's one headless Chromium (conftest): playwright allows one sync instance per process."""
+    return chromium
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
+
 
 
 def open_offline(browser, path):

@@ -92,13 +92,11 @@ def commons_data(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
+def browser(chromium):
+    """The session's one headless Chromium (conftest): playwright allows one sync instance per process."""
+    return chromium
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
+
 
 
 def text_of(page, role: str) -> str:

@@ -222,16 +222,11 @@ def test_chart_labels_from_the_data_are_text_not_mathtext():
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed (Debian: apt-get install chromium); "
-                    "the in-browser hostile-text checks are skipped")
-    from playwright.sync_api import sync_playwright
+def browser(chromium):
+    """The session's one headless Chromium (conftest): playwright allows one sync instance per process."""
+    return chromium
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
+
 
 
 def drive_views(page) -> None:

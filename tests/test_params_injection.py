@@ -146,7 +146,7 @@ BAD = [  # (id, YAML text or data, regex the ParamsError message must match)
     ("period-fortnight", with_(keywords={"period": "fortnight"}), r"keywords\.period: got 'fortnight'"),
     ("min-token-length-0", with_(tokenize={"min_token_length": 0}), r"tokenize\.min_token_length: got 0"),
     ("unit-chapter", with_(unit="chapter"), r"unit: got 'chapter'; .*'document', 'paragraph' or 'sentence'"),
-    ("language-xx", with_(language="xx"), r"language: got 'xx'; .*'en'"),
+    ("language-xx", with_(language="xx"), r"language: got 'xx'; .*supported: de, en, es, fr, it, nl, pt, ru"),
     ("builtin-unknown", {"title": "t", "sources": [{"builtin": "unknown"}]}, r"sources\.0\.builtin: got 'unknown'"),
     ("table-without-text-column", {"title": "t", "sources": [{"path": "x.csv"}]},
      r"sources\.0: .*table source 'x\.csv' needs 'text_column'"),
