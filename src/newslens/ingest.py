@@ -29,7 +29,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import lru_cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
@@ -186,11 +186,10 @@ class Detected(NamedTuple):
         return "detected"
 
 
-@lru_cache(maxsize=1)
 def _identifier():
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    from newslens.language_id import identifier  # numba: imported where texts are detected
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return identifier()
 
 
 def detect_language(text: str, run_language: str) -> Detected:

@@ -154,14 +154,15 @@ def _document_hits(surface: list[str], singles: Mapping[str, str],
                    phrases: Mapping[str, list[tuple[str, list[str]]]], key, bare: dict) -> dict[str, list]:
     """(first word, last word) pairs of every term in one document's words."""
     hits: dict[str, list] = {}
-    for i, word in enumerate(surface):
-        term = singles.get(key(word))
-        if term is not None:
-            hits.setdefault(term, []).append((i, i))
+    # each distinct word is looked up once; the scans below only ask dicts and sets
+    matched = {word: term for word in set(surface) if (term := singles.get(key(word))) is not None}
+    if matched:
+        for i in [i for i, word in enumerate(surface) if word in matched]:
+            hits.setdefault(matched[surface[i]], []).append((i, i))
     if phrases:
         lowered = [bare.get(w) or bare.setdefault(w, _bare(w)) for w in surface]
-        for i, word in enumerate(lowered):
-            for term, words in phrases.get(word, ()):
+        for i in [i for i, word in enumerate(lowered) if word in phrases]:
+            for term, words in phrases[lowered[i]]:
                 if lowered[i:i + len(words)] == words:
                     hits.setdefault(term, []).append((i, i + len(words) - 1))
     return hits

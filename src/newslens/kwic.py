@@ -76,12 +76,17 @@ def _sentence_starts(text: str) -> np.ndarray:
     return np.asarray(starts, dtype=np.int64)
 
 
-def _find(surface: list[str], parts: list[str], key: Callable[[str], str]) -> list[tuple[int, int]]:
-    """(first word, last word) index pairs where a document's words spell the term."""
+def _find(surface: list[str], parts: list[str], key: Callable[[str], str],
+          bare: dict[str, str] | None = None) -> list[tuple[int, int]]:
+    """(first word, last word) index pairs where a document's words spell the term.
+
+    ``bare`` caches :func:`_bare` of each surface word across documents.
+    """
     if len(parts) == 1:  # normalize each distinct word once, then scan for those that match
         matching = {word for word in set(surface) if key(word) == parts[0]}
         return [(i, i) for i, word in enumerate(surface) if word in matching] if matching else []
-    lowered = [_bare(word) for word in surface]
+    bare = {} if bare is None else bare
+    lowered = [bare.get(word) or bare.setdefault(word, _bare(word)) for word in surface]
     n = len(parts)
     return [(i, i + n - 1) for i in range(len(lowered) - n + 1)
             if lowered[i] == parts[0] and lowered[i:i + n] == parts]
@@ -147,20 +152,20 @@ def kwic(texts: Mapping[str, str], term: str, *, window: int = 6,
     _positive_int("limit", limit, optional=True)
     if not isinstance(texts, Mapping):
         raise ValueError(f"texts: must be a mapping of doc_id to text; got {type(texts).__name__}")
-    key = _word_key(normalize)
+    key, bare = _word_key(normalize), {}
     rows: list[tuple] = []
     for doc_id, text in texts.items():
         if isinstance(text, str) and (len(parts) == 1 or parts[0] in text.lower()):
-            rows.extend(_document_rows(doc_id, text, parts, key, window))
+            rows.extend(_document_rows(doc_id, text, parts, key, window, bare))
             if limit is not None and len(rows) >= limit:
                 return _kwic_frame(rows[:limit])
     return _kwic_frame(rows)
 
 
 def _document_rows(doc_id: str, text: str, parts: list[str], key: Callable[[str], str],
-                   window: int) -> list[tuple]:
+                   window: int, bare: dict[str, str] | None = None) -> list[tuple]:
     """KWIC rows of one document: (doc_id, left, keyword, right, start)."""
-    found = _find(_WORD.findall(text), parts, key)
+    found = _find(_WORD.findall(text), parts, key, bare)
     if not found:
         return []
     spans = np.array([m.span() for m in _WORD.finditer(text)], dtype=np.int64)

@@ -14,6 +14,7 @@ import numpy as np
 
 NEAR_DUPLICATE_JACCARD = 0.8
 PIECE = 1_000_000  # characters: long texts are hashed and shingled in pieces of about this size
+BATCH = 200_000  # shingles of short texts hashed in one call (a call per text cost 3 s of the news run)
 
 
 class _Block(NamedTuple):
@@ -46,16 +47,34 @@ class NearDuplicateIndex:
         self._blocks: list[_Block] = []  # oldest first
 
     def _matrix(self, texts: list[str]):
+        """Binary shingle rows of ``texts``: short texts hashed in one call, long ones piece by piece."""
         import scipy.sparse as sp
 
-        rows = []
+        blocks, batch, size = [], [], 0
+
+        def flush():
+            if batch:
+                blocks.append(self._hasher.transform(batch))
+                batch.clear()
+
         for text in texts:
-            matrix = None
+            if len(text) <= self.PIECE:  # one piece: hashed with its neighbours in a single call
+                batch.extend(_shingle_pieces(text, self.PIECE))
+                size += len(batch[-1])
+                if size >= BATCH:
+                    flush()
+                    size = 0
+                continue
+            flush()
+            size, matrix = 0, None
             for piece in _shingle_pieces(text, self.PIECE):  # one piece's shingles at a time
                 hashed = self._hasher.transform([piece])
                 matrix = hashed if matrix is None else matrix.maximum(hashed).tocsr()
-            rows.append(matrix)
-        return sp.vstack(rows, format="csr") if rows else sp.csr_matrix((0, 2**22), dtype=np.float32)
+            blocks.append(matrix)
+        flush()
+        if not blocks:
+            return sp.csr_matrix((0, 2**22), dtype=np.float32)
+        return blocks[0] if len(blocks) == 1 else sp.vstack(blocks, format="csr")
 
     def add(self, doc_ids: list[str], texts: list[str]) -> list[str | None]:
         """Index one partition; for each of its documents, the doc_id of an earlier near-duplicate."""

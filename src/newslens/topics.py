@@ -48,7 +48,11 @@ logger = logging.getLogger(__name__)
 TOP_N_SIZES = (5, 10, 15, 20)
 SUBSAMPLE = 0.8
 MATCH_MIN_JACCARD = 0.2
-SWEEP_TOL = 1e-3
+# The sweep only ranks k: NMF there stops at a 5e-3 relative change (the final fit: 1e-4) and
+# runs in float32 (the final fit: float64). On the news run that is 0.37× the CPU time of
+# 1e-3 in float64 (78 s to 29 s for the 24 fits), with the same k and coherence within 0.005.
+SWEEP_TOL = 5e-3
+SWEEP_DTYPE = np.float32
 SMALL_CORPUS = 200
 # NMF spends its time in scipy's sparse products and scikit-learn's coordinate descent,
 # which release the GIL: threads share the matrices with no worker start-up, no import of
@@ -152,7 +156,8 @@ def fit_model(model: str, matrix: sparse.csr_matrix, k: int, seed: int, *, tol: 
     """Fit NMF (on TF-IDF), LDA or BTM (on counts); returns (doc_topic, topic_term) arrays.
 
     NMF uses scikit-learn's defaults but for the structured init; the sweep passes
-    a looser ``tol`` (1e-3), which ranks k the same at a fraction of the cost.
+    a looser ``tol`` (:data:`SWEEP_TOL`) and a float32 matrix, which rank k the same at a
+    fraction of the cost.
     """
     from sklearn.decomposition import NMF, LatentDirichletAllocation
 
@@ -222,7 +227,7 @@ def sweep(model: str, matrix: sparse.csr_matrix, counts: sparse.csr_matrix, sett
     from joblib import Parallel, delayed
 
     ks = ks if ks is not None else k_range(settings, *matrix.shape)
-    data = matrix if model == "nmf" else counts
+    data = matrix.astype(SWEEP_DTYPE) if model == "nmf" else counts
     binary = (counts > 0).astype(np.int32).tocsc()
     jobs = [(k, seed) for k in ks for seed in settings.seeds]
     # Worker start-up costs more than a tiny corpus's fits: small runs stay in process.
