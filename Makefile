@@ -156,8 +156,11 @@ $(call STAGE_RULES,$(1),$(2))
 reports/$(1)/findings.json: build/$(1)/03-keywords.done build/$(1)/04-topics.done $(SRC)/compare.py
 	$(PY) -m newslens.pipeline findings $(2)
 
+# The stage renders its report as it finishes; this rule renders again only when the report
+# is older than one of its prerequisites (a code commit, a render module), without re-executing.
 reports/$(1)/%.html: build/$(1)/%.done build/git-state.txt $(RENDER_SRC)
-	$(PY) -m newslens.pipeline render $(2) $$*
+	@stale=; for p in $$^; do [ $$@ -nt $$$$p ] || stale=1; done; \
+	if [ -n "$$$$stale" ]; then $(PY) -m newslens.pipeline render $(2) $$*; fi
 endef
 ifneq ($(filter $(RUN_GOALS),$(MAKECMDGOALS)),)
 $(foreach p,$(PARAMS),$(eval $(call RUN_RULES,$(call run_name,$(p)),$(p))))

@@ -45,6 +45,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 from newslens.stopwords import is_stop_term
@@ -200,18 +201,27 @@ def even_spread(docs, groups, dates, df: Counter, stopwords: frozenset[str],
     names = [sorted({label for label in labels if label is not None}) for _, labels in kinds]
     rows_of = [[-1 if label is None else row_of[label] for label in labels]
                for row_of, (_, labels) in zip(({u: i for i, u in enumerate(units)} for units in names), kinds)]
+    # (document, candidate, count) triples and each document's size, then summed per unit
+    # (whole numbers: the sums are exact in any order)
+    positions, columns, values, sizes = [], [], [], []
+    for position, doc in enumerate(docs):
+        doc_counts = Counter(chain.from_iterable(doc))
+        sizes.append(sum(doc_counts.values()))
+        for term, n in doc_counts.items():
+            column = index.get(term)
+            if column is not None:
+                positions.append(position)
+                columns.append(column)
+                values.append(n)
+    positions, columns = np.asarray(positions, dtype=np.int64), np.asarray(columns, dtype=np.int64)
+    values, sizes = np.asarray(values, dtype=float), np.asarray(sizes, dtype=float)
     counts = [np.zeros((len(units), len(candidates))) for units in names]
     tokens = [np.zeros(len(units)) for units in names]
-    for position, doc in enumerate(docs):
-        doc_counts = Counter(token for sentence in doc for token in sentence)
-        hits = [(index[t], n) for t, n in doc_counts.items() if t in index]
-        size = sum(doc_counts.values())
-        for k, rows in enumerate(rows_of):
-            row = rows[position]
-            if row >= 0:
-                tokens[k][row] += size
-                for column, n in hits:
-                    counts[k][row, column] += n
+    for k, rows in enumerate(rows_of):
+        rows = np.asarray(rows, dtype=np.int64)
+        unit = rows[positions]
+        np.add.at(counts[k], (unit[unit >= 0], columns[unit >= 0]), values[unit >= 0])
+        np.add.at(tokens[k], rows[rows >= 0], sizes[rows >= 0])
     evidence = _Evidence(len(candidates))
     for (kind, _), units, unit_counts, unit_tokens in zip(kinds, names, counts, tokens):
         _compare(kind, units, unit_counts, unit_tokens, evidence)

@@ -76,7 +76,7 @@ def _notebook_params_path(run) -> str:
 
 
 def run_stage(params_file: str, stage: str) -> Path:
-    """Execute one stage's notebook for a run into ``build/<run>/<stage>.ipynb``.
+    """Execute one stage's notebook for a run into ``build/<run>/<stage>.ipynb``, then render it.
 
     The executed copy is scrubbed of timings, execution counts and stderr; when
     the notebook raises, papermill's copy with the error cell stays in build/
@@ -111,6 +111,9 @@ def run_stage(params_file: str, stage: str) -> Path:
                           f"{config.relative_to_root(run.processed_dir / 'ingest_log.csv')}")
     write_text(run.build_dir / f"{stage}.done", f"{stage}\n")
     logger.info("run %s: %s executed in %.1fs", run.name, stage, time.perf_counter() - started)
+    # Rendered here, in the process that has the libraries loaded: make's render rule then
+    # finds the report newer than all it depends on and starts no second process.
+    _render(run, stage)
     return executed
 
 

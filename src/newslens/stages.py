@@ -99,8 +99,8 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         name="01-ingest", title="Ingest", about="what was read, cleaned and skipped",
         reads=("title", "sources", "unit", "unit_name", "group_name", "language", "other_languages"),
-        modules=("io", "ingest", "near_duplicates", "sources", "clean", "sentences", "fetch", "engine",
-                 "periods"),
+        modules=("io", "ingest", "near_duplicates", "language_id", "sources", "clean", "sentences", "fetch",
+                 "engine", "periods"),
         inputs=(), outputs=("documents.parquet", "ingest_log.csv", "cleaning.csv"),
         engine=True, raw=True),
     Stage(
