@@ -137,13 +137,14 @@ builtin_names = $(shell sed -nE 's/^[[:space:]-]*builtin:[[:space:]]*["'"'"']?([
 raw_inputs = $(foreach n,$(call builtin_names,$(1)),$(patsubst $(n)=%,%,$(filter $(n)=%,$(BUILTIN_RAW))))
 
 # build/<run>/params.stamp rewrites each stage's slice of the params only when it
-# changed, so a stage reruns only when the part of the params it reads changes.
+# changed, so a stage reruns only when the part of the params it reads changes. The git
+# state is settled first (order-only), so that a report a stage renders is never older.
 # A stage is executed into build/<run>/<stage>.ipynb (tracked by <stage>.done),
 # then rendered to reports/<run>/<stage>.html with its provenance block; the
 # render also depends on build/git-state.txt, so committing code re-renders
 # the reports (seconds) without re-executing them.
 define RUN_RULES
-build/$(1)/params.stamp: $(2) $(SRC)/params.py $(SRC)/stages.py build/engine-state.txt | $(ENV_STAMP)
+build/$(1)/params.stamp: $(2) $(SRC)/params.py $(SRC)/stages.py build/engine-state.txt | $(ENV_STAMP) build/git-state.txt
 	$(PY) -m newslens.pipeline slices $(2)
 	@touch $$@
 

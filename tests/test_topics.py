@@ -503,3 +503,29 @@ def test_parallel_sweep_gives_the_same_outputs(corpus, tmp_path):
     _run(corpus, tmp_path / "serial", n_jobs=1)
     _run(corpus, tmp_path / "parallel", n_jobs=2)
     assert _bytes(tmp_path / "serial" / "out") == _bytes(tmp_path / "parallel" / "out")
+
+
+# --- the anchor models' cache ---------------------------------------------------------------
+
+def test_anchor_coherence_is_cached_on_its_inputs(corpus, tmp_path, monkeypatch):
+    """The baselines are fitted once per input: a second call reads the cache, a change refits."""
+    from newslens import topics
+
+    tfidf, _ = corpus
+    texts, cache = list(TEXTS.values()), tmp_path / "anchor_coherence.json"
+    fresh = topics.anchor_coherence(texts, tfidf, 4, 0.25, cache=cache)
+    assert cache.is_file() and fresh["model"].tolist()[0] == "newslens (this report)"
+    assert fresh["npmi"].between(-1, 1).all() and len(fresh) == 3
+    fits = []
+    real = topics._anchor_scores
+    monkeypatch.setattr(topics, "_anchor_scores", lambda *a: fits.append(a) or real(*a))
+    pd.testing.assert_frame_equal(topics.anchor_coherence(texts, tfidf, 4, 0.25, cache=cache), fresh)
+    assert fits == []  # read from the cache: the same numbers, no model fitted
+    assert topics.anchor_coherence(texts, tfidf, 4, 0.3, cache=cache)["npmi"].tolist()[1:] == fresh["npmi"].tolist()[1:]
+    assert fits == []  # our own score is not part of the key
+    topics.anchor_coherence(texts, tfidf, 3, 0.25, cache=cache)  # another k: fitted again
+    topics.anchor_coherence(texts[:-1] + [texts[-1] + " changed"], tfidf, 3, 0.25, cache=cache)  # another text
+    assert len(fits) == 2
+    cache.write_text("{not json", encoding="utf-8")  # a damaged cache is refitted, not an error
+    pd.testing.assert_frame_equal(topics.anchor_coherence(texts, tfidf, 4, 0.25, cache=cache), fresh)
+    assert len(fits) == 3

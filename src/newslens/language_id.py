@@ -14,11 +14,16 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from numba import njit
+from numba import njit, types
 from py3langid.langid import MODEL_FILE, RAW_FLOOR, LanguageIdentifier
 
 
-@njit(cache=True, nogil=True)
+_TABLE, _BUFFER = types.int32[::1], types.int64[::1]
+_BYTES = types.Array(types.uint8, 1, "C", readonly=True)
+
+
+# typed ahead (no type inference at the first call) and cached on disk (no compile in a worker)
+@njit(types.int64(_TABLE, _TABLE, _TABLE, _BYTES, _BUFFER, _BUFFER), cache=True, nogil=True)
 def feature_counts(nextmove, rowbase, output, data, counts, order) -> int:
     """Walk ``data`` (bytes) through the automaton; count each feature met, in first-seen order.
 
