@@ -524,6 +524,8 @@ def assert_outputs_complete(root: Path) -> list[str]:
                 pd.read_csv(path)
             elif path.suffix == ".json":
                 json.loads(path.read_text(encoding="utf-8"))
+            elif path.suffix == ".html":
+                assert path.read_text(encoding="utf-8").rstrip().endswith("</html>"), f"{path} is cut short"
             checked.append(path.name)
     return checked
 
@@ -558,7 +560,9 @@ def test_sigkill_mid_stage_then_rerun_gives_the_clean_bytes(make_sandbox, run_pi
     rerun = run_pipeline(root, "stage", "params/lossy.yaml", "01-ingest")
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert (root / "build" / "lossy" / "01-ingest.done").exists()
-    assert sorted(assert_outputs_complete(root)) == ["cleaning.csv", "documents.parquet", "ingest_log.csv"]
+    # the stage's outputs, and its report (a stage renders it as it finishes)
+    assert sorted(assert_outputs_complete(root)) == ["01-ingest.html", "cleaning.csv", "documents.parquet",
+                                                     "ingest_log.csv"]
     assert leftovers(out) == []
     clean = clean_root / "data" / "processed" / "lossy"
     for name in ("documents.parquet", "ingest_log.csv", "cleaning.csv"):
