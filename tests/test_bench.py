@@ -1,0 +1,167 @@
+"""The benchmark's replica builder and its targets' MET / NOT MET logic (benchmarks/bench.py)."""
+
+from __future__ import annotations
+
+import sys
+
+import pandas as pd
+import pytest
+
+from newslens import config
+from newslens.near_duplicates import NEAR_DUPLICATE_JACCARD, _shingle_pieces
+
+sys.path.insert(0, str(config.PROJECT_ROOT / "benchmarks"))
+import bench  # noqa: E402
+
+NEWS_CSV = config.PROJECT_ROOT / "data" / "raw" / "news-articles" / "NewsArticles.csv"
+
+
+@pytest.fixture(scope="module")
+def sample() -> pd.DataFrame:
+    """The first 300 articles of the real news CSV (several outlets, some short articles)."""
+    return pd.read_csv(NEWS_CSV, dtype=str, keep_default_na=False, nrows=300)
+
+
+@pytest.fixture(scope="module")
+def replicated(sample) -> pd.DataFrame:
+    return bench.make_replicas(sample, 3, seed=0)
+
+
+def shingles(text: str) -> set[tuple[str, ...]]:
+    """The word 5-grams that near_duplicates compares (the whole text as one piece)."""
+    return {shingle for piece in _shingle_pieces(text, 10**9) for shingle in piece}
+
+
+def jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def test_replicas_have_distinct_ids_and_keep_the_originals_first(sample, replicated):
+    assert len(replicated) == 3 * len(sample)
+    assert replicated["article_id"].is_unique
+    pd.testing.assert_frame_equal(replicated.iloc[:len(sample)].reset_index(drop=True), sample)
+    second = replicated.iloc[len(sample):2 * len(sample)].reset_index(drop=True)
+    assert (second["article_id"] == sample["article_id"] + "-r1").all()
+    assert second["title"].str.endswith(" (replica 1)").all()
+    assert (second["publish_date"] == sample["publish_date"]).all()
+
+
+def test_replicas_keep_the_outlet(sample, replicated):
+    outlets = replicated["article_source_link"].map(bench._outlet)
+    for replica in (1, 2):
+        part = outlets.iloc[replica * len(sample):(replica + 1) * len(sample)].reset_index(drop=True)
+        assert (part == sample["article_source_link"].map(bench._outlet)).all()
+
+
+def test_no_replica_text_equals_an_original_or_another_replica(sample, replicated):
+    replicas = replicated.iloc[len(sample):]
+    written = replicas.loc[replicas["text"] != "", "text"]
+    assert len(written) >= 0.9 * len(replicas)  # only articles without text (or a lone outlet) stay empty
+    assert not set(written) & set(sample["text"])
+    assert written.is_unique
+
+
+def test_replicas_are_far_from_every_real_article(sample, replicated):
+    """The 5-gram Jaccard of each replica against every original (its donors included) stays below 0.8.
+
+    Nearly all are far below; the worst are replicas of long articles against an outlet's long
+    compilation pieces, which repeat sentences of its other articles (the donors).
+    """
+    originals = [shingles(text) for text in sample["text"] if text.strip()]
+    worst = []
+    for text in replicated.iloc[len(sample):]["text"]:
+        if text:
+            own = shingles(text)
+            worst.append(max(jaccard(own, other) for other in originals))
+    worst = pd.Series(worst)
+    assert worst.max() < NEAR_DUPLICATE_JACCARD
+    assert worst.median() < 0.1 and worst.quantile(0.99) < 0.4
+
+
+def test_replicas_are_deterministic_for_a_seed(sample, replicated):
+    pd.testing.assert_frame_equal(bench.make_replicas(sample, 3, seed=0), replicated)
+    other = bench.make_replicas(sample, 2, seed=1)
+    assert not other["text"].iloc[len(sample):].equals(replicated["text"].iloc[len(sample):2 * len(sample)])
+
+
+def test_scale_one_is_the_original_table(sample):
+    pd.testing.assert_frame_equal(bench.make_replicas(sample, 1), sample)
+    with pytest.raises(ValueError, match="at least 1"):
+        bench.make_replicas(sample, 0)
+
+
+def test_ingest_keeps_the_replicas_as_documents(sample, tmp_path):
+    """Ingest of the replicated CSV keeps about 3 × the documents, and flags no replica as a near-duplicate."""
+    from newslens import ingest
+
+    folder = tmp_path / "x3"
+    folder.mkdir()
+    bench.make_replicas(sample, 3).to_csv(folder / "news.csv", index=False)
+    single = tmp_path / "x1"
+    single.mkdir()
+    sample.to_csv(single / "news.csv", index=False)
+    three = ingest.ingest(bench.ingest_params(folder))
+    one = ingest.ingest(bench.ingest_params(single))
+    assert len(three.documents) >= 2.9 * len(one.documents)
+    statuses = three.log["status"].value_counts()
+    base = one.log["status"].value_counts()
+    for status in ("duplicate", "near-duplicate"):
+        assert statuses.get(status, 0) <= base.get(status, 0) + 3
+
+
+def _results(**parts) -> dict:
+    results = {"settings": {"scales": [1, 16]}, "cells": {}, "sweep": {}, "overhead": {}}
+    results.update(parts)
+    return results
+
+
+def _cell(ours: float, **anchors: float) -> dict:
+    return {"ours": {"median": ours}, "anchors": {name: {"median": value} for name, value in anchors.items()}}
+
+
+def _row(results: dict, starts: str) -> dict:
+    [row] = [r for r in bench.evaluate_targets(results) if r["target"].startswith(starts)]
+    return row
+
+
+def test_ratio_target_is_met_only_at_every_scale():
+    cells = {"tokenize": {"1": _cell(3.0, sklearn_tfidfvectorizer=2.0), "16": _cell(50.0, sklearn_tfidfvectorizer=20.0)}}
+    row = _row(_results(cells=cells), "tokenize")
+    assert row["status"] == "NOT MET" and row["values"] == {"×1": 1.5, "×16": 2.5}
+    cells["tokenize"]["16"] = _cell(30.0, sklearn_tfidfvectorizer=20.0)
+    assert _row(_results(cells=cells), "tokenize")["status"] == "MET"
+    assert _row(_results(), "tokenize")["status"] == "n/a"
+
+
+def test_sweep_target_needs_the_ratio_and_the_same_k():
+    def sweep(baseline, library, k_base, k_new):
+        return {"ours": {"baseline": {"median": baseline}, "library": {"median": library}},
+                "info": {"ks": {"baseline": k_base, "library": k_new}}}
+
+    fast_same = {"1": sweep(10.0, 4.0, 20, 20), "16": sweep(100.0, 50.0, 25, 25)}
+    assert _row(_results(sweep=fast_same), "k sweep")["status"] == "MET"
+    other_k = {**fast_same, "16": sweep(100.0, 40.0, 25, 30)}
+    row = _row(_results(sweep=other_k), "k sweep")
+    assert row["status"] == "NOT MET" and row["values"]["×16 k (today / new)"] == "25 / 30"
+    slow = {**fast_same, "1": sweep(10.0, 6.0, 20, 20)}
+    assert _row(_results(sweep=slow), "k sweep")["status"] == "NOT MET"
+    assert _row(_results(sweep={"1": fast_same["1"]}), "k sweep")["status"] == "n/a"  # ×16 not run
+
+
+def test_report_engines_and_overhead_targets():
+    results = _results(report={"make_s": 120.0, "bare_s": 100.0, "overhead_share": 0.25},
+                       engines={"total_h": 0.8, "parallel_h": 0.5, "serial_h": 0.3, "workers": 32})
+    assert _row(results, "cold `make report")["status"] == "NOT MET"  # 1.2× the bare script
+    assert _row(results, "10 million")["status"] == "MET"
+    assert _row(results, "notebook overhead")["status"] == "MET"
+    results["report"]["overhead_share"] = 0.4
+    assert _row(results, "notebook overhead")["status"] == "NOT MET"
+    assert _row(_results(), "10 million")["status"] == "n/a"
+
+
+def test_scaling_target_counts_every_stage():
+    cells = {stage: {"1": _cell(1.0), "16": _cell(16.5)} for stage in bench.OUR_STAGES}
+    assert _row(_results(cells=cells), "time(×16)")["status"] == "MET"
+    cells["ingest"]["16"] = _cell(20.0)
+    row = _row(_results(cells=cells), "time(×16)")
+    assert row["status"] == "NOT MET" and row["values"]["ingest"] == 20.0
