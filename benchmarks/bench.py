@@ -688,10 +688,10 @@ def library_sweep(tfidf, settings) -> int:
     def stop(model, matrix, counts, k, *rest, **kwargs):
         raise _SweepDone(k)
 
-    with mock.patch.object(topics, "build_topics", side_effect=stop):
-        try:
-            topics.run_topics(tfidf, settings, display={}, identities_path=Path(os.devnull),
-                              labels_path=Path(os.devnull))
+    with tempfile.TemporaryDirectory() as empty, mock.patch.object(topics, "build_topics", side_effect=stop):
+        try:  # no committed topic ids nor labels: files that do not exist
+            topics.run_topics(tfidf, settings, display={}, identities_path=Path(empty) / "topics.json",
+                              labels_path=Path(empty) / "labels.yaml")
         except _SweepDone as done:
             return done.k
     raise RuntimeError("topics.run_topics returned without calling build_topics: no k to compare")
@@ -718,6 +718,7 @@ def cell_sweep(folder: Path, args) -> dict:
                 runs[name].append(time.perf_counter() - start)
                 log.info("  sweep %s run %d: %s s, k = %s", name, index + 1, _fmt_s(runs[name][-1]), info["ks"][name])
             except Exception as exc:  # noqa: BLE001
+                log.error("  sweep %s failed: %s", name, _short_error(exc))
                 errors[name] = _error_record(exc)
         spent = sum(sum(times) for times in runs.values())
         last = sum(times[-1] for times in runs.values() if times)

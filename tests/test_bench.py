@@ -165,3 +165,31 @@ def test_scaling_target_counts_every_stage():
     cells["ingest"]["16"] = _cell(20.0)
     row = _row(_results(cells=cells), "time(×16)")
     assert row["status"] == "NOT MET" and row["values"]["ingest"] == 20.0
+
+
+def _small_tfidf():
+    """A 250 × 60 TF-IDF of random counts, with the fields ``topics.run_topics`` reads."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    counts = sparse.csr_matrix(np.random.default_rng(0).poisson(0.4, size=(250, 60)))
+    return SimpleNamespace(matrix=TfidfTransformer(sublinear_tf=True).fit_transform(counts).tocsr(),
+                           counts=counts, terms=np.array([f"t{i}" for i in range(60)], dtype=object),
+                           doc_ids=[f"d{i}" for i in range(250)])
+
+
+def test_library_sweep_stops_at_the_k_run_topics_chooses(tmp_path):
+    from newslens import topics
+    from newslens.params import TopicsParams
+
+    tfidf = _small_tfidf()
+    settings = TopicsParams(model="nmf", k_min=2, k_max=6, k_step=2, seeds=[0, 1])
+    full = topics.run_topics(tfidf, settings, display={}, identities_path=tmp_path / "topics.json",
+                             labels_path=tmp_path / "labels.yaml")
+    assert bench.library_sweep(tfidf, settings) == full.k
+    table, k = bench.baseline_sweep(tfidf.matrix, tfidf.counts, settings, tfidf.terms)
+    assert list(table["k"]) == topics.k_range(settings, *tfidf.matrix.shape)
+    assert (table["fits"] == 2).all() and k in set(table["k"])
