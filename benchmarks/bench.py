@@ -512,7 +512,7 @@ def cell_tokenize(folder: Path, args) -> dict:
                                                                        settings.language, n_jobs=1),
                                    repeats=1, budget=args.cell_budget, before=fresh, label="tokenize n_jobs=1")
     anchors = {"sklearn_tfidfvectorizer": _tfidf_anchor(texts, args)}  # cheap: at every scale
-    if folder_scale(folder) <= args.max_anchor_scale:
+    if folder_scale(folder) <= min(args.max_anchor_scale, args.gensim_max_scale):
         anchors["gensim_phrases"] = measure(lambda: _gensim_phrases(texts), repeats=args.repeats,
                                             budget=args.cell_budget, label="anchor gensim Phrases")
     return {"ours": ours, "rss": rss, "anchors": anchors, "info": info}
@@ -614,6 +614,7 @@ def cell_pipeline(folder: Path, args) -> dict:
     if folder_scale(folder) <= args.max_anchor_scale:
         anchors["sklearn_example_tfidf_nmf"] = measure(sklearn_example, repeats=args.repeats,
                                                        budget=args.cell_budget, label="anchor sklearn example")
+    if folder_scale(folder) <= min(args.max_anchor_scale, args.gensim_max_scale):
         anchors["gensim_ldamodel"] = measure(gensim_lda, repeats=args.repeats, budget=args.cell_budget,
                                              label="anchor gensim LdaModel")
     return {"ours": None, "rss": None, "anchors": anchors, "info": {}}
@@ -730,24 +731,48 @@ def cell_sweep(folder: Path, args) -> dict:
     return {"ours": ours, "rss": None, "anchors": {}, "info": info}
 
 
+# Functions of newslens.plots that compute values for the text (not figures): kept when plots are stubbed.
+PLOT_VALUE_HELPERS = frozenset({"heaps_parameters", "wrap", "log10_values", "power_label", "log_ticks"})
+
+
+def _stub_display() -> list:
+    """Replace the drawing functions of ``newslens.plots`` and the ``show_*`` functions of ``newslens.report``.
+
+    Only what draws or displays becomes a no-op mock; the modules' value helpers stay real, since the
+    stages' own code uses them (``report.display_value`` in the topic explorer, ``plots.heaps_parameters``).
+    Returns the started patches.
+    """
+    import inspect
+    from unittest import mock
+
+    from newslens import plots, report
+
+    names = [(plots, name) for name, f in inspect.getmembers(plots, inspect.isfunction)
+             if f.__module__ == plots.__name__ and not name.startswith("_") and name not in PLOT_VALUE_HELPERS]
+    names += [(report, name) for name, f in inspect.getmembers(report, inspect.isfunction)
+              if f.__module__ == report.__name__ and name.startswith("show_")]
+    patches = [mock.patch.object(module, name, mock.MagicMock(name=f"{module.__name__}.{name}"))
+               for module, name in names]
+    for patch in patches:
+        patch.start()
+    return patches
+
+
 def cell_notebook_compute(folder: Path, args) -> dict:
     """The seed (or news) run's stage code, executed in-process with the display layer stubbed out.
 
-    Each notebook's code cells run in order with ``params_file`` set as papermill would, but with
-    ``newslens.plots`` and ``newslens.report`` replaced by no-op mocks: what remains is the stage's own
-    compute (module calls, their arguments, the output files). Imports are done before timing.
+    Each notebook's code cells run in order with ``params_file`` set as papermill would, but with the
+    drawing functions of ``newslens.plots`` and the ``show_*`` functions of ``newslens.report`` replaced by
+    no-op mocks (:func:`_stub_display`): what remains is the stage's own compute (module calls, their
+    arguments, the output files). Imports are done before timing.
     """
     import json as _json
-    from unittest import mock
 
-    import newslens
     from newslens import config
 
     params_rel = args.params
     timings = {}
-    stub_plots, stub_report = mock.MagicMock(name="plots"), mock.MagicMock(name="report")
-    sys.modules["newslens.plots"], sys.modules["newslens.report"] = stub_plots, stub_report
-    newslens.plots, newslens.report = stub_plots, stub_report
+    _stub_display()
     os.chdir(config.NOTEBOOKS_DIR)  # papermill's cwd
     for stage in NOTEBOOK_STAGES:
         notebook = _json.loads((config.NOTEBOOKS_DIR / f"{stage}.ipynb").read_text(encoding="utf-8"))
@@ -854,7 +879,7 @@ def run_driver(stage: str, scale: int, args, *, extra_env: dict | None = None, e
                cwd: Path = ROOT) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--stage", stage, "--scale", str(scale),
            "--repeats", str(args.repeats), "--cell-budget", str(args.cell_budget), "--work", str(args.work),
-           "--max-anchor-scale", str(args.max_anchor_scale),
+           "--max-anchor-scale", str(args.max_anchor_scale), "--gensim-max-scale", str(args.gensim_max_scale),
            "--mem-guard-gib", str(args.mem_guard_gib),
            "--scales", *map(str, args.scales), *extra_args]
     done = run_command(cmd, env=_subprocess_env(extra_env), cwd=cwd, timeout=args.driver_timeout)
@@ -1021,8 +1046,12 @@ def report_section(args, results: dict) -> dict:
                              extra_args=("--params", params_arg), cwd=compute_root)
         if "error" in compute:
             raise RuntimeError(f"compute driver: {compute['error']}")
+        out["compute_runs"] = compute["ours"]  # errors included: they show in RESULTS.md
         out["compute"] = {stage: _median(m) for stage, m in compute["ours"].items()}
-        out["compute_s"] = sum(v or 0.0 for v in out["compute"].values())
+        failed = [stage for stage, value in out["compute"].items() if value is None]
+        if failed:
+            raise RuntimeError(f"the in-process compute of {', '.join(failed)} failed: no overhead")
+        out["compute_s"] = sum(out["compute"].values())
         out["overhead_s"] = out["make_s"] - out["compute_s"]
         out["overhead_share"] = out["overhead_s"] / out["make_s"]
     except Exception as exc:  # noqa: BLE001
@@ -1465,6 +1494,8 @@ def parse_args(argv=None):
                              "'inf' always runs --repeats)")
     parser.add_argument("--max-anchor-scale", type=int, default=10**6,
                         help="skip the anchors above this scale (ours is still measured)")
+    parser.add_argument("--gensim-max-scale", type=int, default=10**6,
+                        help="skip the gensim anchors (Phrases, LdaModel) above this scale (`make bench`: 1)")
     parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     parser.add_argument("--sweep-scales", type=int, nargs="+", default=[1, 16],
                         help="scales at which the k sweep is timed against today's (default 1 16; those in --scales)")
@@ -1504,7 +1535,8 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     results = {"command": command, "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
                "settings": {"scales": args.scales, "repeats": args.repeats, "cell_budget": args.cell_budget,
-                            "max_anchor_scale": args.max_anchor_scale, "sections": args.sections,
+                            "max_anchor_scale": args.max_anchor_scale,
+                            "gensim_max_scale": args.gensim_max_scale, "sections": args.sections,
                             "mem_guard_gib": args.mem_guard_gib,
                             "topic_k": TOPIC_K, "sweep_scales": args.sweep_scales,
                             "report_repeats": args.report_repeats},
