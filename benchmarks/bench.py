@@ -1,7 +1,13 @@
 #!/usr/bin/env python
 """newslens benchmarks: each stage's compute against the bare libraries, at 1×, 4× and 16× the news run.
 
-Usage (from the project root; ``make bench`` runs the first line)::
+At ×N the news CSV has N × its rows: the originals and N − 1 distinct replicas of each (new articles
+made of sentences of the same outlet's other articles, :func:`make_replicas`), and the later stages
+get ingest's output of it. Also: the k sweep against today's exhaustive one (×1, ×16), a cold
+``make report PARAMS=params/news.yaml`` against ``benchmarks/bare_report.py``, and the notebook layer's
+overhead.
+
+Usage (from the project root; ``make bench`` runs the first line with fewer anchors)::
 
     .venv/bin/python benchmarks/bench.py                      # scales 1 4 16, 3 repeats
     .venv/bin/python benchmarks/bench.py --quick              # scale 1, 1 repeat: a smoke test
