@@ -472,8 +472,11 @@ def cell_ingest(folder: Path, args) -> dict:
 
     def keep(result):
         result.documents.to_parquet(folder / "documents.parquet", index=False)  # the later cells' input (untimed)
+        flagged = result.documents["near_duplicate_of"].notna()
+        replica = result.documents["doc_id"].str.contains(r"-r\d+$")
         info.update(documents_out=len(result.documents), log_rows=len(result.log),
-                    statuses={str(k): int(v) for k, v in result.log["status"].value_counts().items()})
+                    statuses={str(k): int(v) for k, v in result.log["status"].value_counts().items()},
+                    near_duplicates=int(flagged.sum()), near_duplicate_replicas=int((flagged & replica).sum()))
 
     ours, rss = measure_ours(lambda: ingest.ingest(params), args, keep_first=keep, label="ingest")
     texts = pd.read_csv(csv, dtype=str, keep_default_na=False)["text"].tolist()
@@ -1305,7 +1308,8 @@ def render_markdown(results: dict) -> str:
         lines += ["## Ingest output at each scale", "",
                   "Replicas are distinct articles (`make_replicas`): ingest should keep about N × the ×1 "
                   "documents, with about the ×1 count of duplicates and near-duplicates.", "",
-                  "| scale | CSV rows | documents out | × the ×1 documents | log statuses |", "|---|---|---|---|---|"]
+                  "| scale | CSV rows | documents out | × the ×1 documents | log statuses | near-duplicates "
+                  "flagged (of them replicas) |", "|---|---|---|---|---|---|"]
         base = rows[0][1].get("documents_out") if rows[0][0] == 1 else None
         csv_rows = ((results.get("inputs") or {}).get("info") or {}).get("rows") or {}
         for scale, info in rows:
@@ -1313,7 +1317,8 @@ def render_markdown(results: dict) -> str:
             growth = f"{out / base:.2f}" if out and base else "–"
             statuses = ", ".join(f"{k} {v:,}" for k, v in sorted((info.get("statuses") or {}).items()))
             lines.append(f"| ×{scale} | {csv_rows.get(str(scale), '–')} | {out if out is not None else '–'} | "
-                         f"{growth} | {statuses or '–'} |")
+                         f"{growth} | {statuses or '–'} | {info.get('near_duplicates', '–')} "
+                         f"({info.get('near_duplicate_replicas', '–')}) |")
         lines.append("")
 
     lines += ["## Whole pipeline (ingest + tokenize + TF-IDF + one NMF fit)", "",

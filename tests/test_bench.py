@@ -125,7 +125,8 @@ def _row(results: dict, starts: str) -> dict:
 
 
 def test_ratio_target_is_met_only_at_every_scale():
-    cells = {"tokenize": {"1": _cell(3.0, sklearn_tfidfvectorizer=2.0), "16": _cell(50.0, sklearn_tfidfvectorizer=20.0)}}
+    cells = {"tokenize": {"1": _cell(3.0, sklearn_tfidfvectorizer=2.0),
+                          "16": _cell(50.0, sklearn_tfidfvectorizer=20.0)}}
     row = _row(_results(cells=cells), "tokenize")
     assert row["status"] == "NOT MET" and row["values"] == {"×1": 1.5, "×16": 2.5}
     cells["tokenize"]["16"] = _cell(30.0, sklearn_tfidfvectorizer=20.0)
