@@ -744,12 +744,12 @@ def cell_sweep(folder: Path, args) -> dict:
 PLOT_VALUE_HELPERS = frozenset({"heaps_parameters", "wrap", "log10_values", "power_label", "log_ticks"})
 
 
-def _stub_display() -> list:
+def _stub_display() -> None:
     """Replace the drawing functions of ``newslens.plots`` and the ``show_*`` functions of ``newslens.report``.
 
     Only what draws or displays becomes a no-op mock; the modules' value helpers stay real, since the
     stages' own code uses them (``report.display_value`` in the topic explorer, ``plots.heaps_parameters``).
-    Returns the started patches.
+    The patches last as long as the process (one driver).
     """
     import inspect
     from unittest import mock
@@ -760,11 +760,8 @@ def _stub_display() -> list:
              if f.__module__ == plots.__name__ and not name.startswith("_") and name not in PLOT_VALUE_HELPERS]
     names += [(report, name) for name, f in inspect.getmembers(report, inspect.isfunction)
               if f.__module__ == report.__name__ and name.startswith("show_")]
-    patches = [mock.patch.object(module, name, mock.MagicMock(name=f"{module.__name__}.{name}"))
-               for module, name in names]
-    for patch in patches:
-        patch.start()
-    return patches
+    for module, name in names:
+        mock.patch.object(module, name, mock.MagicMock(name=f"{module.__name__}.{name}")).start()
 
 
 def cell_notebook_compute(folder: Path, args) -> dict:
@@ -1015,7 +1012,7 @@ def make_sandbox(run_params: Path, key: str, sandboxes: list[Path]) -> Path:
     return root
 
 
-def report_section(args, results: dict) -> dict:
+def report_section(args) -> dict:
     """Cold ``make report PARAMS=params/news.yaml`` against ``bare_report.py``, then the news run's compute.
 
     The two alternate ``--report-repeats`` times (each make in a fresh sandbox: cold), timed from
@@ -1023,7 +1020,7 @@ def report_section(args, results: dict) -> dict:
     (``cell_notebook_compute``, display stubbed out): make's wall time minus that compute is the
     notebook layer's overhead.
     """
-    out: dict = {"params": _rel(NEWS_PARAMS), "make": [], "bare": [], "errors": []}
+    out: dict = {"params": _rel(NEWS_PARAMS), "make": [], "bare": []}
     sandboxes: list[Path] = []
     section_start = time.perf_counter()
     params_arg = f"params/{NEWS_PARAMS.name}"
@@ -1595,7 +1592,7 @@ def main(argv=None) -> int:
             elif stage == "sweep":
                 results["sweep"][str(scale)] = run_driver("sweep", scale, args)
             elif stage == "report":
-                results["report"] = report_section(args, results)
+                results["report"] = report_section(args)
             elif stage == "overhead":
                 params = SEED_PARAMS if scale == "seed" else NEWS_PARAMS
                 results["overhead"][scale] = notebook_overhead(params, args, results, scale)
