@@ -194,3 +194,23 @@ def test_library_sweep_stops_at_the_k_run_topics_chooses(tmp_path):
     table, k = bench.baseline_sweep(tfidf.matrix, tfidf.counts, settings, tfidf.terms)
     assert list(table["k"]) == topics.k_range(settings, *tfidf.matrix.shape)
     assert (table["fits"] == 2).all() and k in set(table["k"])
+
+
+def test_engines_estimate_splits_parallel_and_serial_work():
+    """Both parts grow along the line through the two scales; only the parallel part divides by 32 workers."""
+    import engines
+
+    def record(documents, compute, wall):
+        return {"documents": documents, "workers": 2, "stages": {"ingest": {"task_compute_s": compute, "wall_s": wall}}}
+
+    small, large = record(1_000, 10.0, 10.0), record(4_000, 40.0, 35.0)  # serial: 5 s and 15 s
+    estimate = engines.estimate(small, large)
+    row = estimate["stages"]["ingest"]
+    parallel = 40.0 + 30.0 / 3_000 * (10_000_000 - 4_000)
+    serial = 15.0 + 10.0 / 3_000 * (10_000_000 - 4_000)
+    assert row["parallel_10m_s"] == pytest.approx(parallel / 32, abs=0.1)
+    assert row["serial_10m_s"] == pytest.approx(serial, abs=0.1)
+    assert estimate["total_h"] == pytest.approx((parallel / 32 + serial) / 3600, abs=0.01)
+    assert estimate["status"] == "NOT MET"  # over 9 h of serial driver work
+    flat = engines.estimate(record(1_000, 10.0, 5.5), record(4_000, 40.0, 20.5))  # serial 0.5 s both
+    assert flat["serial_h"] < 0.01 and flat["status"] == "MET"
