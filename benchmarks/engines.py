@@ -50,11 +50,12 @@ def cell(engine_name: str, scale: int, work: Path) -> dict:
     import bench  # the shared inputs and settings
     from newslens import ingest, keywords, tokenize
     from newslens.engine import DaskEngine, Engine
-    from newslens.params import RunParams, Source
 
     bench._prewarm()
     folder = bench._scale_dir(work, scale)
     settings = bench._news_settings()
+    params = bench.ingest_params(folder)
+    documents = bench._documents(folder)  # ingest's output at this scale (made untimed if missing)
     record: dict = {"engine": engine_name, "scale": scale, "stages": {}}
     start = time.perf_counter()
     engine = DaskEngine() if engine_name == "dask" else Engine(2)
@@ -64,9 +65,6 @@ def cell(engine_name: str, scale: int, work: Path) -> dict:
         from distributed import get_task_stream
 
         stream = get_task_stream
-    params = RunParams(title="bench", sources=[Source(path=str(folder / "news.csv"), **bench.CSV_COLUMNS)],
-                       unit="document")
-    documents = bench._documents(folder)
     with tempfile.TemporaryDirectory(dir=work) as tmp:
         out = Path(tmp)
         steps = {
