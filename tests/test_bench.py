@@ -214,3 +214,16 @@ def test_engines_estimate_splits_parallel_and_serial_work():
     assert estimate["status"] == "NOT MET"  # over 9 h of serial driver work
     flat = engines.estimate(record(1_000, 10.0, 5.5), record(4_000, 40.0, 20.5))  # serial 0.5 s both
     assert flat["serial_h"] < 0.01 and flat["status"] == "MET"
+
+
+def test_bare_report_draws_three_figures_and_picks_a_swept_k(sample, tmp_path):
+    import bare_report
+
+    csv = tmp_path / "news.csv"
+    sample.head(150).to_csv(csv, index=False)
+    result = bare_report.run(tmp_path / "out", csv)
+    assert result["k"] in bare_report.KS and len(result["sweep"]) == len(bare_report.KS)
+    assert result["documents"] == 150 and result["seconds"] > 0
+    for name in result["figures"]:
+        assert (tmp_path / "out" / name).read_bytes().startswith(b"\x89PNG")
+    assert len(result["figures"]) == 3
