@@ -1171,11 +1171,13 @@ def evaluate_targets(results: dict) -> list[dict]:
         f"≤ {TARGETS['engines_hours']} h",
         {"hours": hours, "parallel (h)": engines.get("parallel_h"), "serial driver (h)": engines.get("serial_h")},
         None if hours is None else hours <= TARGETS["engines_hours"], unit="h")
-    shares = {"news (make report)": report.get("overhead_share")}
-    shares.update({f"{key} (stage + render)": data.get("overhead_share")
+    # The news run's share decides; the seed run's (one article: nearly all overhead) is shown beside it.
+    news_share = report.get("overhead_share")
+    shares = {"news (make report)": news_share}
+    shares.update({f"{key} (stage + render, not judged)": data.get("overhead_share")
                    for key, data in (results.get("overhead") or {}).items()})
-    add("notebook overhead ≤ 30% of the wall time", "≤ 30%", shares,
-        None if shares["news (make report)"] is None else ratio_target(shares, TARGETS["overhead_share"]), unit="%")
+    add("notebook overhead ≤ 30% of the news run's `make report` wall time", "≤ 30%", shares,
+        None if news_share is None else news_share <= TARGETS["overhead_share"], unit="%")
     values = {}
     for stage in OUR_STAGES:
         rss = _cell(results, stage, top).get("rss") or {}
