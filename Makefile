@@ -113,10 +113,10 @@ test: $(ENV_STAMP) data
 lab: $(ENV_STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
-## bench: each stage against the bare-library anchors, and the pandas and Dask engines (benchmarks/*.md)
+## bench: stages vs bare-library anchors, the k sweep, a cold news report vs a bare script, the engines (benchmarks/*.md)
 bench: $(ENV_STAMP) data
-	$(PY) benchmarks/bench.py --cell-budget 60 --max-anchor-scale 4
-	$(PY) benchmarks/engines.py --reuse-pandas benchmarks/results.json
+	$(PY) benchmarks/bench.py --cell-budget 60 --max-anchor-scale 4 --gensim-max-scale 1
+	$(PY) benchmarks/engines.py --scales 1 4 --reuse-pandas benchmarks/results.json
 
 ## stress: large and odd inputs (100 MB text, 500k-row CSV, 20k files): memory and time
 stress: $(ENV_STAMP)

@@ -1,0 +1,231 @@
+"""The benchmark's replica builder and its targets' MET / NOT MET logic (benchmarks/bench.py)."""
+
+from __future__ import annotations
+
+import sys
+
+import pandas as pd
+import pytest
+
+from newslens import config
+from newslens.near_duplicates import NEAR_DUPLICATE_JACCARD, _shingle_pieces
+
+sys.path.insert(0, str(config.PROJECT_ROOT / "benchmarks"))
+import bench  # noqa: E402
+
+NEWS_CSV = config.PROJECT_ROOT / "data" / "raw" / "news-articles" / "NewsArticles.csv"
+
+
+@pytest.fixture(scope="module")
+def sample() -> pd.DataFrame:
+    """The first 300 articles of the real news CSV (several outlets, some short articles)."""
+    return pd.read_csv(NEWS_CSV, dtype=str, keep_default_na=False, nrows=300)
+
+
+@pytest.fixture(scope="module")
+def replicated(sample) -> pd.DataFrame:
+    return bench.make_replicas(sample, 3, seed=0)
+
+
+def shingles(text: str) -> set[tuple[str, ...]]:
+    """The word 5-grams that near_duplicates compares (the whole text as one piece)."""
+    return {shingle for piece in _shingle_pieces(text, 10**9) for shingle in piece}
+
+
+def jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def test_replicas_have_distinct_ids_and_keep_the_originals_first(sample, replicated):
+    assert len(replicated) == 3 * len(sample)
+    assert replicated["article_id"].is_unique
+    pd.testing.assert_frame_equal(replicated.iloc[:len(sample)].reset_index(drop=True), sample)
+    second = replicated.iloc[len(sample):2 * len(sample)].reset_index(drop=True)
+    assert (second["article_id"] == sample["article_id"] + "-r1").all()
+    assert second["title"].str.endswith(" (replica 1)").all()
+    assert (second["publish_date"] == sample["publish_date"]).all()
+
+
+def test_replicas_keep_the_outlet(sample, replicated):
+    outlets = replicated["article_source_link"].map(bench._outlet)
+    for replica in (1, 2):
+        part = outlets.iloc[replica * len(sample):(replica + 1) * len(sample)].reset_index(drop=True)
+        assert (part == sample["article_source_link"].map(bench._outlet)).all()
+
+
+def test_no_replica_text_equals_an_original_or_another_replica(sample, replicated):
+    replicas = replicated.iloc[len(sample):]
+    written = replicas.loc[replicas["text"] != "", "text"]
+    assert len(written) >= 0.9 * len(replicas)  # only articles without text (or a lone outlet) stay empty
+    assert not set(written) & set(sample["text"])
+    assert written.is_unique
+
+
+def test_replicas_are_far_from_every_real_article(sample, replicated):
+    """The 5-gram Jaccard of each replica against every original (its donors included) stays below 0.8.
+
+    Nearly all are far below; the worst are replicas of long articles against an outlet's long
+    compilation pieces, which repeat sentences of its other articles (the donors).
+    """
+    originals = [shingles(text) for text in sample["text"] if text.strip()]
+    worst = []
+    for text in replicated.iloc[len(sample):]["text"]:
+        if text:
+            own = shingles(text)
+            worst.append(max(jaccard(own, other) for other in originals))
+    worst = pd.Series(worst)
+    assert worst.max() < NEAR_DUPLICATE_JACCARD
+    assert worst.median() < 0.1 and worst.quantile(0.99) < 0.4
+
+
+def test_replicas_are_deterministic_for_a_seed(sample, replicated):
+    pd.testing.assert_frame_equal(bench.make_replicas(sample, 3, seed=0), replicated)
+    other = bench.make_replicas(sample, 2, seed=1)
+    assert not other["text"].iloc[len(sample):].equals(replicated["text"].iloc[len(sample):2 * len(sample)])
+
+
+def test_scale_one_is_the_original_table(sample):
+    pd.testing.assert_frame_equal(bench.make_replicas(sample, 1), sample)
+    with pytest.raises(ValueError, match="at least 1"):
+        bench.make_replicas(sample, 0)
+
+
+def test_ingest_keeps_the_replicas_as_documents(sample, tmp_path):
+    """Ingest of the replicated CSV keeps about 3 × the documents, and flags no replica as a near-duplicate."""
+    from newslens import ingest
+
+    folder = tmp_path / "x3"
+    folder.mkdir()
+    bench.make_replicas(sample, 3).to_csv(folder / "news.csv", index=False)
+    single = tmp_path / "x1"
+    single.mkdir()
+    sample.to_csv(single / "news.csv", index=False)
+    three = ingest.ingest(bench.ingest_params(folder))
+    one = ingest.ingest(bench.ingest_params(single))
+    assert len(three.documents) >= 2.9 * len(one.documents)
+    statuses = three.log["status"].value_counts()
+    base = one.log["status"].value_counts()
+    for status in ("duplicate", "near-duplicate"):
+        assert statuses.get(status, 0) <= base.get(status, 0) + 3
+
+
+def _results(**parts) -> dict:
+    results = {"settings": {"scales": [1, 16]}, "cells": {}, "sweep": {}, "overhead": {}}
+    results.update(parts)
+    return results
+
+
+def _cell(ours: float, **anchors: float) -> dict:
+    return {"ours": {"median": ours}, "anchors": {name: {"median": value} for name, value in anchors.items()}}
+
+
+def _row(results: dict, starts: str) -> dict:
+    [row] = [r for r in bench.evaluate_targets(results) if r["target"].startswith(starts)]
+    return row
+
+
+def test_ratio_target_is_met_only_at_every_scale():
+    cells = {"tokenize": {"1": _cell(3.0, sklearn_tfidfvectorizer=2.0),
+                          "16": _cell(50.0, sklearn_tfidfvectorizer=20.0)}}
+    row = _row(_results(cells=cells), "tokenize")
+    assert row["status"] == "NOT MET" and row["values"] == {"×1": 1.5, "×16": 2.5}
+    cells["tokenize"]["16"] = _cell(30.0, sklearn_tfidfvectorizer=20.0)
+    assert _row(_results(cells=cells), "tokenize")["status"] == "MET"
+    assert _row(_results(), "tokenize")["status"] == "n/a"
+
+
+def test_sweep_target_needs_the_ratio_and_the_same_k():
+    def sweep(baseline, library, k_base, k_new):
+        return {"ours": {"baseline": {"median": baseline}, "library": {"median": library}},
+                "info": {"ks": {"baseline": k_base, "library": k_new}}}
+
+    fast_same = {"1": sweep(10.0, 4.0, 20, 20), "16": sweep(100.0, 50.0, 25, 25)}
+    assert _row(_results(sweep=fast_same), "k sweep")["status"] == "MET"
+    other_k = {**fast_same, "16": sweep(100.0, 40.0, 25, 30)}
+    row = _row(_results(sweep=other_k), "k sweep")
+    assert row["status"] == "NOT MET" and row["values"]["×16 k (today / new)"] == "25 / 30"
+    slow = {**fast_same, "1": sweep(10.0, 6.0, 20, 20)}
+    assert _row(_results(sweep=slow), "k sweep")["status"] == "NOT MET"
+    assert _row(_results(sweep={"1": fast_same["1"]}), "k sweep")["status"] == "n/a"  # ×16 not run
+
+
+def test_report_engines_and_overhead_targets():
+    results = _results(report={"make_s": 120.0, "bare_s": 100.0, "overhead_share": 0.25},
+                       engines={"total_h": 0.8, "parallel_h": 0.5, "serial_h": 0.3, "workers": 32})
+    assert _row(results, "cold `make report")["status"] == "NOT MET"  # 1.2× the bare script
+    assert _row(results, "10 million")["status"] == "MET"
+    assert _row(results, "notebook overhead")["status"] == "MET"
+    results["overhead"] = {"seed": {"overhead_share": 0.97}}  # shown, not judged
+    assert _row(results, "notebook overhead")["status"] == "MET"
+    results["report"]["overhead_share"] = 0.4
+    assert _row(results, "notebook overhead")["status"] == "NOT MET"
+    assert _row(_results(), "10 million")["status"] == "n/a"
+
+
+def test_scaling_target_counts_every_stage():
+    cells = {stage: {"1": _cell(1.0), "16": _cell(16.5)} for stage in bench.OUR_STAGES}
+    assert _row(_results(cells=cells), "time(×16)")["status"] == "MET"
+    cells["ingest"]["16"] = _cell(20.0)
+    row = _row(_results(cells=cells), "time(×16)")
+    assert row["status"] == "NOT MET" and row["values"]["ingest"] == 20.0
+
+
+def _small_tfidf():
+    """A 250 × 60 TF-IDF of random counts, with the fields ``topics.run_topics`` reads."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    counts = sparse.csr_matrix(np.random.default_rng(0).poisson(0.4, size=(250, 60)))
+    return SimpleNamespace(matrix=TfidfTransformer(sublinear_tf=True).fit_transform(counts).tocsr(),
+                           counts=counts, terms=np.array([f"t{i}" for i in range(60)], dtype=object),
+                           doc_ids=[f"d{i}" for i in range(250)])
+
+
+def test_library_sweep_stops_at_the_k_run_topics_chooses(tmp_path):
+    from newslens import topics
+    from newslens.params import TopicsParams
+
+    tfidf = _small_tfidf()
+    settings = TopicsParams(model="nmf", k_min=2, k_max=6, k_step=2, seeds=[0, 1])
+    full = topics.run_topics(tfidf, settings, display={}, identities_path=tmp_path / "topics.json",
+                             labels_path=tmp_path / "labels.yaml")
+    assert bench.library_sweep(tfidf, settings) == full.k
+    table, k = bench.baseline_sweep(tfidf.matrix, tfidf.counts, settings, tfidf.terms)
+    assert list(table["k"]) == topics.k_range(settings, *tfidf.matrix.shape)
+    assert (table["fits"] == 2).all() and k in set(table["k"])
+
+
+def test_engines_estimate_splits_parallel_and_serial_work():
+    """Both parts grow along the line through the two scales; only the parallel part divides by 32 workers."""
+    import engines
+
+    def record(documents, compute, wall):
+        return {"documents": documents, "workers": 2, "stages": {"ingest": {"task_compute_s": compute, "wall_s": wall}}}
+
+    small, large = record(1_000, 10.0, 10.0), record(4_000, 40.0, 35.0)  # serial: 5 s and 15 s
+    estimate = engines.estimate(small, large)
+    row = estimate["stages"]["ingest"]
+    parallel = 40.0 + 30.0 / 3_000 * (10_000_000 - 4_000)
+    serial = 15.0 + 10.0 / 3_000 * (10_000_000 - 4_000)
+    assert row["parallel_10m_s"] == pytest.approx(parallel / 32, abs=0.1)
+    assert row["serial_10m_s"] == pytest.approx(serial, abs=0.1)
+    assert estimate["total_h"] == pytest.approx((parallel / 32 + serial) / 3600, abs=0.01)
+    assert estimate["status"] == "NOT MET"  # over 9 h of serial driver work
+    flat = engines.estimate(record(1_000, 10.0, 5.5), record(4_000, 40.0, 20.5))  # serial 0.5 s both
+    assert flat["serial_h"] < 0.01 and flat["status"] == "MET"
+
+
+def test_bare_report_draws_three_figures_and_picks_a_swept_k(sample, tmp_path):
+    import bare_report
+
+    csv = tmp_path / "news.csv"
+    sample.head(150).to_csv(csv, index=False)
+    result = bare_report.run(tmp_path / "out", csv)
+    assert result["k"] in bare_report.KS and len(result["sweep"]) == len(bare_report.KS)
+    assert result["documents"] == 150 and result["seconds"] > 0
+    for name in result["figures"]:
+        assert (tmp_path / "out" / name).read_bytes().startswith(b"\x89PNG")
+    assert len(result["figures"]) == 3
