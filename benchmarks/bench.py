@@ -480,8 +480,9 @@ def cell_ingest(folder: Path, args) -> dict:
 
     ours, rss = measure_ours(lambda: ingest.ingest(params), args, keep_first=keep, label="ingest")
     texts = pd.read_csv(csv, dtype=str, keep_default_na=False)["text"].tolist()
-    anchors = {"sklearn_tfidfvectorizer": _tfidf_anchor(texts, args),
-               "read_csv": measure(lambda: pd.read_csv(csv), repeats=args.repeats, budget=args.cell_budget,
+    anchors = {"sklearn_tfidfvectorizer": _tfidf_anchor(texts, args)} if folder_scale(folder) <= args.max_anchor_scale \
+        else {}
+    anchors |= {"read_csv": measure(lambda: pd.read_csv(csv), repeats=args.repeats, budget=args.cell_budget,
                                    label="anchor pandas.read_csv")}
     return {"ours": ours, "rss": rss, "anchors": anchors, "info": info}
 
@@ -520,7 +521,8 @@ def cell_tokenize(folder: Path, args) -> dict:
         info["n_jobs_1"] = measure(lambda: tokenize.tokenize_documents(documents, settings.tokenize,
                                                                        settings.language, n_jobs=1),
                                    repeats=1, budget=args.cell_budget, before=fresh, label="tokenize n_jobs=1")
-    anchors = {"sklearn_tfidfvectorizer": _tfidf_anchor(texts, args)}  # cheap: at every scale
+    anchors = {"sklearn_tfidfvectorizer": _tfidf_anchor(texts, args)} if folder_scale(folder) <= args.max_anchor_scale \
+        else {}
     if folder_scale(folder) <= min(args.max_anchor_scale, args.gensim_max_scale):
         anchors["gensim_phrases"] = measure(lambda: _gensim_phrases(texts), repeats=args.repeats,
                                             budget=args.cell_budget, label="anchor gensim Phrases")
@@ -633,9 +635,10 @@ def cell_pipeline(folder: Path, args) -> dict:
 # the baseline stays the same while the library changes: every (k, seed), joblib n_jobs=2 on threads.
 BASELINE_SUBSAMPLE = 0.8
 BASELINE_TOL = 1e-3
-# Above ×1 both sweeps use the news run's first two seeds only: at ×16 today's 24 fits alone took
-# about 7 minutes of the 25-minute budget; 16 fits give the same side-by-side ratio.
+# Above ×1 both sweeps use the news run's first two seeds and k up to 20 only (8 fits, not 24): at
+# ×16 today's 24 fits took over 10 minutes, more than the 25-minute budget leaves.
 LARGE_SWEEP_SEEDS = 2
+LARGE_SWEEP_K_MAX = 20
 
 
 def _baseline_job(matrix, binary, k: int, seed: int, top_n: int) -> dict:
@@ -713,8 +716,9 @@ def library_sweep(tfidf, settings) -> int:
 def cell_sweep(folder: Path, args) -> dict:
     """Today's exhaustive sweep against the library's, alternating, on this scale's TF-IDF (news topics params)."""
     settings = _news_settings().topics
-    if folder_scale(folder) > 1:  # the same ks with two seeds (16 fits, not 24), for both sweeps alike
-        settings = settings.model_copy(update={"seeds": list(settings.seeds)[:LARGE_SWEEP_SEEDS]})
+    if folder_scale(folder) > 1:  # k = 5..20 with two seeds (8 fits, not 24), for both sweeps alike
+        settings = settings.model_copy(update={"seeds": list(settings.seeds)[:LARGE_SWEEP_SEEDS],
+                                               "k_max": LARGE_SWEEP_K_MAX})
     model = _tfidf(folder)
     info = {"shape": list(model.matrix.shape), "k_min": settings.k_min, "k_max": settings.k_max,
             "k_step": settings.k_step, "seeds": list(settings.seeds), "ks": {}}
