@@ -10,7 +10,6 @@ import html
 import json
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -27,12 +26,7 @@ BROKEN_PARAMS = {"title": "A run whose source is missing", "sources": [{"path": 
 @pytest.fixture(scope="module")
 def seed_ingest(make_sandbox, run_pipeline) -> tuple[Path, subprocess.CompletedProcess]:
     root = make_sandbox("seed-stage")
-    before = time.time()
     done = run_pipeline(root, "stage", "params/seed.yaml", "01-ingest")  # renders the report too
-    if done.returncode == 0:
-        # the marker carries the stage's start: an edit made while the stage ran is newer than it
-        marker, executed = root / "build" / "seed" / "01-ingest.done", root / "build" / "seed" / "01-ingest.ipynb"
-        assert before - 1 <= marker.stat().st_mtime < executed.stat().st_mtime
     return root, done
 
 

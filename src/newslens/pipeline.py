@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 from pathlib import Path
@@ -92,7 +91,7 @@ def run_stage(params_file: str, stage: str) -> Path:
     notebook = config.NOTEBOOKS_DIR / f"{stage}.ipynb"
     executed = run.build_dir / f"{stage}.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
-    started, started_at = time.perf_counter(), time.time()
+    started = time.perf_counter()
     logger.info("run %s: executing %s", run.name, stage)
     try:
         papermill.execute_notebook(
@@ -110,11 +109,7 @@ def run_stage(params_file: str, stage: str) -> Path:
         report = _render(run, stage)
         raise StageFailed(f"{empty}; see {config.relative_to_root(report)} and "
                           f"{config.relative_to_root(run.processed_dir / 'ingest_log.csv')}")
-    done = run.build_dir / f"{stage}.done"
-    write_text(done, f"{stage}\n")
-    # The marker carries the time the stage started: a notebook, module or slice edited while
-    # it ran is newer than the marker, so the next `make report` runs the stage again.
-    os.utime(done, (started_at, started_at))
+    write_text(run.build_dir / f"{stage}.done", f"{stage}\n")
     logger.info("run %s: %s executed in %.1fs", run.name, stage, time.perf_counter() - started)
     # Rendered here, in the process that has the libraries loaded: make's render rule then
     # finds the report newer than all it depends on and starts no second process.
