@@ -47,7 +47,7 @@ endif
 run_name = $(basename $(notdir $(1)))
 RUNS := $(foreach p,$(PARAMS),$(call run_name,$(p)))
 
-.PHONY: help env data init report compare sensitivity test lab bench stress clean
+.PHONY: help env data init report compare sensitivity test check lab bench stress clean
 ## help: list the targets (default)
 help:
 	@echo "newslens: make <target>"
@@ -107,7 +107,12 @@ sensitivity: $(ENV_STAMP)
 ## test: run the test suite (builds the environment and data first: every builtin, so no real-data test skips)
 test: $(ENV_STAMP) data
 	$(PY) -m newslens.fetch --all
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not cpu_paths"
+
+## check: every committed run built under every CPU code path this machine has (OpenBLAS kernels, numpy's baseline), byte for byte
+check: $(ENV_STAMP) data
+	$(PY) -m newslens.fetch --all
+	$(PY) -m pytest -q -m cpu_paths
 
 ## lab: open JupyterLab on the project's environment
 lab: $(ENV_STAMP)

@@ -1,40 +1,32 @@
-"""The seed run gives the same bytes whatever SIMD code paths numpy and OpenBLAS take.
+"""Every committed run gives the same bytes whatever SIMD code paths numpy and OpenBLAS take.
 
 On a CPU with AVX-512 (or AVX2) numpy dispatches its loops to wider SIMD code and OpenBLAS
-to other kernels; their results can end in other last bits, and a chart or a table that
-showed those bits would differ from machine to machine. Two sandboxes run every stage of
-params/seed.yaml and render every report:
+picks other kernels; their results can end in other last bits, and a table or a chart that
+showed them would differ from machine to machine, and `.ci/run`'s byte-for-byte rebuild of
+``reports/`` with it. Each committed run (seed, Bundestag, news) is built once per code path
+that this CPU can run (``benchmarks/cpu_paths.py``: native; OpenBLAS forced to its Prescott,
+Haswell, Zen and SkylakeX kernels; numpy held to its SIMD baseline), every stage executed and
+rendered, and every processed output, executed notebook and rendered report of each build must
+be byte-identical to the native build's. A kernel this CPU cannot run, or one that runs the same
+code as a path already built, is skipped with the reason.
 
-* ``native``: as this machine is;
-* ``portable``: numpy held to its baseline (``NPY_DISABLE_CPU_FEATURES`` = every dispatch
-  target above the baseline that this CPU has) and OpenBLAS on its generic kernels
-  (``OPENBLAS_CORETYPE=Prescott``);
-
-and every processed output, executed notebook and rendered report must be byte-identical.
-numpy ignores unknown names in ``NPY_DISABLE_CPU_FEATURES`` silently, so the test first checks,
-in a fresh interpreter and in the notebook kernel the stages run in, that the features are
-really off and the BLAS kernels really generic. The same comparison for the news run is
-``benchmarks/cpu_paths.py`` (about 15 minutes; its last result is ``benchmarks/CPU_PATHS.md``).
+This is the ``cpu_paths`` tier (``make check``), about 12 minutes on 2 cores.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import subprocess
 import sys
-import warnings
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from newslens import config, stages
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.cpu_paths
 
 STAGES = stages.NAMES
-PINNED = {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def load_cpu_paths():
@@ -45,6 +37,8 @@ def load_cpu_paths():
 
 
 cpu_paths = load_cpu_paths()
+PATH_NAMES = [*cpu_paths.KERNELS, "numpy-baseline"]
+RUNS = cpu_paths.COMMITTED_RUNS
 
 KERNEL_PROBE = r"""
 import json, sys
@@ -63,62 +57,74 @@ print(nbformat.read(sys.argv[2], as_version=4).cells[0].outputs[0]["text"])
 
 
 @pytest.fixture(scope="module")
-def portable_env() -> dict[str, str]:
-    if "OPENBLAS_CORETYPE" in os.environ or os.environ.get("NPY_DISABLE_CPU_FEATURES"):
-        pytest.skip("OPENBLAS_CORETYPE or NPY_DISABLE_CPU_FEATURES is already set: there is no native build to compare")
-    env = cpu_paths.portable_env()
-    if "NPY_DISABLE_CPU_FEATURES" not in env:
-        note = ("this CPU has no numpy SIMD feature above numpy's baseline: the two builds differ "
-                "in their OpenBLAS kernels only")
-        print(note)
-        warnings.warn(note)
-    return env
+def paths() -> dict[str, object]:
+    found = {p.name: p for p in cpu_paths.code_paths()}
+    for p in found.values():
+        print(f"{p.name}: {'skipped: ' + p.skip if p.skip else cpu_paths.describe(p.info)}")
+    return found
 
 
-def test_the_portable_environment_takes_effect(portable_env):
-    native, portable = cpu_paths.runtime(), cpu_paths.runtime(portable_env)
-    print("native:  ", cpu_paths.describe(native))
-    print("portable:", portable_env, cpu_paths.describe(portable))
-    assert cpu_paths.check_portable(native, portable, portable_env) == []
-    disabled = portable_env.get("NPY_DISABLE_CPU_FEATURES", "").split()
-    assert disabled == [f for f in native["dispatch"] if native["features"].get(f)
-                        and f not in native["baseline"]]
-    assert all(native["features"][f] and not portable["features"][f] for f in disabled)
-    assert not set(disabled) & set(cpu_paths.shown_found(portable["show_runtime"]))
-    assert {b["architecture"].lower() for b in portable["blas"]} <= cpu_paths.GENERIC_BLAS_NAMES
+def path_or_skip(paths, name):
+    path = paths[name]
+    if path.skip:
+        pytest.skip(f"{name}: {path.skip}")
+    return path
 
 
-def test_the_stage_kernels_inherit_it(portable_env, tmp_path):
+def test_the_code_path_rules():
+    """A kernel the CPU lacks is skipped; a path that runs what another ran is a duplicate."""
+    native = {"features": {"X86_V3": True}, "blas": [{"architecture": "Haswell"}], "show_runtime": ""}
+    said = {"": native, "Prescott": {**native, "blas": [{"architecture": "Katmai"}]},
+            "Haswell": native, "Zen": native}
+
+    def probe(env):
+        return said.get(env.get("OPENBLAS_CORETYPE", ""), native) if "NPY_DISABLE_CPU_FEATURES" not in env \
+            else {**native, "features": {"X86_V3": False}}
+
+    found = {p.name: p for p in cpu_paths.code_paths({"pni", "avx2", "fma"}, probe)}
+    assert found["SkylakeX"].skip.startswith("this CPU lacks avx512")
+    assert found["Haswell"].skip == "runs the same code as native (OpenBLAS kernels: haswell)"
+    assert found["Zen"].skip.startswith("runs the same code as native")
+    assert not found["Prescott"].skip
+    # a kernel other than the one asked for is an environment that did not take effect
+    said["Prescott"] = native
+    with pytest.raises(RuntimeError, match="Prescott environment did not take effect"):
+        cpu_paths.code_paths({"pni"}, probe)
+
+
+@pytest.mark.parametrize("name", PATH_NAMES)
+def test_the_code_path_takes_effect(paths, name):
+    path = path_or_skip(paths, name)
+    assert cpu_paths.check_environment(path) == []
+    assert path.signature() != paths["native"].signature()
+
+
+def test_the_stage_kernels_inherit_it(paths, tmp_path):
     """The stages run in a Jupyter kernel that papermill starts: it must see the same code paths."""
+    path = path_or_skip(paths, "Prescott")
+    env = {**cpu_paths.base_env(), **path.env}
     done = subprocess.run([sys.executable, "-c", KERNEL_PROBE, str(tmp_path / "in.ipynb"), str(tmp_path / "out.ipynb")],
-                          env={**os.environ, **PINNED, **portable_env}, capture_output=True, text=True, timeout=300)
+                          env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
-    for feature in portable_env.get("NPY_DISABLE_CPU_FEATURES", "").split():
-        assert seen["features"][feature] is False
     assert seen["blas"] and {a.lower() for a in seen["blas"]} <= cpu_paths.GENERIC_BLAS_NAMES
 
 
 @pytest.fixture(scope="module")
-def builds(make_sandbox, run_pipeline, portable_env):
-    plans = {"native": (make_sandbox("cpu-native"), {**PINNED, "NPY_DISABLE_CPU_FEATURES": ""}),
-             "portable": (make_sandbox("cpu-portable"), {**PINNED, **portable_env})}
-
-    def execute(plan):
-        root, env = plan
-        for stage in STAGES:  # a stage renders its report too
-            done = run_pipeline(root, "stage", "params/seed.yaml", stage, env=env)
-            assert done.returncode == 0, f"stage {stage} in {root.name}:\n{done.stderr[-3000:]}"
-        return root
-
-    with ThreadPoolExecutor(max_workers=len(plans)) as pool:
-        return dict(zip(plans, pool.map(execute, plans.values())))
+def builds(paths, tmp_path_factory):
+    """Every committed run under every code path to compare, two builds at a time."""
+    work = tmp_path_factory.mktemp("cpu-paths")
+    plans = [(run, p) for run in RUNS for p in paths.values() if not p.skip]
+    return cpu_paths.build_all(plans, work, jobs=2, log=print)
 
 
-def test_every_output_is_byte_identical(builds):
-    names, differ = cpu_paths.compare(builds["native"], builds["portable"], "seed")
-    assert len([n for n in names if n.startswith("data/processed/")]) >= 15
-    assert {f"reports/seed/{stage}.html" for stage in STAGES} | {f"build/seed/{stage}.ipynb" for stage in STAGES} \
+@pytest.mark.parametrize("name", PATH_NAMES)
+@pytest.mark.parametrize("run", RUNS)
+def test_every_output_is_byte_identical(paths, builds, run, name):
+    path_or_skip(paths, name)
+    names, differ = cpu_paths.compare(builds[(run, "native")][0], builds[(run, name)][0], run)
+    assert len([n for n in names if n.startswith(f"data/processed/{run}/")]) >= 15
+    assert {f"reports/{run}/{stage}.html" for stage in STAGES} | {f"build/{run}/{stage}.ipynb" for stage in STAGES} \
         <= set(names)
-    assert differ == {}, "outputs differ between the native and the portable code paths:\n" + \
-        "\n".join(f"  {name}: {what}" for name, what in differ.items())
+    assert differ == {}, f"{run}: outputs differ between the native and the {name} code paths:\n" + \
+        "\n".join(f"  {file}: {what}" for file, what in differ.items())

@@ -24,7 +24,7 @@ def make(*args: str) -> subprocess.CompletedProcess:
 
 def test_help_is_the_default_and_lists_every_target():
     shown = make().stdout
-    for target in ("help", "env", "data", "init", "report", "test", "lab", "bench", "stress", "clean"):
+    for target in ("help", "env", "data", "init", "report", "test", "check", "lab", "bench", "stress", "clean"):
         assert re.search(rf"^\s+{target}: \S", shown, re.MULTILINE), f"`make help` lists {target}"
 
 

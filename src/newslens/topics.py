@@ -48,11 +48,18 @@ logger = logging.getLogger(__name__)
 TOP_N_SIZES = (5, 10, 15, 20)
 SUBSAMPLE = 0.8
 MATCH_MIN_JACCARD = 0.2
-# The sweep only ranks k: NMF there stops at a 5e-3 relative change (the final fit: 1e-4) and
-# runs in float32 (the final fit: float64). On the news run that is 0.37× the CPU time of
-# 1e-3 in float64 (78 s to 29 s for the 24 fits), with the same k and coherence within 0.005.
+# The sweep only ranks k: NMF there stops at a 5e-3 relative change (the final fit: 1e-4).
+# It runs in float64, like the final fit. In float32 the BLAS kernel's last bits (OpenBLAS
+# picks SkylakeX, Haswell or Prescott kernels by CPU) grew over the iterations into other
+# top terms, and the sweep's scores differed in their fourth digit from CPU to CPU; in float64
+# they are the same on every kernel (tests/test_cpu_paths.py), at 1.3-1.5× the float32 time.
 SWEEP_TOL = 5e-3
-SWEEP_DTYPE = np.float32
+SWEEP_DTYPE = np.float64
+# Terms are ranked on their weights rounded to RANK_DIGITS significant digits of the topic's
+# largest weight, ties going to the earlier term in the vocabulary (alphabetical): two terms of
+# the same weight in exact arithmetic (the same documents, the same counts) then rank the same
+# on every machine, whatever last bits the BLAS kernel left on them.
+RANK_DIGITS = 9
 SMALL_CORPUS = 200
 # NMF spends its time in scipy's sparse products and scikit-learn's coordinate descent,
 # which release the GIL: threads share the matrices with no worker start-up, no import of
@@ -99,8 +106,24 @@ def mean_coherence(components: np.ndarray, binary: sparse.csc_matrix,
                    sizes: tuple[int, ...] = TOP_N_SIZES) -> float:
     """NPMI averaged over topics and over the top-n sizes that the vocabulary allows."""
     usable = [n for n in sizes if n <= components.shape[1]] or [components.shape[1]]
-    order = np.argsort(-components, axis=1, kind="stable")
+    order = rank_terms(components, max(usable))
     return float(np.mean([npmi_coherence(list(order[:, :n]), binary).mean() for n in usable]))
+
+
+def rank_terms(components: np.ndarray, n: int | None = None) -> np.ndarray:
+    """Each topic's term indices by weight, highest first (the first ``n``), by a rule stable
+    to the machine's last bits: weights compared at :data:`RANK_DIGITS` significant digits of
+    the topic's largest weight, ties to the lower term index.
+
+    >>> rank_terms(np.array([[0.2, 0.5, 0.5 + 1e-15, 0.1]])).tolist()
+    [[1, 2, 0, 3]]
+    """
+    components = np.asarray(components, dtype=float)
+    scale = np.abs(components).max(axis=1, keepdims=True)
+    scale[scale == 0] = 1.0
+    rounded = np.round(components / scale, RANK_DIGITS)
+    order = np.argsort(-rounded, axis=1, kind="stable")
+    return order if n is None else order[:, :n]
 
 
 def jaccard(a, b) -> float:
@@ -156,8 +179,7 @@ def fit_model(model: str, matrix: sparse.csr_matrix, k: int, seed: int, *, tol: 
     """Fit NMF (on TF-IDF), LDA or BTM (on counts); returns (doc_topic, topic_term) arrays.
 
     NMF uses scikit-learn's defaults but for the structured init; the sweep passes
-    a looser ``tol`` (:data:`SWEEP_TOL`) and a float32 matrix, which rank k the same at a
-    fraction of the cost.
+    a looser ``tol`` (:data:`SWEEP_TOL`), which ranks k the same at a fraction of the cost.
     """
     from sklearn.decomposition import NMF, LatentDirichletAllocation
 
@@ -180,7 +202,7 @@ def _sweep_job(model: str, matrix, binary, k: int, seed: int, top_n: int) -> dic
     n = matrix.shape[0]
     rows = np.sort(rng.choice(n, size=max(k + 1, int(round(SUBSAMPLE * n))), replace=False))
     _, components = fit_model(model, matrix[rows], k, seed, tol=SWEEP_TOL)
-    top = np.argsort(-components, axis=1, kind="stable")[:, :top_n]
+    top = rank_terms(components, top_n)
     return {"k": k, "seed": seed, "coherence": mean_coherence(components, binary), "top": top}
 
 
@@ -362,7 +384,7 @@ def build_topics(model: str, matrix, counts, k: int, seed: int, *, terms: np.nda
     prevalence = mixture.mean(axis=0)
     order = np.argsort(-prevalence, kind="stable")
     mixture, components, prevalence = mixture[:, order], components[order], prevalence[order]
-    top = np.argsort(-components, axis=1, kind="stable")[:, :top_n]
+    top = rank_terms(components, top_n)
     current = [list(terms[row[:10]]) for row in top]
     ids = assign_ids(current, previous)
     labels, problems = load_labels(labels_path, ids)
