@@ -141,6 +141,16 @@ $(STAGES_MK): $(SRC)/stages.py $(SRC)/pipeline.py | $(ENV_STAMP)
 builtin_names = $(shell sed -nE 's/^[[:space:]-]*builtin:[[:space:]]*["'"'"']?([a-z0-9_-]+).*/\1/p' $(1))
 raw_inputs = $(foreach n,$(call builtin_names,$(1)),$(patsubst $(n)=%,%,$(filter $(n)=%,$(BUILTIN_RAW))))
 
+# The `path:` sources of a run's params, and a listing of their files (path, size, modification
+# time), rewritten only when it changes: a file added to, changed in or removed from a source
+# folder reruns ingest. Plain find, no Python start-up. The recipe line starts with + so that a
+# dry run (make -n) lists the files too and sees what a real run would.
+source_paths = $(shell sed -nE 's/^[[:space:]-]*path:[[:space:]]*["'"'"']?([^"'"'"'#[:space:]]+).*/\1/p' $(1))
+define LIST_SOURCES
+listing="$$($(if $(strip $(1)),find -L $(1) -type f -printf '%p\t%s\t%T@\n' 2>/dev/null | LC_ALL=C sort,true))"; \
+[ -f $(2) ] && [ "$$(cat $(2))" = "$$listing" ] || { mkdir -p $(dir $(2)); printf '%s\n' "$$listing" > $(2); }
+endef
+
 # build/<run>/params.stamp rewrites each stage's slice of the params only when it
 # changed, so a stage reruns only when the part of the params it reads changes. The git
 # state is settled first (order-only), so that a report a stage renders is never older.
@@ -152,6 +162,9 @@ define RUN_RULES
 build/$(1)/params.stamp: $(2) $(SRC)/params.py $(SRC)/stages.py build/engine-state.txt | $(ENV_STAMP) build/git-state.txt
 	$(PY) -m newslens.pipeline slices $(2)
 	@touch $$@
+
+build/$(1)/sources.txt: FORCE
+	+@$$(call LIST_SOURCES,$$(call source_paths,$(2)),$$@)
 
 build/$(1)/params/%.json: build/$(1)/params.stamp ;
 build/$(1)/params/engine.txt: build/$(1)/params.stamp ;

@@ -79,16 +79,15 @@ def _directly_stale(params_path) -> set[str]:
     return stale
 
 
-@pytest.fixture()
-def probe(tmp_path):
-    """A run whose stages all look done, newer than every prerequisite."""
+def _marked_done(tmp_path, params: dict, extra: list | None = None):
+    """Write the params, then mark every stage done, newer than every prerequisite; yields the params path."""
     params_path = tmp_path / f"{RUN}.yaml"
-    params_path.write_text(yaml.safe_dump(BASE), encoding="utf-8")
+    params_path.write_text(yaml.safe_dump(params), encoding="utf-8")
     build = config.BUILD_DIR / RUN
-    done = make(f"PARAMS={params_path}", f"build/{RUN}/params.stamp")
+    done = make(f"PARAMS={params_path}", f"build/{RUN}/params.stamp", f"build/{RUN}/sources.txt")
     assert done.returncode == 0, done.stderr
     watched = [p for part in ("src", "notebooks", "params", "data/raw") for p in (config.PROJECT_ROOT / part).rglob("*")]
-    newest = max(p.stat().st_mtime for p in [*watched, *build.rglob("*"), params_path] if p.is_file())
+    newest = max(p.stat().st_mtime for p in [*watched, *build.rglob("*"), params_path, *(extra or [])] if p.is_file())
     for index, name in enumerate(stages.NAMES):
         marker = build / f"{name}.done"
         marker.write_text(f"{name}\n")
@@ -97,6 +96,36 @@ def probe(tmp_path):
     assert _directly_stale(params_path) == set(), "a freshly marked run is up to date"
     yield params_path
     shutil.rmtree(build, ignore_errors=True)
+
+
+@pytest.fixture()
+def probe(tmp_path):
+    """A run whose stages all look done, newer than every prerequisite."""
+    yield from _marked_done(tmp_path, BASE)
+
+
+@pytest.fixture()
+def folder_probe(tmp_path):
+    """A run of a source folder of its own (a copy of the seed), every stage marked done."""
+    folder = tmp_path / "texts"
+    shutil.copytree(config.RAW_DIR / "seed", folder)
+    params = {**BASE, "sources": [{"path": f"{folder}/", "group": "seed"}]}
+    params.pop("focus")
+    for params_path in _marked_done(tmp_path, params, list(folder.rglob("*"))):
+        yield params_path, folder
+
+
+@pytest.mark.parametrize("edit", ["add", "change", "remove"])
+def test_a_file_added_changed_or_removed_in_a_source_folder_reruns_ingest(folder_probe, edit):
+    params_path, folder = folder_probe
+    article = folder / "xi-lukashenko-call-2022-01-10.txt"
+    if edit == "add":
+        (folder / "another-article.txt").write_text("Another article, added after the last build.\n")
+    elif edit == "change":
+        article.write_text(article.read_text() + "\nA sentence added after the last build.\n")
+    else:
+        (folder / "xi-lukashenko-call-2022-01-10.json").unlink()
+    assert _directly_stale(params_path) == {"01-ingest"}
 
 
 def _change(params_path, key, value) -> None:

@@ -6,10 +6,14 @@ real data/processed/, build/ and reports/ are never touched.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
+import os
 import re
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -34,7 +38,32 @@ def test_ingest_stage_succeeds_inside_the_sandbox(seed_ingest) -> None:
     root, done = seed_ingest
     assert done.returncode == 0, done.stderr
     assert f"Output Notebook: {root / 'build' / 'seed' / '01-ingest.ipynb'}" in " ".join(done.stderr.split())
-    assert (root / "build" / "seed" / "01-ingest.done").read_text() == "01-ingest\n"
+    executed = (root / "build" / "seed" / "01-ingest.ipynb").read_bytes()
+    assert (root / "build" / "seed" / "01-ingest.done").read_text() == \
+        f"01-ingest\nexecuted {hashlib.sha256(executed).hexdigest()}\n"
+
+
+def test_a_notebook_edited_while_its_stage_runs_leaves_the_stage_stale(make_sandbox):
+    """make compares a stage's marker with its prerequisites: an edit saved mid-run must look newer."""
+    root = make_sandbox("edited-mid-run")
+    notebook, executed = root / "notebooks" / "01-ingest.ipynb", root / "build" / "seed" / "01-ingest.ipynb"
+    env = {**os.environ, "NEWSLENS_ROOT": str(root), "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1"}
+    stage = subprocess.Popen([sys.executable, "-m", "newslens.pipeline", "stage", "params/seed.yaml", "01-ingest"],
+                             cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not executed.exists() and stage.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)  # papermill writes the executed copy as the notebook starts
+    assert stage.poll() is None, "the stage ended before the edit could be made"
+    notebook.write_text(notebook.read_text(encoding="utf-8"), encoding="utf-8")  # an editor's save
+    _, stderr = stage.communicate(timeout=600)
+    assert stage.returncode == 0, stderr[-3000:]
+    done = root / "build" / "seed" / "01-ingest.done"
+    assert done.stat().st_mtime_ns < notebook.stat().st_mtime_ns, \
+        "the stage's marker is newer than a notebook saved while the stage ran: make would not rerun it"
+    # ...and the finished execution still renders: the marker records the notebook it executed.
+    rendered = subprocess.run([sys.executable, "-m", "newslens.pipeline", "render", "params/seed.yaml", "01-ingest"],
+                              cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert rendered.returncode == 0, rendered.stderr[-3000:]
 
 
 def test_ingest_stage_report(seed_ingest) -> None:

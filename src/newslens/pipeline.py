@@ -11,15 +11,17 @@ Usage::
     python -m newslens.pipeline makefile > build/stages.mk
 
 A stage runs its notebook with papermill into ``build/<run>/<stage>.ipynb``,
-scrubs volatile metadata and touches ``build/<run>/<stage>.done``, the file
-make tracks; ``render`` then writes ``reports/<run>/<stage>.html`` with the
-provenance block.
+scrubs volatile metadata and writes ``build/<run>/<stage>.done``, the file make
+tracks (see :func:`mark_done`); ``render`` then writes ``reports/<run>/<stage>.html``
+with the provenance block.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -91,7 +93,7 @@ def run_stage(params_file: str, stage: str) -> Path:
     notebook = config.NOTEBOOKS_DIR / f"{stage}.ipynb"
     executed = run.build_dir / f"{stage}.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
+    started, started_ns = time.perf_counter(), time.time_ns()
     logger.info("run %s: executing %s", run.name, stage)
     try:
         papermill.execute_notebook(
@@ -109,12 +111,48 @@ def run_stage(params_file: str, stage: str) -> Path:
         report = _render(run, stage)
         raise StageFailed(f"{empty}; see {config.relative_to_root(report)} and "
                           f"{config.relative_to_root(run.processed_dir / 'ingest_log.csv')}")
-    write_text(run.build_dir / f"{stage}.done", f"{stage}\n")
+    item = stages.stage(stage)
+    rewritten = [stages.run_file_path(item, name, run.name, run.params_file) for name in item.rewrites]
+    mark_done(run.build_dir / f"{stage}.done", stage, executed, started_ns, rewritten)
     logger.info("run %s: %s executed in %.1fs", run.name, stage, time.perf_counter() - started)
     # Rendered here, in the process that has the libraries loaded: make's render rule then
     # finds the report newer than all it depends on and starts no second process.
     _render(run, stage)
     return executed
+
+
+def mark_done(done: Path, stage: str, executed: Path, started_ns: int, rewritten: list[Path] = ()) -> None:
+    """Write a stage's marker: the stage and the sha256 of the notebook it executed, dated when
+    the stage *started*.
+
+    make reruns a stage whose prerequisites are newer than its marker. Dated at the start, the
+    marker is older than a notebook, module or params file edited while the stage ran, so the
+    next ``make report`` reruns it; dated at the end, such an edit would look already built.
+    The run files the stage rewrites itself (``rewritten``: the topic identities, both read and
+    written) get the same date, so that the stage's own write does not make it stale.
+    The hash lets :func:`render_stage` tell a finished execution from papermill's error copy
+    without comparing times (the executed notebook is newer than the marker's date).
+    """
+    for path in rewritten:
+        if path.exists():
+            os.utime(path, ns=(started_ns, started_ns))
+    write_text(done, f"{stage}\nexecuted {_sha256(executed)}\n")
+    os.utime(done, ns=(started_ns, started_ns))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def finished_execution(done: Path, executed: Path) -> bool:
+    """Whether ``executed`` is the notebook the stage's marker ``done`` records as finished."""
+    if not done.exists() or not executed.exists():
+        return False
+    recorded = [line.split(" ", 1)[1] for line in done.read_text(encoding="utf-8").splitlines()
+                if line.startswith("executed ")]
+    if not recorded:  # a marker of an older version: it was written after the execution
+        return done.stat().st_mtime_ns >= executed.stat().st_mtime_ns
+    return recorded[0] == _sha256(executed)
 
 
 def _nothing_to_analyse(run, stage: str) -> str | None:
@@ -137,8 +175,8 @@ def render_stage(params_file: str, stage: str) -> Path:
     """
     run = load_run(params_file)
     executed, done = run.build_dir / f"{stage}.ipynb", run.build_dir / f"{stage}.done"
-    # A failed execution leaves papermill's error notebook newer than the last .done: never publish it.
-    if executed.exists() and (not done.exists() or done.stat().st_mtime_ns < executed.stat().st_mtime_ns):
+    # A failed execution leaves papermill's error notebook, not the one the .done records: never publish it.
+    if executed.exists() and not finished_execution(done, executed):
         raise StageFailed(f"stage {stage} of run {run.name} did not complete: "
                           f"{config.relative_to_root(executed)} is not a finished execution; "
                           f"run the stage again before rendering it")

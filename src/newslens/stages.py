@@ -70,6 +70,9 @@ class Stage:
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     run_files: tuple[tuple[str, str], ...] = ()
+    # Run files the stage rewrites as well as reads (the topic identities): dated, like the
+    # stage's marker, when the stage started, so that its own write does not make it stale.
+    rewrites: tuple[str, ...] = ()
     engine: bool = False  # runs work on the engine, so a changed engine reruns it
     raw: bool = False     # reads the run's raw sources
 
@@ -133,7 +136,7 @@ STAGES: tuple[Stage, ...] = (
         outputs=("sweep.csv", "topic_terms.parquet", "doc_topics.parquet", "topics.csv",
                  "k_choice.json", "topic_explorer.json"),
         run_files=(("labels", "{params}.labels.yaml"), ("identities", "reports/{run}/topics.json")),
-        engine=True),
+        rewrites=("identities",), engine=True),
     Stage(
         name="05-summary", title="Summary", about="the findings of the run on one page",
         reads=("title", "unit", "unit_name", "group_name", "focus"),
@@ -198,8 +201,8 @@ def makefile() -> str:
         prerequisites += [f"$(wildcard $(SRC)/{MODULE_DATA[m]})" for m in item.all_modules if m in MODULE_DATA]
         prerequisites += [f"$(wildcard {template.format(run='$(1)', params='$(basename $(2))')})"
                           for _, template in item.run_files]
-        if item.raw:
-            prerequisites.append("$(call raw_inputs,$(2))")
+        if item.raw:  # the builtin corpora's files, and a listing of the path sources' files
+            prerequisites += ["$(call raw_inputs,$(2))", "build/$(1)/sources.txt"]
         lines.append(f"build/$(1)/{item.name}.done: {' '.join(prerequisites)}")
         lines.append(f"\t$(PY) -m newslens.pipeline stage $(2) {item.name}")
         lines.append("")
@@ -268,12 +271,18 @@ class StageRun:
         """A file of the run outside ``data/processed/`` (declared in the stage's ``run_files``)."""
         from newslens import config
 
-        templates = dict(self.stage.run_files)
-        if name not in templates:
-            raise OutOfSlice(f"stage {self.stage.name} has no run file {name!r} "
-                             f"(it has {', '.join(templates) or 'none'}) in src/newslens/stages.py")
-        params = self.params_file.with_suffix("").as_posix()
-        return config.resolve_path(templates[name].format(run=self.name, params=params))
+        return run_file_path(self.stage, name, self.name, self.params_file)
+
+
+def run_file_path(stage: Stage, name: str, run: str, params_file: Path) -> Path:
+    """Where the run file ``name`` of ``stage`` is for the run ``run`` (params at ``params_file``)."""
+    from newslens import config
+
+    templates = dict(stage.run_files)
+    if name not in templates:
+        raise OutOfSlice(f"stage {stage.name} has no run file {name!r} "
+                         f"(it has {', '.join(templates) or 'none'}) in src/newslens/stages.py")
+    return config.resolve_path(templates[name].format(run=run, params=Path(params_file).with_suffix("").as_posix()))
 
 
 def setup(params_file: str, name: str) -> StageRun:
