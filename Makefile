@@ -104,15 +104,16 @@ sensitivity: $(ENV_STAMP)
 	$(MAKE) --no-print-directory -o $(ENV_STAMP) -f Makefile -f build/sensitivity/grid.mk sensitivity-reports
 	$(MAKE) --no-print-directory -o $(ENV_STAMP) report PARAMS="$(PARAMS)"  # the summaries' robustness line
 
-## test: run the test suite (builds the environment and data first: every builtin, so no real-data test skips)
+## test: the fast tier: every test that runs in process (builds the environment and fetches every builtin first)
 test: $(ENV_STAMP) data
 	$(PY) -m newslens.fetch --all
-	$(PY) -m pytest -q -m "not cpu_paths"
+	$(PY) -m pytest -q --tier fast
 
-## check: every committed run built under every CPU code path this machine has (OpenBLAS kernels, numpy's baseline), byte for byte
+## check: the whole suite (pipeline, papermill, make, Dask, JupyterLab, browsers, every committed run under every CPU code path) and ruff
 check: $(ENV_STAMP) data
 	$(PY) -m newslens.fetch --all
-	$(PY) -m pytest -q -m cpu_paths
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(PY) -m pytest -q --tier full
 
 ## lab: open JupyterLab on the project's environment
 lab: $(ENV_STAMP)

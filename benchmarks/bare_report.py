@@ -26,10 +26,10 @@ import os
 for _key in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_key, "1")  # before numpy is imported: single-threaded BLAS
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse  # noqa: E402 - after the thread variables, which must precede numpy's import
+import json  # noqa: E402 - after the thread variables, which must precede numpy's import
+import time  # noqa: E402 - after the thread variables, which must precede numpy's import
+from pathlib import Path  # noqa: E402 - after the thread variables, which must precede numpy's import
 
 ROOT = Path(__file__).resolve().parent.parent
 NEWS_CSV = ROOT / "data" / "raw" / "news-articles" / "NewsArticles.csv"

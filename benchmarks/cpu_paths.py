@@ -380,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show-env", action="store_true", help="only show and check the environments")
     parser.add_argument("--no-write", action="store_true", help="do not write benchmarks/CPU_PATHS.md")
     args = parser.parse_args(argv)
-    log = lambda message: print(message, flush=True)  # noqa: E731 - a one-line logger
+    log = lambda message: print(message, flush=True)
 
     paths = code_paths()
     for path in paths:

@@ -34,7 +34,6 @@ import hashlib
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,8 +45,8 @@ sys.path.insert(0, str(ROOT / "src"))
 THREADS = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 os.environ.update(THREADS)
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np  # noqa: E402 - after the thread variables and sys.path, which must come first
+import pandas as pd  # noqa: E402 - after the thread variables and sys.path, which must come first
 
 
 def corpus(path: str, text_column: str):

@@ -65,7 +65,11 @@ def news_run() -> Path:
 
 # The browser tests skip only where Chromium cannot be installed; a docstring example marked
 # +SKIP (it needs a built run) is documentation, not a test.
-ALLOWED_SKIPS = ("chromium", "skipped by +skip option")
+# Skips that depend on the machine, allowed under CI: no browser; a CPU code path this CPU cannot
+# run, or runs as another path already compared (tests/test_cpu_paths.py says which and why).
+ALLOWED_SKIPS = ("chromium", "skipped by +skip option", "cannot be compared on this cpu")
+# The markers of the tests that are not in the fast tier (``--tier fast``, ``make test``).
+FULL_TIER_MARKERS = ("slow", "browser", "cpu_paths")
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -114,6 +118,33 @@ def browser_page(chromium):
     yield open_page
     for context in contexts:
         context.close()
+
+
+def pytest_addoption(parser) -> None:
+    parser.addoption("--tier", choices=("fast", "full"), default="full",
+                     help="fast: the tests that run in process on small inputs (make test); "
+                          "full: every test (make check; the default)")
+
+
+# Fixtures that start processes (the pipeline, papermill, make) or build a real run: a test that
+# uses one is marked slow, so the fast tier stays in process.
+PROCESS_FIXTURES = {"news_run", "run_pipeline", "make_sandbox"}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark the tests that use a process fixture slow; ``--tier fast`` deselects the tests marked
+    with a full-tier marker."""
+    for item in items:
+        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+    if config.getoption("--tier") != "fast":
+        return
+    keep, drop = [], []
+    for item in items:
+        (drop if any(item.get_closest_marker(m) for m in FULL_TIER_MARKERS) else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:

@@ -11,7 +11,7 @@ from newslens import config
 from newslens.near_duplicates import NEAR_DUPLICATE_JACCARD, _shingle_pieces
 
 sys.path.insert(0, str(config.PROJECT_ROOT / "benchmarks"))
-import bench  # noqa: E402
+import bench
 
 NEWS_CSV = config.PROJECT_ROOT / "data" / "raw" / "news-articles" / "NewsArticles.csv"
 
@@ -61,6 +61,7 @@ def test_no_replica_text_equals_an_original_or_another_replica(sample, replicate
     assert written.is_unique
 
 
+@pytest.mark.slow
 def test_replicas_are_far_from_every_real_article(sample, replicated):
     """The 5-gram Jaccard of each replica against every original (its donors included) stays below 0.8.
 
@@ -90,6 +91,7 @@ def test_scale_one_is_the_original_table(sample):
         bench.make_replicas(sample, 0)
 
 
+@pytest.mark.slow
 def test_ingest_keeps_the_replicas_as_documents(sample, tmp_path):
     """Ingest of the replicated CSV keeps about 3 × the documents, and flags no replica as a near-duplicate."""
     from newslens import ingest
@@ -218,6 +220,7 @@ def test_engines_estimate_splits_parallel_and_serial_work():
     assert flat["serial_h"] < 0.01 and flat["status"] == "MET"
 
 
+@pytest.mark.slow
 def test_bare_report_draws_three_figures_and_picks_a_swept_k(sample, tmp_path):
     import bare_report
 

@@ -17,7 +17,7 @@ from newslens.keyness import g2, log_ratio
 from newslens.keywords import fit_tfidf, group_keyness
 from newslens.params import KeywordsParams
 from newslens.words import words
-from test_browser import CHROMIUM, CHROMIUM_FLAGS, open_offline
+from test_browser import CHROMIUM, open_offline
 from test_hostile_text import IMG, RLO, SCRIPT, seed_sentences
 
 pytestmark = [

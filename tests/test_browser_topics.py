@@ -15,7 +15,7 @@ import pytest
 from newslens import config, topic_explorer, views
 from newslens.wording import Words
 
-from test_browser import CHROMIUM, CHROMIUM_FLAGS, open_offline
+from test_browser import CHROMIUM, open_offline
 
 pytestmark = [
     pytest.mark.browser,

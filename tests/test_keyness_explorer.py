@@ -57,7 +57,8 @@ def corpus(groups: dict[str, str] | None = None):
     return documents, model, settings
 
 
-def build(budget: kx.Budget = kx.Budget(), groups=None, normalize=str.lower):
+def build(budget: kx.Budget | None = None, groups=None, normalize=str.lower):
+    budget = budget or kx.Budget()
     documents, model, settings = corpus(groups)
     table = group_keyness(model, documents, settings)  # what the stage computes
     display = {"united_nations": "united nations"}
@@ -127,7 +128,7 @@ def test_kwic_lines_equal_kwic_rows(term):
 
 def test_kwic_lines_with_lemmas_spread_over_groups():
     documents, model, settings = corpus()
-    lemma = lambda word: word[:-1] if word.endswith("s") else word  # noqa: E731  "talks" → "talk"
+    lemma = lambda word: word[:-1] if word.endswith("s") else word
     texts = [(d, t, ["Outlet A", "Outlet B", "Outlet C"].index(g))
              for d, t, g in zip(documents["doc_id"], documents["text"], documents["group"])]
     full = kx.kwic_lines(texts, ["talk"], np.ones((3, 1)), normalize=lemma, window=2, per_term=1000)["talk"]

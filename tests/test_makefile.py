@@ -13,6 +13,8 @@ import yaml
 
 from newslens import config, stages
 
+pytestmark = pytest.mark.slow  # every test here runs make
+
 MAKEFILE = (config.PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
 
 

@@ -21,17 +21,17 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.collections  # noqa: E402
-import matplotlib.image  # noqa: E402
-import matplotlib.lines  # noqa: E402
-import matplotlib.patches  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.text  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.collections
+import matplotlib.image
+import matplotlib.lines
+import matplotlib.patches
+import matplotlib.pyplot as plt
+import matplotlib.text
+import numpy as np
+import pandas as pd
+import pytest
 
-from newslens import plots  # noqa: E402
+from newslens import plots
 
 # Public functions of plots that are not charts.
 HELPERS = {"setup", "wrap", "display_values", "display_value", "log10_values", "power_label", "log_ticks",

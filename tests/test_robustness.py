@@ -593,10 +593,10 @@ def test_stage_with_missing_input_fails_naming_the_stage(make_sandbox, run_pipel
 
 # --------------------------------------------------------------------------- any corpus a user brings
 
-from newslens import ingest as _ingest  # noqa: E402
-from newslens.clean import MISSING_GROUP  # noqa: E402
-from newslens.params import validate_params  # noqa: E402
-from newslens.sources import UndecodableError, decode_bytes  # noqa: E402
+from newslens import ingest as _ingest  # noqa: E402 - this section's imports, kept beside the tests that use them
+from newslens.clean import MISSING_GROUP  # noqa: E402 - this section's imports, kept beside the tests that use them
+from newslens.params import validate_params  # noqa: E402 - this section's imports, kept beside the tests that use them
+from newslens.sources import UndecodableError, decode_bytes  # noqa: E402 - this section's imports, kept beside the tests that use them
 
 SENTENCES = ["The council met on the budget and the river bridge.", "Railway lines reached the northern towns.",
              "The harvest was poor and the grain price rose.", "Ministers argued over the treaty and the port.",

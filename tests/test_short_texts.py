@@ -175,6 +175,7 @@ print(hashlib.sha256(np.ascontiguousarray(components).tobytes()).hexdigest())
 """
 
 
+@pytest.mark.slow
 def test_btm_gives_the_same_bytes_on_the_portable_cpu_path():
     sys.path.insert(0, str(config.PROJECT_ROOT / "benchmarks"))
     import cpu_paths

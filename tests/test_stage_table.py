@@ -255,10 +255,10 @@ def test_a_stage_run_refuses_keys_outside_its_slice():
     assert topics_view.params.keywords.min_df == run.params.keywords.min_df
     assert topics_view.params.engine == run.params.engine
     with pytest.raises(stages.OutOfSlice, match=r"stage 04-topics read params key 'keywords\.top_n'"):
-        topics_view.params.keywords.top_n
+        _ = topics_view.params.keywords.top_n
     keywords_view = stages.StageRun(run, stages.stage("03-keywords"))
     with pytest.raises(stages.OutOfSlice, match=r"read params key 'topics', which is not in its slice"):
-        keywords_view.params.topics
+        _ = keywords_view.params.topics
     with pytest.raises(stages.OutOfSlice, match="not among its inputs"):
         keywords_view.input("doc_topics.parquet")
     assert keywords_view.input("tokens.parquet") == run.processed_dir / "tokens.parquet"

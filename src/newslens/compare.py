@@ -248,7 +248,7 @@ def align(a: dict[int, dict[str, float]], b: dict[int, dict[str, float]]) -> dic
     """
     ids_a, ids_b = sorted(a), sorted(b)
     sim = similarity(a, b)
-    key = lambda side: json.dumps(sorted((t, sorted(w.items())) for t, w in side.items()))  # noqa: E731
+    key = lambda side: json.dumps(sorted((t, sorted(w.items())) for t, w in side.items()))
     matched = [(i, j) for i, j in _assignment(sim, key(a), key(b)) if sim[i, j] >= LINKED]
     class_a, class_b = classify(sim, matched)
     pairs = [{"a": ids_a[i], "b": ids_b[j], "similarity": display_value(sim[i, j]),
@@ -392,7 +392,7 @@ def topics_frame(result: dict[str, Any]) -> pd.DataFrame:
                      "prev. B": p["prevalence_b"], "Δ prev.": p["prevalence_change"],
                      "left": moved["left"] if moved else None, "joined": moved["joined"] if moved else None,
                      "terms A": _terms(p["terms_a"]), "terms B": _terms(p["terms_b"])})
-    for side, other in (("a", "B"), ("b", "A")):
+    for side in ("a", "b"):
         for item in result["topics"][f"alone_{side}"]:
             rows.append({"topic A": item["a"] if side == "a" else None,
                          "topic B": item["b"] if side == "b" else None, "class": item["class"],
@@ -464,7 +464,7 @@ def report_name(label_a: str, label_b: str) -> str:
     """The report's file stem: ``<a>--<b>``, with a revision's ``~^:`` spelt safely."""
     import re
 
-    safe = lambda s: re.sub(r"[^A-Za-z0-9._@-]+", "-", s)  # noqa: E731
+    safe = lambda s: re.sub(r"[^A-Za-z0-9._@-]+", "-", s)
     return f"{safe(label_a)}--{safe(label_b)}"
 
 

@@ -257,8 +257,9 @@ def _label(titles: pd.Series, doc_id: str) -> str:
     return str(title) if isinstance(title, str) and title.strip() else ""
 
 
-def explorer_html(data: dict, words: Words = Words()) -> str:
+def explorer_html(data: dict, words: Words | None = None) -> str:
     """The explorer's root: a short no-JavaScript note, and the data."""
+    words = words or Words()
     note = (f"The keyness explorer compares any {words.group} with the rest, or two {words.groups} "
             f"with each other, and shows any term's frequency per {words.group} and its keywords "
             f"in context. It needs JavaScript; the charts above show each {words.group} against the rest.")

@@ -31,10 +31,10 @@ from pathlib import Path
 # nbformat's schemas do not use that check, so we tell jsonschema it is absent.
 sys.modules.setdefault("rfc3987_syntax", None)
 
-from newslens import config  # noqa: E402
-from newslens.io import write_bytes, write_text  # noqa: E402
-from newslens import stages  # noqa: E402
-from newslens.params import ParamsError, load_run, stage_slice_json  # noqa: E402
+from newslens import config  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
+from newslens.io import write_bytes, write_text  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
+from newslens import stages  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
+from newslens.params import ParamsError, load_run, stage_slice_json  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
 
 logger = logging.getLogger("newslens.pipeline")
 KERNEL_NAME = "newslens"

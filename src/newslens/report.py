@@ -174,7 +174,7 @@ def show_heading(text: str, level: int = 2) -> None:
 def tokens_html(sentences: Sequence[Sequence[str]], display: dict[str, str]) -> str:
     """Tokenized sentences, one per line, phrases marked; every token escaped."""
     lines = []
-    for index, sentence in enumerate(sentences, start=1):
+    for sentence in sentences:
         parts = [f"<mark>{escape(display.get(t, t))}</mark>" if "_" in t else escape(t) for t in sentence]
         lines.append(f"<li>{' · '.join(parts) or '<em>(no tokens)</em>'}</li>")
     return f'<ol class="tokens">{"".join(lines)}</ol>'

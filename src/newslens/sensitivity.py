@@ -245,14 +245,14 @@ def write_report(params_file: str, names: list[str] | None = None) -> Path:
     return write_page(run, result)
 
 
-def frames(result: dict[str, Any]) -> dict[str, "pd.DataFrame"]:
+def frames(result: dict[str, Any]) -> dict[str, Any]:
     """The page's tables: the grid, the focus keywords, the topics and the keyness lists."""
     import pandas as pd
 
     from newslens.report import display_value
 
     n = result["variants"]
-    share = lambda held: display_value(held / n) if n else 0.0  # noqa: E731
+    share = lambda held: display_value(held / n) if n else 0.0
     short = {v["name"]: f"v{i}" for i, v in enumerate(result["grid"], 1)}  # the topics table's columns
     grid_frame = pd.DataFrame([{"column": short[v["name"]], "variant": v["name"], "changes": ", ".join(f"{k} = {json.dumps(x)}"
                                                                          for k, x in v["changes"].items())}

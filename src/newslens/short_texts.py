@@ -91,7 +91,7 @@ def k_cap(n_documents: int, n_terms: int, top_n: int) -> tuple[int, str]:
     by_documents = math.isqrt(max(n_documents, 0))
     by_terms = n_terms // top_n
     cap = max(min(by_documents, by_terms, n_documents - 1, n_terms - 1), 0)
-    s = lambda n: "" if n == 1 else "s"  # noqa: E731
+    s = lambda n: "" if n == 1 else "s"
     binding = (f"a corpus of {n_documents:,} document{s(n_documents)} supports at most {by_documents} "
                f"topic{s(by_documents)} (⌊√N⌋)" if by_documents <= by_terms else
                f"a vocabulary of {n_terms:,} term{s(n_terms)} supports at most {by_terms} topic{s(by_terms)} "

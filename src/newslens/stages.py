@@ -269,8 +269,6 @@ class StageRun:
 
     def run_file(self, name: str) -> Path:
         """A file of the run outside ``data/processed/`` (declared in the stage's ``run_files``)."""
-        from newslens import config
-
         return run_file_path(self.stage, name, self.name, self.params_file)
 
 

@@ -447,7 +447,7 @@ def no_model(why: str) -> TopicResult:
     >>> result.k, len(result.topics), result.reason
     (0, 0, 'No topic model: a corpus of 1 document supports at most 1 topic (⌊√N⌋)')
     """
-    empty = lambda *columns: pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})  # noqa: E731
+    empty = lambda *columns: pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
     topics = pd.DataFrame({"topic": pd.Series(dtype="int64"), "label": pd.Series(dtype="str"),
                            "labelled": pd.Series(dtype="bool"), "prevalence": pd.Series(dtype="float64"),
                            "coherence": pd.Series(dtype="float64"), "top_terms": pd.Series(dtype="str")})
