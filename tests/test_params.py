@@ -3,8 +3,8 @@
 import pytest
 
 from newslens import config
-from newslens.params import (ParamsError, load_run, run_name, stage_slice_json,
-                             validate_params)
+from newslens.params import (ParamsError, load_run, run_name, validate_params)
+from newslens.stages import stage_slice_json
 
 VALID = {"title": "A run", "sources": [{"path": "data/raw/seed/"}]}
 

@@ -14,7 +14,8 @@ import json
 import pytest
 
 from newslens import config, stages
-from newslens.params import RunParams, load_run, stage_slice, stage_slice_json
+from newslens.params import RunParams, load_run
+from newslens.stages import stage_slice, stage_slice_json
 
 PACKAGE = config.PROJECT_ROOT / "src" / "newslens"
 TOP_KEYS = tuple(RunParams.model_fields)

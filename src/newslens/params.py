@@ -14,7 +14,6 @@ Example
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -234,13 +233,6 @@ class Run(BaseModel):
         return config.build_dir(self.name)
 
 
-def stage_keys() -> dict[str, tuple[str, ...]]:
-    """Which keys each stage reads, from the stage table; a stage reruns only when its slice changes."""
-    from newslens.stages import STAGES
-
-    return {stage.name: stage.reads for stage in STAGES}
-
-
 _UNION_TAGS = {"int", "str", "float", "bool", "list", "dict", "none"}
 
 
@@ -307,30 +299,3 @@ def load_run(params_file: str | Path) -> Run:
         origin = str(params_file)
     params = validate_params(raw, origin=origin)
     return Run(name=run_name(path), params_file=path, params=params)
-
-
-def stage_slice(params: RunParams, stage: str) -> dict[str, Any]:
-    """The part of the params that ``stage`` reads, as plain JSON-able data.
-
-    A key such as ``keywords.min_df`` puts only that key of its section in the slice.
-    """
-    from newslens.stages import stage as find_stage
-
-    try:
-        sections = find_stage(stage).sections()
-    except ValueError as exc:
-        raise ParamsError(str(exc)) from None
-    dumped = params.model_dump(mode="json")
-    return {key: dumped[key] if names is None else {name: dumped[key][name] for name in names}
-            for key, names in sections.items()}
-
-
-def stage_slice_json(params: RunParams, stage: str) -> str:
-    """Canonical JSON of a stage's slice: sorted keys, so equal params give equal bytes."""
-    return json.dumps(stage_slice(params, stage), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-
-
-def params_yaml(params: RunParams, stage: str | None = None) -> str:
-    """The params (or one stage's slice of them) as YAML, for provenance blocks."""
-    data = stage_slice(params, stage) if stage else params.model_dump(mode="json")
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

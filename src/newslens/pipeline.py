@@ -34,7 +34,7 @@ sys.modules.setdefault("rfc3987_syntax", None)
 from newslens import config  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
 from newslens.io import write_bytes, write_text  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
 from newslens import stages  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
-from newslens.params import ParamsError, load_run, stage_slice_json  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
+from newslens.params import ParamsError, load_run  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
 
 logger = logging.getLogger("newslens.pipeline")
 KERNEL_NAME = "newslens"
@@ -53,7 +53,7 @@ def write_slices(params_file: str) -> list[Path]:
     changed = []
     for stage in stages.NAMES:
         target = run.build_dir / "params" / f"{stage}.json"
-        payload = stage_slice_json(run.params, stage)
+        payload = stages.stage_slice_json(run.params, stage)
         if not target.exists() or target.read_text(encoding="utf-8") != payload:
             write_text(target, payload)
             changed.append(target)

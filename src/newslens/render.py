@@ -81,7 +81,7 @@ def package_versions(names: Sequence[str] = KEY_PACKAGES) -> dict[str, str]:
 
 def provenance_html(run, stage: str) -> str:
     """The provenance block that closes every report."""
-    from newslens.params import params_yaml
+    from newslens.stages import params_yaml
 
     state = git_state()
     files = input_files(run.params.sources)

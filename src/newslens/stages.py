@@ -24,10 +24,14 @@ Example
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
+from newslens.params import ParamsError
 from newslens.wording import run_words
 
 if TYPE_CHECKING:
@@ -161,6 +165,9 @@ def stage(name: str) -> Stage:
     raise ValueError(f"unknown stage {name!r}; expected one of {', '.join(NAMES)}")
 
 
+_stage_by_name = stage  # for functions whose parameter is called stage
+
+
 def upstream(name: str) -> tuple[str, ...]:
     """The earlier stages whose outputs ``name`` reads, in order."""
     wanted = set(stage(name).inputs)
@@ -208,6 +215,33 @@ def makefile() -> str:
         lines.append("")
     lines.append("endef")
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- parameter slices
+
+def stage_slice(params: RunParams, stage: str) -> dict[str, Any]:
+    """The part of the params that ``stage`` reads, as plain JSON-able data.
+
+    A key such as ``keywords.min_df`` puts only that key of its section in the slice.
+    """
+    try:
+        sections = _stage_by_name(stage).sections()
+    except ValueError as exc:
+        raise ParamsError(str(exc)) from None
+    dumped = params.model_dump(mode="json")
+    return {key: dumped[key] if names is None else {name: dumped[key][name] for name in names}
+            for key, names in sections.items()}
+
+
+def stage_slice_json(params: RunParams, stage: str) -> str:
+    """Canonical JSON of a stage's slice: sorted keys, so equal params give equal bytes."""
+    return json.dumps(stage_slice(params, stage), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def params_yaml(params: RunParams, stage: str | None = None) -> str:
+    """The params (or one stage's slice of them) as YAML, for provenance blocks."""
+    data = stage_slice(params, stage) if stage else params.model_dump(mode="json")
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 
 # ---------------------------------------------------------------- a stage's run

@@ -92,13 +92,6 @@ def with_library(markup: str) -> str:
 
 
 
-def show_view(name: str, data: Any, fallback: str = "", *, label: str | None = None) -> None:
-    """Display a view in a notebook, with the library (JupyterLab runs it in trusted outputs)."""
-    from IPython.display import HTML, display
-
-    display(HTML(with_library(view_html(name, data, fallback, label=label))))
-
-
 # ---------------------------------------------------------------- a report page
 
 def script_hash(source: str) -> str:
