@@ -19,7 +19,7 @@ NAME ?=
 # Two runs to compare: params files, or for B a git revision of run A (`make compare A=params/news.yaml B=HEAD~5`).
 A ?=
 B ?=
-# Sensitivity variants to build (names from `python -m newslens.sensitivity variants PARAMS`); empty = all.
+# Sensitivity variants to build (names from `python -m newslens sensitivity variants PARAMS`); empty = all.
 VARIANTS ?=
 # Builtin corpora `make data` fetches: `make data CORPUS="commons sotu"`, or CORPUS=all.
 CORPUS ?= news-articles
@@ -66,7 +66,7 @@ $(ENV_STAMP): pyproject.toml requirements.lock
 
 ## data: fetch the builtin news corpus (others: CORPUS="commons sotu" or CORPUS=all), or restore it (hash-checked)
 data: | $(ENV_STAMP)
-	$(PY) -m newslens.fetch $(if $(filter all,$(CORPUS)),--all,$(CORPUS))
+	$(PY) -m newslens fetch $(if $(filter all,$(CORPUS)),--all,$(CORPUS))
 
 # Each builtin corpus and the file ingest reads of it, as in newslens.fetch.BUILTINS (a test
 # checks the two agree). A run's builtin sources are fetched on its first `make report`.
@@ -75,7 +75,7 @@ BUILTIN_RAW := news-articles=data/raw/news-articles/NewsArticles.csv commons=dat
   bundestag=data/raw/bundestag/de.csv congreso=data/raw/congreso/es.csv tweedekamer=data/raw/tweedekamer/nl.csv
 define FETCH_RULE
 $(2): | $$(ENV_STAMP)
-	$$(PY) -m newslens.fetch $(1)
+	$$(PY) -m newslens fetch $(1)
 endef
 $(foreach pair,$(BUILTIN_RAW),$(eval $(call FETCH_RULE,$(firstword $(subst =, ,$(pair))),$(lastword $(subst =, ,$(pair))))))
 
@@ -92,26 +92,26 @@ compare: $(ENV_STAMP)
 	@[ -n "$(A)" ] && [ -n "$(B)" ] || { echo "usage: make compare A=params/x.yaml B=params/y.yaml|REVISION" >&2; exit 2; }
 	@for p in $(filter %.yaml,$(A) $(B)); do [ -f "$$p" ] || { echo "error: $$p does not exist: A and B are a run's params file" >&2; exit 2; }; done
 	$(MAKE) --no-print-directory -o $(ENV_STAMP) report PARAMS="$(sort $(filter %.yaml,$(A) $(B)))"
-	$(PY) -m newslens.pipeline compare "$(A)" "$(B)"
-	$(PY) -m newslens.pipeline index
+	$(PY) -m newslens compare "$(A)" "$(B)"
+	$(PY) -m newslens index
 
 ## sensitivity: how the findings of each run in PARAMS hold across preprocessing variants (run with -j; VARIANTS="..." picks some)
 sensitivity: $(ENV_STAMP)
 	$(MAKE) --no-print-directory -o $(ENV_STAMP) report PARAMS="$(PARAMS)"
 	@mkdir -p build/sensitivity
-	$(PY) -m newslens.sensitivity makefile $(PARAMS) $(if $(VARIANTS),--variants "$(VARIANTS)") > build/sensitivity/grid.mk.tmp
+	$(PY) -m newslens sensitivity makefile $(PARAMS) $(if $(VARIANTS),--variants "$(VARIANTS)") > build/sensitivity/grid.mk.tmp
 	@mv build/sensitivity/grid.mk.tmp build/sensitivity/grid.mk
 	$(MAKE) --no-print-directory -o $(ENV_STAMP) -f Makefile -f build/sensitivity/grid.mk sensitivity-reports
 	$(MAKE) --no-print-directory -o $(ENV_STAMP) report PARAMS="$(PARAMS)"  # the summaries' robustness line
 
 ## test: the fast tier: every test that runs in process (builds the environment and fetches every builtin first)
 test: $(ENV_STAMP) data
-	$(PY) -m newslens.fetch --all
+	$(PY) -m newslens fetch --all
 	$(PY) -m pytest -q --tier fast
 
 ## check: the whole suite (pipeline, papermill, make, Dask, JupyterLab, browsers, every committed run under every CPU code path) and ruff
 check: $(ENV_STAMP) data
-	$(PY) -m newslens.fetch --all
+	$(PY) -m newslens fetch --all
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(PY) -m pytest -q --tier full
 
@@ -136,7 +136,7 @@ clean:
 # ---------------------------------------------------------------- per-run rules
 $(STAGES_MK): $(SRC)/stages.py $(SRC)/pipeline.py | $(ENV_STAMP)
 	@mkdir -p $(@D)
-	$(PY) -m newslens.pipeline makefile > $@.tmp && mv $@.tmp $@
+	$(PY) -m newslens makefile > $@.tmp && mv $@.tmp $@
 
 # A run's builtin sources (`builtin: NAME` lines of its params) and their raw files, prerequisites of ingest.
 builtin_names = $(shell sed -nE 's/^[[:space:]-]*builtin:[[:space:]]*["'"'"']?([a-z0-9_-]+).*/\1/p' $(1))
@@ -161,7 +161,7 @@ endef
 # the reports (seconds) without re-executing them.
 define RUN_RULES
 build/$(1)/params.stamp: $(2) $(SRC)/params.py $(SRC)/stages.py build/engine-state.txt | $(ENV_STAMP) build/git-state.txt
-	$(PY) -m newslens.pipeline slices $(2)
+	$(PY) -m newslens slices $(2)
 	@touch $$@
 
 build/$(1)/sources.txt: FORCE
@@ -174,13 +174,13 @@ $(call STAGE_RULES,$(1),$(2))
 
 # The run's findings, small and committed, that `make compare` reads (also at a revision).
 reports/$(1)/findings.json: build/$(1)/03-keywords.done build/$(1)/04-topics.done $(SRC)/compare.py
-	$(PY) -m newslens.pipeline findings $(2)
+	$(PY) -m newslens findings $(2)
 
 # The stage renders its report as it finishes; this rule renders again only when the report
 # is older than one of its prerequisites (a code commit, a render module), without re-executing.
 reports/$(1)/%.html: build/$(1)/%.done build/git-state.txt $(RENDER_SRC)
 	@stale=; for p in $$^; do [ $$@ -nt $$$$p ] || stale=1; done; \
-	if [ -n "$$$$stale" ]; then $(PY) -m newslens.pipeline render $(2) $$*; fi
+	if [ -n "$$$$stale" ]; then $(PY) -m newslens render $(2) $$*; fi
 endef
 ifneq ($(filter $(RUN_GOALS),$(MAKECMDGOALS)),)
 $(foreach p,$(PARAMS),$(eval $(call RUN_RULES,$(call run_name,$(p)),$(p))))
@@ -209,5 +209,5 @@ BUILT_STAGES := $(filter $(patsubst notebooks/%.ipynb,%,$(wildcard notebooks/*.i
 ALL_REPORTS := $(foreach r,$(RUNS),$(foreach s,$(BUILT_STAGES),reports/$(r)/$(s).html) reports/$(r)/findings.json)
 
 reports/index.html: $(ALL_REPORTS) $(SRC)/index.py $(RENDER_SRC)
-	$(PY) -m newslens.pipeline index
+	$(PY) -m newslens index
 endif

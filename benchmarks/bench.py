@@ -951,7 +951,7 @@ def notebook_overhead(run_params: Path, args, results: dict, key: str) -> dict:
         for stage in NOTEBOOK_STAGES:
             row = {}
             for command in ("stage", "render"):
-                done = run_command([sys.executable, "-m", "newslens.pipeline", command, params_arg, stage],
+                done = run_command([sys.executable, "-m", "newslens", command, params_arg, stage],
                                    env=env, cwd=wall_root, timeout=args.driver_timeout,
                                    prefix=f"[{key} {command} {stage}] ")
                 row[f"{command}_s"] = round(done["seconds"], 3)
@@ -1409,7 +1409,7 @@ def render_markdown(results: dict) -> str:
                   f"**{engines.get('total_h')} h**.", ""]
 
     lines += ["## Notebook-layer overhead (seed run, per stage)", "",
-              "Wall time of `python -m newslens.pipeline stage` + `render` per stage in a sandbox copy of the "
+              "Wall time of `python -m newslens stage` + `render` per stage in a sandbox copy of the "
               "project, minus the same notebooks' code run in-process with plotting and report display "
               "stubbed out (imports done beforehand).", ""]
     for key, data in (results.get("overhead") or {}).items():

@@ -262,7 +262,7 @@ def build(root: Path, params: Path, extra: dict[str, str], log=lambda message: N
     relative = params.relative_to(root).as_posix()
     started = time.perf_counter()
     for stage in STAGES:
-        done = subprocess.run([sys.executable, "-m", "newslens.pipeline", "stage", relative, stage],
+        done = subprocess.run([sys.executable, "-m", "newslens", "stage", relative, stage],
                               cwd=root, env=env, capture_output=True, text=True, timeout=3600)
         if done.returncode:
             raise RuntimeError(f"stage {stage} failed in {root}:\n{done.stderr[-3000:]}")

@@ -34,13 +34,13 @@ def make_sandbox(tmp_path_factory) -> Callable[[str], Path]:
 
 @pytest.fixture(scope="session")
 def run_pipeline() -> Callable[..., subprocess.CompletedProcess]:
-    """Run ``python -m newslens.pipeline ARGS`` with the sandbox as project root and working folder."""
+    """Run ``python -m newslens ARGS`` with the sandbox as project root and working folder."""
     def run(root: Path, *args: str, timeout: float = 600, env: dict[str, str] | None = None,
             cwd: Path | None = None) -> subprocess.CompletedProcess:
         """``env`` entries override the defaults (e.g. another PYTHONHASHSEED); ``cwd`` defaults to root."""
         full_env = {**os.environ, "NEWSLENS_ROOT": str(root), "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1",
                     **(env or {})}
-        return subprocess.run([sys.executable, "-m", "newslens.pipeline", *args], cwd=cwd or root,
+        return subprocess.run([sys.executable, "-m", "newslens", *args], cwd=cwd or root,
                               env=full_env, capture_output=True, text=True, timeout=timeout)
     return run
 

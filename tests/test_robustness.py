@@ -535,7 +535,7 @@ def test_sigkill_mid_stage_then_rerun_gives_the_clean_bytes(make_sandbox, run_pi
     clean_root, _ = lossy_run
     root, _ = make_lossy_sandbox(make_sandbox, "killed")
     env = {**os.environ, "NEWSLENS_ROOT": str(root), "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "newslens.pipeline", "stage", "params/lossy.yaml",
+    process = subprocess.Popen([sys.executable, "-m", "newslens", "stage", "params/lossy.yaml",
                                 "01-ingest"], cwd=root, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
     out = root / "data" / "processed" / "lossy"

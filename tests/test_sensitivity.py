@@ -106,7 +106,7 @@ def test_real_variants_of_the_seed_run(make_sandbox, run_pipeline):
     env = {**os.environ, "NEWSLENS_ROOT": str(root), "PYTHONHASHSEED": "0"}
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "newslens.sensitivity", *args], cwd=root, env=env,
+        return subprocess.run([sys.executable, "-m", "newslens", "sensitivity", *args], cwd=root, env=env,
                               capture_output=True, text=True, timeout=900)
 
     for name in ("min-df-2", "lemmas-off"):

@@ -1,4 +1,4 @@
-"""Stage notebooks run end to end through ``python -m newslens.pipeline stage`` (papermill).
+"""Stage notebooks run end to end through ``python -m newslens stage`` (papermill).
 
 Each run happens in a sandbox copy of the project (``NEWSLENS_ROOT``, see conftest.py), so the
 real data/processed/, build/ and reports/ are never touched.
@@ -48,7 +48,7 @@ def test_a_notebook_edited_while_its_stage_runs_leaves_the_stage_stale(make_sand
     root = make_sandbox("edited-mid-run")
     notebook, executed = root / "notebooks" / "01-ingest.ipynb", root / "build" / "seed" / "01-ingest.ipynb"
     env = {**os.environ, "NEWSLENS_ROOT": str(root), "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1"}
-    stage = subprocess.Popen([sys.executable, "-m", "newslens.pipeline", "stage", "params/seed.yaml", "01-ingest"],
+    stage = subprocess.Popen([sys.executable, "-m", "newslens", "stage", "params/seed.yaml", "01-ingest"],
                              cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
     while not executed.exists() and stage.poll() is None and time.monotonic() < deadline:
@@ -61,7 +61,7 @@ def test_a_notebook_edited_while_its_stage_runs_leaves_the_stage_stale(make_sand
     assert done.stat().st_mtime_ns < notebook.stat().st_mtime_ns, \
         "the stage's marker is newer than a notebook saved while the stage ran: make would not rerun it"
     # ...and the finished execution still renders: the marker records the notebook it executed.
-    rendered = subprocess.run([sys.executable, "-m", "newslens.pipeline", "render", "params/seed.yaml", "01-ingest"],
+    rendered = subprocess.run([sys.executable, "-m", "newslens", "render", "params/seed.yaml", "01-ingest"],
                               cwd=root, env=env, capture_output=True, text=True, timeout=300)
     assert rendered.returncode == 0, rendered.stderr[-3000:]
 

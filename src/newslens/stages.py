@@ -5,7 +5,7 @@ Everything else derives from :data:`STAGES`:
 * the parameter slices (:func:`newslens.params.stage_slice`), so a stage reruns
   only when a key it reads changes;
 * the Makefile's prerequisites (:func:`makefile`, written to ``build/stages.mk``
-  by ``python -m newslens.pipeline makefile``);
+  by ``python -m newslens makefile``);
 * the summary's links to the detailed reports and the index's thumbnails;
 * the code paths that provenance names (:data:`CODE_PATHS`).
 
@@ -192,7 +192,7 @@ def makefile() -> str:
     ``STAGE_RULES`` once per run. A stage's prerequisites are its notebook, its
     parameter slice, the modules it uses, the stages it reads from and its run files.
     """
-    lines = ["# Generated from src/newslens/stages.py by `python -m newslens.pipeline makefile`.",
+    lines = ["# Generated from src/newslens/stages.py by `python -m newslens makefile`.",
              "# Do not edit: change the stage table and make regenerates this file.",
              f"STAGES := {' '.join(NAMES)}",
              f"CODE_PATHS := {' '.join(CODE_PATHS)}",
@@ -211,7 +211,7 @@ def makefile() -> str:
         if item.raw:  # the builtin corpora's files, and a listing of the path sources' files
             prerequisites += ["$(call raw_inputs,$(2))", "build/$(1)/sources.txt"]
         lines.append(f"build/$(1)/{item.name}.done: {' '.join(prerequisites)}")
-        lines.append(f"\t$(PY) -m newslens.pipeline stage $(2) {item.name}")
+        lines.append(f"\t$(PY) -m newslens stage $(2) {item.name}")
         lines.append("")
     lines.append("endef")
     return "\n".join(lines) + "\n"
