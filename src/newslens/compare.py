@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from newslens import config
+from newslens import config, vcs
 from newslens.io import write_text
 from newslens.report import display_value
 
@@ -116,21 +115,6 @@ def write_findings(params_file: str) -> Path:
 
 # ---------------------------------------------------------------- which findings
 
-def _git_show(revision: str, path: str) -> str | None:
-    try:
-        done = subprocess.run(["git", "show", f"{revision}:{path}"], cwd=config.PROJECT_ROOT,
-                              capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout if done.returncode == 0 else None
-
-
-def _is_revision(revision: str) -> bool:
-    done = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
-                          cwd=config.PROJECT_ROOT, capture_output=True, text=True, timeout=60)
-    return done.returncode == 0
-
-
 def side_label(spec: str, other: str | None = None) -> str:
     """A side's short name: the run (``news``) or the run at a revision (``news@HEAD~5``)."""
     path = Path(spec)
@@ -162,11 +146,11 @@ def load_findings(spec: str, other: str | None = None) -> dict[str, Any]:
     if other is None or not other.endswith(".yaml"):  # a revision of which run?
         raise CompareError(f"{spec!r} is a revision: the other side must be a params file, which names the run")
     run = Path(other).stem
-    if not _is_revision(spec):
+    if not vcs.is_revision(spec):
         raise CompareError(f"{spec!r} is neither a params file (.yaml) nor a git revision")
-    text = _git_show(spec, f"reports/{run}/{FINDINGS}")
+    text = vcs.show(spec, f"reports/{run}/{FINDINGS}")
     if text is None:
-        has_run = _git_show(spec, f"reports/{run}/topics.json") is not None
+        has_run = vcs.show(spec, f"reports/{run}/topics.json") is not None
         why = (f"reports/{run}/ at {spec} predates {FINDINGS} (written since runs record their findings); "
                "compare with a later revision" if has_run else f"revision {spec} has no run {run!r}")
         raise CompareError(why)
@@ -490,7 +474,7 @@ def provenance_html(spec_a: str, spec_b: str) -> str:
             text = config.resolve_path(spec).read_bytes()
         else:
             where = f"git show {spec}:reports/{Path(other).stem}/{FINDINGS}"
-            text = (_git_show(spec, f"reports/{Path(other).stem}/{FINDINGS}") or "").encode("utf-8")
+            text = (vcs.show(spec, f"reports/{Path(other).stem}/{FINDINGS}") or "").encode("utf-8")
         rows.append(f"<tr><td>{escape(side_label(spec, other))}</td><td><code>{escape(where)}</code></td>"
                     f"<td class='num'>{len(text):,}</td><td><code>{hashlib.sha256(text).hexdigest()}</code></td></tr>")
     versions = ", ".join(f"{escape(k)} {escape(v)}" for k, v in package_versions().items())

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import importlib.metadata
 import platform
-import subprocess
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import nbformat
 
-from newslens import config
+from newslens import config, vcs
 from newslens.io import sha256_file, write_text
 from newslens.report import escape
 from newslens.stages import CODE_PATHS
@@ -32,25 +31,16 @@ MAX_INPUT_ROWS = 50
 
 # ---------------------------------------------------------------- provenance
 
-def _git(*args: str) -> str | None:
-    try:
-        done = subprocess.run(["git", *args], cwd=config.PROJECT_ROOT, capture_output=True,
-                              text=True, check=True, timeout=20)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip()
-
-
 def git_state() -> dict[str, str]:
     """The last commit that touched the code, params or seed data, and whether they are clean.
 
     Using the last commit of these paths (not HEAD) means that committing the
     rendered reports does not change what the reports say about themselves.
     """
-    commit = _git("log", "-1", "--format=%H", "--", *CODE_PATHS)
+    commit = vcs.output("log", "-1", "--format=%H", "--", *CODE_PATHS)
     if not commit:
         return {"commit": "not a git checkout", "tree": "unknown"}
-    dirty = _git("status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS)
+    dirty = vcs.output("status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS)
     return {"commit": commit, "tree": "clean" if not dirty else "uncommitted changes in code or params"}
 
 

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 # Modules every stage's execution uses (setup, params, paths, displays, charts).
 COMMON_MODULES = ("config", "params", "stages", "report", "plots", "wording", "views")
 # Modules rendering any report uses; rendering is separate from execution (see pipeline.py).
-RENDER_MODULES = ("render", "pipeline", "views")
+RENDER_MODULES = ("render", "pipeline", "views", "vcs")
 # Data files a module reads, as make patterns under src/newslens/: editing them reruns its stages.
 MODULE_DATA = {"stopwords": "data/stopwords/*.txt"}
 # The shared tokenization: every stage that reads the tokens loads them through these
@@ -134,7 +134,7 @@ STAGES: tuple[Stage, ...] = (
         # The topic model is fitted on the keywords stage's TF-IDF settings, and only those.
         reads=("title", "unit", "unit_name", "group_name", "focus", "keywords.min_df", "keywords.max_df",
                "keywords.sublinear_tf", "topics"),
-        modules=("io", "topics", "topic_views", "topic_explorer", "keywords", "keyness", *TOKENS_MODULES,
+        modules=("io", "vcs", "topics", "topic_views", "topic_explorer", "keywords", "keyness", *TOKENS_MODULES,
                  "engine", "focus", "periods", "short_texts", "clean"),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet"),
         outputs=("sweep.csv", "topic_terms.parquet", "doc_topics.parquet", "topics.csv",

@@ -333,17 +333,13 @@ def load_identities(path: Path) -> dict[int, list[str]]:
 
 def _committed_text(path: Path) -> str | None:
     """A file's content at HEAD, or None outside git or when it is not committed."""
-    import subprocess
-
-    from newslens import config
+    from newslens import config, vcs
 
     try:
         relative = Path(path).resolve().relative_to(config.PROJECT_ROOT).as_posix()
-        done = subprocess.run(["git", "show", f"HEAD:{relative}"], cwd=config.PROJECT_ROOT,
-                              capture_output=True, text=True, timeout=20)
-    except (ValueError, OSError, subprocess.SubprocessError):
+    except ValueError:
         return None
-    return done.stdout if done.returncode == 0 else None
+    return vcs.show("HEAD", relative)
 
 
 def load_labels(path: Path, ids: list[int]) -> tuple[dict[int, str], list[str]]:
