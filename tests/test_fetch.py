@@ -16,7 +16,7 @@ import pytest
 
 from newslens import fetch as F
 from newslens.__main__ import main as cli
-from newslens.io import sha256_bytes, sha256_file
+from newslens.files import sha256_bytes, sha256_file
 
 ARCHIVE = "fakepkg/data/en/NewsArticles.zip"
 CSV_NAME = "NewsArticles.csv"

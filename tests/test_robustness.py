@@ -36,7 +36,7 @@ import yaml
 
 from newslens import config
 from newslens import fetch as F
-from newslens.io import atomic_path, sha256_bytes, write_bytes, write_csv, write_parquet, write_text
+from newslens.files import atomic_path, sha256_bytes, write_bytes, write_csv, write_parquet, write_text
 
 OLD = b"old complete bytes\n"
 FRAME = pd.DataFrame({"doc_id": [f"d{i}" for i in range(2000)], "n": np.arange(2000)})
@@ -141,7 +141,7 @@ def test_exception_inside_atomic_path_discards_the_partial_file(tmp_path):
 
 KILLED_WRITER = """
 import sys, time
-from newslens.io import atomic_path
+from newslens.files import atomic_path
 with atomic_path(sys.argv[1]) as tmp, open(tmp, "wb") as handle:
     handle.write(b"half of the new bytes " * 50000)
     handle.flush()

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from newslens import config, vcs
-from newslens.io import write_text
+from newslens.files import write_text
 from newslens.report import display_value
 
 FINDINGS = "findings.json"

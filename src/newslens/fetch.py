@@ -50,7 +50,7 @@ from tqdm.auto import tqdm
 
 from newslens import config
 from newslens.config import DOWNLOADS_DIR, RAW_DIR
-from newslens.io import atomic_path, sha256_bytes, sha256_file
+from newslens.files import atomic_path, sha256_bytes, sha256_file
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from newslens import config
-from newslens.io import write_text
+from newslens.files import write_text
 from newslens.views import finish_page
 from newslens.report import escape
 from newslens.stages import THUMBNAIL_ORDER

@@ -563,7 +563,7 @@ def ingest(params: RunParams, out_dir: Path | None = None, *, engine: Engine | N
     ``text`` (read back for the report). Without it, everything stays in memory.
     ``engine`` defaults to the run's ``engine`` key.
     """
-    from newslens.io import ParquetParts
+    from newslens.files import ParquetParts
 
     verify_builtins(params)
     reducer = _Reducer(params.unit, params.sources)
@@ -625,7 +625,7 @@ def flag_near_duplicates(documents: pd.DataFrame, *, threshold: float = NEAR_DUP
 
 def write_outputs(result: IngestResult, out_dir, *, documents: bool = True) -> None:
     """Write documents.parquet, ingest_log.csv and cleaning.csv atomically into ``out_dir``."""
-    from newslens.io import write_csv, write_parquet
+    from newslens.files import write_csv, write_parquet
 
     if documents:
         write_parquet(result.documents, Path(out_dir) / "documents.parquet")

@@ -341,7 +341,7 @@ def write_outputs(out_dir: Path, *, keywords: pd.DataFrame, keyness: pd.DataFram
                   similar: pd.DataFrame, corpus_terms: pd.DataFrame,
                   focus_terms: pd.DataFrame) -> None:
     """Write the stage's tables atomically."""
-    from newslens.io import write_csv, write_parquet
+    from newslens.files import write_csv, write_parquet
 
     write_parquet(keywords, out_dir / "keywords.parquet")
     write_parquet(keyness, out_dir / "keyness.parquet")

@@ -31,7 +31,7 @@ from pathlib import Path
 sys.modules.setdefault("rfc3987_syntax", None)
 
 from newslens import config  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
-from newslens.io import write_bytes, write_text  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
+from newslens.files import write_bytes, write_text  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
 from newslens import stages  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
 from newslens.params import load_run  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
 

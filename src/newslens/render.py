@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 import nbformat
 
 from newslens import config, vcs
-from newslens.io import sha256_file, write_text
+from newslens.files import sha256_file, write_text
 from newslens.report import escape
 from newslens.stages import CODE_PATHS
 from newslens.stages import stage as stage_table

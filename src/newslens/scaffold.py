@@ -342,7 +342,7 @@ def init(source: str, name: str | None = None, *, force: bool = False) -> tuple[
     target = config.PARAMS_DIR / f"{name}.yaml"
     if target.exists() and not force:
         raise InitError(f"{config.relative_to_root(target)} exists; choose another NAME or pass --force")
-    from newslens.io import write_text
+    from newslens.files import write_text
 
     title = Path(plan.path.rstrip("/")).stem.replace("_", " ").replace("-", " ").strip().capitalize() or name
     write_text(target, params_yaml(plan, title=title))

@@ -34,7 +34,7 @@ from typing import Any
 import yaml
 
 from newslens import config
-from newslens.io import write_text
+from newslens.files import write_text
 
 logger = logging.getLogger(__name__)
 

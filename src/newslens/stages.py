@@ -106,14 +106,14 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         name="01-ingest", title="Ingest", about="what was read, cleaned and skipped",
         reads=("title", "sources", "unit", "unit_name", "group_name", "language", "other_languages"),
-        modules=("io", "ingest", "near_duplicates", "language_id", "sources", "clean", "sentences", "fetch",
+        modules=("files", "ingest", "near_duplicates", "language_id", "sources", "clean", "sentences", "fetch",
                  "engine", "periods"),
         inputs=(), outputs=("documents.parquet", "ingest_log.csv", "cleaning.csv"),
         engine=True, raw=True),
     Stage(
         name="02-tokenize", title="Tokenize", about="sentences, tokens, phrases and stop words",
         reads=("title", "unit", "unit_name", "group_name", "language", "focus", "tokenize"),
-        modules=("io", *TOKENS_MODULES, "engine", "focus", "short_texts"),
+        modules=("files", *TOKENS_MODULES, "engine", "focus", "short_texts"),
         inputs=("documents.parquet",),
         outputs=("tokens.parquet", "vocabulary.parquet", "phrases.csv", "stopwords.txt",
                  "stopword_sources.csv", "formulas.csv", "tokenize_stats.json", "tokenizer.json",
@@ -123,7 +123,7 @@ STAGES: tuple[Stage, ...] = (
         name="03-keywords", title="Keywords",
         about="TF-IDF, keyness between groups, keywords in context",
         reads=("title", "unit", "unit_name", "group_name", "focus", "keywords"),
-        modules=("io", "keywords", "keyness", "kwic", "keyness_explorer", *TOKENS_MODULES, "engine", "focus"),
+        modules=("files", "keywords", "keyness", "kwic", "keyness_explorer", *TOKENS_MODULES, "engine", "focus"),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet", "tokenizer.json",
                 "phrases.model", "stopwords.txt"),
         outputs=("keywords.parquet", "keyness.parquet", "similar.csv", "corpus_terms.csv",
@@ -134,7 +134,7 @@ STAGES: tuple[Stage, ...] = (
         # The topic model is fitted on the keywords stage's TF-IDF settings, and only those.
         reads=("title", "unit", "unit_name", "group_name", "focus", "keywords.min_df", "keywords.max_df",
                "keywords.sublinear_tf", "topics"),
-        modules=("io", "vcs", "topics", "topic_views", "topic_explorer", "keywords", "keyness", *TOKENS_MODULES,
+        modules=("files", "vcs", "topics", "topic_views", "topic_explorer", "keywords", "keyness", *TOKENS_MODULES,
                  "engine", "focus", "periods", "short_texts", "clean"),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet"),
         outputs=("sweep.csv", "topic_terms.parquet", "doc_topics.parquet", "topics.csv",
@@ -144,7 +144,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         name="05-summary", title="Summary", about="the findings of the run on one page",
         reads=("title", "unit", "unit_name", "group_name", "focus"),
-        modules=("summary", "topic_views", "topic_explorer", "io", "focus", "periods", "clean"),
+        modules=("summary", "topic_views", "topic_explorer", "files", "focus", "periods", "clean"),
         inputs=("documents.parquet", "ingest_log.csv", "tokenize_stats.json", "focus_keywords.csv",
                 "similar.csv", "keyness.parquet", "topics.csv", "doc_topics.parquet", "corpus_terms.csv",
                 "k_choice.json", "vocabulary.parquet", "topic_explorer.json"),
@@ -196,7 +196,7 @@ def makefile() -> str:
              "# Do not edit: change the stage table and make regenerates this file.",
              f"STAGES := {' '.join(NAMES)}",
              f"CODE_PATHS := {' '.join(CODE_PATHS)}",
-             f"RENDER_SRC := {_sources(set(RENDER_MODULES) | set(COMMON_MODULES) | {'io'})}"
+             f"RENDER_SRC := {_sources(set(RENDER_MODULES) | set(COMMON_MODULES) | {'files'})}"
              " $(wildcard $(SRC)/templates/newslens/*)",
              "define STAGE_RULES"]
     for item in STAGES:

@@ -342,7 +342,7 @@ def write_outputs(result: TokenizeResult, out_dir: Path, *, partitioned: bool = 
     """
     import pyarrow as pa
 
-    from newslens.io import ParquetParts, write_csv, write_parquet, write_text
+    from newslens.files import ParquetParts, write_csv, write_parquet, write_text
 
     if partitioned:
         schema = pa.schema([("doc_id", pa.string()), ("sentence", pa.int32()),

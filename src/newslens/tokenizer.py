@@ -134,7 +134,7 @@ class Tokenizer:
 
         The stop words are saved by the stage, as ``stopwords.txt``.
         """
-        from newslens.io import atomic_path, write_text
+        from newslens.files import atomic_path, write_text
 
         if self.phraser is None and self._phrases is not None:
             raise ValueError("a tokenizer that was pickled (sent to a worker) has no gensim model to save")

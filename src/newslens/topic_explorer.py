@@ -307,7 +307,7 @@ def explorer_json(data: dict[str, Any] | None) -> str:
 
 def write(data: dict[str, Any] | None, out_dir: Path) -> Path:
     """Write ``topic_explorer.json`` atomically."""
-    from newslens.io import write_text
+    from newslens.files import write_text
 
     return write_text(Path(out_dir) / FILE, explorer_json(data))
 

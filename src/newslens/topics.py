@@ -459,7 +459,7 @@ def no_model(why: str) -> TopicResult:
 
 def write_outputs(result: TopicResult, out_dir: Path, identities_path: Path) -> None:
     """Write the stage's tables, the choice of k, and the identities for the next run."""
-    from newslens.io import write_csv, write_parquet, write_text
+    from newslens.files import write_csv, write_parquet, write_text
 
     write_csv(result.sweep, out_dir / "sweep.csv")
     write_parquet(result.topic_terms, out_dir / "topic_terms.parquet")
@@ -489,7 +489,7 @@ def anchor_coherence(texts: list[str], tfidf, k: int, ours: float, *, seed: int 
     cached = _read_anchor_cache(cache, key)
     baselines = cached if cached is not None else _anchor_scores(texts, tfidf, k, seed)
     if cache is not None and cached is None:
-        from newslens.io import write_text
+        from newslens.files import write_text
 
         write_text(cache, json.dumps({"key": key, "scores": baselines}, indent=1) + "\n")
     rows = [("newslens (this report)", ours)] + [tuple(pair) for pair in baselines]  # ours: at SHOWN
