@@ -75,7 +75,7 @@ def test_the_summary_line_follows_the_committed_file(tmp_path):
                            "topic 1 holds in at least 7; 2 of 2 keyness terms stay in their group's list in all 8.")
 
 
-def test_the_make_rules_have_one_target_a_variant(tmp_path):
+def test_the_make_rules_have_one_target_a_variant(news_run):  # the grid runs at the built run's k
     rules = sensitivity.makefile(["params/news.yaml"], ["lemmas-off", "min-df-5"])
     targets = [line.split(":")[0] for line in rules.splitlines() if line.endswith(".py") and "/done:" in line]
     assert targets == ["build/sensitivity/news/lemmas-off/done", "build/sensitivity/news/min-df-5/done"]

@@ -169,10 +169,12 @@ def test_a_planted_out_of_slice_read_is_caught(name, planted, message):
 
 
 def test_the_stale_topics_case_would_have_been_caught():
-    """Topics reading keywords settings with no keywords key in its slice: the bug this table fixes."""
-    before = stages.Stage(**{**stages.stage("04-topics").__dict__,
-                             "reads": ("title", "focus", "topics")})
-    assert any("params key 'keywords' outside its slice" in p for p in problems(before, notebook_source("04-topics")))
+    """Topics refitting TF-IDF from keywords settings outside its slice (it reads stage 03's matrices)."""
+    source = notebook_source("04-topics")
+    read = "tfidf = keywords.read_tfidf(*(run.input(name) for name in keywords.TFIDF_FILES))"
+    assert read in source
+    refit = source.replace(read, "tfidf = keywords.fit_tfidf(doc_ids, analyzer, run.params.keywords)")
+    assert any("params key 'keywords' outside its slice" in p for p in problems(stages.stage("04-topics"), refit))
 
 
 # ---------------------------------------------------------------- everything else derives from it
@@ -185,7 +187,7 @@ def test_every_notebook_is_a_stage_and_every_stage_a_notebook():
 def test_upstream_follows_inputs():
     assert stages.upstream("01-ingest") == ()
     assert stages.upstream("02-tokenize") == ("01-ingest",)
-    assert stages.upstream("04-topics") == ("01-ingest", "02-tokenize")
+    assert stages.upstream("04-topics") == ("01-ingest", "02-tokenize", "03-keywords")  # its TF-IDF
     assert stages.upstream("05-summary") == ("01-ingest", "02-tokenize", "03-keywords", "04-topics")
     produced = {out for s in stages.STAGES for out in s.outputs}
     for item in stages.STAGES:
@@ -194,7 +196,9 @@ def test_upstream_follows_inputs():
 
 def test_slices_follow_reads():
     params = load_run("params/news.yaml").params
-    assert set(stage_slice(params, "04-topics")["keywords"]) == {"min_df", "max_df", "sublinear_tf"}
+    assert "keywords" not in stage_slice(params, "04-topics")  # topics reads 03's matrices, not its settings
+    partial = stages.Stage(**{**stages.stage("04-topics").__dict__, "reads": ("topics", "keywords.min_df")})
+    assert partial.sections() == {"topics": None, "keywords": ("min_df",)}
     assert stage_slice(params, "03-keywords")["keywords"] == params.keywords.model_dump(mode="json")
     for item in stages.STAGES:
         assert set(stage_slice(params, item.name)) == {k.partition(".")[0] for k in item.reads}
@@ -252,7 +256,10 @@ def test_summary_links_and_provenance_paths_come_from_the_table():
 
 def test_a_stage_run_refuses_keys_outside_its_slice():
     run = load_run("params/news.yaml")
-    topics_view = stages.StageRun(run, stages.stage("04-topics"))
+    # a stage that reads one key of a section (as topics once read keywords.min_df)
+    topics = stages.stage("04-topics")
+    partial = stages.Stage(**{**topics.__dict__, "reads": (*topics.reads, "keywords.min_df")})
+    topics_view = stages.StageRun(run, partial)
     assert topics_view.params.keywords.min_df == run.params.keywords.min_df
     assert topics_view.params.engine == run.params.engine
     with pytest.raises(stages.OutOfSlice, match=r"stage 04-topics read params key 'keywords\.top_n'"):
@@ -275,4 +282,4 @@ def test_makefile_rules_name_every_prerequisite():
     for needed in ("notebooks/04-topics.ipynb", "build/$(1)/params/04-topics.json", "build/$(1)/02-tokenize.done",
                    "$(SRC)/keywords.py", "$(SRC)/topics.py", "$(wildcard $(basename $(2)).labels.yaml)"):
         assert needed in topics
-    assert "03-keywords.done" not in topics  # topics does not read the keywords stage's outputs
+    assert "build/$(1)/03-keywords.done" in topics  # topics models the keywords stage's TF-IDF matrices

@@ -30,6 +30,7 @@ from scipy import sparse
 
 from newslens.engine import engine_scope
 from newslens.params import KeywordsParams
+from newslens.stages import TFIDF_FILES
 from newslens.report import display_values
 
 if TYPE_CHECKING:
@@ -349,6 +350,43 @@ def write_outputs(out_dir: Path, *, keywords: pd.DataFrame, keyness: pd.DataFram
               out_dir / "similar.csv")
     write_csv(corpus_terms, out_dir / "corpus_terms.csv")
     write_csv(focus_terms, out_dir / "focus_keywords.csv")
+
+
+# ------------------------------------------------------------------ the matrices, for the topics stage
+
+def write_tfidf(tfidf: TfidfModel, out_dir: Path) -> None:
+    """Write the fitted matrices (:data:`TFIDF_FILES`), so that topics reads them rather than refitting.
+
+    The two matrices share their non-zero cells (a TF-IDF weight is zero exactly where the count
+    is); both are stored row by row, columns ascending, so :func:`read_tfidf` gives the same arrays.
+    """
+    from newslens.files import write_parquet
+
+    matrix, counts = tfidf.matrix.tocsr(), tfidf.counts.tocsr()
+    matrix.sort_indices()
+    counts.sort_indices()
+    if not (np.array_equal(matrix.indptr, counts.indptr) and np.array_equal(matrix.indices, counts.indices)):
+        raise ValueError("keywords: the TF-IDF and count matrices differ in their non-zero cells")
+    rows = np.repeat(np.arange(matrix.shape[0], dtype=np.int32), np.diff(matrix.indptr))
+    entries, terms, documents = (Path(out_dir) / name for name in TFIDF_FILES)
+    write_parquet(pd.DataFrame({"doc": rows, "term": matrix.indices.astype(np.int32),
+                                "tfidf": matrix.data, "count": counts.data.astype(np.int64)}), entries)
+    write_parquet(pd.DataFrame({"term": np.asarray(tfidf.terms, dtype=object), "idf": tfidf.idf}), terms)
+    write_parquet(pd.DataFrame({"doc_id": list(tfidf.doc_ids)}), documents)
+
+
+def read_tfidf(entries: Path, terms: Path, documents: Path) -> TfidfModel:
+    """The matrices :func:`write_tfidf` wrote, value for value."""
+    cells, vocabulary = pd.read_parquet(entries), pd.read_parquet(terms)
+    doc_ids = pd.read_parquet(documents)["doc_id"].tolist()
+    shape = (len(doc_ids), len(vocabulary))
+    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cells["doc"].to_numpy(), minlength=shape[0]), out=indptr[1:])
+    indices = cells["term"].to_numpy()
+    matrix = sparse.csr_matrix((cells["tfidf"].to_numpy(), indices, indptr), shape=shape)
+    counts = sparse.csr_matrix((cells["count"].to_numpy(), indices, indptr), shape=shape)
+    return TfidfModel(doc_ids, vocabulary["term"].to_numpy(dtype=object), matrix, counts,
+                      vocabulary["idf"].to_numpy())
 
 
 # ------------------------------------------------------------------ streaming path

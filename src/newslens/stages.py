@@ -2,7 +2,7 @@
 
 Everything else derives from :data:`STAGES`:
 
-* the parameter slices (:func:`newslens.params.stage_slice`), so a stage reruns
+* the parameter slices (:func:`stage_slice`), so a stage reruns
   only when a key it reads changes;
 * the Makefile's prerequisites (:func:`makefile`, written to ``build/stages.mk``
   by ``python -m newslens makefile``);
@@ -19,7 +19,7 @@ Example
 >>> [stage.name for stage in STAGES][:2]
 ['01-ingest', '02-tokenize']
 >>> stage("04-topics").reads
-('title', 'unit', 'unit_name', 'group_name', 'focus', 'keywords.min_df', 'keywords.max_df', 'keywords.sublinear_tf', 'topics')
+('title', 'unit', 'unit_name', 'group_name', 'focus', 'topics')
 """
 
 from __future__ import annotations
@@ -45,6 +45,10 @@ RENDER_MODULES = ("render", "pipeline", "views", "vcs")
 MODULE_DATA = {"stopwords": "data/stopwords/*.txt"}
 # The shared tokenization: every stage that reads the tokens loads them through these
 # (tokenize learns the formulas, which compare groups and periods by keyness).
+# What the keywords stage writes of its TF-IDF fit and the topics stage reads back, rather than
+# refitting it: every non-zero cell (document row, term column, TF-IDF weight, count), the terms
+# with their idf, the documents in row order (newslens.keywords.write_tfidf and read_tfidf).
+TFIDF_FILES = ("tfidf.parquet", "tfidf_terms.parquet", "tfidf_documents.parquet")
 TOKENS_MODULES = ("tokenize", "tokenizer", "words", "stopwords", "phrases", "sentences", "formulas",
                   "keyness", "periods", "clean")
 # Keys that say how a stage runs, not what it computes: readable by every stage, in no slice.
@@ -127,20 +131,19 @@ STAGES: tuple[Stage, ...] = (
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet", "tokenizer.json",
                 "phrases.model", "stopwords.txt"),
         outputs=("keywords.parquet", "keyness.parquet", "similar.csv", "corpus_terms.csv",
-                 "focus_keywords.csv"),
+                 "focus_keywords.csv", *TFIDF_FILES),
         engine=True),
     Stage(
         name="04-topics", title="Topics", about="how k was chosen, the topics, by group and over time",
-        # The topic model is fitted on the keywords stage's TF-IDF settings, and only those.
-        reads=("title", "unit", "unit_name", "group_name", "focus", "keywords.min_df", "keywords.max_df",
-               "keywords.sublinear_tf", "topics"),
+        # The topic model is fitted on the keywords stage's TF-IDF matrix (TFIDF_FILES), not refitted.
+        reads=("title", "unit", "unit_name", "group_name", "focus", "topics"),
         modules=("files", "vcs", "topics", "topic_views", "topic_explorer", "keywords", "keyness", *TOKENS_MODULES,
                  "engine", "focus", "periods", "short_texts", "clean"),
-        inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet"),
+        inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet", *TFIDF_FILES),
         outputs=("sweep.csv", "topic_terms.parquet", "doc_topics.parquet", "topics.csv",
                  "k_choice.json", "topic_explorer.json"),
         run_files=(("labels", "{params}.labels.yaml"), ("identities", "reports/{run}/topics.json")),
-        rewrites=("identities",), engine=True),
+        rewrites=("identities",)),
     Stage(
         name="05-summary", title="Summary", about="the findings of the run on one page",
         reads=("title", "unit", "unit_name", "group_name", "focus"),
