@@ -148,7 +148,8 @@ def test_changing_a_key_reruns_exactly_the_stages_that_read_it(probe, key):
     assert _directly_stale(probe) == expected
 
 
-def test_a_keywords_key_that_topics_does_not_read_leaves_topics_alone(probe):
+def test_a_keywords_key_makes_only_keywords_stale_directly(probe):
+    """Topics reads no keywords key: it reruns after keywords only because it models 03's matrices."""
     value, expected = KWIC_ONLY
     _change(probe, "keywords", value)
     assert _directly_stale(probe) == expected
