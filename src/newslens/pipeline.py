@@ -18,7 +18,6 @@ with the provenance block.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import sys
@@ -31,7 +30,7 @@ from pathlib import Path
 sys.modules.setdefault("rfc3987_syntax", None)
 
 from newslens import config  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
-from newslens.files import write_bytes, write_text  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
+from newslens.files import sha256_file, write_bytes, write_text  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
 from newslens import stages  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
 from newslens.params import load_run  # noqa: E402 - after the jsonschema stub above, which must precede nbformat's import
 
@@ -135,12 +134,8 @@ def mark_done(done: Path, stage: str, executed: Path, started_ns: int, rewritten
     for path in rewritten:
         if path.exists():
             os.utime(path, ns=(started_ns, started_ns))
-    write_text(done, f"{stage}\nexecuted {_sha256(executed)}\n")
+    write_text(done, f"{stage}\nexecuted {sha256_file(executed)}\n")
     os.utime(done, ns=(started_ns, started_ns))
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def finished_execution(done: Path, executed: Path) -> bool:
@@ -151,7 +146,7 @@ def finished_execution(done: Path, executed: Path) -> bool:
                 if line.startswith("executed ")]
     if not recorded:  # a marker of an older version: it was written after the execution
         return done.stat().st_mtime_ns >= executed.stat().st_mtime_ns
-    return recorded[0] == _sha256(executed)
+    return recorded[0] == sha256_file(executed)
 
 
 def _nothing_to_analyse(run, stage: str) -> str | None:
