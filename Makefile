@@ -109,10 +109,11 @@ test: $(ENV_STAMP) data
 	$(PY) -m newslens fetch --all
 	$(PY) -m pytest -q --tier fast
 
-## check: the whole suite (pipeline, papermill, make, Dask, JupyterLab, browsers, every committed run under every CPU code path) and ruff
+## check: ruff, the layers contract, and the whole suite (pipeline, papermill, make, Dask, JupyterLab, browsers, every committed run under every CPU code path)
 check: $(ENV_STAMP) data
 	$(PY) -m newslens fetch --all
 	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest -q --tier full
 
 ## lab: open JupyterLab on the project's environment

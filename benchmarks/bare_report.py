@@ -9,7 +9,7 @@ One process, single-threaded (BLAS held to one thread, no worker processes), the
 2. ``TfidfVectorizer(stop_words="english", min_df=2, max_df=0.5, sublinear_tf=True)``;
 3. the news run's k sweep: k = 5..40 step 5 × seeds 0, 1, 2, each an
    ``NMF(init="nndsvda", tol=1e-3, random_state=seed)`` on the seed's 80% row subsample (picked
-   as ``newslens.topics._sweep_job`` picks it), each k scored by the mean NPMI of its topics'
+   as ``newslens.analysis.topics._sweep_job`` picks it), each k scored by the mean NPMI of its topics'
    top-10 terms (document co-occurrence on the whole corpus; averaged over the seeds), the
    highest score chosen;
 4. one ``NMF(init="nndsvda", random_state=0)`` at that k (default tol);

@@ -305,7 +305,9 @@ def _prewarm() -> None:
     import simplemma
 
     simplemma.lemmatize("tests", lang="en")
-    from newslens import clean, ingest, keywords, sentences, sources, tokenize, topics  # noqa: F401 - imported to load it before timing
+    from newslens.analysis import keywords, topics  # noqa: F401 - imported to load it before timing
+    from newslens.corpus import clean, ingest, sentences, sources  # noqa: F401 - imported to load it before timing
+    from newslens.text import tokenization  # noqa: F401 - imported to load it before timing
 
 
 # =============================================================================== honest replicas
@@ -317,7 +319,7 @@ REPLICA_MIN_SENTENCES = 3
 
 def _outlet(url: str) -> str:
     """The outlet of a news CSV row: the domain of its link (a malformed link is its own outlet)."""
-    from newslens.sources import outlet_from_url
+    from newslens.corpus.sources import outlet_from_url
 
     try:
         return outlet_from_url(url)
@@ -342,7 +344,7 @@ def make_replicas(raw, scale: int, *, seed: int = REPLICA_SEED, language: str = 
     import numpy as np
     import pandas as pd
 
-    from newslens.sentences import split_text_sentences
+    from newslens.corpus.sentences import split_text_sentences
 
     if scale < 1:
         raise ValueError(f"replicas: scale must be at least 1, not {scale}")
@@ -426,7 +428,7 @@ def _ensure_documents(folder: Path) -> None:
     """Documents of this scale, from the ingest cell; made here (untimed) if that cell did not write them."""
     if (folder / "documents.parquet").exists():
         return
-    from newslens import ingest
+    from newslens.corpus import ingest
 
     log.info("  documents missing in %s: ingesting (untimed)", folder.name)
     ingest.ingest(ingest_params(folder)).documents.to_parquet(folder / "documents.parquet", index=False)
@@ -443,19 +445,20 @@ def _ensure_tokens(folder: Path) -> None:
     """Tokens of this scale, from the tokenize cell; made here (untimed) if that cell did not write them."""
     if (folder / "tokens.parquet").exists():
         return
-    from newslens import tokenize
+    from newslens.text import tokenization
 
     log.info("  tokens missing in %s: tokenizing (untimed)", folder.name)
     settings = _news_settings()
-    tokenize.write_outputs(tokenize.tokenize_documents(_documents(folder), settings.tokenize,
+    tokenization.write_outputs(tokenization.tokenize_documents(_documents(folder), settings.tokenize,
                                                        settings.language), folder)
 
 
 def _tfidf(folder: Path):
-    from newslens import keywords, tokenize
+    from newslens.analysis import keywords
+    from newslens.text import tokenization
 
     _ensure_tokens(folder)
-    doc_ids, analyzer = tokenize.load_analyzer(folder)
+    doc_ids, analyzer = tokenization.load_analyzer(folder)
     return keywords.fit_tfidf(doc_ids, analyzer, _news_settings().keywords)
 
 
@@ -464,7 +467,7 @@ def _tfidf(folder: Path):
 def cell_ingest(folder: Path, args) -> dict:
     import pandas as pd
 
-    from newslens import ingest
+    from newslens.corpus import ingest
 
     params = ingest_params(folder)
     csv = folder / "news.csv"
@@ -496,7 +499,7 @@ def _tfidf_anchor(texts: list[str], args) -> dict:
 
 
 def cell_tokenize(folder: Path, args) -> dict:
-    from newslens import tokenize
+    from newslens.text import tokenization
 
     settings = _news_settings()
     documents = _documents(folder)
@@ -504,21 +507,21 @@ def cell_tokenize(folder: Path, args) -> dict:
     info = {"documents": len(documents)}
 
     def fresh():  # each repeat as a fresh stage run: cold lemma cache, new worker processes
-        from newslens import tokenizer
+        from newslens.text import tokenizer
 
         if hasattr(getattr(tokenizer, "_lemma", None), "cache_clear"):
             tokenizer._lemma.cache_clear()
         shutdown_loky()
 
     def keep(result):
-        tokenize.write_outputs(result, folder)  # the later cells' input (untimed)
+        tokenization.write_outputs(result, folder)  # the later cells' input (untimed)
         info.update({k: v for k, v in result.stats.items() if isinstance(v, (int, float))})
 
-    ours, rss = measure_ours(lambda: tokenize.tokenize_documents(documents, settings.tokenize,
+    ours, rss = measure_ours(lambda: tokenization.tokenize_documents(documents, settings.tokenize,
                                                                  settings.language),
                              args, before=fresh, keep_first=keep, label="tokenize")
     if folder_scale(folder) == 1:  # what the stage's two worker processes buy on this machine (one run)
-        info["n_jobs_1"] = measure(lambda: tokenize.tokenize_documents(documents, settings.tokenize,
+        info["n_jobs_1"] = measure(lambda: tokenization.tokenize_documents(documents, settings.tokenize,
                                                                        settings.language, n_jobs=1),
                                    repeats=1, budget=args.cell_budget, before=fresh, label="tokenize n_jobs=1")
     anchors = {"sklearn_tfidfvectorizer": _tfidf_anchor(texts, args)} if folder_scale(folder) <= args.max_anchor_scale \
@@ -542,12 +545,13 @@ def cell_tfidf(folder: Path, args) -> dict:
     from scipy import sparse
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from newslens import keywords, tokenize
+    from newslens.analysis import keywords
+    from newslens.text import tokenization
 
     _ensure_tokens(folder)
     settings = _news_settings().keywords
     start = time.perf_counter()
-    doc_ids, analyzer = tokenize.load_analyzer(folder)
+    doc_ids, analyzer = tokenization.load_analyzer(folder)
     info = {"load_analyzer_s": round(time.perf_counter() - start, 3), "documents": len(doc_ids)}
 
     def keep(model):
@@ -579,7 +583,7 @@ def _matrix(folder: Path):
 def cell_nmf(folder: Path, args) -> dict:
     from sklearn.decomposition import NMF
 
-    from newslens import topics
+    from newslens.analysis import topics
 
     matrix = _matrix(folder)
     info = {"shape": list(matrix.shape), "nnz": int(matrix.nnz), "k": TOPIC_K}
@@ -631,7 +635,7 @@ def cell_pipeline(folder: Path, args) -> dict:
     return {"ours": None, "rss": None, "anchors": anchors, "info": {}}
 
 
-# The sweep as it was before the speed work (src/newslens/topics.py: sweep and _sweep_job), copied so that
+# The sweep as it was before the speed work (src/newslens/analysis/topics.py: sweep and _sweep_job), copied so that
 # the baseline stays the same while the library changes: every (k, seed), joblib n_jobs=2 on threads.
 BASELINE_SUBSAMPLE = 0.8
 BASELINE_TOL = 1e-3
@@ -646,7 +650,7 @@ def _baseline_job(matrix, binary, k: int, seed: int, top_n: int) -> dict:
     import numpy as np
     from sklearn.decomposition import NMF
 
-    from newslens import topics
+    from newslens.analysis import topics
 
     rng = np.random.default_rng(seed)
     n = matrix.shape[0]
@@ -662,7 +666,7 @@ def baseline_sweep(matrix, counts, settings, terms, *, n_jobs: int = 2):
     import pandas as pd
     from joblib import Parallel, delayed
 
-    from newslens import topics
+    from newslens.analysis import topics
 
     ks = topics.k_range(settings, *matrix.shape)
     binary = (counts > 0).astype(np.int32).tocsc()
@@ -699,7 +703,7 @@ def library_sweep(tfidf, settings) -> int:
     """
     from unittest import mock
 
-    from newslens import topics
+    from newslens.analysis import topics
 
     def stop(model, matrix, counts, k, *rest, **kwargs):
         raise _SweepDone(k)
@@ -749,26 +753,26 @@ def cell_sweep(folder: Path, args) -> dict:
     return {"ours": ours, "rss": None, "anchors": {}, "info": info}
 
 
-# Functions of newslens.plots that compute values for the text (not figures): kept when plots are stubbed.
+# Functions of newslens.report.plots that compute values for the text (not figures): kept when plots are stubbed.
 PLOT_VALUE_HELPERS = frozenset({"heaps_parameters", "wrap", "log10_values", "power_label", "log_ticks"})
 
 
 def _stub_display() -> None:
-    """Replace the drawing functions of ``newslens.plots`` and the ``show_*`` functions of ``newslens.report``.
+    """Replace the drawing functions of ``newslens.report.plots`` and the ``show_*`` functions of ``newslens.report.markup``.
 
     Only what draws or displays becomes a no-op mock; the modules' value helpers stay real, since the
-    stages' own code uses them (``report.display_value`` in the topic explorer, ``plots.heaps_parameters``).
+    stages' own code uses them (``precision.display_value`` in the topic explorer, ``plots.heaps_parameters``).
     The patches last as long as the process (one driver).
     """
     import inspect
     from unittest import mock
 
-    from newslens import plots, report
+    from newslens.report import plots, markup
 
     names = [(plots, name) for name, f in inspect.getmembers(plots, inspect.isfunction)
              if f.__module__ == plots.__name__ and not name.startswith("_") and name not in PLOT_VALUE_HELPERS]
-    names += [(report, name) for name, f in inspect.getmembers(report, inspect.isfunction)
-              if f.__module__ == report.__name__ and name.startswith("show_")]
+    names += [(markup, name) for name, f in inspect.getmembers(markup, inspect.isfunction)
+              if f.__module__ == markup.__name__ and name.startswith("show_")]
     for module, name in names:
         mock.patch.object(module, name, mock.MagicMock(name=f"{module.__name__}.{name}")).start()
 
@@ -777,7 +781,7 @@ def cell_notebook_compute(folder: Path, args) -> dict:
     """The seed (or news) run's stage code, executed in-process with the display layer stubbed out.
 
     Each notebook's code cells run in order with ``params_file`` set as papermill would, but with the
-    drawing functions of ``newslens.plots`` and the ``show_*`` functions of ``newslens.report`` replaced by
+    drawing functions of ``newslens.report.plots`` and the ``show_*`` functions of ``newslens.report.markup`` replaced by
     no-op mocks (:func:`_stub_display`): what remains is the stage's own compute (module calls, their
     arguments, the output files). Imports are done before timing.
     """
@@ -806,7 +810,7 @@ def cell_notebook_compute(folder: Path, args) -> dict:
 
         def fresh():
             shutdown_loky()
-            tok = sys.modules.get("newslens.tokenizer")
+            tok = sys.modules.get("newslens.text.tokenizer")
             if tok is not None and hasattr(getattr(tok, "_lemma", None), "cache_clear"):
                 tok._lemma.cache_clear()
 
@@ -1306,7 +1310,7 @@ def render_markdown(results: dict) -> str:
     for scale in scales:
         info = _cell(results, "tfidf", scale).get("info") or {}
         if info.get("load_analyzer_s") is not None:
-            notes.append(f"- TF-IDF ×{scale}: `tokenize.load_analyzer` (reading tokens.parquet, not timed above) "
+            notes.append(f"- TF-IDF ×{scale}: `tokenization.load_analyzer` (reading tokens.parquet, not timed above) "
                          f"took {_fmt_s(info['load_analyzer_s'])} s; matrix {info.get('documents')} × "
                          f"{info.get('terms')}, {info.get('nnz')} non-zeros.")
     if notes:

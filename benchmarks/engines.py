@@ -8,7 +8,7 @@ articles, and ingest's documents of it, in ``benchmarks/work/x{N}``; made here i
 Each (engine, scale) runs in its own process, one run each:
 
 * ingest: ``ingest.ingest`` of the replicated CSV, streamed to a temporary folder;
-* tokenize: ``tokenize.tokenize_documents`` of the replicated documents;
+* tokenize: ``tokenization.tokenize_documents`` of the replicated documents;
 * counts: ``keywords.fit_tfidf`` on those tokens (on Dask: the map-reduce of ``count_matrix``).
 
 The Dask engine is a LocalCluster of 2 single-threaded worker processes (its start-up is
@@ -48,7 +48,9 @@ def _worker_peak_mib() -> float:
 def cell(engine_name: str, scale: int, work: Path) -> dict:
     """One engine at one scale, in this process: the three stages, timed."""
     import bench  # the shared inputs and settings
-    from newslens import ingest, keywords, tokenize
+    from newslens.analysis import keywords
+    from newslens.corpus import ingest
+    from newslens.text import tokenization
     from newslens.engine import DaskEngine, Engine
 
     bench._prewarm()
@@ -69,10 +71,10 @@ def cell(engine_name: str, scale: int, work: Path) -> dict:
         out = Path(tmp)
         steps = {
             "ingest": lambda: ingest.ingest(params, out / "ingest", engine=engine),
-            "tokenize": lambda: tokenize.write_outputs(
-                tokenize.tokenize_documents(documents, settings.tokenize, settings.language, engine=engine),
+            "tokenize": lambda: tokenization.write_outputs(
+                tokenization.tokenize_documents(documents, settings.tokenize, settings.language, engine=engine),
                 out / "tok", partitioned=engine_name == "dask"),
-            "counts": lambda: keywords.fit_tfidf(*tokenize.load_analyzer(out / "tok"), settings.keywords,
+            "counts": lambda: keywords.fit_tfidf(*tokenization.load_analyzer(out / "tok"), settings.keywords,
                                                  engine=engine),
         }
         (out / "ingest").mkdir()

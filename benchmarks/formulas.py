@@ -36,8 +36,8 @@ def is_formula(term: str) -> bool:
 
 def tokenized_tfidf(documents, run_params, *, formulas_on: bool):
     """The run's tokens (formulas on or off) and their TF-IDF, in process."""
-    from newslens import keywords
-    from newslens.tokenize import tokenize_documents
+    from newslens.analysis import keywords
+    from newslens.text.tokenization import tokenize_documents
 
     settings = run_params.tokenize.model_copy(update={"formulas": formulas_on})
     result = tokenize_documents(documents, settings, run_params.language, n_jobs=1)
@@ -51,7 +51,7 @@ def top_terms(tfidf, *, k: int, seed: int) -> list[list[str]]:
     """Top 10 terms of each topic of an NMF fit, topics by prevalence."""
     import numpy as np
 
-    from newslens import topics
+    from newslens.analysis import topics
 
     doc_topic, components = topics.fit_model("nmf", tfidf.matrix, k, seed)
     order = np.argsort(-topics.normalize_rows(doc_topic).mean(axis=0), kind="stable")
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="NMF seeds (default 0 1 2)")
     args = parser.parse_args(argv)
 
-    from newslens.ingest import ingest
+    from newslens.corpus.ingest import ingest
     from newslens.params import load_run
 
     run = load_run(str(args.params))

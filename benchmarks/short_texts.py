@@ -10,11 +10,11 @@ Usage (from the project root)::
 project's own tokenizer (default ``tokenize`` settings) and TF-IDF (default ``keywords``
 settings: min_df 2, max_df 0.5), so both models see one vocabulary. At each k and seed:
 
-* **NMF** as the topics stage fits it (:func:`newslens.topics.fit_model`, TF-IDF), and
+* **NMF** as the topics stage fits it (:func:`newslens.analysis.topics.fit_model`, TF-IDF), and
 * **BTM** as the topics stage fits it for short texts (the counts of the same terms),
 
 each on the whole corpus, timed, and scored by the project's coherence
-(:func:`newslens.topics.mean_coherence`: NPMI of the top 5, 10, 15, 20 terms over document
+(:func:`newslens.analysis.topics.mean_coherence`: NPMI of the top 5, 10, 15, 20 terms over document
 co-occurrence of that vocabulary). Medians over seeds are reported. Then:
 
 * **determinism**: BTM at the first k and seed fitted twice, and once in a fresh process
@@ -51,9 +51,9 @@ import pandas as pd  # noqa: E402 - after the thread variables and sys.path, whi
 
 def corpus(path: str, text_column: str):
     """The posts tokenized and weighted as stages 02 and 03 do: (tfidf, seconds, tokenize stats)."""
-    from newslens.keywords import fit_tfidf
+    from newslens.analysis.keywords import fit_tfidf
     from newslens.params import KeywordsParams, TokenizeParams
-    from newslens.tokenize import tokenize_documents
+    from newslens.text.tokenization import tokenize_documents
 
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     documents = pd.DataFrame({"doc_id": [f"d{i}" for i in range(len(table))], "text": table[text_column]})
@@ -67,7 +67,7 @@ def corpus(path: str, text_column: str):
 
 
 def score(model: str, tfidf, k: int, seed: int) -> dict:
-    from newslens.topics import fit_model, mean_coherence
+    from newslens.analysis.topics import fit_model, mean_coherence
 
     binary = (tfidf.counts > 0).astype(np.int32).tocsc()
     start = time.perf_counter()
@@ -79,7 +79,7 @@ def score(model: str, tfidf, k: int, seed: int) -> dict:
 
 def btm_digest(path: str, text_column: str, k: int, seed: int, n: int) -> str:
     """sha256 of BTM's topic-term matrix on the first ``n`` posts (run in this process)."""
-    from newslens.short_texts import fit_btm
+    from newslens.analysis.short_texts import fit_btm
 
     tfidf, _, _ = corpus_head(path, text_column, n)
     _, components = fit_btm(tfidf.counts, k, seed)
@@ -120,7 +120,7 @@ sys.path.insert(0, {src!r})
 import runpy
 m = runpy.run_path({script!r}, run_name="pt")
 tfidf, _, _ = m["corpus"]({path!r}, {column!r})
-from newslens.topics import mean_coherence
+from newslens.analysis.topics import mean_coherence
 start = time.perf_counter()
 model = tp.PTModel(k={k}, p=1000, seed=0)
 terms = set(tfidf.terms); index = {{t: i for i, t in enumerate(tfidf.terms)}}

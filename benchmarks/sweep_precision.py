@@ -19,7 +19,9 @@ import time
 
 import numpy as np
 
-from newslens import keywords, stages, tokenize, topics
+from newslens.report import notebook
+from newslens.analysis import keywords, topics
+from newslens.text import tokenization
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,8 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--params", default="params/news.yaml")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-    run = stages.setup(args.params, "04-topics")
-    doc_ids, analyzer = tokenize.load_analyzer(run.processed_dir)
+    run = notebook.setup(args.params, "04-topics")
+    doc_ids, analyzer = tokenization.load_analyzer(run.processed_dir)
     tfidf = keywords.fit_tfidf(doc_ids, analyzer, run.params.keywords, engine=run.params.engine)
     times: dict[str, list[float]] = {"float32": [], "float64": []}
     tables = {}

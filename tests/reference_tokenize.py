@@ -15,8 +15,8 @@ from typing import Iterable
 import pandas as pd
 
 from newslens.params import TokenizeParams
-from newslens.stopwords import stopword_sources
-from newslens.words import JOINER, usual_forms, word_display_forms
+from newslens.text.stopwords import stopword_sources
+from newslens.text.words import JOINER, usual_forms, word_display_forms
 
 
 def display_forms(surface_docs: Iterable[list[list[str]]]) -> dict[str, str]:

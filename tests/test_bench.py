@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from newslens import config
-from newslens.near_duplicates import NEAR_DUPLICATE_JACCARD, _shingle_pieces
+from newslens.corpus.near_duplicates import NEAR_DUPLICATE_JACCARD, _shingle_pieces
 
 sys.path.insert(0, str(config.PROJECT_ROOT / "benchmarks"))
 import bench
@@ -94,7 +94,7 @@ def test_scale_one_is_the_original_table(sample):
 @pytest.mark.slow
 def test_ingest_keeps_the_replicas_as_documents(sample, tmp_path):
     """Ingest of the replicated CSV keeps about 3 × the documents, and flags no replica as a near-duplicate."""
-    from newslens import ingest
+    from newslens.corpus import ingest
 
     folder = tmp_path / "x3"
     folder.mkdir()
@@ -187,7 +187,7 @@ def _small_tfidf():
 
 
 def test_library_sweep_stops_at_the_k_run_topics_chooses(tmp_path):
-    from newslens import topics
+    from newslens.analysis import topics
     from newslens.params import TopicsParams
 
     tfidf = _small_tfidf()

@@ -1,6 +1,6 @@
 """The keyness explorer in headless Chromium, offline: it compares groups, finds terms, stays inert.
 
-Pages are built the way a report is (:func:`newslens.views.finish_page` over the report CSS and
+Pages are built the way a report is (:func:`newslens.report.views.finish_page` over the report CSS and
 the view), from a small corpus of the seed article's sentences in three groups, with hostile
 group names, titles and contexts; one page has 50 groups. Screenshots go to
 ``build/screenshots/keyness-explorer-*.png``.
@@ -12,11 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from newslens import config, keyness_explorer as kx, views
-from newslens.keyness import g2, log_ratio
-from newslens.keywords import fit_tfidf, group_keyness
+from newslens import config
+from newslens.report import keyness_explorer as kx, views
+from newslens.analysis.keyness import g2, log_ratio
+from newslens.analysis.keywords import fit_tfidf, group_keyness
 from newslens.params import KeywordsParams
-from newslens.words import words
+from newslens.text.words import words
 from test_browser import CHROMIUM, open_offline
 from test_hostile_text import IMG, RLO, SCRIPT, seed_sentences
 
@@ -99,8 +100,8 @@ def test_formulas_match_keyness_py(browser, seed_page):
     try:
         grid = [(a, b, c, d) for a in (0, 1, 7, 40) for b in (0, 3, 90) for c in (50, 1000) for d in (200, 90000)
                 if a <= c and b <= d]
-        got = page.evaluate("grid => grid.map(([a, b, c, d]) => [newslens.keyness.g2(a, b, c, d), "
-                            "newslens.keyness.logRatio(a, b, c, d)])", grid)
+        got = page.evaluate("grid => grid.map(([a, b, c, d]) => [newslens.analysis.keyness.g2(a, b, c, d), "
+                            "newslens.analysis.keyness.logRatio(a, b, c, d)])", grid)
         a, b, c, d = (np.array(column, dtype=float) for column in zip(*grid))
         np.testing.assert_allclose(np.array(got)[:, 0], g2(a, b, c, d), rtol=1e-12, atol=1e-9)
         np.testing.assert_allclose(np.array(got)[:, 1], log_ratio(a, b, c, d), rtol=1e-12)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from newslens import config, topic_explorer, views
+from newslens import config
+from newslens.report import topic_explorer, views
 from newslens.wording import Words
 
 from test_browser import CHROMIUM, open_offline
@@ -36,11 +37,11 @@ HOSTILE_GROUP = "<b onmouseover=alert('group')>Outlet</b>" + "W" * 120  # long a
 
 def fit(documents: pd.DataFrame, folder, k: int, words: Words) -> dict:
     """Tokenize, weight and fit as stages 02–04 do; the explorer's data."""
-    from newslens.keywords import fit_tfidf
+    from newslens.analysis.keywords import fit_tfidf
     from newslens.params import KeywordsParams, TokenizeParams, TopicsParams
-    from newslens.tokenize import load_analyzer, tokenize_documents
-    from newslens.tokenize import write_outputs as write_tokens
-    from newslens.topics import run_topics
+    from newslens.text.tokenization import load_analyzer, tokenize_documents
+    from newslens.text.tokenization import write_outputs as write_tokens
+    from newslens.analysis.topics import run_topics
 
     tokens = tokenize_documents(documents[["doc_id", "text"]], TokenizeParams(), "en", n_jobs=1)
     write_tokens(tokens, folder)
@@ -54,7 +55,7 @@ def fit(documents: pd.DataFrame, folder, k: int, words: Words) -> dict:
 
 def seed_documents() -> pd.DataFrame:
     """The seed article's sentences as units (their titles are their own words)."""
-    from newslens.sentences import split_text_sentences
+    from newslens.corpus.sentences import split_text_sentences
 
     text = next((config.PROJECT_ROOT / "data" / "raw" / "seed").glob("*.txt")).read_text(encoding="utf-8")
     sentences = [s for s in split_text_sentences(text.strip()) if len(s.split()) > 5]

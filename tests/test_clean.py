@@ -1,4 +1,4 @@
-"""Tests for newslens.clean: each step, the seed's artifacts and the news corpus."""
+"""Tests for newslens.corpus.clean: each step, the seed's artifacts and the news corpus."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from newslens import clean
-from newslens.clean import (
+from newslens.corpus import clean
+from newslens.corpus.clean import (
     Cleaned,
     clean_text,
     normalize_unicode,
@@ -66,7 +66,7 @@ def test_normalize_unicode_skips_ftfy_only_where_ftfy_changes_nothing(raw):
     import ftfy
     import unicodedata
 
-    from newslens.clean import _CONTROL
+    from newslens.corpus.clean import _CONTROL
 
     assert normalize_unicode(raw) == unicodedata.normalize("NFC", _CONTROL.sub("", ftfy.fix_text(raw, uncurl_quotes=False)))
 

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newslens import compare, config
+from newslens import config
+from newslens.analysis import compare
 
 MIRROR = {"split": "merged", "merged": "split", "new": "vanished", "vanished": "new",
           "stable": "stable", "changed": "changed"}
@@ -19,7 +20,7 @@ MIRROR = {"split": "merged", "merged": "split", "new": "vanished", "vanished": "
 
 def findings(topics: dict[int, dict[str, float]], *, run: str = "tiny", dominant=None,
              keyness=None, vocabulary=None) -> dict:
-    """A run's findings as :func:`newslens.compare.findings` writes them, from a topic–term table."""
+    """A run's findings as :func:`newslens.analysis.compare.findings` writes them, from a topic–term table."""
     docs = sorted({d for ds in (dominant or {}).values() for d in ds})
     return {"format": compare.FORMAT, "run": run, "title": run,
             "corpus": {"documents": len(docs), "doc_ids_sha256": str(hash(tuple(docs)))},
@@ -233,7 +234,7 @@ def test_a_real_run_with_reordered_documents_gives_the_same_findings(make_sandbo
 
 
 def test_the_index_links_comparisons_and_lists_no_card_for_them(tmp_path, monkeypatch):
-    from newslens import index
+    from newslens.report import index
 
     monkeypatch.setattr(config, "REPORTS_DIR", tmp_path)
     (tmp_path / "tiny").mkdir()
@@ -256,7 +257,7 @@ def test_the_command_line_says_what_is_wrong():
 
 @pytest.mark.browser
 def test_the_comparison_page_works_offline_and_keeps_corpus_text_inert(browser_page, tmp_path):
-    from newslens import report, views
+    from newslens.report import markup, views
 
     hostile = "<img src=x onerror=alert(1)></script>"
     many = [f"term{i:03d}" for i in range(40)]
@@ -264,15 +265,15 @@ def test_the_comparison_page_works_offline_and_keeps_corpus_text_inert(browser_p
     after = findings({1: {**TAX, hostile: 0.3}, 2: WAR}, dominant=DOCS, keyness={"left": [hostile, "tax"]},
                      vocabulary=["tax", hostile])
     result = compare.compare(before, after)
-    markup = []
+    parts = []
     for kind, content in compare.report_parts(result, "before", "after"):
-        markup.append(f"<h2>{report.escape(content)}</h2>" if kind == "heading" else
-                      f"<p>{report.escape(content)}</p>" if kind == "text" else
-                      report.table_html(content, numeric_format=compare.NUMERIC_FORMAT))
+        parts.append(f"<h2>{markup.escape(content)}</h2>" if kind == "heading" else
+                      f"<p>{markup.escape(content)}</p>" if kind == "text" else
+                      markup.table_html(content, numeric_format=compare.NUMERIC_FORMAT))
     css = "".join((views.TEMPLATES_DIR / name).read_text(encoding="utf-8") for name in ("newslens.css", "views.css"))
     path = tmp_path / "compare.html"
     path.write_text(views.finish_page(f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>t</title>"
-                                      f"<style>{css}</style></head><body><main>{''.join(markup)}</main></body></html>\n"),
+                                      f"<style>{css}</style></head><body><main>{''.join(parts)}</main></body></html>\n"),
                     encoding="utf-8")
     page, seen = browser_page(path)
     vocabulary = page.locator('[data-view="table"]').last

@@ -44,7 +44,7 @@ PARAMS = {
 
 
 def order_files() -> dict[str, bytes]:
-    from newslens.sentences import split_text_sentences
+    from newslens.corpus.sentences import split_text_sentences
 
     text = next((config.PROJECT_ROOT / "data" / "raw" / "seed").glob("*.txt")).read_text(encoding="utf-8")
     sentences = split_text_sentences(text.strip())

@@ -22,7 +22,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from newslens import config, ingest, keywords, tokenize
+from newslens import config
+from newslens.analysis import keywords
+from newslens.corpus import ingest
+from newslens.text import tokenization
 from newslens.engine import DaskEngine, Engine, chunked, open_engine
 from newslens.params import ParamsError, load_run
 
@@ -98,9 +101,9 @@ def _stage_outputs(params, out: Path, engine) -> dict:
     """Ingest (streamed to ``out``), tokenize and the TF-IDF counts of one run on ``engine``."""
     result = ingest.ingest(params, out, engine=engine)
     documents = pd.read_parquet(out / "documents.parquet")
-    tokens = tokenize.tokenize_documents(documents, params.tokenize, params.language, engine=engine)
-    tokenize.write_outputs(tokens, out, partitioned=engine.name == "dask")
-    doc_ids, analyzer = tokenize.load_analyzer(out)
+    tokens = tokenization.tokenize_documents(documents, params.tokenize, params.language, engine=engine)
+    tokenization.write_outputs(tokens, out, partitioned=engine.name == "dask")
+    doc_ids, analyzer = tokenization.load_analyzer(out)
     tfidf = keywords.fit_tfidf(doc_ids, analyzer, params.keywords, engine=engine)
     return {"documents": documents, "log": result.log, "changes": result.changes,
             "tokens": pd.read_parquet(out / "tokens.parquet"), "vocabulary": tokens.vocabulary,
@@ -234,7 +237,8 @@ def test_news_run_on_a_real_cluster(cluster, pandas_reference, tmp_path) -> None
 KILL_SCRIPT = """
 import sys
 from pathlib import Path
-from newslens import ingest, tokenize
+from newslens.corpus import ingest
+from newslens.text import tokenization
 from newslens.engine import DaskEngine
 from newslens.params import load_run
 import pandas as pd
@@ -245,8 +249,8 @@ with DaskEngine(sys.argv[3]) as engine:
     ingest.ingest(params, out, engine=engine)
     print("ingested", flush=True)
     documents = pd.read_parquet(out / "documents.parquet")
-    result = tokenize.tokenize_documents(documents, params.tokenize, params.language, engine=engine)
-    tokenize.write_outputs(result, out, partitioned=True)
+    result = tokenization.tokenize_documents(documents, params.tokenize, params.language, engine=engine)
+    tokenization.write_outputs(result, out, partitioned=True)
 print("done", flush=True)
 """
 
@@ -284,10 +288,10 @@ def test_a_worker_killed_mid_run_leaves_no_partial_output(cluster, pandas_refere
 # ------------------------------------------------------------------ the streaming path
 def test_token_parts_never_split_a_document() -> None:
     ids = np.array(["a", "a", "b", "c", "c", "c", "d"], dtype=object)
-    bounds = tokenize._part_bounds(ids, 2)
+    bounds = tokenization._part_bounds(ids, 2)
     assert bounds == [(0, 2), (2, 6), (6, 7)]  # a cut at the first document start ≥ 2 rows on
     assert all(ids[start] != ids[start - 1] for start, _ in bounds[1:])
-    assert tokenize._part_bounds(np.array([], dtype=object), 2) == [(0, 0)]
+    assert tokenization._part_bounds(np.array([], dtype=object), 2) == [(0, 0)]
 
 
 @pytest.fixture(scope="module")
@@ -298,14 +302,14 @@ def news_stream(tmp_path_factory):
     params = load_run("params/news.yaml").params
     out = tmp_path_factory.mktemp("stream")
     documents = ingest.ingest(params, engine=Engine(2)).documents
-    result = tokenize.tokenize_documents(documents, params.tokenize, params.language)
-    original = tokenize.TOKENS_PART_ROWS
-    tokenize.TOKENS_PART_ROWS = 10_000
+    result = tokenization.tokenize_documents(documents, params.tokenize, params.language)
+    original = tokenization.TOKENS_PART_ROWS
+    tokenization.TOKENS_PART_ROWS = 10_000
     try:
-        tokenize.write_outputs(result, out, partitioned=True)
+        tokenization.write_outputs(result, out, partitioned=True)
     finally:
-        tokenize.TOKENS_PART_ROWS = original
-    batch = keywords.fit_tfidf(*tokenize.load_analyzer(out), params.keywords)
+        tokenization.TOKENS_PART_ROWS = original
+    batch = keywords.fit_tfidf(*tokenization.load_analyzer(out), params.keywords)
     engine = Engine(2)
     stream = keywords.stream_tfidf(out / "tokens.parquet", params.keywords, engine)
     yield batch, stream, engine
@@ -328,7 +332,7 @@ def test_streamed_tfidf_rows_are_the_batch_matrix(news_stream) -> None:
 @pytest.mark.slow
 def test_streaming_nmf_is_close_to_the_batch_fit(news_stream) -> None:
     """k=10 on the news run: measured 0.319 NPMI streamed vs 0.345 batch, top-10 overlap 0.44."""
-    from newslens import topics
+    from newslens.analysis import topics
 
     batch, stream, engine = news_stream
     _, batch_h = topics.fit_model("nmf", batch.matrix, 10, 0)

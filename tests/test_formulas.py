@@ -7,9 +7,9 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-from newslens import formulas
+from newslens.text import formulas
 from newslens.params import TokenizeParams, validate_params
-from newslens.tokenize import tokenize_documents
+from newslens.text.tokenization import tokenize_documents
 
 STOP = frozenset({"the", "and", "of", "my", "i", "to", "a"})
 TOPICS = {"red": ["tax", "budget", "income"], "blue": ["school", "pupil", "teacher"]}

@@ -33,7 +33,7 @@ RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
 JS_LINK = "[x](javascript:alert(1))"
-# The only scripts a report holds: view data (inert JSON) and the one library (newslens.views);
+# The only scripts a report holds: view data (inert JSON) and the one library (newslens.report.views);
 # nbconvert may reorder their attributes.
 LIVE = re.compile(r"<script(?![^>]*\btype=\"application/json\")(?![^>]*\bdata-newslens=\"library\")|<img\b[^>]*\bsrc=x|<[a-z][^>]*\son[a-z]+\s*=|<a\b[^>]*href=[\"']?javascript:|"
                   r"<style>body\{display:none", re.IGNORECASE)
@@ -51,7 +51,7 @@ RUN_TITLE = f"Hostile run {SCRIPT} \"quoted\" </title> $x$"
 
 
 def seed_sentences() -> list[str]:
-    from newslens.sentences import split_text_sentences
+    from newslens.corpus.sentences import split_text_sentences
 
     text = next((config.PROJECT_ROOT / "data" / "raw" / "seed").glob("*.txt")).read_text(encoding="utf-8")
     return [s for s in split_text_sentences(text.strip()) if len(s.split()) > 5]
@@ -195,7 +195,7 @@ def test_chart_labels_from_the_data_are_text_not_mathtext():
     import matplotlib
 
     matplotlib.use("Agg")
-    from newslens import plots
+    from newslens.report import plots
 
     labels = ["A $\\undefinedcmd$ B", "cost $5 and $6", "$x$", "\\frac{$"]
     with matplotlib.rc_context():

@@ -18,13 +18,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from newslens import config, ingest, near_duplicates
-from newslens.clean import clean_text
-from newslens.ingest import (base_doc_id, change_snippets, flag_near_duplicates, log_summary,
+from newslens import config
+from newslens.corpus import ingest, near_duplicates
+from newslens.corpus.clean import clean_text
+from newslens.corpus.ingest import (base_doc_id, change_snippets, flag_near_duplicates, log_summary,
                              parse_dates, split_units)
-from newslens.focus import resolve_focus
+from newslens.corpus.focus import resolve_focus
 from newslens.params import load_run, validate_params
-from newslens.sources import RawDocument
+from newslens.corpus.sources import RawDocument
 
 SEED_ID = "xi-lukashenko-call-2022-01-10"
 SEED_LOCATION = f"data/raw/seed/{SEED_ID}.txt"
@@ -578,7 +579,7 @@ def news_sandbox(make_sandbox, monkeypatch: pytest.MonkeyPatch):
     Returns a function that writes the sandbox's NewsArticles.csv (the real one by default)
     and points the registry at it with ``sha256`` (the real pin by default).
     """
-    from newslens import fetch
+    from newslens.corpus import fetch
 
     root = make_sandbox("builtin-integrity")
     target = root / "data" / "raw" / "news-articles" / "NewsArticles.csv"
@@ -604,7 +605,7 @@ def _news_params():
 
 
 def test_ingest_refuses_a_changed_builtin_before_writing_anything(news_sandbox, monkeypatch) -> None:
-    from newslens.fetch import IntegrityError, ModifiedBuiltinError
+    from newslens.corpus.fetch import IntegrityError, ModifiedBuiltinError
 
     target = news_sandbox()
     with target.open("ab") as handle:
@@ -636,7 +637,7 @@ def test_an_unchanged_builtin_passes_the_check(news_sandbox, tmp_path: Path) -> 
 
 
 def test_a_users_own_files_are_not_hash_checked(tmp_path: Path, monkeypatch) -> None:
-    from newslens import fetch
+    from newslens.corpus import fetch
 
     monkeypatch.setattr(fetch, "verify_builtin", lambda name: pytest.fail("a user's file was hash-checked"))
     (tmp_path / "NewsArticles.csv").write_bytes(SMALL_NEWS + b"3,,,Edited,,A line added by hand.\n")

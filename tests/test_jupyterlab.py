@@ -20,8 +20,8 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CELL = """import pandas as pd
-from newslens import report
-report.show_table(pd.DataFrame({"term": [f"term{i:02d}" for i in range(40)], "count": range(40)}),
+from newslens.report import markup
+markup.show_table(pd.DataFrame({"term": [f"term{i:02d}" for i in range(40)], "count": range(40)}),
                   caption="Forty terms")"""
 
 

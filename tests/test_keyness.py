@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import sparse, stats
 
-from newslens.keyness import COLUMNS, g2, keyness, log_ratio, period_groups
+from newslens.analysis.keyness import COLUMNS, g2, keyness, log_ratio, period_groups
 
 # --- g2 -------------------------------------------------------------------------
 

@@ -10,12 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from newslens import keyness_explorer as kx
-from newslens import kwic, views
-from newslens.keyness import keyness as keyness_table
-from newslens.keywords import fit_tfidf, group_keyness
+from newslens.report import keyness_explorer as kx
+from newslens.analysis import kwic
+from newslens.report import views
+from newslens.analysis.keyness import keyness as keyness_table
+from newslens.analysis.keywords import fit_tfidf, group_keyness
 from newslens.params import KeywordsParams
-from newslens.words import words
+from newslens.text.words import words
 
 TEXTS = {  # doc_id: (group, text)
     "a1": ("Outlet A", "Trade talks began in Minsk. The talks on trade ended. The United Nations watched the talks."),

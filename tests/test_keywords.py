@@ -9,14 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from newslens import config, keywords
-from newslens.keywords import (
+from newslens import config
+from newslens.analysis import keywords
+from newslens.analysis.keywords import (
     corpus_top_terms, effective_df_bounds, fit_tfidf, focus_keywords, group_keyness, similar_documents,
     top_keywords, write_outputs)
 from newslens.params import KeywordsParams, TokenizeParams
-from newslens.sentences import split_text_sentences
-from newslens.tokenize import load_analyzer, load_document_tokens, tokenize_documents
-from newslens.tokenize import write_outputs as write_tokens
+from newslens.corpus.sentences import split_text_sentences
+from newslens.text.tokenization import load_analyzer, load_document_tokens, tokenize_documents
+from newslens.text.tokenization import write_outputs as write_tokens
 
 NEWS_CSV = config.RAW_DIR / "news-articles" / "NewsArticles.csv"
 NEWS_DIR = config.processed_dir("news")
@@ -232,7 +233,7 @@ def test_corpus_top_terms(tiny):
     (5, 1, 1.0, (1, 1.0), False),
 ])
 def test_effective_df_bounds(caplog, n_documents, min_df, max_df, expected, warns):
-    with caplog.at_level(logging.WARNING, logger="newslens.keywords"):
+    with caplog.at_level(logging.WARNING, logger="newslens.analysis.keywords"):
         assert effective_df_bounds(n_documents, KeywordsParams(min_df=min_df, max_df=max_df)) == expected
     assert ("exceeds max_df × documents" in caplog.text) == warns
 
@@ -259,7 +260,7 @@ def test_empty_vocabulary_is_a_clear_error(doc_ids, analyzer, settings, message)
 
 def test_group_keyness_is_skipped_with_a_single_group(tiny, caplog):
     meta = TINY_META.assign(group="xinhua")
-    with caplog.at_level(logging.INFO, logger="newslens.keywords"):
+    with caplog.at_level(logging.INFO, logger="newslens.analysis.keywords"):
         frame = group_keyness(tiny, meta, ALL_TERMS.model_copy(update={"period": None}))
     assert frame.empty
     assert list(frame.columns) == ["by", "group", "term", "freq_target", "freq_reference", "g2", "log_ratio",

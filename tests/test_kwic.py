@@ -6,10 +6,11 @@ import math
 
 import pytest
 
-from newslens.keyness import g2
-from newslens.kwic import COLLOCATE_COLUMNS, KWIC_COLUMNS, collocates, kwic, kwic_html
+from newslens.measures import g2
+from newslens.analysis.kwic import COLLOCATE_COLUMNS, KWIC_COLUMNS, collocates, kwic
+from newslens.report.markup import kwic_html
 from newslens.params import TokenizeParams
-from newslens.tokenizer import Tokenizer
+from newslens.text.tokenizer import Tokenizer
 
 TEXT = ("Minsk and Beijing signed a cooperation plan on Monday. The cooperation, "
         "officials  said,\nwill deepen.")

@@ -8,8 +8,8 @@ import pytest
 from py3langid.langid import MODEL_FILE, LanguageIdentifier, visit_counts
 
 from newslens import config
-from newslens.ingest import DETECT_CHARS
-from newslens.language_id import identifier
+from newslens.corpus.ingest import DETECT_CHARS
+from newslens.corpus.language_id import identifier
 
 ODD_TEXTS = ["", " ", "a", "ÄÖÜ ß", "数据 分析 新闻", "Привет, мир! " * 50, "😀" * 300, "\x00\x01 binary?",
              "ALL CAPITALS HEADLINE ABOUT THE ECONOMY", "l'Union européenne s'exprime aujourd'hui"]

@@ -11,14 +11,14 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-from newslens import ingest
+from newslens.corpus import ingest
 from newslens.params import LANGUAGES, ParamsError, TokenizeParams, validate_params
-from newslens.phrases import LANGUAGE_CONNECTORS, connector_words
-from newslens.sentences import split_text_sentences
-from newslens.stopwords import standard_keep, standard_stopwords, stopword_sources
-from newslens.tokenize import tokenize_documents
-from newslens.tokenizer import Tokenizer
-from newslens.words import words
+from newslens.text.phrases import LANGUAGE_CONNECTORS, connector_words
+from newslens.corpus.sentences import split_text_sentences
+from newslens.text.stopwords import standard_keep, standard_stopwords, stopword_sources
+from newslens.text.tokenization import tokenize_documents
+from newslens.text.tokenizer import Tokenizer
+from newslens.text.words import words
 
 # ---------------------------------------------------------------- one case per language
 #
@@ -241,9 +241,10 @@ SAMPLE = 300
 @pytest.mark.parametrize("name, language", [("bundestag", "de"), ("congreso", "es")])
 def test_no_standard_stop_word_leads_keyness_or_a_topic(tmp_path, name, language):
     """A sample of the builtin run, ingest to topics: its top terms hold no stop word, and show as written."""
-    from newslens import config, keywords, topics
+    from newslens import config
+    from newslens.analysis import keywords, topics
     from newslens.params import KeywordsParams, TopicsParams
-    from newslens.tokenize import load_analyzer, write_outputs
+    from newslens.text.tokenization import load_analyzer, write_outputs
 
     raw = config.RAW_DIR / name / f"{language}.csv"
     if not raw.is_file():

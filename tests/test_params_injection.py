@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from newslens import kwic
+from newslens.analysis import kwic
 from newslens.params import ParamsError, load_run, run_name, validate_params
 
 PAYLOAD = "__import__('os').system('touch PWNED')"

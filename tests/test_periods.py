@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from newslens import periods
+from newslens.corpus import periods
 
 
 def documents(dates: list[str], groups: list[str | None] | None = None) -> pd.DataFrame:

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from newslens import plots
+from newslens.report import plots
 
 # Public functions of plots that are not charts.
 HELPERS = {"setup", "wrap", "display_values", "display_value", "log10_values", "power_label", "log_ticks",
@@ -180,7 +180,7 @@ def texts(figure) -> list[str]:
 
 def test_every_chart_function_is_drawn_here():
     covered = set().union(*(called(name) for name in CHARTS))
-    assert chart_functions() - covered == set(), "a chart of newslens.plots is not exercised by CHARTS"
+    assert chart_functions() - covered == set(), "a chart of newslens.report.plots is not exercised by CHARTS"
 
 
 @pytest.mark.parametrize("name", list(CHARTS))

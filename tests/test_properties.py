@@ -29,8 +29,11 @@ from pathlib import Path
 import pandas as pd
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from newslens import ingest, keywords, tokenize, topic_views, topics
-from newslens.clean import MISSING_GROUP, clean_text
+from newslens.analysis import keywords, topics
+from newslens.corpus import ingest
+from newslens.report import topic_views
+from newslens.text import tokenization
+from newslens.corpus.clean import MISSING_GROUP, clean_text
 from newslens.params import validate_params
 
 WORDS = ("minister", "harvest", "river", "council", "budget", "railway", "election", "school", "hospital",
@@ -110,9 +113,9 @@ def _check_ingest(rows: list[dict], path: Path, result, out: Path) -> None:
 def _later_stages(result, params, out: Path) -> None:
     documents = pd.read_parquet(out / "documents.parquet")
     pd.testing.assert_series_equal(documents["date"], result.documents["date"], check_names=False)
-    tokens = tokenize.tokenize_documents(documents, params.tokenize, params.language, engine="pandas")
-    tokenize.write_outputs(tokens, out)
-    doc_ids, analyzer = tokenize.load_analyzer(out)
+    tokens = tokenization.tokenize_documents(documents, params.tokenize, params.language, engine="pandas")
+    tokenization.write_outputs(tokens, out)
+    doc_ids, analyzer = tokenization.load_analyzer(out)
     try:
         tfidf = keywords.fit_tfidf(doc_ids, analyzer, params.keywords, engine="pandas")
     except ValueError as exc:  # only stop words, or no words at all: refused, with the reason

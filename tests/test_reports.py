@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from newslens import config, stages, views
+from newslens import config, stages
+from newslens.report import views
 
 REPORTS = sorted(config.REPORTS_DIR.glob("*/*.html"))
 OFF_PAGE = re.compile(r"""<(?:script|img|iframe|link|source|video|audio)\b[^>]*\b(?:src|href)\s*=\s*["']?(?!data:|#)[a-z]+:""",

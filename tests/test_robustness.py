@@ -35,7 +35,7 @@ import pytest
 import yaml
 
 from newslens import config
-from newslens import fetch as F
+from newslens.corpus import fetch as F
 from newslens.files import atomic_path, sha256_bytes, write_bytes, write_csv, write_parquet, write_text
 
 OLD = b"old complete bytes\n"
@@ -266,7 +266,7 @@ def test_tampered_redownload_never_replaces_a_good_csv(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------- a small lossy run
 
 def _sentences() -> list[str]:
-    from newslens.sentences import split_text_sentences
+    from newslens.corpus.sentences import split_text_sentences
 
     text = next((config.PROJECT_ROOT / "data" / "raw" / "seed").glob("*.txt")).read_text(encoding="utf-8")
     return [s for s in split_text_sentences(text.strip()) if len(s.split()) > 5]
@@ -277,7 +277,7 @@ def build_lossy_inputs(root: Path) -> tuple[list[str], dict[str, str]]:
 
     Returns every input location the log must list, and the location of each table row by id.
     """
-    from newslens.clean import clean_text
+    from newslens.corpus.clean import clean_text
 
     sentences = _sentences()
     n = len(sentences)
@@ -359,7 +359,7 @@ def lossy_run(make_sandbox, run_pipeline):
 
 def assert_nothing_lost(out: Path, keywords_settings, expected_locations: list[str] | None = None) -> dict:
     """Every input once in the log; every document in tokens, topics and (if it has terms) keywords."""
-    from newslens.keywords import effective_df_bounds
+    from newslens.analysis.keywords import effective_df_bounds
 
     documents = pd.read_parquet(out / "documents.parquet")
     log = pd.read_csv(out / "ingest_log.csv", dtype={"doc_id": str}, keep_default_na=False)
@@ -437,7 +437,7 @@ def test_nothing_lost_on_a_small_lossy_run(lossy_run):
 def test_nothing_lost_on_the_real_news_run(news_run):
     """Read-only check of the news run's outputs, with every row of NewsArticles.csv."""
     out = news_run
-    from newslens.fetch import get_builtin
+    from newslens.corpus.fetch import get_builtin
     from newslens.params import load_run
 
     run = load_run(config.PARAMS_DIR / "news.yaml")
@@ -576,11 +576,11 @@ def test_stage_with_missing_input_fails_naming_the_stage(make_sandbox, run_pipel
     done = run_pipeline(root, "stage", "params/seed.yaml", "02-tokenize")
     assert done.returncode == 1
     assert "error: stage 02-tokenize failed for run seed: FileNotFoundError" in done.stderr
-    assert "documents.parquet" in done.stderr and "build/seed/02-tokenize.ipynb" in done.stderr
-    notebook = json.loads((root / "build" / "seed" / "02-tokenize.ipynb").read_text(encoding="utf-8"))
+    assert "documents.parquet" in done.stderr and "build/seed/02-tokenization.ipynb" in done.stderr
+    notebook = json.loads((root / "build" / "seed" / "02-tokenization.ipynb").read_text(encoding="utf-8"))
     errors = [o for cell in notebook["cells"] for o in cell.get("outputs", []) if o["output_type"] == "error"]
     assert [e["ename"] for e in errors] == ["FileNotFoundError"]
-    assert not (root / "build" / "seed" / "02-tokenize.done").exists()
+    assert not (root / "build" / "seed" / "02-tokenization.done").exists()
     assert not (root / "data" / "processed" / "seed" / "tokens.parquet").exists()
     # Rendering refuses a failed stage (papermill's error notebook is never published) and a stage never run.
     render = run_pipeline(root, "render", "params/seed.yaml", "02-tokenize")
@@ -593,10 +593,10 @@ def test_stage_with_missing_input_fails_naming_the_stage(make_sandbox, run_pipel
 
 # --------------------------------------------------------------------------- any corpus a user brings
 
-from newslens import ingest as _ingest  # noqa: E402 - this section's imports, kept beside the tests that use them
-from newslens.clean import MISSING_GROUP  # noqa: E402 - this section's imports, kept beside the tests that use them
+from newslens.corpus import ingest as _ingest  # noqa: E402 - this section's imports, kept beside the tests that use them
+from newslens.corpus.clean import MISSING_GROUP  # noqa: E402 - this section's imports, kept beside the tests that use them
 from newslens.params import validate_params  # noqa: E402 - this section's imports, kept beside the tests that use them
-from newslens.sources import UndecodableError, decode_bytes  # noqa: E402 - this section's imports, kept beside the tests that use them
+from newslens.corpus.sources import UndecodableError, decode_bytes  # noqa: E402 - this section's imports, kept beside the tests that use them
 
 SENTENCES = ["The council met on the budget and the river bridge.", "Railway lines reached the northern towns.",
              "The harvest was poor and the grain price rose.", "Ministers argued over the treaty and the port.",
@@ -672,7 +672,8 @@ def test_bytes_in_no_encoding_are_a_logged_skip(tmp_path):
 
 
 def test_a_folder_without_group_pooled_with_a_grouped_table_reaches_the_keyness_table(tmp_path):
-    from newslens import keywords, tokenize
+    from newslens.analysis import keywords
+    from newslens.text import tokenization
 
     folder = tmp_path / "texts"
     folder.mkdir()
@@ -686,9 +687,9 @@ def test_a_folder_without_group_pooled_with_a_grouped_table_reaches_the_keyness_
     _ingest.ingest(params, out)
     documents = pd.read_parquet(out / "documents.parquet")
     assert sorted(documents["group"]) == sorted([MISSING_GROUP] * 4 + ["1999", "Lab"])
-    tokens = tokenize.tokenize_documents(documents, params.tokenize, params.language, engine="pandas")
-    tokenize.write_outputs(tokens, out)
-    tfidf = keywords.fit_tfidf(*tokenize.load_analyzer(out), params.keywords, engine="pandas")
+    tokens = tokenization.tokenize_documents(documents, params.tokenize, params.language, engine="pandas")
+    tokenization.write_outputs(tokens, out)
+    tfidf = keywords.fit_tfidf(*tokenization.load_analyzer(out), params.keywords, engine="pandas")
     keyness = keywords.group_keyness(tfidf, documents, params.keywords)
     display = dict(zip(tokens.vocabulary["term"], tokens.vocabulary["display"]))
     table = keywords.keyness_table(tfidf, documents, keyness, display)  # NaN beside strings raised TypeError
@@ -696,7 +697,8 @@ def test_a_folder_without_group_pooled_with_a_grouped_table_reaches_the_keyness_
 
 
 def test_dates_from_year_1_to_9999_survive_parquet_periods_and_period_keyness(tmp_path):
-    from newslens import keyness, periods
+    from newslens.analysis import keyness
+    from newslens.corpus import periods
 
     dates = ["0001-01-01", "1066-10-14", "1850", "1850-03", "2999-01", "9999-12-31", "2017-02-07T23:30:00+08:00"]
     rows = [{"text": text, "date": date} for text, date in zip(SENTENCES + ["Tea prices fell at the evening market."], dates)]
@@ -712,7 +714,7 @@ def test_dates_from_year_1_to_9999_survive_parquet_periods_and_period_keyness(tm
 
 
 def test_a_corpus_dated_by_year_gets_no_bins_finer_than_a_year():
-    from newslens import periods
+    from newslens.corpus import periods
 
     documents = pd.DataFrame({"date": pd.to_datetime(["1850-01-01", "1851-01-01"]).astype("datetime64[ms]"),
                               "date_precision": ["year", "year"], "group": ["a", "a"], "doc_id": ["x", "y"]})
@@ -722,12 +724,12 @@ def test_a_corpus_dated_by_year_gets_no_bins_finer_than_a_year():
 
 
 def test_book_length_and_tweet_length_documents_ingest_and_tokenize(tmp_path):
-    from newslens import tokenize
+    from newslens.text import tokenization
 
     book = " ".join(SENTENCES * 6_000)  # about 300,000 words in one document
     rows = [{"text": book}, {"text": "rain again"}, {"text": "the port reopened today"}]
     params = _run(_table(tmp_path, rows))
     result = _ingest.ingest(params)
     assert result.documents["n_words"].tolist() == [len(book.split()), 2, 4]
-    tokens = tokenize.tokenize_documents(result.documents, params.tokenize, params.language, engine="pandas")
+    tokens = tokenization.tokenize_documents(result.documents, params.tokenize, params.language, engine="pandas")
     assert set(tokens.tokens["doc_id"]) == set(result.documents["doc_id"])

@@ -7,7 +7,9 @@ import json
 
 import pytest
 
-from newslens import compare, sensitivity, summary
+from newslens.analysis import compare
+from newslens.pipeline import sensitivity
+from newslens.report import summary
 from newslens.params import load_run
 
 NEWS = load_run("params/news.yaml").params

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from newslens import config
-from newslens.sentences import split_paragraphs, split_sentences, split_text_sentences
+from newslens.corpus.sentences import split_paragraphs, split_sentences, split_text_sentences
 
 NEWS_CSV = config.RAW_DIR / "news-articles" / "NewsArticles.csv"
 SEED_TEXT = (config.RAW_DIR / "seed" / "xi-lukashenko-call-2022-01-10.txt")
@@ -218,7 +218,7 @@ def test_syntok_agrees_on_the_hand_made_cases_except_us_titles(name):
 def test_agreement_with_syntok_on_a_sample_of_the_news_corpus():
     import pandas as pd
 
-    from newslens.clean import clean_text
+    from newslens.corpus.clean import clean_text
 
     raw = pd.read_csv(NEWS_CSV, usecols=["text"])["text"].dropna().tolist()
     sample = random.Random(20220110).sample([t for t in raw if t.strip()], 300)

@@ -11,14 +11,14 @@ import pandas as pd
 import pytest
 
 from newslens import config
-from newslens.keywords import fit_tfidf
+from newslens.analysis.keywords import fit_tfidf
 from newslens.params import KeywordsParams, TokenizeParams, TopicsParams
-from newslens.short_texts import (SHORT_MEDIAN_TOKENS, ShortTexts, choose_model, detect_short, fit_btm, k_cap,
+from newslens.analysis.short_texts import (SHORT_MEDIAN_TOKENS, ShortTexts, choose_model, detect_short, fit_btm, k_cap,
                                   vectorized_documents)
-from newslens.tokenize import load_analyzer, tokenize_documents
-from newslens.tokenize import write_outputs as write_tokens
-from newslens.topics import run_topics
-from newslens.words import count_markers, strip_non_text, surface_sentences
+from newslens.text.tokenization import load_analyzer, tokenize_documents
+from newslens.text.tokenization import write_outputs as write_tokens
+from newslens.analysis.topics import run_topics
+from newslens.text.words import count_markers, strip_non_text, surface_sentences
 
 # Posts in the shape of the health-news accounts' tweets: a retweet mark, handles, tags, links.
 POSTS = [
@@ -167,7 +167,7 @@ _DIGEST = """
 import hashlib, sys
 import numpy as np
 from scipy import sparse
-from newslens.short_texts import fit_btm
+from newslens.analysis.short_texts import fit_btm
 rng = np.random.default_rng(0)
 counts = sparse.csr_matrix(rng.poisson(0.3, size=(300, 40)))
 _, components = fit_btm(counts, 4, 1)
@@ -218,8 +218,8 @@ def test_btm_on_real_posts_beats_nmf_on_coherence(tmp_path):
     Same tokens, same vocabulary, same k and seeds, the coherence the topics report uses;
     the full comparison is benchmarks/short_texts.py (benchmarks/SHORT_TEXTS.md).
     """
-    from newslens.fetch import BUILTINS
-    from newslens.topics import fit_model, mean_coherence
+    from newslens.corpus.fetch import BUILTINS
+    from newslens.analysis.topics import fit_model, mean_coherence
 
     path = BUILTINS["health-tweets"].target
     if not path.exists():

@@ -13,9 +13,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from newslens import config, sources
+from newslens import config
+from newslens.corpus import sources
 from newslens.params import Source
-from newslens.sources import RawDocument, Skipped, UndecodableError, decode_bytes, outlet_from_url, read_source
+from newslens.corpus.sources import RawDocument, Skipped, UndecodableError, decode_bytes, outlet_from_url, read_source
 
 LATIN = "Café déjà vu in Zürich"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00"
@@ -245,7 +246,7 @@ def test_missing_path_raises_at_call_time() -> None:
 
 
 def test_logs_a_summary(mixed: Path, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="newslens.sources"):
+    with caplog.at_level(logging.INFO, logger="newslens.corpus.sources"):
         _read(mixed)
     assert f"{mixed}: 7 documents, 12 skipped" in caplog.text
 
@@ -421,7 +422,7 @@ FAKE_NEWS = (
 def fake_builtin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "NewsArticles.csv"
     path.write_text(FAKE_NEWS, encoding="utf-8")
-    monkeypatch.setattr("newslens.fetch.builtin_path", lambda name: path, raising=False)
+    monkeypatch.setattr("newslens.corpus.fetch.builtin_path", lambda name: path, raising=False)
     return path
 
 
@@ -440,7 +441,7 @@ def test_builtin_not_fetched(monkeypatch: pytest.MonkeyPatch) -> None:
     def missing(name: str) -> Path:
         raise FileNotFoundError(f"builtin corpus {name!r} is not fetched yet. Run `make data`.")
 
-    monkeypatch.setattr("newslens.fetch.builtin_path", missing, raising=False)
+    monkeypatch.setattr("newslens.corpus.fetch.builtin_path", missing, raising=False)
     with pytest.raises(FileNotFoundError, match="make data"):
         read_source(Source(builtin="news-articles"))
 

@@ -19,6 +19,7 @@ from newslens.stages import stage_slice, stage_slice_json
 
 PACKAGE = config.PROJECT_ROOT / "src" / "newslens"
 TOP_KEYS = tuple(RunParams.model_fields)
+LAYERS = ("corpus", "text", "analysis", "report", "pipeline")
 
 
 def notebook_source(name: str) -> str:
@@ -34,12 +35,13 @@ def newslens_imports(tree: ast.AST) -> set[str]:
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            if node.module == "newslens":
-                found.update(alias.name for alias in node.names)
+            if node.module == "newslens" or node.module.removeprefix("newslens.") in LAYERS:
+                prefix = node.module.removeprefix("newslens").lstrip(".")
+                found.update(f"{prefix}.{a.name}".lstrip(".") for a in node.names)
             elif node.module.startswith("newslens."):
-                found.add(node.module.split(".")[1])
+                found.add(node.module.removeprefix("newslens."))
         elif isinstance(node, ast.Import):
-            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("newslens."))
+            found.update(a.name.removeprefix("newslens.") for a in node.names if a.name.startswith("newslens."))
     return found
 
 
@@ -51,7 +53,7 @@ def module_closure(tree: ast.AST) -> set[str]:
         if module in seen:
             continue
         seen.add(module)
-        path = PACKAGE / f"{module}.py"
+        path = PACKAGE / stages.module_path(module)
         assert path.is_file(), f"newslens.{module} is imported but {path.name} does not exist"
         todo.extend(newslens_imports(ast.parse(path.read_text(encoding="utf-8"))))
     return seen
@@ -96,7 +98,7 @@ def module_params_reads(modules: set[str]) -> set[str]:
     """Top-level keys read as ``params.<key>`` inside the given modules (a whole RunParams passed in)."""
     reads = set()
     for module in modules:
-        tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+        tree = ast.parse((PACKAGE / stages.module_path(module)).read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             chain = _chain(node) if isinstance(node, ast.Attribute) else []
             if len(chain) == 2 and chain[0] == "params" and chain[1] in TOP_KEYS:
@@ -148,7 +150,7 @@ def test_notebook_reads_only_its_slice_and_modules(name):
 @pytest.mark.parametrize("name", stages.NAMES)
 def test_notebook_uses_the_one_setup_call(name):
     source = notebook_source(name)
-    assert f'stages.setup(params_file, "{name}")' in source
+    assert f'notebook.setup(params_file, "{name}")' in source
     assert "load_run(" not in source and "logging.basicConfig" not in source
 
 
@@ -156,8 +158,8 @@ PLANTED = [
     ("03-keywords", "x = run.params.topics.k", "'topics.k' outside its slice"),
     ("04-topics", "settings = run.params.keywords\nn = settings.top_n", "'keywords.top_n' outside its slice"),
     ("04-topics", "n = run.params.keywords.kwic_terms", "'keywords.kwic_terms' outside its slice"),
-    ("02-tokenize", "from newslens import summary", "imports newslens.summary"),
-    ("05-summary", "from newslens import ingest\ningest.ingest(run.params)", "imports newslens.ingest"),
+    ("02-tokenize", "from newslens.report import summary", "imports newslens.report.summary"),
+    ("05-summary", "from newslens.corpus import ingest\ningest.ingest(run.params)", "imports newslens.corpus.ingest"),
     ("03-keywords", "run.input('doc_topics.parquet')", "reads input 'doc_topics.parquet'"),
 ]
 
@@ -243,13 +245,14 @@ def test_changing_a_key_changes_exactly_the_slices_that_hold_it(key):
 
 
 def test_summary_links_and_provenance_paths_come_from_the_table():
-    from newslens import render, summary
+    from newslens.pipeline import provenance
+    from newslens.report import summary
 
     links = summary.links_html()
     for item in stages.detailed_reports():
         assert f'href="{item.name}.html"' in links and item.about in links
     assert "05-summary.html" not in links
-    assert render.CODE_PATHS is stages.CODE_PATHS
+    assert provenance.CODE_PATHS is stages.CODE_PATHS
 
 
 # ---------------------------------------------------------------- the run-time guard
@@ -280,6 +283,6 @@ def test_makefile_rules_name_every_prerequisite():
     assert rules.count("\t$(PY) -m newslens stage $(2) ") == len(stages.STAGES)
     topics = next(line for line in rules.splitlines() if line.startswith("build/$(1)/04-topics.done:"))
     for needed in ("notebooks/04-topics.ipynb", "build/$(1)/params/04-topics.json", "build/$(1)/02-tokenize.done",
-                   "$(SRC)/keywords.py", "$(SRC)/topics.py", "$(wildcard $(basename $(2)).labels.yaml)"):
+                   "$(SRC)/analysis/keywords.py", "$(SRC)/analysis/topics.py", "$(wildcard $(basename $(2)).labels.yaml)"):
         assert needed in topics
     assert "build/$(1)/03-keywords.done" in topics  # topics models the keywords stage's TF-IDF matrices

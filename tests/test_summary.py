@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from newslens import summary
+from newslens.report import summary
 from newslens.wording import Words
 
 SPEECH = Words("speech", "party")

@@ -12,13 +12,13 @@ from reference_tokenize import build_stopwords, display_forms, phrase_display_fo
 
 from newslens import config
 from newslens.params import TokenizeParams
-from newslens.phrases import CONNECTOR_WORDS, PhraseTable, prune_overlapping
-from newslens.sentences import split_text_sentences
-from newslens.stopwords import NEWS_BOILERPLATE, STOPWORD_KEEP, standard_stopwords
-from newslens.tokenize import (_surface_chunk, heaps_curve, load_analyzer, load_document_tokens,
+from newslens.text.phrases import CONNECTOR_WORDS, PhraseTable, prune_overlapping
+from newslens.corpus.sentences import split_text_sentences
+from newslens.text.stopwords import NEWS_BOILERPLATE, STOPWORD_KEEP, standard_stopwords
+from newslens.text.tokenization import (_surface_chunk, heaps_curve, load_analyzer, load_document_tokens,
                                tokenize_documents, tokens_per_document, write_outputs)
-from newslens.tokenizer import Tokenizer
-from newslens.words import JOINER, display_form, script_of, strip_non_text, surface_sentences, words
+from newslens.text.tokenizer import Tokenizer
+from newslens.text.words import JOINER, display_form, script_of, strip_non_text, surface_sentences, words
 
 SEED_FILE = config.RAW_DIR / "seed" / "xi-lukashenko-call-2022-01-10.txt"
 NEWS_CSV = config.RAW_DIR / "news-articles" / "NewsArticles.csv"
@@ -152,7 +152,7 @@ def test_strip_non_text_removes_urls_addresses_and_widgets(text, kept, gone):
                                   "pİc.twitter.com/x1 and pıc.twitter.com/x2", "Learn More About it"])
 def test_strip_non_text_matches_like_ignorecase(text):
     """Texts are searched only with the alternatives whose text they contain, compared case-folded."""
-    from newslens.words import NON_TEXT
+    from newslens.text.words import NON_TEXT
 
     assert strip_non_text(text) == NON_TEXT.sub(" ", text)
 
@@ -354,9 +354,9 @@ def test_stop_word_sources_and_keep_list():
 def test_word_list_files_are_lowercase_terms_listed_once(name):
     from importlib import resources
 
-    from newslens.stopwords import word_list
+    from newslens.text.stopwords import word_list
 
-    text = (resources.files("newslens") / "data" / "stopwords" / name).read_text(encoding="utf-8")
+    text = (resources.files("newslens.text") / "data" / "stopwords" / name).read_text(encoding="utf-8")
     terms = [line for line in text.splitlines() if line and not line.startswith("#")]
     assert terms and len(terms) == len(set(terms)) and frozenset(terms) == word_list(name)
     assert all(t == t.lower() and t == t.strip() and " " not in t for t in terms)
@@ -420,7 +420,7 @@ def test_phrase_table_joins_as_gensim_does(result):
 
 def test_phrase_table_counts_the_forms_a_scan_of_every_sentence_finds(result, documents):
     """The written forms counted while phrases are joined are those of a plain scan (the reference)."""
-    from newslens.words import usual_forms
+    from newslens.text.words import usual_forms
 
     table = PhraseTable.of(result.tokenizer.phraser)
     surface = [surface_sentences(text) for text in documents["text"]]
@@ -565,7 +565,7 @@ def test_runs_in_fresh_processes_are_byte_identical(tmp_path):
     _large_corpus().to_parquet(tmp_path / "documents.parquet")
     script = ("import sys, pandas as pd\n"
               "from newslens.params import TokenizeParams\n"
-              "from newslens.tokenize import tokenize_documents, write_outputs\n"
+              "from newslens.text.tokenization import tokenize_documents, write_outputs\n"
               "from pathlib import Path\n"
               "out = Path(sys.argv[1])\n"
               "docs = pd.read_parquet(out.parent / 'documents.parquet')\n"

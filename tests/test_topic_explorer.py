@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from newslens import topic_explorer as te
-from newslens import views
-from newslens.topics import TopicResult, no_model
+from newslens.report import topic_explorer as te
+from newslens.report import views
+from newslens.analysis.topics import TopicResult, no_model
 from newslens.wording import Words
 
 SCRIPT = "<script>alert(1)</script>"

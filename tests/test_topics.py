@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from newslens.keywords import fit_tfidf
+from newslens.analysis.keywords import fit_tfidf
 from newslens.params import KeywordsParams, TokenizeParams, TopicsParams
-from newslens.tokenize import load_analyzer, tokenize_documents
-from newslens.tokenize import write_outputs as write_tokens
-from newslens.topics import (
+from newslens.text.tokenization import load_analyzer, tokenize_documents
+from newslens.text.tokenization import write_outputs as write_tokens
+from newslens.analysis.topics import (
     MATCH_MIN_JACCARD, TopicsError, assign_ids, choose_k, jaccard, k_range, k_range_note, load_identities,
     load_labels, match_topics, mean_coherence, normalize_rows, npmi_coherence, run_topics, stability, write_outputs)
 
@@ -302,7 +302,7 @@ def test_choose_k_of_an_empty_sweep_is_an_error():
     (TopicsParams(k=7), 8, 100, [7]),                                  # a given k: only below N and V
 ])
 def test_k_range(caplog, settings, n_documents, n_terms, expected):
-    with caplog.at_level(logging.WARNING, logger="newslens.topics"):
+    with caplog.at_level(logging.WARNING, logger="newslens.analysis.topics"):
         assert k_range(settings, n_documents, n_terms) == expected
     assert ("dropped from the sweep" in caplog.text) == (expected[-1] < settings.k_max and settings.k == "auto")
 
@@ -328,10 +328,10 @@ def test_k_range_errors(settings, n_documents, n_terms, message):
     (["grain trade", "grain trade", "grain trade"], "terms supports at most 0 topics"),
 ])
 def test_a_corpus_too_small_for_a_model_gets_no_model_and_the_reason(tmp_path, texts, why):
-    from newslens.keywords import fit_tfidf
+    from newslens.analysis.keywords import fit_tfidf
     from newslens.params import KeywordsParams, TokenizeParams
-    from newslens.tokenize import load_analyzer, tokenize_documents
-    from newslens.tokenize import write_outputs as write_tokens
+    from newslens.text.tokenization import load_analyzer, tokenize_documents
+    from newslens.text.tokenization import write_outputs as write_tokens
 
     documents = pd.DataFrame({"doc_id": [f"d{i}" for i in range(len(texts))], "text": texts})
     write_tokens(tokenize_documents(documents, TokenizeParams(phrases=False), "en", n_jobs=1), tmp_path)
@@ -509,7 +509,7 @@ def test_parallel_sweep_gives_the_same_outputs(corpus, tmp_path):
 
 def test_anchor_coherence_is_cached_on_its_inputs(corpus, tmp_path, monkeypatch):
     """The baselines are fitted once per input: a second call reads the cache, a change refits."""
-    from newslens import topics
+    from newslens.analysis import topics
 
     tfidf, _ = corpus
     texts, cache = list(TEXTS.values()), tmp_path / "anchor_coherence.json"

@@ -16,7 +16,7 @@ import urllib.parse
 import pandas as pd
 import pytest
 
-from newslens import report, views
+from newslens.report import markup, views
 
 HOSTILE = "<script>alert(1)</script> </script> <img src=x onerror=alert(1)> & \u2028 \u2029 \u202egnirts"
 
@@ -83,7 +83,7 @@ def test_every_library_file_exists_and_registers_its_view():
 # ---------------------------------------------------------------- a finished page
 
 def test_finish_page_keeps_one_library_and_allows_it_by_hash():
-    table = report.table_html(frame())
+    table = markup.table_html(frame())
     page = page_with(table, table, "<p>no view</p>")
     assert page.count(views.LIBRARY_MARK) == 1
     executable = re.findall(r"<script(?![^>]*application/json)[^>]*>(.*?)</script>", page, re.DOTALL)
@@ -102,7 +102,7 @@ def test_a_page_without_views_gets_no_script_at_all():
 
 
 def test_finish_page_replaces_a_stale_library_copy():
-    stale = report.table_html(frame()) + '<script data-newslens="library">var old = 1;</script>'
+    stale = markup.table_html(frame()) + '<script data-newslens="library">var old = 1;</script>'
     page = views.finish_page(f"<html><head></head><body>{stale}</body></html>")
     assert "var old" not in page and page.count(views.LIBRARY_MARK) == 1
 
@@ -115,15 +115,15 @@ def table_data(markup: str) -> dict:
 
 
 def test_short_tables_stay_static():
-    markup = report.table_html(frame(15))
-    assert "data-view" not in markup and markup.count("<tr>") == 16
+    html = markup.table_html(frame(15))
+    assert "data-view" not in html and html.count("<tr>") == 16
 
 
 def test_long_tables_show_their_first_rows_and_carry_every_row():
-    markup = report.table_html(frame(40), numeric_format={"share": ".2f"}, caption="Terms & counts")
-    static = markup.split('<script type="application/json"')[0]
+    html = markup.table_html(frame(40), numeric_format={"share": ".2f"}, caption="Terms & counts")
+    static = html.split('<script type="application/json"')[0]
     assert static.count("<tr>") == 1 + views.TABLE_ROWS and "The first 15 of 40 rows" in static
-    data = table_data(markup)
+    data = table_data(html)
     assert len(data["cells"]) == 40 and data["cells"][39] == ["term39", "84", "13.00"]
     assert data["values"]["1"][39] == 84 and data["values"]["2"][1] == 0.3333  # display precision
     assert "0" not in data["values"] and data["file"] == "terms-counts.csv"
@@ -133,14 +133,14 @@ def test_long_tables_show_their_first_rows_and_carry_every_row():
 def test_table_view_bytes_do_not_depend_on_the_last_bits():
     base = frame(30)
     nudged = base.assign(share=base["share"] * (1 + 1e-13))
-    assert report.table_html(base) == report.table_html(nudged)
+    assert markup.table_html(base) == markup.table_html(nudged)
 
 
 def test_hostile_cells_stay_text_in_both_forms():
     hostile = pd.DataFrame({"title": [HOSTILE] * 20, "n": range(20)})
-    markup = report.table_html(hostile)
-    assert "<img" not in markup and "<script>alert" not in markup
-    assert table_data(markup)["cells"][19][0] == HOSTILE
+    html = markup.table_html(hostile)
+    assert "<img" not in html and "<script>alert" not in html
+    assert table_data(html)["cells"][19][0] == HOSTILE
 
 
 # ---------------------------------------------------------------- in a real browser
@@ -149,7 +149,7 @@ def test_hostile_cells_stay_text_in_both_forms():
 def test_table_view_sorts_searches_and_downloads_every_row(browser_page, tmp_path):
     rows = frame(120).assign(title=[f"Title {i} {HOSTILE if i == 7 else ''}" for i in range(120)])
     path = tmp_path / "table.html"
-    path.write_text(page_with(report.table_html(rows, caption="All terms")), encoding="utf-8")
+    path.write_text(page_with(markup.table_html(rows, caption="All terms")), encoding="utf-8")
     page, seen = browser_page(path)
     view = page.locator('[data-view="table"]')
     assert view.locator("[data-error]").count() == 0 and view.get_attribute("data-error") is None
@@ -182,7 +182,7 @@ def test_table_view_sorts_searches_and_downloads_every_row(browser_page, tmp_pat
 def test_views_render_in_an_output_added_the_way_jupyterlab_adds_one(browser_page, tmp_path):
     """JupyterLab sets a trusted output's HTML on a node, re-creates its scripts so that they
     run, and attaches the node to the page later: the view must come alive all the same."""
-    output = views.with_library(report.table_html(frame(30)))
+    output = views.with_library(markup.table_html(frame(30)))
     path = tmp_path / "lab.html"
     path.write_text("<!DOCTYPE html><html><head><meta charset='utf-8'></head><body><div id='lab'></div>"
                     "</body></html>", encoding="utf-8")
@@ -218,7 +218,7 @@ def screenshots():
 @pytest.mark.browser
 def test_without_javascript_the_first_rows_remain_and_the_page_prints(chromium, tmp_path):
     path = tmp_path / "static.html"
-    path.write_text(page_with(report.table_html(frame(40), caption="All terms")), encoding="utf-8")
+    path.write_text(page_with(markup.table_html(frame(40), caption="All terms")), encoding="utf-8")
     context = chromium.new_context(offline=True, java_script_enabled=False)
     try:
         page = context.new_page()
@@ -233,7 +233,7 @@ def test_without_javascript_the_first_rows_remain_and_the_page_prints(chromium, 
 @pytest.mark.browser
 def test_printing_hides_the_controls_and_shows_every_row(browser_page, tmp_path):
     path = tmp_path / "print.html"
-    path.write_text(page_with(report.table_html(frame(200), caption="All terms")), encoding="utf-8")
+    path.write_text(page_with(markup.table_html(frame(200), caption="All terms")), encoding="utf-8")
     page, seen = browser_page(path)
     page.emulate_media(media="print")
     assert page.evaluate("getComputedStyle(document.querySelector('.nl-toolbar')).display") == "none"

@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fetch(args, parser)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from newslens.params import ParamsError
-    from newslens.pipeline import StageFailed
+    from newslens.pipeline.execute import StageFailed
 
     try:
         if args.verb == "sensitivity":
@@ -92,32 +92,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run_verb(args: argparse.Namespace) -> None:
-    from newslens import pipeline, stages
+    from newslens import stages
+    from newslens.pipeline import execute
 
     if args.verb in ("stage", "render"):
         stages.stage(args.stage)  # an unknown stage: a ValueError that lists the stages
     if args.verb == "slices":
-        pipeline.write_slices(args.params_file)
+        execute.write_slices(args.params_file)
     elif args.verb == "stage":
-        pipeline.run_stage(args.params_file, args.stage)
+        execute.run_stage(args.params_file, args.stage)
     elif args.verb == "render":
-        pipeline.render_stage(args.params_file, args.stage)
+        execute.render_stage(args.params_file, args.stage)
     elif args.verb == "findings":
-        from newslens.compare import write_findings
+        from newslens.analysis.compare import write_findings
 
         write_findings(args.params_file)
     elif args.verb == "compare":
-        pipeline.run_compare(args.a, args.b)
+        execute.run_compare(args.a, args.b)
     elif args.verb == "makefile":
         sys.stdout.write(stages.makefile())
     else:
-        from newslens.index import write_index
+        from newslens.report.index import write_index
 
         write_index()
 
 
 def _sensitivity(args: argparse.Namespace) -> None:
-    from newslens import sensitivity
+    from newslens.pipeline import sensitivity
 
     chosen = (args.variants.split() or None) if hasattr(args, "variants") else None  # None: every variant
     if args.action == "variants":
@@ -135,7 +136,7 @@ def _sensitivity(args: argparse.Namespace) -> None:
 
 def _init(args: argparse.Namespace) -> int:
     from newslens import config
-    from newslens.scaffold import InitError, init as write_params
+    from newslens.pipeline.scaffold import InitError, init as write_params
 
     try:
         target, command = write_params(args.source, args.name, force=args.force)
@@ -152,7 +153,7 @@ def _init(args: argparse.Namespace) -> int:
 def _fetch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from pathlib import Path
 
-    from newslens import fetch
+    from newslens.corpus import fetch
 
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s %(message)s")

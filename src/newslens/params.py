@@ -26,11 +26,11 @@ from newslens import config
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
 TEXT_SUFFIXES = (".txt", ".md")
-# The builtin corpora a run can use (newslens.fetch.BUILTINS has them all; tweedekamer, in Dutch,
+# The builtin corpora a run can use (newslens.corpus.fetch.BUILTINS has them all; tweedekamer, in Dutch,
 # is fetchable but has no checked params file yet).
 BUILTINS = ("news-articles", "commons", "health-tweets", "sotu", "bundestag", "congreso")
-# The run languages (ISO 639-1): each has a stop-word list (newslens.stopwords), simplemma lemmas,
-# phrase connector words (newslens.phrases) and sentence abbreviations (newslens.sentences).
+# The run languages (ISO 639-1): each has a stop-word list (newslens.text.stopwords), simplemma lemmas,
+# phrase connector words (newslens.text.phrases) and sentence abbreviations (newslens.corpus.sentences).
 LANGUAGES = ("de", "en", "es", "fr", "it", "nl", "pt", "ru")
 # Written without spaces between words: a word pattern cannot find their words, so they are refused.
 UNSPACED_LANGUAGES = {"zh": "Chinese", "ja": "Japanese", "th": "Thai", "lo": "Lao", "km": "Khmer",
@@ -99,7 +99,7 @@ class TokenizeParams(_Strict):
     phrase_threshold: Annotated[float, Field(gt=-1.0, lt=1.0)] = 0.5
     stopword_max_df: Fraction = 0.5
     extra_stopwords: list[NonEmptyStr] = Field(default_factory=list)
-    formulas: bool = True  # learn the corpus's formulas as stop words (newslens.formulas)
+    formulas: bool = True  # learn the corpus's formulas as stop words (newslens.text.formulas)
     # News boilerplate as stop words: reporting verbs ("said"), outlets' names, page furniture.
     # For news only: in speeches or posts "said" and "told" are words like any other.
     news_boilerplate: bool = False
@@ -130,14 +130,14 @@ class KeywordsParams(_Strict):
     kwic_window: Annotated[int, Field(ge=1, le=30)] = 6
     keyness_min_freq: Annotated[int, Field(ge=1)] = 10
     keyness_top_n: Annotated[int, Field(ge=1, le=100)] = 10
-    # Keyness between periods: "auto" follows the time axis the span calls for (newslens.periods),
+    # Keyness between periods: "auto" follows the time axis the span calls for (newslens.corpus.periods),
     # a resolution fixes it, null turns it off.
     period: Literal["auto", "day", "week", "month", "quarter", "year", "decade"] | None = "auto"
 
     @field_validator("kwic_terms")
     @classmethod
     def _kwic_words(cls, terms: list[str]) -> list[str]:
-        # The rule of newslens.kwic._term_parts, checked here so the stage cannot fail on it later.
+        # The rule of newslens.analysis.kwic._term_parts, checked here so the stage cannot fail on it later.
         for term in terms:
             if not all(re.split(r"_|\s+", term.strip())):
                 raise ValueError(f"kwic term {term!r} has an empty word when split on '_' or spaces; "
@@ -148,7 +148,7 @@ class KeywordsParams(_Strict):
 class TopicsParams(_Strict):
     """Settings of the topics stage (04)."""
 
-    # auto: BTM for a corpus of short texts, NMF otherwise (newslens.short_texts)
+    # auto: BTM for a corpus of short texts, NMF otherwise (newslens.analysis.short_texts)
     model: Literal["auto", "nmf", "lda", "btm"] = "auto"
     k: Annotated[int, Field(ge=2, le=200)] | Literal["auto"] = "auto"
     k_min: Annotated[int, Field(ge=2, le=200)] = 5

@@ -38,19 +38,20 @@ if TYPE_CHECKING:
     from newslens.params import Run, RunParams
 
 # Modules every stage's execution uses (setup, params, paths, displays, charts).
-COMMON_MODULES = ("config", "params", "stages", "report", "plots", "wording", "views")
+COMMON_MODULES = ("config", "params", "precision", "stages", "report.markup", "report.notebook", "report.plots", "wording",
+                  "report.views")
 # Modules rendering any report uses; rendering is separate from execution (see pipeline.py).
-RENDER_MODULES = ("render", "pipeline", "views", "vcs")
+RENDER_MODULES = ("pipeline.render", "pipeline.execute", "report.views", "vcs")
 # Data files a module reads, as make patterns under src/newslens/: editing them reruns its stages.
-MODULE_DATA = {"stopwords": "data/stopwords/*.txt"}
+MODULE_DATA = {"text.stopwords": "text/data/stopwords/*.txt"}
 # The shared tokenization: every stage that reads the tokens loads them through these
 # (tokenize learns the formulas, which compare groups and periods by keyness).
 # What the keywords stage writes of its TF-IDF fit and the topics stage reads back, rather than
 # refitting it: every non-zero cell (document row, term column, TF-IDF weight, count), the terms
-# with their idf, the documents in row order (newslens.keywords.write_tfidf and read_tfidf).
+# with their idf, the documents in row order (newslens.analysis.keywords.write_tfidf and read_tfidf).
 TFIDF_FILES = ("tfidf.parquet", "tfidf_terms.parquet", "tfidf_documents.parquet")
-TOKENS_MODULES = ("tokenize", "tokenizer", "words", "stopwords", "phrases", "sentences", "formulas",
-                  "keyness", "periods", "clean")
+TOKENS_MODULES = ("measures", "text.tokenization", "text.tokenizer", "text.words", "text.stopwords", "text.phrases",
+                  "corpus.sentences", "text.formulas", "corpus.periods", "corpus.clean")
 # Keys that say how a stage runs, not what it computes: readable by every stage, in no slice.
 # A changed engine still reruns the stages that use it (build/<run>/params/engine.txt).
 HOW_KEYS = ("engine",)
@@ -110,14 +111,14 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         name="01-ingest", title="Ingest", about="what was read, cleaned and skipped",
         reads=("title", "sources", "unit", "unit_name", "group_name", "language", "other_languages"),
-        modules=("files", "ingest", "near_duplicates", "language_id", "sources", "clean", "sentences", "fetch",
-                 "engine", "periods"),
+        modules=("files", "corpus.ingest", "corpus.near_duplicates", "corpus.language_id", "corpus.sources", "corpus.clean", "corpus.sentences", "corpus.fetch",
+                 "engine", "corpus.periods"),
         inputs=(), outputs=("documents.parquet", "ingest_log.csv", "cleaning.csv"),
         engine=True, raw=True),
     Stage(
         name="02-tokenize", title="Tokenize", about="sentences, tokens, phrases and stop words",
         reads=("title", "unit", "unit_name", "group_name", "language", "focus", "tokenize"),
-        modules=("files", *TOKENS_MODULES, "engine", "focus", "short_texts"),
+        modules=("files", *TOKENS_MODULES, "engine", "corpus.focus", "analysis.short_texts"),
         inputs=("documents.parquet",),
         outputs=("tokens.parquet", "vocabulary.parquet", "phrases.csv", "stopwords.txt",
                  "stopword_sources.csv", "formulas.csv", "tokenize_stats.json", "tokenizer.json",
@@ -127,7 +128,7 @@ STAGES: tuple[Stage, ...] = (
         name="03-keywords", title="Keywords",
         about="TF-IDF, keyness between groups, keywords in context",
         reads=("title", "unit", "unit_name", "group_name", "focus", "keywords"),
-        modules=("files", "keywords", "keyness", "kwic", "keyness_explorer", *TOKENS_MODULES, "engine", "focus"),
+        modules=("files", "analysis.keywords", "analysis.keyness", "analysis.kwic", "report.keyness_explorer", *TOKENS_MODULES, "engine", "corpus.focus"),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet", "tokenizer.json",
                 "phrases.model", "stopwords.txt"),
         outputs=("keywords.parquet", "keyness.parquet", "similar.csv", "corpus_terms.csv",
@@ -137,8 +138,8 @@ STAGES: tuple[Stage, ...] = (
         name="04-topics", title="Topics", about="how k was chosen, the topics, by group and over time",
         # The topic model is fitted on the keywords stage's TF-IDF matrix (TFIDF_FILES), not refitted.
         reads=("title", "unit", "unit_name", "group_name", "focus", "topics"),
-        modules=("files", "vcs", "topics", "topic_views", "topic_explorer", "keywords", "keyness", *TOKENS_MODULES,
-                 "engine", "focus", "periods", "short_texts", "clean"),
+        modules=("files", "vcs", "analysis.topics", "report.topic_views", "report.topic_explorer", "analysis.keywords", "analysis.keyness", *TOKENS_MODULES,
+                 "engine", "corpus.focus", "corpus.periods", "analysis.short_texts", "corpus.clean"),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet", *TFIDF_FILES),
         outputs=("sweep.csv", "topic_terms.parquet", "doc_topics.parquet", "topics.csv",
                  "k_choice.json", "topic_explorer.json"),
@@ -147,7 +148,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         name="05-summary", title="Summary", about="the findings of the run on one page",
         reads=("title", "unit", "unit_name", "group_name", "focus"),
-        modules=("summary", "topic_views", "topic_explorer", "files", "focus", "periods", "clean"),
+        modules=("report.summary", "report.topic_views", "report.topic_explorer", "files", "corpus.focus", "corpus.periods", "corpus.clean"),
         inputs=("documents.parquet", "ingest_log.csv", "tokenize_stats.json", "focus_keywords.csv",
                 "similar.csv", "keyness.parquet", "topics.csv", "doc_topics.parquet", "corpus_terms.csv",
                 "k_choice.json", "vocabulary.parquet", "topic_explorer.json"),
@@ -184,8 +185,13 @@ def detailed_reports() -> tuple[Stage, ...]:
 
 # ---------------------------------------------------------------- Makefile
 
+def module_path(module: str) -> str:
+    """A module's file under ``src/newslens/``: ``corpus.ingest`` is ``corpus/ingest.py``."""
+    return module.replace(".", "/") + ".py"
+
+
 def _sources(modules) -> str:
-    return " ".join(f"$(SRC)/{m}.py" for m in sorted(modules))
+    return " ".join(f"$(SRC)/{module_path(m)}" for m in sorted(modules))
 
 
 def makefile() -> str:
@@ -200,7 +206,7 @@ def makefile() -> str:
              f"STAGES := {' '.join(NAMES)}",
              f"CODE_PATHS := {' '.join(CODE_PATHS)}",
              f"RENDER_SRC := {_sources(set(RENDER_MODULES) | set(COMMON_MODULES) | {'files'})}"
-             " $(wildcard $(SRC)/templates/newslens/*)",
+             " $(wildcard $(SRC)/report/templates/newslens/*)",
              "define STAGE_RULES"]
     for item in STAGES:
         prerequisites = [item.notebook, f"build/$(1)/params/{item.name}.json"]
@@ -318,15 +324,3 @@ def run_file_path(stage: Stage, name: str, run: str, params_file: Path) -> Path:
         raise OutOfSlice(f"stage {stage.name} has no run file {name!r} "
                          f"(it has {', '.join(templates) or 'none'}) in src/newslens/stages.py")
     return config.resolve_path(templates[name].format(run=run, params=Path(params_file).with_suffix("").as_posix()))
-
-
-def setup(params_file: str, name: str) -> StageRun:
-    """What every stage notebook does first: logging, the chart style, and its validated run."""
-    import logging
-
-    from newslens import plots
-    from newslens.params import load_run
-
-    logging.basicConfig(level=logging.WARNING)
-    plots.setup()
-    return StageRun(load_run(params_file), stage(name))  # validates the params before any work

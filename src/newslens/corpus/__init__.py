@@ -1,0 +1,1 @@
+"""Raw files to documents: the builtin corpora, fetching, reading sources, cleaning, language, dates."""

@@ -1,0 +1,1 @@
+"""What make drives: executing a stage, its marker, rendering, sensitivity runs and new runs."""

@@ -1,0 +1,1 @@
+"""What a reader sees: page helpers, tables, plots, offline views, explorers and the summary."""

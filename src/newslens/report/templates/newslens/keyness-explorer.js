@@ -1,0 +1,209 @@
+/* newslens keyness explorer: any group against the rest, or two groups against each other.
+ * Data (newslens.keyness_explorer): {groups, tokens, all_tokens, group_count, terms, display,
+ *   counts: [group][term], term_totals, vocabulary, min_freq, shown, window,
+ *   docs: [[title, doc_id]], kwic: {term: [[doc, left, keyword, right, group]]}, words}.
+ * G² and the log ratio are newslens.keyness's: the two term cells of the 2×2 table, log ratio
+ * smoothed by 0.5, rows kept when a + b >= min_freq (and a >= 1 for an over-used term).
+ */
+(function (NL) {
+  "use strict";
+  var SMOOTHING = 0.5, PER = 10000, SUGGESTIONS = 12;
+  var serial = 0;  // datalist ids, in page order (no random ids)
+
+  function xlogy(x, y) { return x === 0 ? 0 : x * Math.log(y); }
+  /** Rayson & Garside's G² over the term cells (newslens.measures.g2), unsigned. */
+  function g2(a, b, c, d) {
+    var total = c + d, share = total > 0 ? (a + b) / total : 0;
+    var value = 2 * ((xlogy(a, a) - xlogy(a, c * share)) + (xlogy(b, b) - xlogy(b, d * share)));
+    return Math.max(value, 0);
+  }
+  /** Hardie's log ratio with additive smoothing (newslens.measures.log_ratio). */
+  function logRatio(a, b, c, d) { return Math.log2((a + SMOOTHING) / c) - Math.log2((b + SMOOTHING) / d); }
+  NL.keyness = { g2: g2, logRatio: logRatio };
+
+  function signed(value, digits) { return (value > 0 ? "+" : "") + NL.fmt(value, digits); }
+  /** A group's name inside a sentence: isolated (an RLO stays inside it) and cut short when long. */
+  function nameNode(name) { return NL.el("bdi", { "class": "nl-name", title: name }, name); }
+
+  NL.register("keyness-explorer", function (root, data) {
+    var groups = data.groups, terms = data.terms, counts = data.counts, words = data.words;
+    var shown = data.display.map(function (d, i) { return d || terms[i]; });
+    var lookup = Object.create(null);  // a term such as "constructor" must not find a built-in
+    terms.forEach(function (t, i) { lookup[t.toLowerCase()] = i; lookup[shown[i].toLowerCase()] = i; });
+    function linesOf(t) {
+      return Object.prototype.hasOwnProperty.call(data.kwic, terms[t]) ? data.kwic[terms[t]] : null;
+    }
+    var kwicTerms = Object.keys(data.kwic).length;
+    var listId = "nl-keyness-terms-" + (++serial);
+
+    var pick = NL.el("select", { "data-role": "group", "aria-label": "Group A" }, groups.map(function (g, i) {
+      return NL.el("option", { value: i }, g);
+    }));
+    var largest = data.tokens.indexOf(Math.max.apply(null, data.tokens));
+    pick.value = String(largest);  // the first view: the largest group against all the others
+    var versus = NL.el("select", { "data-role": "versus", "aria-label": "Group B" },
+      NL.el("option", { value: "rest" }, "all the others"),
+      groups.map(function (g, i) { return NL.el("option", { value: i }, g); }));
+    var search = NL.el("input", { type: "search", "data-role": "term", list: listId, autocomplete: "off",
+                                  "aria-label": "Search a term", placeholder: "Search a term" });
+    var suggestions = NL.el("datalist", { id: listId });
+    var summary = NL.el("p", { "class": "note nl-keyness-summary", "aria-live": "polite" });
+    var list = NL.el("div", { "class": "nl-keyness-lists", "data-role": "keyness-terms" });
+    var panel = NL.el("div", { "class": "nl-keyness-term", "aria-live": "polite" });
+
+    function comparison() {
+      var a = Number(pick.value), b = versus.value === "rest" ? null : Number(versus.value);
+      return { a: a, b: b, c: data.tokens[a], d: b === null ? data.all_tokens - data.tokens[a] : data.tokens[b],
+               nameA: groups[a], nameB: b === null ? "all the others" : groups[b] };
+    }
+    function cells(cmp, t) {
+      var a = counts[cmp.a][t], b = cmp.b === null ? data.term_totals[t] - a : counts[cmp.b][t];
+      return { a: a, b: b, g2: g2(a, b, cmp.c, cmp.d), ratio: logRatio(a, b, cmp.c, cmp.d) };
+    }
+    function ranked(cmp) {
+      var over = [], under = [], floor = Math.max(data.min_freq, 1);
+      for (var t = 0; t < terms.length; t++) {
+        var row = cells(cmp, t);
+        if (row.a + row.b < floor || (row.ratio > 0 && row.a < 1)) continue;
+        row.t = t;
+        (row.ratio > 0 ? over : under).push(row);
+      }
+      function order(x, y) { return y.g2 - x.g2 || (terms[x.t] < terms[y.t] ? -1 : terms[x.t] > terms[y.t] ? 1 : 0); }
+      return { over: over.sort(order), under: under.sort(order) };
+    }
+    function termButton(t) {
+      var button = NL.el("button", { type: "button", "class": "nl-term", "data-term": terms[t] }, shown[t]);
+      button.addEventListener("click", function () { search.value = shown[t]; showTerm(); });
+      return button;
+    }
+    function keynessTable(caption, rows, cmp) {
+      var head = ["term", "G\u00b2", "log ratio", ["per 10k", nameNode(cmp.nameA)], ["per 10k", nameNode(cmp.nameB)]];
+      return NL.el("table", { "class": "nl-keyness-table" }, NL.el("caption", null, caption),
+        NL.el("thead", null, NL.el("tr", null, head.map(function (h, i) {
+          return NL.el("th", { scope: "col", "class": i ? "num" : null }, h);
+        }))),
+        NL.el("tbody", null, rows.length ? rows.slice(0, data.shown).map(function (row) {
+          return NL.el("tr", null, NL.el("td", null, termButton(row.t)),
+            NL.el("td", { "class": "num" }, NL.fmt(row.g2, 1)),
+            NL.el("td", { "class": "num" }, signed(row.ratio, 2)),
+            NL.el("td", { "class": "num", title: NL.fmt(row.a) + " times" }, NL.fmt(PER * row.a / cmp.c, 2)),
+            NL.el("td", { "class": "num", title: NL.fmt(row.b) + " times" }, NL.fmt(PER * row.b / cmp.d, 2)));
+        }) : NL.el("tr", null, NL.el("td", { colspan: 5, "class": "note" }, "No term passes the minimum frequency."))));
+    }
+    function drawList() {
+      var cmp = comparison();
+      NL.clear(list);
+      if (cmp.b === cmp.a) {
+        NL.clear(summary).appendChild(NL.el("span", null, "Pick two different " + words.groups +
+                                            " (or \u201call the others\u201d)."));
+        return cmp;
+      }
+      var rows = ranked(cmp);
+      NL.clear(summary).appendChild(NL.el("span", null, nameNode(cmp.nameA), ": " + NL.fmt(cmp.c) + " tokens; ",
+        nameNode(cmp.nameB), ": " + NL.fmt(cmp.d) + " tokens. " + NL.fmt(rows.over.length + rows.under.length) +
+        " terms occur at least " + NL.fmt(Math.max(data.min_freq, 1)) +
+        " times in the two; ranked by G\u00b2 (above 10.83: p < 0.001)."));
+      list.appendChild(keynessTable(["Over-used by ", nameNode(cmp.nameA)], rows.over, cmp));
+      list.appendChild(keynessTable(["Under-used by ", nameNode(cmp.nameA), " (over-used by ", nameNode(cmp.nameB), ")"],
+                                    rows.under, cmp));
+      return cmp;
+    }
+    function suggest() {
+      var query = search.value.trim().toLowerCase().replace(/_/g, " ");
+      NL.clear(suggestions);
+      if (!query) return;
+      var found = [];
+      for (var t = 0; t < terms.length && found.length < SUGGESTIONS; t++) {
+        if (shown[t].toLowerCase().indexOf(query) === 0) found.push(t);
+      }
+      found.forEach(function (t) { suggestions.appendChild(NL.el("option", { value: shown[t] })); });
+    }
+    function kwicTable(t, cmp) {
+      var lines = linesOf(t).slice();
+      var first = function (line) { return line[4] === cmp.a ? 0 : line[4] === cmp.b ? 1 : 2; };
+      lines.sort(function (x, y) { return first(x) - first(y); });  // stable: the stored order within
+      return NL.el("table", { "class": "kwic nl-keyness-kwic", "data-role": "kwic" },
+        NL.el("caption", null, "Keywords in context (" + NL.fmt(lines.length) + " stored lines, up to " +
+              NL.fmt(data.window) + " words each side)"),
+        NL.el("thead", null, NL.el("tr", null, ["document", words.group, "left", "keyword", "right"].map(function (h) {
+          return NL.el("th", { scope: "col" }, h);
+        }))),
+        NL.el("tbody", null, lines.map(function (line) {
+          var doc = data.docs[line[0]];
+          return NL.el("tr", null, NL.el("td", { "class": "doc", title: doc[1] }, doc[0] || doc[1]),
+            NL.el("td", { "class": "group" }, nameNode(groups[line[4]])),
+            NL.el("td", { "class": "left" }, line[1]), NL.el("td", { "class": "term" }, line[2]),
+            NL.el("td", { "class": "right" }, line[3]));
+        })));
+    }
+    function findTerm(query) {
+      var forms = [query, query.replace(/\s+/g, "_"), query.replace(/_/g, " ")];
+      for (var f = 0; f < forms.length; f++) if (lookup[forms[f]] !== undefined) return lookup[forms[f]];
+      return undefined;
+    }
+    function notHeld(query) {
+      panel.appendChild(NL.el("p", { "class": "note" }, "\u201c" + search.value.trim() + "\u201d is not among the " +
+        NL.fmt(terms.length) + " terms the explorer holds (the most frequent of the run\u2019s " +
+        NL.fmt(data.vocabulary) + " and each " + words.group + "\u2019s top keyness terms)."));
+      var stem = query.replace(/_/g, " ").slice(0, Math.max(3, query.length - 2)), near = [];
+      for (var t = 0; t < terms.length && near.length < 12; t++) {
+        if (shown[t].toLowerCase().indexOf(stem) === 0) near.push(termButton(t), " ");
+      }
+      if (near.length) panel.appendChild(NL.el("p", { "class": "note" }, "Terms are the run\u2019s lemmas; try ", near));
+    }
+    function termStats(t, cmp) {
+      var row = cells(cmp, t), rare = row.a + row.b < Math.max(data.min_freq, 1);
+      return NL.el("p", null, nameNode(cmp.nameA), " against ", nameNode(cmp.nameB), ": G\u00b2 " +
+        NL.fmt(row.g2, 1) + ", log ratio " + signed(row.ratio, 2) + " (" + NL.fmt(row.a) + " and " +
+        NL.fmt(row.b) + " times; " + NL.fmt(PER * row.a / cmp.c, 2) + " and " + NL.fmt(PER * row.b / cmp.d, 2) +
+        " per 10,000 tokens)" + (rare ? ", below the minimum frequency of the lists." : "."));
+    }
+    function termBars(t, cmp) {
+      return NL.bars(groups.map(function (g, i) {
+        return { label: g + " (" + NL.fmt(counts[i][t]) + ")", value: PER * counts[i][t] / data.tokens[i],
+                 colour: i === cmp.a ? "var(--accent)" : i === cmp.b ? "#b35900" : "#8c959f" };
+      }), { format: function (v) { return NL.fmt(v, 2); } });
+    }
+    function showTerm() {
+      var query = search.value.trim().toLowerCase(), t = findTerm(query), cmp = comparison();
+      NL.clear(panel);
+      if (!query) return;
+      if (t === undefined) { notHeld(query); return; }
+      panel.appendChild(NL.el("h4", null, shown[t]));
+      if (cmp.a !== cmp.b) panel.appendChild(termStats(t, cmp));
+      panel.appendChild(NL.el("p", { "class": "note" }, "Per 10,000 tokens in each " + words.group +
+                              " (raw count in brackets):"));
+      panel.appendChild(termBars(t, cmp));
+      panel.appendChild(linesOf(t) ? NL.el("div", { "class": "nl-scroll" }, kwicTable(t, cmp))
+        : NL.el("p", { "class": "note" }, "No keywords in context are stored for \u201c" + shown[t] +
+                "\u201d: the explorer keeps them for the " + NL.fmt(kwicTerms) +
+                " most distinctive and frequent terms only."));
+    }
+
+    pick.addEventListener("change", function () { drawList(); showTerm(); });
+    versus.addEventListener("change", function () { drawList(); showTerm(); });
+    search.addEventListener("input", function () {
+      suggest();
+      if (findTerm(search.value.trim().toLowerCase()) !== undefined) showTerm();
+    });
+    search.addEventListener("change", showTerm);
+    search.addEventListener("keydown", function (event) { if (event.key === "Enter") showTerm(); });
+
+    var cover = (terms.length < data.vocabulary ? "Counts of " + NL.fmt(terms.length) + " of the run\u2019s " +
+      NL.fmt(data.vocabulary) + " terms (the most frequent, and each " + words.group + "\u2019s top keyness terms)"
+      : "Counts of all the run\u2019s " + NL.fmt(terms.length) + " terms") +
+      "; keywords in context are stored for the " + NL.fmt(kwicTerms) + " most distinctive and frequent terms, up to " +
+      NL.fmt(data.lines_per_term) + " lines each.";
+    if (data.group_count > groups.length) {
+      cover += " The " + NL.fmt(groups.length) + " largest of " + NL.fmt(data.group_count) + " " + words.groups +
+        " by tokens are listed; \u201call the others\u201d still counts every " + words.group + ".";
+    }
+    Array.prototype.forEach.call(root.querySelectorAll(".nl-static"), function (node) { node.remove(); });
+    root.insertBefore(NL.el("div", { "class": "nl-keyness" },
+      NL.el("div", { "class": "nl-toolbar" },
+        NL.el("label", null, "Compare ", pick), NL.el("label", null, " with ", versus),
+        NL.el("label", null, "Term ", search), suggestions),
+      NL.el("p", { "class": "note" }, cover), summary, list, panel), root.firstChild);
+    drawList();
+  });
+})(window.newslens);

@@ -1,0 +1,305 @@
+"""Formulas: what a corpus's documents share without meaning, learned as stop words.
+
+The document-frequency ceiling (``tokenize.stopword_max_df``) catches terms in most
+documents. A corpus also has *formulas* below it: forms of address in debate ("hon.
+Friend", "the House"), salutations and sign-offs ("Dear Sir", "Yours faithfully").
+Two detectors learn them from the tokens (phrased and lemmatized, before any filter),
+each by a rule stated here and tested in ``tests/test_formulas.py``:
+
+1. **Even spread** (a stop word for the whole run). A term (word or phrase) that is
+   not already a stop term is a formula when
+
+   * it holds a letter (numbers have their own filter) and is in at least
+     :data:`SPREAD_MIN_SHARE` of the documents, and
+   * no compared unit uses it differently. The units are the groups and the periods
+     (at the resolution :func:`newslens.corpus.periods.choose_resolution` picks) that hold at
+     least :data:`MIN_UNIT_DOCS` documents. Each is compared with all other documents
+     on token counts (one-vs-rest, :func:`newslens.measures.g2` and
+     :func:`newslens.measures.log_ratio`); a unit *over- or under-uses* the term when
+     ``|log ratio| > SPREAD_MAX_LOG_RATIO`` **and** ``G² > SPREAD_G2`` (p < 0.001):
+     the difference is both large and not chance. A formula has no such unit. Both
+     values are compared at display precision, so no CPU's last bit moves a decision.
+
+   It acts only with at least :data:`MIN_DOCS` documents and at least two units of one
+   kind (two groups, or two periods) to compare; otherwise it skips and says why.
+
+2. **Openers and closers** (removed where they stand, not everywhere). The first
+   ``n`` tokens of a document's first sentence (``n`` = 1 … :data:`MAX_FORMULA_TOKENS`),
+   and the last ``n`` of its last, are counted over the documents. A sequence is an
+   opener (closer) when it starts (ends) at least ``max(MIN_REPEATS, REPEAT_SHARE ×
+   documents)`` documents and holds a token that is not a stop term (a sequence of stop
+   words is removed anyway); a single token must also stand there in at least
+   :data:`EDGE_SHARE` of the documents that hold it (a dateline "Moscow" or the chair's
+   "Order", not a content word that often comes first, such as "President"). Of nested
+   sequences with the same count only the longest is listed. In each document the
+   longest learned opener and closer are cut from its first and last sentence; the same
+   words elsewhere stay. It acts only with at least :data:`MIN_DOCS` documents.
+
+``tokenize.keep`` names terms and openers or closers (as the table writes them: the
+tokens joined by spaces) that are never learned (nor the start of a kept opener, the end
+of a kept closer); ``tokenize.formulas: false`` turns both detectors off.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+from newslens.text.stopwords import is_stop_term
+
+if TYPE_CHECKING:  # imported where used: a worker process that tokenizes needs no pandas
+    import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+MIN_DOCS = 50                 # documents either detector needs before it acts
+MIN_UNIT_DOCS = 10            # documents a group or period needs to be compared
+SPREAD_MIN_SHARE = 0.10       # even spread: in at least this share of the documents
+SPREAD_MAX_LOG_RATIO = 0.5    # ... and no unit uses it more than 2^0.5 ≈ 1.41 times as often (or as rarely)
+SPREAD_G2 = 10.83             # ... with G² beyond this (χ², 1 df, p < 0.001)
+MAX_FORMULA_TOKENS = 8        # the longest opener or closer looked for
+MIN_REPEATS = 10              # documents an opener or closer must start or end, at least
+REPEAT_SHARE = 0.02           # ... and at least this share of the documents
+EDGE_SHARE = 0.25             # a one-token opener or closer: at the edge in this share of its documents
+# Even spread only: where, the unit that comes closest to a difference (the largest G²), with its
+# g2 and log_ratio; a formula has g2 <= SPREAD_G2 or |log_ratio| <= SPREAD_MAX_LOG_RATIO there too.
+COLUMNS = ["kind", "formula", "documents", "share", "where", "g2", "log_ratio", "evidence"]
+KINDS = ("even spread", "opener", "closer")
+
+
+@dataclass
+class Formulas:
+    """What the learner found: the table (evidence per formula), and why a detector skipped."""
+
+    table: pd.DataFrame  # COLUMNS, one row per formula
+    terms: frozenset[str] = frozenset()                 # even-spread terms: stop words
+    openers: frozenset[tuple[str, ...]] = frozenset()
+    closers: frozenset[tuple[str, ...]] = frozenset()
+    notes: list[str] = field(default_factory=list)      # one line per detector that skipped
+
+    def strip(self, first: list[str], last: list[str]) -> tuple[int, int]:
+        """Lengths of the longest learned opener of ``first`` and closer of ``last`` (0: none)."""
+        return _longest(first, self.openers, False), _longest(last, self.closers, True)
+
+
+def _longest(tokens: Sequence[str], learned: frozenset, from_end: bool) -> int:
+    if not learned:
+        return 0
+    for n in range(min(MAX_FORMULA_TOKENS, len(tokens)), 0, -1):
+        if tuple(tokens[-n:] if from_end else tokens[:n]) in learned:
+            return n
+    return 0
+
+
+def none_learned(notes: Iterable[str] = ()) -> Formulas:
+    """An empty result, with the reasons nothing was learned."""
+    import pandas as pd
+
+    return Formulas(pd.DataFrame(columns=COLUMNS), notes=list(notes))
+
+
+def learn_formulas(docs: Sequence[Sequence[Sequence[str]]], groups: Sequence, dates: Sequence,
+                   df: Counter, stopwords: frozenset[str], *, keep: Iterable[str] = ()) -> Formulas:
+    """Learn the run's formulas (both detectors, see the module docstring).
+
+    Parameters
+    ----------
+    docs : sequence of documents, each a sequence of sentences, each a list of tokens
+        The phrased, lemmatized tokens before any filter.
+    groups, dates : sequences, one per document
+        The group label (None or NaN: no group) and the date (NaT: undated).
+    df : Counter
+        Document frequency of every token over ``docs``.
+    stopwords : frozenset of str
+        The run's stop-word list so far; its stop terms are never formulas.
+    keep : iterable of str
+        Terms and openers or closers (tokens joined by spaces) never learned.
+    """
+    import pandas as pd
+
+    keep = frozenset(" ".join(k.lower().split()) for k in keep)
+    n_docs = len(docs)
+    if n_docs < MIN_DOCS:
+        reason = f"{n_docs:,} documents, fewer than the {MIN_DOCS} the learner needs"
+        return none_learned([f"even spread: skipped ({reason})", f"openers and closers: skipped ({reason})"])
+    notes: list[str] = []
+    spread, spread_note = even_spread(docs, groups, dates, df, stopwords, keep)
+    if spread_note:
+        notes.append(spread_note)
+    openers = repeated_edges(docs, df, stopwords, keep, from_end=False)
+    closers = repeated_edges(docs, df, stopwords, keep, from_end=True)
+    rows = [*spread, *openers, *closers]
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    table["share"] = table["documents"] / n_docs
+    from newslens.precision import display_values
+
+    table["share"] = display_values(table["share"].to_numpy(dtype=float))
+    kind_order = {k: i for i, k in enumerate(KINDS)}
+    table = table.sort_values(["kind", "documents", "formula"], ascending=[True, False, True],
+                              key=lambda c: c.map(kind_order) if c.name == "kind" else c,
+                              ignore_index=True)
+    logger.info("formulas: %d even-spread terms, %d openers, %d closers",
+                len(spread), len(openers), len(closers))
+    return Formulas(table, frozenset(r[1] for r in spread),
+                    frozenset(tuple(r[1].split(" ")) for r in openers),
+                    frozenset(tuple(r[1].split(" ")) for r in closers), notes)
+
+
+# ---------------------------------------------------------------- detector 1: even spread
+
+def comparison_units(groups: Sequence, dates: Sequence) -> tuple[list[tuple[str, list]], list[str]]:
+    """The kinds of unit to compare, as (kind, one label per document), and why others are not.
+
+    The kinds are ``group`` and the periods' resolution (``year``, ``month``, …).
+
+    A label is None for a document outside any unit that has :data:`MIN_UNIT_DOCS` documents.
+    """
+    import pandas as pd
+
+    from newslens.corpus import periods
+
+    kinds, notes = [], []
+    labels = pd.Series(list(groups), dtype=object)
+    labels = labels.where(labels.notna(), None)
+    dated = pd.to_datetime(pd.Series(list(dates)), errors="coerce")
+    if dated.notna().any():
+        resolution = periods.choose_resolution(dated).name
+        starts = periods.period_start(dated, resolution)
+        period_labels = pd.Series([None if pd.isna(s) else periods.period_label(s, resolution) for s in starts],
+                                  dtype=object)
+    else:
+        resolution, period_labels = None, pd.Series([None] * len(labels), dtype=object)
+    for kind, series in (("group", labels), (resolution or "period", period_labels)):
+        sizes = series.value_counts()
+        big = set(sizes[sizes >= MIN_UNIT_DOCS].index)
+        if len(big) >= 2:
+            kinds.append((kind, [label if label in big else None for label in series]))
+            # units too small to compare stay out of target and reference alike
+        else:
+            notes.append(f"{len(big)} {kind}s with {MIN_UNIT_DOCS} or more documents")
+    return kinds, notes
+
+
+def even_spread(docs, groups, dates, df: Counter, stopwords: frozenset[str],
+                keep: frozenset[str]) -> tuple[list[tuple], str | None]:
+    """Detector 1: rows of the terms frequent and evenly spread, and a note when it skips."""
+    import numpy as np
+
+    kinds, missing = comparison_units(groups, dates)
+    if not kinds:
+        return [], f"even spread: skipped (nothing to compare: {'; '.join(missing)})"
+    floor = SPREAD_MIN_SHARE * len(docs)
+    candidates = sorted(t for t, n in df.items() if n >= floor and t not in keep
+                        and any(map(str.isalpha, t)) and not is_stop_term(t, stopwords))
+    if not candidates:
+        return [], None
+    index = {t: i for i, t in enumerate(candidates)}
+    # per kind: the units' names, each document's unit row (-1: none), units × candidates counts
+    names = [sorted({label for label in labels if label is not None}) for _, labels in kinds]
+    rows_of = [[-1 if label is None else row_of[label] for label in labels]
+               for row_of, (_, labels) in zip(({u: i for i, u in enumerate(units)} for units in names), kinds)]
+    # (document, candidate, count) triples and each document's size, then summed per unit
+    # (whole numbers: the sums are exact in any order)
+    positions, columns, values, sizes = [], [], [], []
+    for position, doc in enumerate(docs):
+        doc_counts = Counter(chain.from_iterable(doc))
+        sizes.append(sum(doc_counts.values()))
+        for term, n in doc_counts.items():
+            column = index.get(term)
+            if column is not None:
+                positions.append(position)
+                columns.append(column)
+                values.append(n)
+    positions, columns = np.asarray(positions, dtype=np.int64), np.asarray(columns, dtype=np.int64)
+    values, sizes = np.asarray(values, dtype=float), np.asarray(sizes, dtype=float)
+    counts = [np.zeros((len(units), len(candidates))) for units in names]
+    tokens = [np.zeros(len(units)) for units in names]
+    for k, rows in enumerate(rows_of):
+        rows = np.asarray(rows, dtype=np.int64)
+        unit = rows[positions]
+        np.add.at(counts[k], (unit[unit >= 0], columns[unit >= 0]), values[unit >= 0])
+        np.add.at(tokens[k], rows[rows >= 0], sizes[rows >= 0])
+    evidence = _Evidence(len(candidates))
+    for (kind, _), units, unit_counts, unit_tokens in zip(kinds, names, counts, tokens):
+        _compare(kind, units, unit_counts, unit_tokens, evidence)
+    compared = " or ".join(f"{len(units)} {kind}s" for (kind, _), units in zip(kinds, names))
+    rows = [("even spread", term, int(df[term]), None, evidence.where[i], float(evidence.g2[i]),
+             float(evidence.ratio[i]), f"in {df[term]:,} documents; none of {compared} over- or under-uses it")
+            for i, term in enumerate(candidates) if not evidence.vetoed[i]]
+    return rows, None
+
+
+class _Evidence:
+    """Per candidate: the unit of the largest G², that G² and its log ratio, and the veto."""
+
+    def __init__(self, n: int):
+        import numpy as np
+
+        self.ratio, self.g2 = np.zeros(n), np.zeros(n)
+        self.where = np.full(n, "", dtype=object)
+        self.vetoed = np.zeros(n, dtype=bool)
+
+
+def _compare(kind: str, units: list[str], counts, tokens, evidence: _Evidence) -> None:
+    """One kind of unit, one-vs-rest: update the evidence and the vetoes in place."""
+    import numpy as np
+
+    from newslens.measures import g2, log_ratio
+    from newslens.precision import display_values
+
+    for row, name in enumerate(units):
+        a, c = counts[row], tokens[row]
+        b, d = counts.sum(axis=0) - a, tokens.sum() - c
+        if c <= 0 or d <= 0:
+            continue
+        # at display precision, so a last bit of another CPU's log2 cannot move a decision
+        ratio = display_values(log_ratio(a, b, c, d))
+        surprise = display_values(g2(a, b, c, d))
+        evidence.vetoed |= (surprise > SPREAD_G2) & (np.abs(ratio) > SPREAD_MAX_LOG_RATIO)
+        larger = (surprise > evidence.g2) | (evidence.where == "")
+        evidence.g2[larger], evidence.ratio[larger] = surprise[larger], ratio[larger]
+        evidence.where[larger] = f"{kind} {name}"
+
+
+# ---------------------------------------------------------------- detector 2: openers and closers
+
+def repeated_edges(docs, df: Counter, stopwords: frozenset[str], keep: frozenset[str], *,
+                   from_end: bool) -> list[tuple]:
+    """Detector 2: rows of the openers (or, ``from_end``, closers) repeated across documents."""
+    counts: Counter = Counter()
+    for doc in docs:
+        sentences = [s for s in doc if len(s)]
+        if not sentences:
+            continue
+        tokens = list(sentences[-1] if from_end else sentences[0])
+        for n in range(1, min(MAX_FORMULA_TOKENS, len(tokens)) + 1):
+            counts[tuple(tokens[-n:] if from_end else tokens[:n])] += 1
+    floor = max(MIN_REPEATS, REPEAT_SHARE * len(docs))
+    # a kept opener keeps its start too (a kept closer its end), so no shorter part is cut instead
+    kept = {tuple(k.split(" ")[-n:] if from_end else k.split(" ")[:n]) for k in keep
+            for n in range(1, len(k.split(" ")) + 1)}
+    learned = {seq: n for seq, n in counts.items() if n >= floor
+               and not all(is_stop_term(t, stopwords) for t in seq) and seq not in kept
+               and (len(seq) > 1 or n >= EDGE_SHARE * df[seq[0]])}
+    # nested sequences with the same count: the longer one is the formula
+    def shorter(seq: tuple) -> tuple:
+        return seq[1:] if from_end else seq[:-1]
+
+    covered = {shorter(seq) for seq, n in learned.items() if len(seq) > 1 and learned.get(shorter(seq)) == n}
+    kind, edge = ("closer", "ends") if from_end else ("opener", "starts")
+    return [(kind, " ".join(seq), n, None, None, None, None, f"{edge} {n:,} documents")
+            for seq, n in learned.items() if seq not in covered]
+
+
+# ---------------------------------------------------------------- the report
+
+def shown(formulas: Formulas, display: dict[str, str]) -> pd.DataFrame:
+    """The table as the tokenize report shows it: display forms, and the ``tokenize.keep`` entry of each."""
+    table = formulas.table.copy()
+    table.insert(2, "keep with", [f"tokenize: {{keep: [{formula!r}]}}" for formula in table["formula"]])
+    table["formula"] = [" ".join(display.get(t, t) for t in formula.split(" ")) for formula in table["formula"]]
+    return table.rename(columns={"where": "closest to a difference", "g2": "G² there",
+                                 "log_ratio": "log ratio there"})
