@@ -297,9 +297,17 @@ class SliceView:
 class StageRun:
     """The run as one stage sees it: its name and folders, its slice of the params, its files."""
 
-    def __init__(self, run: "Run", item: Stage):
-        self.stage, self.name, self.params_file = item, run.name, run.params_file
-        self.processed_dir, self.reports_dir, self.build_dir = run.processed_dir, run.reports_dir, run.build_dir
+    def __init__(self, run: "Run", item: Stage, *, root: Path | None = None):
+        """``root`` puts the run's outputs under another project root (a test's or a benchmark's
+        folder): ``data/processed/<run>/``, ``reports/<run>/``, ``build/<run>/`` and the run files
+        there; the raw sources and the params stay where the params file says."""
+        self.stage, self.name, self.params_file, self.root = item, run.name, run.params_file, root
+        if root is None:
+            self.processed_dir, self.reports_dir, self.build_dir = run.processed_dir, run.reports_dir, run.build_dir
+        else:
+            root = Path(root)
+            self.processed_dir = root / "data" / "processed" / run.name
+            self.reports_dir, self.build_dir = root / "reports" / run.name, root / "build" / run.name
         self.params = SliceView(run.params, item)
         self.words = run_words(self.params)  # "articles", "outlets": what the reports call units and groups
 
@@ -312,15 +320,23 @@ class StageRun:
 
     def run_file(self, name: str) -> Path:
         """A file of the run outside ``data/processed/`` (declared in the stage's ``run_files``)."""
-        return run_file_path(self.stage, name, self.name, self.params_file)
+        return run_file_path(self.stage, name, self.name, self.params_file, root=self.root)
 
 
-def run_file_path(stage: Stage, name: str, run: str, params_file: Path) -> Path:
-    """Where the run file ``name`` of ``stage`` is for the run ``run`` (params at ``params_file``)."""
+def run_file_path(stage: Stage, name: str, run: str, params_file: Path, *, root: Path | None = None) -> Path:
+    """Where the run file ``name`` of ``stage`` is for the run ``run`` (params at ``params_file``).
+
+    With ``root``, a run file kept in the project (``reports/{run}/topics.json``) is under ``root``
+    instead; one beside the params file (``{params}.labels.yaml``) stays there.
+    """
     from newslens import config
 
     templates = dict(stage.run_files)
     if name not in templates:
         raise OutOfSlice(f"stage {stage.name} has no run file {name!r} "
                          f"(it has {', '.join(templates) or 'none'}) in src/newslens/stages.py")
-    return config.resolve_path(templates[name].format(run=run, params=Path(params_file).with_suffix("").as_posix()))
+    template = templates[name]
+    path = template.format(run=run, params=Path(params_file).with_suffix("").as_posix())
+    if root is not None and not template.startswith("{params}"):
+        return Path(root) / path
+    return config.resolve_path(path)
