@@ -135,7 +135,7 @@ clean:
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
 
 # ---------------------------------------------------------------- per-run rules
-$(STAGES_MK): $(SRC)/stages.py $(SRC)/pipeline.py | $(ENV_STAMP)
+$(STAGES_MK): $(SRC)/stages.py $(SRC)/pipeline/execute.py | $(ENV_STAMP)
 	@mkdir -p $(@D)
 	$(PY) -m newslens makefile > $@.tmp && mv $@.tmp $@
 
@@ -174,7 +174,7 @@ build/$(1)/params/engine.txt: build/$(1)/params.stamp ;
 $(call STAGE_RULES,$(1),$(2))
 
 # The run's findings, small and committed, that `make compare` reads (also at a revision).
-reports/$(1)/findings.json: build/$(1)/03-keywords.done build/$(1)/04-topics.done $(SRC)/compare.py
+reports/$(1)/findings.json: build/$(1)/03-keywords.done build/$(1)/04-topics.done $(SRC)/analysis/compare.py
 	$(PY) -m newslens findings $(2)
 
 # The stage renders its report as it finishes; this rule renders again only when the report
@@ -209,6 +209,6 @@ ifneq ($(filter $(RUN_GOALS),$(MAKECMDGOALS)),)
 BUILT_STAGES := $(filter $(patsubst notebooks/%.ipynb,%,$(wildcard notebooks/*.ipynb)),$(STAGES))
 ALL_REPORTS := $(foreach r,$(RUNS),$(foreach s,$(BUILT_STAGES),reports/$(r)/$(s).html) reports/$(r)/findings.json)
 
-reports/index.html: $(ALL_REPORTS) $(SRC)/index.py $(RENDER_SRC)
+reports/index.html: $(ALL_REPORTS) $(SRC)/report/index.py $(RENDER_SRC)
 	$(PY) -m newslens index
 endif

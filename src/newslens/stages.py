@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 COMMON_MODULES = ("config", "params", "precision", "stages", "report.markup", "report.notebook", "report.plots", "wording",
                   "report.views")
 # Modules rendering any report uses; rendering is separate from execution (see pipeline.py).
-RENDER_MODULES = ("pipeline.render", "pipeline.execute", "report.views", "vcs")
+RENDER_MODULES = ("pipeline.render", "pipeline.execute", "pipeline.provenance", "report.markup", "report.views", "vcs")
 # Data files a module reads, as make patterns under src/newslens/: editing them reruns its stages.
 MODULE_DATA = {"text.stopwords": "text/data/stopwords/*.txt"}
 # The shared tokenization: every stage that reads the tokens loads them through these
