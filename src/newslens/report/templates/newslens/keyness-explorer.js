@@ -11,13 +11,13 @@
   var serial = 0;  // datalist ids, in page order (no random ids)
 
   function xlogy(x, y) { return x === 0 ? 0 : x * Math.log(y); }
-  /** Rayson & Garside's G² over the term cells (newslens.measures.g2), unsigned. */
+  /** Rayson & Garside's G² over the term cells (newslens.keyness.g2), unsigned. */
   function g2(a, b, c, d) {
     var total = c + d, share = total > 0 ? (a + b) / total : 0;
     var value = 2 * ((xlogy(a, a) - xlogy(a, c * share)) + (xlogy(b, b) - xlogy(b, d * share)));
     return Math.max(value, 0);
   }
-  /** Hardie's log ratio with additive smoothing (newslens.measures.log_ratio). */
+  /** Hardie's log ratio with additive smoothing (newslens.keyness.log_ratio). */
   function logRatio(a, b, c, d) { return Math.log2((a + SMOOTHING) / c) - Math.log2((b + SMOOTHING) / d); }
   NL.keyness = { g2: g2, logRatio: logRatio };
 
