@@ -19,10 +19,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from newslens import config
-from newslens.corpus import ingest, near_duplicates
+from newslens.corpus import ingest, near_duplicates, partitions
 from newslens.corpus.clean import clean_text
-from newslens.corpus.ingest import (base_doc_id, change_snippets, flag_near_duplicates, log_summary,
-                             parse_dates, split_units)
+from newslens.corpus.dates import parse_dates
+from newslens.corpus.ingest import change_snippets, flag_near_duplicates, log_summary
+from newslens.corpus.partitions import base_doc_id, split_units
 from newslens.corpus.focus import resolve_focus
 from newslens.params import load_run, validate_params
 from newslens.corpus.sources import RawDocument
@@ -85,7 +86,7 @@ def _raw(text: str = UTF8_TEXT, *, source: str = "data/raw/x/", location: str = 
 
 
 @pytest.fixture(scope="module")
-def seed_result() -> ingest.IngestResult:
+def seed_result() -> partitions.Ingested:
     return ingest.ingest(load_run("params/seed.yaml").params)
 
 
@@ -281,7 +282,7 @@ def test_log_summary_counts_and_folds_duplicate_targets() -> None:
         ("s", "f.bin", "skipped", "unsupported extension .bin (expected .txt, .md)", None),
         ("s", "g.txt", "skipped", "empty file", None),
         ("s", "minutes of the board.json", "metadata", sidecar, None),
-    ], columns=ingest.LOG_COLUMNS)
+    ], columns=partitions.LOG_COLUMNS)
     summary = log_summary(log)
     assert summary.columns.tolist() == ["status", "reason", "entries"]
     assert list(summary.itertuples(index=False, name=None)) == [
@@ -413,7 +414,7 @@ def test_ingest_mixed_inputs_accounts_for_everything(tmp_path: Path, unit: str) 
     assert set(ingested) == set(docs["parent_id"])
     assert docs["doc_id"].is_unique
     assert (docs["text"].str.strip() != "").all()
-    assert list(docs.columns) == ingest.DOCUMENT_COLUMNS
+    assert list(docs.columns) == partitions.DOCUMENT_COLUMNS
     # Decoding and mapping.
     by_loc = docs.groupby("location")
     assert " ".join(by_loc.get_group("b-latin1.txt")["text"]) == LATIN1_TEXT
@@ -551,17 +552,17 @@ def test_long_texts_hash_and_shingle_in_pieces_exactly_as_whole() -> None:
 
     text = " ".join(f"Word{i % 997} straße\tvalue{i % 13}\n" for i in range(300))
     whole = hashlib.sha1(" ".join(text.casefold().split()).encode("utf-8")).hexdigest()
-    assert ingest._fingerprint(text) == whole
-    original = ingest._PIECE
+    assert partitions._fingerprint(text) == whole
+    original = partitions._PIECE
     try:
-        ingest._PIECE = 50  # many pieces, each cut at whitespace
-        assert len(list(ingest._text_pieces(text, 50))) > 100
-        assert ingest._fingerprint(text) == whole
+        partitions._PIECE = 50  # many pieces, each cut at whitespace
+        assert len(list(partitions._text_pieces(text, 50))) > 100
+        assert partitions._fingerprint(text) == whole
         pieces = [s for part in near_duplicates._shingle_pieces(text, 50) for s in part]
         direct = HashingVectorizer(analyzer="word", ngram_range=(5, 5)).build_analyzer()(text)
         assert pieces == direct
     finally:
-        ingest._PIECE = original
+        partitions._PIECE = original
 
 
 # --------------------------------------------------------------------------- builtin integrity

@@ -8,7 +8,7 @@ import pytest
 from py3langid.langid import MODEL_FILE, LanguageIdentifier, visit_counts
 
 from newslens import config
-from newslens.corpus.ingest import DETECT_CHARS
+from newslens.corpus.language import DETECT_CHARS
 from newslens.corpus.language_id import identifier
 
 ODD_TEXTS = ["", " ", "a", "ÄÖÜ ß", "数据 分析 新闻", "Привет, мир! " * 50, "😀" * 300, "\x00\x01 binary?",

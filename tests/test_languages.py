@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from newslens.corpus import ingest
+from newslens.corpus.language import MIN_CONFIDENCE, detect_language, language_counts, language_warning
 from newslens.params import LANGUAGES, ParamsError, TokenizeParams, validate_params
 from newslens.text.phrases import LANGUAGE_CONNECTORS, connector_words
 from newslens.corpus.sentences import split_text_sentences
@@ -171,14 +172,14 @@ KNOWN = {
 
 @pytest.mark.parametrize("language", sorted(KNOWN))
 def test_detection_knows_each_text(language):
-    found = ingest.detect_language(KNOWN[language], "de")
+    found = detect_language(KNOWN[language], "de")
     assert found.detected == language and found.language == language
-    assert found.confidence >= ingest.MIN_CONFIDENCE
-    assert ingest.detect_language(KNOWN[language], "de") == found  # deterministic
+    assert found.confidence >= MIN_CONFIDENCE
+    assert detect_language(KNOWN[language], "de") == found  # deterministic
 
 
 def test_a_short_text_is_taken_as_the_runs_language():
-    found = ingest.detect_language("Merci beaucoup.", "de")
+    found = detect_language("Merci beaucoup.", "de")
     assert (found.language, found.detected, found.confidence) == ("de", None, None)
     assert "too short to detect" in found.how
 
@@ -203,11 +204,11 @@ def test_other_languages_keep_counts_them(mixed_folder):
     by_file = {loc.rsplit("/", 1)[-1]: lang for loc, lang in docs["language"].items()}
     assert by_file == {"s0.txt": "de", "s1.txt": "de", "s2.txt": "de", "s3.txt": "fr"}
     assert docs["detected_language"].isna().sum() == 1  # "Ja." is too short to detect
-    counts = ingest.language_counts(result.documents, result.log)
+    counts = language_counts(result.documents, result.log)
     assert counts.groupby("language")["units"].sum().to_dict() == {"de": 3, "fr": 1}
     assert "too short to detect: taken as the run's language" in set(counts["how"])
-    assert ingest.language_warning(counts, "de") is None
-    assert "(75%) are detected as de" in ingest.language_warning(counts, "es")
+    assert language_warning(counts, "de") is None
+    assert "(75%) are detected as de" in language_warning(counts, "es")
 
 
 def test_other_languages_skip_logs_each_one(mixed_folder):
@@ -216,7 +217,7 @@ def test_other_languages_skip_logs_each_one(mixed_folder):
     skipped = result.log[result.log["status"] == "skipped"]
     assert len(skipped) == 1 and skipped["location"].iloc[0].endswith("s3.txt")
     assert skipped["reason"].iloc[0] == "detected language fr (1.00), run language de"
-    counts = ingest.language_counts(result.documents, result.log)
+    counts = language_counts(result.documents, result.log)
     assert "detected: skipped (other_languages: skip)" in set(counts["how"])
     assert counts["units"].sum() == 4  # nothing dropped silently
 
@@ -228,7 +229,7 @@ def test_a_corpus_mostly_in_another_language_is_warned_about(tmp_path):
         (folder / f"f{i}.txt").write_text(f"{KNOWN['fr']} Le débat numéro {i} continue demain.", encoding="utf-8")
     (folder / "d.txt").write_text(KNOWN["de"], encoding="utf-8")
     result = ingest.ingest(_run(folder))
-    warning = ingest.language_warning(ingest.language_counts(result.documents, result.log), "de")
+    warning = language_warning(language_counts(result.documents, result.log), "de")
     assert warning.startswith("most of this corpus is not in the run's language (de): 3 of 4 units (75%)")
 
 

@@ -30,7 +30,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from newslens.analysis import keywords, topics
-from newslens.corpus import ingest
+from newslens.corpus import dates, ingest
 from newslens.report import topic_views
 from newslens.text import tokenization
 from newslens.corpus.clean import MISSING_GROUP, clean_text
@@ -100,7 +100,7 @@ def _check_ingest(rows: list[dict], path: Path, result, out: Path) -> None:
     documents = pd.read_parquet(out / "documents.parquet")
     assert documents["group"].notna().all()
     assert not documents["group"].astype(str).str.fullmatch(r"-?\d+\.0+").any()
-    assert str(documents["date"].dtype) == f"datetime64[{ingest.DATE_UNIT}]"
+    assert str(documents["date"].dtype) == f"datetime64[{dates.DATE_UNIT}]"
     assert (documents["date_precision"].notna() == documents["date"].notna()).all()
     texts = dict(zip(documents["doc_id"], documents["text"]))
     for row, status, doc_id in zip(rows, log["status"], log["doc_id"]):

@@ -111,8 +111,9 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         name="01-ingest", title="Ingest", about="what was read, cleaned and skipped",
         reads=("title", "sources", "unit", "unit_name", "group_name", "language", "other_languages"),
-        modules=("files", "corpus.ingest", "corpus.near_duplicates", "corpus.language_id", "corpus.sources", "corpus.clean", "corpus.sentences", "corpus.fetch",
-                 "engine", "corpus.periods"),
+        modules=("files", "corpus.ingest", "corpus.partitions", "corpus.language", "corpus.dates", "corpus.near_duplicates", "corpus.language_id",
+                 "corpus.sources", "corpus.clean", "corpus.sentences", "corpus.fetch", "engine", "corpus.periods",
+                 "report.ingest_page"),
         inputs=(), outputs=("documents.parquet", "ingest_log.csv", "cleaning.csv"),
         engine=True, raw=True),
     Stage(

@@ -1,0 +1,351 @@
+"""Ingest partition by partition: prepare each partition anywhere, then fold them in, in order.
+
+:func:`prepare_partition` is pure (it runs on any engine's workers): it cleans, detects the
+language of and splits the items of one partition. :class:`Reducer` folds the prepared
+partitions in one by one, in input order: it deduplicates, names, logs, dates and flags
+near-duplicates, and returns each partition's rows of ``documents.parquet`` (:data:`DOCUMENT_COLUMNS`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from newslens.corpus.clean import MISSING_GROUP, clean_group, clean_text, clean_title
+from newslens.corpus.dates import DATE_UNIT, MIN_DATE_PARSE_RATE, parse_dates
+from newslens.corpus.language import Detected, detect_language, skip_reason
+from newslens.corpus.near_duplicates import PIECE as _PIECE, NearDuplicateIndex, text_pieces as _text_pieces
+from newslens.corpus.sentences import split_paragraphs, split_text_sentences
+from newslens.corpus.sources import RawDocument, Skipped
+
+logger = logging.getLogger(__name__)
+
+DOCUMENT_COLUMNS = [
+    "doc_id", "parent_id", "unit_index", "source", "location", "group", "title",
+    "date", "date_precision", "dateline", "text", "n_chars", "n_words", "encoding", "near_duplicate_of",
+    "language", "detected_language", "language_confidence",
+]
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._/-]+")
+
+
+class LogEntry(NamedTuple):
+    """One row of ingest_log.csv: what became of one input file or table row."""
+
+    source: str
+    location: str
+    status: str  # ingested, duplicate, skipped or metadata
+    reason: str
+    doc_id: str | None
+
+
+LOG_COLUMNS = list(LogEntry._fields)
+
+
+class Example(NamedTuple):
+    """A cleaned text before and after, for the report's excerpts."""
+
+    location: str
+    before: str
+    after: str
+    changes: dict
+
+
+class _Skip(NamedTuple):
+    """A prepared item that yields no document (``status`` and ``reason`` as logged)."""
+
+    source: str
+    location: str
+    status: str
+    reason: str
+
+
+class _Prepared(NamedTuple):
+    """A cleaned document of a partition, before deduplication and naming."""
+
+    base_id: str
+    item: RawDocument  # its metadata, with the raw text dropped
+    dateline: str | None
+    changes: dict
+    fingerprint: str
+    units: list[str]
+    text: str  # the cleaned text
+    raw: str | None  # the raw text, kept only for the first changed texts (examples)
+    language: Detected
+
+
+class _Row(NamedTuple):
+    """One unit's row of documents.parquet, before lengths, dates and near-duplicates are added."""
+
+    doc_id: str
+    parent_id: str
+    unit_index: int
+    source: str
+    location: str
+    group: str
+    title: str | None
+    date: str | None
+    dateline: str | None
+    text: str
+    encoding: str
+    language: str
+    detected_language: str | None
+    language_confidence: float | None
+
+
+
+@dataclass
+class Ingested:
+    """What the ingest stage produced, before it is written."""
+
+    documents: pd.DataFrame
+    log: pd.DataFrame
+    changes: pd.DataFrame  # one row per repair kind: kind, count
+    examples: pd.DataFrame  # a few before/after pairs of cleaned texts
+    date_problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was decided about a whole source, and why
+
+
+def base_doc_id(raw: RawDocument) -> str:
+    """A stable, readable id: the builtin or table id, a file's stem, or a content hash."""
+    if raw.source.startswith("builtin:"):
+        prefix = raw.source.split(":", 1)[1]
+    else:
+        prefix = raw.location.split(":", 1)[0].rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    if raw.source_id is not None and ":" not in raw.location:
+        return _ID_UNSAFE.sub("-", raw.source_id)
+    if raw.source_id is not None:
+        return f"{prefix}-{_ID_UNSAFE.sub('-', raw.source_id)}"
+    digest = hashlib.sha1(raw.text.encode("utf-8")).hexdigest()[:12]
+    return f"{prefix}-{digest}"
+
+
+def split_units(text: str, unit: str, language: str = "en") -> list[str]:
+    """Cut a cleaned text into the run's units: the document, paragraphs or sentences (of its language)."""
+    if unit == "document":
+        return [text]
+    if unit == "paragraph":
+        return split_paragraphs(text)
+    return split_text_sentences(text, language)
+
+
+
+def _fingerprint(text: str) -> str:
+    """sha1 of the casefolded words joined by single spaces (duplicates differ only in case or spacing).
+
+    A long text is hashed piece by piece (cut at whitespace, so no word is split): the
+    same digest, without a list of every word of a 100 MB file in memory.
+    """
+    digest, separator = hashlib.sha1(), ""
+    for piece in _text_pieces(text, _PIECE):
+        words = piece.casefold().split()
+        if words:
+            digest.update((separator + " ".join(words)).encode("utf-8"))
+            separator = " "
+    return digest.hexdigest()
+
+
+def _unique_id(candidate: str, taken: set[str], text: str) -> str:
+    if candidate not in taken:
+        return candidate
+    suffixed = f"{candidate}-{_fingerprint(text)[:8]}"
+    counter = 2
+    while suffixed in taken:
+        suffixed = f"{candidate}-{_fingerprint(text)[:8]}-{counter}"
+        counter += 1
+    return suffixed
+
+
+_SHOWN_PROBLEMS = 20  # unparseable dates logged one by one; the rest are counted
+BATCH_SIZE = 500  # documents per partition: the unit of parallel work and of writing
+_EXAMPLES = 200  # before/after pairs kept for the report
+_EXAMPLE_CHARS = 200_000  # longer texts are never kept whole as examples (memory, and difflib's time)
+
+
+def prepare_partition(unit: str, republished: frozenset[str],
+                       items: list[RawDocument | Skipped], *, language: str = "en",
+                       skip_other: bool = False) -> list[_Skip | _Prepared]:
+    """Clean, detect the language of and split one partition of input items (pure: runs on any engine's workers).
+
+    Returns one :class:`_Skip` or :class:`_Prepared` per item, in order; the item's raw
+    text is dropped (only the first changed texts keep it, for examples).
+    """
+    entries, examples = [], 0
+    items.reverse()
+    while items:  # popped as they are cleaned: in process, a raw text is freed once cleaned
+        item = items.pop()
+        if isinstance(item, Skipped):
+            status = "metadata" if item.reason.startswith("sidecar metadata") else "skipped"
+            entries.append(_Skip(item.source, item.location, status, item.reason))
+            continue
+        cleaned = clean_text(item.text, republished=item.source in republished)
+        if not cleaned.text.strip():
+            entries.append(_Skip(item.source, item.location, "skipped", "empty after cleaning"))
+            continue
+        found = detect_language(cleaned.text, language)
+        if skip_other and found.language != language:
+            entries.append(_Skip(item.source, item.location, "skipped", skip_reason(found, language)))
+            continue
+        raw = None
+        if len(item.text) <= _EXAMPLE_CHARS and cleaned.text != item.text.strip() and examples < _EXAMPLES:
+            raw, examples = item.text, examples + 1
+        meta = replace(item, text="", title=clean_title(item.title))
+        entries.append(_Prepared(base_doc_id(item), meta, cleaned.dateline, dict(cleaned.changes),
+                                 _fingerprint(cleaned.text), split_units(cleaned.text, unit, language),
+                                 cleaned.text, raw, found))
+    return entries
+
+
+class Reducer:
+    """The ordered, sequential part of ingest: deduplicate, name, log, flag near-duplicates."""
+
+    def __init__(self, unit: str, sources=()):
+        self.unit = unit
+        self.date_columns = {source.label: source.date_column for source in sources}
+        self.group_columns = {source.label: source.group_column for source in sources
+                              if source.group_column and not source.group}
+        self.dating: dict[str, bool] = {}  # source: are its dates used (decided on its first dated rows)
+        self.grouped: Counter = Counter()  # source: documents with a group of their own
+        self.notes: list[str] = []
+        self.log: list[LogEntry] = []
+        self.changes: Counter = Counter()
+        self.examples: list[Example] = []
+        self.seen: dict[str, str] = {}
+        self.ids: set[str] = set()
+        self.date_problems: set[str] = set()
+        self.near = NearDuplicateIndex()
+        self.n_documents = 0
+
+    def add(self, entries: list[_Skip | _Prepared]) -> pd.DataFrame:
+        """Fold one partition's entries in; return its new document rows, complete."""
+        rows: list[_Row] = []
+        for entry in entries:
+            self._fold(entry, rows)
+        entries.clear()  # the texts now live in rows only
+        entry = None
+        if not rows:
+            return empty_documents()
+        # Lengths and near-duplicates from the Python strings, before the frame copies them.
+        texts = [row.text for row in rows]
+        n_chars = [len(text) for text in texts]
+        n_words = [count_words(text) for text in texts]
+        near = self.near.add([row.doc_id for row in rows], texts)
+        del texts
+        documents = pd.DataFrame(rows, columns=list(_Row._fields))
+        del rows
+        documents["date"], documents["date_precision"] = self._dates(documents)
+        documents["n_chars"] = np.asarray(n_chars, dtype="int64")
+        documents["n_words"] = np.asarray(n_words, dtype="int64")
+        documents["near_duplicate_of"] = near
+        self.n_documents += len(documents)
+        return documents[DOCUMENT_COLUMNS]
+
+    def _dates(self, documents: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+        """A partition's dates and precisions; a source whose dates mostly fail is not dated at all.
+
+        Whether a source's dates are used is decided on its first partition holding any
+        date value (the first :data:`BATCH_SIZE` documents), so partitions stream.
+        """
+        raw = documents["date"].astype(object)
+        parsed = parse_dates(raw)
+        dates, precision = parsed.dates.copy(), parsed.precision.copy()
+        for source in documents["source"].unique():
+            rows = (documents["source"] == source).to_numpy()
+            given = int(raw[rows].notna().sum())
+            if source not in self.dating and given:
+                self.dating[source] = self._date_rate_ok(source, raw[rows], parsed.dates[rows])
+            if not self.dating.get(source, True):
+                dates[rows], precision[rows] = pd.NaT, None
+                continue
+            failed = rows & raw.notna().to_numpy() & dates.isna().to_numpy()
+            self.date_problems.update(raw[failed].astype(str))
+        return dates, precision
+
+    def _date_rate_ok(self, source: str, raw: pd.Series, dates: pd.Series) -> bool:
+        given, parsed = int(raw.notna().sum()), int(dates.notna().sum())
+        if parsed >= MIN_DATE_PARSE_RATE * given:
+            return True
+        column = self.date_columns.get(source)
+        where = f"date column {column!r}" if column else "the date field"
+        examples = ", ".join(repr(v) for v in list(dict.fromkeys(raw[dates.isna()].dropna().astype(str)))[:3])
+        self.notes.append(f"{where} of source {source!r} is not used for dating: {parsed:,} of its first "
+                          f"{given:,} values ({parsed / given:.0%}) parse as dates (not parsed: {examples}); "
+                          "its documents are kept, undated")
+        logger.warning(self.notes[-1])
+        return False
+
+    def _fold(self, entry: _Skip | _Prepared, rows: list[_Row]) -> None:
+        """Log one entry; append its units to ``rows`` unless it is an exact duplicate."""
+        if isinstance(entry, _Skip):
+            self.log.append(LogEntry(*entry, doc_id=None))
+            return
+        item = entry.item
+        self.changes.update(entry.changes)
+        if entry.raw is not None and len(self.examples) < _EXAMPLES:
+            self.examples.append(Example(item.location, entry.raw, entry.text, entry.changes))
+        if entry.fingerprint in self.seen:
+            kept = self.seen[entry.fingerprint]
+            self.log.append(LogEntry(item.source, item.location, "duplicate",
+                                     f"exact duplicate of {kept}", kept))
+            return
+        doc_id = _unique_id(entry.base_id, self.ids, entry.text)
+        self.ids.add(doc_id)
+        self.seen[entry.fingerprint] = doc_id
+        self.log.append(LogEntry(item.source, item.location, "ingested", "", doc_id))
+        group = clean_group(item.group)
+        self.grouped[item.source] += group != MISSING_GROUP
+        found = entry.language
+        for index, unit_text in enumerate(entry.units):
+            unit_id = doc_id if self.unit == "document" else f"{doc_id}#{self.unit[0]}{index + 1:03d}"
+            rows.append(_Row(unit_id, doc_id, index, item.source, item.location, group, item.title,
+                             item.date, entry.dateline, unit_text, item.encoding,
+                             found.language, found.detected, found.confidence))
+
+    def result(self, documents: pd.DataFrame | None) -> Ingested:
+        for value in sorted(self.date_problems)[:_SHOWN_PROBLEMS]:
+            logger.warning("unparseable date %r: kept the document, date left empty", value)
+        if len(self.date_problems) > _SHOWN_PROBLEMS:
+            logger.warning("%d more unparseable dates (all in the ingest report)",
+                           len(self.date_problems) - _SHOWN_PROBLEMS)
+        ingested = Counter(entry.source for entry in self.log if entry.status == "ingested")
+        for source, column in self.group_columns.items():
+            if ingested[source] and not self.grouped[source]:
+                self.notes.append(f"group column {column!r} of source {source!r} is empty in every row: "
+                                  f"its {ingested[source]:,} documents are kept, shown as {MISSING_GROUP}")
+                logger.warning(self.notes[-1])
+        log = pd.DataFrame(self.log, columns=LOG_COLUMNS)
+        changes = pd.DataFrame(sorted(self.changes.items()), columns=["kind", "count"])
+        examples = pd.DataFrame(self.examples, columns=list(Example._fields))
+        logger.info("ingested %d documents; log has %d entries", self.n_documents, len(log))
+        return Ingested(documents, log, changes, examples, sorted(self.date_problems), self.notes)
+
+
+def count_words(text: str) -> int:
+    """Whitespace-separated words, without building a list for very long texts."""
+    if len(text) < 1_000_000:
+        return len(text.split())
+    return sum(1 for _ in _WORD.finditer(text))
+
+
+_WORD = re.compile(r"\S+")
+
+
+def empty_documents() -> pd.DataFrame:
+    """An empty frame of documents.parquet's columns and dtypes."""
+    return document_schema().empty_table().to_pandas()
+
+
+def document_schema():
+    """The pyarrow schema of documents.parquet (fixed, so every partition writes alike)."""
+    import pyarrow as pa
+
+    string = pa.string()
+    types = {"unit_index": pa.int64(), "date": pa.timestamp(DATE_UNIT), "n_chars": pa.int64(),
+             "n_words": pa.int64(), "language_confidence": pa.float64()}
+    return pa.schema([(name, types.get(name, string)) for name in DOCUMENT_COLUMNS])

@@ -1,0 +1,102 @@
+"""The ingest report (stage 01): one function per display cell of ``notebooks/01-ingest.ipynb``.
+
+Each shows part of an :class:`newslens.corpus.ingest.IngestResult` and computes nothing:
+the numbers are the stage's, these functions only word, format and draw them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from newslens.corpus.near_duplicates import NEAR_DUPLICATE_JACCARD
+from newslens.corpus.periods import format_date
+from newslens.report import markup, plots
+
+if TYPE_CHECKING:
+    from newslens.corpus.ingest import IngestResult
+    from newslens.wording import Words
+
+LOG_SCALE_ABOVE_WORDS = 200  # a longest unit over this many words spreads short and long ones: log axis
+LENGTH_DECIMALS = 1  # words per unit: a tenth of a word is as fine as a mean or a spread is read
+
+
+def overview(result: IngestResult, words: Words) -> None:
+    """The run's title, what it holds and what the log accounts for; the notes, and why it stops if empty."""
+    markup.show_heading(result.title, level=2)
+    first, last = (None, None) if result.first_date is None else \
+        (format_date(result.first_date), format_date(result.last_date))
+    span = "with no dates" if first is None else f"dated {first}" if first == last else f"dated from {first} to {last}"
+    markup.show_text(
+        f"This run holds {words.count(result.n_units)} from {result.n_sources} "
+        f"source{'s' if result.n_sources != 1 else ''} and "
+        f"{words.count(result.n_groups, 'group')}, {span}. "
+        f"The ingest log accounts for {result.n_entries:,} input files and rows: "
+        + ", ".join(f"{n:,} {status}" for status, n in result.status_counts.items())
+        + ".")
+    for note in result.notes:
+        markup.show_text(note[0].upper() + note[1:] + ".", css_class="note")
+    if result.empty:
+        markup.show_text(result.empty[0].upper() + result.empty[1:]
+                         + ". The run stops here; the log below says what was read.", css_class="note")
+
+
+def group_sizes(result: IngestResult, words: Words) -> None:
+    """A bar chart of the units per group (nothing when the run has no units)."""
+    if len(result.per_group):
+        plots.barh(result.per_group, title=f"{words.units.capitalize()} per {words.group}", xlabel=words.units)
+
+
+def over_time(result: IngestResult, words: Words) -> None:
+    """The units per period, stacked by group, with the resolution's reason; a note when nothing is dated."""
+    if result.over_time.empty:
+        markup.show_text(f"No {words.unit} in this run carries a date.", css_class="note")
+        return
+    markup.show_text(f"Counted {result.resolution.reason}.", css_class="note")
+    period = result.resolution.name
+    plots.stacked_bars(result.over_time, title=f"{words.units.capitalize()} per {period}, by {words.group}",
+                       ylabel=f"{words.units} per {period}")
+
+
+def outside_period(result: IngestResult) -> None:
+    """The units dated outside the main period, which the chart leaves out (nothing when there are none)."""
+    if len(result.outside):
+        markup.show_table(result.outside.assign(date=result.outside["date"].map(format_date)),
+                          caption="Dated outside the main period (not in the chart)")
+
+
+def length_histogram(result: IngestResult, words: Words) -> None:
+    """A histogram of words per unit, on a log scale when the longest is long (nothing without units)."""
+    if result.n_units:
+        plots.histogram(result.documents["n_words"], title=f"Words per {words.unit}", xlabel="words",
+                        log=result.lengths["max"] > LOG_SCALE_ABOVE_WORDS)
+
+
+def length_table(result: IngestResult) -> None:
+    """Words per unit in one row: count, mean, spread, quartiles, extremes (nothing without units)."""
+    if result.n_units:
+        markup.show_table(result.lengths.round(LENGTH_DECIMALS).rename("words").to_frame().T
+                          .reset_index(drop=True))
+
+
+def languages(result: IngestResult, words: Words) -> None:
+    """The units by language and how it was decided, and the warning when most are in another language."""
+    markup.show_table(result.languages,
+                      caption=f"{words.units.capitalize()} by language (run language: {result.run_language})")
+    if result.language_warning:
+        markup.show_text("Warning: " + result.language_warning + ".", css_class="note")
+
+
+def cleaning(result: IngestResult) -> None:
+    """How often each kind of repair was made, and a few before/after excerpts."""
+    markup.show_table(result.changes.rename(columns={"kind": "change", "count": "times"}))
+    markup.show_table(result.excerpts, caption="A few before/after excerpts")
+
+
+def ingest_log(result: IngestResult, words: Words) -> None:
+    """The log's counts by status and reason, and how many units are flagged as near-duplicates."""
+    markup.show_table(result.log_summary)
+    near, one = result.near_duplicates, result.near_duplicates == 1
+    markup.show_text(f"{words.count(near)} {'is' if one else 'are'} flagged as "
+                     f"{'a near-duplicate' if one else 'near-duplicates'} of an earlier one "
+                     f"(word 5-gram Jaccard ≥ {NEAR_DUPLICATE_JACCARD}); {'it is' if one else 'they are'} kept.",
+                     css_class="note")
