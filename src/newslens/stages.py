@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 # Modules every stage's execution uses (setup, params, paths, displays, charts).
 COMMON_MODULES = ("config", "params", "precision", "stages", "report.markup", "report.notebook", "report.plots", "wording",
-                  "report.views")
+                  "report.views", "report.chart_style")
 # Modules rendering any report uses; rendering is separate from execution (see pipeline.py).
 RENDER_MODULES = ("pipeline.render", "pipeline.execute", "pipeline.provenance", "report.markup", "report.views", "vcs")
 # Data files a module reads, as make patterns under src/newslens/: editing them reruns its stages.
