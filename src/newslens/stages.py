@@ -148,7 +148,8 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         name="05-summary", title="Summary", about="the findings of the run on one page",
         reads=("title", "unit", "unit_name", "group_name", "focus"),
-        modules=("report.summary", "report.topic_views", "report.topic_explorer", "files", "corpus.focus", "corpus.periods", "corpus.clean"),
+        modules=("report.summary", "report.summary_page", "report.prose", "report.robustness", "report.topic_views",
+                 "report.topic_explorer", "files", "corpus.focus", "corpus.periods", "corpus.clean"),
         inputs=("documents.parquet", "ingest_log.csv", "tokenize_stats.json", "focus_keywords.csv",
                 "similar.csv", "keyness.parquet", "topics.csv", "doc_topics.parquet", "corpus_terms.csv",
                 "k_choice.json", "vocabulary.parquet", "topic_explorer.json"),
