@@ -754,7 +754,7 @@ def cell_sweep(folder: Path, args) -> dict:
 
 
 # Functions of newslens.report.plots that compute values for the text (not figures): kept when plots are stubbed.
-PLOT_VALUE_HELPERS = frozenset({"heaps_parameters", "wrap", "log10_values", "power_label", "log_ticks"})
+PLOT_VALUE_HELPERS = frozenset({"heaps_parameters"})
 
 
 def _stub_display() -> None:

@@ -195,11 +195,11 @@ def test_chart_labels_from_the_data_are_text_not_mathtext():
     import matplotlib
 
     matplotlib.use("Agg")
-    from newslens.report import plots
+    from newslens.report import chart_style, plots
 
     labels = ["A $\\undefinedcmd$ B", "cost $5 and $6", "$x$", "\\frac{$"]
     with matplotlib.rc_context():
-        plots.setup()
+        chart_style.setup()
         figure = plots.barh(pd.Series([1, 2, 3, 4], index=labels), title="$\\frac{$", xlabel="$x$")
         figure.savefig(io.BytesIO(), format="png")  # raised ValueError (ParseFatalException) before
     shown = [label.get_text() for label in figure.axes[0].get_yticklabels()]

@@ -1,6 +1,6 @@
 """Every chart the reports show: plain-text labels only, and bytes that do not depend on last bits.
 
-``text.parse_math`` is off in ``plots.STYLE`` (corpus text such as "$5 and $6" must stay
+``text.parse_math`` is off in ``chart_style.STYLE`` (corpus text such as "$5 and $6" must stay
 text), so any mathtext that matplotlib itself emits, such as a log axis's
 ``$\\mathdefault{10^{2}}$`` tick labels, would show as raw markup. Each chart below is
 drawn and every Text artist, tick labels included, is checked.
@@ -31,18 +31,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from newslens.report import plots
+from newslens.report import chart_style, plots
 
 # Public functions of plots that are not charts.
-HELPERS = {"setup", "wrap", "display_values", "display_value", "log10_values", "power_label", "log_ticks",
-           "heaps_parameters"}
+HELPERS = {"heaps_parameters"}
 MARKUP = re.compile(r"\$[^$]*\$|\\mathdefault|\\times|\^\{")
 
 
 @pytest.fixture(autouse=True)
 def house_style():
     with matplotlib.rc_context():
-        plots.setup()
+        chart_style.setup()
         yield
     plt.close("all")
 
@@ -167,7 +166,7 @@ def called(name: str) -> set[str]:
 
 
 def png(figure) -> bytes:
-    """The PNG bytes as a notebook's inline backend writes them (see plots.setup)."""
+    """The PNG bytes as a notebook's inline backend writes them (see chart_style.setup)."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
     return buffer.getvalue()
@@ -342,14 +341,14 @@ def test_display_values_round_floats_and_keep_counts():
 
 def test_log10_values_match_numpy_at_display_precision():
     x = np.random.default_rng(0).uniform(1, 1e6, 500)
-    assert np.allclose(plots.log10_values(x), np.log10(x), atol=5e-5)
+    assert np.allclose(chart_style.log10_values(x), np.log10(x), atol=5e-5)
     with pytest.raises(ValueError):
-        plots.log10_values([1, 0])
+        chart_style.log10_values([1, 0])
 
 
 @pytest.mark.parametrize("lo, hi", [(-0.05, 6.4), (0.0, 0.3), (2.1, 2.2), (-3.5, -1.2), (8.7, 9.6), (0, 0)])
 def test_log_ticks_always_label_the_axis(lo, hi):
-    major, labels, minor = plots.log_ticks(lo, hi)
+    major, labels, minor = chart_style.log_ticks(lo, hi)
     assert major and len(major) == len(labels) and all(labels)
     assert major == sorted(major) and not set(major) & set(minor)
     assert not any(MARKUP.search(label) for label in labels)

@@ -9,7 +9,7 @@ import pytest
 
 from newslens.analysis import compare
 from newslens.pipeline import sensitivity
-from newslens.report import summary
+from newslens.report import robustness
 from newslens.params import load_run
 
 NEWS = load_run("params/news.yaml").params
@@ -65,14 +65,14 @@ def test_stability_counts_the_variants_in_which_each_finding_holds():
 
 
 def test_the_summary_line_follows_the_committed_file(tmp_path):
-    assert summary.robustness_sentence(tmp_path / "absent.json") is None
+    assert robustness.robustness_sentence(tmp_path / "absent.json") is None
     path = tmp_path / "sensitivity.json"
     variants = {f"v{i}": copy.deepcopy(BASE) for i in range(8)}
     variants["v0"]["focus_keywords"] = ["belarus"]
     variants["v1"]["topics"] = variants["v1"]["topics"][:1]
     variants["v2"]["topics"] = variants["v2"]["topics"][:1]
     path.write_text(json.dumps(sensitivity.stability(BASE, variants)))
-    line = summary.robustness_sentence(path, "focus article")
+    line = robustness.robustness_sentence(path, "focus article")
     assert line.startswith("Robustness: 1 of the focus article's 3 top keywords hold in all 8 variants; "
                            "topic 1 holds in at least 7; 2 of 2 keyness terms stay in their group's list in all 8.")
 
@@ -127,5 +127,5 @@ def test_real_variants_of_the_seed_run(make_sandbox, run_pipeline):
     assert result["focus_keywords"] and all(0 <= f["held"] <= 2 for f in result["focus_keywords"])
     page = (root / "reports" / "seed" / "sensitivity.html").read_text()
     assert 'class="provenance"' in page and str(root) not in page
-    line = summary.robustness_sentence(root / "reports" / "seed" / "sensitivity.json")
+    line = robustness.robustness_sentence(root / "reports" / "seed" / "sensitivity.json")
     assert line.startswith("Robustness: ") and "The 2 preprocessing variants change the lemmas and the minimum" in line

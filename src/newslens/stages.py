@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 # Modules every stage's execution uses (setup, params, paths, displays, charts).
 COMMON_MODULES = ("config", "params", "precision", "stages", "report.markup", "report.notebook", "report.plots", "wording",
-                  "report.views")
+                  "report.views", "report.chart_style")
 # Modules rendering any report uses; rendering is separate from execution (see pipeline.py).
 RENDER_MODULES = ("pipeline.render", "pipeline.execute", "pipeline.provenance", "report.markup", "report.views", "vcs")
 # Data files a module reads, as make patterns under src/newslens/: editing them reruns its stages.
@@ -149,7 +149,8 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         name="05-summary", title="Summary", about="the findings of the run on one page",
         reads=("title", "unit", "unit_name", "group_name", "focus"),
-        modules=("report.summary", "report.topic_views", "report.topic_explorer", "files", "corpus.focus", "corpus.periods", "corpus.clean"),
+        modules=("report.summary", "report.summary_page", "report.prose", "report.robustness", "report.topic_views",
+                 "report.topic_explorer", "files", "corpus.focus", "corpus.periods", "corpus.clean"),
         inputs=("documents.parquet", "ingest_log.csv", "tokenize_stats.json", "focus_keywords.csv",
                 "similar.csv", "keyness.parquet", "topics.csv", "doc_topics.parquet", "corpus_terms.csv",
                 "k_choice.json", "vocabulary.parquet", "topic_explorer.json"),

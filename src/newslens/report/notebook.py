@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 from newslens.params import load_run
-from newslens.report import plots
+from newslens.report import chart_style
 from newslens.stages import StageRun, stage
 
 
 def setup(params_file: str, name: str) -> StageRun:
     """The run of stage ``name`` for ``params_file``, validated before any work; charts styled."""
     logging.basicConfig(level=logging.WARNING)
-    plots.setup()
+    chart_style.setup()
     return StageRun(load_run(params_file), stage(name))  # validates the params before any work

@@ -1,7 +1,8 @@
 """Stage 05: the one-page summary, read from the earlier stages' outputs.
 
-Nothing here computes a new result: it loads the saved tables and turns them
-into short plain-language sentences for a reader who never saw the notebooks.
+Nothing here computes a new result: :func:`run` loads the saved tables and turns them
+into short plain-language sentences for a reader who never saw the notebooks, and the
+tables and series its charts show (:class:`SummaryResult`); the stage writes no data.
 The sentences use the run's own nouns (:class:`newslens.wording.Words`: "3,824
 articles from 9 outlets", "1 speech"), and a run without a focus document gets
 an overview of the corpus instead of sections about a focus it does not have.
@@ -12,10 +13,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from newslens.wording import Words, plural
+from newslens.corpus.focus import resolve_focus
+from newslens.report import prose, topic_explorer, topic_views
+from newslens.report.robustness import robustness_sentence
+from newslens.wording import Words
+
+if TYPE_CHECKING:
+    from newslens.corpus.periods import Resolution
+    from newslens.stages import StageRun
 
 # Labels that stand for "this unit has no group" (ingest's label for a missing group, and the
 # one the reports used before): sentences name them as missing, never as a group.
@@ -30,6 +39,9 @@ MAX_TOPICS_SHOWN = 15  # a summary table stays one screen long; the topics repor
 # (the keywords report has them all).
 ALL_GROUPS_UP_TO = 20
 GROUPS_SHOWN = 15
+# The terms the summary's chart shows: a focus's few distinctive terms, or the corpus's top terms.
+FOCUS_TERMS_CHARTED = 12
+CORPUS_TERMS_CHARTED = 15
 
 
 @dataclass
@@ -66,26 +78,6 @@ def load_outputs(folder: Path) -> Outputs:
     )
 
 
-def _list(items: list[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    items = [str(i) for i in items]
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
-
-
-def _number(n: int, noun: str) -> str:
-    """``n`` and the noun in the right number: "1 input", "11 inputs"."""
-    return f"{n:,} {noun if n == 1 else plural(noun)}"
-
-
-def _day(date: pd.Timestamp) -> str:
-    """A date as prose: "1 May 2001"."""
-    return f"{date.day} {date:%B %Y}"
-
-
-def _capitalized(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def is_missing_group(label: object) -> bool:
     """True for a unit without a group: no label, an empty one, or ingest's missing-group label."""
     return not isinstance(label, str) or not label.strip() or label in MISSING_GROUP_LABELS
@@ -109,9 +101,9 @@ def _groups_clause(sizes: pd.Series, missing: int, words: Words) -> str:
         largest = [f"{sizes.index[0]} ({words.count(int(sizes.iloc[0]))})",
                    *[f"{g} ({n:,})" for g, n in sizes.iloc[1:3].items()]]
         which = "They are" if len(sizes) <= 3 else f"The largest of the {len(sizes):,} are"
-        clause = f" from {words.count(len(sizes), 'group')}. {which} {_list(largest)}."
+        clause = f" from {words.count(len(sizes), 'group')}. {which} {prose.listed(largest)}."
     if missing:
-        no_group = f"{_number(missing, words.unit)} {'has' if missing == 1 else 'have'} no {words.group}"
+        no_group = f"{prose.counted(missing, words.unit)} {'has' if missing == 1 else 'have'} no {words.group}"
         clause = clause[:-1] + f"; {no_group}."
     return clause
 
@@ -121,24 +113,24 @@ def _dates_sentence(dates: pd.Series, words: Words, time_view: bool) -> str:
     if dated.empty:
         lack = f"No {words.unit} carries a date"
         return lack + (", so this summary has no view over time." if time_view else ".")
-    first, last = _day(dated.min()), _day(dated.max())
+    first, last = prose.day(dated.min()), prose.day(dated.max())
     span = first if first == last else f"from {first} to {last}"
     if len(dated) == len(dates):
         return f"{'It is' if len(dates) == 1 else 'All are'} dated {span}."
     undated = len(dates) - len(dated)
-    return (f"{_number(len(dated), words.unit)} {'is' if len(dated) == 1 else 'are'} dated, {span}; "
+    return (f"{prose.counted(len(dated), words.unit)} {'is' if len(dated) == 1 else 'are'} dated, {span}; "
             f"{undated:,} {'is' if undated == 1 else 'are'} not.")
 
 
 def _ingest_sentence(log: pd.DataFrame) -> str:
     skipped = int((log["status"] == "skipped").sum())
     duplicates = int((log["status"] == "duplicate").sum())
-    merged = (f"{_number(duplicates, 'exact duplicate')} {'was' if duplicates == 1 else 'were'} merged"
+    merged = (f"{prose.counted(duplicates, 'exact duplicate')} {'was' if duplicates == 1 else 'were'} merged"
               if duplicates else "no exact duplicate was found")
-    left = (f"{_number(skipped, 'input')} {'was' if skipped == 1 else 'were'} skipped"
+    left = (f"{prose.counted(skipped, 'input')} {'was' if skipped == 1 else 'were'} skipped"
             if skipped else "no input was skipped")
     where = " (the ingest report lists each with its reason)" if skipped or duplicates else ""
-    return _capitalized(f"{merged} and {left}{where}.")
+    return prose.capitalized(f"{merged} and {left}{where}.")
 
 
 def focus_sentence(out: Outputs, focus_ids: list[str]) -> str:
@@ -146,7 +138,7 @@ def focus_sentence(out: Outputs, focus_ids: list[str]) -> str:
     focus = out.documents[out.documents["doc_id"].isin(focus_ids)].iloc[0]
     details = [] if is_missing_group(focus["group"]) else [str(focus["group"])]
     if pd.notna(focus["date"]):
-        details.append(_day(focus["date"]))
+        details.append(prose.day(focus["date"]))
     title = focus["title"] if isinstance(focus["title"], str) and focus["title"] else focus["parent_id"]
     return f"Focus: “{title}”" + (f" ({', '.join(details)})." if details else ".")
 
@@ -183,7 +175,7 @@ def keywords_sentence(out: Outputs, display: dict[str, str], words: Words, focus
     if out.focus_terms.empty:
         return "This run has no focus document."
     terms = [display.get(t, t) for t in out.focus_terms["term"].head(8)]
-    said = f"The terms that most set the focus {focus_noun(words, focus_ids)} apart are {_list(terms)}."
+    said = f"The terms that most set the focus {focus_noun(words, focus_ids)} apart are {prose.listed(terms)}."
     if covers_everything(out, focus_ids):
         return (f"{said} The focus is every {words.unit} of the run, so no other {words.unit} is there "
                 "to set them against.")
@@ -203,14 +195,14 @@ def similar_sentence(out: Outputs, words: Words, focus_ids: list[str]) -> str:
     parts = [f"{n} from {g}" for g, n in groups.head(4).items()]
     rest = int(groups.iloc[4:].sum())
     if rest:
-        parts.append(f"{rest} from {_number(len(groups) - 4, 'other ' + words.group)}")
+        parts.append(f"{rest} from {prose.counted(len(groups) - 4, 'other ' + words.group)}")
     if labels.isna().any():
         parts.append(f"{int(labels.isna().sum())} with no {words.group}")
     best = out.similar.iloc[0]
     where = best["group"] if not is_missing_group(best["group"]) else f"no {words.group}"
     title = best["title"] if isinstance(best["title"], str) and best["title"] else best.get("doc_id", "untitled")
     return (f"Its closest neighbour is “{title}” ({where}, similarity {best['similarity']:.2f}). "
-            f"Of the {_number(len(out.similar), 'most similar ' + words.unit)}, {_list(parts)}.")
+            f"Of the {prose.counted(len(out.similar), 'most similar ' + words.unit)}, {prose.listed(parts)}.")
 
 
 def topics_sentence(out: Outputs) -> str:
@@ -219,7 +211,7 @@ def topics_sentence(out: Outputs) -> str:
         return f"{out.k_choice['reason']}."
     top = out.topics.head(3)
     return (f"The topic model found {len(out.topics)} topics. {out.k_choice['reason']}. "
-            f"The most prevalent are {_list([f'“{r.label}” ({r.prevalence:.0%})' for r in top.itertuples()])}.")
+            f"The most prevalent are {prose.listed([f'“{r.label}” ({r.prevalence:.0%})' for r in top.itertuples()])}.")
 
 
 def topics_shown(topics: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
@@ -274,7 +266,7 @@ def group_lines(out: Outputs, display: dict[str, str], words: Words,
         notes.append(f"The {len(listed)} largest of the {len(rows) - len(unnamed):,} {words.groups} are listed; "
                      "the keywords report has them all.")
     if without:
-        named = _list(without[:5]) + (f" and {len(without) - 5:,} more" if len(without) > 5 else "")
+        named = prose.listed(without[:5]) + (f" and {len(without) - 5:,} more" if len(without) > 5 else "")
         notes.append(f"The keyness table has no over-used term for {named}.")
     order = sorted(listed, key=lambda g: (str(g).casefold(), str(g))) + unnamed
     shown = rows.loc[order].rename_axis(words.group).rename("distinctive terms")
@@ -284,7 +276,7 @@ def group_lines(out: Outputs, display: dict[str, str], words: Words,
 def corpus_terms_sentence(out: Outputs, display: dict[str, str], words: Words, n: int = 8) -> str:
     """The corpus's top terms by mean TF-IDF, in words."""
     terms = [display.get(t, t) for t in out.corpus_terms["term"].head(n)]
-    return (f"Over all {words.units}, the terms with the highest mean TF-IDF weight are {_list(terms)}.")
+    return (f"Over all {words.units}, the terms with the highest mean TF-IDF weight are {prose.listed(terms)}.")
 
 
 def time_sentence(resolution, over_time: pd.DataFrame, words: Words) -> str:
@@ -303,42 +295,89 @@ def links_html() -> str:
     return f"<ul>{items}</ul>"
 
 
-def _ids(numbers: list[int]) -> str:
-    return _list([str(n) for n in numbers])
+# ---------------------------------------------------------------- the stage
+
+@dataclass(frozen=True)
+class SummaryResult:
+    """What the summary page shows, every part read from the earlier stages' outputs."""
+
+    title: str
+    focus_ids: tuple[str, ...]        # the units the run centres on; empty without a focus
+    noun: str                         # what the focus is called: its unit, or "document"
+    focus: str | None                 # which document the report centres on
+    corpus: str                       # what the corpus is
+    terms: str                        # the focus's distinctive terms, else the corpus's top terms, in words
+    top_terms: pd.Series              # their weights by display form, for the chart (TF-IDF, or mean TF-IDF)
+    similar_sentence: str | None      # where the focus's nearest neighbours come from
+    similar: pd.DataFrame             # rank, title, the run's group noun, date, similarity
+    topics_sentence: str
+    n_topics: int                     # 0 when the corpus was too small for a topic model
+    topics: pd.DataFrame              # the topics a table shows: topic, label, prevalence, top_terms
+    topics_note: str | None           # where the topics left out are
+    explorer: dict[str, Any] | None   # the topics stage's explorer, compacted
+    robustness: str | None            # how the findings hold across variants (make sensitivity)
+    mixture: pd.Series | None         # the focus's topic mixture, largest first, when there is one
+    mixture_sentence: str | None
+    group_lines: pd.DataFrame         # each group's most over-used terms
+    group_lines_note: str | None
+    over_time: pd.DataFrame | None    # topic prevalence per period, topics of the table, when shown
+    resolution: Resolution | None     # the periods of ``over_time``
+    time_sentence: str | None
+    links: str                        # HTML links to the detailed reports
+
+    @property
+    def modelled(self) -> bool:
+        """True when the run has a topic model (a corpus too small for one has none)."""
+        return self.n_topics > 0
 
 
-def robustness_sentence(path: Path, focus_noun: str = "focus document") -> str | None:
-    """One line on how the findings hold across preprocessing variants (``make sensitivity``), or None.
-
-    It reads the committed ``reports/<run>/sensitivity.json``, so a clean build writes the same line.
-    """
-    if not path.exists():
-        return None
-    result = json.loads(path.read_text(encoding="utf-8"))
-    n = result["variants"]
-    if not n:
-        return None
-    parts = []
-    keywords = result["focus_keywords"][:10]
-    if keywords:
-        held = sum(k["held"] == n for k in keywords)
-        parts.append(f"{held} of the {focus_noun}'s {len(keywords)} top keywords hold in all {n} variants")
-    topics = sorted(t["topic"] for t in result["topics"] if t["held"] >= n - 1)
-    parts.append(f"topic{'s' if len(topics) != 1 else ''} {_ids(topics)} hold{'s' if len(topics) == 1 else ''} "
-                 f"in at least {n - 1}" if topics else f"no topic holds in {n - 1} or more")
-    keyness = result["keyness"]
-    if keyness:
-        kept = sum(k["held"] == n for k in keyness)
-        parts.append(f"{kept} of {len(keyness)} keyness terms stay in their group's list in all {n}")
-    sentence = "; ".join(parts)
-    factors = {key for variant in result.get("grid", []) for key in variant.get("changes", {})}
-    changed = [name for key, name in _VARIANT_FACTORS.items() if key in factors] or ["the preprocessing"]
-    listed = changed[0] if len(changed) == 1 else ", ".join(changed[:-1]) + " and " + changed[-1]
-    return (f"Robustness: {sentence}. The {n} preprocessing variants change {listed} "
-            "(see the sensitivity report).")
+def _top_terms(out: Outputs, display: dict[str, str], focus_ids: list[str]) -> pd.Series:
+    """The chart's terms by display form: the focus's by TF-IDF weight, else the corpus's by mean weight."""
+    terms, column = ((out.focus_terms.head(FOCUS_TERMS_CHARTED), "score") if focus_ids
+                     else (out.corpus_terms.head(CORPUS_TERMS_CHARTED), "mean_tfidf"))
+    return terms.set_index(terms["term"].map(lambda t: display.get(t, t)))[column]
 
 
-# What each parameter a sensitivity variant changes is called in the robustness line.
-_VARIANT_FACTORS = {"tokenize.lemmatize": "the lemmas", "tokenize.phrases": "the phrases",
-                    "tokenize.stopword_max_df": "the stop-word threshold",
-                    "keywords.min_df": "the minimum document frequency"}
+def _mixture(out: Outputs, focus_ids: list[str], noun: str) -> tuple[pd.Series | None, str | None]:
+    """The focus's topic mixture and the sentence naming its main topic; (None, None) without both."""
+    if not (focus_ids and len(out.topics)):
+        return None, None
+    mixture = topic_views.focus_mixture(out.doc_topics, out.topics, focus_ids)
+    return mixture, f"The {noun} is mostly “{mixture.index[0]}” ({mixture.iloc[0]:.0%} of its weight)."
+
+
+def _over_time(out: Outputs, shown: int, words: Words) -> tuple[pd.DataFrame, Resolution, str]:
+    """Topic prevalence per period (the ``shown`` topics of the table), its periods and sentence."""
+    over_time, resolution = topic_views.prevalence_over_time(out.doc_topics, out.documents, out.topics)
+    return over_time.head(shown), resolution, time_sentence(resolution, over_time, words)
+
+
+def run(stage_run: StageRun) -> SummaryResult:
+    """Stage 05: read stages 01–04's outputs and say what they found; nothing is written."""
+    out = load_outputs(stage_run.processed_dir)
+    words = stage_run.words
+    display = dict(zip(out.vocabulary["term"], out.vocabulary["display"]))
+    focus_ids = resolve_focus(out.documents, stage_run.params.focus)
+    noun = focus_noun(words, focus_ids)
+    modelled = len(out.topics) > 0
+    shown, topics_note = topics_shown(out.topics)
+    mixture, mixture_said = _mixture(out, focus_ids, noun)
+    lines, lines_note = group_lines(out, display, words)
+    # Without a focus, the summary shows the topics over time instead of a focus's mixture.
+    timed = not focus_ids and modelled and out.documents["date"].notna().any()
+    over_time, resolution, time_said = _over_time(out, len(shown), words) if timed else (None, None, None)
+    return SummaryResult(
+        title=stage_run.params.title, focus_ids=tuple(focus_ids), noun=noun,
+        focus=focus_sentence(out, focus_ids) if focus_ids else None,
+        corpus=corpus_sentence(out, words, time_view=not focus_ids and modelled),
+        terms=(keywords_sentence(out, display, words, focus_ids) if focus_ids
+               else corpus_terms_sentence(out, display, words)),
+        top_terms=_top_terms(out, display, focus_ids),
+        similar_sentence=similar_sentence(out, words, focus_ids) if focus_ids else None,
+        similar=out.similar[["rank", "title", "group", "date", "similarity"]].rename(columns={"group": words.group}),
+        topics_sentence=topics_sentence(out), n_topics=len(out.topics),
+        topics=shown[["topic", "label", "prevalence", "top_terms"]], topics_note=topics_note,
+        explorer=topic_explorer.compact(topic_explorer.load(stage_run.input("topic_explorer.json"))),
+        robustness=robustness_sentence(stage_run.run_file("sensitivity"), f"focus {noun}"),
+        mixture=mixture, mixture_sentence=mixture_said, group_lines=lines, group_lines_note=lines_note,
+        over_time=over_time, resolution=resolution, time_sentence=time_said, links=links_html())

@@ -1,0 +1,213 @@
+"""Stage 05 in process: run() on runs built in a temporary folder, checked against the files it read.
+
+The earlier stages' outputs are built here with their own functions (as their notebooks call
+them): the seed run, whose focus is every unit of it, and a small sample of the news corpus
+without a focus, dated and in several outlets, for the sections a focus replaces.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pandas as pd
+import pytest
+
+from newslens import config
+from newslens.analysis import keywords, short_texts, topics
+from newslens.corpus import focus, ingest
+from newslens.params import load_run
+from newslens.report import summary, summary_page, topic_explorer
+from newslens.stages import StageRun, stage
+from newslens.text import tokenization
+
+SAMPLE_EVERY = 100  # every 100th article of the news corpus: 39 articles, a few seconds per stage
+
+
+def build_upstream(params_file: Path, root: Path) -> StageRun:
+    """Run stages 01–04 for ``params_file`` under ``root`` as their notebooks do; the summary's StageRun."""
+    run = load_run(params_file)
+    ingest.ingest(StageRun(run, stage("01-ingest"), root=root).params, root / "data" / "processed" / run.name)
+    tokenize = StageRun(run, stage("02-tokenize"), root=root)
+    documents = pd.read_parquet(tokenize.input("documents.parquet"))
+    tokens = tokenization.tokenize_documents(documents, tokenize.params.tokenize, tokenize.params.language,
+                                             engine=tokenize.params.engine)
+    tokenization.write_outputs(tokens, tokenize.processed_dir)
+    stage3 = StageRun(run, stage("03-keywords"), root=root)
+    settings = stage3.params.keywords
+    doc_ids, analyzer = tokenization.load_analyzer(stage3.processed_dir)
+    tfidf = keywords.fit_tfidf(doc_ids, analyzer, settings, engine=stage3.params.engine)
+    focus_ids = focus.resolve_focus(documents, stage3.params.focus)
+    corpus_terms = keywords.corpus_top_terms(tfidf)
+    focus_terms = keywords.focus_keywords(tfidf, focus_ids, settings.top_n) if focus_ids else corpus_terms.iloc[:0]
+    similar = keywords.similar_documents(tfidf, focus_ids, documents, settings.similar_n) if focus_ids \
+        else pd.DataFrame(columns=["rank", "doc_id", "similarity", "title", "group", "date"])
+    keywords.write_outputs(stage3.processed_dir, keywords=keywords.top_keywords(tfidf, settings.top_n),
+                           keyness=keywords.group_keyness(tfidf, documents, settings), similar=similar,
+                           corpus_terms=corpus_terms, focus_terms=focus_terms)
+    keywords.write_tfidf(tfidf, stage3.processed_dir)
+    stage4 = StageRun(run, stage("04-topics"), root=root)
+    vocabulary = pd.read_parquet(stage4.input("vocabulary.parquet"))
+    display = dict(zip(vocabulary["term"], vocabulary["display"]))
+    tfidf = keywords.read_tfidf(*(stage4.input(name) for name in keywords.TFIDF_FILES))
+    identities = stage4.run_file("identities")
+    fitted = topics.run_topics(tfidf, stage4.params.topics, display=display, identities_path=identities,
+                               labels_path=stage4.run_file("labels"),
+                               texts=short_texts.detect_short(len(analyzer(d)) for d in doc_ids))
+    topics.write_outputs(fitted, stage4.processed_dir, identities)
+    topic_explorer.write(topic_explorer.explorer_data(fitted, documents, terms=tfidf.terms, counts=tfidf.counts,
+                                                      display=display, words=stage4.words), stage4.processed_dir)
+    return StageRun(run, stage("05-summary"), root=root)
+
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory) -> StageRun:
+    """The seed run's stages 01–04, with the committed topic identities (so ids match its reports)."""
+    root = tmp_path_factory.mktemp("seed")
+    (root / "reports" / "seed").mkdir(parents=True)
+    shutil.copy(config.PROJECT_ROOT / "reports" / "seed" / "topics.json", root / "reports" / "seed")
+    return build_upstream(config.PROJECT_ROOT / "params" / "seed.yaml", root)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> StageRun:
+    """Every SAMPLE_EVERY-th article of the news corpus, grouped by outlet, with no focus."""
+    root = tmp_path_factory.mktemp("sample")
+    articles = pd.read_csv(config.PROJECT_ROOT / "data" / "raw" / "news-articles" / "NewsArticles.csv").iloc[::SAMPLE_EVERY]
+    articles = articles.assign(outlet=articles["article_source_link"].map(lambda url: urlparse(url).netloc))
+    articles[["article_id", "publish_date", "title", "outlet", "text"]].to_csv(root / "sample.csv", index=False)
+    params = root / "sample.yaml"
+    params.write_text(f"""title: A sample of the news corpus
+sources:
+  - path: {root / "sample.csv"}
+    text_column: text
+    id_column: article_id
+    title_column: title
+    date_column: publish_date
+    group_column: outlet
+unit_name: article
+group_name: outlet
+language: en
+focus: null
+keywords: {{min_df: 2, max_df: 0.5}}
+topics: {{k: auto, k_min: 2, k_max: 6, k_step: 2, seeds: [0]}}
+""", encoding="utf-8")
+    return build_upstream(params, root)
+
+
+def files_under(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def display_of(stage_run: StageRun) -> dict[str, str]:
+    vocabulary = pd.read_parquet(stage_run.processed_dir / "vocabulary.parquet")
+    return dict(zip(vocabulary["term"], vocabulary["display"]))
+
+
+# ---------------------------------------------------------------- the seed run: a focus that is the whole run
+
+def test_seed_summary_reads_the_earlier_outputs_and_writes_nothing(seed):
+    before = files_under(seed.root)
+    result = summary.run(seed)
+    assert files_under(seed.root) == before
+    documents = pd.read_parquet(seed.processed_dir / "documents.parquet")
+    assert result.title == "Xi–Lukashenko call (10 Jan 2022), sentence by sentence"
+    assert result.focus_ids == tuple(documents["doc_id"]) and len(documents) > 1  # every sentence of the article
+    assert result.noun == "document"
+    assert result.focus == "Focus: “Xi Jinping and Alexander Lukashenko phone call, 10 January 2022” (seed, 10 January 2022)."
+    assert result.corpus.startswith(f"The corpus holds {len(documents)} sentences, all from one group, seed. ")
+    assert result.links == summary.links_html()
+
+
+def test_seed_terms_are_the_focus_keywords_in_display_form(seed):
+    result = summary.run(seed)
+    focus_terms = pd.read_csv(seed.processed_dir / "focus_keywords.csv")
+    display = display_of(seed)
+    charted = focus_terms.head(summary.FOCUS_TERMS_CHARTED)
+    assert result.top_terms.index.tolist() == [display.get(t, t) for t in charted["term"]]
+    assert result.top_terms.tolist() == charted["score"].tolist()
+    first = ", ".join(display.get(t, t) for t in focus_terms["term"].head(2))
+    assert result.terms.startswith(f"The terms that most set the focus document apart are {first}, ")
+    assert result.terms.endswith("The focus is every sentence of the run, so no other sentence is there "
+                                 "to set them against.")
+
+
+def test_seed_has_no_other_unit_to_compare_and_one_group(seed):
+    result = summary.run(seed)
+    assert pd.read_csv(seed.processed_dir / "similar.csv").empty and result.similar.empty
+    assert result.similar.columns.tolist() == ["rank", "title", "group", "date", "similarity"]
+    assert result.similar_sentence == "The focus is every sentence of the run, so there is no other sentence to compare."
+    assert result.group_lines.empty and result.group_lines_note is None
+    assert result.over_time is None and result.resolution is None and result.time_sentence is None
+
+
+def test_seed_topics_and_the_focus_mixture_come_from_the_topic_files(seed):
+    result = summary.run(seed)
+    saved = pd.read_csv(seed.processed_dir / "topics.csv")
+    k_choice = json.loads((seed.processed_dir / "k_choice.json").read_text(encoding="utf-8"))
+    assert result.modelled and result.n_topics == len(saved) == k_choice["k"] == 4
+    pd.testing.assert_frame_equal(result.topics, saved[["topic", "label", "prevalence", "top_terms"]])
+    assert result.topics_note is None  # four topics: every one is shown
+    assert result.topics_sentence.startswith(f"The topic model found 4 topics. {k_choice['reason']}. ")
+    assert sorted(saved["topic"]) == [2, 3, 6, 7]  # the ids of reports/seed/topics.json, as in the seed report
+    assert result.explorer == topic_explorer.compact(topic_explorer.load(seed.processed_dir / "topic_explorer.json"))
+    assert len(result.explorer["topics"]) == 4
+    doc_topics = pd.read_parquet(seed.processed_dir / "doc_topics.parquet")
+    means = doc_topics.groupby("topic")["weight"].mean().sort_values(ascending=False)
+    labels = saved.set_index("topic")["label"]
+    assert result.mixture.index.tolist() == [f"T{t}: {labels[t]}" for t in means.index]
+    assert result.mixture.tolist() == pytest.approx(means.tolist())
+    assert result.mixture_sentence == (f"The document is mostly “{result.mixture.index[0]}” "
+                                       f"({result.mixture.iloc[0]:.0%} of its weight).")
+
+
+def test_seed_robustness_line_follows_the_committed_sensitivity_file(seed):
+    assert summary.run(seed).robustness is None  # no make sensitivity for this run
+    path = seed.run_file("sensitivity")
+    shutil.copy(config.PROJECT_ROOT / "reports" / "news" / "sensitivity.json", path)
+    try:
+        line = summary.run(seed).robustness
+    finally:
+        path.unlink()
+    assert line.startswith("Robustness: ") and "of the focus document's 10 top keywords hold in all" in line
+
+
+# ---------------------------------------------------------------- a sample without a focus
+
+def test_sample_without_a_focus_shows_the_corpus_terms_groups_and_time(sample):
+    result = summary.run(sample)
+    documents = pd.read_parquet(sample.processed_dir / "documents.parquet")
+    corpus_terms = pd.read_csv(sample.processed_dir / "corpus_terms.csv")
+    display = display_of(sample)
+    assert result.focus_ids == () and result.focus is None and result.similar_sentence is None
+    assert result.mixture is None and result.mixture_sentence is None
+    assert result.corpus.startswith(f"The corpus holds {len(documents)} articles from ")
+    charted = corpus_terms.head(summary.CORPUS_TERMS_CHARTED)
+    assert result.top_terms.index.tolist() == [display.get(t, t) for t in charted["term"]]
+    assert result.top_terms.tolist() == charted["mean_tfidf"].tolist()
+    assert result.terms.startswith("Over all articles, the terms with the highest mean TF-IDF weight are ")
+    keyness = pd.read_parquet(sample.processed_dir / "keyness.parquet")
+    compared = set(keyness.loc[(keyness["by"] == "group") & (keyness["direction"] == "over"), "group"])
+    assert result.group_lines.columns.tolist() == ["outlet", "distinctive terms"]
+    assert len(result.group_lines) > 1 and set(result.group_lines["outlet"]) <= compared
+    assert result.modelled and result.over_time is not None
+    assert result.over_time.shape[0] == len(result.topics) and result.over_time.shape[1] > 1
+    assert result.time_sentence.startswith(f"The mean topic weight of the articles of each {result.resolution.name}")
+
+
+# ---------------------------------------------------------------- the notebook computes nothing
+
+def test_the_notebook_only_sets_up_runs_the_stage_and_calls_the_page():
+    notebook = json.loads((config.PROJECT_ROOT / "notebooks" / "05-summary.ipynb").read_text(encoding="utf-8"))
+    cells = [c for c in notebook["cells"] if c["cell_type"] == "code" and "parameters" not in c["metadata"].get("tags", [])]
+    calls = [node for cell in cells for node in ast.walk(ast.parse("".join(cell["source"]))) if isinstance(node, ast.Call)]
+    named = [f"{call.func.value.id}.{call.func.attr}" for call in calls
+             if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)]
+    assert len(named) == len(calls) and named[:2] == ["notebook.setup", "summary.run"]
+    assert {n.partition(".")[2] for n in named[2:]} <= {n for n in dir(summary_page) if not n.startswith("_")}
+    assert all(n.startswith("summary_page.") for n in named[2:])
+    assert not any(isinstance(node, (ast.If, ast.BinOp, ast.Compare, ast.Subscript))
+                   for cell in cells for node in ast.walk(ast.parse("".join(cell["source"]))))
