@@ -454,12 +454,12 @@ def _ensure_tokens(folder: Path) -> None:
 
 
 def _tfidf(folder: Path):
-    from newslens.analysis import keywords
+    from newslens.analysis.tfidf import fit_tfidf
     from newslens.text import tokenization
 
     _ensure_tokens(folder)
     doc_ids, analyzer = tokenization.load_analyzer(folder)
-    return keywords.fit_tfidf(doc_ids, analyzer, _news_settings().keywords)
+    return fit_tfidf(doc_ids, analyzer, _news_settings().keywords)
 
 
 # =============================================================================== the cells (drivers)
@@ -545,7 +545,7 @@ def cell_tfidf(folder: Path, args) -> dict:
     from scipy import sparse
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from newslens.analysis import keywords
+    from newslens.analysis.tfidf import fit_tfidf
     from newslens.text import tokenization
 
     _ensure_tokens(folder)
@@ -558,7 +558,7 @@ def cell_tfidf(folder: Path, args) -> dict:
         sparse.save_npz(folder / "tfidf.npz", model.matrix)
         info.update(terms=int(model.matrix.shape[1]), nnz=int(model.matrix.nnz))
 
-    ours, rss = measure_ours(lambda: keywords.fit_tfidf(doc_ids, analyzer, settings), args,
+    ours, rss = measure_ours(lambda: fit_tfidf(doc_ids, analyzer, settings), args,
                              keep_first=keep, label="tfidf")
     anchors = {}
     if folder_scale(folder) <= args.max_anchor_scale:

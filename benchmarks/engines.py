@@ -9,7 +9,7 @@ Each (engine, scale) runs in its own process, one run each:
 
 * ingest: ``ingest.ingest`` of the replicated CSV, streamed to a temporary folder;
 * tokenize: ``tokenization.tokenize_documents`` of the replicated documents;
-* counts: ``keywords.fit_tfidf`` on those tokens (on Dask: the map-reduce of ``count_matrix``).
+* counts: ``tfidf.fit_tfidf`` on those tokens (on Dask: the map-reduce of ``count_matrix``).
 
 The Dask engine is a LocalCluster of 2 single-threaded worker processes (its start-up is
 timed apart); the pandas engine uses its default 2 joblib processes. Peak memory: the
@@ -48,7 +48,7 @@ def _worker_peak_mib() -> float:
 def cell(engine_name: str, scale: int, work: Path) -> dict:
     """One engine at one scale, in this process: the three stages, timed."""
     import bench  # the shared inputs and settings
-    from newslens.analysis import keywords
+    from newslens.analysis.tfidf import fit_tfidf
     from newslens.corpus import ingest
     from newslens.text import tokenization
     from newslens.engine import DaskEngine, Engine
@@ -74,7 +74,7 @@ def cell(engine_name: str, scale: int, work: Path) -> dict:
             "tokenize": lambda: tokenization.write_outputs(
                 tokenization.tokenize_documents(documents, settings.tokenize, settings.language, engine=engine),
                 out / "tok", partitioned=engine_name == "dask"),
-            "counts": lambda: keywords.fit_tfidf(*tokenization.load_analyzer(out / "tok"), settings.keywords,
+            "counts": lambda: fit_tfidf(*tokenization.load_analyzer(out / "tok"), settings.keywords,
                                                  engine=engine),
         }
         (out / "ingest").mkdir()

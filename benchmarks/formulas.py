@@ -36,7 +36,7 @@ def is_formula(term: str) -> bool:
 
 def tokenized_tfidf(documents, run_params, *, formulas_on: bool):
     """The run's tokens (formulas on or off) and their TF-IDF, in process."""
-    from newslens.analysis import keywords
+    from newslens.analysis.tfidf import fit_tfidf
     from newslens.text.tokenization import tokenize_documents
 
     settings = run_params.tokenize.model_copy(update={"formulas": formulas_on})
@@ -44,7 +44,7 @@ def tokenized_tfidf(documents, run_params, *, formulas_on: bool):
     by_doc: dict[str, list[str]] = {}
     for doc_id, sentence in zip(result.tokens["doc_id"], result.tokens["tokens"]):
         by_doc.setdefault(doc_id, []).extend(sentence)
-    return result, keywords.fit_tfidf(list(by_doc), by_doc.__getitem__, run_params.keywords)
+    return result, fit_tfidf(list(by_doc), by_doc.__getitem__, run_params.keywords)
 
 
 def top_terms(tfidf, *, k: int, seed: int) -> list[list[str]]:

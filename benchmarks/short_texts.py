@@ -51,7 +51,7 @@ import pandas as pd  # noqa: E402 - after the thread variables and sys.path, whi
 
 def corpus(path: str, text_column: str):
     """The posts tokenized and weighted as stages 02 and 03 do: (tfidf, seconds, tokenize stats)."""
-    from newslens.analysis.keywords import fit_tfidf
+    from newslens.analysis.tfidf import fit_tfidf
     from newslens.params import KeywordsParams, TokenizeParams
     from newslens.text.tokenization import tokenize_documents
 

@@ -20,7 +20,8 @@ import time
 import numpy as np
 
 from newslens.report import notebook
-from newslens.analysis import keywords, topics
+from newslens.analysis import topics
+from newslens.analysis.tfidf import fit_tfidf
 from newslens.text import tokenization
 
 
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     run = notebook.setup(args.params, "04-topics")
     doc_ids, analyzer = tokenization.load_analyzer(run.processed_dir)
-    tfidf = keywords.fit_tfidf(doc_ids, analyzer, run.params.keywords, engine=run.params.engine)
+    tfidf = fit_tfidf(doc_ids, analyzer, run.params.keywords, engine=run.params.engine)
     times: dict[str, list[float]] = {"float32": [], "float64": []}
     tables = {}
     for _ in range(args.repeats):

@@ -14,8 +14,10 @@ import pytest
 
 from newslens import config
 from newslens.report import keyness_explorer as kx, views
+from newslens.analysis import keyness_data
 from newslens.analysis.keyness import g2, log_ratio
-from newslens.analysis.keywords import fit_tfidf, group_keyness
+from newslens.analysis.keywords import group_keyness
+from newslens.analysis.tfidf import fit_tfidf
 from newslens.params import KeywordsParams
 from newslens.text.words import words
 from test_browser import CHROMIUM, open_offline
@@ -50,7 +52,7 @@ def explorer_page(documents: pd.DataFrame, path, settings: KeywordsParams = SETT
     texts = dict(zip(documents["doc_id"], documents["text"]))
     model = fit_tfidf(list(texts), lambda d: [w.lower() for w in words(texts[d])], settings)
     keyness = group_keyness(model, documents, settings)
-    data = kx.explorer_data(model, documents, keyness, settings, {}, str.lower)
+    data = keyness_data.explorer_data(model, documents, keyness, settings, {}, str.lower)
     css = views.report_css()
     page = views.finish_page(f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>test</title>'
                              f"<style>{css}</style></head><body><main><h2>Keyness</h2>"

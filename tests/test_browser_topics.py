@@ -37,7 +37,7 @@ HOSTILE_GROUP = "<b onmouseover=alert('group')>Outlet</b>" + "W" * 120  # long a
 
 def fit(documents: pd.DataFrame, folder, k: int, words: Words) -> dict:
     """Tokenize, weight and fit as stages 02–04 do; the explorer's data."""
-    from newslens.analysis.keywords import fit_tfidf
+    from newslens.analysis.tfidf import fit_tfidf
     from newslens.params import KeywordsParams, TokenizeParams, TopicsParams
     from newslens.text.tokenization import load_analyzer, tokenize_documents
     from newslens.text.tokenization import write_outputs as write_tokens

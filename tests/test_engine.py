@@ -24,6 +24,7 @@ import pytest
 
 from newslens import config
 from newslens.analysis import keywords
+from newslens.analysis.tfidf import fit_tfidf, stream_tfidf
 from newslens.corpus import ingest
 from newslens.text import tokenization
 from newslens.engine import DaskEngine, Engine, chunked, open_engine
@@ -104,7 +105,7 @@ def _stage_outputs(params, out: Path, engine) -> dict:
     tokens = tokenization.tokenize_documents(documents, params.tokenize, params.language, engine=engine)
     tokenization.write_outputs(tokens, out, partitioned=engine.name == "dask")
     doc_ids, analyzer = tokenization.load_analyzer(out)
-    tfidf = keywords.fit_tfidf(doc_ids, analyzer, params.keywords, engine=engine)
+    tfidf = fit_tfidf(doc_ids, analyzer, params.keywords, engine=engine)
     return {"documents": documents, "log": result.log, "changes": result.changes,
             "tokens": pd.read_parquet(out / "tokens.parquet"), "vocabulary": tokens.vocabulary,
             "phrases": tokens.phrases, "stopwords": tokens.stopword_sources, "stats": tokens.stats,
@@ -309,9 +310,9 @@ def news_stream(tmp_path_factory):
         tokenization.write_outputs(result, out, partitioned=True)
     finally:
         tokenization.TOKENS_PART_ROWS = original
-    batch = keywords.fit_tfidf(*tokenization.load_analyzer(out), params.keywords)
+    batch = fit_tfidf(*tokenization.load_analyzer(out), params.keywords)
     engine = Engine(2)
-    stream = keywords.stream_tfidf(out / "tokens.parquet", params.keywords, engine)
+    stream = stream_tfidf(out / "tokens.parquet", params.keywords, engine)
     yield batch, stream, engine
     engine.close()
 

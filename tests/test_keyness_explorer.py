@@ -13,8 +13,10 @@ import pytest
 from newslens.report import keyness_explorer as kx
 from newslens.analysis import kwic
 from newslens.report import views
+from newslens.analysis import keyness_data
 from newslens.analysis.keyness import keyness as keyness_table
-from newslens.analysis.keywords import fit_tfidf, group_keyness
+from newslens.analysis.keywords import group_keyness
+from newslens.analysis.tfidf import fit_tfidf
 from newslens.params import KeywordsParams
 from newslens.text.words import words
 
@@ -58,12 +60,12 @@ def corpus(groups: dict[str, str] | None = None):
     return documents, model, settings
 
 
-def build(budget: kx.Budget | None = None, groups=None, normalize=str.lower):
-    budget = budget or kx.Budget()
+def build(budget: keyness_data.Budget | None = None, groups=None, normalize=str.lower):
+    budget = budget or keyness_data.Budget()
     documents, model, settings = corpus(groups)
     table = group_keyness(model, documents, settings)  # what the stage computes
     display = {"united_nations": "united nations"}
-    return kx.explorer_data(model, documents, table, settings, display, normalize, budget), table, model
+    return keyness_data.explorer_data(model, documents, table, settings, display, normalize, budget), table, model
 
 
 def test_counts_agree_with_keyness_one_against_the_rest():
@@ -98,17 +100,17 @@ def test_select_terms_budget_and_required_terms():
     rng = np.random.default_rng(0)
     by_group = rng.integers(0, 50, size=(4, 300))
     terms = [f"t{i:03d}" for i in range(300)]
-    chosen = kx.select_terms(by_group, terms, ["t299", "not-a-term"], kx.Budget(cells=100, min_terms=5))
+    chosen = keyness_data.select_terms(by_group, terms, ["t299", "not-a-term"], keyness_data.Budget(cells=100, min_terms=5))
     totals = by_group.sum(axis=0)
     frequent = np.lexsort((np.array(terms, dtype=object), -totals))[:25]
     assert set(chosen) == set(frequent) | {299}  # 100 cells / 4 groups, and the required term
     assert list(totals[chosen]) == sorted(totals[chosen], reverse=True)  # by frequency
-    assert len(kx.select_terms(by_group, terms, [], kx.Budget(cells=100, min_terms=60))) == 60
-    assert len(kx.select_terms(by_group, terms, [], kx.Budget(cells=10**6, min_terms=5))) == 300
+    assert len(keyness_data.select_terms(by_group, terms, [], keyness_data.Budget(cells=100, min_terms=60))) == 60
+    assert len(keyness_data.select_terms(by_group, terms, [], keyness_data.Budget(cells=10**6, min_terms=5))) == 300
 
 
 def test_every_groups_top_keyness_terms_are_carried():
-    data, table, _ = build(kx.Budget(cells=3, min_terms=1))
+    data, table, _ = build(keyness_data.Budget(cells=3, min_terms=1))
     assert set(table["term"]) <= set(data["terms"])
     assert len(data["terms"]) == len(set(table["term"]) | {data["terms"][0]})
 
@@ -119,7 +121,7 @@ def test_kwic_lines_equal_kwic_rows(term):
     texts = [(d, t, ["Outlet A", "Outlet B", "Outlet C"].index(g))
              for d, t, g in zip(documents["doc_id"], documents["text"], documents["group"])]
     usage = np.ones((3, 1), dtype=np.int64)
-    lines = kx.kwic_lines(texts, [term], usage, normalize=str.lower, window=3, per_term=1000)
+    lines = keyness_data.kwic_lines(texts, [term], usage, normalize=str.lower, window=3, per_term=1000)
     expected = kwic.kwic(dict(zip(documents["doc_id"], documents["text"])), term, window=3)
     got = sorted(row[:5] for row in lines[term])
     assert got == sorted(expected.itertuples(index=False, name=None)) and len(got) >= 3
@@ -132,20 +134,20 @@ def test_kwic_lines_with_lemmas_spread_over_groups():
     lemma = lambda word: word[:-1] if word.endswith("s") else word
     texts = [(d, t, ["Outlet A", "Outlet B", "Outlet C"].index(g))
              for d, t, g in zip(documents["doc_id"], documents["text"], documents["group"])]
-    full = kx.kwic_lines(texts, ["talk"], np.ones((3, 1)), normalize=lemma, window=2, per_term=1000)["talk"]
+    full = keyness_data.kwic_lines(texts, ["talk"], np.ones((3, 1)), normalize=lemma, window=2, per_term=1000)["talk"]
     expected = kwic.kwic(dict(zip(documents["doc_id"], documents["text"])), "talk", window=2, normalize=lemma)
     assert sorted(r[:5] for r in full) == sorted(expected.itertuples(index=False, name=None))
     usage = np.array([[5], [9], [1]])  # Outlet B uses it most, then A, then C
-    spread = kx.kwic_lines(texts, ["talk"], usage, normalize=lemma, window=2, per_term=4)["talk"]
+    spread = keyness_data.kwic_lines(texts, ["talk"], usage, normalize=lemma, window=2, per_term=4)["talk"]
     assert [r[5] for r in spread] == [1, 0, 2, 1]
     assert spread[0][:5] == next(r[:5] for r in full if r[5] == 1)  # each group's lines in document order
-    one = kx.kwic_lines(texts, ["talk"], usage, normalize=lemma, window=2, per_term=100, per_document=1)["talk"]
+    one = keyness_data.kwic_lines(texts, ["talk"], usage, normalize=lemma, window=2, per_term=100, per_document=1)["talk"]
     assert len({r[0] for r in one}) == len(one) == len({r[0] for r in full})  # one line from every document
 
 
 def test_kwic_budget_keeps_the_most_distinctive_terms_first():
     data, table, _ = build()
-    small, _, _ = build(kx.Budget(kwic_bytes=700))
+    small, _, _ = build(keyness_data.Budget(kwic_bytes=700))
     assert 0 < len(small["kwic"]) < len(data["kwic"])
     first = table.sort_values(["rank", "direction", "group", "term"], kind="mergesort")["term"]
     assert list(small["kwic"]) == sorted(small["kwic"])  # a dict: sorted keys in the JSON
@@ -164,7 +166,7 @@ def test_one_group_gives_no_explorer():
 
 def test_more_than_max_groups_keeps_the_largest():
     groups = {d: f"G{i}" for i, d in enumerate(TEXTS)}  # 8 groups of one document
-    data, _, model = build(kx.Budget(max_groups=3), groups=groups)
+    data, _, model = build(keyness_data.Budget(max_groups=3), groups=groups)
     tokens = {f"G{i}": int(model.counts[i].sum()) for i in range(len(TEXTS))}
     largest = sorted(sorted(tokens), key=lambda g: -tokens[g])[:3]
     assert data["groups"] == sorted(largest) and data["group_count"] == 8
@@ -186,7 +188,7 @@ def test_fifty_synthetic_groups():
     settings = KeywordsParams(min_df=1, max_df=1.0, keyness_min_freq=2)
     model = fit_tfidf(list(texts), lambda d: texts[d].split(), settings)
     table = keyness_table(model.counts, documents["group"], model.terms, top_n=10).assign(by="group")
-    data = kx.explorer_data(model, documents, table, settings, {}, str.lower)
+    data = keyness_data.explorer_data(model, documents, table, settings, {}, str.lower)
     assert len(data["groups"]) == 50 and data["group_count"] == 60
     assert data["groups"] == [f"Group {g:02d}" for g in range(10, 60)]  # the largest: longer documents
     assert len(data["terms"]) == len(vocabulary) and all(len(row) == 400 for row in data["counts"])

@@ -12,8 +12,8 @@ import pytest
 from newslens import config
 from newslens.analysis import keywords
 from newslens.analysis.keywords import (
-    corpus_top_terms, effective_df_bounds, fit_tfidf, focus_keywords, group_keyness, similar_documents,
-    top_keywords, write_outputs)
+    corpus_top_terms, focus_keywords, group_keyness, similar_documents, top_keywords, write_outputs)
+from newslens.analysis.tfidf import effective_df_bounds, fit_tfidf
 from newslens.params import KeywordsParams, TokenizeParams
 from newslens.corpus.sentences import split_text_sentences
 from newslens.text.tokenization import load_analyzer, load_document_tokens, tokenize_documents

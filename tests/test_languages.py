@@ -244,6 +244,7 @@ def test_no_standard_stop_word_leads_keyness_or_a_topic(tmp_path, name, language
     """A sample of the builtin run, ingest to topics: its top terms hold no stop word, and show as written."""
     from newslens import config
     from newslens.analysis import keywords, topics
+    from newslens.analysis.tfidf import fit_tfidf
     from newslens.params import KeywordsParams, TopicsParams
     from newslens.text.tokenization import load_analyzer, write_outputs
 
@@ -260,7 +261,7 @@ def test_no_standard_stop_word_leads_keyness_or_a_topic(tmp_path, name, language
     write_outputs(result, tmp_path)
     display = dict(zip(result.vocabulary["term"], result.vocabulary["display"]))
     doc_ids, analyzer = load_analyzer(tmp_path)
-    tfidf = keywords.fit_tfidf(doc_ids, analyzer, KeywordsParams(), engine="pandas")
+    tfidf = fit_tfidf(doc_ids, analyzer, KeywordsParams(), engine="pandas")
     keyness = keywords.group_keyness(tfidf, documents, KeywordsParams())
     top_keyness = keyness[(keyness["by"] == "group") & (keyness["direction"] == "over") & (keyness["rank"] <= 10)]
     found = topics.run_topics(tfidf, TopicsParams(k=5, seeds=[0]), display=display,

@@ -30,6 +30,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from newslens.analysis import keywords, topics
+from newslens.analysis.tfidf import fit_tfidf
 from newslens.corpus import dates, ingest
 from newslens.report import topic_views
 from newslens.text import tokenization
@@ -117,7 +118,7 @@ def _later_stages(result, params, out: Path) -> None:
     tokenization.write_outputs(tokens, out)
     doc_ids, analyzer = tokenization.load_analyzer(out)
     try:
-        tfidf = keywords.fit_tfidf(doc_ids, analyzer, params.keywords, engine="pandas")
+        tfidf = fit_tfidf(doc_ids, analyzer, params.keywords, engine="pandas")
     except ValueError as exc:  # only stop words, or no words at all: refused, with the reason
         assert "empty vocabulary" in str(exc)
         return

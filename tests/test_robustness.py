@@ -359,7 +359,7 @@ def lossy_run(make_sandbox, run_pipeline):
 
 def assert_nothing_lost(out: Path, keywords_settings, expected_locations: list[str] | None = None) -> dict:
     """Every input once in the log; every document in tokens, topics and (if it has terms) keywords."""
-    from newslens.analysis.keywords import effective_df_bounds
+    from newslens.analysis.tfidf import effective_df_bounds
 
     documents = pd.read_parquet(out / "documents.parquet")
     log = pd.read_csv(out / "ingest_log.csv", dtype={"doc_id": str}, keep_default_na=False)
@@ -673,6 +673,7 @@ def test_bytes_in_no_encoding_are_a_logged_skip(tmp_path):
 
 def test_a_folder_without_group_pooled_with_a_grouped_table_reaches_the_keyness_table(tmp_path):
     from newslens.analysis import keywords
+    from newslens.analysis.tfidf import fit_tfidf
     from newslens.text import tokenization
 
     folder = tmp_path / "texts"
@@ -689,7 +690,7 @@ def test_a_folder_without_group_pooled_with_a_grouped_table_reaches_the_keyness_
     assert sorted(documents["group"]) == sorted([MISSING_GROUP] * 4 + ["1999", "Lab"])
     tokens = tokenization.tokenize_documents(documents, params.tokenize, params.language, engine="pandas")
     tokenization.write_outputs(tokens, out)
-    tfidf = keywords.fit_tfidf(*tokenization.load_analyzer(out), params.keywords, engine="pandas")
+    tfidf = fit_tfidf(*tokenization.load_analyzer(out), params.keywords, engine="pandas")
     keyness = keywords.group_keyness(tfidf, documents, params.keywords)
     display = dict(zip(tokens.vocabulary["term"], tokens.vocabulary["display"]))
     table = keywords.keyness_table(tfidf, documents, keyness, display)  # NaN beside strings raised TypeError

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from newslens import config
-from newslens.analysis.keywords import fit_tfidf
+from newslens.analysis.tfidf import fit_tfidf
 from newslens.params import KeywordsParams, TokenizeParams, TopicsParams
 from newslens.analysis.short_texts import (SHORT_MEDIAN_TOKENS, ShortTexts, choose_model, detect_short, fit_btm, k_cap,
                                   vectorized_documents)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from newslens.analysis.keywords import fit_tfidf
+from newslens.analysis.tfidf import fit_tfidf
 from newslens.params import KeywordsParams, TokenizeParams, TopicsParams
 from newslens.text.tokenization import load_analyzer, tokenize_documents
 from newslens.text.tokenization import write_outputs as write_tokens
@@ -328,7 +328,7 @@ def test_k_range_errors(settings, n_documents, n_terms, message):
     (["grain trade", "grain trade", "grain trade"], "terms supports at most 0 topics"),
 ])
 def test_a_corpus_too_small_for_a_model_gets_no_model_and_the_reason(tmp_path, texts, why):
-    from newslens.analysis.keywords import fit_tfidf
+    from newslens.analysis.tfidf import fit_tfidf
     from newslens.params import KeywordsParams, TokenizeParams
     from newslens.text.tokenization import load_analyzer, tokenize_documents
     from newslens.text.tokenization import write_outputs as write_tokens

@@ -48,7 +48,7 @@ MODULE_DATA = {"text.stopwords": "text/data/stopwords/*.txt"}
 # (tokenize learns the formulas, which compare groups and periods by keyness).
 # What the keywords stage writes of its TF-IDF fit and the topics stage reads back, rather than
 # refitting it: every non-zero cell (document row, term column, TF-IDF weight, count), the terms
-# with their idf, the documents in row order (newslens.analysis.keywords.write_tfidf and read_tfidf).
+# with their idf, the documents in row order (newslens.analysis.tfidf.write_tfidf and read_tfidf).
 TFIDF_FILES = ("tfidf.parquet", "tfidf_terms.parquet", "tfidf_documents.parquet")
 TOKENS_MODULES = ("measures", "text.tokenization", "text.tokenizer", "text.words", "text.stopwords", "text.phrases",
                   "corpus.sentences", "text.formulas", "corpus.periods", "corpus.clean")
@@ -129,7 +129,9 @@ STAGES: tuple[Stage, ...] = (
         name="03-keywords", title="Keywords",
         about="TF-IDF, keyness between groups, keywords in context",
         reads=("title", "unit", "unit_name", "group_name", "focus", "keywords"),
-        modules=("files", "analysis.keywords", "analysis.keyness", "analysis.kwic", "report.keyness_explorer", *TOKENS_MODULES, "engine", "corpus.focus"),
+        modules=("files", "analysis.keywords", "analysis.tfidf", "analysis.keyness", "analysis.keyness_data",
+                 "analysis.kwic", "report.keyness_explorer", "report.keywords_page", *TOKENS_MODULES, "engine",
+                 "corpus.focus"),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet", "tokenizer.json",
                 "phrases.model", "stopwords.txt"),
         outputs=("keywords.parquet", "keyness.parquet", "similar.csv", "corpus_terms.csv",

@@ -1,13 +1,8 @@
-"""Stage 03: TF-IDF keywords, the focus document's distinctive terms and neighbours.
+"""Stage 03: TF-IDF keywords, the focus document's distinctive terms and neighbours, keyness.
 
-scikit-learn's ``TfidfVectorizer`` does the weighting; it is fed the shared
-analyzer from :mod:`newslens.text.tokenization`, so this stage never tokenizes again.
-With the defaults (``sublinear_tf``, smooth idf, l2 norm) a term's weight in a
-document is
-
-    w(t, d) = (1 + ln tf(t, d)) · (ln((1 + n) / (1 + df(t))) + 1), then l2-normalised,
-
-and ``min_df``/``max_df`` from the run contract bound the vocabulary.
+:func:`run` is the stage: it fits TF-IDF (:mod:`newslens.analysis.tfidf`) on the shared
+tokens, writes the keyword tables and the matrices, and returns everything the report
+shows (:class:`KeywordsResult`).
 
 The views for charts (:func:`keyness_frames`, :func:`keyness_table`) hand over their
 values at display precision (``precision.display_values``): the ``log`` in the log ratio
@@ -17,131 +12,34 @@ takes another SIMD code path on another CPU and can end in other last bits.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from dataclasses import dataclass
-from itertools import chain
-from numbers import Integral
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from newslens.engine import engine_scope
+from newslens.analysis import keyness_data, kwic
+from newslens.analysis.tfidf import TfidfModel, fit_tfidf, write_tfidf
+from newslens.corpus.focus import resolve_focus
 from newslens.params import KeywordsParams
-from newslens.stages import TFIDF_FILES
 from newslens.precision import display_values
+from newslens.text.tokenization import load_analyzer
+from newslens.text.tokenizer import Tokenizer
 
 if TYPE_CHECKING:
-    from newslens.engine import Engine
+    from newslens.stages import StageRun
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass
-class TfidfModel:
-    """A fitted TF-IDF matrix with its row and column labels."""
-
-    doc_ids: list[str]
-    terms: np.ndarray
-    matrix: sparse.csr_matrix  # documents × terms, l2-normalised rows
-    counts: sparse.csr_matrix  # raw term counts over the same vocabulary
-    idf: np.ndarray
-
-
-def effective_df_bounds(n_documents: int, settings: KeywordsParams) -> tuple[int, float | int]:
-    """min_df and max_df that scikit-learn accepts for this corpus size.
-
-    A ``min_df`` above the corpus size (a tiny run) is lowered to 1 and logged,
-    rather than failing with scikit-learn's "max_df corresponds to < documents
-    than min_df".
-    """
-    min_df = settings.min_df
-    max_docs = settings.max_df * n_documents
-    if min_df > max_docs:
-        logger.warning("keywords.min_df=%d exceeds max_df × documents (%.1f); using min_df=1",
-                       min_df, max_docs)
-        min_df = 1
-    max_df = settings.max_df if max_docs >= min_df else 1.0
-    return min_df, max_df
-
-
-def fit_tfidf(doc_ids: list[str], analyzer, settings: KeywordsParams, *,
-              engine: "Engine | str | None" = None) -> TfidfModel:
-    """Fit TF-IDF over documents given as doc_ids, with the shared analyzer.
-
-    On the dask engine the document-term counts are a map-reduce over partitions
-    (:func:`count_matrix`); in process, scikit-learn's CountVectorizer. Both give the
-    same matrix, with sorted indices, so everything downstream is identical.
-    """
-    from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
-
-    if not doc_ids:
-        raise ValueError("keywords: the run has no documents to weight")
-    min_df, max_df = effective_df_bounds(len(doc_ids), settings)
-    try:
-        if _engine_name(engine) == "dask":
-            counts, terms = count_matrix(doc_ids, analyzer, min_df, max_df, engine)
-        else:
-            # CountVectorizer + TfidfTransformer is exactly TfidfVectorizer, and keeps the raw
-            # counts, which keyness and topics (LDA) need, without counting twice.
-            vectorizer = CountVectorizer(analyzer=analyzer, min_df=min_df, max_df=max_df, dtype=np.int64)
-            counts, terms = vectorizer.fit_transform(doc_ids).tocsr(), vectorizer.get_feature_names_out()
-    except ValueError as exc:
-        raise ValueError(f"keywords: empty vocabulary after min_df={min_df}, max_df={max_df} "
-                         f"on {len(doc_ids)} documents ({exc})") from None
-    counts.sort_indices()
-    transformer = TfidfTransformer(sublinear_tf=settings.sublinear_tf, norm="l2", smooth_idf=True)
-    matrix = transformer.fit_transform(counts).tocsr()
-    return TfidfModel(list(doc_ids), terms, matrix, counts, transformer.idf_)
-
-
-def _engine_name(engine) -> str:
-    return engine if isinstance(engine, str) else getattr(engine, "name", "pandas")
-
-
-def count_matrix(doc_ids: list[str], analyzer, min_df: int, max_df: float | int,
-                 engine: "Engine | str") -> tuple[sparse.csr_matrix, np.ndarray]:
-    """Document-term counts as a map-reduce over partitions of the documents.
-
-    Map: each partition's document frequencies; reduce: their sum, cut to
-    ``min_df ≤ df ≤ max_df`` exactly as scikit-learn does, terms sorted. The
-    vocabulary is then broadcast and each partition counts its documents into a
-    sparse block; the blocks are stacked in order.
-    """
-    with engine_scope(engine) as runner:
-        token_parts = runner.keep([analyzer(doc_id) for doc_id in part]
-                                  for part in np.array_split(np.asarray(doc_ids, dtype=object), runner.workers * 4))
-        df: Counter = Counter()
-        for part_df in runner.map(_partition_df, token_parts):
-            df.update(part_df)
-        n = len(doc_ids)
-        max_count = max_df if isinstance(max_df, Integral) else max_df * n
-        min_count = min_df if isinstance(min_df, Integral) else min_df * n
-        if not df:
-            raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
-        terms = sorted(t for t, k in df.items() if min_count <= k <= max_count)
-        if not terms:
-            raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
-        index = {term: i for i, term in enumerate(terms)}
-        blocks = list(runner.map(_partition_counts, token_parts, shared=index))
-    counts = sparse.vstack(blocks, format="csr").astype(np.int64)
-    return counts, np.asarray(terms, dtype=object)
-
-
-def _partition_df(token_lists: list[list[str]]) -> Counter:
-    return Counter(chain.from_iterable(set(tokens) for tokens in token_lists))
-
-
-def _partition_counts(index: dict[str, int], token_lists: list[list[str]]) -> sparse.csr_matrix:
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    return CountVectorizer(analyzer=_identity, vocabulary=index, dtype=np.int64).transform(token_lists)
-
-
-def _identity(tokens):
-    return tokens
+# The columns of the similar-documents table, also when a run without a focus has none.
+SIMILAR_COLUMNS = ["rank", "doc_id", "similarity", "title", "group", "date"]
+# Over-used terms listed per period: they fit on one line of a table.
+PERIOD_TERMS = 5
+# Collocates: tokens within five of the keyword (either side), the ten strongest.
+COLLOCATE_WINDOW = 5
+COLLOCATES_SHOWN = 10
 
 
 def top_keywords(model: TfidfModel, top_n: int) -> pd.DataFrame:
@@ -211,7 +109,7 @@ def similar_documents(model: TfidfModel, focus_ids: list[str], documents: pd.Dat
     similar = pd.DataFrame({"rank": np.arange(1, len(order) + 1), "doc_id": ids[order],
                             "similarity": np.round(scores[order], 6)})
     meta = documents[["doc_id", "title", "group", "date"]]
-    return similar.merge(meta, on="doc_id", how="left")
+    return similar.merge(meta, on="doc_id", how="left")[SIMILAR_COLUMNS]
 
 
 def group_keyness(model: TfidfModel, documents: pd.DataFrame, settings: KeywordsParams) -> pd.DataFrame:
@@ -352,119 +250,87 @@ def write_outputs(out_dir: Path, *, keywords: pd.DataFrame, keyness: pd.DataFram
     write_csv(focus_terms, out_dir / "focus_keywords.csv")
 
 
-# ------------------------------------------------------------------ the matrices, for the topics stage
-
-def write_tfidf(tfidf: TfidfModel, out_dir: Path) -> None:
-    """Write the fitted matrices (:data:`TFIDF_FILES`), so that topics reads them rather than refitting.
-
-    The two matrices share their non-zero cells (a TF-IDF weight is zero exactly where the count
-    is); both are stored row by row, columns ascending, so :func:`read_tfidf` gives the same arrays.
-    """
-    from newslens.files import write_parquet
-
-    matrix, counts = tfidf.matrix.tocsr(), tfidf.counts.tocsr()
-    matrix.sort_indices()
-    counts.sort_indices()
-    if not (np.array_equal(matrix.indptr, counts.indptr) and np.array_equal(matrix.indices, counts.indices)):
-        raise ValueError("keywords: the TF-IDF and count matrices differ in their non-zero cells")
-    rows = np.repeat(np.arange(matrix.shape[0], dtype=np.int32), np.diff(matrix.indptr))
-    entries, terms, documents = (Path(out_dir) / name for name in TFIDF_FILES)
-    write_parquet(pd.DataFrame({"doc": rows, "term": matrix.indices.astype(np.int32),
-                                "tfidf": matrix.data, "count": counts.data.astype(np.int64)}), entries)
-    write_parquet(pd.DataFrame({"term": np.asarray(tfidf.terms, dtype=object), "idf": tfidf.idf}), terms)
-    write_parquet(pd.DataFrame({"doc_id": list(tfidf.doc_ids)}), documents)
+def top_by_period(keyness: pd.DataFrame, display: dict[str, str]) -> pd.DataFrame:
+    """Each period (``group``) with its top over-used terms in display form, joined by commas (``term``)."""
+    periods = keyness[keyness["by"] == "period"]
+    over = periods[periods["direction"] == "over"].sort_values(["group", "rank"]).groupby("group").head(PERIOD_TERMS)
+    return (over.groupby("group")["term"].agg(lambda terms: ", ".join(display.get(t, t) for t in terms))
+            .reset_index())
 
 
-def read_tfidf(entries: Path, terms: Path, documents: Path) -> TfidfModel:
-    """The matrices :func:`write_tfidf` wrote, value for value."""
-    cells, vocabulary = pd.read_parquet(entries), pd.read_parquet(terms)
-    doc_ids = pd.read_parquet(documents)["doc_id"].tolist()
-    shape = (len(doc_ids), len(vocabulary))
-    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(cells["doc"].to_numpy(), minlength=shape[0]), out=indptr[1:])
-    indices = cells["term"].to_numpy()
-    matrix = sparse.csr_matrix((cells["tfidf"].to_numpy(), indices, indptr), shape=shape)
-    counts = sparse.csr_matrix((cells["count"].to_numpy(), indices, indptr), shape=shape)
-    return TfidfModel(doc_ids, vocabulary["term"].to_numpy(dtype=object), matrix, counts,
-                      vocabulary["idf"].to_numpy())
+@dataclass(frozen=True)
+class TermInContext:
+    """One of the run's kwic terms: its matches in the original texts and its collocates."""
+
+    term: str
+    matches: pd.DataFrame     # kwic.kwic's rows, the focus's first
+    collocates: pd.DataFrame  # kwic.collocates's rows, the strongest first
 
 
-# ------------------------------------------------------------------ streaming path
-@dataclass
-class TfidfStream:
-    """TF-IDF of a corpus too large for one matrix: the vocabulary and IDF from a reduction,
-    the rows made block by block from the token parts (see :func:`stream_tfidf`)."""
-
-    parts: list[Path]
-    doc_ids: list[str]
-    terms: np.ndarray
-    idf: np.ndarray
-    nnz: int  # non-zeros of the whole matrix, known from the reduction (the sum of the df)
-    sublinear_tf: bool
-
-    def blocks(self, engine: "Engine") -> Iterator[sparse.csr_matrix]:
-        """The l2-normalised TF-IDF rows, one block per part, in document order."""
-        from sklearn.preprocessing import normalize
-
-        index = {term: i for i, term in enumerate(self.terms)}
-        for counts in engine.map(_part_counts, self.parts, shared=index):
-            block = counts.astype(np.float64)
-            if self.sublinear_tf:
-                np.log(block.data, block.data)
-                block.data += 1.0
-            block.data *= self.idf[block.indices]  # the same operations as TfidfTransformer
-            yield normalize(block, norm="l2", copy=False)
+def terms_in_context(documents: pd.DataFrame, focus_ids: list[str], token_docs: list[list[str]],
+                     settings: KeywordsParams, normalize) -> tuple[TermInContext, ...]:
+    """Every kwic term of the run in the texts (matches in the focus first) with its collocates in the tokens."""
+    texts = dict(zip(documents["doc_id"], documents["text"]))
+    focus = set(focus_ids)
+    ordered = {d: texts[d] for d in focus_ids} | {d: t for d, t in texts.items() if d not in focus}
+    return tuple(
+        TermInContext(term, kwic.kwic(ordered, term, window=settings.kwic_window, normalize=normalize),
+                      kwic.collocates(token_docs, term, window=COLLOCATE_WINDOW, top_n=COLLOCATES_SHOWN))
+        for term in settings.kwic_terms)
 
 
-def token_parts(tokens_path: Path) -> list[Path]:
-    """The part files of a tokens.parquet folder (dask engine), or the one file."""
-    tokens_path = Path(tokens_path)
-    return sorted(tokens_path.glob("part-*.parquet")) if tokens_path.is_dir() else [tokens_path]
+@dataclass(frozen=True)
+class KeywordsResult:
+    """What stage 03 wrote, and everything its report shows."""
+
+    files: tuple[Path, ...]          # the stage's outputs, as stages.py declares them
+    display: dict[str, str]          # each term's display form (vocabulary.parquet)
+    documents: int                   # documents weighted
+    terms: int                       # terms in the TF-IDF vocabulary
+    min_df: int                      # the run's keywords.min_df and max_df
+    max_df: float
+    focus_title: str | None          # the focus document's title; None in a run without a focus
+    focus_terms: pd.DataFrame        # focus_keywords.csv (no rows without a focus)
+    corpus_terms: pd.DataFrame       # corpus_terms.csv
+    similar: pd.DataFrame            # similar.csv, its dates as timestamps (no rows without a focus)
+    keyness: pd.DataFrame            # keyness.parquet
+    keyness_frames: list[tuple[str, pd.Series]]  # per group, its over- and under-used terms
+    keyness_table: pd.DataFrame | None  # log ratio of the groups' top terms; None when no group was compared
+    explorer: dict | None            # the keyness explorer's data; None with fewer than two groups
+    period: str | None               # the resolution of keyness between periods
+    top_by_period: pd.DataFrame      # per period, its over-used terms (no rows without periods)
+    in_context: tuple[TermInContext, ...]  # the run's kwic terms
 
 
-def stream_tfidf(tokens_path: Path, settings: KeywordsParams, engine: "Engine") -> TfidfStream:
-    """The streaming path's reduction: document frequencies per part on the workers, summed.
-
-    Each worker reads its part of ``tokens.parquet`` itself (the driver never holds the
-    tokens); min_df/max_df cut the vocabulary as in :func:`fit_tfidf`, and the IDF is
-    scikit-learn's smoothed one, ``ln((1 + n) / (1 + df)) + 1``.
-    """
-    parts = token_parts(tokens_path)
-    df: Counter = Counter()
-    doc_ids: list[str] = []
-    for part_ids, part_df in engine.map(_part_df, parts):
-        doc_ids += part_ids
-        df.update(part_df)
-    n = len(doc_ids)
-    if not n:
-        raise ValueError("keywords: the run has no documents to weight")
-    min_df, max_df = effective_df_bounds(n, settings)
-    max_count = max_df if isinstance(max_df, Integral) else max_df * n
-    terms = np.asarray(sorted(t for t, k in df.items() if min_df <= k <= max_count), dtype=object)
-    if not len(terms):
-        raise ValueError(f"keywords: empty vocabulary after min_df={min_df}, max_df={max_df} on {n} documents")
-    frequencies = np.array([df[t] for t in terms], dtype=np.float64)
-    idf = np.log((1 + n) / (1 + frequencies)) + 1
-    return TfidfStream(parts, doc_ids, terms, idf, int(frequencies.sum()), settings.sublinear_tf)
-
-
-def _part_documents(path: Path) -> tuple[list[str], list[list[str]]]:
-    """One part's documents in order, each with its tokens (sentences joined)."""
-    tokens = pd.read_parquet(path)
-    ids: list[str] = []
-    lists: list[list[str]] = []
-    for doc_id, sentence in zip(tokens["doc_id"], tokens["tokens"]):
-        if not ids or ids[-1] != doc_id:
-            ids.append(doc_id)
-            lists.append([])
-        lists[-1].extend(sentence.tolist() if hasattr(sentence, "tolist") else sentence)
-    return ids, lists
+def run(stage_run: StageRun) -> KeywordsResult:
+    """Stage 03: TF-IDF over the shared tokens, keyword and keyness tables written, the report's content."""
+    settings, out = stage_run.params.keywords, stage_run.processed_dir
+    documents = pd.read_parquet(stage_run.input("documents.parquet"))
+    vocabulary = pd.read_parquet(stage_run.input("vocabulary.parquet"))
+    display = dict(zip(vocabulary["term"], vocabulary["display"]))
+    doc_ids, analyzer = load_analyzer(out)  # the shared tokens: no re-tokenizing
+    tfidf = fit_tfidf(doc_ids, analyzer, settings, engine=stage_run.params.engine)
+    focus_ids = resolve_focus(documents, stage_run.params.focus)
+    corpus_terms = corpus_top_terms(tfidf)
+    focus_terms = focus_keywords(tfidf, focus_ids, settings.top_n) if focus_ids else corpus_terms.iloc[:0]
+    similar = (similar_documents(tfidf, focus_ids, documents, settings.similar_n) if focus_ids
+               else pd.DataFrame(columns=SIMILAR_COLUMNS))
+    keyness = group_keyness(tfidf, documents, settings)
+    write_outputs(out, keywords=top_keywords(tfidf, settings.top_n), keyness=keyness, similar=similar,
+                  corpus_terms=corpus_terms, focus_terms=focus_terms)
+    write_tfidf(tfidf, out)  # the matrices the topics stage models
+    frames = keyness_frames(keyness, display)
+    normalize = Tokenizer.load(out).normalize  # lemmas, so "talks" is found for "talk"
+    return KeywordsResult(
+        files=tuple(out / name for name in stage_run.stage.outputs), display=display,
+        documents=len(doc_ids), terms=len(tfidf.terms), min_df=settings.min_df, max_df=settings.max_df,
+        focus_title=_title(documents, focus_ids[0]) if focus_ids else None,
+        focus_terms=focus_terms, corpus_terms=corpus_terms, similar=similar, keyness=keyness,
+        keyness_frames=frames, keyness_table=keyness_table(tfidf, documents, keyness, display) if frames else None,
+        explorer=keyness_data.explorer_data(tfidf, documents, keyness, settings, display, normalize),
+        period=period_resolution(documents, settings.period), top_by_period=top_by_period(keyness, display),
+        in_context=terms_in_context(documents, focus_ids, [analyzer(d) for d in doc_ids], settings, normalize))
 
 
-def _part_df(path: Path) -> tuple[list[str], Counter]:
-    ids, lists = _part_documents(path)
-    return ids, _partition_df(lists)
-
-
-def _part_counts(index: dict[str, int], path: Path) -> sparse.csr_matrix:
-    return _partition_counts(index, _part_documents(path)[1])
+def _title(documents: pd.DataFrame, doc_id: str) -> str:
+    return documents.loc[documents["doc_id"] == doc_id, "title"].iloc[0]

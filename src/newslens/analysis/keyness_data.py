@@ -1,0 +1,253 @@
+"""The keyness explorer's data: any group against the rest, or two groups against each other.
+
+The static report compares each group with all the others (:mod:`newslens.analysis.keyness`).
+The explorer (:mod:`newslens.report.keyness_explorer`) carries the counts those charts come
+from, so the page itself can compare any pair: per group, the raw counts of a capped set of
+terms (compact arrays of integers) and its token total over the whole TF-IDF vocabulary, which
+are the ``a``, ``b``, ``c``, ``d`` of the 2×2 table; the script computes G² and the log ratio
+with the same formulas, smoothing and minimum frequency as :func:`newslens.analysis.keyness.keyness`.
+"Against all the others" uses the counts of every grouped document, so it agrees with
+the static keyness charts even when the view lists only the largest groups.
+
+What it carries is capped so that a report stays small (:class:`Budget`):
+
+* terms: every group's top keyness terms, then the most frequent, up to
+  ``cells`` counts in all (terms × groups) and never fewer than ``min_terms`` terms;
+* groups: the ``max_groups`` largest by tokens (the view says how many are left out);
+* keywords in context: up to ``lines_per_term`` lines per term, spread over the
+  groups that use it most, for each group's top over- and under-used terms, the
+  run's ``kwic_terms``, then the most frequent terms, until ``kwic_bytes`` of JSON.
+
+The lines are found in one pass over the documents (each text split into words
+once, every term looked up in a table) with the matching rules and row builder of
+:func:`newslens.analysis.kwic.kwic`, so a line is the same as the static table's.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from newslens.analysis.keyness import _group_indicator
+from newslens.analysis.kwic import _WORD, _bare, _rows_at, _term_parts, _within_sentences, _word_key
+from newslens.text.words import JOINER
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much the explorer carries (see the module docstring)."""
+
+    cells: int = 60_000          # term counts in all: terms × groups
+    min_terms: int = 500         # at least this many terms, however many groups
+    max_groups: int = 50         # groups listed; "all the others" still counts every group
+    kwic_bytes: int = 450_000    # JSON bytes of the keyword-in-context lines
+    lines_per_term: int = 8      # lines kept per term, spread over groups
+    lines_per_document: int = 2  # ... and over documents
+    shown: int = 20              # terms the list shows per direction
+
+
+def group_counts(model, documents: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted group names and their groups × terms raw counts, as :func:`newslens.analysis.keywords.group_keyness` counts.
+
+    Groups without a counted token are left out, as there; documents without a group count for none.
+    """
+    from newslens.analysis.keywords import _without_empty_groups
+
+    labels = documents.set_index("doc_id").loc[model.doc_ids, "group"].to_numpy(dtype=object)
+    tokens = np.asarray(model.counts.sum(axis=1)).ravel()
+    labels = _without_empty_groups(labels, tokens, "group")
+    names, indicator = _group_indicator(labels, len(labels))
+    return names, np.asarray((indicator @ model.counts).todense(), dtype=np.int64)
+
+
+def select_terms(by_group: np.ndarray, terms: Sequence[str], required: Sequence[str],
+                 budget: Budget) -> np.ndarray:
+    """Column indices of the terms to carry: ``required`` ones, then the most frequent, by frequency.
+
+    ``budget.cells // groups`` terms (at least ``budget.min_terms``), plus any required term
+    beyond that; ordered by total count descending, ties by term.
+    """
+    totals = by_group.sum(axis=0)
+    order = np.lexsort((np.asarray(terms, dtype=object), -totals))
+    n = min(len(terms), max(budget.min_terms, budget.cells // max(1, by_group.shape[0])))
+    index = {t: i for i, t in enumerate(terms)}
+    chosen = set(order[:n].tolist()) | {index[t] for t in required if t in index}
+    return np.array([i for i in order if i in chosen], dtype=np.int64)
+
+
+def kwic_priority(keyness: pd.DataFrame, groups: Sequence[str], extra: Sequence[str],
+                  carried: Sequence[str]) -> list[str]:
+    """Terms in the order their lines are stored: top keyness (rank 1 of every group, then rank 2...),
+    ``extra`` (the run's kwic terms), then the carried terms by frequency."""
+    table = keyness[keyness["group"].isin(set(groups))].sort_values(
+        ["rank", "direction", "group", "term"], kind="mergesort")
+    ordered = list(dict.fromkeys([*table["term"], *extra, *carried]))
+    carried_set = set(carried)
+    return [t for t in ordered if t in carried_set]
+
+
+def kwic_lines(texts: Sequence[tuple[str, str, int]], terms: Sequence[str], usage: np.ndarray, *,
+               normalize: Callable[[str], str], window: int, per_term: int,
+               per_document: int | None = None) -> dict[str, list[tuple]]:
+    """Up to ``per_term`` KWIC rows per term, spread over the groups that use the term most.
+
+    Parameters
+    ----------
+    texts : sequence of (doc_id, text, group index)
+        The documents in the order rows should follow.
+    terms : sequence of str
+        Run tokens: words or ``_``-joined phrases.
+    usage : numpy.ndarray, shape (groups, terms)
+        The terms' counts per group: groups that use a term most give its first lines.
+    normalize, window
+        As for :func:`newslens.analysis.kwic.kwic` (the run's ``Tokenizer.normalize``, ``kwic_window``).
+    per_term, per_document
+        Lines kept per term, and at most ``per_document`` of them from one document (None: any).
+
+    Returns
+    -------
+    dict
+        ``term → [(doc_id, left, keyword, right, start, group), ...]``: the first lines of each
+        group in document order, taken one group at a time (most using group first).
+    """
+    parts = {term: _term_parts(term, JOINER) for term in terms}
+    singles = {p[0]: t for t, p in parts.items() if len(p) == 1}
+    phrases: dict[str, list[tuple[str, list[str]]]] = {}
+    for term, words in parts.items():
+        if len(words) > 1:
+            phrases.setdefault(words[0], []).append((term, words))
+    key, bare = _word_key(normalize), {}
+    found: dict[str, dict[int, list[tuple]]] = {t: {} for t in terms}
+    for doc_id, text, group in texts:
+        hits = _document_hits(_WORD.findall(text), singles, phrases, key, bare)
+        hits = {t: pairs for t, pairs in hits.items() if len(found[t].get(group, ())) < per_term}
+        if not hits:
+            continue
+        spans = np.array([m.span() for m in _WORD.finditer(text)], dtype=np.int64)
+        phrase_pairs = {pair: t for t, pairs in hits.items() if len(parts[t]) > 1 for pair in pairs}
+        if phrase_pairs:  # one sentence split per document, for all its phrase matches
+            within = set(_within_sentences(text, spans, list(phrase_pairs)))
+            hits = {t: [p for p in pairs if len(parts[t]) == 1 or p in within] for t, pairs in hits.items()}
+        for term, pairs in hits.items():
+            room = min(per_term - len(found[term].get(group, ())), per_document or per_term)
+            rows = _rows_at(doc_id, text, spans, pairs[:room], window)
+            if rows:
+                found[term].setdefault(group, []).extend(row + (group,) for row in rows)
+    column = {t: i for i, t in enumerate(terms)}
+    return {term: _spread(by_group, usage[:, column[term]], per_term)
+            for term, by_group in found.items() if by_group}
+
+
+def _document_hits(surface: list[str], singles: Mapping[str, str],
+                   phrases: Mapping[str, list[tuple[str, list[str]]]], key, bare: dict) -> dict[str, list]:
+    """(first word, last word) pairs of every term in one document's words."""
+    hits: dict[str, list] = {}
+    # each distinct word is looked up once; the scans below only ask dicts and sets
+    matched = {word: term for word in set(surface) if (term := singles.get(key(word))) is not None}
+    if matched:
+        for i in [i for i, word in enumerate(surface) if word in matched]:
+            hits.setdefault(matched[surface[i]], []).append((i, i))
+    if phrases:
+        lowered = [bare.get(w) or bare.setdefault(w, _bare(w)) for w in surface]
+        for i in [i for i, word in enumerate(lowered) if word in phrases]:
+            for term, words in phrases[lowered[i]]:
+                if lowered[i:i + len(words)] == words:
+                    hits.setdefault(term, []).append((i, i + len(words) - 1))
+    return hits
+
+
+def _spread(by_group: dict[int, list[tuple]], usage: np.ndarray, per_term: int) -> list[tuple]:
+    """Round robin over the groups, the one that uses the term most first (ties by group index)."""
+    queues = [list(by_group[g]) for g in sorted(by_group, key=lambda g: (-usage[g], g))]
+    rows = []
+    while len(rows) < per_term and any(queues):
+        for queue in queues:
+            if queue and len(rows) < per_term:
+                rows.append(queue.pop(0))
+    return rows
+
+
+def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, settings, display: Mapping[str, str],
+                  normalize: Callable[[str], str], budget: Budget = Budget()) -> dict | None:
+    """The explorer's data (ints and strings only), or None when the run has fewer than two groups.
+
+    ``model`` is the stage's TF-IDF model (its raw counts and terms), ``keyness`` the stage's
+    keyness table, ``settings`` the run's ``keywords`` params (``keyness_min_freq``,
+    ``kwic_terms``, ``kwic_window``), ``display`` a term's display form.
+    """
+    try:
+        names, by_group = group_counts(model, documents)
+    except ValueError:  # fewer than two groups with tokens: nothing to compare
+        return None
+    group_tokens = by_group.sum(axis=1)
+    keep = np.sort(np.lexsort((names, -group_tokens))[:budget.max_groups])
+    terms = np.asarray(model.terms, dtype=object)
+    top = keyness[(keyness["by"] == "group") & keyness["group"].isin(set(names[keep]))] \
+        if "by" in keyness else keyness.iloc[:0]
+    columns = select_terms(by_group[keep], terms, sorted(set(top["term"])), budget)
+    carried = [str(t) for t in terms[columns]]
+    lines = _stored_lines(documents, names, keep, by_group[np.ix_(keep, columns)], carried,
+                          kwic_priority(top, names[keep], settings.kwic_terms, carried),
+                          normalize, settings.kwic_window, budget)
+    docs = sorted({row[0] for rows in lines.values() for row in rows})
+    doc_index = {d: i for i, d in enumerate(docs)}
+    titles = documents.set_index("doc_id")["title"] if "title" in documents else pd.Series(dtype=object)
+    return {
+        "groups": [str(g) for g in names[keep]],
+        "group_count": int(len(names)),
+        "tokens": [int(t) for t in group_tokens[keep]],
+        "all_tokens": int(group_tokens.sum()),
+        "terms": carried,
+        "display": [display.get(t, t) if display.get(t, t) != t else "" for t in carried],
+        "counts": [[int(v) for v in row] for row in by_group[np.ix_(keep, columns)]],
+        "term_totals": [int(v) for v in by_group[:, columns].sum(axis=0)],
+        "vocabulary": int(len(terms)),
+        "min_freq": int(settings.keyness_min_freq),
+        "shown": budget.shown,
+        "lines_per_term": budget.lines_per_term,
+        "window": int(settings.kwic_window),
+        "docs": [[_label(titles, d), d] for d in docs],
+        "kwic": {t: [[doc_index[r[0]], r[1], r[2], r[3], int(r[5])] for r in rows] for t, rows in lines.items()},
+    }
+
+
+def _stored_lines(documents, names, keep, usage, carried, priority, normalize, window, budget) -> dict:
+    """The KWIC lines of the priority terms that fit in ``budget.kwic_bytes`` (group = index in ``keep``)."""
+    position = {int(g): i for i, g in enumerate(keep)}
+    code = {str(n): position.get(i) for i, n in enumerate(names)}
+    texts = [(str(d), t, code[str(g)]) for d, t, g in zip(documents["doc_id"], documents["text"], documents["group"])
+             if isinstance(t, str) and pd.notna(g) and code.get(str(g)) is not None]
+    column = {t: i for i, t in enumerate(carried)}
+    stored, used, start = {}, 0, 0
+    # A pass finds the lines of a chunk of terms, about as many as the budget holds (~100 bytes
+    # a line); a further pass only when those lines were shorter or fewer than that.
+    while start < len(priority) and used < budget.kwic_bytes:
+        chunk_size = max(50, (budget.kwic_bytes - used) // (100 * budget.lines_per_term) + 20)
+        chunk, start = priority[start:start + chunk_size], start + chunk_size
+        lines = kwic_lines(texts, chunk, usage[:, [column[t] for t in chunk]], normalize=normalize,
+                           window=window, per_term=budget.lines_per_term,
+                           per_document=budget.lines_per_document)
+        for term in chunk:
+            rows = lines.get(term)
+            if not rows:
+                continue
+            nbytes = len(json.dumps([[0, *r[1:4], r[5]] for r in rows], ensure_ascii=False)) + len(term) + 4
+            if used + nbytes > budget.kwic_bytes:
+                start = len(priority)
+                break
+            stored[term], used = rows, used + nbytes
+    logger.info("keyness explorer: KWIC lines for %d of %d terms (%d bytes)", len(stored), len(priority), used)
+    return stored
+
+
+def _label(titles: pd.Series, doc_id: str) -> str:
+    title = titles.get(doc_id) if len(titles) else None
+    return str(title) if isinstance(title, str) and title.strip() else ""
+
