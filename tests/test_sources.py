@@ -14,9 +14,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from newslens import config
-from newslens.corpus import sources
+from newslens.corpus import tables
 from newslens.params import Source
-from newslens.corpus.sources import RawDocument, Skipped, UndecodableError, decode_bytes, outlet_from_url, read_source
+from newslens.corpus.decode import UndecodableError, decode_bytes
+from newslens.corpus.sources import RawDocument, Skipped, outlet_from_url, read_source
 
 LATIN = "Café déjà vu in Zürich"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00"
@@ -329,7 +330,7 @@ def test_table_whole_file_skips(tmp_path: Path, name: str, payload: bytes, reaso
 
 
 def test_csv_bad_row_later_skips_the_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sources, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(tables, "CHUNK_ROWS", 2)
     path = tmp_path / "t.csv"
     path.write_text("id,text\n1,a\n2,b\n3,c,extra\n4,d\n", encoding="utf-8")
     items = _read(path, text_column="text")
@@ -344,8 +345,8 @@ def test_csv_bad_row_later_skips_the_rest(tmp_path: Path, monkeypatch: pytest.Mo
 ])
 def test_undecodable_bytes_after_the_sample_are_accounted_for(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, header: bytes, line: str, reason: str) -> None:
-    monkeypatch.setattr(sources, "SAMPLE_BYTES", 64)
-    monkeypatch.setattr(sources, "CHUNK_ROWS", 5)
+    monkeypatch.setattr(tables, "SAMPLE_BYTES", 64)
+    monkeypatch.setattr(tables, "CHUNK_ROWS", 5)
     rows = [line.format(n=n).encode() for n in range(1, 21)]
     rows[-1] = rows[-1].replace(b"row", b"r\xe9ow\xff")  # invalid UTF-8, after the sample
     (tmp_path / name).write_bytes(header + b"".join(rows))
@@ -360,7 +361,7 @@ def test_undecodable_bytes_after_the_sample_are_accounted_for(
 
 
 def test_csv_streams_in_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sources, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(tables, "CHUNK_ROWS", 3)
     path = tmp_path / "t.csv"
     path.write_text("text\n" + "".join(f"row {n}\n" for n in range(1, 11)), encoding="utf-8")
     items = read_source(Source(path=str(path), text_column="text"))
@@ -394,7 +395,7 @@ def test_jsonl(tmp_path: Path) -> None:
 
 
 def test_parquet_with_column_mapping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sources, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(tables, "CHUNK_ROWS", 2)
     table = pa.table({"key": [10, 11, 12, 13, 14],
                       "content": ["one", None, "three", " ", "five"],
                       "outlet": ["a", "b", None, "d", "e"],

@@ -153,22 +153,24 @@ def _init(args: argparse.Namespace) -> int:
 def _fetch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from pathlib import Path
 
-    from newslens.corpus import fetch
+    from newslens import builtins, config
+    from newslens.corpus import fetch, wheels
 
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s %(message)s")
-    fetch.log.setLevel(level)
+    for module in (fetch, wheels):
+        module.log.setLevel(level)
     if args.list:
         for line in fetch.catalogue_lines():
             print(line)
         return 0
-    unknown = [name for name in args.names if name not in fetch.BUILTINS]
+    unknown = [name for name in args.names if name not in builtins.BUILTINS]
     if unknown:
-        parser.error(f"unknown corpus {', '.join(unknown)}; known: {', '.join(sorted(fetch.BUILTINS))}")
-    names = list(fetch.BUILTINS) if args.all else list(dict.fromkeys(args.names))
+        parser.error(f"unknown corpus {', '.join(unknown)}; known: {', '.join(sorted(builtins.BUILTINS))}")
+    names = list(builtins.BUILTINS) if args.all else list(dict.fromkeys(args.names))
     if not names:
         parser.error("name a corpus or pass --all")
-    downloads = Path(args.downloads_dir) if args.downloads_dir else fetch.DOWNLOADS_DIR
+    downloads = Path(args.downloads_dir) if args.downloads_dir else config.DOWNLOADS_DIR
     return 1 if fetch.fetch_all(names, downloads_dir=downloads, force=args.force) else 0
 
 

@@ -22,13 +22,12 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from newslens import config
+from newslens import builtins, config
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
 TEXT_SUFFIXES = (".txt", ".md")
-# The builtin corpora a run can use (newslens.corpus.fetch.BUILTINS has them all; tweedekamer, in Dutch,
-# is fetchable but has no checked params file yet).
-BUILTINS = ("news-articles", "commons", "health-tweets", "sotu", "bundestag", "congreso")
+# The builtin corpora a run can use: those of newslens.builtins.BUILTINS with a checked params file.
+BUILTINS = tuple(name for name, corpus in builtins.BUILTINS.items() if corpus.usable)
 # The run languages (ISO 639-1): each has a stop-word list (newslens.text.stopwords), simplemma lemmas,
 # phrase connector words (newslens.text.phrases) and sentence abbreviations (newslens.corpus.sentences).
 LANGUAGES = ("de", "en", "es", "fr", "it", "nl", "pt", "ru")

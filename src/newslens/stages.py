@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from newslens.builtins import BUILTINS
 from newslens.params import ParamsError
 from newslens.wording import run_words
 
@@ -38,8 +39,8 @@ if TYPE_CHECKING:
     from newslens.params import Run, RunParams
 
 # Modules every stage's execution uses (setup, params, paths, displays, charts).
-COMMON_MODULES = ("config", "params", "precision", "stages", "report.markup", "report.notebook", "report.plots", "wording",
-                  "report.views", "report.chart_style")
+COMMON_MODULES = ("builtins", "config", "params", "precision", "stages", "wording", "report.chart_style", "report.markup",
+                  "report.notebook", "report.plots", "report.views")
 # Modules rendering any report uses; rendering is separate from execution (see pipeline.py).
 RENDER_MODULES = ("pipeline.render", "pipeline.execute", "pipeline.provenance", "report.markup", "report.views", "vcs")
 # Data files a module reads, as make patterns under src/newslens/: editing them reruns its stages.
@@ -111,9 +112,10 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         name="01-ingest", title="Ingest", about="what was read, cleaned and skipped",
         reads=("title", "sources", "unit", "unit_name", "group_name", "language", "other_languages"),
-        modules=("files", "corpus.ingest", "corpus.partitions", "corpus.language", "corpus.dates", "corpus.near_duplicates", "corpus.language_id",
-                 "corpus.sources", "corpus.clean", "corpus.sentences", "corpus.fetch", "engine", "corpus.periods",
-                 "report.ingest_page"),
+        modules=("files", "engine", "corpus.archives", "corpus.clean", "corpus.dates", "corpus.decode", "corpus.documents",
+                 "corpus.fetch", "corpus.ingest", "corpus.integrity", "corpus.language", "corpus.language_id",
+                 "corpus.near_duplicates", "corpus.partitions", "corpus.periods", "corpus.sentences", "corpus.sources",
+                 "corpus.tables", "corpus.wheels", "report.ingest_page"),
         inputs=(), outputs=("documents.parquet", "ingest_log.csv", "cleaning.csv"),
         engine=True, raw=True),
     Stage(
@@ -202,12 +204,15 @@ def makefile() -> str:
     """Make rules of every stage, for one run: ``$(1)`` is the run name, ``$(2)`` its params file.
 
     The Makefile includes the result (``build/stages.mk``) and evaluates
-    ``STAGE_RULES`` once per run. A stage's prerequisites are its notebook, its
+    ``STAGE_RULES`` once per run, and a fetch rule per ``BUILTIN_RAW`` pair (each builtin
+    corpus and its raw file, from :data:`newslens.builtins.BUILTINS`). A stage's prerequisites are its notebook, its
     parameter slice, the modules it uses, the stages it reads from and its run files.
     """
     lines = ["# Generated from src/newslens/stages.py by `python -m newslens makefile`.",
              "# Do not edit: change the stage table and make regenerates this file.",
              f"STAGES := {' '.join(NAMES)}",
+             # Each builtin corpus and the raw file ingest reads of it: the Makefile's fetch rules.
+             f"BUILTIN_RAW := {' '.join(f'{name}={corpus.raw_file}' for name, corpus in BUILTINS.items())}",
              f"CODE_PATHS := {' '.join(CODE_PATHS)}",
              f"RENDER_SRC := {_sources(set(RENDER_MODULES) | set(COMMON_MODULES) | {'files'})}"
              " $(wildcard $(SRC)/report/templates/newslens/*)",

@@ -1,6 +1,6 @@
 """``python -m newslens init SOURCE``: a params file for a corpus, guessed from its files.
 
-For ``builtin:NAME`` (a corpus of ``newslens.corpus.fetch.BUILTINS``) there is nothing
+For ``builtin:NAME`` (a corpus of ``newslens.builtins.BUILTINS``) there is nothing
 to guess: the file names the builtin, its title and what the reports call its
 units and groups. For a table it sniffs the columns on a sample of rows: the **text** is the
 string column with the longest values, the **id** a column whose values are all
@@ -65,7 +65,7 @@ class Plan:
 
 def read_sample(path: Path) -> pd.DataFrame:
     """The first rows of a table (at most :data:`SAMPLE_ROWS`), every value as read."""
-    from newslens.corpus.sources import decode_bytes
+    from newslens.corpus.decode import decode_bytes
 
     suffix = path.suffix.lower()
     if suffix == ".parquet":
@@ -260,7 +260,7 @@ def inspect_source(source: str | Path) -> Plan:
 
 def inspect_builtin(name: str) -> Plan:
     """A builtin corpus: it maps its own columns, so there is nothing to guess."""
-    from newslens.corpus.fetch import BUILTINS
+    from newslens.builtins import BUILTINS
     from newslens.params import BUILTINS as SUPPORTED
 
     if name not in BUILTINS:
@@ -273,7 +273,7 @@ def inspect_builtin(name: str) -> Plan:
 
 def builtin_yaml(name: str) -> str:
     """The params file of builtin corpus ``name``: its title and nouns, every key commented."""
-    from newslens.corpus.fetch import BUILTINS, make_data
+    from newslens.builtins import BUILTINS, make_data
 
     corpus = BUILTINS[name]
     lines = [f"# Written by `python -m newslens init builtin:{name}`. Build it with `make report PARAMS=params/<this",
