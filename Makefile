@@ -38,7 +38,7 @@ SRC := src/newslens
 # The stage table (src/newslens/stages.py) writes each stage's rules: notebook, parameter
 # slice, modules, upstream stages and run files (STAGES, CODE_PATHS, RENDER_SRC, STAGE_RULES),
 # and each builtin corpus with the raw file ingest reads of it (BUILTIN_RAW, from
-# src/newslens/builtins.py). Only goals that build a run (or fetch a raw file) read it, so
+# src/newslens/corpora.py). Only goals that build a run (or fetch a raw file) read it, so
 # `make help` needs no Python.
 STAGES_MK := build/stages.mk
 RUN_GOALS := report reports/% build/% data/raw/%
@@ -133,7 +133,7 @@ clean:
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
 
 # ---------------------------------------------------------------- per-run rules
-$(STAGES_MK): $(SRC)/stages.py $(SRC)/builtins.py $(SRC)/pipeline/execute.py | $(ENV_STAMP)
+$(STAGES_MK): $(SRC)/stages.py $(SRC)/corpora.py $(SRC)/pipeline/execute.py | $(ENV_STAMP)
 	@mkdir -p $(@D)
 	$(PY) -m newslens makefile > $@.tmp && mv $@.tmp $@
 

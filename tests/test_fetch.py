@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from newslens import builtins as B
+from newslens import corpora as B
 from newslens import config, stages
 from newslens.corpus import archives as A
 from newslens.corpus import fetch as F

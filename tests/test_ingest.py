@@ -580,7 +580,7 @@ def news_sandbox(make_sandbox, monkeypatch: pytest.MonkeyPatch):
     Returns a function that writes the sandbox's NewsArticles.csv (the real one by default)
     and points the registry at it with ``sha256`` (the real pin by default).
     """
-    from newslens import builtins
+    from newslens import corpora
 
     root = make_sandbox("builtin-integrity")
     target = root / "data" / "raw" / "news-articles" / "NewsArticles.csv"
@@ -593,8 +593,8 @@ def news_sandbox(make_sandbox, monkeypatch: pytest.MonkeyPatch):
             payload = NEWS_CSV.read_bytes()
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(payload)
-        corpus = builtins.BUILTINS["news-articles"]
-        monkeypatch.setitem(builtins.BUILTINS, "news-articles", replace(
+        corpus = corpora.BUILTINS["news-articles"]
+        monkeypatch.setitem(corpora.BUILTINS, "news-articles", replace(
             corpus, target=target, csv_sha256=sha256 or corpus.csv_sha256))
         return target
 

@@ -153,7 +153,7 @@ def test_news_articles_columns_are_found():
 @pytest.mark.parametrize("name", ["commons", "health-tweets", "sotu", "bundestag", "congreso"])
 def test_init_of_a_builtin_writes_the_committed_params_file(params_dir, name):
     """params/<builtin>.yaml is exactly what `make init SOURCE=builtin:<name>` writes."""
-    from newslens.builtins import BUILTINS
+    from newslens.corpora import BUILTINS
 
     target, command = scaffold.init(f"builtin:{name}")
     assert target == params_dir / f"{name}.yaml" and command == f"make report PARAMS={config.relative_to_root(target)}"

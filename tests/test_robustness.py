@@ -35,7 +35,7 @@ import pytest
 import yaml
 
 from newslens import config
-from newslens import builtins as B
+from newslens import corpora as B
 from newslens.corpus import archives as A
 from newslens.corpus import fetch as F
 from newslens.corpus import integrity as I
@@ -442,7 +442,7 @@ def test_nothing_lost_on_a_small_lossy_run(lossy_run):
 def test_nothing_lost_on_the_real_news_run(news_run):
     """Read-only check of the news run's outputs, with every row of NewsArticles.csv."""
     out = news_run
-    from newslens.builtins import get_builtin
+    from newslens.corpora import get_builtin
     from newslens.params import load_run
 
     run = load_run(config.PARAMS_DIR / "news.yaml")
@@ -581,11 +581,11 @@ def test_stage_with_missing_input_fails_naming_the_stage(make_sandbox, run_pipel
     done = run_pipeline(root, "stage", "params/seed.yaml", "02-tokenize")
     assert done.returncode == 1
     assert "error: stage 02-tokenize failed for run seed: FileNotFoundError" in done.stderr
-    assert "documents.parquet" in done.stderr and "build/seed/02-tokenization.ipynb" in done.stderr
-    notebook = json.loads((root / "build" / "seed" / "02-tokenization.ipynb").read_text(encoding="utf-8"))
+    assert "documents.parquet" in done.stderr and "build/seed/02-tokenize.ipynb" in done.stderr
+    notebook = json.loads((root / "build" / "seed" / "02-tokenize.ipynb").read_text(encoding="utf-8"))
     errors = [o for cell in notebook["cells"] for o in cell.get("outputs", []) if o["output_type"] == "error"]
     assert [e["ename"] for e in errors] == ["FileNotFoundError"]
-    assert not (root / "build" / "seed" / "02-tokenization.done").exists()
+    assert not (root / "build" / "seed" / "02-tokenize.done").exists()
     assert not (root / "data" / "processed" / "seed" / "tokens.parquet").exists()
     # Rendering refuses a failed stage (papermill's error notebook is never published) and a stage never run.
     render = run_pipeline(root, "render", "params/seed.yaml", "02-tokenize")

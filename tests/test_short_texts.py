@@ -218,7 +218,7 @@ def test_btm_on_real_posts_beats_nmf_on_coherence(tmp_path):
     Same tokens, same vocabulary, same k and seeds, the coherence the topics report uses;
     the full comparison is benchmarks/short_texts.py (benchmarks/SHORT_TEXTS.md).
     """
-    from newslens.builtins import BUILTINS
+    from newslens.corpora import BUILTINS
     from newslens.analysis.topics import fit_model, mean_coherence
 
     path = BUILTINS["health-tweets"].target

@@ -153,7 +153,7 @@ def _init(args: argparse.Namespace) -> int:
 def _fetch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from pathlib import Path
 
-    from newslens import builtins, config
+    from newslens import config, corpora
     from newslens.corpus import fetch, wheels
 
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
@@ -164,10 +164,10 @@ def _fetch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         for line in fetch.catalogue_lines():
             print(line)
         return 0
-    unknown = [name for name in args.names if name not in builtins.BUILTINS]
+    unknown = [name for name in args.names if name not in corpora.BUILTINS]
     if unknown:
-        parser.error(f"unknown corpus {', '.join(unknown)}; known: {', '.join(sorted(builtins.BUILTINS))}")
-    names = list(builtins.BUILTINS) if args.all else list(dict.fromkeys(args.names))
+        parser.error(f"unknown corpus {', '.join(unknown)}; known: {', '.join(sorted(corpora.BUILTINS))}")
+    names = list(corpora.BUILTINS) if args.all else list(dict.fromkeys(args.names))
     if not names:
         parser.error("name a corpus or pass --all")
     downloads = Path(args.downloads_dir) if args.downloads_dir else config.DOWNLOADS_DIR

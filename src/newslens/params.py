@@ -22,12 +22,12 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from newslens import builtins, config
+from newslens import config, corpora
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
 TEXT_SUFFIXES = (".txt", ".md")
-# The builtin corpora a run can use: those of newslens.builtins.BUILTINS with a checked params file.
-BUILTINS = tuple(name for name, corpus in builtins.BUILTINS.items() if corpus.usable)
+# The builtin corpora a run can use: those of newslens.corpora.BUILTINS with a checked params file.
+BUILTINS = tuple(name for name, corpus in corpora.BUILTINS.items() if corpus.usable)
 # The run languages (ISO 639-1): each has a stop-word list (newslens.text.stopwords), simplemma lemmas,
 # phrase connector words (newslens.text.phrases) and sentence abbreviations (newslens.corpus.sentences).
 LANGUAGES = ("de", "en", "es", "fr", "it", "nl", "pt", "ru")

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from newslens.builtins import BUILTINS
+from newslens.corpora import BUILTINS
 from newslens.params import ParamsError
 from newslens.wording import run_words
 
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from newslens.params import Run, RunParams
 
 # Modules every stage's execution uses (setup, params, paths, displays, charts).
-COMMON_MODULES = ("builtins", "config", "params", "precision", "stages", "wording", "report.chart_style", "report.markup",
+COMMON_MODULES = ("config", "corpora", "params", "precision", "stages", "wording", "report.chart_style", "report.markup",
                   "report.notebook", "report.plots", "report.views")
 # Modules rendering any report uses; rendering is separate from execution (see pipeline.py).
 RENDER_MODULES = ("pipeline.render", "pipeline.execute", "pipeline.provenance", "report.markup", "report.views", "vcs")
@@ -205,7 +205,7 @@ def makefile() -> str:
 
     The Makefile includes the result (``build/stages.mk``) and evaluates
     ``STAGE_RULES`` once per run, and a fetch rule per ``BUILTIN_RAW`` pair (each builtin
-    corpus and its raw file, from :data:`newslens.builtins.BUILTINS`). A stage's prerequisites are its notebook, its
+    corpus and its raw file, from :data:`newslens.corpora.BUILTINS`). A stage's prerequisites are its notebook, its
     parameter slice, the modules it uses, the stages it reads from and its run files.
     """
     lines = ["# Generated from src/newslens/stages.py by `python -m newslens makefile`.",

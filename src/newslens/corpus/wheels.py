@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from newslens.builtins import BuiltinCorpus
+from newslens.corpora import BuiltinCorpus
 from newslens.config import DOWNLOADS_DIR
 from newslens.corpus.integrity import verify_file
 from newslens.files import sha256_file

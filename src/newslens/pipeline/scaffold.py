@@ -1,6 +1,6 @@
 """``python -m newslens init SOURCE``: a params file for a corpus, guessed from its files.
 
-For ``builtin:NAME`` (a corpus of ``newslens.builtins.BUILTINS``) there is nothing
+For ``builtin:NAME`` (a corpus of ``newslens.corpora.BUILTINS``) there is nothing
 to guess: the file names the builtin, its title and what the reports call its
 units and groups. For a table it sniffs the columns on a sample of rows: the **text** is the
 string column with the longest values, the **id** a column whose values are all
@@ -260,7 +260,7 @@ def inspect_source(source: str | Path) -> Plan:
 
 def inspect_builtin(name: str) -> Plan:
     """A builtin corpus: it maps its own columns, so there is nothing to guess."""
-    from newslens.builtins import BUILTINS
+    from newslens.corpora import BUILTINS
     from newslens.params import BUILTINS as SUPPORTED
 
     if name not in BUILTINS:
@@ -273,7 +273,7 @@ def inspect_builtin(name: str) -> Plan:
 
 def builtin_yaml(name: str) -> str:
     """The params file of builtin corpus ``name``: its title and nouns, every key commented."""
-    from newslens.builtins import BUILTINS, make_data
+    from newslens.corpora import BUILTINS, make_data
 
     corpus = BUILTINS[name]
     lines = [f"# Written by `python -m newslens init builtin:{name}`. Build it with `make report PARAMS=params/<this",
