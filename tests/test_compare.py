@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from newslens import config
 from newslens.analysis import compare
+from newslens.report import compare_page
 
 MIRROR = {"split": "merged", "merged": "split", "new": "vanished", "vanished": "new",
           "stable": "stable", "changed": "changed"}
@@ -85,7 +86,7 @@ def test_different_corpora_share_no_documents():
     result = compare.compare(findings({1: TAX}, dominant={1: ["a1"]}), findings({1: TAX}, dominant={1: ["b1"]}))
     assert result["topics"]["shared_documents"] == 0 and not result["same_corpus"]
     assert all(p["moved"] is None for p in result["topics"]["pairs"])
-    texts = [content for kind, content in compare.report_parts(result, "a", "b") if kind == "text"]
+    texts = [content for kind, content in compare_page.report_parts(result, "a", "b") if kind == "text"]
     assert any("share no documents" in text for text in texts)
 
 
@@ -174,7 +175,7 @@ def test_a_run_against_itself_at_a_revision(history):
     result = compare.compare(then, now)
     assert result["topics"]["classes_a"] == {1: "changed", 2: "stable"}
     assert compare.side_label("HEAD", "params/tiny.yaml") == "tiny@HEAD"
-    assert compare.report_name("tiny@HEAD~2", "tiny") == "tiny@HEAD-2--tiny"
+    assert compare_page.report_name("tiny@HEAD~2", "tiny") == "tiny@HEAD-2--tiny"
 
 
 def test_a_revision_before_findings_or_without_the_run(history):
@@ -266,10 +267,10 @@ def test_the_comparison_page_works_offline_and_keeps_corpus_text_inert(browser_p
                      vocabulary=["tax", hostile])
     result = compare.compare(before, after)
     parts = []
-    for kind, content in compare.report_parts(result, "before", "after"):
+    for kind, content in compare_page.report_parts(result, "before", "after"):
         parts.append(f"<h2>{markup.escape(content)}</h2>" if kind == "heading" else
                       f"<p>{markup.escape(content)}</p>" if kind == "text" else
-                      markup.table_html(content, numeric_format=compare.NUMERIC_FORMAT))
+                      markup.table_html(content, numeric_format=compare_page.NUMERIC_FORMAT))
     css = "".join((views.TEMPLATES_DIR / name).read_text(encoding="utf-8") for name in ("newslens.css", "views.css"))
     path = tmp_path / "compare.html"
     path.write_text(views.finish_page(f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>t</title>"

@@ -333,15 +333,16 @@ def test_streamed_tfidf_rows_are_the_batch_matrix(news_stream) -> None:
 @pytest.mark.slow
 def test_streaming_nmf_is_close_to_the_batch_fit(news_stream) -> None:
     """k=10 on the news run: measured 0.319 NPMI streamed vs 0.345 batch, top-10 overlap 0.44."""
-    from newslens.analysis import topics
+    from newslens.analysis import streaming_nmf, topic_quality, topics
 
     batch, stream, engine = news_stream
     _, batch_h = topics.fit_model("nmf", batch.matrix, 10, 0)
-    doc_topic, stream_h = topics.fit_streaming_nmf(stream, engine, 10, 0)
+    doc_topic, stream_h = streaming_nmf.fit_streaming_nmf(stream, engine, 10, 0)
     assert doc_topic.shape == (len(batch.doc_ids), 10) and stream_h.shape == batch_h.shape
     binary = (batch.counts > 0).astype(np.int32).tocsc()
-    batch_npmi, stream_npmi = topics.mean_coherence(batch_h, binary), topics.mean_coherence(stream_h, binary)
+    batch_npmi, stream_npmi = (topic_quality.mean_coherence(batch_h, binary),
+                              topic_quality.mean_coherence(stream_h, binary))
     top = [[list(batch.terms[np.argsort(-row)[:10]]) for row in h] for h in (batch_h, stream_h)]
-    overlap = np.mean([score for _, _, score in topics.match_topics(*top)])
+    overlap = np.mean([score for _, _, score in topic_quality.match_topics(*top)])
     assert stream_npmi >= batch_npmi - 0.06, (stream_npmi, batch_npmi)
     assert overlap >= 0.3, overlap

@@ -172,11 +172,11 @@ def test_a_planted_out_of_slice_read_is_caught(name, planted, message):
 
 def test_the_stale_topics_case_would_have_been_caught():
     """Topics refitting TF-IDF from keywords settings outside its slice (it reads stage 03's matrices)."""
-    source = notebook_source("04-topics")
-    read = "tfidf = keywords.read_tfidf(*(run.input(name) for name in keywords.TFIDF_FILES))"
-    assert read in source
-    refit = source.replace(read, "tfidf = keywords.fit_tfidf(doc_ids, analyzer, run.params.keywords)")
-    assert any("params key 'keywords' outside its slice" in p for p in problems(stages.stage("04-topics"), refit))
+    source = (PACKAGE / "analysis" / "topics.py").read_text(encoding="utf-8")
+    assert "keywords.read_tfidf(*(stage_run.input(name) for name in TFIDF_FILES))" in source  # in run()
+    stage_run = stages.StageRun(load_run("params/seed.yaml"), stages.stage("04-topics"))
+    with pytest.raises(stages.OutOfSlice, match="read params key 'keywords'"):
+        _ = stage_run.params.keywords  # what a refit (keywords.fit_tfidf(..., settings)) would read
 
 
 # ---------------------------------------------------------------- everything else derives from it

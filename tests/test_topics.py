@@ -15,9 +15,10 @@ from newslens.analysis.tfidf import fit_tfidf
 from newslens.params import KeywordsParams, TokenizeParams, TopicsParams
 from newslens.text.tokenization import load_analyzer, tokenize_documents
 from newslens.text.tokenization import write_outputs as write_tokens
-from newslens.analysis.topics import (
-    MATCH_MIN_JACCARD, TopicsError, assign_ids, choose_k, jaccard, k_range, k_range_note, load_identities,
-    load_labels, match_topics, mean_coherence, normalize_rows, npmi_coherence, run_topics, stability, write_outputs)
+from newslens.analysis.identities import MATCH_MIN_JACCARD, assign_ids, load_identities, load_labels
+from newslens.analysis.topic_quality import (
+    TopicsError, choose_k, jaccard, match_topics, mean_coherence, npmi_coherence, stability)
+from newslens.analysis.topics import k_range, k_range_note, normalize_rows, run_topics, write_outputs
 
 # 60 short documents from four themes, each two real sentences of the news corpus (NewsArticles.csv).
 TRUMP = [
@@ -509,23 +510,23 @@ def test_parallel_sweep_gives_the_same_outputs(corpus, tmp_path):
 
 def test_anchor_coherence_is_cached_on_its_inputs(corpus, tmp_path, monkeypatch):
     """The baselines are fitted once per input: a second call reads the cache, a change refits."""
-    from newslens.analysis import topics
+    from newslens.analysis import anchors
 
     tfidf, _ = corpus
     texts, cache = list(TEXTS.values()), tmp_path / "anchor_coherence.json"
-    fresh = topics.anchor_coherence(texts, tfidf, 4, 0.25, cache=cache)
+    fresh = anchors.anchor_coherence(texts, tfidf, 4, 0.25, cache=cache)
     assert cache.is_file() and fresh["model"].tolist()[0] == "newslens (this report)"
     assert fresh["npmi"].between(-1, 1).all() and len(fresh) == 3
     fits = []
-    real = topics._anchor_scores
-    monkeypatch.setattr(topics, "_anchor_scores", lambda *a: fits.append(a) or real(*a))
-    pd.testing.assert_frame_equal(topics.anchor_coherence(texts, tfidf, 4, 0.25, cache=cache), fresh)
+    real = anchors._anchor_scores
+    monkeypatch.setattr(anchors, "_anchor_scores", lambda *a: fits.append(a) or real(*a))
+    pd.testing.assert_frame_equal(anchors.anchor_coherence(texts, tfidf, 4, 0.25, cache=cache), fresh)
     assert fits == []  # read from the cache: the same numbers, no model fitted
-    assert topics.anchor_coherence(texts, tfidf, 4, 0.3, cache=cache)["npmi"].tolist()[1:] == fresh["npmi"].tolist()[1:]
+    assert anchors.anchor_coherence(texts, tfidf, 4, 0.3, cache=cache)["npmi"].tolist()[1:] == fresh["npmi"].tolist()[1:]
     assert fits == []  # our own score is not part of the key
-    topics.anchor_coherence(texts, tfidf, 3, 0.25, cache=cache)  # another k: fitted again
-    topics.anchor_coherence(texts[:-1] + [texts[-1] + " changed"], tfidf, 3, 0.25, cache=cache)  # another text
+    anchors.anchor_coherence(texts, tfidf, 3, 0.25, cache=cache)  # another k: fitted again
+    anchors.anchor_coherence(texts[:-1] + [texts[-1] + " changed"], tfidf, 3, 0.25, cache=cache)  # another text
     assert len(fits) == 2
     cache.write_text("{not json", encoding="utf-8")  # a damaged cache is refitted, not an error
-    pd.testing.assert_frame_equal(topics.anchor_coherence(texts, tfidf, 4, 0.25, cache=cache), fresh)
+    pd.testing.assert_frame_equal(anchors.anchor_coherence(texts, tfidf, 4, 0.25, cache=cache), fresh)
     assert len(fits) == 3

@@ -143,7 +143,9 @@ STAGES: tuple[Stage, ...] = (
         name="04-topics", title="Topics", about="how k was chosen, the topics, by group and over time",
         # The topic model is fitted on the keywords stage's TF-IDF matrix (TFIDF_FILES), not refitted.
         reads=("title", "unit", "unit_name", "group_name", "focus", "topics"),
-        modules=("files", "vcs", "analysis.topics", "report.topic_views", "report.topic_explorer", "analysis.keywords", "analysis.keyness", *TOKENS_MODULES,
+        modules=("files", "vcs", "analysis.topics", "analysis.topic_quality", "analysis.matching", "analysis.identities",
+                 "analysis.anchors", "report.topics_page", "report.topic_views", "report.topic_explorer",
+                 "analysis.keywords", "analysis.keyness", *TOKENS_MODULES,
                  "engine", "corpus.focus", "corpus.periods", "analysis.short_texts", "corpus.clean"),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet", *TFIDF_FILES),
         outputs=("sweep.csv", "topic_terms.parquet", "doc_topics.parquet", "topics.csv",

@@ -6,8 +6,8 @@ each document's dominant topic, each group's keyness list and the kept vocabular
 is small, deterministic and committed, so a run can also be compared with itself as it was
 at an earlier revision (``git show REV:reports/<run>/findings.json``).
 
-Topics are aligned by optimal matching (the Hungarian method,
-:func:`scipy.optimize.linear_sum_assignment`) on their similarity: the cosine between two
+Topics are aligned by optimal matching (the Hungarian method, by the one matcher
+:func:`newslens.analysis.matching.optimal_pairs`) on their similarity: the cosine between two
 topics' top-term weight vectors over the union of their terms. Each topic is then classed
 (:func:`classify`) with the thresholds :data:`STABLE` and :data:`LINKED`.
 
@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from newslens import config, vcs
+from newslens.analysis.matching import optimal_pairs
 from newslens.files import write_text
 from newslens.precision import display_value
 
@@ -176,19 +177,6 @@ def similarity(a: dict[int, dict[str, float]], b: dict[int, dict[str, float]]) -
     return np.round(matrix(a) @ matrix(b).T, 6)
 
 
-def _assignment(sim: np.ndarray, key_a: str, key_b: str) -> list[tuple[int, int]]:
-    """The Hungarian matching, computed in one fixed orientation so that swapping A and B mirrors it."""
-    from scipy.optimize import linear_sum_assignment
-
-    if sim.size == 0:
-        return []
-    if (sim.shape[0], key_a) <= (sim.shape[1], key_b):
-        rows, cols = linear_sum_assignment(-sim)
-        return sorted(zip(rows.tolist(), cols.tolist()))
-    cols, rows = linear_sum_assignment(-sim.T)
-    return sorted(zip(rows.tolist(), cols.tolist()))
-
-
 def classify(sim: np.ndarray, pairs: list[tuple[int, int]]) -> tuple[list[str], list[str]]:
     """The class of each A topic and each B topic, from the similarities and the matching.
 
@@ -233,7 +221,7 @@ def align(a: dict[int, dict[str, float]], b: dict[int, dict[str, float]]) -> dic
     ids_a, ids_b = sorted(a), sorted(b)
     sim = similarity(a, b)
     key = lambda side: json.dumps(sorted((t, sorted(w.items())) for t, w in side.items()))
-    matched = [(i, j) for i, j in _assignment(sim, key(a), key(b)) if sim[i, j] >= LINKED]
+    matched = [(i, j) for i, j in optimal_pairs(sim, key(a), key(b)) if sim[i, j] >= LINKED]
     class_a, class_b = classify(sim, matched)
     pairs = [{"a": ids_a[i], "b": ids_b[j], "similarity": display_value(sim[i, j]),
               "class_a": class_a[i], "class_b": class_b[j]} for i, j in matched]
@@ -354,105 +342,3 @@ def unchanged(result: dict[str, Any]) -> bool:
             and all(r["change"] == 0 for r in result["keyness"]["rows"])
             and not result["keyness"]["only_a"] and not result["keyness"]["only_b"]
             and not result["vocabulary"]["added"] and not result["vocabulary"]["dropped"])
-
-
-# ---------------------------------------------------------------- the report
-
-CLASS_ORDER = ("stable", "changed", "split", "merged", "vanished", "new")
-
-
-def _terms(terms: list[str], n: int = 4) -> str:
-    return ", ".join(terms[:n])
-
-
-def topics_frame(result: dict[str, Any]) -> pd.DataFrame:
-    """One row per aligned pair, then the topics of one side alone."""
-    rows = []
-    for p in result["topics"]["pairs"]:
-        moved = p["moved"]
-        rows.append({"topic A": p["a"], "topic B": p["b"], "class": p["class_a"] if p["class_a"] == p["class_b"]
-                     else f"{p['class_a']} / {p['class_b']}", "similarity": p["similarity"],
-                     "overlap": p["overlap"], "prev. A": p["prevalence_a"],
-                     "prev. B": p["prevalence_b"], "Δ prev.": p["prevalence_change"],
-                     "left": moved["left"] if moved else None, "joined": moved["joined"] if moved else None,
-                     "terms A": _terms(p["terms_a"]), "terms B": _terms(p["terms_b"])})
-    for side in ("a", "b"):
-        for item in result["topics"][f"alone_{side}"]:
-            rows.append({"topic A": item["a"] if side == "a" else None,
-                         "topic B": item["b"] if side == "b" else None, "class": item["class"],
-                         "similarity": item["similarity"], "terms A": _terms(item["terms"]) if side == "a" else "",
-                         "terms B": _terms(item["terms"]) if side == "b" else ""})
-    return pd.DataFrame(rows)  # counts with gaps are floats (NaN shows as a blank cell), shown as integers
-
-
-def summary_sentence(result: dict[str, Any], label_a: str, label_b: str) -> str:
-    """What the comparison found, in one sentence."""
-    found = counts(result)
-    parts = [f"{found[c]} {c}" for c in CLASS_ORDER if found.get(c)]
-    same = ("the same documents" if result["same_corpus"] else
-            f"{result['topics']['shared_documents']:,} shared documents" if result["topics"]["shared_documents"]
-            else "no shared documents (different corpora)")
-    vocabulary = result["vocabulary"]
-    return (f"{label_a} ({len(result['topics']['classes_a'])} topics) against {label_b} "
-            f"({len(result['topics']['classes_b'])} topics), on {same}: topics {', '.join(parts) or 'none'}; "
-            f"{len(vocabulary['added']):,} terms added and {len(vocabulary['dropped']):,} dropped.")
-
-
-def report_parts(result: dict[str, Any], label_a: str, label_b: str) -> list[tuple[str, Any]]:
-    """What the compare notebook shows, in order: ("heading" | "text" | "table", content)."""
-    topics, vocabulary = result["topics"], result["vocabulary"]
-    parts: list[tuple[str, Any]] = [("text", summary_sentence(result, label_a, label_b)), ("heading", "Topics")]
-    parts.append(("text", f"Topics are aligned by optimal matching (the Hungarian method) on their similarity, "
-                          f"the {MEASURE}. A matched pair at least {STABLE} similar is stable; two topics at "
-                          f"least {LINKED} similar are linked. A topic linked to two or more topics of the other "
-                          "run that are linked to it alone was split (A to B) or merged (B from A); a topic "
-                          "linked to none vanished (A) or is new (B); every other topic changed. Overlap is "
-                          "the share of the pair's top terms they have in common (Jaccard); prev. is each topic's "
-                          "prevalence, Δ prev. its change from A to B."))
-    parts.append(("table", topics_frame(result)))
-    if result["topics"]["shared_documents"]:
-        parts.append(("text", f"Documents moved, among the {topics['shared_documents']:,} shared documents with a "
-                              "dominant topic in both runs: left, those whose dominant topic is the pair's topic in A "
-                              "and not in B; joined, the reverse."))
-        examples = [{"topic A": p["a"], "topic B": p["b"], "moved": way, "documents": ", ".join(docs)}
-                    for p in topics["pairs"] if p["moved"]
-                    for way, docs in (("left", p["moved"]["left_examples"]), ("joined", p["moved"]["joined_examples"]))
-                    if docs]
-        if examples:
-            parts.append(("table", pd.DataFrame(examples)))
-    else:
-        parts.append(("text", "The two runs share no documents, so no document can move between topics."))
-    parts.append(("heading", "Keyness"))
-    keyness = pd.DataFrame(result["keyness"]["rows"], columns=["group", "term", "rank_a", "rank_b", "change"])
-    keyness[["rank_a", "rank_b", "change"]] = keyness[["rank_a", "rank_b", "change"]].astype(float)
-    parts.append(("text", "Per group in both runs, each term in either run's top 10 of the group's keyness list, "
-                          "with its rank in A and B (blank: beyond the list's top "
-                          f"{KEYNESS_TOP}); change is how many places it rose in B."))
-    parts.append(("table", keyness.rename(columns={"rank_a": "rank A", "rank_b": "rank B"})))
-    for side, groups in (("A", result["keyness"]["only_a"]), ("B", result["keyness"]["only_b"])):
-        if groups:
-            parts.append(("text", f"Groups only in {side}: {', '.join(groups)}."))
-    parts.append(("heading", "Vocabulary"))
-    parts.append(("text", f"Kept terms: {vocabulary['kept_a']:,} in A, {vocabulary['kept_b']:,} in B. Among the "
-                          f"kept terms found in at least {vocabulary['min_df']} documents, "
-                          f"{vocabulary['common']:,} are in both, {len(vocabulary['added']):,} were added in B and "
-                          f"{len(vocabulary['dropped']):,} dropped from A (most frequent first)."))
-    terms = pd.DataFrame({"change": ["added"] * len(vocabulary["added"]) + ["dropped"] * len(vocabulary["dropped"]),
-                          "term": vocabulary["added"] + vocabulary["dropped"]})
-    if len(terms):
-        parts.append(("table", terms))
-    return parts
-
-
-def report_name(label_a: str, label_b: str) -> str:
-    """The report's file stem: ``<a>--<b>``, with a revision's ``~^:`` spelt safely."""
-    import re
-
-    safe = lambda s: re.sub(r"[^A-Za-z0-9._@-]+", "-", s)
-    return f"{safe(label_a)}--{safe(label_b)}"
-
-
-COLUMN_CLASSES = {"class": "nowrap", "moved": "nowrap"}  # one-word labels never break mid-word
-NUMERIC_FORMAT = {"similarity": ".2f", "overlap": ".2f", "prev. A": ".1%", "prev. B": ".1%", "Δ prev.": "+.1%",
-                  "change": "+.0f", "topic A": ".0f", "topic B": ".0f", "left": ",.0f", "joined": ",.0f",
-                  "rank A": ".0f", "rank B": ".0f"}

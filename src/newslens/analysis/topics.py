@@ -6,21 +6,15 @@
   ``topics.model: auto`` picks BTM for a corpus of short texts and NMF otherwise.
 * **k range**: the sweep's ks are capped by what the corpus supports
   (:func:`newslens.analysis.short_texts.k_cap`: ⌊√N⌋ for N documents, V / top_n for V terms).
-* **Coherence**: NPMI of each topic's top terms from document co-occurrence in
-  the run's own tokens (the matrix the model saw), averaged over top-n sizes
-  5, 10, 15 and 20 (see :func:`npmi_coherence`).
-* **Stability**: nndsvda is deterministic, so seeds alone would agree by
-  construction. Each seed therefore refits on its own random 80% of the
-  documents; stability of k is the mean, over seed pairs, of the best-match
-  (Hungarian) Jaccard overlap of top-10 term sets (Greene et al., 2014).
-* **Choice of k** (:func:`choose_k`): each k gets the mean of its min–max
-  normalised coherence and stability; the highest wins, the smaller k on ties.
-* **Identities**: topics are ordered by prevalence, then matched to the last
-  committed run's topics (``reports/<run>/topics.json``) by Hungarian assignment
-  on top-term overlap, so a topic keeps its id across reruns and small changes.
+* **Coherence, stability and the choice of k**: :mod:`newslens.analysis.topic_quality`
+  (NPMI of top terms from document co-occurrence; stability from refits on random 80%
+  subsamples, nndsvda being deterministic, matched by :mod:`newslens.analysis.matching`).
+* **Identities and labels**: :mod:`newslens.analysis.identities`.
+* **Baselines**: :mod:`newslens.analysis.anchors`.
 * **Display precision**: every order and choice (topics by prevalence, top terms,
   k) is made on the full-precision values; the values the reports show are then
-  rounded to the precision they are shown with (:data:`SHOWN`), because their last
+  rounded to the precision they are shown with
+  (:data:`newslens.analysis.topic_quality.SHOWN`), because their last
   bits depend on the machine (BLAS kernels in NMF, SIMD ``log`` in NPMI). The sweep
   and each document's mixture keep 6 decimals: k is chosen from the first, and the
   per-group and per-week means are computed from the second.
@@ -28,26 +22,29 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.optimize import linear_sum_assignment
 
 from newslens.params import TopicsParams
 from newslens.precision import display_values
+from newslens.analysis.identities import assign_ids, load_identities, load_labels
 from newslens.analysis.short_texts import ShortTexts, choose_model, k_cap
+from newslens.analysis.topic_quality import (SHOWN, TopicsError, choose_k, mean_coherence, npmi_coherence,
+                                             rank_terms, stability)
+
+if TYPE_CHECKING:
+    from newslens.stages import StageRun
 
 logger = logging.getLogger(__name__)
 
-TOP_N_SIZES = (5, 10, 15, 20)
 SUBSAMPLE = 0.8
-MATCH_MIN_JACCARD = 0.2
 # The sweep only ranks k: NMF there stops at a 5e-3 relative change (the final fit: 1e-4).
 # It runs in float64, like the final fit. In float32 the BLAS kernel's last bits (OpenBLAS
 # picks SkylakeX, Haswell or Prescott kernels by CPU) grew over the iterations into other
@@ -55,11 +52,6 @@ MATCH_MIN_JACCARD = 0.2
 # they are the same on every kernel (tests/test_cpu_paths.py), at 1.3-1.5× the float32 time.
 SWEEP_TOL = 5e-3
 SWEEP_DTYPE = np.float64
-# Terms are ranked on their weights rounded to RANK_DIGITS significant digits of the topic's
-# largest weight, ties going to the earlier term in the vocabulary (alphabetical): two terms of
-# the same weight in exact arithmetic (the same documents, the same counts) then rank the same
-# on every machine, whatever last bits the BLAS kernel left on them.
-RANK_DIGITS = 9
 SMALL_CORPUS = 200
 # NMF spends its time in scipy's sparse products and scikit-learn's coordinate descent,
 # which release the GIL: threads share the matrices with no worker start-up, no import of
@@ -67,110 +59,6 @@ SMALL_CORPUS = 200
 # 0.6-0.9× on 2 cores). LDA's E-step is a Python loop over documents: processes.
 # BTM's Gibbs sampler is Cython that holds the GIL: processes too.
 _SWEEP_BACKEND = {"nmf": "threading", "lda": "loky", "btm": "loky"}
-# Decimals of the values the reports print: prevalence as 12.3% (and 12%), coherence as
-# 0.123, the model's mean NPMI beside the baselines as 0.1234. Topic-term weights are only
-# drawn (4 significant digits, precision.display_values).
-SHOWN = {"prevalence": 3, "coherence": 3, "model_coherence": 4}
-
-
-class TopicsError(ValueError):
-    """The corpus or the settings cannot give the topics asked for."""
-
-
-# ---------------------------------------------------------------- scores
-
-def npmi_coherence(top_terms: list[np.ndarray], binary: sparse.csc_matrix) -> np.ndarray:
-    """Mean pairwise NPMI of each topic's terms, from document co-occurrence.
-
-    For terms i, j with document probabilities p(i) = df(i)/N and
-    p(i, j) = df(i, j)/N: NPMI = ln(p(i, j) / (p(i) p(j))) / −ln p(i, j), and
-    −1 when the two never co-occur. A topic's score is the mean over its pairs.
-    """
-    n_docs = binary.shape[0]
-    scores = []
-    for terms in top_terms:
-        columns = binary[:, terms]
-        co = (columns.T @ columns).toarray().astype(float)
-        df = np.diag(co).copy()
-        i, j = np.triu_indices(len(terms), k=1)
-        joint = co[i, j] / n_docs
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pmi = np.log(joint / ((df[i] / n_docs) * (df[j] / n_docs)))
-            npmi = np.where(joint > 0, pmi / -np.log(joint), -1.0)
-        npmi = np.where(joint >= 1.0, 1.0, npmi)  # both terms in every document
-        scores.append(float(npmi.mean()) if len(npmi) else float("nan"))
-    return np.asarray(scores)
-
-
-def mean_coherence(components: np.ndarray, binary: sparse.csc_matrix,
-                   sizes: tuple[int, ...] = TOP_N_SIZES) -> float:
-    """NPMI averaged over topics and over the top-n sizes that the vocabulary allows."""
-    usable = [n for n in sizes if n <= components.shape[1]] or [components.shape[1]]
-    order = rank_terms(components, max(usable))
-    return float(np.mean([npmi_coherence(list(order[:, :n]), binary).mean() for n in usable]))
-
-
-def rank_terms(components: np.ndarray, n: int | None = None) -> np.ndarray:
-    """Each topic's term indices by weight, highest first (the first ``n``), by a rule stable
-    to the machine's last bits: weights compared at :data:`RANK_DIGITS` significant digits of
-    the topic's largest weight, ties to the lower term index.
-
-    >>> rank_terms(np.array([[0.2, 0.5, 0.5 + 1e-15, 0.1]])).tolist()
-    [[1, 2, 0, 3]]
-    """
-    components = np.asarray(components, dtype=float)
-    scale = np.abs(components).max(axis=1, keepdims=True)
-    scale[scale == 0] = 1.0
-    rounded = np.round(components / scale, RANK_DIGITS)
-    order = np.argsort(-rounded, axis=1, kind="stable")
-    return order if n is None else order[:, :n]
-
-
-def jaccard(a, b) -> float:
-    a, b = set(a), set(b)
-    return len(a & b) / len(a | b) if a | b else 0.0
-
-
-def match_topics(previous: list[list[str]], current: list[list[str]]) -> list[tuple[int, int, float]]:
-    """Hungarian assignment of current to previous topics maximising top-term Jaccard overlap.
-
-    Returns (previous index, current index, overlap) for each assigned pair.
-    """
-    if not previous or not current:
-        return []
-    overlap = np.array([[jaccard(p, c) for c in current] for p in previous])
-    rows, cols = linear_sum_assignment(-overlap)
-    return [(int(r), int(c), float(overlap[r, c])) for r, c in zip(rows, cols)]
-
-
-def stability(term_sets_by_seed: list[list[list[str]]]) -> float:
-    """Mean over seed pairs of the mean best-match Jaccard overlap of their topics."""
-    pairs = list(itertools.combinations(term_sets_by_seed, 2))
-    if not pairs:
-        return float("nan")
-    values = [np.mean([o for _, _, o in match_topics(a, b)]) for a, b in pairs]
-    return float(np.mean(values))
-
-
-def choose_k(sweep: pd.DataFrame) -> tuple[int, str]:
-    """Pick k from a sweep with columns k, coherence, stability (one row per k).
-
-    Each column is min–max normalised over the sweep; k's score is the mean of
-    the two; the highest score wins and ties go to the smaller k.
-    """
-    if sweep.empty:
-        raise TopicsError("topics: the k sweep produced no fits")
-
-    def norm(column: pd.Series) -> pd.Series:
-        span = column.max() - column.min()
-        return (column - column.min()) / span if span > 0 else pd.Series(1.0, index=column.index)
-
-    scored = sweep.assign(score=(norm(sweep["coherence"]) + norm(sweep["stability"].fillna(0))) / 2)
-    best = scored.sort_values(["score", "k"], ascending=[False, True]).iloc[0]
-    reason = (f"k={int(best['k'])} has the best balance of coherence (NPMI {best['coherence']:.3f}) "
-              f"and stability across seeds ({best['stability']:.2f}): the highest mean of the two "
-              f"min–max-normalised scores among k = {', '.join(str(int(k)) for k in sweep['k'])}")
-    return int(best["k"]), reason
 
 
 # ---------------------------------------------------------------- fitting
@@ -299,78 +187,6 @@ def normalize_rows(doc_topic: np.ndarray) -> np.ndarray:
     return np.divide(doc_topic, sums, out=np.zeros_like(doc_topic), where=sums > 0)
 
 
-def assign_ids(current: list[list[str]], previous: dict[int, list[str]]) -> list[int]:
-    """Stable ids for the current topics (in prevalence order), reusing matched previous ids."""
-    prev_ids = sorted(previous)
-    matched = {c: prev_ids[p] for p, c, overlap in match_topics([previous[i] for i in prev_ids], current)
-               if overlap >= MATCH_MIN_JACCARD}
-    next_id = max(prev_ids, default=0) + 1
-    ids = []
-    for index in range(len(current)):
-        if index in matched:
-            ids.append(matched[index])
-        else:
-            ids.append(next_id)
-            next_id += 1
-    return ids
-
-
-def load_identities(path: Path) -> dict[int, list[str]]:
-    """The previous committed run's topics: stable id → top terms.
-
-    Read from the last commit (``git show HEAD:<path>``) when the project is a git
-    checkout, so trying other settings locally never shifts the ids that the
-    committed labels refer to; otherwise from the file as it is on disk.
-    """
-    committed = _committed_text(path)
-    if committed is None:
-        if not path.exists():
-            return {}
-        committed = path.read_text(encoding="utf-8")
-    data = json.loads(committed)
-    return {int(topic["id"]): list(topic["terms"]) for topic in data.get("topics", [])}
-
-
-def _committed_text(path: Path) -> str | None:
-    """A file's content at HEAD, or None outside git or when it is not committed."""
-    from newslens import config, vcs
-
-    try:
-        relative = Path(path).resolve().relative_to(config.PROJECT_ROOT).as_posix()
-    except ValueError:
-        return None
-    return vcs.show("HEAD", relative)
-
-
-def load_labels(path: Path, ids: list[int]) -> tuple[dict[int, str], list[str]]:
-    """Human labels keyed by stable topic id, and the labels whose topic is gone.
-
-    Raises :class:`TopicsError` on a malformed file: not a mapping, a key that is
-    not a positive integer, or a label that is not a non-empty string.
-    """
-    import yaml
-
-    if not path.exists():
-        return {}, []
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise TopicsError(f"{path.name}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise TopicsError(f"{path.name}: expected a mapping of topic id → label, got {type(raw).__name__}")
-    labels = {}
-    for key, label in raw.items():
-        if isinstance(key, bool) or not isinstance(key, int) or key < 1:
-            raise TopicsError(f"{path.name}: topic id {key!r} is not a positive integer "
-                              "(keys are the stable topic ids shown in the topics report)")
-        if not isinstance(label, str) or not label.strip():
-            raise TopicsError(f"{path.name}: label for topic {key} must be a non-empty string, got {label!r}")
-        labels[key] = label.strip()
-    missing = [f"label {key} ({labels[key]!r}) has no topic in this run: its topic disappeared or "
-               "the id never existed" for key in sorted(set(labels) - set(ids))]
-    return {k: v for k, v in labels.items() if k in ids}, missing
-
-
 def build_topics(model: str, matrix, counts, k: int, seed: int, *, terms: np.ndarray, doc_ids: list[str],
                  display: dict[str, str], previous: dict[int, list[str]], labels_path: Path,
                  top_n: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str], dict, np.ndarray]:
@@ -457,111 +273,64 @@ def no_model(why: str) -> TopicResult:
                        model="none", model_reason="none fitted", k_note="no k searched")
 
 
-def write_outputs(result: TopicResult, out_dir: Path, identities_path: Path) -> None:
-    """Write the stage's tables, the choice of k, and the identities for the next run."""
+def write_outputs(result: TopicResult, out_dir: Path, identities_path: Path) -> dict[str, Path]:
+    """Write the stage's tables, the choice of k, and the identities for the next run; their paths by name."""
     from newslens.files import write_csv, write_parquet, write_text
 
-    write_csv(result.sweep, out_dir / "sweep.csv")
-    write_parquet(result.topic_terms, out_dir / "topic_terms.parquet")
-    write_parquet(result.doc_topics, out_dir / "doc_topics.parquet")
-    write_csv(result.topics, out_dir / "topics.csv")
-    write_text(out_dir / "k_choice.json", json.dumps({"k": result.k, "reason": result.reason}, indent=1) + "\n")
-    write_text(identities_path, json.dumps(result.identities, indent=1, ensure_ascii=False) + "\n")
+    choice = json.dumps({"k": result.k, "reason": result.reason}, indent=1) + "\n"
+    return {"sweep.csv": write_csv(result.sweep, out_dir / "sweep.csv"),
+            "topic_terms.parquet": write_parquet(result.topic_terms, out_dir / "topic_terms.parquet"),
+            "doc_topics.parquet": write_parquet(result.doc_topics, out_dir / "doc_topics.parquet"),
+            "topics.csv": write_csv(result.topics, out_dir / "topics.csv"),
+            "k_choice.json": write_text(out_dir / "k_choice.json", choice),
+            "identities": write_text(identities_path, json.dumps(result.identities, indent=1,
+                                                                 ensure_ascii=False) + "\n")}
 
 
-# ---------------------------------------------------------------- anchors
+# ---------------------------------------------------------------- the stage
 
-def anchor_coherence(texts: list[str], tfidf, k: int, ours: float, *, seed: int = 0,
-                     cache: Path | None = None) -> pd.DataFrame:
-    """NPMI of our model beside two well-known baselines at the same k.
+@dataclass(frozen=True)
+class TopicsResult:
+    """What stage 04 wrote, and everything its report shows but the report layer's views."""
 
-    * scikit-learn's topic-extraction example: ``TfidfVectorizer(max_df=0.95,
-      min_df=2, stop_words="english")`` on the cleaned texts, then NMF.
-    * gensim's ``LdaModel`` at default settings on our own tokens and vocabulary.
+    fit: TopicResult              # the model: k and why, the sweep, topics, terms, mixtures
+    files: dict[str, Path]        # what the stage wrote: its tables, k_choice.json, the identities
+    documents: pd.DataFrame       # stage 01's documents (groups and dates of the mixtures)
+    display: dict[str, str]       # each term's display form
+    terms: np.ndarray             # the model's vocabulary (stage 03's TF-IDF terms)
+    counts: sparse.csr_matrix     # its document-term counts
+    n_documents: int              # the documents with tokens (stage 02's)
+    texts: ShortTexts             # whether they are short texts, and the evidence
+    focus_ids: list[str]          # the focus document's units (none without a model)
+    anchors: pd.DataFrame | None  # our NPMI beside two baselines at the same k (None without a model)
 
-    Each model is scored on the document co-occurrence of the tokens it saw,
-    with the same NPMI averaged over top-n sizes 5, 10, 15 and 20. The two baselines
-    cost about 12 s on the news run; with ``cache`` (a JSON file) their scores are kept
-    under a hash of everything they depend on (texts, counts, terms, k, seed, library
-    versions) and fitted again only when that changes.
+
+def run(stage_run: StageRun) -> TopicsResult:
+    """Stage 04: fit the topics on stage 03's TF-IDF, write them, and score them against the baselines.
+
+    The baselines' scores are cached in the run's build folder (``anchor_coherence.json``)
+    and refitted only when their inputs change.
     """
-    key = _anchor_key(texts, tfidf, k, seed)
-    cached = _read_anchor_cache(cache, key)
-    baselines = cached if cached is not None else _anchor_scores(texts, tfidf, k, seed)
-    if cache is not None and cached is None:
-        from newslens.files import write_text
+    from newslens.analysis import keywords
+    from newslens.analysis.anchors import anchor_coherence
+    from newslens.analysis.short_texts import detect_short
+    from newslens.corpus.focus import resolve_focus
+    from newslens.stages import TFIDF_FILES
+    from newslens.text.tokenization import load_analyzer
 
-        write_text(cache, json.dumps({"key": key, "scores": baselines}, indent=1) + "\n")
-    rows = [("newslens (this report)", ours)] + [tuple(pair) for pair in baselines]  # ours: at SHOWN
-    return pd.DataFrame([(name, k, round(score, SHOWN["model_coherence"])) for name, score in rows],
-                        columns=["model", "k", "npmi"])
-
-
-def _anchor_scores(texts: list[str], tfidf, k: int, seed: int) -> list[list]:
-    """[name, NPMI] of the two baselines of :func:`anchor_coherence`, fitted now."""
-    from gensim.matutils import Sparse2Corpus
-    from gensim.models import LdaModel
-    from sklearn.decomposition import NMF
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    vectorizer = TfidfVectorizer(max_df=0.95, min_df=2, stop_words="english")
-    example_matrix = vectorizer.fit_transform(texts)
-    example = NMF(n_components=k, init="nndsvda", random_state=seed).fit(example_matrix)
-    example_binary = (example_matrix > 0).astype(np.int32).tocsc()
-
-    corpus = Sparse2Corpus(tfidf.counts, documents_columns=False)
-    id2word = dict(enumerate(tfidf.terms))
-    lda = LdaModel(corpus, num_topics=k, id2word=id2word, random_state=seed)
-    binary = (tfidf.counts > 0).astype(np.int32).tocsc()
-    return [["scikit-learn example: TfidfVectorizer + NMF", mean_coherence(example.components_, example_binary)],
-            ["gensim LdaModel, default settings", mean_coherence(lda.get_topics(), binary)]]
-
-
-def _anchor_key(texts: list[str], tfidf, k: int, seed: int) -> str:
-    """sha256 of what the baselines depend on: texts, counts, terms, k, seed and library versions."""
-    import hashlib
-    from importlib.metadata import version
-
-    digest = hashlib.sha256()
-    for text in texts:
-        digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
-    counts = tfidf.counts.tocsr()
-    for part in (counts.data, counts.indices, counts.indptr):
-        digest.update(str(part.dtype).encode() + np.ascontiguousarray(part).tobytes())
-    digest.update("\0".join(map(str, tfidf.terms)).encode("utf-8", "surrogatepass"))
-    libraries = {name: version(name) for name in ("scikit-learn", "gensim", "numpy", "scipy")}
-    digest.update(json.dumps([k, seed, libraries], sort_keys=True).encode())
-    return digest.hexdigest()
-
-
-def _read_anchor_cache(cache: Path | None, key: str) -> list[list] | None:
-    """The cached baseline scores when ``cache`` holds them for ``key``; None otherwise (or unreadable)."""
-    if cache is None or not cache.is_file():
-        return None
-    try:
-        stored = json.loads(cache.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return stored.get("scores") if isinstance(stored, dict) and stored.get("key") == key else None
-
-
-def fit_streaming_nmf(stream, engine, k: int, seed: int, *, epochs: int = 3,
-                      batch_size: int = 2048) -> tuple[np.ndarray, np.ndarray]:
-    """NMF for a corpus whose TF-IDF matrix does not fit in memory: the streaming path.
-
-    scikit-learn's ``MiniBatchNMF.partial_fit`` over the blocks of a
-    :class:`newslens.analysis.keywords.TfidfStream` (IDF from the reduction, rows made per part
-    on the workers), ``epochs`` passes in document order; then each block's
-    doc-topic weights. Only one block and the model are in memory at a time. It
-    approximates the batch NMF: ``tests/test_engine.py`` measures how closely (NPMI and
-    top-term overlap).
-    """
-    from sklearn.decomposition import MiniBatchNMF
-
-    model = MiniBatchNMF(n_components=k, init="nndsvda", random_state=seed, batch_size=batch_size)
-    for _ in range(epochs):
-        for block in stream.blocks(engine):
-            for start in range(0, block.shape[0], batch_size):
-                model.partial_fit(block[start:start + batch_size])
-    doc_topic = np.vstack([model.transform(block) for block in stream.blocks(engine)])
-    return doc_topic, model.components_
+    documents = pd.read_parquet(stage_run.input("documents.parquet"))
+    vocabulary = pd.read_parquet(stage_run.input("vocabulary.parquet"))
+    display = dict(zip(vocabulary["term"], vocabulary["display"]))
+    doc_ids, analyzer = load_analyzer(stage_run.processed_dir)
+    tfidf = keywords.read_tfidf(*(stage_run.input(name) for name in TFIDF_FILES))
+    identities_path = stage_run.run_file("identities")
+    texts = detect_short(len(analyzer(doc_id)) for doc_id in doc_ids)  # the tokens tokenize wrote
+    fit = run_topics(tfidf, stage_run.params.topics, display=display, identities_path=identities_path,
+                     labels_path=stage_run.run_file("labels"), texts=texts)
+    files = write_outputs(fit, stage_run.processed_dir, identities_path)
+    anchors = None
+    if fit.k:
+        anchors = anchor_coherence(documents["text"].tolist(), tfidf, fit.k, fit.coherence,
+                                   cache=stage_run.build_dir / "anchor_coherence.json")
+    return TopicsResult(fit, files, documents, display, tfidf.terms, tfidf.counts, len(doc_ids), texts,
+                        resolve_focus(documents, stage_run.params.focus) if fit.k else [], anchors)

@@ -215,10 +215,11 @@ def run_compare(spec_a: str, spec_b: str) -> Path:
     from newslens.analysis import compare
     from newslens.pipeline import provenance
     from newslens.pipeline.render import render_html, scrub_notebook
+    from newslens.report import compare_page
 
     compare.compare(compare.load_findings(spec_a, spec_b), compare.load_findings(spec_b, spec_a))
     label_a, label_b = compare.side_label(spec_a, spec_b), compare.side_label(spec_b, spec_a)
-    name = compare.report_name(label_a, label_b)
+    name = compare_page.report_name(label_a, label_b)
     executed = config.BUILD_DIR / "compare" / f"{name}.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -132,7 +132,8 @@ def comparison(spec_a: str, spec_b: str) -> str:
             where = f"git show {spec}:reports/{Path(other).stem}/{FINDINGS}"
             text = (vcs.show(spec, f"reports/{Path(other).stem}/{FINDINGS}") or "").encode("utf-8")
         rows.append((side_label(spec, other), where, f"{len(text):,}", hashlib.sha256(text).hexdigest()))
-    return block(code="notebooks/compare.ipynb, analysis/compare.py, report/markup.py, report/views.py",
+    return block(code=("notebooks/compare.ipynb, analysis/compare.py, analysis/matching.py, report/compare_page.py, "
+                       "report/markup.py, report/views.py"),
                  command=f"make compare A={spec_a} B={spec_b}", inputs_title="Findings compared",
                  columns=("side", "file", "bytes", "sha256"), as_code=("file", "sha256"), rows=rows)
 

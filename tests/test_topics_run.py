@@ -1,0 +1,129 @@
+"""Stage 04 as one call: run() on the seed run in a temporary project, and the one topic matcher."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from newslens import config
+from newslens.analysis import keywords, topics
+from newslens.analysis.matching import optimal_pairs
+from newslens.corpus import ingest
+from newslens.params import load_run
+from newslens.report import topics_page
+from newslens.stages import StageRun, stage
+from newslens.text import tokenization
+
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory):
+    """The seed run's stages 01–03 written with the existing functions, then stage 04's run()."""
+    root = tmp_path_factory.mktemp("seed-topics")
+    run = load_run("params/seed.yaml")
+    out = StageRun(run, stage("04-topics"), root=root).processed_dir
+    ingest.ingest(run.params, out)
+    documents = pd.read_parquet(out / "documents.parquet")
+    tokens = tokenization.tokenize_documents(documents, run.params.tokenize, run.params.language)
+    tokenization.write_outputs(tokens, out)
+    doc_ids, analyzer = tokenization.load_analyzer(out)
+    keywords.write_tfidf(keywords.fit_tfidf(doc_ids, analyzer, run.params.keywords), out)
+    stage_run = StageRun(run, stage("04-topics"), root=root)
+    return root, stage_run, topics.run(stage_run)
+
+
+def test_run_writes_the_stage_outputs_and_returns_what_it_wrote(seed):
+    root, stage_run, result = seed
+    fit = result.fit
+    assert set(result.files) == {"sweep.csv", "topic_terms.parquet", "doc_topics.parquet", "topics.csv",
+                                 "k_choice.json", "identities"}
+    assert result.files["identities"] == root / "reports" / "seed" / "topics.json"
+    assert all(path.is_file() and path.is_relative_to(root) for path in result.files.values())
+    pd.testing.assert_frame_equal(pd.read_csv(result.files["sweep.csv"]), fit.sweep, check_dtype=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(result.files["doc_topics.parquet"]), fit.doc_topics)
+    pd.testing.assert_frame_equal(pd.read_parquet(result.files["topic_terms.parquet"]), fit.topic_terms)
+    shown = pd.read_csv(result.files["topics.csv"])
+    assert shown["topic"].tolist() == fit.topics["topic"].tolist() == [1, 2, 3, 4]  # no earlier run: fresh ids
+    assert json.loads(result.files["k_choice.json"].read_text()) == {"k": fit.k, "reason": fit.reason}
+    assert json.loads(result.files["identities"].read_text()) == fit.identities
+
+
+def test_run_fits_the_committed_seed_topics(seed):
+    """The same model as the committed seed report: k, NPMI and each topic's top terms in order."""
+    _, _, result = seed
+    committed = json.loads((config.PROJECT_ROOT / "reports" / "seed" / "topics.json").read_text())
+    assert (result.fit.k, result.fit.model, result.fit.coherence) == \
+        (committed["k"], committed["model"], committed["coherence"]) == (4, "nmf", 0.3178)
+    assert [t["terms"] for t in result.fit.identities["topics"]] == [t["terms"] for t in committed["topics"]]
+    assert result.fit.sweep["k"].tolist() == [2, 3, 4] and (result.fit.sweep["fits"] == 3).all()  # 3 seeds
+    assert result.fit.k_note.startswith("k searched 2–4 (of 2–6 asked)")  # capped by the corpus's size
+
+
+def test_run_holds_what_the_report_shows(seed):
+    root, stage_run, result = seed
+    documents = pd.read_parquet(stage_run.processed_dir / "documents.parquet")
+    pd.testing.assert_frame_equal(result.documents, documents)
+    assert result.n_documents == result.fit.doc_topics["doc_id"].nunique() == result.counts.shape[0]
+    assert len(result.terms) == result.counts.shape[1] == result.fit.components.shape[1]
+    assert result.display["china"] == "China"
+    assert not result.texts.short or result.texts.median_tokens < result.texts.threshold
+    assert sorted(result.focus_ids) == sorted(documents["doc_id"])  # the focus is the whole (only) article
+    anchors = result.anchors
+    assert anchors["model"].tolist()[0] == "newslens (this report)" and len(anchors) == 3
+    assert anchors["npmi"].tolist()[0] == result.fit.coherence and (anchors["k"] == result.fit.k).all()
+    assert (stage_run.build_dir / "anchor_coherence.json").is_file()  # the baselines' cache
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.anchors = None
+
+
+def test_views_write_the_explorer_and_hold_the_prevalences(seed):
+    _, stage_run, result = seed
+    shown = topics_page.views(result, stage_run)
+    written = json.loads((stage_run.processed_dir / "topic_explorer.json").read_text())
+    assert written == shown.explorer and written["k"] == result.fit.k
+    assert [t["id"] for t in written["topics"]] == result.fit.topics["topic"].tolist()
+    assert shown.by_group.shape == (result.fit.k, 1)  # one group: the report says so instead of a chart
+    assert shown.over_time.shape[0] in (0, result.fit.k) and shown.resolution is not None
+    assert shown.focus.index[0].startswith("T") and shown.focus.sum() == pytest.approx(1, abs=1e-3)
+    assert shown.representative.groupby("topic").size().max() <= 3
+
+
+# ---------------------------------------------------------------- the one matcher
+
+def _best_total(similarity: np.ndarray) -> float:
+    """The largest summed similarity of a one-to-one matching, by brute force."""
+    rows, cols = similarity.shape
+    if rows > cols:
+        return _best_total(similarity.T)
+    return max(sum(similarity[i, p[i]] for i in range(rows)) for p in itertools.permutations(range(cols), rows))
+
+
+def test_the_matcher_recovers_a_planted_permutation():
+    rng = np.random.default_rng(4)
+    planted = rng.permutation(8)
+    similarity = rng.uniform(0, 0.5, (8, 8))
+    similarity[np.arange(8), planted] = 0.9
+    assert optimal_pairs(similarity) == [(i, int(planted[i])) for i in range(8)]
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 4), (4, 2), (4, 4)])
+def test_the_matcher_is_optimal_and_mirrors_when_the_sides_swap(shape):
+    rng = np.random.default_rng(sum(shape))
+    for _ in range(40):
+        similarity = rng.integers(0, 3, shape).astype(float) / 2  # few values: many ties
+        pairs = optimal_pairs(similarity, "a", "b")
+        assert len(pairs) == min(shape) and len({i for i, _ in pairs}) == len({j for _, j in pairs}) == min(shape)
+        assert sum(similarity[i, j] for i, j in pairs) == pytest.approx(_best_total(similarity))
+        assert optimal_pairs(similarity.T, "b", "a") == sorted((j, i) for i, j in pairs)
+
+
+def test_the_matcher_breaks_ties_the_same_way_every_time():
+    ties = np.ones((3, 3))
+    first = optimal_pairs(ties, "x", "y")
+    assert first == optimal_pairs(ties.copy(), "x", "y") == [(0, 0), (1, 1), (2, 2)]
+    assert optimal_pairs(ties.T, "y", "x") == first  # the mirror of the diagonal is the diagonal
+    assert optimal_pairs(np.zeros((0, 3))) == []
