@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from newslens import config
+from newslens.analysis import topic_explorer_data
 from newslens.report import topic_explorer, views
 from newslens.wording import Words
 
@@ -49,7 +50,7 @@ def fit(documents: pd.DataFrame, folder, k: int, words: Words) -> dict:
     display = dict(zip(tokens.vocabulary["term"], tokens.vocabulary["display"]))
     result = run_topics(tfidf, TopicsParams(k=k, seeds=[0]), display=display,
                         identities_path=folder / "topics.json", labels_path=folder / "labels.yaml", n_jobs=1)
-    return topic_explorer.explorer_data(result, documents, terms=tfidf.terms, counts=tfidf.counts,
+    return topic_explorer_data.explorer_data(result, documents, terms=tfidf.terms, counts=tfidf.counts,
                                         display=display, words=words)
 
 
@@ -178,14 +179,14 @@ def shots():
 
 @pytest.mark.parametrize("compact", [False, True], ids=["full", "compact"])
 def test_seed_explorer_selects_by_click_and_keyboard(browser, seed_data, tmp_path, shots, compact):
-    data = topic_explorer.compact(seed_data) if compact else seed_data
+    data = topic_explorer_data.compact(seed_data) if compact else seed_data
     path = page_file(tmp_path, "seed", topic_explorer.explorer_html(data))
     context, page, seen = open_offline(browser, path)
     try:
         assert selected(page) == [str(data["topics"][0]["id"])]  # the most prevalent first
         exercise(page, f"seed-{'compact' if compact else 'full'}")
         documents = page.locator(f"{ROOT} [data-role=topic-docs] li").count()
-        assert 1 <= documents <= (topic_explorer.COMPACT_DOCS if compact else topic_explorer.TOP_DOCS)
+        assert 1 <= documents <= (topic_explorer_data.COMPACT_DOCS if compact else topic_explorer_data.TOP_DOCS)
         if not compact:  # one group and one day: said, not drawn
             assert "single group" in page.locator(f"{ROOT} .nl-te-groups").text_content()
             assert "more than one" in page.locator(f"{ROOT} .nl-te-time").text_content()

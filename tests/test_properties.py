@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from newslens.analysis import keywords, topics
 from newslens.analysis.tfidf import fit_tfidf
 from newslens.corpus import dates, ingest
-from newslens.report import topic_views
+from newslens.analysis import topic_views
 from newslens.text import tokenization
 from newslens.corpus.clean import MISSING_GROUP, clean_text
 from newslens.params import validate_params

@@ -20,7 +20,8 @@ from newslens import config
 from newslens.analysis import keywords, short_texts, topics
 from newslens.corpus import focus, ingest
 from newslens.params import load_run
-from newslens.report import summary, summary_page, topic_explorer
+from newslens.analysis import topic_explorer_data
+from newslens.report import summary, summary_page
 from newslens.stages import StageRun, stage
 from newslens.text import tokenization
 
@@ -58,7 +59,7 @@ def build_upstream(params_file: Path, root: Path) -> StageRun:
                                labels_path=stage4.run_file("labels"),
                                texts=short_texts.detect_short(len(analyzer(d)) for d in doc_ids))
     topics.write_outputs(fitted, stage4.processed_dir, identities)
-    topic_explorer.write(topic_explorer.explorer_data(fitted, documents, terms=tfidf.terms, counts=tfidf.counts,
+    topic_explorer_data.write(topic_explorer_data.explorer_data(fitted, documents, terms=tfidf.terms, counts=tfidf.counts,
                                                       display=display, words=stage4.words), stage4.processed_dir)
     return StageRun(run, stage("05-summary"), root=root)
 
@@ -153,7 +154,7 @@ def test_seed_topics_and_the_focus_mixture_come_from_the_topic_files(seed):
     assert result.topics_note is None  # four topics: every one is shown
     assert result.topics_sentence.startswith(f"The topic model found 4 topics. {k_choice['reason']}. ")
     assert sorted(saved["topic"]) == [2, 3, 6, 7]  # the ids of reports/seed/topics.json, as in the seed report
-    assert result.explorer == topic_explorer.compact(topic_explorer.load(seed.processed_dir / "topic_explorer.json"))
+    assert result.explorer == topic_explorer_data.compact(topic_explorer_data.load(seed.processed_dir / "topic_explorer.json"))
     assert len(result.explorer["topics"]) == 4
     doc_topics = pd.read_parquet(seed.processed_dir / "doc_topics.parquet")
     means = doc_topics.groupby("topic")["weight"].mean().sort_values(ascending=False)

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
+from newslens.analysis import topic_explorer_data
 from newslens.report import topic_explorer as te
 from newslens.report import views
 from newslens.analysis.topics import TopicResult, no_model
@@ -61,15 +62,15 @@ def result(components=COMPONENTS, labels=("Brexit", "Trump", "Football")) -> Top
 
 
 def data(components=COMPONENTS, docs=None, **kwargs):
-    return te.explorer_data(result(components, **kwargs), documents() if docs is None else docs,
+    return topic_explorer_data.explorer_data(result(components, **kwargs), documents() if docs is None else docs,
                             terms=TERMS, counts=COUNTS, display=DISPLAY, words=Words("article", "outlet"))
 
 
 # ---------------------------------------------------------------- Jensen–Shannon divergence
 
 def test_jsd_of_identical_topics_is_zero_and_of_disjoint_ones_ln_2():
-    p = te.term_distributions(np.array([[1.0, 3.0, 0.0, 0.0], [2.0, 6.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]]))
-    jsd = te.jensen_shannon(p)
+    p = topic_explorer_data.term_distributions(np.array([[1.0, 3.0, 0.0, 0.0], [2.0, 6.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]]))
+    jsd = topic_explorer_data.jensen_shannon(p)
     assert jsd[0, 1] == pytest.approx(0.0, abs=1e-15)
     assert jsd[0, 2] == pytest.approx(math.log(2))   # natural log: the maximum is ln 2 (1 in base 2)
     assert np.allclose(jsd, jsd.T) and np.all(np.diag(jsd) == 0)
@@ -78,12 +79,12 @@ def test_jsd_of_identical_topics_is_zero_and_of_disjoint_ones_ln_2():
 def test_jsd_worked_by_hand():
     # P = (½, ½), Q = (1, 0), M = (¾, ¼): JSD = ½ [½ ln(⅔) + ½ ln 2] + ½ ln(4/3) ≈ 0.2158
     expected = 0.5 * (0.5 * math.log(0.5 / 0.75) + 0.5 * math.log(0.5 / 0.25)) + 0.5 * math.log(1 / 0.75)
-    assert te.jensen_shannon(np.array([[0.5, 0.5], [1.0, 0.0]]))[0, 1] == pytest.approx(expected)
+    assert topic_explorer_data.jensen_shannon(np.array([[0.5, 0.5], [1.0, 0.0]]))[0, 1] == pytest.approx(expected)
     assert expected == pytest.approx(0.2158, abs=1e-4)
 
 
 def test_term_distributions_sum_to_one_and_a_zero_row_is_uniform():
-    p = te.term_distributions(np.array([[2.0, 2.0, 4.0], [0.0, 0.0, 0.0]]))
+    p = topic_explorer_data.term_distributions(np.array([[2.0, 2.0, 4.0], [0.0, 0.0, 0.0]]))
     assert p.tolist() == [[0.25, 0.25, 0.5], [1 / 3, 1 / 3, 1 / 3]]
 
 
@@ -95,7 +96,7 @@ def _distances(coords):
 
 def test_pcoa_recovers_points_on_a_line():
     d = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0], [2.0, 1.0, 0.0]])
-    coords = te.pcoa(d)
+    coords = topic_explorer_data.pcoa(d)
     assert np.allclose(_distances(coords), d)
     assert np.allclose(coords[:, 1], 0)
     assert np.allclose(coords[:, 0], [1.0, 0.0, -1.0])  # the first of the largest magnitude is positive
@@ -103,38 +104,38 @@ def test_pcoa_recovers_points_on_a_line():
 
 def test_pcoa_of_tied_axes_puts_the_first_point_on_the_first_axis():
     d = np.ones((3, 3)) - np.eye(3)  # an equilateral triangle: both eigenvalues equal
-    coords = te.pcoa(d)
+    coords = topic_explorer_data.pcoa(d)
     assert np.allclose(_distances(coords), d)
     assert coords[0, 0] == pytest.approx(1 / math.sqrt(3)) and coords[0, 1] == pytest.approx(0, abs=1e-12)
     assert coords[1, 1] > 0 > coords[2, 1]
 
 
 def test_two_topics_get_one_axis():
-    coords = te.intertopic_map(COMPONENTS[:2])
+    coords = topic_explorer_data.intertopic_map(COMPONENTS[:2])
     assert coords.tolist() == [[1.0, 0.0], [-1.0, 0.0]]
 
 
 def test_identical_topics_sit_at_the_centre():
-    assert te.intertopic_map(np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]])).tolist() == [[0.0, 0.0]] * 3
+    assert topic_explorer_data.intertopic_map(np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]])).tolist() == [[0.0, 0.0]] * 3
 
 
 def test_map_signs_are_fixed_and_survive_noise_and_order_of_terms():
-    coords = te.intertopic_map(COMPONENTS)
+    coords = topic_explorer_data.intertopic_map(COMPONENTS)
     for axis in range(2):
         column = coords[:, axis]
         assert column[np.argmax(np.abs(column))] > 0
     assert np.abs(coords).max() == 1.0
     rng = np.random.default_rng(0)
     noisy = COMPONENTS + rng.uniform(0, 1e-12, COMPONENTS.shape)
-    assert te.intertopic_map(noisy).tolist() == coords.tolist()
+    assert topic_explorer_data.intertopic_map(noisy).tolist() == coords.tolist()
     shuffled = COMPONENTS[:, rng.permutation(COMPONENTS.shape[1])]  # the terms' order is no part of it
-    assert te.intertopic_map(shuffled).tolist() == coords.tolist()
+    assert topic_explorer_data.intertopic_map(shuffled).tolist() == coords.tolist()
 
 
 # ---------------------------------------------------------------- relevance
 
 def test_relevance_is_sievert_and_shirley():
-    assert te.relevance(np.array([0.2]), np.array([0.05]), 0.6)[0] == pytest.approx(
+    assert topic_explorer_data.relevance(np.array([0.2]), np.array([0.05]), 0.6)[0] == pytest.approx(
         0.6 * math.log(0.2) + 0.4 * math.log(0.2 / 0.05))
 
 
@@ -143,7 +144,7 @@ def test_candidates_hold_the_top_terms_at_lambda_one_and_zero():
     p_topic = np.linspace(0.05, 0.001, 40)  # t0 the most frequent in the topic
     p_corpus = np.full(40, 0.05)
     p_corpus[39] = 1e-6                     # t39: rare in the topic, rarer still in the corpus
-    picked = te.relevance_candidates(p_topic, p_corpus, terms, n=5)
+    picked = topic_explorer_data.relevance_candidates(p_topic, p_corpus, terms, n=5)
     names = set(terms[picked])
     assert {"t0", "t1", "t2", "t3", "t4"} <= names   # λ = 1: by p(w|t)
     assert "t39" in names                             # λ = 0: by lift
@@ -152,7 +153,7 @@ def test_candidates_hold_the_top_terms_at_lambda_one_and_zero():
 
 def test_candidates_skip_terms_the_topic_never_uses_and_break_ties_by_term():
     terms = np.array(["b", "a", "c"])
-    picked = te.relevance_candidates(np.array([0.5, 0.5, 0.0]), np.array([0.3, 0.3, 0.4]), terms, n=1)
+    picked = topic_explorer_data.relevance_candidates(np.array([0.5, 0.5, 0.0]), np.array([0.3, 0.3, 0.4]), terms, n=1)
     assert terms[picked].tolist() == ["a"]
 
 
@@ -161,9 +162,9 @@ def test_candidates_skip_terms_the_topic_never_uses_and_break_ties_by_term():
 def test_top_documents_by_weight_then_id_and_only_with_weight():
     doc_topics = pd.DataFrame({"doc_id": ["b", "a", "c", "d", "a"], "topic": [1, 1, 1, 1, 2],
                                "weight": [0.5, 0.5, 0.9, 0.0, 0.0]})
-    top = te.top_documents(doc_topics, n=3)
+    top = topic_explorer_data.top_documents(doc_topics, n=3)
     assert top[["doc_id", "topic"]].values.tolist() == [["c", 1], ["a", 1], ["b", 1]]
-    assert te.top_documents(doc_topics, n=1)["doc_id"].tolist() == ["c"]
+    assert topic_explorer_data.top_documents(doc_topics, n=1)["doc_id"].tolist() == ["c"]
 
 
 @pytest.mark.parametrize("text, limit, expected", [
@@ -174,7 +175,7 @@ def test_top_documents_by_weight_then_id_and_only_with_weight():
     ("Ends with a comma, then more", 19, "Ends with a comma…"),
 ])
 def test_snippets_are_cut_at_a_word(text, limit, expected):
-    cut = te.cut_at_word(text, limit)
+    cut = topic_explorer_data.cut_at_word(text, limit)
     assert cut == expected and len(cut) <= limit + 1
 
 
@@ -182,14 +183,14 @@ def test_a_unit_shows_its_own_words_instead_of_its_documents_title():
     units = pd.DataFrame({"doc_id": ["d#1"], "parent_id": ["d"], "title": ["Long read"],
                           "text": ["The first sentence of a long read."], "group": ["bbc"],
                           "date": [pd.NaT], "date_precision": [None]})
-    entry = te.document_entry(next(units.itertuples(index=False)))
+    entry = topic_explorer_data.document_entry(next(units.itertuples(index=False)))
     assert entry == {"id": "d#1", "title": "The first sentence of a long read.", "group": "bbc", "date": None}
 
 
 def test_dates_follow_their_precision():
-    assert te._date_text(pd.Timestamp("1997-05-01"), "year") == "1997"
-    assert te._date_text(pd.Timestamp("1997-05-01"), "month") == "1997-05"
-    assert te._date_text(pd.Timestamp("1997-05-01"), "day") == "1997-05-01"
+    assert topic_explorer_data._date_text(pd.Timestamp("1997-05-01"), "year") == "1997"
+    assert topic_explorer_data._date_text(pd.Timestamp("1997-05-01"), "month") == "1997-05"
+    assert topic_explorer_data._date_text(pd.Timestamp("1997-05-01"), "day") == "1997-05-01"
 
 
 # ---------------------------------------------------------------- the data
@@ -210,20 +211,20 @@ def test_data_of_a_model():
     assert len(explorer["periods"]) == 6 and brexit["over_time"][0] == 0.9
     assert explorer["notes"] == {"groups": None, "time": None}
     for t in explorer["topics"]:  # circles inside the map
-        assert t["r"] <= t["cx"] <= te.MAP_SIZE - t["r"] and t["r"] <= t["cy"] <= te.MAP_SIZE - t["r"]
+        assert t["r"] <= t["cx"] <= topic_explorer_data.MAP_SIZE - t["r"] and t["r"] <= t["cy"] <= topic_explorer_data.MAP_SIZE - t["r"]
 
 
 def test_circle_area_follows_prevalence():
-    layout = te.map_layout([{"prevalence": 0.4, "x": 0, "y": 0}, {"prevalence": 0.1, "x": 1, "y": -1}])
+    layout = topic_explorer_data.map_layout([{"prevalence": 0.4, "x": 0, "y": 0}, {"prevalence": 0.1, "x": 1, "y": -1}])
     assert (layout[1]["r"] / layout[0]["r"]) ** 2 == pytest.approx(0.25, abs=0.01)
-    assert layout[1]["cx"] + layout[1]["r"] <= te.MAP_SIZE and layout[1]["cy"] + layout[1]["r"] <= te.MAP_SIZE
+    assert layout[1]["cx"] + layout[1]["r"] <= topic_explorer_data.MAP_SIZE and layout[1]["cy"] + layout[1]["r"] <= topic_explorer_data.MAP_SIZE
 
 
 def test_many_topics_get_smaller_circles():
-    many = te.map_layout([{"prevalence": 1 / 35, "x": 0, "y": 0}] * 35)
-    few = te.map_layout([{"prevalence": 1 / 3, "x": 0, "y": 0}] * 3)
-    assert few[0]["r"] == te.MAX_RADIUS > many[0]["r"]
-    assert 35 * math.pi * many[0]["r"] ** 2 <= te.MAP_INK * te.MAP_SIZE ** 2 * 1.01
+    many = topic_explorer_data.map_layout([{"prevalence": 1 / 35, "x": 0, "y": 0}] * 35)
+    few = topic_explorer_data.map_layout([{"prevalence": 1 / 3, "x": 0, "y": 0}] * 3)
+    assert few[0]["r"] == topic_explorer_data.MAX_RADIUS > many[0]["r"]
+    assert 35 * math.pi * many[0]["r"] ** 2 <= topic_explorer_data.MAP_INK * topic_explorer_data.MAP_SIZE ** 2 * 1.01
 
 
 def test_one_group_and_no_dates_say_so():
@@ -235,40 +236,40 @@ def test_one_group_and_no_dates_say_so():
 
 
 def test_the_same_model_gives_the_same_bytes_and_noise_changes_nothing():
-    first, second = te.explorer_json(data()), te.explorer_json(data())
+    first, second = topic_explorer_data.explorer_json(data()), topic_explorer_data.explorer_json(data())
     assert first == second
     rng = np.random.default_rng(1)
     noisy = COMPONENTS + rng.uniform(-1e-12, 1e-12, COMPONENTS.shape) * (COMPONENTS > 0)
-    assert te.explorer_json(data(noisy)) == first
+    assert topic_explorer_data.explorer_json(data(noisy)) == first
     assert json.loads(first) == data()  # sorted, plain JSON
 
 
 def test_the_file_round_trips(tmp_path):
     explorer = data()
-    te.write(explorer, tmp_path)
-    assert te.load(tmp_path / te.FILE) == explorer
-    assert (tmp_path / te.FILE).read_text(encoding="utf-8").endswith("}\n")
+    topic_explorer_data.write(explorer, tmp_path)
+    assert topic_explorer_data.load(tmp_path / topic_explorer_data.FILE) == explorer
+    assert (tmp_path / topic_explorer_data.FILE).read_text(encoding="utf-8").endswith("}\n")
 
 
 def test_compact_keeps_five_documents_each_and_drops_the_charts():
     explorer = data()
-    small = te.compact(explorer, docs=1)
+    small = topic_explorer_data.compact(explorer, docs=1)
     assert small["compact"] is True and small["groups"] == [] and small["periods"] == []
     for full, short in zip(explorer["topics"], small["topics"]):
         assert "by_group" not in short and short["terms"] == full["terms"]
         assert [small["docs"][d]["id"] for d, _ in short["docs"]] == \
             [explorer["docs"][d]["id"] for d, _ in full["docs"][:1]]
     assert len(small["docs"]) < len(explorer["docs"])
-    assert te.compact(explorer)["topics"][0]["docs"] == explorer["topics"][0]["docs"][:te.COMPACT_DOCS]
+    assert topic_explorer_data.compact(explorer)["topics"][0]["docs"] == explorer["topics"][0]["docs"][:topic_explorer_data.COMPACT_DOCS]
 
 
 def test_a_run_without_a_model_gets_no_explorer_and_no_error(tmp_path):
     empty = no_model("a corpus of 1 document supports at most 1 topic")
-    explorer = te.explorer_data(empty, documents(), terms=TERMS, counts=COUNTS, display={}, words=Words())
-    assert explorer is None and te.compact(None) is None and te.explorer_html(None) == ""
-    te.write(None, tmp_path)
-    assert (tmp_path / te.FILE).read_text(encoding="utf-8") == "null\n"
-    assert te.load(tmp_path / te.FILE) is None and te.load(tmp_path / "missing.json") is None
+    explorer = topic_explorer_data.explorer_data(empty, documents(), terms=TERMS, counts=COUNTS, display={}, words=Words())
+    assert explorer is None and topic_explorer_data.compact(None) is None and te.explorer_html(None) == ""
+    topic_explorer_data.write(None, tmp_path)
+    assert (tmp_path / topic_explorer_data.FILE).read_text(encoding="utf-8") == "null\n"
+    assert topic_explorer_data.load(tmp_path / topic_explorer_data.FILE) is None and topic_explorer_data.load(tmp_path / "missing.json") is None
 
 
 # ---------------------------------------------------------------- the page

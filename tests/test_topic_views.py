@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from newslens.report import topic_views
+from newslens.analysis import topic_views
 
 TOPICS = pd.DataFrame({"topic": [2, 1], "label": ["Brexit", "Trump"], "prevalence": [0.6, 0.4]})
 DOCUMENTS = pd.DataFrame({

@@ -15,23 +15,17 @@ from newslens.analysis import keywords, topics
 from newslens.analysis.matching import optimal_pairs
 from newslens.corpus import ingest
 from newslens.params import load_run
-from newslens.report import topics_page
 from newslens.stages import StageRun, stage
 from newslens.text import tokenization
 
 
 @pytest.fixture(scope="module")
 def seed(tmp_path_factory):
-    """The seed run's stages 01–03 written with the existing functions, then stage 04's run()."""
+    """The seed run's stages 01–03, each by its run(), then stage 04's run()."""
     root = tmp_path_factory.mktemp("seed-topics")
     run = load_run("params/seed.yaml")
-    out = StageRun(run, stage("04-topics"), root=root).processed_dir
-    ingest.ingest(run.params, out)
-    documents = pd.read_parquet(out / "documents.parquet")
-    tokens = tokenization.tokenize_documents(documents, run.params.tokenize, run.params.language)
-    tokenization.write_outputs(tokens, out)
-    doc_ids, analyzer = tokenization.load_analyzer(out)
-    keywords.write_tfidf(keywords.fit_tfidf(doc_ids, analyzer, run.params.keywords), out)
+    for module, name in ((ingest, "01-ingest"), (tokenization, "02-tokenize"), (keywords, "03-keywords")):
+        module.run(StageRun(run, stage(name), root=root))
     stage_run = StageRun(run, stage("04-topics"), root=root)
     return root, stage_run, topics.run(stage_run)
 
@@ -40,7 +34,7 @@ def test_run_writes_the_stage_outputs_and_returns_what_it_wrote(seed):
     root, stage_run, result = seed
     fit = result.fit
     assert set(result.files) == {"sweep.csv", "topic_terms.parquet", "doc_topics.parquet", "topics.csv",
-                                 "k_choice.json", "identities"}
+                                 "k_choice.json", "identities", "topic_explorer"}
     assert result.files["identities"] == root / "reports" / "seed" / "topics.json"
     assert all(path.is_file() and path.is_relative_to(root) for path in result.files.values())
     pd.testing.assert_frame_equal(pd.read_csv(result.files["sweep.csv"]), fit.sweep, check_dtype=False)
@@ -80,9 +74,9 @@ def test_run_holds_what_the_report_shows(seed):
         result.anchors = None
 
 
-def test_views_write_the_explorer_and_hold_the_prevalences(seed):
-    _, stage_run, result = seed
-    shown = topics_page.views(result, stage_run)
+def test_run_writes_the_explorer_and_holds_the_prevalences(seed):
+    _, stage_run, shown = seed
+    result = shown
     written = json.loads((stage_run.processed_dir / "topic_explorer.json").read_text())
     assert written == shown.explorer and written["k"] == result.fit.k
     assert [t["id"] for t in written["topics"]] == result.fit.topics["topic"].tolist()

@@ -26,7 +26,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,7 @@ from newslens.analysis.topic_quality import (SHOWN, TopicsError, choose_k, mean_
                                              rank_terms, stability)
 
 if TYPE_CHECKING:
+    from newslens.corpus.periods import Resolution
     from newslens.stages import StageRun
 
 logger = logging.getLogger(__name__)
@@ -303,16 +304,25 @@ class TopicsResult:
     texts: ShortTexts             # whether they are short texts, and the evidence
     focus_ids: list[str]          # the focus document's units (none without a model)
     anchors: pd.DataFrame | None  # our NPMI beside two baselines at the same k (None without a model)
+    explorer: dict[str, Any] | None   # the topic explorer's data, as topic_explorer.json holds it
+    # The prevalence views: all None without a model (k = 0).
+    by_group: pd.DataFrame | None        # mean topic weight per group (topics × groups)
+    over_time: pd.DataFrame | None       # mean topic weight per period (topics × periods)
+    resolution: Resolution | None        # the periods' resolution, and why
+    focus: pd.Series | None              # the focus document's mixture (None: no focus)
+    representative: pd.DataFrame | None  # each topic's top documents
 
 
 def run(stage_run: StageRun) -> TopicsResult:
-    """Stage 04: fit the topics on stage 03's TF-IDF, write them, and score them against the baselines.
+    """Stage 04: fit the topics on stage 03's TF-IDF, write them and the explorer's data, score them
+    against the baselines, and compute the prevalence views.
 
     The baselines' scores are cached in the run's build folder (``anchor_coherence.json``)
     and refitted only when their inputs change.
     """
-    from newslens.analysis import keywords
+    from newslens.analysis import topic_explorer_data, topic_views
     from newslens.analysis.anchors import anchor_coherence
+    from newslens.analysis.tfidf import read_tfidf
     from newslens.analysis.short_texts import detect_short
     from newslens.corpus.focus import resolve_focus
     from newslens.stages import TFIDF_FILES
@@ -322,15 +332,23 @@ def run(stage_run: StageRun) -> TopicsResult:
     vocabulary = pd.read_parquet(stage_run.input("vocabulary.parquet"))
     display = dict(zip(vocabulary["term"], vocabulary["display"]))
     doc_ids, analyzer = load_analyzer(stage_run.processed_dir)
-    tfidf = keywords.read_tfidf(*(stage_run.input(name) for name in TFIDF_FILES))
+    tfidf = read_tfidf(*(stage_run.input(name) for name in TFIDF_FILES))
     identities_path = stage_run.run_file("identities")
     texts = detect_short(len(analyzer(doc_id)) for doc_id in doc_ids)  # the tokens tokenize wrote
     fit = run_topics(tfidf, stage_run.params.topics, display=display, identities_path=identities_path,
                      labels_path=stage_run.run_file("labels"), texts=texts)
     files = write_outputs(fit, stage_run.processed_dir, identities_path)
-    anchors = None
-    if fit.k:
-        anchors = anchor_coherence(documents["text"].tolist(), tfidf, fit.k, fit.coherence,
-                                   cache=stage_run.build_dir / "anchor_coherence.json")
-    return TopicsResult(fit, files, documents, display, tfidf.terms, tfidf.counts, len(doc_ids), texts,
-                        resolve_focus(documents, stage_run.params.focus) if fit.k else [], anchors)
+    explorer = topic_explorer_data.explorer_data(fit, documents, terms=tfidf.terms, counts=tfidf.counts,
+                                                 display=display, words=stage_run.words)
+    files["topic_explorer"] = topic_explorer_data.write(explorer, stage_run.processed_dir)  # the summary's too
+    common = (fit, files, documents, display, tfidf.terms, tfidf.counts, len(doc_ids), texts)
+    if not fit.k:
+        return TopicsResult(*common, [], None, explorer, None, None, None, None, None)
+    anchors = anchor_coherence(documents["text"].tolist(), tfidf, fit.k, fit.coherence,
+                               cache=stage_run.build_dir / "anchor_coherence.json")
+    focus_ids = resolve_focus(documents, stage_run.params.focus)
+    over_time, resolution = topic_views.prevalence_over_time(fit.doc_topics, documents, fit.topics)
+    focus = topic_views.focus_mixture(fit.doc_topics, fit.topics, focus_ids) if focus_ids else None
+    return TopicsResult(*common, focus_ids, anchors, explorer,
+                        topic_views.prevalence_by_group(fit.doc_topics, documents, fit.topics), over_time,
+                        resolution, focus, topic_views.representative_documents(fit.doc_topics, documents, fit.topics))

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from newslens.corpus.focus import resolve_focus
-from newslens.report import prose, topic_explorer, topic_views
+from newslens.analysis import topic_explorer_data
+from newslens.analysis import topic_views
+from newslens.report import prose
 from newslens.report.robustness import robustness_sentence
 from newslens.wording import Words
 
@@ -377,7 +379,7 @@ def run(stage_run: StageRun) -> SummaryResult:
         similar=out.similar[["rank", "title", "group", "date", "similarity"]].rename(columns={"group": words.group}),
         topics_sentence=topics_sentence(out), n_topics=len(out.topics),
         topics=shown[["topic", "label", "prevalence", "top_terms"]], topics_note=topics_note,
-        explorer=topic_explorer.compact(topic_explorer.load(stage_run.input("topic_explorer.json"))),
+        explorer=topic_explorer_data.compact(topic_explorer_data.load(stage_run.input("topic_explorer.json"))),
         robustness=robustness_sentence(stage_run.run_file("sensitivity"), f"focus {noun}"),
         mixture=mixture, mixture_sentence=mixture_said, group_lines=lines, group_lines_note=lines_note,
         over_time=over_time, resolution=resolution, time_sentence=time_said, links=links_html())

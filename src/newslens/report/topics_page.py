@@ -1,58 +1,25 @@
 """The topics report (``notebooks/04-topics.ipynb``): one function per display cell.
 
-:func:`newslens.analysis.topics.run` fits and writes the model; :func:`views` adds what the
-report layer computes from it (the topic explorer, written for the summary too, and the
-prevalence tables of :mod:`newslens.report.topic_views`). Each other function draws one cell
-from those two records and returns None. Without a model (k = 0) the cells after the first
-show nothing: the first says why.
+:func:`newslens.analysis.topics.run` fits and writes the model and computes everything the
+page shows (the explorer's data, the prevalence tables); each function here draws one cell
+from its result and returns None. Without a model (k = 0) the cells after the first show
+nothing: the first says why.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from newslens.report import markup, plots, topic_explorer, topic_views
+from newslens.analysis import topic_views
+from newslens.report import markup, plots, topic_explorer
 
 if TYPE_CHECKING:
     from newslens.analysis.topics import TopicsResult
-    from newslens.corpus.periods import Resolution
-    from newslens.stages import StageRun
     from newslens.wording import Words
 
 # The focus chart leaves out topics under 1% of the document: slivers a bar cannot show
 # (the summary's chart cuts at 2%, for its smaller space).
 FOCUS_MIN_SHARE = 0.01
-
-
-@dataclass(frozen=True)
-class TopicViews:
-    """The report layer's views of the model; all None without a model (k = 0)."""
-
-    explorer: dict[str, Any] | None       # the topic explorer's data, as topic_explorer.json holds it
-    by_group: pd.DataFrame | None         # mean topic weight per group (topics × groups)
-    over_time: pd.DataFrame | None        # mean topic weight per period (topics × periods)
-    resolution: Resolution | None         # the periods' resolution, and why
-    focus: pd.Series | None               # the focus document's mixture (None: no focus)
-    representative: pd.DataFrame | None   # each topic's top documents
-
-
-def views(result: TopicsResult, stage_run: StageRun) -> TopicViews:
-    """The explorer (written to ``topic_explorer.json``, None without a model) and the prevalence views."""
-    fit, documents = result.fit, result.documents
-    explorer = topic_explorer.explorer_data(fit, documents, terms=result.terms, counts=result.counts,
-                                            display=result.display, words=stage_run.words)
-    topic_explorer.write(explorer, stage_run.processed_dir)
-    if not fit.k:
-        return TopicViews(explorer, None, None, None, None, None)
-    over_time, resolution = topic_views.prevalence_over_time(fit.doc_topics, documents, fit.topics)
-    focus = (topic_views.focus_mixture(fit.doc_topics, fit.topics, result.focus_ids)
-             if result.focus_ids else None)
-    return TopicViews(explorer, topic_views.prevalence_by_group(fit.doc_topics, documents, fit.topics),
-                      over_time, resolution, focus,
-                      topic_views.representative_documents(fit.doc_topics, documents, fit.topics))
 
 
 def overview(result: TopicsResult, title: str, words: Words) -> None:
@@ -96,53 +63,53 @@ def top_terms(result: TopicsResult) -> None:
                           title="Top terms per topic", columns=4)
 
 
-def explorer(result: TopicsResult, shown: TopicViews) -> None:
+def explorer(result: TopicsResult) -> None:
     """The topic explorer: the intertopic map, terms by relevance, top documents."""
     if not result.fit.k:
         return
-    topic_explorer.show(shown.explorer, label=f"Topic explorer: {result.fit.k} topics")
+    topic_explorer.show(result.explorer, label=f"Topic explorer: {result.fit.k} topics")
 
 
-def by_group(shown: TopicViews, words: Words) -> None:
+def by_group(result: TopicsResult, words: Words) -> None:
     """Topic prevalence by group as a heatmap, or a note when the run has a single group."""
-    if shown.by_group is None:
+    if result.by_group is None:
         return
-    if shown.by_group.shape[1] > 1:
-        plots.heatmap(shown.by_group, title=f"Topic prevalence by {words.group}", fmt="{:.2f}")
+    if result.by_group.shape[1] > 1:
+        plots.heatmap(result.by_group, title=f"Topic prevalence by {words.group}", fmt="{:.2f}")
     else:
         markup.show_text(f"This run has a single {words.group}.", css_class="note")
 
 
-def over_time(shown: TopicViews, words: Words) -> None:
+def over_time(result: TopicsResult, words: Words) -> None:
     """Topic prevalence per period as a heatmap, or a note when the units span a single period."""
-    if shown.over_time is None:
+    if result.over_time is None:
         return
-    resolution = shown.resolution
-    if shown.over_time.shape[1] > 1:
+    resolution = result.resolution
+    if result.over_time.shape[1] > 1:
         markup.show_text(f"Mean topic weight per {resolution.name}, {resolution.evidence}.", css_class="note")
-        plots.heatmap(shown.over_time, title=f"Topic prevalence by {resolution.name}", fmt="{:.2f}",
+        plots.heatmap(result.over_time, title=f"Topic prevalence by {resolution.name}", fmt="{:.2f}",
                       cmap="Greens", annotate=False)
     else:
         markup.show_text(f"The {words.units} do not span more than one {resolution.name}, so there is no time axis.",
                          css_class="note")
 
 
-def focus_mixture(result: TopicsResult, shown: TopicViews) -> None:
+def focus_mixture(result: TopicsResult) -> None:
     """The focus document's topic mixture (topics of at least :data:`FOCUS_MIN_SHARE`), or a note."""
     if not result.fit.k:
         return
-    if shown.focus is None:
+    if result.focus is None:
         markup.show_text("This run has no focus document.", css_class="note")
         return
-    plots.barh(shown.focus[shown.focus >= FOCUS_MIN_SHARE], title="Topic mixture of the focus document",
+    plots.barh(result.focus[result.focus >= FOCUS_MIN_SHARE], title="Topic mixture of the focus document",
                xlabel="share of the document", fmt="{:.0%}")
 
 
-def representative_documents(shown: TopicViews, words: Words) -> None:
+def representative_documents(result: TopicsResult, words: Words) -> None:
     """The three documents with the highest weight on each topic."""
-    if shown.representative is None:
+    if result.representative is None:
         return
-    markup.show_table(shown.representative.rename(columns={"group": words.group}), numeric_format={"weight": ".2f"})
+    markup.show_table(result.representative.rename(columns={"group": words.group}), numeric_format={"weight": ".2f"})
 
 
 def anchors(result: TopicsResult) -> None:

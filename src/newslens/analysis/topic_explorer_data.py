@@ -1,0 +1,342 @@
+"""The topic explorer's data: an intertopic map, terms by relevance, top documents, by group and over time.
+
+The topics stage computes the explorer's data from the fitted model and writes it as
+``topic_explorer.json``; the summary reads that file and shows a compact explorer. The
+page draws it (:mod:`newslens.report.topic_explorer`).
+
+* **Map** (:func:`intertopic_map`): Jensen–Shannon divergence between the topics' term
+  distributions (each row of the model's components normalised to sum to 1, over the
+  whole vocabulary; natural logarithm, so it lies in [0, ln 2]), taken as the distance of
+  classical MDS (:func:`pcoa`), as LDAvis does. Each axis's sign is fixed so that its
+  coordinate of largest magnitude is positive; coordinates are scaled so the largest
+  magnitude is 1 and kept at 4 decimals.
+* **Relevance** (Sievert & Shirley 2014): λ·log p(w|t) + (1−λ)·log(p(w|t)/p(w)), with
+  p(w) the corpus-wide term probability from the term counts. Each topic sends the union
+  of its top terms at λ = 0, 0.1, …, 1 (:func:`relevance_candidates`), with p(w|t) and
+  p(w) at display precision; the page re-ranks them as the slider moves.
+* **Determinism**: every ranking is made on the values as sent (display precision) with
+  ties broken by term or document id, so the same model gives the same bytes on every CPU.
+
+>>> round(float(jensen_shannon(np.array([[1.0, 0.0], [0.0, 1.0]]))[0, 1]), 4)  # disjoint: ln 2
+0.6931
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from newslens.precision import display_value, display_values
+from newslens.wording import Words
+
+FILE = "topic_explorer.json"
+LAMBDAS = tuple(i / 10 for i in range(11))  # the λ grid whose top terms each topic sends
+TOP_TERMS = 30          # per λ of the grid
+TOP_DOCS = 8            # per topic, in the topics report
+COMPACT_DOCS = 5        # per topic, in the summary
+SNIPPET_CHARS = 200     # a document's snippet, cut at a word
+TITLE_CHARS = 160       # a unit's own words stand in for its title (as topic_views does)
+DEFAULT_LAMBDA = 0.6    # Sievert & Shirley's user study found λ ≈ 0.6 best for interpretation
+MAP_DECIMALS = 4
+_TIE = 1e-9             # relative to the largest MDS eigenvalue: a smaller gap is a tie, a smaller value 0
+
+
+# ---------------------------------------------------------------- the intertopic map
+
+def term_distributions(components: np.ndarray) -> np.ndarray:
+    """Each topic's row normalised to sum to 1 (an all-zero row becomes uniform)."""
+    weights = np.clip(np.asarray(components, dtype=float), 0, None)
+    sums = weights.sum(axis=1, keepdims=True)
+    uniform = np.full_like(weights, 1.0 / max(weights.shape[1], 1))
+    return np.where(sums > 0, weights / np.where(sums > 0, sums, 1), uniform)
+
+
+def jensen_shannon(distributions: np.ndarray) -> np.ndarray:
+    """Pairwise Jensen–Shannon divergence of the rows (natural log: 0 for identical, ln 2 for disjoint).
+
+    JSD(P, Q) = ½ KL(P ‖ M) + ½ KL(Q ‖ M), M = ½ (P + Q), with 0 · log 0 = 0.
+    """
+    p = np.asarray(distributions, dtype=float)
+    k = p.shape[0]
+    out = np.zeros((k, k))
+    for i in range(k):
+        for j in range(i + 1, k):
+            m = (p[i] + p[j]) / 2
+            with np.errstate(divide="ignore", invalid="ignore"):
+                left = np.where(p[i] > 0, p[i] * np.log(p[i] / m), 0.0).sum()
+                right = np.where(p[j] > 0, p[j] * np.log(p[j] / m), 0.0).sum()
+            out[i, j] = out[j, i] = max(0.0, (left + right) / 2)
+    return out
+
+
+def pcoa(distances: np.ndarray, dims: int = 2) -> np.ndarray:
+    """Classical MDS: the top ``dims`` axes of the double-centred squared distances.
+
+    B = −½ J D² J (J the centring matrix); coordinates are the eigenvectors of B scaled
+    by the square roots of their eigenvalues (negative or negligible ones count as 0). Two points give
+    one axis; the rest is zero. Axes whose eigenvalues tie are rotated so that the first
+    point lies on the first axis, and every axis's sign is fixed so that its coordinate
+    of largest magnitude is positive (ties: the first such point). Unscaled, unrounded.
+    """
+    d = np.asarray(distances, dtype=float)
+    n = d.shape[0]
+    coords = np.zeros((n, dims))
+    if n < 2:
+        return coords
+    centring = np.eye(n) - np.full((n, n), 1.0 / n)
+    b = -0.5 * centring @ (d ** 2) @ centring
+    values, vectors = np.linalg.eigh((b + b.T) / 2)
+    order = np.argsort(-values, kind="stable")[:dims]
+    values, vectors = values[order], vectors[:, order]
+    # Negative eigenvalues (non-Euclidean distances) and rounding noise count as 0.
+    values = np.where(values > _TIE * max(values[0], 0.0), values, 0.0)
+    coords[:, :len(order)] = vectors * np.sqrt(values)
+    if dims >= 2 and len(order) >= 2 and values[0] > 0 and values[0] - values[1] <= _TIE * values[0]:
+        angle = np.arctan2(coords[0, 1], coords[0, 0])  # a tie leaves any rotation: fix one
+        rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+        coords[:, :2] = coords[:, :2] @ rotation
+    return _fix_signs(coords)
+
+
+def _fix_signs(coords: np.ndarray) -> np.ndarray:
+    scale = np.abs(coords).max() or 1.0
+    rounded = np.round(coords / scale, MAP_DECIMALS)  # judge the sign on what is shown
+    for axis in range(coords.shape[1]):
+        column = rounded[:, axis]
+        if not column.any():
+            continue
+        first = int(np.flatnonzero(np.abs(column) == np.abs(column).max())[0])
+        if column[first] < 0:
+            coords[:, axis] = -coords[:, axis]
+    return coords
+
+
+def intertopic_map(components: np.ndarray) -> np.ndarray:
+    """The topics' 2-D map from their term distributions: scaled to a largest magnitude of 1, 4 decimals."""
+    coords = pcoa(jensen_shannon(term_distributions(components)))
+    scale = np.abs(coords).max()
+    coords = coords / scale if scale > 0 else coords
+    return np.round(coords, MAP_DECIMALS) + 0.0  # + 0.0: no negative zero
+
+
+# ---------------------------------------------------------------- terms by relevance
+
+def relevance(p_topic: np.ndarray, p_corpus: np.ndarray, lam: float) -> np.ndarray:
+    """λ·log p(w|t) + (1−λ)·log(p(w|t) / p(w)); −inf where p(w|t) is 0."""
+    with np.errstate(divide="ignore"):
+        log_topic = np.log(p_topic)
+        return lam * log_topic + (1 - lam) * (log_topic - np.log(p_corpus))
+
+
+def relevance_candidates(p_topic: np.ndarray, p_corpus: np.ndarray, terms: np.ndarray,
+                         n: int = TOP_TERMS, lambdas=LAMBDAS) -> np.ndarray:
+    """Indices of the union of the top ``n`` terms by relevance at each λ, by p(w|t) descending.
+
+    Ranked on the values as given (send them at display precision first), ties by term.
+    """
+    usable = np.flatnonzero((p_topic > 0) & (p_corpus > 0))
+    by_term = usable[np.argsort(terms[usable], kind="stable")]
+    chosen: set[int] = set()
+    for lam in lambdas:
+        scores = relevance(p_topic[by_term], p_corpus[by_term], lam)
+        chosen.update(by_term[np.argsort(-scores, kind="stable")[:n]].tolist())
+    picked = np.array(sorted(chosen, key=lambda i: (-p_topic[i], terms[i])), dtype=int)
+    return picked
+
+
+# ---------------------------------------------------------------- documents
+
+def cut_at_word(text: str, limit: int) -> str:
+    """``text`` (whitespace collapsed) cut to at most ``limit`` characters at a word, with … when cut.
+
+    >>> cut_at_word("The minister said the talks would resume", 20)
+    'The minister said…'
+    """
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    head = cut[:space] if space > limit // 2 else cut  # one long word: cut inside it
+    return head.rstrip(" ,;:.-–—") + "…"
+
+
+def _date_text(date, precision) -> str | None:
+    if date is None or date is pd.NaT or date != date:
+        return None
+    date = pd.Timestamp(date)
+    return {"year": f"{date:%Y}", "month": f"{date:%Y-%m}"}.get(str(precision), f"{date:%Y-%m-%d}")
+
+
+def top_documents(doc_topics: pd.DataFrame, n: int = TOP_DOCS) -> pd.DataFrame:
+    """Each topic's ``n`` documents of highest weight (weight > 0), ties by doc_id."""
+    ranked = doc_topics[doc_topics["weight"] > 0].sort_values(["topic", "weight", "doc_id"],
+                                                              ascending=[True, False, True], kind="stable")
+    return ranked.groupby("topic", sort=False).head(n).reset_index(drop=True)
+
+
+def document_entry(row) -> dict[str, Any]:
+    """What the explorer shows of one document: title (a unit's own words), group, date, snippet."""
+    text = row.text if isinstance(row.text, str) else ""
+    is_unit = row.doc_id != row.parent_id
+    title = row.title if isinstance(row.title, str) and row.title.strip() and not is_unit else None
+    entry = {"id": str(row.doc_id),
+             "title": cut_at_word(title, TITLE_CHARS) if title else cut_at_word(text, TITLE_CHARS) or str(row.doc_id),
+             "group": None if not isinstance(row.group, str) else row.group,
+             "date": _date_text(row.date, getattr(row, "date_precision", None))}
+    if title:  # a unit's words are already its title
+        entry["snippet"] = cut_at_word(text, SNIPPET_CHARS)
+    return entry
+
+
+# ---------------------------------------------------------------- the data
+
+# ---------------------------------------------------------------- the map's layout
+
+MAP_SIZE = 360        # the map's viewBox, in px
+MAX_RADIUS = 30       # the most prevalent topic's circle, at most; area ∝ prevalence
+MAP_INK = 0.12        # the circles' total area as a share of the map, at most (many topics: smaller)
+
+
+def map_layout(topics: list[dict[str, Any]]) -> list[dict[str, float]]:
+    """Each topic's circle in the map's viewBox: centre (cx, cy) and radius r, px at 1 decimal.
+
+    Area is proportional to prevalence; the largest radius shrinks as topics multiply, so
+    that the circles cover at most :data:`MAP_INK` of the map, and the margin equals it, so
+    that no circle is clipped.
+    """
+    prevalence = np.array([max(float(t["prevalence"]), 0.0) for t in topics])
+    top = prevalence.max() if len(prevalence) and prevalence.max() > 0 else 1.0
+    share = max(float((prevalence / top).sum()), 1.0)
+    largest = min(MAX_RADIUS, math.sqrt(MAP_INK * MAP_SIZE ** 2 / (math.pi * share)))
+    span = MAP_SIZE / 2 - largest - 2
+    return [{"cx": round(MAP_SIZE / 2 + span * t["x"], 1), "cy": round(MAP_SIZE / 2 - span * t["y"], 1),
+             "r": round(max(4.0, largest * math.sqrt(p / top)), 1)} for t, p in zip(topics, prevalence)]
+
+
+def explorer_data(result, documents: pd.DataFrame, *, terms: np.ndarray, counts,
+                  display: dict[str, str], words: Words) -> dict[str, Any] | None:
+    """The explorer's data for a fitted model (a :class:`newslens.analysis.topics.TopicResult`), or None (k = 0).
+
+    ``terms`` and ``counts`` are the model's vocabulary and document-term counts
+    (``tfidf.terms``, ``tfidf.counts``); ``result.components`` its topic-term weights,
+    in the order of ``result.topics``.
+    """
+    if not result.k or result.components is None or result.topics.empty:
+        return None
+    topics = result.topics
+    vocabulary, term_lists = _term_data(result.components, np.asarray(terms), counts, display)
+    doc_entries, doc_lists = _document_data(result.doc_topics, documents, topics)
+    groups, over_time, period = _prevalence(result.doc_topics, documents, topics)
+    coords = intertopic_map(result.components)
+    entries = []
+    for position, row in enumerate(topics.itertuples()):
+        name = f"T{row.topic}: {row.label}"
+        entry = {"id": int(row.topic), "label": str(row.label), "name": name,
+                 "prevalence": display_value(row.prevalence),
+                 "x": float(coords[position, 0]), "y": float(coords[position, 1]),
+                 "terms": term_lists[position], "docs": doc_lists[position]}
+        if groups.shape[1] > 1:
+            entry["by_group"] = _values(groups.loc[name])
+        if over_time.shape[1] > 1:
+            entry["over_time"] = _values(over_time.loc[name])
+        entries.append(entry)
+    for entry, circle in zip(entries, map_layout(entries)):
+        entry.update(circle)
+    no_time = (f"The {words.units} do not span more than one {period}, so there is no time axis." if period
+               else f"The {words.units} have no dates, so there is no time axis.")
+    return {
+        "version": 1, "compact": False, "model": result.model, "k": int(result.k),
+        "lambda": DEFAULT_LAMBDA, "map_size": MAP_SIZE, "unit": words.unit, "units": words.units,
+        "group": words.group, "period": period,
+        "groups": [str(g) for g in groups.columns] if groups.shape[1] > 1 else [],
+        "periods": [str(p) for p in over_time.columns] if over_time.shape[1] > 1 else [],
+        "notes": {"groups": None if groups.shape[1] > 1 else f"This run has a single {words.group}.",
+                  "time": None if over_time.shape[1] > 1 else no_time},
+        **vocabulary, "docs": doc_entries, "topics": entries,
+    }
+
+
+def _term_data(components: np.ndarray, terms: np.ndarray, counts, display: dict[str, str]):
+    """The candidate terms (display form) with p(w), and per topic [[term index, p(w|t)], ...]."""
+    p_topic = display_values(term_distributions(components))
+    totals = np.asarray(counts.sum(axis=0)).ravel().astype(float)
+    p_corpus = display_values(totals / totals.sum()) if totals.sum() > 0 else np.zeros_like(totals)
+    candidates = [relevance_candidates(p_topic[t], p_corpus, terms) for t in range(len(components))]
+    used = sorted(set().union(*[set(c.tolist()) for c in candidates]), key=lambda i: terms[i])
+    slot = {index: position for position, index in enumerate(used)}
+    vocabulary = {"terms": [display.get(terms[i], str(terms[i])) for i in used],
+                  "pw": [float(p_corpus[i]) for i in used]}
+    return vocabulary, [[[slot[i], float(p_topic[t, i])] for i in chosen] for t, chosen in enumerate(candidates)]
+
+
+def _document_data(doc_topics: pd.DataFrame, documents: pd.DataFrame, topics: pd.DataFrame):
+    """The top documents of every topic once each, and per topic [[document index, weight], ...]."""
+    top = top_documents(doc_topics)
+    columns = [c for c in ("doc_id", "parent_id", "title", "text", "group", "date", "date_precision")
+               if c in documents.columns]
+    shown = documents.loc[documents["doc_id"].isin(set(top["doc_id"])), columns].sort_values("doc_id")
+    for missing in {"parent_id", "title", "text", "group", "date"} - set(columns):
+        shown[missing] = shown["doc_id"] if missing == "parent_id" else None
+    entries = [document_entry(row) for row in shown.itertuples(index=False)]
+    slot = {entry["id"]: position for position, entry in enumerate(entries)}
+    lists = []
+    for topic in topics["topic"]:
+        mine = top[top["topic"] == topic]
+        lists.append([[slot[d], display_value(w)] for d, w in zip(mine["doc_id"], mine["weight"]) if d in slot])
+    return entries, lists
+
+
+def _prevalence(doc_topics: pd.DataFrame, documents: pd.DataFrame, topics: pd.DataFrame):
+    """Topics × groups and topics × periods (empty without groups or dates), and the period's name."""
+    from newslens.analysis import topic_views
+
+    groups = topic_views.prevalence_by_group(doc_topics, documents, topics) \
+        if "group" in documents.columns and documents["group"].notna().any() else pd.DataFrame()
+    if "date" not in documents.columns or documents["date"].isna().all():
+        return groups, pd.DataFrame(), None
+    over_time, resolution = topic_views.prevalence_over_time(doc_topics, documents, topics)
+    return groups, over_time, resolution.name
+
+
+def _values(series: pd.Series) -> list[float | None]:
+    return [None if v != v else display_value(v) for v in series.tolist()]
+
+
+def compact(data: dict[str, Any] | None, docs: int = COMPACT_DOCS) -> dict[str, Any] | None:
+    """The summary's explorer: the map, the terms and each topic's top ``docs`` documents."""
+    if data is None:
+        return None
+    topics = [{**{k: v for k, v in t.items() if k not in ("by_group", "over_time")}, "docs": t["docs"][:docs]}
+              for t in data["topics"]]
+    kept = sorted({d for t in topics for d, _ in t["docs"]})
+    slot = {old: new for new, old in enumerate(kept)}
+    for t in topics:
+        t["docs"] = [[slot[d], w] for d, w in t["docs"]]
+    return {**data, "compact": True, "groups": [], "periods": [], "docs": [data["docs"][d] for d in kept],
+            "topics": topics, "notes": {"groups": None, "time": None}}
+
+
+def explorer_json(data: dict[str, Any] | None) -> str:
+    """The file's text: sorted, compact JSON, one line (``null`` for a run without a model)."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n"
+
+
+def write(data: dict[str, Any] | None, out_dir: Path) -> Path:
+    """Write ``topic_explorer.json`` atomically."""
+    from newslens.files import write_text
+
+    return write_text(Path(out_dir) / FILE, explorer_json(data))
+
+
+def load(path: Path) -> dict[str, Any] | None:
+    """Read ``topic_explorer.json`` (None for a run without a model, or a missing file)."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
