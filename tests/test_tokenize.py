@@ -15,8 +15,9 @@ from newslens.params import TokenizeParams
 from newslens.text.phrases import CONNECTOR_WORDS, PhraseTable, prune_overlapping
 from newslens.corpus.sentences import split_text_sentences
 from newslens.text.stopwords import NEWS_BOILERPLATE, STOPWORD_KEEP, standard_stopwords
-from newslens.text.tokenization import (_surface_chunk, heaps_curve, load_analyzer, load_document_tokens,
-                               tokenize_documents, tokens_per_document, write_outputs)
+from newslens.text.passes import surface_chunk
+from newslens.text.token_stats import heaps_curve, tokens_per_document
+from newslens.text.tokenization import load_analyzer, load_document_tokens, tokenize_documents, write_outputs
 from newslens.text.tokenizer import Tokenizer
 from newslens.text.words import JOINER, display_form, script_of, strip_non_text, surface_sentences, words
 
@@ -401,7 +402,7 @@ def test_phrase_candidates_are_gensims_first_pass(documents):
     sentences = [[t.lower() for t in s] for text in documents["text"] for s in surface_sentences(text)]
     _, vocab, total = Phrases._learn_vocab(iter(sentences), max_vocab_size=sys.maxsize, delimiter=JOINER,
                                            connector_words=ENGLISH_CONNECTOR_WORDS, progress_per=10**9)
-    chunk = _surface_chunk(documents["text"].tolist())
+    chunk = surface_chunk(documents["text"].tolist())
     assert chunk.n_words == total
     assert list(chunk.candidates.items()) == [(k, n) for k, n in vocab.items() if JOINER in k]
 

@@ -52,7 +52,8 @@ MODULE_DATA = {"text.stopwords": "text/data/stopwords/*.txt"}
 # with their idf, the documents in row order (newslens.analysis.tfidf.write_tfidf and read_tfidf).
 TFIDF_FILES = ("tfidf.parquet", "tfidf_terms.parquet", "tfidf_documents.parquet")
 TOKENS_MODULES = ("measures", "text.tokenization", "text.tokenizer", "text.words", "text.stopwords", "text.phrases",
-                  "corpus.sentences", "text.formulas", "corpus.periods", "corpus.clean")
+                  "corpus.sentences", "text.formulas", "corpus.periods", "corpus.clean", "text.passes",
+                  "text.token_tables", "text.token_stats")
 # Keys that say how a stage runs, not what it computes: readable by every stage, in no slice.
 # A changed engine still reruns the stages that use it (build/<run>/params/engine.txt).
 HOW_KEYS = ("engine",)
@@ -121,7 +122,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         name="02-tokenize", title="Tokenize", about="sentences, tokens, phrases and stop words",
         reads=("title", "unit", "unit_name", "group_name", "language", "focus", "tokenize"),
-        modules=("files", *TOKENS_MODULES, "engine", "corpus.focus", "analysis.short_texts"),
+        modules=("files", *TOKENS_MODULES, "engine", "corpus.focus", "analysis.short_texts", "report.tokenize_page"),
         inputs=("documents.parquet",),
         outputs=("tokens.parquet", "vocabulary.parquet", "phrases.csv", "stopwords.txt",
                  "stopword_sources.csv", "formulas.csv", "tokenize_stats.json", "tokenizer.json",
