@@ -14,10 +14,8 @@ import pytest
 from newslens import config
 from newslens.analysis import keywords
 from newslens.analysis.tfidf import TFIDF_FILES, read_tfidf
-from newslens.corpus import ingest
-from newslens.params import load_run
+from newslens.pipeline import in_process
 from newslens.stages import StageRun, stage
-from newslens.text import tokenization
 
 NEWS_CSV = config.RAW_DIR / "news-articles" / "NewsArticles.csv"
 SAMPLE_ROWS = 200
@@ -41,15 +39,9 @@ keywords:
 
 
 def keywords_run(params_file: Path, root: Path) -> StageRun:
-    """The keywords stage's run under ``root``, after ingest and tokenize wrote its inputs there."""
-    run = load_run(params_file)
-    out = StageRun(run, stage("01-ingest"), root=root).processed_dir
-    ingest.ingest(run.params, out)
-    documents = pd.read_parquet(out / "documents.parquet")
-    tokens = tokenization.tokenize_documents(documents, run.params.tokenize, run.params.language,
-                                             engine=run.params.engine)
-    tokenization.write_outputs(tokens, out, partitioned=run.params.engine == "dask")
-    return StageRun(run, stage("03-keywords"), root=root)
+    """The keywords stage's run under ``root``, after stages 01 and 02 ran there."""
+    in_process.run_stages(params_file, root=root, through="02-tokenize")
+    return in_process.stage_run(params_file, "03-keywords", root=root)
 
 
 @pytest.fixture(scope="module")

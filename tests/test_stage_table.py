@@ -173,7 +173,8 @@ def test_a_planted_out_of_slice_read_is_caught(name, planted, message):
 def test_the_stale_topics_case_would_have_been_caught():
     """Topics refitting TF-IDF from keywords settings outside its slice (it reads stage 03's matrices)."""
     source = (PACKAGE / "analysis" / "topics.py").read_text(encoding="utf-8")
-    assert "keywords.read_tfidf(*(stage_run.input(name) for name in TFIDF_FILES))" in source  # in run()
+    assert "read_tfidf(*(stage_run.input(name) for name in TFIDF_FILES))" in source  # in run()
+    assert "fit_tfidf" not in source and "newslens.analysis.keywords" not in source
     stage_run = stages.StageRun(load_run("params/seed.yaml"), stages.stage("04-topics"))
     with pytest.raises(stages.OutOfSlice, match="read params key 'keywords'"):
         _ = stage_run.params.keywords  # what a refit (keywords.fit_tfidf(..., settings)) would read
@@ -283,6 +284,7 @@ def test_makefile_rules_name_every_prerequisite():
     assert rules.count("\t$(PY) -m newslens stage $(2) ") == len(stages.STAGES)
     topics = next(line for line in rules.splitlines() if line.startswith("build/$(1)/04-topics.done:"))
     for needed in ("notebooks/04-topics.ipynb", "build/$(1)/params/04-topics.json", "build/$(1)/02-tokenize.done",
-                   "$(SRC)/analysis/keywords.py", "$(SRC)/analysis/topics.py", "$(wildcard $(basename $(2)).labels.yaml)"):
+                   "$(SRC)/analysis/tfidf.py", "$(SRC)/analysis/topics.py", "$(wildcard $(basename $(2)).labels.yaml)"):
         assert needed in topics
     assert "build/$(1)/03-keywords.done" in topics  # topics models the keywords stage's TF-IDF matrices
+    assert "$(SRC)/analysis/keywords.py" not in topics  # ... without running the keywords stage's code

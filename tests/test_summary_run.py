@@ -7,7 +7,6 @@ without a focus, dated and in several outlets, for the sections a focus replaces
 
 from __future__ import annotations
 
-import ast
 import json
 import shutil
 from pathlib import Path
@@ -17,51 +16,18 @@ import pandas as pd
 import pytest
 
 from newslens import config
-from newslens.analysis import keywords, short_texts, topics
-from newslens.corpus import focus, ingest
-from newslens.params import load_run
+from newslens.pipeline import in_process
 from newslens.analysis import topic_explorer_data
-from newslens.report import summary, summary_page
-from newslens.stages import StageRun, stage
-from newslens.text import tokenization
+from newslens.report import summary
+from newslens.stages import StageRun
 
 SAMPLE_EVERY = 100  # every 100th article of the news corpus: 39 articles, a few seconds per stage
 
 
 def build_upstream(params_file: Path, root: Path) -> StageRun:
-    """Run stages 01–04 for ``params_file`` under ``root`` as their notebooks do; the summary's StageRun."""
-    run = load_run(params_file)
-    ingest.ingest(StageRun(run, stage("01-ingest"), root=root).params, root / "data" / "processed" / run.name)
-    tokenize = StageRun(run, stage("02-tokenize"), root=root)
-    documents = pd.read_parquet(tokenize.input("documents.parquet"))
-    tokens = tokenization.tokenize_documents(documents, tokenize.params.tokenize, tokenize.params.language,
-                                             engine=tokenize.params.engine)
-    tokenization.write_outputs(tokens, tokenize.processed_dir)
-    stage3 = StageRun(run, stage("03-keywords"), root=root)
-    settings = stage3.params.keywords
-    doc_ids, analyzer = tokenization.load_analyzer(stage3.processed_dir)
-    tfidf = keywords.fit_tfidf(doc_ids, analyzer, settings, engine=stage3.params.engine)
-    focus_ids = focus.resolve_focus(documents, stage3.params.focus)
-    corpus_terms = keywords.corpus_top_terms(tfidf)
-    focus_terms = keywords.focus_keywords(tfidf, focus_ids, settings.top_n) if focus_ids else corpus_terms.iloc[:0]
-    similar = keywords.similar_documents(tfidf, focus_ids, documents, settings.similar_n) if focus_ids \
-        else pd.DataFrame(columns=["rank", "doc_id", "similarity", "title", "group", "date"])
-    keywords.write_outputs(stage3.processed_dir, keywords=keywords.top_keywords(tfidf, settings.top_n),
-                           keyness=keywords.group_keyness(tfidf, documents, settings), similar=similar,
-                           corpus_terms=corpus_terms, focus_terms=focus_terms)
-    keywords.write_tfidf(tfidf, stage3.processed_dir)
-    stage4 = StageRun(run, stage("04-topics"), root=root)
-    vocabulary = pd.read_parquet(stage4.input("vocabulary.parquet"))
-    display = dict(zip(vocabulary["term"], vocabulary["display"]))
-    tfidf = keywords.read_tfidf(*(stage4.input(name) for name in keywords.TFIDF_FILES))
-    identities = stage4.run_file("identities")
-    fitted = topics.run_topics(tfidf, stage4.params.topics, display=display, identities_path=identities,
-                               labels_path=stage4.run_file("labels"),
-                               texts=short_texts.detect_short(len(analyzer(d)) for d in doc_ids))
-    topics.write_outputs(fitted, stage4.processed_dir, identities)
-    topic_explorer_data.write(topic_explorer_data.explorer_data(fitted, documents, terms=tfidf.terms, counts=tfidf.counts,
-                                                      display=display, words=stage4.words), stage4.processed_dir)
-    return StageRun(run, stage("05-summary"), root=root)
+    """Run stages 01–04 for ``params_file`` under ``root``, each by its run(); the summary's StageRun."""
+    in_process.run_stages(params_file, root=root, through="04-topics")
+    return in_process.stage_run(params_file, "05-summary", root=root)
 
 
 @pytest.fixture(scope="module")
@@ -200,15 +166,3 @@ def test_sample_without_a_focus_shows_the_corpus_terms_groups_and_time(sample):
 
 
 # ---------------------------------------------------------------- the notebook computes nothing
-
-def test_the_notebook_only_sets_up_runs_the_stage_and_calls_the_page():
-    notebook = json.loads((config.PROJECT_ROOT / "notebooks" / "05-summary.ipynb").read_text(encoding="utf-8"))
-    cells = [c for c in notebook["cells"] if c["cell_type"] == "code" and "parameters" not in c["metadata"].get("tags", [])]
-    calls = [node for cell in cells for node in ast.walk(ast.parse("".join(cell["source"]))) if isinstance(node, ast.Call)]
-    named = [f"{call.func.value.id}.{call.func.attr}" for call in calls
-             if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)]
-    assert len(named) == len(calls) and named[:2] == ["notebook.setup", "summary.run"]
-    assert {n.partition(".")[2] for n in named[2:]} <= {n for n in dir(summary_page) if not n.startswith("_")}
-    assert all(n.startswith("summary_page.") for n in named[2:])
-    assert not any(isinstance(node, (ast.If, ast.BinOp, ast.Compare, ast.Subscript))
-                   for cell in cells for node in ast.walk(ast.parse("".join(cell["source"]))))

@@ -8,7 +8,6 @@ against the files the stage wrote.
 
 from __future__ import annotations
 
-import ast
 import json
 from pathlib import Path
 
@@ -17,9 +16,8 @@ import pytest
 import yaml
 
 from newslens import config
-from newslens.corpus.ingest import ingest
 from newslens.corpus.sources import outlet_from_url
-from newslens.params import load_run
+from newslens.pipeline import in_process
 from newslens.stages import StageRun, stage
 from newslens.text import tokenization
 from newslens.text.words import MARKERS
@@ -32,10 +30,9 @@ SEED_TITLE = "Xi Jinping and Alexander Lukashenko phone call, 10 January 2022"
 
 
 def run_stage(params_file: Path | str, root: Path) -> tuple[StageRun, tokenization.TokenizeResult]:
-    """Ingest the run into ``root`` (stage 01), then run stage 02 there."""
-    run = load_run(params_file)
-    ingest(run.params, StageRun(run, stage("01-ingest"), root=root).processed_dir)
-    stage_run = StageRun(run, stage("02-tokenize"), root=root)
+    """Stage 01 into ``root``, then stage 02 there, each by its run()."""
+    in_process.run_stages(params_file, root=root, through="01-ingest")
+    stage_run = in_process.stage_run(params_file, "02-tokenize", root=root)
     return stage_run, tokenization.run(stage_run)
 
 
@@ -176,15 +173,3 @@ def test_the_news_sample_shows_its_first_article(news_sample):
     phrases = {t for sentence in result.focus_sentences for t in sentence if "_" in t}
     display = dict(zip(files["vocabulary"]["term"], files["vocabulary"]["display"]))
     assert {t: result.focus_display[t] for t in phrases} == {t: display[t] for t in phrases}
-
-
-def test_the_notebook_only_calls_setup_run_and_the_page():
-    """Every call in notebook 02's code cells (but the parameters cell) is setup, run or a report function."""
-    notebook = json.loads((config.PROJECT_ROOT / stage("02-tokenize").notebook).read_text(encoding="utf-8"))
-    cells = [c for c in notebook["cells"] if c["cell_type"] == "code" and "parameters" not in c["metadata"].get("tags", [])]
-    tree = ast.parse("\n".join("".join(c["source"]) for c in cells))
-    calls = {ast.unparse(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
-    assert calls == {"notebook.setup", "tokenization.run"} | {f"tokenize_page.{name}" for name in (
-        "overview", "top_terms", "top_phrases", "rank_frequency", "vocabulary_growth", "tokens_per_document",
-        "stopword_sources", "learned_formulas", "odd_input", "medium_markers", "focus_document")}
-    assert not any(isinstance(node, (ast.If, ast.BinOp, ast.Compare, ast.For)) for node in ast.walk(tree))

@@ -11,22 +11,17 @@ import pandas as pd
 import pytest
 
 from newslens import config
-from newslens.analysis import keywords, topics
+from newslens.analysis import topics
 from newslens.analysis.matching import optimal_pairs
-from newslens.corpus import ingest
-from newslens.params import load_run
-from newslens.stages import StageRun, stage
-from newslens.text import tokenization
+from newslens.pipeline import in_process
 
 
 @pytest.fixture(scope="module")
 def seed(tmp_path_factory):
     """The seed run's stages 01–03, each by its run(), then stage 04's run()."""
     root = tmp_path_factory.mktemp("seed-topics")
-    run = load_run("params/seed.yaml")
-    for module, name in ((ingest, "01-ingest"), (tokenization, "02-tokenize"), (keywords, "03-keywords")):
-        module.run(StageRun(run, stage(name), root=root))
-    stage_run = StageRun(run, stage("04-topics"), root=root)
+    in_process.run_stages("params/seed.yaml", root=root, through="03-keywords")
+    stage_run = in_process.stage_run("params/seed.yaml", "04-topics", root=root)
     return root, stage_run, topics.run(stage_run)
 
 
