@@ -15,7 +15,7 @@ One process, single-threaded (BLAS held to one thread, no worker processes), the
 4. one ``NMF(init="nndsvda", random_state=0)`` at that k (default tol);
 5. three PNGs in DIR: the first topics' top terms, the sweep curve, the topics' prevalence.
 
-This is the floor that ``bench.py`` holds the cold ``make report`` against. It prints its wall
+This is the floor that ``python -m benchmarks`` holds the cold ``make report`` against. It prints its wall
 time (seconds) and the chosen k; ``--json`` prints them as one JSON line instead.
 """
 

@@ -50,12 +50,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newslens import stages
+from newslens.pipeline import sandbox
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = HERE / "work" / "cpu-paths"
 STAGES = stages.NAMES
-PROJECT_PARTS = ("params", "notebooks", "data/raw/seed")
 # As the Makefile exports them: single-threaded BLAS, a fixed hash seed.
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
               "PYTHONHASHSEED": "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
@@ -243,16 +243,8 @@ def make_project(dest: Path, params: Path) -> Path:
     """
     if dest.exists():
         shutil.rmtree(dest)
-    for part in PROJECT_PARTS:
-        shutil.copytree(ROOT / part, dest / part)
-    for corpus in sorted((ROOT / "data" / "raw").iterdir()):
-        if corpus.is_dir() and not (dest / "data" / "raw" / corpus.name).exists():
-            (dest / "data" / "raw" / corpus.name).symlink_to(corpus.resolve(), target_is_directory=True)
-    run = params.stem
-    identities = ROOT / "reports" / run / "topics.json"
-    if identities.exists():
-        (dest / "reports" / run).mkdir(parents=True)
-        shutil.copy2(identities, dest / "reports" / run / "topics.json")
+    corpora = [f"data/raw/{corpus.name}" for corpus in sorted((ROOT / "data" / "raw").iterdir()) if corpus.is_dir()]
+    sandbox.make(dest, links=corpora, params=params)
     return dest / params.resolve().relative_to(ROOT.resolve())
 
 

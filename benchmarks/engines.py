@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/engines.py                 # --scales 1 4 16
     .venv/bin/python benchmarks/engines.py --scales 1      # quick
 
-Inputs are those of ``bench.py`` (the news CSV at N times its rows, the replicas distinct
+Inputs are those of ``python -m benchmarks`` (the news CSV at N times its rows, the replicas distinct
 articles, and ingest's documents of it, in ``benchmarks/work/x{N}``; made here if missing).
 Each (engine, scale) runs in its own process, one run each:
 
@@ -36,7 +36,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))  # the benchmarks package, when run as a script
 STAGES = ("ingest", "tokenize", "counts")
 TARGET_DOCS, TARGET_WORKERS = 10_000_000, 32
 
@@ -47,17 +47,16 @@ def _worker_peak_mib() -> float:
 
 def cell(engine_name: str, scale: int, work: Path) -> dict:
     """One engine at one scale, in this process: the three stages, timed."""
-    import bench  # the shared inputs and settings
+    from benchmarks import workloads  # the shared inputs and settings
     from newslens.analysis.tfidf import fit_tfidf
     from newslens.corpus import ingest
     from newslens.text import tokenization
     from newslens.engine import DaskEngine, Engine
 
-    bench._prewarm()
-    folder = bench._scale_dir(work, scale)
-    settings = bench._news_settings()
-    params = bench.ingest_params(folder)
-    documents = bench._documents(folder)  # ingest's output at this scale (made untimed if missing)
+    workloads.prewarm()
+    folder = workloads.scale_dir(work, scale)
+    settings = params = workloads.bench_run(folder).params
+    documents = workloads.read_documents(folder)  # ingest's output at this scale (made untimed if missing)
     record: dict = {"engine": engine_name, "scale": scale, "stages": {}}
     start = time.perf_counter()
     engine = DaskEngine() if engine_name == "dask" else Engine(2)
@@ -107,7 +106,7 @@ def cell(engine_name: str, scale: int, work: Path) -> dict:
 
 
 def pandas_from_bench(bench_results: dict, scale: int) -> dict | None:
-    """The pandas engine's record at ``scale`` from bench.py's cells (medians of its runs)."""
+    """The pandas engine's record at ``scale`` from the bench's cells (medians of its runs)."""
     cells = bench_results.get("cells", {})
     picked = {"ingest": "ingest", "tokenize": "tokenize", "counts": "tfidf"}
     stages, peaks = {}, []
@@ -122,7 +121,7 @@ def pandas_from_bench(bench_results: dict, scale: int) -> dict | None:
     return {"engine": "pandas", "scale": scale, "stages": stages, "documents": documents, "workers": 2,
             "driver_peak_mib": max((p.get("self_peak_mib") or 0) for p in peaks),
             "children_peak_mib": max((p.get("children_peak_mib") or 0) for p in peaks),
-            "from": "bench.py results.json (same make bench run)"}
+            "from": "benchmarks/results.json (same make bench run)"}
 
 
 def _parts(record: dict) -> dict:
@@ -177,7 +176,7 @@ def markdown(results: dict) -> str:
              "One run per cell (seconds of wall time; each stage as the notebook calls it). Dask: a "
              "LocalCluster of 2 single-threaded worker processes; pandas: 2 joblib processes. "
              "ratio = dask / pandas (below 1: Dask is faster)."
-             + (" The pandas times are bench.py's medians from the same `make bench` (its ingest, "
+             + (" The pandas times are the bench's medians from the same `make bench` (its ingest, "
                 "tokenize and TF-IDF cells run the pandas engine; ingest there keeps the documents in "
                 "memory instead of streaming them to disk)." if results.get("reuse_pandas") else ""), "",
              "| scale | documents | stage | pandas (s) | dask (s) | ratio | dask task compute (s) |",
@@ -227,7 +226,7 @@ def main(argv=None) -> int:
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--work", type=Path, default=HERE / "work")
     parser.add_argument("--reuse-pandas", type=Path, metavar="RESULTS_JSON",
-                        help="take the pandas engine's times from bench.py's results.json of the same "
+                        help="take the pandas engine's times from the bench's results.json of the same "
                              "`make bench` (its ingest, tokenize and TF-IDF cells are the pandas engine) "
                              "instead of running them again")
     parser.add_argument("--cell", nargs=2, metavar=("ENGINE", "SCALE"), help=argparse.SUPPRESS)
@@ -235,11 +234,11 @@ def main(argv=None) -> int:
     if args.cell:
         print("RESULT " + json.dumps(cell(args.cell[0], int(args.cell[1]), args.work)), flush=True)
         return 0
-    import bench
+    from benchmarks import markdown, workloads
 
-    missing = [s for s in args.scales if not (bench._scale_dir(args.work, s) / "news.csv").exists()]
+    missing = [s for s in args.scales if not (workloads.scale_dir(args.work, s) / "news.csv").exists()]
     if missing:
-        bench.prepare_inputs(args.work, missing)
+        workloads.prepare_inputs(args.work, missing)
     results = {"command": "python benchmarks/engines.py " + " ".join(argv or sys.argv[1:]),
                "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "machine": f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
@@ -276,7 +275,7 @@ def main(argv=None) -> int:
     (HERE / "engines.json").write_text(json.dumps(results, indent=1) + "\n")
     (HERE / "ENGINES.md").write_text(markdown(results))
     if args.reuse_pandas and "estimate" in results:
-        bench.add_engines_estimate(args.reuse_pandas, results["estimate"])  # the target's row in RESULTS.md
+        markdown.add_engines_estimate(args.reuse_pandas, results["estimate"])  # the target's row in RESULTS.md
     print((HERE / "ENGINES.md").read_text())
     return 0
 

@@ -17,18 +17,13 @@ from typing import Callable
 import pytest
 
 from newslens import config
-
-SANDBOX_PARTS = ("params", "notebooks", "data/raw/seed")
-
+from newslens.pipeline import sandbox
 
 @pytest.fixture(scope="session")
 def make_sandbox(tmp_path_factory) -> Callable[[str], Path]:
     """A factory of fresh project copies (params/, notebooks/, data/raw/seed/) in a temporary folder."""
     def make(name: str = "project") -> Path:
-        root = tmp_path_factory.mktemp(name)
-        for part in SANDBOX_PARTS:
-            shutil.copytree(config.PROJECT_ROOT / part, root / part)
-        return root
+        return sandbox.make(tmp_path_factory.mktemp(name))
     return make
 
 

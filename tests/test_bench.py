@@ -1,4 +1,4 @@
-"""The benchmark's replica builder and its targets' MET / NOT MET logic (benchmarks/bench.py)."""
+"""The benchmark's replica builder, its stage runs and its targets' MET / NOT MET logic (``benchmarks``)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import pytest
 from newslens import config
 from newslens.corpus.near_duplicates import NEAR_DUPLICATE_JACCARD, _shingle_pieces
 
-sys.path.insert(0, str(config.PROJECT_ROOT / "benchmarks"))
-import bench
+sys.path.insert(0, str(config.PROJECT_ROOT))  # the benchmarks package
+from benchmarks import cells, targets, workloads
+from benchmarks.cells import OUR_STAGES
 
 NEWS_CSV = config.PROJECT_ROOT / "data" / "raw" / "news-articles" / "NewsArticles.csv"
 
@@ -24,7 +25,7 @@ def sample() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def replicated(sample) -> pd.DataFrame:
-    return bench.make_replicas(sample, 3, seed=0)
+    return workloads.make_replicas(sample, 3, seed=0)
 
 
 def shingles(text: str) -> set[tuple[str, ...]]:
@@ -47,10 +48,10 @@ def test_replicas_have_distinct_ids_and_keep_the_originals_first(sample, replica
 
 
 def test_replicas_keep_the_outlet(sample, replicated):
-    outlets = replicated["article_source_link"].map(bench._outlet)
+    outlets = replicated["article_source_link"].map(workloads.outlet)
     for replica in (1, 2):
         part = outlets.iloc[replica * len(sample):(replica + 1) * len(sample)].reset_index(drop=True)
-        assert (part == sample["article_source_link"].map(bench._outlet)).all()
+        assert (part == sample["article_source_link"].map(workloads.outlet)).all()
 
 
 def test_no_replica_text_equals_an_original_or_another_replica(sample, replicated):
@@ -80,15 +81,15 @@ def test_replicas_are_far_from_every_real_article(sample, replicated):
 
 
 def test_replicas_are_deterministic_for_a_seed(sample, replicated):
-    pd.testing.assert_frame_equal(bench.make_replicas(sample, 3, seed=0), replicated)
-    other = bench.make_replicas(sample, 2, seed=1)
+    pd.testing.assert_frame_equal(workloads.make_replicas(sample, 3, seed=0), replicated)
+    other = workloads.make_replicas(sample, 2, seed=1)
     assert not other["text"].iloc[len(sample):].equals(replicated["text"].iloc[len(sample):2 * len(sample)])
 
 
 def test_scale_one_is_the_original_table(sample):
-    pd.testing.assert_frame_equal(bench.make_replicas(sample, 1), sample)
+    pd.testing.assert_frame_equal(workloads.make_replicas(sample, 1), sample)
     with pytest.raises(ValueError, match="at least 1"):
-        bench.make_replicas(sample, 0)
+        workloads.make_replicas(sample, 0)
 
 
 @pytest.mark.slow
@@ -98,17 +99,33 @@ def test_ingest_keeps_the_replicas_as_documents(sample, tmp_path):
 
     folder = tmp_path / "x3"
     folder.mkdir()
-    bench.make_replicas(sample, 3).to_csv(folder / "news.csv", index=False)
+    workloads.make_replicas(sample, 3).to_csv(folder / "news.csv", index=False)
     single = tmp_path / "x1"
     single.mkdir()
     sample.to_csv(single / "news.csv", index=False)
-    three = ingest.ingest(bench.ingest_params(folder))
-    one = ingest.ingest(bench.ingest_params(single))
+    three = ingest.ingest(workloads.stage_run(folder, "01-ingest").params)
+    one = ingest.ingest(workloads.stage_run(single, "01-ingest").params)
     assert len(three.documents) >= 2.9 * len(one.documents)
     statuses = three.log["status"].value_counts()
     base = one.log["status"].value_counts()
     for status in ("duplicate", "near-duplicate"):
         assert statuses.get(status, 0) <= base.get(status, 0) + 3
+
+
+@pytest.mark.slow
+def test_stage_chain_runs_each_stage_into_the_scale_folder(sample, tmp_path):
+    """The benchmarks' stage chain: each stage writes its files under the scale's folder, read by the next."""
+    folder = tmp_path / "x1"
+    folder.mkdir()
+    sample.head(60).to_csv(folder / "news.csv", index=False)
+    workloads.ensure_stage(folder, "03-keywords")
+    processed = folder / "data" / "processed" / "bench"
+    assert {"documents.parquet", "ingest_log.csv", "tokens.parquet", "tfidf.parquet"} <= {
+        path.name for path in processed.iterdir()}
+    documents = workloads.read_documents(folder)
+    tfidf = workloads.read_tfidf(folder)
+    assert set(tfidf.doc_ids) <= set(documents["doc_id"]) and tfidf.matrix.shape[0] == len(tfidf.doc_ids) > 50
+    assert workloads.stage_run(folder, "02-tokenize").params.tokenize.lemmatize  # the news run's settings
 
 
 def _results(**parts) -> dict:
@@ -122,7 +139,7 @@ def _cell(ours: float, **anchors: float) -> dict:
 
 
 def _row(results: dict, starts: str) -> dict:
-    [row] = [r for r in bench.evaluate_targets(results) if r["target"].startswith(starts)]
+    [row] = [r for r in targets.evaluate_targets(results) if r["target"].startswith(starts)]
     return row
 
 
@@ -165,7 +182,7 @@ def test_report_engines_and_overhead_targets():
 
 
 def test_scaling_target_counts_every_stage():
-    cells = {stage: {"1": _cell(1.0), "16": _cell(16.5)} for stage in bench.OUR_STAGES}
+    cells = {stage: {"1": _cell(1.0), "16": _cell(16.5)} for stage in OUR_STAGES}
     assert _row(_results(cells=cells), "time(×16)")["status"] == "MET"
     cells["ingest"]["16"] = _cell(20.0)
     row = _row(_results(cells=cells), "time(×16)")
@@ -194,15 +211,15 @@ def test_library_sweep_stops_at_the_k_run_topics_chooses(tmp_path):
     settings = TopicsParams(model="nmf", k_min=2, k_max=6, k_step=2, seeds=[0, 1])
     full = topics.run_topics(tfidf, settings, display={}, identities_path=tmp_path / "topics.json",
                              labels_path=tmp_path / "labels.yaml")
-    assert bench.library_sweep(tfidf, settings) == full.k
-    table, k = bench.baseline_sweep(tfidf.matrix, tfidf.counts, settings, tfidf.terms)
+    assert cells.library_sweep(tfidf, settings) == full.k
+    table, k = cells.baseline_sweep(tfidf.matrix, tfidf.counts, settings, tfidf.terms)
     assert list(table["k"]) == topics.k_range(settings, *tfidf.matrix.shape)
     assert (table["fits"] == 2).all() and k in set(table["k"])
 
 
 def test_engines_estimate_splits_parallel_and_serial_work():
     """Both parts grow along the line through the two scales; only the parallel part divides by 32 workers."""
-    import engines
+    from benchmarks import engines
 
     def record(documents, compute, wall):
         return {"documents": documents, "workers": 2, "stages": {"ingest": {"task_compute_s": compute, "wall_s": wall}}}
@@ -222,7 +239,7 @@ def test_engines_estimate_splits_parallel_and_serial_work():
 
 @pytest.mark.slow
 def test_bare_report_draws_three_figures_and_picks_a_swept_k(sample, tmp_path):
-    import bare_report
+    from benchmarks import bare_report
 
     csv = tmp_path / "news.csv"
     sample.head(150).to_csv(csv, index=False)
