@@ -105,7 +105,7 @@ def _gensim_phrases(texts: list[str]):
 
 
 def cell_tfidf(folder: Path, args) -> dict:
-    """Stage 03's TF-IDF on the tokens; anchor: TfidfVectorizer on the same token lists."""
+    """Stage 03 (its run(): TF-IDF, keyword and keyness tables, KWIC); anchor: TfidfVectorizer on the same tokens."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     from newslens.text import tokenization
@@ -114,8 +114,11 @@ def cell_tfidf(folder: Path, args) -> dict:
     run = workloads.stage_run(folder, "03-keywords")
     info = {}
 
-    def keep(model):
-        info.update(terms=int(model.matrix.shape[1]), nnz=int(model.matrix.nnz))
+    def keep(result):
+        import pyarrow.parquet as pq
+
+        nnz = pq.ParquetFile(run.processed_dir / "tfidf.parquet").metadata.num_rows  # one row per non-zero cell
+        info.update(terms=int(result.terms), nnz=int(nnz))
 
     ours, rss = measure_ours(lambda: workloads.run_stage("03-keywords", run), args, keep_first=keep, label="tfidf")
     start = time.perf_counter()
