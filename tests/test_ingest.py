@@ -22,8 +22,9 @@ from newslens import config
 from newslens.corpus import ingest, near_duplicates, partitions
 from newslens.corpus.clean import clean_text
 from newslens.corpus.dates import parse_dates
-from newslens.corpus.ingest import change_snippets, flag_near_duplicates, log_summary
-from newslens.corpus.partitions import base_doc_id, split_units
+from newslens.corpus.ingest import change_snippets, log_summary
+from newslens.corpus.near_duplicates import NEAR_DUPLICATE_JACCARD, NearDuplicateIndex
+from newslens.corpus.partitions import BATCH_SIZE, base_doc_id, split_units
 from newslens.corpus.focus import resolve_focus
 from newslens.params import load_run, validate_params
 from newslens.corpus.sources import RawDocument
@@ -218,6 +219,18 @@ NEAR_COPY_2 = SEED_OPENING.replace("bilateral", "two-way", 1)
 
 def _frame(*texts: str) -> pd.DataFrame:
     return pd.DataFrame({"doc_id": [f"d{i}" for i in range(1, len(texts) + 1)], "text": list(texts)})
+
+
+def flag_near_duplicates(documents: pd.DataFrame, *, threshold: float = NEAR_DUPLICATE_JACCARD,
+                         chunk_size: int = BATCH_SIZE) -> pd.Series:
+    """Each document's earlier near-duplicate, the documents fed to the index ``chunk_size`` at a time
+    as ingest feeds it partition by partition (the result must not depend on it)."""
+    index = NearDuplicateIndex(threshold)
+    flags: list = []
+    for start in range(0, len(documents), chunk_size):
+        part = documents.iloc[start:start + chunk_size]
+        flags += index.add(part["doc_id"].tolist(), part["text"].tolist())
+    return pd.Series(flags, index=documents.index, dtype=object)
 
 
 @pytest.mark.parametrize("chunk_size", [1, 2, 2000])

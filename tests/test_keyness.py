@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import sparse, stats
 
-from newslens.analysis.keyness import COLUMNS, g2, keyness, log_ratio, period_groups
+from newslens.analysis.keyness import COLUMNS, g2, keyness, log_ratio
 
 # --- g2 -------------------------------------------------------------------------
 
@@ -183,25 +183,24 @@ def test_keyness_errors(counts, groups, terms, kwargs, message):
 # --- periods ----------------------------------------------------------------------
 
 
-def test_period_groups_by_iso_week_and_month():
+def _periods(stamps, period: str) -> list:
+    from newslens.analysis.keywords import _period_labels
+
+    return _period_labels(pd.DataFrame({"date": pd.to_datetime(pd.Series(stamps))}), period).tolist()
+
+
+def test_period_labels_by_week_and_month():
     stamps = ["2017-02-06 00:00:00", "2017-02-12 23:59:00", "2017-02-13 00:00:00",
               "2017-01-01 00:00:00", None]
-    dates = pd.Series(pd.to_datetime(stamps), index=[10, 11, 12, 13, 14])
-    weeks = period_groups(dates, "W")
     # Monday 6 Feb to Sunday 12 Feb is one week; 1 Jan 2017 was a Sunday (week of 26 Dec 2016).
-    assert weeks.tolist() == ["2017-02-06", "2017-02-06", "2017-02-13", "2016-12-26", None]
-    assert weeks.index.tolist() == [10, 11, 12, 13, 14]
-    assert period_groups(dates, "M").tolist() == ["2017-02", "2017-02", "2017-02", "2017-01", None]
+    assert _periods(stamps, "week") == ["2017-02-06", "2017-02-06", "2017-02-13", "2016-12-26", None]
+    assert _periods(stamps, "month") == ["2017-02", "2017-02", "2017-02", "2017-01", None]
 
 
-def test_period_groups_feed_keyness_and_undated_documents_drop_out():
-    dates = pd.Series(pd.to_datetime(["2017-02-07", "2017-02-08", "2017-03-01", "2017-03-02", None, None]))
-    table = keyness(COUNTS, period_groups(dates, "M").tolist(), TERMS, min_freq=1)
+def test_periods_feed_keyness_and_undated_documents_drop_out():
+    stamps = ["2017-02-07", "2017-02-08", "2017-03-01", "2017-03-02", None, None]
+    table = keyness(COUNTS, _periods(stamps, "month"), TERMS, min_freq=1)
     assert set(table["group"]) == {"2017-02", "2017-03"}
     tariff = table[(table["group"] == "2017-02") & (table["term"] == "tariff")].iloc[0]
     assert (tariff["freq_target"], tariff["freq_reference"]) == (15, 1)  # C's tariff (doc 6) left out
 
-
-def test_period_groups_rejects_unknown_frequency():
-    with pytest.raises(ValueError, match=r"freq: must be 'W' \(week\) or 'M' \(month\); got 'D'"):
-        period_groups(pd.Series(pd.to_datetime(["2017-02-07"])), "D")

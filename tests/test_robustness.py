@@ -703,7 +703,7 @@ def test_a_folder_without_group_pooled_with_a_grouped_table_reaches_the_keyness_
 
 
 def test_dates_from_year_1_to_9999_survive_parquet_periods_and_period_keyness(tmp_path):
-    from newslens.analysis import keyness
+    from newslens.analysis import keywords
     from newslens.corpus import periods
 
     dates = ["0001-01-01", "1066-10-14", "1850", "1850-03", "2999-01", "9999-12-31", "2017-02-07T23:30:00+08:00"]
@@ -716,7 +716,7 @@ def test_dates_from_year_1_to_9999_survive_parquet_periods_and_period_keyness(tm
     assert documents["date_precision"].tolist() == ["day", "day", "year", "month", "month", "day", "day"]
     table, outside, resolution = periods.counts_over_time(documents)
     assert resolution.name == "decade" and int(table.to_numpy().sum()) + len(outside) == 7
-    assert keyness.period_groups(documents["date"], "M").tolist()[:2] == ["0001-01", "1066-10"]
+    assert keywords._period_labels(documents, "month").tolist()[:2] == ["0001-01", "1066-10"]
 
 
 def test_a_corpus_dated_by_year_gets_no_bins_finer_than_a_year():

@@ -29,9 +29,9 @@ zero count stays finite::
 A term is ``over``-used by a group when its log ratio is positive, else
 ``under``-used.
 
-Periods as groups: :func:`period_groups` labels documents by week or month.
-Documents without a date get ``None`` and :func:`keyness` leaves documents
-whose group is missing out of both target and reference.
+Periods as groups: the keywords stage labels documents by period
+(:mod:`newslens.analysis.keywords`); :func:`keyness` leaves documents whose group is
+missing (``None``: undated) out of both target and reference.
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ from newslens.measures import g2, log_ratio
 
 COLUMNS = ["group", "term", "freq_target", "freq_reference", "g2", "log_ratio", "p_value",
            "direction", "rank"]
-PERIOD_FORMATS = {"W": "%Y-%m-%d", "M": "%Y-%m"}
 
 
 def _group_indicator(groups: Sequence, n_documents: int) -> tuple[np.ndarray, sparse.csr_matrix]:
@@ -142,34 +141,3 @@ def _keyness_frame(group, term, a, b, g2_values, ratio, top_n: int | None) -> pd
     if top_n is not None:
         frame = frame[frame["rank"] <= top_n].reset_index(drop=True)
     return frame[COLUMNS]
-
-
-def period_groups(dates: pd.Series, freq: str) -> pd.Series:
-    """Label each date with its period, for keyness between periods.
-
-    Parameters
-    ----------
-    dates : pandas.Series
-        Dates (anything :func:`pandas.to_datetime` reads).
-    freq : {'W', 'M'}
-        ``'W'``: the ISO week, labelled by its Monday (``'2017-02-06'``);
-        ``'M'``: the calendar month (``'2017-02'``).
-
-    Returns
-    -------
-    pandas.Series
-        Object labels on the same index; missing dates (NaT) give ``None``, so
-        :func:`keyness` leaves documents without a date out of period keyness.
-
-    >>> period_groups(pd.Series(pd.to_datetime(["2017-02-07", "2017-02-12", None])), "W").tolist()
-    ['2017-02-06', '2017-02-06', None]
-    >>> period_groups(pd.Series(pd.to_datetime(["2017-02-07"])), "M").tolist()
-    ['2017-02']
-    """
-    if freq not in PERIOD_FORMATS:
-        raise ValueError(f"freq: must be 'W' (week) or 'M' (month); got {freq!r}")
-    stamps = pd.to_datetime(pd.Series(dates), errors="raise")
-    if freq == "W":
-        stamps = stamps.dt.normalize() - pd.to_timedelta(stamps.dt.day_of_week, unit="D")
-    labels = stamps.dt.strftime(PERIOD_FORMATS[freq]).astype(object)
-    return labels.where(stamps.notna().to_numpy(), None).rename(getattr(dates, "name", None))

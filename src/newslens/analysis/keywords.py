@@ -166,7 +166,7 @@ def period_resolution(documents: pd.DataFrame, period: str | None) -> str | None
     return choose_resolution(dates, precision=documents.get("date_precision")).name
 
 
-_SORTABLE = {"day": "{:%Y-%m-%d}", "week": "{:%Y-%m-%d}", "month": "{:%Y-%m}", "year": "{:%Y}"}
+_SORTABLE_CHARS = {"day": 10, "week": 10, "month": 7, "year": 4}  # of YYYY-MM-DD
 # Dates given only to the month or year fit no finer period.
 _TOO_COARSE = {"day": ("month", "year"), "week": ("month", "year"), "month": ("year",), "quarter": ("year",)}
 
@@ -177,7 +177,8 @@ def _period_label(start: pd.Timestamp, resolution: str) -> str:
         return f"{start.year:04d} Q{(start.month - 1) // 3 + 1}"
     if resolution == "decade":
         return f"{start.year:04d}s"
-    return f"{start.year:04d}" + _SORTABLE[resolution].format(start)[4:]
+    # Written out, not by strftime: glibc writes the year 1 as "1", not "0001".
+    return f"{start.year:04d}-{start.month:02d}-{start.day:02d}"[:_SORTABLE_CHARS[resolution]]
 
 
 def _period_labels(meta: pd.DataFrame, period: str) -> np.ndarray:

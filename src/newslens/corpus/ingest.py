@@ -37,7 +37,6 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from newslens.corpus.language import language_counts, language_warning
-from newslens.corpus.near_duplicates import NEAR_DUPLICATE_JACCARD, NearDuplicateIndex
 from newslens.corpus.partitions import (BATCH_SIZE, DOCUMENT_COLUMNS, Ingested, Reducer, document_schema,
                                         empty_documents, prepare_partition)
 from newslens.corpus.periods import Resolution, counts_over_time
@@ -173,21 +172,6 @@ def _as_written(documents: pd.DataFrame) -> pd.DataFrame:
     import pyarrow as pa
 
     return pa.Table.from_pandas(documents, schema=document_schema(), preserve_index=False).to_pandas()
-
-
-def flag_near_duplicates(documents: pd.DataFrame, *, threshold: float = NEAR_DUPLICATE_JACCARD,
-                         chunk_size: int = BATCH_SIZE) -> pd.Series:
-    """For each document, the doc_id of an earlier near-duplicate (word 5-gram Jaccard ≥ threshold).
-
-    The documents are fed to a :class:`NearDuplicateIndex` ``chunk_size`` at a time, as
-    the ingest stage does partition by partition; the result does not depend on it.
-    """
-    index = NearDuplicateIndex(threshold)
-    flags: list = []
-    for start in range(0, len(documents), chunk_size):
-        part = documents.iloc[start:start + chunk_size]
-        flags += index.add(part["doc_id"].tolist(), part["text"].tolist())
-    return pd.Series(flags, index=documents.index, dtype=object)
 
 
 def write_outputs(result: Ingested, out_dir, *, documents: bool = True) -> None:
