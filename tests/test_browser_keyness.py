@@ -102,8 +102,8 @@ def test_formulas_match_keyness_py(browser, seed_page):
     try:
         grid = [(a, b, c, d) for a in (0, 1, 7, 40) for b in (0, 3, 90) for c in (50, 1000) for d in (200, 90000)
                 if a <= c and b <= d]
-        got = page.evaluate("grid => grid.map(([a, b, c, d]) => [newslens.analysis.keyness.g2(a, b, c, d), "
-                            "newslens.analysis.keyness.logRatio(a, b, c, d)])", grid)
+        got = page.evaluate("grid => grid.map(([a, b, c, d]) => [newslens.keyness.g2(a, b, c, d), "
+                            "newslens.keyness.logRatio(a, b, c, d)])", grid)
         a, b, c, d = (np.array(column, dtype=float) for column in zip(*grid))
         np.testing.assert_allclose(np.array(got)[:, 0], g2(a, b, c, d), rtol=1e-12, atol=1e-9)
         np.testing.assert_allclose(np.array(got)[:, 1], log_ratio(a, b, c, d), rtol=1e-12)

@@ -156,7 +156,7 @@ def test_a_keywords_key_makes_only_keywords_stale_directly(probe):
 
 
 def test_editing_a_module_reruns_the_stages_that_import_it(probe):
-    module = config.PROJECT_ROOT / "src" / "newslens" / "keyness.py"
+    module = config.PROJECT_ROOT / "src" / "newslens" / "analysis" / "keyness.py"
     before = module.stat().st_mtime
     try:
         os.utime(module, (time.time() + 5,) * 2)
