@@ -156,12 +156,13 @@ def test_a_keywords_key_makes_only_keywords_stale_directly(probe):
 
 
 def test_editing_a_module_reruns_the_stages_that_import_it(probe):
-    module = config.PROJECT_ROOT / "src" / "newslens" / "analysis" / "keyness.py"
+    module = config.PROJECT_ROOT / "src" / "newslens" / "measures.py"
     before = module.stat().st_mtime
     try:
         os.utime(module, (time.time() + 5,) * 2)
         stale = _directly_stale(probe)
     finally:
         os.utime(module, (before, before))
-    assert stale == {s.name for s in stages.STAGES if "analysis.keyness" in s.all_modules}
-    assert stale == {"02-tokenize", "03-keywords", "04-topics"}  # 02 learns formulas by keyness
+    assert stale == {s.name for s in stages.STAGES if "measures" in s.all_modules}
+    # G² and the log ratio: 02 learns formulas by them, 03 ranks keyness, 04 loads 02's tokenizer
+    assert stale == {"02-tokenize", "03-keywords", "04-topics"}
