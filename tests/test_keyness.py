@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from scipy import sparse, stats
 
-from newslens.analysis.keyness import COLUMNS, g2, keyness, log_ratio
+from newslens.analysis.keyness import COLUMNS, keyness
+from newslens.measures import g2, log_odds_z, log_ratio
 
 # --- g2 -------------------------------------------------------------------------
 
@@ -72,14 +73,16 @@ def test_g2_rejects_impossible_tables(args, message):
 
 
 def test_log_ratio_with_smoothing():
-    # a = 10, b = 20, c = 1000, d = 4000, s = 0.5:
-    #   (10.5 / 1000) / (20.5 / 4000) = 0.0105 / 0.005125 = 2.0487805; log2 → 1.0348
-    assert float(log_ratio(10, 20, 1000, 4000)) == pytest.approx(1.0348, abs=5e-5)
+    # a = 10, b = 20, c = 1000, d = 4000, s = 0.5: the pseudo-rate k = 2s / (c + d) = 0.0002 on both sides:
+    #   (0.01 + 0.0002) / (0.005 + 0.0002) = 1.9615385; log2 → 0.9720
+    assert float(log_ratio(10, 20, 1000, 4000)) == pytest.approx(0.9720, abs=5e-5)
     # Without smoothing: (10/1000) / (20/4000) = 2 → exactly 1 doubling.
     assert float(log_ratio(10, 20, 1000, 4000, smoothing=0)) == 1.0
-    # A zero count stays finite: (0.5/100) / (8.5/300) = 0.1764706; log2 → -2.5025
-    assert float(log_ratio(0, 8, 100, 300)) == pytest.approx(-2.5025, abs=5e-5)
+    # A zero count stays finite: k = 1/400; (0 + k) / (8/300 + k) = 0.0857143; log2 → -3.5443
+    assert float(log_ratio(0, 8, 100, 300)) == pytest.approx(-3.5443, abs=5e-5)
     assert float(log_ratio(0, 8, 100, 300, smoothing=0)) == -np.inf
+    # Equal sizes: 0.5 on each count, as Hardie's form: (10.5 / 1000) / (20.5 / 1000)
+    assert float(log_ratio(10, 20, 1000, 1000)) == pytest.approx(np.log2(10.5 / 20.5))
 
 
 def test_log_ratio_rejects_bad_arguments():
@@ -110,8 +113,12 @@ def test_keyness_finds_the_term_a_group_overuses():
     # A: tariff 15 of 24 tokens; B and C: tariff 2 of 48 tokens.
     assert (top["term"], top["freq_target"], top["freq_reference"], top["rank"]) == ("tariff", 15, 2, 1)
     assert top["g2"] == pytest.approx(float(g2(15, 2, 24, 48)))
-    assert top["log_ratio"] == pytest.approx(math.log2((15.5 / 24) / (2.5 / 48)))
+    assert top["log_ratio"] == pytest.approx(math.log2((15 / 24 + 1 / 72) / (2 / 48 + 1 / 72)))  # k = 2·0.5/72
     assert top["p_value"] == pytest.approx(stats.chi2.sf(top["g2"], 1))
+    assert (top["n_docs"], top["n_tokens"]) == (2, 24)
+    assert top["log_odds_z"] == pytest.approx(float(log_odds_z(15, 2, 24, 48)))
+    assert top["log_ratio_low"] <= top["log_ratio"] <= top["log_ratio_high"]
+    assert top["doc_share"] == 1.0
     tariff = table[table["term"] == "tariff"].set_index("group")["direction"]
     assert tariff.to_dict() == {"A": "over", "B": "under", "C": "under"}
 
@@ -142,13 +149,14 @@ def test_keyness_min_freq_filters_rare_terms():
     assert len(keyness(COUNTS, GROUPS, TERMS, min_freq=26)) == 0
 
 
-def test_keyness_drops_over_rows_without_target_occurrences():
-    # Group "tiny" has 2 tokens and never uses "war"; with smoothing its log ratio
-    # for "war" is log2((0.5/2) / (10.5/10000)) > 0, but 0 uses cannot be "over"use.
+def test_a_term_a_small_group_never_uses_is_under_used_by_it():
+    # Group "tiny" has 2 tokens and never uses "war". Smoothing both counts by 0.5 made its log ratio
+    # log2((0.5/2) / (10.5/10000)) > 0, "over"-used; the shared pseudo-rate keeps the raw rates' sign.
     counts = np.array([[0, 2], [10, 9990]])
     table = keyness(counts, ["tiny", "big"], ["war", "other"], min_freq=1)
-    assert float(log_ratio(0, 10, 2, 10000)) > 0
-    assert table[(table["group"] == "tiny") & (table["term"] == "war")].empty
+    assert float(log_ratio(0, 10, 2, 10000)) < 0
+    war = table[(table["group"] == "tiny") & (table["term"] == "war")]
+    assert war["direction"].tolist() == ["under"]
 
 
 def test_keyness_top_n_per_group_and_direction():

@@ -55,7 +55,7 @@ def corpus(groups: dict[str, str] | None = None):
                               "title": [f"Title of {d}" for d in TEXTS],
                               "group": [(groups or {}).get(d, g) for d, (g, _) in TEXTS.items()]})
     settings = KeywordsParams(min_df=1, max_df=1.0, keyness_min_freq=2, keyness_top_n=5, kwic_window=3,
-                              period=None)
+                              period=None, keyness_min_documents=2, keyness_min_tokens=1)
     model = fit_tfidf(list(TEXTS), analyzer_for(texts), settings)
     return documents, model, settings
 
@@ -63,9 +63,30 @@ def corpus(groups: dict[str, str] | None = None):
 def build(budget: keyness_data.Budget | None = None, groups=None, normalize=str.lower):
     budget = budget or keyness_data.Budget()
     documents, model, settings = corpus(groups)
-    table = group_keyness(model, documents, settings)  # what the stage computes
+    table, sizes = group_keyness(model, documents, settings)  # what the stage computes
     display = {"united_nations": "united nations"}
-    return keyness_data.explorer_data(model, documents, table, settings, display, normalize, budget), table, model
+    data = keyness_data.explorer_data(model, documents, table, settings, display, normalize, budget, sizes=sizes)
+    return data, table, model
+
+
+def test_a_group_too_small_is_not_listed_but_counts_among_the_others():
+    data, table, model = build(groups={"c2": "Outlet D"})  # D: one document, below the minimum of 2
+    assert data["groups"] == ["Outlet A", "Outlet B"] and "Outlet D" not in set(table["group"])
+    assert [row[0] for row in data["too_small"]] == ["Outlet C", "Outlet D"]  # C is down to one too
+    assert data["too_small"][1][1:] == [1, int(model.counts[model.doc_ids.index("c2")].sum())]
+    assert data["all_tokens"] == int(model.counts.sum())  # "all the others" still counts them
+
+
+def test_document_counts_and_intervals_are_the_static_tables():
+    data, table, model = build()
+    column = {t: i for i, t in enumerate(data["terms"])}
+    assert data["documents"] == [3, 3, 2]
+    trade = column["trade"]
+    assert data["doc_counts"][0][trade] == 3 and data["doc_counts"][1][trade] == 0
+    listed = table[table["group"] == "Outlet A"]
+    for row in listed.itertuples():
+        low, high = data["intervals"][0][str(column[row.term])]
+        assert (low, high) == (round(row.log_ratio_low * 100), round(row.log_ratio_high * 100))
 
 
 def test_counts_agree_with_keyness_one_against_the_rest():
@@ -165,11 +186,11 @@ def test_one_group_gives_no_explorer():
 
 
 def test_more_than_max_groups_keeps_the_largest():
-    groups = {d: f"G{i}" for i, d in enumerate(TEXTS)}  # 8 groups of one document
+    groups = {d: f"G{i // 2}" for i, d in enumerate(TEXTS)}  # 4 groups of two documents
     data, _, model = build(keyness_data.Budget(max_groups=3), groups=groups)
-    tokens = {f"G{i}": int(model.counts[i].sum()) for i in range(len(TEXTS))}
+    tokens = {f"G{g}": int(model.counts[2 * g:2 * g + 2].sum()) for g in range(4)}
     largest = sorted(sorted(tokens), key=lambda g: -tokens[g])[:3]
-    assert data["groups"] == sorted(largest) and data["group_count"] == 8
+    assert data["groups"] == sorted(largest) and data["group_count"] == 4
     assert data["all_tokens"] == sum(tokens.values())  # "all the others" counts every group
     assert {line[4] for lines in data["kwic"].values() for line in lines} <= {0, 1, 2}
 

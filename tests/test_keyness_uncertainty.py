@@ -71,7 +71,7 @@ def test_the_bootstrap_is_seeded_and_its_interval_holds_the_estimate():
 
 def test_groups_below_the_minimum_are_listed_with_their_sizes():
     labels = ["outlet"] * 6 + ["seed"] + [None]
-    sizes = group_sizes(labels, np.array([200] * 6 + [400, 50]))
+    sizes = group_sizes(labels, np.array([200] * 6 + [400, 50]), min_documents=5, min_tokens=500)
     assert sizes.set_index("group")["compared"].to_dict() == {"outlet": True, "seed": False}
     seed = sizes.set_index("group").loc["seed"]
     assert (seed["n_docs"], seed["n_tokens"]) == (1, 400)
@@ -80,7 +80,7 @@ def test_groups_below_the_minimum_are_listed_with_their_sizes():
 
 def test_hundreds_of_one_document_groups_do_not_crash():
     labels = [f"speaker{i:03d}" for i in range(300)] + ["party"] * 20
-    sizes = group_sizes(labels, np.full(320, 100))
+    sizes = group_sizes(labels, np.full(320, 100), min_documents=5, min_tokens=500)
     assert sizes["compared"].sum() == 1 and (~sizes["compared"]).sum() == 300
 
 

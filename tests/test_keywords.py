@@ -43,7 +43,8 @@ TINY_META = pd.DataFrame({
     "date": pd.to_datetime(["2022-01-10", "2022-01-11", "2022-01-12", "2022-01-17", "2022-01-18"]),
 })
 PLAIN = TokenizeParams(phrases=False, lemmatize=False, news_boilerplate=True)  # news texts
-ALL_TERMS = KeywordsParams(min_df=1, max_df=1.0, keyness_min_freq=1)
+# Every term, and every group however small: these tests are about the mechanics (sizes: below).
+ALL_TERMS = KeywordsParams(min_df=1, max_df=1.0, keyness_min_freq=1, keyness_min_documents=1, keyness_min_tokens=1)
 
 # A larger corpus of real sentences (seed article, news corpus), for the comparisons with scikit-learn.
 SEED = split_text_sentences(SEED_FILE.read_text(encoding="utf-8"))
@@ -261,15 +262,15 @@ def test_empty_vocabulary_is_a_clear_error(doc_ids, analyzer, settings, message)
 def test_group_keyness_is_skipped_with_a_single_group(tiny, caplog):
     meta = TINY_META.assign(group="xinhua")
     with caplog.at_level(logging.INFO, logger="newslens.analysis.keywords"):
-        frame = group_keyness(tiny, meta, ALL_TERMS.model_copy(update={"period": None}))
+        frame, sizes = group_keyness(tiny, meta, ALL_TERMS.model_copy(update={"period": None}))
     assert frame.empty
-    assert list(frame.columns) == ["by", "group", "term", "freq_target", "freq_reference", "g2", "log_ratio",
-                                   "p_value", "direction", "rank"]
-    assert "keyness by group skipped: only 1 group(s)" in caplog.text
+    assert list(frame.columns) == keywords.KEYNESS_COLUMNS
+    assert sizes[["by", "group", "n_docs", "compared"]].values.tolist() == [["group", "xinhua", 5, True]]
+    assert "keyness by group skipped: 1 of 1 group(s) reach the minimum size" in caplog.text
 
 
 def test_group_keyness_by_group_and_by_week(tiny):
-    frame = group_keyness(tiny, TINY_META, ALL_TERMS.model_copy(update={"period": "week"}))
+    frame, _ = group_keyness(tiny, TINY_META, ALL_TERMS.model_copy(update={"period": "week"}))
     assert set(frame["by"]) == {"group", "period"}
     assert set(frame.loc[frame["by"] == "group", "group"]) == {"cnn", "tass", "xinhua"}
     # 10-12 January 2022 fall in the ISO week of Monday 10 January, 17-18 January in the next one
@@ -277,44 +278,45 @@ def test_group_keyness_by_group_and_by_week(tiny):
     cnn = frame[(frame["by"] == "group") & (frame["group"] == "cnn") & (frame["direction"] == "over")]
     assert cnn.iloc[0][["term", "freq_target", "freq_reference"]].tolist() in (
         ["nations", 2, 0], ["united", 2, 0])
-    without_period = group_keyness(tiny, TINY_META, ALL_TERMS.model_copy(update={"period": None}))
+    without_period, _ = group_keyness(tiny, TINY_META, ALL_TERMS.model_copy(update={"period": None}))
     assert set(without_period["by"]) == {"group"}
 
 
 def test_period_keyness_follows_the_time_axis_by_default(tiny):
     # 8 days: the axis counts days, and so does keyness (keywords.period: auto, the default)
-    frame = group_keyness(tiny, TINY_META, ALL_TERMS)
+    frame, _ = group_keyness(tiny, TINY_META, ALL_TERMS)
     assert ALL_TERMS.period == "auto"
     assert set(frame.loc[frame["by"] == "period", "group"]) <= {f"2022-01-{d}" for d in range(10, 19)}
     # two and a half centuries: decades, labelled so they sort in time
     meta = TINY_META.assign(group="xinhua", date=pd.to_datetime(
         ["1790-01-08", "1791-10-25", "1862-12-01", "2016-01-12", "2026-02-24"]).as_unit("ms"))
     assert keywords.period_resolution(meta, "auto") == "decade"
-    frame = group_keyness(tiny, meta, ALL_TERMS)
+    frame, _ = group_keyness(tiny, meta, ALL_TERMS)
     assert set(frame["group"]) <= {"1790s", "1860s", "2010s", "2020s"} and len(set(frame["group"])) >= 2
 
 
 def test_period_keyness_alone_when_there_is_one_group(tiny):
-    frame = group_keyness(tiny, TINY_META.assign(group="xinhua"), ALL_TERMS.model_copy(update={"period": "month"}))
+    frame, _ = group_keyness(tiny, TINY_META.assign(group="xinhua"), ALL_TERMS.model_copy(update={"period": "month"}))
     assert frame.empty  # a single month as well: nothing to compare
     meta = TINY_META.assign(group="xinhua", date=pd.to_datetime(
         ["2022-01-10", "2022-01-11", "2022-02-12", "2022-02-17", None]))
-    frame = group_keyness(tiny, meta, ALL_TERMS.model_copy(update={"period": "month"}))
+    frame, _ = group_keyness(tiny, meta, ALL_TERMS.model_copy(update={"period": "month"}))
     assert set(frame["by"]) == {"period"}
     assert set(frame["group"]) == {"2022-01", "2022-02"}  # the undated d4 is left out
 
 
 # --- determinism --------------------------------------------------------------------------
 
-KEYWORD_FILES = ("keywords.parquet", "keyness.parquet", "similar.csv", "corpus_terms.csv", "focus_keywords.csv")
+KEYWORD_FILES = ("keywords.parquet", "keyness.parquet", "keyness_groups.csv", "similar.csv", "corpus_terms.csv", "focus_keywords.csv")
 
 
 def _keywords_run(folder, out, meta):
-    settings = KeywordsParams(min_df=2, max_df=0.5, keyness_min_freq=2, top_n=5, period=None)
+    settings = KeywordsParams(min_df=2, max_df=0.5, keyness_min_freq=2, keyness_min_tokens=1, top_n=5, period=None)
     model = fit_tfidf(*load_analyzer(folder), settings)
     focus = [model.doc_ids[0]]
+    keyness, sizes = group_keyness(model, meta, settings)
     write_outputs(out, keywords=top_keywords(model, settings.top_n),
-                  keyness=group_keyness(model, meta, settings),
+                  keyness=keyness, group_sizes=sizes,
                   similar=similar_documents(model, focus, meta, settings.similar_n),
                   corpus_terms=corpus_top_terms(model), focus_terms=focus_keywords(model, focus, settings.top_n))
     return {name: (out / name).read_bytes() for name in KEYWORD_FILES}

@@ -124,8 +124,9 @@ def test_sample_run_compares_its_outlets(sample):
     assert [group for group, _ in result.keyness_frames] == outlets
     assert list(result.keyness_table.columns) == outlets
     assert result.explorer["groups"] == outlets
-    by_group = result.keyness[(result.keyness["by"] == "group") & (result.keyness["direction"] == "over")]
-    for outlet in outlets:  # each outlet's most over-used term has a positive log ratio there
+    by_group = result.keyness[(result.keyness["by"] == "group") & (result.keyness["direction"] == "over")
+                              & result.keyness["distinctive"]]
+    for outlet in set(by_group["group"]):  # each outlet's most over-used distinctive term: positive there
         term = by_group[by_group["group"] == outlet].nsmallest(1, "rank")["term"].iloc[0]
         assert result.keyness_table.loc[result.display.get(term, term), outlet] > 0
 

@@ -122,7 +122,7 @@ def _later_stages(result, params, out: Path) -> None:
     except ValueError as exc:  # only stop words, or no words at all: refused, with the reason
         assert "empty vocabulary" in str(exc)
         return
-    keyness = keywords.group_keyness(tfidf, documents, params.keywords)
+    keyness, _ = keywords.group_keyness(tfidf, documents, params.keywords)
     display = dict(zip(tokens.vocabulary["term"], tokens.vocabulary["display"]))
     if (keyness["by"] == "group").any():
         keywords.keyness_table(tfidf, documents, keyness, display)

@@ -688,7 +688,8 @@ def test_a_folder_without_group_pooled_with_a_grouped_table_reaches_the_keyness_
     table = _table(tmp_path, [{"text": " ".join([t] * 4), "party": p} for t, p in zip(SENTENCES[3:], ["Lab", 1999, ""])])
     params = validate_params({"title": "t", "engine": "pandas", "sources": [
         {"path": str(folder)}, {"path": str(table), "text_column": "text", "group_column": "party"}],
-        "keywords": {"min_df": 1, "max_df": 1.0, "keyness_min_freq": 1}})
+        "keywords": {"min_df": 1, "max_df": 1.0, "keyness_min_freq": 1, "keyness_min_documents": 1,
+                     "keyness_min_tokens": 1}})  # one-document groups compared: this test is about their labels
     out = tmp_path / "out"
     _ingest.ingest(params, out)
     documents = pd.read_parquet(out / "documents.parquet")
@@ -696,10 +697,10 @@ def test_a_folder_without_group_pooled_with_a_grouped_table_reaches_the_keyness_
     tokens = tokenization.tokenize_documents(documents, params.tokenize, params.language, engine="pandas")
     tokenization.write_outputs(tokens, out)
     tfidf = fit_tfidf(*tokenization.load_analyzer(out), params.keywords, engine="pandas")
-    keyness = keywords.group_keyness(tfidf, documents, params.keywords)
+    keyness, _ = keywords.group_keyness(tfidf, documents, params.keywords)
     display = dict(zip(tokens.vocabulary["term"], tokens.vocabulary["display"]))
-    table = keywords.keyness_table(tfidf, documents, keyness, display)  # NaN beside strings raised TypeError
-    assert list(table.columns) == sorted(["(no group)", "1999", "Lab"])
+    table = keywords.keyness_table(tfidf, documents, keyness.assign(distinctive=True), display)  # NaN beside
+    assert list(table.columns) == sorted(["(no group)", "1999", "Lab"])  # strings raised TypeError
 
 
 def test_dates_from_year_1_to_9999_survive_parquet_periods_and_period_keyness(tmp_path):

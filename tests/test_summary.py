@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from newslens.report import summary
+from newslens.analysis.keywords import KEYNESS_COLUMNS
+from newslens.report import distinctive, summary
 from newslens.wording import Words
 
 SPEECH = Words("speech", "party")
@@ -22,7 +23,7 @@ def _outputs(groups: list, dates: list | None = None, statuses: tuple[str, ...] 
     log = pd.DataFrame({"status": ["ingested"] * n + list(statuses)})
     empty = pd.DataFrame()
     values = {"documents": documents, "log": log, "token_stats": {}, "focus_terms": empty,
-              "similar": empty, "keyness": empty, "topics": empty, "doc_topics": empty,
+              "similar": empty, "keyness": empty, "group_sizes": empty, "topics": empty, "doc_topics": empty,
               "k_choice": {}, "vocabulary": empty, "corpus_terms": empty} | tables
     return summary.Outputs(**values)
 
@@ -153,42 +154,74 @@ def test_rounded_prevalences_are_shares_of_their_own_sum():
 
 # ---------------------------------------------------------------- groups compared
 
-def _keyness(groups: list[str]) -> pd.DataFrame:
-    return pd.DataFrame([{"by": "group", "group": g, "term": f"{g.lower()}_{r}", "direction": "over", "rank": r}
+def _keyness(groups: list[str], distinctive: bool = True) -> pd.DataFrame:
+    return pd.DataFrame([{"by": "group", "group": g, "term": f"{g.lower()}_{r}", "direction": "over", "rank": r,
+                          "log_ratio": 1.5, "log_ratio_low": 0.5, "log_ratio_high": 2.25, "distinctive": distinctive}
                          for g in groups for r in (1, 2)])
 
 
-def test_group_table_is_headed_with_the_group_noun_and_names_groups_without_terms():
-    out = _outputs(["Con", "Con", "Lab", "SNP", None], keyness=_keyness(["Con", "Lab"]))
-    table, note = summary.group_lines(out, {}, SPEECH)
-    assert table.columns.tolist() == ["party", "distinctive terms"]
+def _sizes(documents: list, small: tuple = ()) -> pd.DataFrame:
+    counts = pd.Series([g for g in documents if g is not None]).value_counts()
+    return pd.DataFrame([{"by": "group", "group": g, "n_docs": int(n), "n_tokens": 1000 * int(n),
+                          "compared": g not in small, "reason": "1 document (fewer than 5)" if g in small else ""}
+                         for g, n in sorted(counts.items())])
+
+
+def _lines(groups: list, keyness: pd.DataFrame, words: Words = SPEECH, small: tuple = ()):
+    out = _outputs(groups, keyness=keyness)
+    return distinctive.group_lines(out.keyness, _sizes(groups, small), out.documents, {}, words)
+
+
+def test_group_table_gives_sizes_and_distinctive_terms_with_their_intervals():
+    table, note = _lines(["Con", "Con", "Lab", "SNP", None], _keyness(["Con", "Lab"]))
+    assert table.columns.tolist() == ["party", "speeches", "distinctive terms (log ratio; 95% interval)"]
+    assert table["party"].tolist() == ["Con", "Lab", "SNP"] and table["speeches"].tolist() == [2, 1, 1]
+    assert table.iloc[0, 2] == "con_1 (+1.5; +0.5 to +2.2); con_2 (+1.5; +0.5 to +2.2)"
+    assert table.iloc[2, 2] == distinctive.NONE_DISTINCTIVE  # compared, but nothing holds across its units
+    assert note is None
+
+
+def test_a_term_that_is_not_distinctive_is_not_listed():
+    table, _ = _lines(["Con", "Lab"], _keyness(["Con", "Lab"], distinctive=False))
+    assert (table.iloc[:, 2] == distinctive.NONE_DISTINCTIVE).all()
+
+
+def test_groups_too_small_are_named_with_their_size_and_never_listed():
+    groups = ["Con"] * 6 + ["Lab"] * 6 + ["AfD"]
+    table, note = _lines(groups, _keyness(["Con", "Lab"]), small=("AfD",))
     assert table["party"].tolist() == ["Con", "Lab"]
-    assert table["distinctive terms"].tolist() == ["con_1, con_2", "lab_1, lab_2"]
-    assert note == "The keyness table has no over-used term for SNP."
+    assert note == ("Too small to compare (fewer than the keywords stage's minimum of speeches or tokens): "
+                    "AfD (1 speech).")
+
+
+def test_no_two_groups_big_enough_gives_an_empty_table_and_the_note():
+    table, note = _lines(["Con"] * 6 + ["AfD"], pd.DataFrame(columns=KEYNESS_COLUMNS),
+                         small=("AfD",))
+    assert table.empty and note.startswith("Too small to compare")
 
 
 def test_group_table_lists_the_largest_groups_when_there_are_hundreds():
     names = [f"g{i:03d}" for i in range(300)]
-    out = _outputs([n for i, n in enumerate(names) for _ in range(1 + (i >= 290))], keyness=_keyness(names))
-    table, note = summary.group_lines(out, {}, Words("post", "account"))
-    assert len(table) == summary.GROUPS_SHOWN and set(names[290:]) <= set(table["account"])
-    assert note == "The 15 largest of the 300 accounts are listed; the keywords report has them all."
+    table, note = _lines([n for i, n in enumerate(names) for _ in range(1 + (i >= 290))], _keyness(names),
+                         Words("post", "account"))
+    assert len(table) == distinctive.GROUPS_SHOWN and set(names[290:]) <= set(table["account"])
+    assert note == "The 15 largest of the 300 compared accounts are listed; the keywords report has them all."
 
 
-@pytest.mark.parametrize("n", [16, summary.ALL_GROUPS_UP_TO])
+@pytest.mark.parametrize("n", [16, distinctive.ALL_GROUPS_UP_TO])
 def test_up_to_twenty_groups_all_are_listed(n):
     names = [f"g{i:02d}" for i in range(n)]
-    table, note = summary.group_lines(_outputs(names, keyness=_keyness(names)), {}, SPEECH)
+    table, note = _lines(names, _keyness(names))
     assert table["party"].tolist() == names and note is None
 
 
 def test_groups_are_listed_alphabetically_whatever_their_case():
     names = ["wsjhealth", "KaiserHealthNews", "bbchealth"]
-    table, _ = summary.group_lines(_outputs(names, keyness=_keyness(names)), {}, Words("post", "account"))
+    table, _ = _lines(names, _keyness(names), Words("post", "account"))
     assert table["account"].tolist() == ["bbchealth", "KaiserHealthNews", "wsjhealth"]
 
 
 def test_a_single_group_gives_an_empty_table():
-    keyness = pd.DataFrame(columns=["by", "group", "term", "direction", "rank"])  # as keywords writes it
-    table, note = summary.group_lines(_outputs(["seed"], keyness=keyness), {}, SPEECH)
+    keyness = pd.DataFrame(columns=KEYNESS_COLUMNS)  # as keywords writes it
+    table, note = _lines(["seed"], keyness)
     assert table.empty and note is None

@@ -158,7 +158,7 @@ def test_sample_without_a_focus_shows_the_corpus_terms_groups_and_time(sample):
     assert result.terms.startswith("Over all articles, the terms with the highest mean TF-IDF weight are ")
     keyness = pd.read_parquet(sample.processed_dir / "keyness.parquet")
     compared = set(keyness.loc[(keyness["by"] == "group") & (keyness["direction"] == "over"), "group"])
-    assert result.group_lines.columns.tolist() == ["outlet", "distinctive terms"]
+    assert result.group_lines.columns.tolist() == ["outlet", "articles", "distinctive terms (log ratio; 95% interval)"]
     assert len(result.group_lines) > 1 and set(result.group_lines["outlet"]) <= compared
     assert result.modelled and result.over_time is not None
     assert result.over_time.shape[0] == len(result.topics) and result.over_time.shape[1] > 1

@@ -129,6 +129,11 @@ class KeywordsParams(_Strict):
     kwic_window: Annotated[int, Field(ge=1, le=30)] = 6
     keyness_min_freq: Annotated[int, Field(ge=1)] = 10
     keyness_top_n: Annotated[int, Field(ge=1, le=100)] = 10
+    # The smallest group or period keyness compares: fewer documents or tokens, and it is listed as
+    # too small (it stays in the others' reference). 5 documents is about the least a bootstrap over
+    # documents can say anything with; 500 tokens, about two news articles.
+    keyness_min_documents: Annotated[int, Field(ge=1)] = 5
+    keyness_min_tokens: Annotated[int, Field(ge=1)] = 500
     # Keyness between periods: "auto" follows the time axis the span calls for (newslens.corpus.periods),
     # a resolution fixes it, null turns it off.
     period: Literal["auto", "day", "week", "month", "quarter", "year", "decade"] | None = "auto"

@@ -42,10 +42,13 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from newslens.measures import g2, log_ratio
+from newslens.analysis.keyness_uncertainty import (REPLICATES, SEED, bootstrap_log_ratio, distinctive,
+                                                   document_share)
+from newslens.measures import g2, log_odds_z, log_ratio
 
-COLUMNS = ["group", "term", "freq_target", "freq_reference", "g2", "log_ratio", "p_value",
-           "direction", "rank"]
+COLUMNS = ["group", "n_docs", "n_tokens", "term", "freq_target", "freq_reference", "g2", "log_ratio",
+           "log_ratio_low", "log_ratio_high", "log_odds_z", "doc_share", "p_value", "direction", "distinctive",
+           "rank"]
 
 
 def _group_indicator(groups: Sequence, n_documents: int) -> tuple[np.ndarray, sparse.csr_matrix]:
@@ -75,35 +78,44 @@ def _check_counts(counts, terms: Sequence[str]) -> sparse.csr_matrix:
 
 
 def keyness(counts, groups: Sequence[str], terms: Sequence[str], *, min_freq: int = 10,
-            top_n: int | None = None) -> pd.DataFrame:
-    """Key terms of each group against all other documents (one-vs-rest).
+            top_n: int | None = None, targets: Sequence[str] | None = None,
+            replicates: int = REPLICATES, seed: int = SEED) -> pd.DataFrame:
+    """Key terms of each group against all other documents (one-vs-rest), with document-level uncertainty.
 
     Parameters
     ----------
     counts : scipy.sparse matrix or array_like, shape (documents, terms)
         Raw term counts.
     groups : sequence of str
-        One group label per document; ``None``/NaN leaves the document out.
+        One group label per document; ``None``/NaN leaves the document out of both sides.
     terms : sequence of str
         One term per column of ``counts``.
     min_freq : int
         Keep a (group, term) row when ``a + b >= max(min_freq, 1)`` (the term's
-        frequency over all grouped documents); an ``over`` row also needs
-        ``a >= 1`` (with smoothing, a term absent from a small group could
-        otherwise come out "over"-used).
+        frequency over all grouped documents).
     top_n : int, optional
         Keep the ``top_n`` strongest rows per group and direction.
+    targets : sequence of str, optional
+        The groups to list (default: every group). The others still count in each
+        target's reference: a group too small to compare is part of "the rest".
+    replicates, seed : int
+        The bootstrap over documents that gives each listed row its interval
+        (:func:`newslens.analysis.keyness_uncertainty.bootstrap_log_ratio`).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``group, term, freq_target (a), freq_reference (b), g2, log_ratio,
-        p_value, direction, rank``; ``g2`` and ``log_ratio`` as in :func:`g2` and
-        :func:`log_ratio` (smoothing 0.5) with ``c`` = the group's tokens and ``d``
-        = the other documents' tokens; ``p_value = chi2.sf(g2, df=1)``;
-        ``direction`` is ``over`` when log ratio > 0; ``rank`` 1 = highest G²
-        within group and direction (ties by term). Sorted by group, direction
-        (``over`` first), rank.
+        Columns :data:`COLUMNS`: the group, its documents and tokens (``c``), the term,
+        ``freq_target`` (a) and ``freq_reference`` (b); ``g2``, ``log_ratio`` (smoothing 0.5,
+        its sign that of the raw rate difference) and ``log_odds_z`` as in
+        :mod:`newslens.measures`, with ``d`` = the other documents' tokens;
+        ``log_ratio_low`` and ``log_ratio_high``, the 95% interval over documents;
+        ``doc_share``, the share of the group's documents that use the term;
+        ``p_value = chi2.sf(g2, df=1)`` (tokens taken as independent: the interval is the
+        honest measure); ``direction`` (``over`` when the log ratio > 0); ``distinctive``
+        (:func:`newslens.analysis.keyness_uncertainty.distinctive`); ``rank`` 1 = highest G²
+        within group and direction (ties by term). Sorted by group, direction (``over``
+        first), rank.
     """
     if isinstance(min_freq, bool) or not isinstance(min_freq, (int, np.integer)) or min_freq < 0:
         raise ValueError(f"min_freq: must be an integer >= 0; got {min_freq!r}")
@@ -118,19 +130,25 @@ def keyness(counts, groups: Sequence[str], terms: Sequence[str], *, min_freq: in
     empty = names[group_totals == 0]
     if len(empty):
         raise ValueError(f"groups without any tokens cannot be compared: {empty.tolist()}")
+    wanted = names if targets is None else np.array(sorted(set(map(str, targets))), dtype=names.dtype)
+    unknown = sorted(set(wanted.tolist()) - set(names.tolist()))
+    if unknown:
+        raise ValueError(f"targets: {unknown} are not among the groups ({names.tolist()})")
     a, b = by_group, term_totals[None, :] - by_group
     c, d = group_totals[:, None], group_totals.sum() - group_totals[:, None]
     ratio = log_ratio(a, b, c, d)
-    keep = (term_totals[None, :] >= max(min_freq, 1)) & ((ratio <= 0) | (a >= 1))
+    keep = (term_totals[None, :] >= max(min_freq, 1)) & np.isin(names, wanted)[:, None]
     rows, cols = np.nonzero(keep)
-    return _keyness_frame(names[rows], np.asarray(terms, dtype=object)[cols], a[rows, cols],
-                          b[rows, cols], g2(a, b, c, d)[rows, cols], ratio[rows, cols], top_n)
+    frame = _keyness_frame(names[rows], np.asarray(terms, dtype=object)[cols], cols, a[rows, cols],
+                           b[rows, cols], g2(a, b, c, d)[rows, cols], ratio[rows, cols], top_n)
+    return _with_uncertainty(frame, matrix, groups, names, group_totals, c, d, replicates, seed)
 
 
-def _keyness_frame(group, term, a, b, g2_values, ratio, top_n: int | None) -> pd.DataFrame:
-    """Assemble, rank and sort the keyness rows."""
+def _keyness_frame(group, term, column, a, b, g2_values, ratio, top_n: int | None) -> pd.DataFrame:
+    """Assemble, rank and sort the keyness rows (``_column``: the term's column in the counts)."""
     frame = pd.DataFrame({
         "group": pd.Series(group, dtype=object), "term": pd.Series(term, dtype=object),
+        "_column": np.asarray(column, dtype=np.int64),
         "freq_target": a.astype("int64"), "freq_reference": b.astype("int64"),
         "g2": g2_values, "log_ratio": ratio, "p_value": stats.chi2.sf(g2_values, 1),
         "direction": np.where(ratio > 0, "over", "under")})
@@ -140,4 +158,28 @@ def _keyness_frame(group, term, a, b, g2_values, ratio, top_n: int | None) -> pd
     frame["rank"] = frame.groupby(["group", "direction"], sort=False).cumcount().astype("int64") + 1
     if top_n is not None:
         frame = frame[frame["rank"] <= top_n].reset_index(drop=True)
+    return frame
+
+
+def _with_uncertainty(frame: pd.DataFrame, matrix: sparse.csr_matrix, groups: Sequence, names: np.ndarray,
+                      group_totals: np.ndarray, c: np.ndarray, d: np.ndarray, replicates: int,
+                      seed: int) -> pd.DataFrame:
+    """The listed rows with their group's size, log-odds z, bootstrap interval and document share."""
+    labels = np.array([None if pd.isna(g) else str(g) for g in groups], dtype=object)
+    position = {name: i for i, name in enumerate(names.tolist())}
+    index = frame["group"].map(position).to_numpy(dtype=np.int64)
+    members = {name: np.flatnonzero(labels == name) for name in frame["group"].unique().tolist()}
+    frame["n_docs"] = frame["group"].map({name: len(rows) for name, rows in members.items()}).astype("int64")
+    frame["n_tokens"] = group_totals[index].astype("int64")
+    frame["log_odds_z"] = log_odds_z(frame["freq_target"], frame["freq_reference"], c[index, 0], d[index, 0])
+    targets = {name: rows["_column"].to_numpy() for name, rows in frame.groupby("group", sort=True)}
+    intervals = bootstrap_log_ratio(matrix, labels, targets, replicates=replicates, seed=seed) if targets else {}
+    frame["log_ratio_low"], frame["log_ratio_high"], frame["doc_share"] = np.nan, np.nan, np.nan
+    for name, rows in frame.groupby("group", sort=True):
+        low, high = intervals[name]
+        frame.loc[rows.index, "log_ratio_low"] = low
+        frame.loc[rows.index, "log_ratio_high"] = high
+        frame.loc[rows.index, "doc_share"] = document_share(matrix, members[name], targets[name])
+    frame["distinctive"] = distinctive(frame["log_ratio_low"], frame["log_ratio_high"], frame["doc_share"],
+                                       frame["direction"])
     return frame[COLUMNS]

@@ -4,8 +4,12 @@ The static report compares each group with all the others (:mod:`newslens.analys
 The explorer (:mod:`newslens.report.keyness_explorer`) carries the counts those charts come
 from, so the page itself can compare any pair: per group, the raw counts of a capped set of
 terms (compact arrays of integers) and its token total over the whole TF-IDF vocabulary, which
-are the ``a``, ``b``, ``c``, ``d`` of the 2×2 table; the script computes G² and the log ratio
-with the same formulas, smoothing and minimum frequency as :func:`newslens.analysis.keyness.keyness`.
+are the ``a``, ``b``, ``c``, ``d`` of the 2×2 table; the script computes G², the log ratio and
+the log-odds z with the same formulas, smoothing and minimum frequency as
+:func:`newslens.analysis.keyness.keyness`. Per group it also carries its documents and, per
+term, how many of them use it (the document share), and for each group's listed terms the 95%
+interval over documents of the static table (one group against all the others; the page
+computes no interval for a pair).
 "Against all the others" uses the counts of every grouped document, so it agrees with
 the static keyness charts even when the view lists only the largest groups.
 
@@ -13,7 +17,9 @@ What it carries is capped so that a report stays small (:class:`Budget`):
 
 * terms: every group's top keyness terms, then the most frequent, up to
   ``cells`` counts in all (terms × groups) and never fewer than ``min_terms`` terms;
-* groups: the ``max_groups`` largest by tokens (the view says how many are left out);
+* groups: those big enough to compare (the stage's sizes table), the ``max_groups`` largest
+  by tokens of them (the view says how many are left out, and names the groups too small
+  to compare, which still count in "all the others");
 * keywords in context: up to ``lines_per_term`` lines per term, spread over the
   groups that use it most, for each group's top over- and under-used terms, the
   run's ``kwic_terms``, then the most frequent terms, until ``kwic_bytes`` of JSON.
@@ -175,19 +181,26 @@ def _spread(by_group: dict[int, list[tuple]], usage: np.ndarray, per_term: int) 
 
 
 def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, settings, display: Mapping[str, str],
-                  normalize: Callable[[str], str], budget: Budget = Budget()) -> dict | None:
-    """The explorer's data (ints and strings only), or None when the run has fewer than two groups.
+                  normalize: Callable[[str], str], budget: Budget = Budget(),
+                  sizes: pd.DataFrame | None = None) -> dict | None:
+    """The explorer's data (ints and strings only), or None when fewer than two groups can be compared.
 
     ``model`` is the stage's TF-IDF model (its raw counts and terms), ``keyness`` the stage's
-    keyness table, ``settings`` the run's ``keywords`` params (``keyness_min_freq``,
-    ``kwic_terms``, ``kwic_window``), ``display`` a term's display form.
+    keyness table and ``sizes`` its sizes table (every group compared without it),
+    ``settings`` the run's ``keywords`` params (``keyness_min_freq``, ``kwic_terms``,
+    ``kwic_window``), ``display`` a term's display form.
     """
     try:
         names, by_group = group_counts(model, documents)
     except ValueError:  # fewer than two groups with tokens: nothing to compare
         return None
+    by_size = sizes[sizes["by"] == "group"].set_index("group") if sizes is not None else None
+    compared = np.array([by_size is None or bool(by_size.loc[str(n), "compared"]) for n in names])
+    if compared.sum() < 2:
+        return None
     group_tokens = by_group.sum(axis=1)
-    keep = np.sort(np.lexsort((names, -group_tokens))[:budget.max_groups])
+    candidates = np.flatnonzero(compared)
+    keep = np.sort(candidates[np.lexsort((names[candidates], -group_tokens[candidates]))[:budget.max_groups]])
     terms = np.asarray(model.terms, dtype=object)
     top = keyness[(keyness["by"] == "group") & keyness["group"].isin(set(names[keep]))] \
         if "by" in keyness else keyness.iloc[:0]
@@ -199,14 +212,23 @@ def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, setting
     docs = sorted({row[0] for rows in lines.values() for row in rows})
     doc_index = {d: i for i, d in enumerate(docs)}
     titles = documents.set_index("doc_id")["title"] if "title" in documents else pd.Series(dtype=object)
+    labels = documents.set_index("doc_id").loc[model.doc_ids, "group"].astype(object).to_numpy()
+    used = (model.counts[:, columns] > 0).astype(np.int64).tocsc()
+    doc_counts = [np.asarray(used[labels == names[g]].sum(axis=0)).ravel() for g in keep]
     return {
         "groups": [str(g) for g in names[keep]],
         "group_count": int(len(names)),
         "tokens": [int(t) for t in group_tokens[keep]],
+        "documents": [int((labels == names[g]).sum()) for g in keep],
         "all_tokens": int(group_tokens.sum()),
+        "too_small": _too_small(by_size),
+        "min_documents": int(settings.keyness_min_documents),
+        "min_tokens": int(settings.keyness_min_tokens),
         "terms": carried,
         "display": [display.get(t, t) if display.get(t, t) != t else "" for t in carried],
         "counts": [[int(v) for v in row] for row in by_group[np.ix_(keep, columns)]],
+        "doc_counts": [[int(v) for v in row] for row in doc_counts],
+        "intervals": _intervals(top, names[keep], carried),
         "term_totals": [int(v) for v in by_group[:, columns].sum(axis=0)],
         "vocabulary": int(len(terms)),
         "min_freq": int(settings.keyness_min_freq),
@@ -216,6 +238,29 @@ def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, setting
         "docs": [[_label(titles, d), d] for d in docs],
         "kwic": {t: [[doc_index[r[0]], r[1], r[2], r[3], int(r[5])] for r in rows] for t, rows in lines.items()},
     }
+
+
+INTERVAL_SCALE = 100  # an interval's ends travel as hundredths of a doubling: integers, at display precision
+
+
+def _intervals(top: pd.DataFrame, groups: Sequence[str], carried: Sequence[str]) -> list[dict[str, list[int]]]:
+    """Per listed group, its listed terms' 95% intervals from the static table, as integer hundredths."""
+    column = {t: i for i, t in enumerate(carried)}
+    out = []
+    for group in groups:
+        rows = top[(top["group"] == group) & top["term"].isin(column.keys())] if "log_ratio_low" in top else top.iloc[:0]
+        out.append({str(column[r.term]): [int(round(r.log_ratio_low * INTERVAL_SCALE)),
+                                          int(round(r.log_ratio_high * INTERVAL_SCALE))]
+                    for r in rows.itertuples()})
+    return out
+
+
+def _too_small(by_size: pd.DataFrame | None) -> list[list]:
+    """The groups too small to compare: name, documents, tokens."""
+    if by_size is None:
+        return []
+    small = by_size[~by_size["compared"].astype(bool)]
+    return [[str(name), int(row.n_docs), int(row.n_tokens)] for name, row in small.iterrows()]
 
 
 def _stored_lines(documents, names, keep, usage, carried, priority, normalize, window, budget) -> dict:

@@ -5,9 +5,10 @@ document repeats looks as strong as a word every document of the group uses (Lij
 2016, "Significance testing of word frequencies in corpora", *Digital Scholarship in the
 Humanities* 31(2)). Three things put the document back in:
 
-* **Group sizes.** A group or period is compared only when it holds at least
-  :data:`MIN_DOCUMENTS` documents and :data:`MIN_TOKENS` tokens; smaller ones are listed with
-  their sizes and never ranked (:func:`group_sizes`).
+* **Group sizes.** A group or period is compared only when it holds at least a minimum of
+  documents and of tokens (the run's ``keywords.keyness_min_documents`` and
+  ``keyness_min_tokens``); smaller ones are listed with their sizes and never ranked
+  (:func:`group_sizes`).
 * **A bootstrap over documents** (:func:`bootstrap_log_ratio`): each replicate redraws, with
   replacement, as many documents as each group has from that group (every group, the reference's
   included, so the reference keeps its mix), and recomputes the log ratio from the redrawn counts.
@@ -30,16 +31,14 @@ from scipy import sparse
 
 from newslens.measures import log_ratio
 
-MIN_DOCUMENTS = 5        # a group or period with fewer documents is too small to compare
-MIN_TOKENS = 500         # ... or with fewer counted tokens (about two news articles)
 REPLICATES = 200         # bootstrap replicates per comparison
 LEVEL = 0.95             # the interval's coverage
 MIN_DOCUMENT_SHARE = 0.05  # an over-used term must be used by at least this share of the group's documents
 SEED = 0
 
 
-def group_sizes(labels: Sequence, tokens_per_document: np.ndarray, *, min_documents: int = MIN_DOCUMENTS,
-                min_tokens: int = MIN_TOKENS) -> pd.DataFrame:
+def group_sizes(labels: Sequence, tokens_per_document: np.ndarray, *, min_documents: int,
+                min_tokens: int) -> pd.DataFrame:
     """Each group's documents and tokens, and whether it is big enough to compare.
 
     Returns columns ``group, n_docs, n_tokens, compared, reason``, sorted by group; ``reason`` says

@@ -21,6 +21,8 @@ import pandas as pd
 from scipy import sparse
 
 from newslens.analysis import keyness_data, kwic
+from newslens.analysis.keyness import COLUMNS as KEYNESS_ROW_COLUMNS
+from newslens.analysis.keyness_uncertainty import LEVEL, MIN_DOCUMENT_SHARE, REPLICATES
 from newslens.analysis.tfidf import TfidfModel, fit_tfidf, write_tfidf
 from newslens.corpus.focus import resolve_focus
 from newslens.params import KeywordsParams
@@ -112,34 +114,49 @@ def similar_documents(model: TfidfModel, focus_ids: list[str], documents: pd.Dat
     return similar.merge(meta, on="doc_id", how="left")[SIMILAR_COLUMNS]
 
 
-def group_keyness(model: TfidfModel, documents: pd.DataFrame, settings: KeywordsParams) -> pd.DataFrame:
-    """Keyness of each group against the rest, and of each period when the run sets one.
+KEYNESS_COLUMNS = ["by", *KEYNESS_ROW_COLUMNS]  # keyness.parquet
+GROUP_SIZE_COLUMNS = ["by", "group", "n_docs", "n_tokens", "compared", "reason"]
+
+
+def group_keyness(model: TfidfModel, documents: pd.DataFrame,
+                  settings: KeywordsParams) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keyness of each group against the rest, and of each period when the run sets one; and the sizes.
 
     Uses the raw counts over the TF-IDF vocabulary; a column ``by`` says whether a
-    row compares groups ("group") or periods ("period"). Comparisons that need
-    two or more groups are skipped (and logged) when a run has only one.
+    row compares groups ("group") or periods ("period"). A group or period is compared
+    only when it holds ``keyness_min_documents`` documents and ``keyness_min_tokens``
+    tokens; a smaller one stays in the others' reference and is listed in the sizes table
+    with the reason. A comparison needs two groups that reach the minimum; without them it
+    is skipped (and logged). Returns the keyness rows and the sizes of every group and period.
     """
     from newslens.analysis.keyness import keyness
+    from newslens.analysis.keyness_uncertainty import group_sizes
 
     meta = documents.set_index("doc_id").loc[model.doc_ids]
     groupings = [("group", meta["group"].to_numpy(dtype=object))]
     resolution = period_resolution(meta, settings.period)
     if resolution:
         groupings.append(("period", _period_labels(meta, resolution)))
-    frames = []
+    frames, sizes = [], []
     tokens_per_document = np.asarray(model.counts.sum(axis=1)).ravel()
     for by, labels in groupings:
         labels = _without_empty_groups(labels, tokens_per_document, by)
-        present = {g for g in labels if pd.notna(g)}
-        if len(present) < 2:
-            logger.info("keyness by %s skipped: only %d %s(s)", by, len(present), by)
+        size = group_sizes(labels, tokens_per_document, min_documents=settings.keyness_min_documents,
+                           min_tokens=settings.keyness_min_tokens)
+        sizes.append(size.assign(by=by))
+        compared = size.loc[size["compared"], "group"].tolist()
+        if len(compared) < 2 or len(size) < 2:
+            logger.info("keyness by %s skipped: %d of %d %s(s) reach the minimum size", by, len(compared),
+                        len(size), by)
             continue
         table = keyness(model.counts, labels, model.terms, min_freq=settings.keyness_min_freq,
-                        top_n=settings.keyness_top_n)
+                        top_n=settings.keyness_top_n, targets=compared)
         frames.append(table.assign(by=by))
-    columns = ["by", "group", "term", "freq_target", "freq_reference", "g2", "log_ratio",
-               "p_value", "direction", "rank"]
-    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    keyness_rows = (pd.concat(frames, ignore_index=True)[KEYNESS_COLUMNS] if frames
+                    else pd.DataFrame(columns=KEYNESS_COLUMNS))
+    size_rows = (pd.concat(sizes, ignore_index=True)[GROUP_SIZE_COLUMNS] if sizes
+                 else pd.DataFrame(columns=GROUP_SIZE_COLUMNS))
+    return keyness_rows, size_rows
 
 
 def _without_empty_groups(labels: np.ndarray, tokens_per_document: np.ndarray, by: str) -> np.ndarray:
@@ -198,21 +215,26 @@ def _period_labels(meta: pd.DataFrame, period: str) -> np.ndarray:
 
 
 def keyness_frames(keyness: pd.DataFrame, display: dict[str, str], n: int = 6) -> list[tuple[str, pd.Series]]:
-    """Per group, its top ``n`` over-used terms (+G²) and top ``n`` under-used terms (−G²)."""
+    """Per compared group, the log ratio of its top ``n`` distinctive over- and under-used terms.
+
+    Only distinctive rows (their interval over documents excludes 0; an over-used term used by
+    enough of the group's documents): a difference that one document makes is not drawn. A group
+    with no distinctive term gets no panel.
+    """
     frames = []
-    table = keyness[keyness["by"] == "group"]
+    table = keyness[(keyness["by"] == "group") & keyness["distinctive"].astype(bool)]
     for group, rows in table.groupby("group", sort=True):
         over = rows[rows["direction"] == "over"].nsmallest(n, "rank")
         under = rows[rows["direction"] == "under"].nsmallest(n, "rank")
-        signed = pd.concat([over.assign(v=over["g2"]), under.assign(v=-under["g2"])[::-1]])
-        frames.append((str(group), pd.Series(display_values(signed["v"].to_numpy()),  # only drawn
+        signed = pd.concat([over, under[::-1]])
+        frames.append((str(group), pd.Series(display_values(signed["log_ratio"].to_numpy()),  # only drawn
                                               index=[display.get(t, t) for t in signed["term"]])))
     return frames
 
 
 def keyness_table(model: TfidfModel, documents: pd.DataFrame, keyness: pd.DataFrame,
                   display: dict[str, str], n: int = 3) -> pd.DataFrame:
-    """Log ratio (each group vs the rest) of every group's top ``n`` over-used terms.
+    """Log ratio (each group vs the rest) of every group's top ``n`` distinctive over-used terms.
 
     Rows are the selected terms, columns the groups; every cell is computed from
     the counts, so a term that is not among a group's top terms still shows its
@@ -221,7 +243,7 @@ def keyness_table(model: TfidfModel, documents: pd.DataFrame, keyness: pd.DataFr
     from newslens.measures import log_ratio
 
     table = keyness[keyness["by"] == "group"]
-    top_terms = (table[table["direction"] == "over"].sort_values(["group", "rank"])
+    top_terms = (table[(table["direction"] == "over") & table["distinctive"].astype(bool)].sort_values(["group", "rank"])
                  .groupby("group").head(n)["term"].drop_duplicates().tolist())
     columns = [int(np.flatnonzero(model.terms == t)[0]) for t in top_terms]
     groups = documents.set_index("doc_id").loc[model.doc_ids, "group"].to_numpy(dtype=object)
@@ -237,7 +259,7 @@ def keyness_table(model: TfidfModel, documents: pd.DataFrame, keyness: pd.DataFr
     return pd.DataFrame(values, index=[display.get(t, t) for t in top_terms])
 
 
-def write_outputs(out_dir: Path, *, keywords: pd.DataFrame, keyness: pd.DataFrame,
+def write_outputs(out_dir: Path, *, keywords: pd.DataFrame, keyness: pd.DataFrame, group_sizes: pd.DataFrame,
                   similar: pd.DataFrame, corpus_terms: pd.DataFrame,
                   focus_terms: pd.DataFrame) -> None:
     """Write the stage's tables atomically."""
@@ -245,6 +267,7 @@ def write_outputs(out_dir: Path, *, keywords: pd.DataFrame, keyness: pd.DataFram
 
     write_parquet(keywords, out_dir / "keywords.parquet")
     write_parquet(keyness, out_dir / "keyness.parquet")
+    write_csv(group_sizes, out_dir / "keyness_groups.csv")
     write_csv(similar.assign(date=pd.to_datetime(similar["date"]).dt.strftime("%Y-%m-%d")),
               out_dir / "similar.csv")
     write_csv(corpus_terms, out_dir / "corpus_terms.csv")
@@ -252,11 +275,13 @@ def write_outputs(out_dir: Path, *, keywords: pd.DataFrame, keyness: pd.DataFram
 
 
 def top_by_period(keyness: pd.DataFrame, display: dict[str, str]) -> pd.DataFrame:
-    """Each period (``group``) with its top over-used terms in display form, joined by commas (``term``)."""
-    periods = keyness[keyness["by"] == "period"]
-    over = periods[periods["direction"] == "over"].sort_values(["group", "rank"]).groupby("group").head(PERIOD_TERMS)
-    return (over.groupby("group")["term"].agg(lambda terms: ", ".join(display.get(t, t) for t in terms))
-            .reset_index())
+    """Each compared period (``group``), its documents, and its top distinctive over-used terms in display form."""
+    periods = keyness[(keyness["by"] == "period") & (keyness["direction"] == "over")]
+    sizes = periods.groupby("group")["n_docs"].first()
+    over = periods[periods["distinctive"].astype(bool)].sort_values(["group", "rank"]).groupby("group").head(PERIOD_TERMS)
+    terms = over.groupby("group")["term"].agg(lambda terms: ", ".join(display.get(t, t) for t in terms))
+    return pd.DataFrame({"group": sizes.index, "n_docs": sizes.to_numpy(),
+                         "term": [terms.get(g, "") for g in sizes.index]})
 
 
 @dataclass(frozen=True)
@@ -281,6 +306,17 @@ def terms_in_context(documents: pd.DataFrame, focus_ids: list[str], token_docs: 
 
 
 @dataclass(frozen=True)
+class KeynessRule:
+    """What a group or period needs to be compared, and what makes a listed term distinctive."""
+
+    min_documents: int
+    min_tokens: int
+    min_document_share: float = MIN_DOCUMENT_SHARE
+    level: float = LEVEL
+    replicates: int = REPLICATES
+
+
+@dataclass(frozen=True)
 class KeywordsResult:
     """What stage 03 wrote, and everything its report shows."""
 
@@ -295,8 +331,10 @@ class KeywordsResult:
     corpus_terms: pd.DataFrame       # corpus_terms.csv
     similar: pd.DataFrame            # similar.csv, its dates as timestamps (no rows without a focus)
     keyness: pd.DataFrame            # keyness.parquet
+    group_sizes: pd.DataFrame        # keyness_groups.csv: every group and period, its size, compared or why not
     keyness_frames: list[tuple[str, pd.Series]]  # per group, its over- and under-used terms
     keyness_table: pd.DataFrame | None  # log ratio of the groups' top terms; None when no group was compared
+    keyness_rule: KeynessRule            # what a group needs to be compared, and what makes a term distinctive
     explorer: dict | None            # the keyness explorer's data; None with fewer than two groups
     period: str | None               # the resolution of keyness between periods
     top_by_period: pd.DataFrame      # per period, its over-used terms (no rows without periods)
@@ -316,9 +354,9 @@ def run(stage_run: StageRun) -> KeywordsResult:
     focus_terms = focus_keywords(tfidf, focus_ids, settings.top_n) if focus_ids else corpus_terms.iloc[:0]
     similar = (similar_documents(tfidf, focus_ids, documents, settings.similar_n) if focus_ids
                else pd.DataFrame(columns=SIMILAR_COLUMNS))
-    keyness = group_keyness(tfidf, documents, settings)
-    write_outputs(out, keywords=top_keywords(tfidf, settings.top_n), keyness=keyness, similar=similar,
-                  corpus_terms=corpus_terms, focus_terms=focus_terms)
+    keyness, sizes = group_keyness(tfidf, documents, settings)
+    write_outputs(out, keywords=top_keywords(tfidf, settings.top_n), keyness=keyness, group_sizes=sizes,
+                  similar=similar, corpus_terms=corpus_terms, focus_terms=focus_terms)
     write_tfidf(tfidf, out)  # the matrices the topics stage models
     frames = keyness_frames(keyness, display)
     normalize = Tokenizer.load(out).normalize  # lemmas, so "talks" is found for "talk"
@@ -326,9 +364,10 @@ def run(stage_run: StageRun) -> KeywordsResult:
         files=tuple(out / name for name in stage_run.stage.outputs), display=display,
         documents=len(doc_ids), terms=len(tfidf.terms), min_df=settings.min_df, max_df=settings.max_df,
         focus_title=_title(documents, focus_ids[0]) if focus_ids else None,
-        focus_terms=focus_terms, corpus_terms=corpus_terms, similar=similar, keyness=keyness,
+        focus_terms=focus_terms, corpus_terms=corpus_terms, similar=similar, keyness=keyness, group_sizes=sizes,
         keyness_frames=frames, keyness_table=keyness_table(tfidf, documents, keyness, display) if frames else None,
-        explorer=keyness_data.explorer_data(tfidf, documents, keyness, settings, display, normalize),
+        keyness_rule=KeynessRule(settings.keyness_min_documents, settings.keyness_min_tokens),
+        explorer=keyness_data.explorer_data(tfidf, documents, keyness, settings, display, normalize, sizes=sizes),
         period=period_resolution(documents, settings.period), top_by_period=top_by_period(keyness, display),
         in_context=terms_in_context(documents, focus_ids, [analyzer(d) for d in doc_ids], settings, normalize))
 

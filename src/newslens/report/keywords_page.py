@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 CORPUS_TERMS_DRAWN = 20
 # Keyword-in-context rows per term: enough to read how a term is used, few enough to scroll past.
 KWIC_ROWS = 300
+# Periods too small to compare named in the note; the rest are counted.
+LISTED = 12
 # Small multiples of the keyness chart per row.
 KEYNESS_COLUMNS = 3
 
@@ -59,14 +61,54 @@ def similar_documents(result: KeywordsResult) -> None:
 
 
 def keyness_charts(result: KeywordsResult, words: Words) -> None:
-    """Each group's over- and under-used terms, and the log ratio of their top terms; a note with one group."""
+    """How the groups were compared, those too small, each group's distinctive terms, and the full table."""
+    rule, sizes = result.keyness_rule, result.group_sizes
+    groups = sizes[sizes["by"] == "group"]
+    compared, small = groups[groups["compared"].astype(bool)], groups[~groups["compared"].astype(bool)]
+    if len(groups) < 2:
+        markup.show_text(f"This run has a single {words.group}, so there is nothing to compare.", css_class="note")
+        return
+    markup.show_text(
+        f"Each {words.group} with at least {words.count(rule.min_documents)} and {rule.min_tokens:,} tokens is "
+        f"compared with all the others: {len(compared):,} of {len(groups):,} {words.groups}. A term is "
+        f"distinctive when the {rule.level:.0%} interval of its log ratio, from {rule.replicates} redraws of each "
+        f"{words.group}'s {words.units}, excludes 0, and an over-used term is used by at least "
+        f"{rule.min_document_share:.0%} of the {words.group}'s {words.units}; the charts show only such terms. "
+        f"The log ratio counts doublings of the rate (+1: twice as often).")
+    if len(small):
+        markup.show_table(small[["group", "n_docs", "n_tokens", "reason"]].rename(
+            columns={"group": words.group, "n_docs": words.units, "n_tokens": "tokens", "reason": "too small"}),
+            caption="Too small to compare: counted only among \u201call the others\u201d")
+    if len(compared) < 2:
+        markup.show_text(f"Fewer than two {words.groups} reach the minimum, so there is no comparison between "
+                         f"{words.groups}.", css_class="note")
+        return
     if result.keyness_frames:
-        plots.diverging_multiples(result.keyness_frames, title=f"Over- and under-used terms per {words.group}",
-                                  columns=KEYNESS_COLUMNS)
+        plots.diverging_multiples(result.keyness_frames, columns=KEYNESS_COLUMNS,
+                                  title=f"Distinctive terms per {words.group} (log ratio against the rest)")
         plots.heatmap(result.keyness_table, title=f"Log ratio of each {words.group}'s top terms against the rest",
                       fmt="{:+.1f}", cmap="RdBu_r", xlabel=words.group, ylabel="term", symmetric=True)
     else:
-        markup.show_text(f"This run has a single {words.group}, so there is nothing to compare.", css_class="note")
+        markup.show_text(f"No {words.group} has a distinctive term by that rule.", css_class="note")
+    markup.show_table(keyness_rows(result, "group", words), numeric_format=KEYNESS_FORMAT, name="keyness",
+                      caption=f"Keyness of each {words.group} against all the others")
+
+
+# How the keyness tables print their numbers.
+KEYNESS_FORMAT = {"log ratio": "+.2f", "low": "+.2f", "high": "+.2f", "z": "+.1f", "G²": ",.1f",
+                  "share using it": ".0%"}
+
+
+def keyness_rows(result: KeywordsResult, by: str, words: Words) -> pd.DataFrame:
+    """The keyness rows of one comparison as a reader reads them: sizes, counts, interval, document share."""
+    rows = result.keyness[result.keyness["by"] == by]
+    return pd.DataFrame({
+        words.group if by == "group" else "period": rows["group"], words.units: rows["n_docs"],
+        "term": _shown(rows["term"], result.display), "direction": rows["direction"],
+        "count": rows["freq_target"], "count elsewhere": rows["freq_reference"], "log ratio": rows["log_ratio"],
+        "low": rows["log_ratio_low"], "high": rows["log_ratio_high"], "z": rows["log_odds_z"], "G²": rows["g2"],
+        "share using it": rows["doc_share"], "distinctive": rows["distinctive"].map({True: "yes", False: "no"}),
+    }).reset_index(drop=True)
 
 
 def explorer(result: KeywordsResult, words: Words) -> None:
@@ -75,11 +117,21 @@ def explorer(result: KeywordsResult, words: Words) -> None:
         markup.show_html(keyness_explorer.explorer_html(result.explorer, words))
 
 
-def period_keywords(result: KeywordsResult) -> None:
-    """Each period's over-used terms, when the run compares periods."""
+def period_keywords(result: KeywordsResult, words: Words) -> None:
+    """Each compared period's distinctive over-used terms, and the periods too small to compare."""
+    sizes = result.group_sizes[result.group_sizes["by"] == "period"]
+    small = sizes[~sizes["compared"].astype(bool)]
     if len(result.top_by_period):
-        markup.show_table(result.top_by_period.rename(columns={"group": result.period, "term": "over-used terms"}),
+        markup.show_table(result.top_by_period.rename(columns={"group": result.period, "n_docs": words.units,
+                                                               "term": "distinctive over-used terms"}),
                           caption=f"Keyness by {result.period}: each {result.period} against the rest")
+    if len(small):
+        markup.show_text(f"{len(small):,} of the {len(sizes):,} {result.period}s hold fewer than "
+                         f"{words.count(result.keyness_rule.min_documents)} or {result.keyness_rule.min_tokens:,} "
+                         f"tokens and are not compared: " + ", ".join(
+                             f"{g} ({words.count(n)})" for g, n in zip(small["group"][:LISTED], small["n_docs"]))
+                         + (f" and {len(small) - LISTED:,} more" if len(small) > LISTED else "") + ".",
+                         css_class="note")
 
 
 def keywords_in_context(result: KeywordsResult) -> None:

@@ -20,7 +20,8 @@ import pandas as pd
 from newslens.corpus.focus import resolve_focus
 from newslens.analysis import topic_explorer_data
 from newslens.analysis import topic_views
-from newslens.report import prose
+from newslens.report import distinctive, prose
+from newslens.report.distinctive import group_sizes, is_missing_group
 from newslens.report.robustness import robustness_sentence
 from newslens.wording import Words
 
@@ -28,19 +29,12 @@ if TYPE_CHECKING:
     from newslens.corpus.periods import Resolution
     from newslens.stages import StageRun
 
-# Labels that stand for "this unit has no group" (ingest's label for a missing group, and the
-# one the reports used before): sentences name them as missing, never as a group.
-MISSING_GROUP_LABELS = ("(no group)", "(none)")
 # How many topics a table shows: all of them up to this k ...
 ALL_TOPICS_UP_TO = 15
 # ... else the largest topics that together hold this share of the weight, and at least this many.
 TOPIC_WEIGHT_SHOWN = 0.8
 MIN_TOPICS_SHOWN = 10
 MAX_TOPICS_SHOWN = 15  # a summary table stays one screen long; the topics report has them all
-# The summary's keyness table lists every group up to this many, else the largest GROUPS_SHOWN
-# (the keywords report has them all).
-ALL_GROUPS_UP_TO = 20
-GROUPS_SHOWN = 15
 # The terms the summary's chart shows: a focus's few distinctive terms, or the corpus's top terms.
 FOCUS_TERMS_CHARTED = 12
 CORPUS_TERMS_CHARTED = 15
@@ -56,6 +50,7 @@ class Outputs:
     focus_terms: pd.DataFrame
     similar: pd.DataFrame
     keyness: pd.DataFrame
+    group_sizes: pd.DataFrame  # keyness_groups.csv: every group and period, compared or why not
     topics: pd.DataFrame
     doc_topics: pd.DataFrame
     k_choice: dict
@@ -72,25 +67,13 @@ def load_outputs(folder: Path) -> Outputs:
         focus_terms=pd.read_csv(folder / "focus_keywords.csv"),
         similar=pd.read_csv(folder / "similar.csv"),
         keyness=pd.read_parquet(folder / "keyness.parquet"),
+        group_sizes=pd.read_csv(folder / "keyness_groups.csv", keep_default_na=False),
         topics=pd.read_csv(folder / "topics.csv"),
         doc_topics=pd.read_parquet(folder / "doc_topics.parquet"),
         k_choice=json.loads((folder / "k_choice.json").read_text(encoding="utf-8")),
         vocabulary=pd.read_parquet(folder / "vocabulary.parquet"),
         corpus_terms=pd.read_csv(folder / "corpus_terms.csv"),
     )
-
-
-def is_missing_group(label: object) -> bool:
-    """True for a unit without a group: no label, an empty one, or ingest's missing-group label."""
-    return not isinstance(label, str) or not label.strip() or label in MISSING_GROUP_LABELS
-
-
-def group_sizes(documents: pd.DataFrame) -> tuple[pd.Series, int]:
-    """Units per named group, largest first (ties by name), and how many units have no group."""
-    missing = documents["group"].map(is_missing_group)
-    sizes = documents.loc[~missing, "group"].value_counts()
-    sizes = sizes.sort_index().sort_values(ascending=False, kind="stable")
-    return sizes, int(missing.sum())
 
 
 def _groups_clause(sizes: pd.Series, missing: int, words: Words) -> str:
@@ -153,7 +136,7 @@ def corpus_sentence(out: Outputs, words: Words, *, time_view: bool = False) -> s
     >>> docs = pd.DataFrame({"group": ["Con", "Lab", "Con", None],
     ...                      "date": pd.to_datetime(["2001-05-01", "2003-01-02", None, None])})
     >>> log = pd.DataFrame({"status": ["ingested"] * 4 + ["duplicate"]})
-    >>> print(corpus_sentence(Outputs(docs, log, *[None] * 9), Words("speech", "party")))
+    >>> print(corpus_sentence(Outputs(docs, log, *[None] * 10), Words("speech", "party")))
     The corpus holds 4 speeches from 2 parties. They are Con (2 speeches) and Lab (1); 1 speech has no party. 2 speeches are dated, from 1 May 2001 to 2 January 2003; 2 are not. 1 exact duplicate was merged and no input was skipped (the ingest report lists each with its reason).
     """
     docs = out.documents
@@ -242,37 +225,6 @@ def topics_shown(topics: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     smaller = "smaller topic" if hidden == 1 else f"{hidden} smaller topics"
     verb = "is" if hidden == 1 else "are"
     return topics.head(n), f"The {smaller} ({share:.0%} of the weight) {verb} in the topics report."
-
-
-def group_lines(out: Outputs, display: dict[str, str], words: Words,
-                n: int = 5) -> tuple[pd.DataFrame, str | None]:
-    """Each group's most over-used terms, one row per group, and a note on the groups not listed.
-
-    Every group is listed up to :data:`ALL_GROUPS_UP_TO` of them, else the largest
-    :data:`GROUPS_SHOWN` (and the units without a group, when compared); a group the keyness
-    table has no over-used term for is named in the note, not shown as an empty row.
-    """
-    table = out.keyness[(out.keyness["by"] == "group") & (out.keyness["direction"] == "over")]
-    columns = [words.group, "distinctive terms"]
-    if table.empty:
-        return pd.DataFrame(columns=columns), None
-    rows = (table.sort_values(["group", "rank"]).groupby("group").head(n).groupby("group")["term"]
-            .agg(lambda terms: ", ".join(display.get(t, t) for t in terms)))
-    sizes, _ = group_sizes(out.documents)
-    listed = [g for g in sizes.index if g in rows.index]
-    listed = listed if len(listed) <= ALL_GROUPS_UP_TO else listed[:GROUPS_SHOWN]
-    unnamed = [g for g in rows.index if is_missing_group(g)]  # the units without a group, compared too
-    without = [str(g) for g in sizes.index if g not in rows.index]
-    notes = []
-    if len(listed) + len(unnamed) < len(rows):
-        notes.append(f"The {len(listed)} largest of the {len(rows) - len(unnamed):,} {words.groups} are listed; "
-                     "the keywords report has them all.")
-    if without:
-        named = prose.listed(without[:5]) + (f" and {len(without) - 5:,} more" if len(without) > 5 else "")
-        notes.append(f"The keyness table has no over-used term for {named}.")
-    order = sorted(listed, key=lambda g: (str(g).casefold(), str(g))) + unnamed
-    shown = rows.loc[order].rename_axis(words.group).rename("distinctive terms")
-    return shown.reset_index(), " ".join(notes) or None
 
 
 def corpus_terms_sentence(out: Outputs, display: dict[str, str], words: Words, n: int = 8) -> str:
@@ -364,7 +316,7 @@ def run(stage_run: StageRun) -> SummaryResult:
     modelled = len(out.topics) > 0
     shown, topics_note = topics_shown(out.topics)
     mixture, mixture_said = _mixture(out, focus_ids, noun)
-    lines, lines_note = group_lines(out, display, words)
+    lines, lines_note = distinctive.group_lines(out.keyness, out.group_sizes, out.documents, display, words)
     # Without a focus, the summary shows the topics over time instead of a focus's mixture.
     timed = not focus_ids and modelled and out.documents["date"].notna().any()
     over_time, resolution, time_said = _over_time(out, len(shown), words) if timed else (None, None, None)

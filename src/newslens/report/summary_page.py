@@ -93,20 +93,24 @@ def mixture(result: SummaryResult) -> None:
 
 def groups_heading(result: SummaryResult, words: Words) -> None:
     """The heading of the groups' section (without a focus, one group is said in the corpus section)."""
-    if len(result.group_lines) or result.focus_ids:
+    if len(result.group_lines) or result.focus_ids or result.group_lines_note:
         markup.show_heading(f"How the {words.groups} differ")
 
 
 def group_lines(result: SummaryResult, words: Words) -> None:
-    """Each group's most over-used terms, or why there is nothing to compare."""
+    """Each compared group's distinctive terms with their intervals, or why there is nothing to compare."""
     if len(result.group_lines):
-        markup.show_text(f"Each {words.group}'s most over-used terms against all the others "
-                         "(log-likelihood keyness).")
+        markup.show_text(f"The terms each {words.group} uses more than all the others, where the difference "
+                         f"holds across its {words.units}: the 95% interval of the log ratio, from redrawing each "
+                         f"{words.group}'s {words.units}, excludes 0, and enough of them use the term. The log "
+                         "ratio counts doublings of the rate (+1: twice as often).")
         markup.show_table(result.group_lines)
-        if result.group_lines_note:
-            markup.show_text(result.group_lines_note, css_class="note")
-    elif result.focus_ids:
-        markup.show_text(f"This run has a single {words.group}, so there is nothing to compare.", css_class="note")
+    elif result.focus_ids or result.group_lines_note:
+        markup.show_text(f"No two {words.groups} are big enough to compare, so there is no comparison between "
+                         f"{words.groups}." if result.group_lines_note else
+                         f"This run has a single {words.group}, so there is nothing to compare.", css_class="note")
+    if result.group_lines_note:
+        markup.show_text(result.group_lines_note, css_class="note")
 
 
 def over_time(result: SummaryResult) -> None:

@@ -1,25 +1,38 @@
 /* newslens keyness explorer: any group against the rest, or two groups against each other.
- * Data (newslens.keyness_explorer): {groups, tokens, all_tokens, group_count, terms, display,
- *   counts: [group][term], term_totals, vocabulary, min_freq, shown, window,
- *   docs: [[title, doc_id]], kwic: {term: [[doc, left, keyword, right, group]]}, words}.
- * G² and the log ratio are newslens.keyness's: the two term cells of the 2×2 table, log ratio
- * smoothed by 0.5, rows kept when a + b >= min_freq (and a >= 1 for an over-used term).
+ * Data (newslens.analysis.keyness_data): {groups, tokens, documents, all_tokens, group_count,
+ *   too_small: [[name, documents, tokens]], min_documents, min_tokens, terms, display,
+ *   counts: [group][term], doc_counts: [group][term], intervals: [group]{term: [low, high] × 100},
+ *   term_totals, vocabulary, min_freq, shown, window, docs: [[title, doc_id]],
+ *   kwic: {term: [[doc, left, keyword, right, group]]}, words}.
+ * G², the log ratio and the log-odds z are newslens.measures's: the two term cells of the 2×2
+ * table, the log ratio smoothed by a pseudo-rate shared by both sides (its sign is the raw rates'),
+ * rows kept when a + b >= min_freq.
  */
 (function (NL) {
   "use strict";
-  var SMOOTHING = 0.5, PER = 10000, SUGGESTIONS = 12;
+  var SMOOTHING = 0.5, PRIOR_TOKENS = 500, PER = 10000, SUGGESTIONS = 12;
   var serial = 0;  // datalist ids, in page order (no random ids)
 
   function xlogy(x, y) { return x === 0 ? 0 : x * Math.log(y); }
-  /** Rayson & Garside's G² over the term cells (newslens.keyness.g2), unsigned. */
+  /** Rayson & Garside's G² over the term cells (newslens.measures.g2), unsigned. */
   function g2(a, b, c, d) {
     var total = c + d, share = total > 0 ? (a + b) / total : 0;
     var value = 2 * ((xlogy(a, a) - xlogy(a, c * share)) + (xlogy(b, b) - xlogy(b, d * share)));
     return Math.max(value, 0);
   }
-  /** Hardie's log ratio with additive smoothing (newslens.keyness.log_ratio). */
-  function logRatio(a, b, c, d) { return Math.log2((a + SMOOTHING) / c) - Math.log2((b + SMOOTHING) / d); }
-  NL.keyness = { g2: g2, logRatio: logRatio };
+  /** Hardie's log ratio, a pseudo-rate added to both rates (newslens.measures.log_ratio). */
+  function logRatio(a, b, c, d) {
+    var k = 2 * SMOOTHING / (c + d);
+    return Math.log2(a / c + k) - Math.log2(b / d + k);
+  }
+  /** Monroe et al.'s log-odds with an informative Dirichlet prior, as a z-score (newslens.measures.log_odds_z). */
+  function logOddsZ(a, b, c, d) {
+    if (a + b === 0) return 0;
+    var prior = PRIOR_TOKENS * (a + b) / (c + d), x = a + prior, y = b + prior;
+    var delta = (Math.log(x) - Math.log(c + PRIOR_TOKENS - x)) - (Math.log(y) - Math.log(d + PRIOR_TOKENS - y));
+    return delta / Math.sqrt(1 / x + 1 / y);
+  }
+  NL.keyness = { g2: g2, logRatio: logRatio, logOddsZ: logOddsZ };
 
   function signed(value, digits) { return (value > 0 ? "+" : "") + NL.fmt(value, digits); }
   /** A group's name inside a sentence: isolated (an RLO stays inside it) and cut short when long. */
@@ -36,14 +49,15 @@
     var kwicTerms = Object.keys(data.kwic).length;
     var listId = "nl-keyness-terms-" + (++serial);
 
+    function sized(g, i) { return g + " (" + NL.fmt(data.documents[i]) + " " + (data.documents[i] === 1 ? words.unit : words.units) + ")"; }
     var pick = NL.el("select", { "data-role": "group", "aria-label": "Group A" }, groups.map(function (g, i) {
-      return NL.el("option", { value: i }, g);
+      return NL.el("option", { value: i }, sized(g, i));
     }));
     var largest = data.tokens.indexOf(Math.max.apply(null, data.tokens));
     pick.value = String(largest);  // the first view: the largest group against all the others
     var versus = NL.el("select", { "data-role": "versus", "aria-label": "Group B" },
       NL.el("option", { value: "rest" }, "all the others"),
-      groups.map(function (g, i) { return NL.el("option", { value: i }, g); }));
+      groups.map(function (g, i) { return NL.el("option", { value: i }, sized(g, i)); }));
     var search = NL.el("input", { type: "search", "data-role": "term", list: listId, autocomplete: "off",
                                   "aria-label": "Search a term", placeholder: "Search a term" });
     var suggestions = NL.el("datalist", { id: listId });
@@ -58,13 +72,16 @@
     }
     function cells(cmp, t) {
       var a = counts[cmp.a][t], b = cmp.b === null ? data.term_totals[t] - a : counts[cmp.b][t];
-      return { a: a, b: b, g2: g2(a, b, cmp.c, cmp.d), ratio: logRatio(a, b, cmp.c, cmp.d) };
+      var held = cmp.b === null && data.intervals[cmp.a][String(t)];
+      return { a: a, b: b, g2: g2(a, b, cmp.c, cmp.d), ratio: logRatio(a, b, cmp.c, cmp.d),
+               z: logOddsZ(a, b, cmp.c, cmp.d), share: data.doc_counts[cmp.a][t] / data.documents[cmp.a],
+               interval: held ? [held[0] / 100, held[1] / 100] : null };
     }
     function ranked(cmp) {
       var over = [], under = [], floor = Math.max(data.min_freq, 1);
       for (var t = 0; t < terms.length; t++) {
         var row = cells(cmp, t);
-        if (row.a + row.b < floor || (row.ratio > 0 && row.a < 1)) continue;
+        if (row.a + row.b < floor) continue;
         row.t = t;
         (row.ratio > 0 ? over : under).push(row);
       }
@@ -77,18 +94,22 @@
       return button;
     }
     function keynessTable(caption, rows, cmp) {
-      var head = ["term", "G\u00b2", "log ratio", ["per 10k", nameNode(cmp.nameA)], ["per 10k", nameNode(cmp.nameB)]];
+      var head = ["term", "log ratio", "95% interval", "z", "G\u00b2", ["share of ", nameNode(cmp.nameA), "\u2019s " + words.units],
+                  ["per 10k", nameNode(cmp.nameA)], ["per 10k", nameNode(cmp.nameB)]];
       return NL.el("table", { "class": "nl-keyness-table" }, NL.el("caption", null, caption),
         NL.el("thead", null, NL.el("tr", null, head.map(function (h, i) {
           return NL.el("th", { scope: "col", "class": i ? "num" : null }, h);
         }))),
         NL.el("tbody", null, rows.length ? rows.slice(0, data.shown).map(function (row) {
           return NL.el("tr", null, NL.el("td", null, termButton(row.t)),
-            NL.el("td", { "class": "num" }, NL.fmt(row.g2, 1)),
             NL.el("td", { "class": "num" }, signed(row.ratio, 2)),
+            NL.el("td", { "class": "num" }, row.interval ? signed(row.interval[0], 2) + " to " + signed(row.interval[1], 2) : "\u2013"),
+            NL.el("td", { "class": "num" }, signed(row.z, 1)),
+            NL.el("td", { "class": "num" }, NL.fmt(row.g2, 1)),
+            NL.el("td", { "class": "num" }, NL.fmt(100 * row.share, 0) + "%"),
             NL.el("td", { "class": "num", title: NL.fmt(row.a) + " times" }, NL.fmt(PER * row.a / cmp.c, 2)),
             NL.el("td", { "class": "num", title: NL.fmt(row.b) + " times" }, NL.fmt(PER * row.b / cmp.d, 2)));
-        }) : NL.el("tr", null, NL.el("td", { colspan: 5, "class": "note" }, "No term passes the minimum frequency."))));
+        }) : NL.el("tr", null, NL.el("td", { colspan: 8, "class": "note" }, "No term passes the minimum frequency."))));
     }
     function drawList() {
       var cmp = comparison();
@@ -99,10 +120,14 @@
         return cmp;
       }
       var rows = ranked(cmp);
-      NL.clear(summary).appendChild(NL.el("span", null, nameNode(cmp.nameA), ": " + NL.fmt(cmp.c) + " tokens; ",
-        nameNode(cmp.nameB), ": " + NL.fmt(cmp.d) + " tokens. " + NL.fmt(rows.over.length + rows.under.length) +
+      NL.clear(summary).appendChild(NL.el("span", null, nameNode(cmp.nameA), ": " +
+        NL.fmt(data.documents[cmp.a]) + " " + words.units + ", " + NL.fmt(cmp.c) + " tokens; ",
+        nameNode(cmp.nameB), ": " + (cmp.b === null ? "" : NL.fmt(data.documents[cmp.b]) + " " + words.units + ", ") +
+        NL.fmt(cmp.d) + " tokens. " + NL.fmt(rows.over.length + rows.under.length) +
         " terms occur at least " + NL.fmt(Math.max(data.min_freq, 1)) +
-        " times in the two; ranked by G\u00b2 (above 10.83: p < 0.001)."));
+        " times in the two; ranked by G\u00b2. G\u00b2 counts tokens as independent draws, so it overstates a term " +
+        "that a few " + words.units + " repeat: cite a difference when its 95% interval over " + words.units +
+        " (against all the others) excludes 0 and enough of the " + words.group + "\u2019s " + words.units + " use it."));
       list.appendChild(keynessTable(["Over-used by ", nameNode(cmp.nameA)], rows.over, cmp));
       list.appendChild(keynessTable(["Under-used by ", nameNode(cmp.nameA), " (over-used by ", nameNode(cmp.nameB), ")"],
                                     rows.under, cmp));
@@ -153,10 +178,13 @@
     }
     function termStats(t, cmp) {
       var row = cells(cmp, t), rare = row.a + row.b < Math.max(data.min_freq, 1);
-      return NL.el("p", null, nameNode(cmp.nameA), " against ", nameNode(cmp.nameB), ": G\u00b2 " +
-        NL.fmt(row.g2, 1) + ", log ratio " + signed(row.ratio, 2) + " (" + NL.fmt(row.a) + " and " +
-        NL.fmt(row.b) + " times; " + NL.fmt(PER * row.a / cmp.c, 2) + " and " + NL.fmt(PER * row.b / cmp.d, 2) +
-        " per 10,000 tokens)" + (rare ? ", below the minimum frequency of the lists." : "."));
+      return NL.el("p", null, nameNode(cmp.nameA), " against ", nameNode(cmp.nameB), ": log ratio " +
+        signed(row.ratio, 2) + (row.interval ? " (95% interval over " + words.units + " " + signed(row.interval[0], 2) +
+        " to " + signed(row.interval[1], 2) + ")" : "") + ", z " + signed(row.z, 1) + ", G\u00b2 " + NL.fmt(row.g2, 1) +
+        " (" + NL.fmt(row.a) + " and " + NL.fmt(row.b) + " times; " + NL.fmt(PER * row.a / cmp.c, 2) + " and " +
+        NL.fmt(PER * row.b / cmp.d, 2) + " per 10,000 tokens); used by " + NL.fmt(data.doc_counts[cmp.a][t]) +
+        " of the " + NL.fmt(data.documents[cmp.a]) + " " + words.units + " of ", nameNode(cmp.nameA),
+        rare ? ", below the minimum frequency of the lists." : ".");
     }
     function termBars(t, cmp) {
       return NL.bars(groups.map(function (g, i) {
@@ -194,9 +222,17 @@
       : "Counts of all the run\u2019s " + NL.fmt(terms.length) + " terms") +
       "; keywords in context are stored for the " + NL.fmt(kwicTerms) + " most distinctive and frequent terms, up to " +
       NL.fmt(data.lines_per_term) + " lines each.";
-    if (data.group_count > groups.length) {
-      cover += " The " + NL.fmt(groups.length) + " largest of " + NL.fmt(data.group_count) + " " + words.groups +
-        " by tokens are listed; \u201call the others\u201d still counts every " + words.group + ".";
+    var small = data.too_small.length;
+    if (data.group_count - small > groups.length) {
+      cover += " The " + NL.fmt(groups.length) + " largest of the " + NL.fmt(data.group_count - small) + " " + words.groups +
+        " big enough to compare are listed; \u201call the others\u201d still counts every " + words.group + ".";
+    }
+    if (small) {
+      cover += " Too small to compare (fewer than " + NL.fmt(data.min_documents) + " " + words.units + " or " +
+        NL.fmt(data.min_tokens) + " tokens), and counted only in \u201call the others\u201d: " +
+        data.too_small.slice(0, 10).map(function (s) {
+          return s[0] + " (" + NL.fmt(s[1]) + " " + (s[1] === 1 ? words.unit : words.units) + ", " + NL.fmt(s[2]) + " tokens)";
+        }).join(", ") + (small > 10 ? " and " + NL.fmt(small - 10) + " more" : "") + ".";
     }
     Array.prototype.forEach.call(root.querySelectorAll(".nl-static"), function (node) { node.remove(); });
     root.insertBefore(NL.el("div", { "class": "nl-keyness" },
