@@ -103,6 +103,9 @@ class TokenizeParams(_Strict):
     # For news only: in speeches or posts "said" and "told" are words like any other.
     news_boilerplate: bool = False
     keep: list[NonEmptyStr] = Field(default_factory=list)  # never stop words, nor learned formulas
+    # English spelling variants (organisation/organization, per cent/percent) as one term, or kept
+    # apart (newslens.text.spelling). Damaged words are repaired either way.
+    spelling: Literal["unify", "keep"] = "unify"
 
     @model_validator(mode="after")
     def _keep_or_stop(self) -> "TokenizeParams":

@@ -44,14 +44,14 @@ COMMON_MODULES = ("config", "corpora", "params", "precision", "stages", "wording
 # Modules rendering any report uses; rendering is separate from execution (see pipeline.py).
 RENDER_MODULES = ("pipeline.render", "pipeline.execute", "pipeline.provenance", "report.markup", "report.views", "vcs")
 # Data files a module reads, as make patterns under src/newslens/: editing them reruns its stages.
-MODULE_DATA = {"text.stopwords": "text/data/stopwords/*.txt"}
+MODULE_DATA = {"text.stopwords": "text/data/stopwords/*.txt", "text.spelling": "text/data/spelling/*.txt"}
 # The shared tokenization: every stage that reads the tokens loads them through these
 # (tokenize learns the formulas, which compare groups and periods by keyness).
 # What the keywords stage writes of its TF-IDF fit and the topics stage reads back, rather than
 # refitting it: every non-zero cell (document row, term column, TF-IDF weight, count), the terms
 # with their idf, the documents in row order (newslens.analysis.tfidf.write_tfidf and read_tfidf).
 TFIDF_FILES = ("tfidf.parquet", "tfidf_terms.parquet", "tfidf_documents.parquet")
-TOKENS_MODULES = ("measures", "text.tokenization", "text.tokenizer", "text.words", "text.stopwords", "text.phrases",
+TOKENS_MODULES = ("measures", "text.spelling", "text.tokenization", "text.tokenizer", "text.words", "text.stopwords", "text.phrases",
                   "corpus.sentences", "text.formulas", "corpus.periods", "corpus.clean", "text.passes",
                   "text.token_tables", "text.token_stats")
 # Keys that say how a stage runs, not what it computes: readable by every stage, in no slice.

@@ -28,7 +28,9 @@ Counter keys (``counts=`` and :attr:`Cleaned.changes`): ``apostrophe_repaired``
 (``"`` -> ``'``), ``quote_repaired`` (``"?`` -> ``" ``), ``dash_repaired``
 (``"?`` -> `` — ``), ``question_mark_kept`` (``?`` left as is),
 ``stray_period_removed`` (``. .`` -> ``.``), ``lowercase_sentence_joined``
-(``. for`` -> `` for``), ``period_to_comma`` (``. adding`` -> ``, adding``).
+(``. for`` -> `` for``), ``period_to_comma`` (``. adding`` -> ``, adding``); and
+``damaged_word_kept``, a count of words holding U+FFFD after a letter (a character lost upstream),
+left as they are.
 """
 
 from __future__ import annotations
@@ -343,7 +345,20 @@ def clean_text(text: str, *, republished: bool = False) -> Cleaned:
     text = repair_question_quotes(text, counts=counts)
     text = repair_republication_artifacts(text, counts=counts, republished=republished)
     dateline, text = split_dateline(normalize_whitespace(text))
+    text = _sub(_LOST_AS_QUESTION_MARK, "\ufffd", text, counts, "lost_character_marked")
+    damaged = len(_DAMAGED_WORD.findall(text))
+    if damaged:  # not a change: counted, so the ingest report says how many words lost a character upstream
+        counts["damaged_word_kept"] += damaged
     return Cleaned(text=text, dateline=dateline, changes=dict(+counts))
+
+
+# A word holding U+FFFD, the replacement character a decoder wrote for a character lost before the
+# corpus reached us: kept as it is (the tokens keep it as one word, with its mark).
+_DAMAGED_WORD = re.compile(r"[^\W_]*(?<=[^\W\d_])\ufffd[\w\ufffd]*|\ufffd+[a-zß-öø-ÿ][\w\ufffd]*")
+# A "?" that stands for a lost letter, never a question mark: between two letters ("S?ochana"),
+# glued to the start of a lowercase word ("Bus ?ireann"), or before a possessive ("RT?'s").
+# It becomes U+FFFD, so the word stays one word and says it is damaged.
+_LOST_AS_QUESTION_MARK = re.compile(r"(?:(?<=[^\W\d_])|(?<=\s)|^)\?(?=[a-zß-öø-ÿ])|(?<=[^\W\d_])\?(?=['’]s\b)")
 
 
 def clean_title(title: str | None) -> str | None:

@@ -29,6 +29,13 @@ def overview(result: TokenizeResult, words: Words) -> None:
         f"{stats['tokens']:,} kept tokens; a vocabulary of {stats['vocabulary']:,} terms, of which "
         f"{result.kept_phrases:,} are phrases. Lemmas are "
         f"{'on' if result.lemmatize else 'off'}; {result.stopwords:,} stop words.")
+    unified, repaired = stats.get("spellings_unified", 0), stats.get("damaged_words_repaired", 0)
+    markup.show_text(
+        f"Spelling: {unified:,} variant{'s' if unified != 1 else ''} counted as one term with another "
+        f"(British and American spellings both in the corpus, and house styles such as \u201cper cent\u201d "
+        f"or \u201cmln\u201d; tokenize.spelling). Words that lost a character upstream keep its mark (\ufffd) "
+        f"and stay one word; {repaired:,} of them {'was' if repaired == 1 else 'were'} repaired to the intact "
+        "form the corpus also holds.", css_class="note")
 
 
 def top_terms(result: TokenizeResult) -> None:

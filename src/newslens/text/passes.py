@@ -146,6 +146,8 @@ def normalize_chunk(tokenizer: Tokenizer, docs: list) -> NormalizedChunk:
             if table is not None and not table.firsts.isdisjoint(lowered):
                 lowered = table.apply(lowered, sentence.split(SEP), phrase_forms)
             tokens = lowered
+            if lemmas is None and tokenizer.variants:  # no lemmas: the variants still count as their form
+                tokens = [tokenizer.variants.get(t, t) for t in lowered]
             if lemmas is not None:
                 tokens = list(map(lemmas.get, lowered))
                 if None in tokens:  # phrases, and words that learn_lemmas did not see

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Callable
 
 from newslens.engine import engine_scope
 from newslens.params import TokenizeParams
-from newslens.text import passes
+from newslens.text import passes, spelling
 from newslens.text.formulas import learn_formulas, none_learned, shown
 from newslens.text.phrases import learn_phrases
 from newslens.text.stopwords import stopword_sources
@@ -86,7 +86,8 @@ def tokenize_documents(documents: pd.DataFrame, settings: TokenizeParams, langua
                                language)
         forms = word_display_forms(surface, passes.sum_counters(c.initial for c in chunks))
         names = frozenset(low for low, form in forms.items() if form[:1].isupper() and JOINER not in low)
-        draft = Tokenizer(settings, language, phraser, frozenset(), names)
+        variants, variant_counts = spelling.variants(words, language, unify=settings.spelling == "unify")
+        draft = Tokenizer(settings, language, phraser, frozenset(), names, variants)
         if settings.lemmatize:
             draft.learn_lemmas(words)
         sentences = [doc for chunk in chunks for doc in chunk.sentences]
@@ -112,8 +113,10 @@ def tokenize_documents(documents: pd.DataFrame, settings: TokenizeParams, langua
         sources = stopword_sources(df, len(normalized), settings, language, learned=learned.terms)
     else:
         learned = none_learned(["off (tokenize.formulas is false)"])
-    tokenizer = Tokenizer(settings, language, phraser, frozenset(sources["term"]), names, draft._lemmas)
-    return assemble(documents, normalized, cf, df, tokenizer, sources, forms, scripts, learned, markers)
+    tokenizer = Tokenizer(settings, language, phraser, frozenset(sources["term"]), names, variants, draft._lemmas)
+    result = assemble(documents, normalized, cf, df, tokenizer, sources, forms, scripts, learned, markers)
+    result.stats.update(variant_counts)
+    return result
 
 
 

@@ -61,6 +61,9 @@ class Tokenizer:
     phraser: object | None  # gensim FrozenPhrases
     stopwords: frozenset[str]
     names: frozenset[str] = field(default_factory=frozenset)  # lowercase forms usually capitalised
+    # A word or phrase and the form it is counted as: damaged words repaired, spellings unified
+    # (newslens.text.spelling).
+    variants: dict[str, str] = field(default_factory=dict)
     _lemmas: dict = field(default_factory=dict, repr=False, compare=False)
     _phrases: PhraseTable | None = field(default=None, repr=False, compare=False)
 
@@ -87,6 +90,8 @@ class Tokenizer:
         text) is normalized as the word alone (``union``), as the tokenizer read it.
         """
         cached = self._lemmas.get(token)
+        if cached is None and token in self.variants:
+            cached = self._lemmas[token] = self.normalize(self.variants[token])
         if cached is None:
             bare = strip_elision(token, self.language)
             if bare != token:
@@ -139,7 +144,8 @@ class Tokenizer:
         if self.phraser is None and self._phrases is not None:
             raise ValueError("a tokenizer that was pickled (sent to a worker) has no gensim model to save")
         state = {"settings": self.settings.model_dump(), "language": self.language,
-                 "names": sorted(self.names), "has_phrases": self.phraser is not None}
+                 "names": sorted(self.names), "has_phrases": self.phraser is not None,
+                 "variants": sorted(self.variants.items())}
         write_text(folder / "tokenizer.json", json.dumps(state, indent=1, sort_keys=True) + "\n")
         if self.phraser is not None:
             # gensim logs lifecycle events (timestamps, the temporary file name) into the pickle;
@@ -161,4 +167,4 @@ class Tokenizer:
         lines = (folder / "stopwords.txt").read_text(encoding="utf-8").splitlines()
         stopwords = frozenset(line for line in lines if line)
         return cls(TokenizeParams(**state["settings"]), state["language"], phraser, stopwords,
-                   frozenset(state["names"]))
+                   frozenset(state["names"]), dict(state.get("variants", [])))

@@ -39,8 +39,16 @@ JOINER = "_"  # joins the parts of a phrase: ``belt_and_road``
 # The first character is matched once, outside the alternatives, so that `re` skips the
 # spaces and punctuation between words with its fast first-character scan (the same
 # matches as "\d+(?:[.,]\d+)+…|[^\W_](?:\.[^\W_])+\.?|[^\W_]+(?:[-'’][^\W_]+)*", 40% faster).
-_WORD = re.compile(r"[^\W_](?:(?<=\d)\d*(?:[.,]\d+)+(?:st|nd|rd|th|s)?(?![^\W_])"
-                   r"|(?:\.[^\W_])+\.?|[^\W_]*(?:[-'’][^\W_]+)*)", re.UNICODE)
+# A word character, or U+FFFD (a character lost upstream, "Fianna F\ufffd\ufffdil") after a letter or another
+# U+FFFD: a damaged word stays one word, with its replacement marks, instead of breaking into
+# fragments ("Fianna F", "il"). A U+FFFD that follows no letter (a damaged quote or currency sign
+# before a capitalised word or a number) is not part of a word; before a lowercase letter it is
+# the word's lost capital ("Bus \ufffdireann").
+DAMAGED = "\ufffd"
+_LETTER = r"(?:[^\W_]|(?<=[^\W\d_])\ufffd|(?<=\ufffd)\ufffd)"
+_WORD = re.compile(r"(?:\ufffd+(?=[a-zß-öø-ÿ]))?"  # a word whose capital was lost: "\ufffdireann"
+                   r"[^\W_](?:(?<=\d)\d*(?:[.,]\d+)+(?:st|nd|rd|th|s)?(?![^\W_])"
+                   rf"|(?:\.[^\W_])+\.?|{_LETTER}*(?:[-'’]{_LETTER}+)*)", re.UNICODE)
 _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
 # Elided articles, pronouns and prepositions before an apostrophe, dropped from the word they
 # lean on: French "l'État", "d'un", "qu'il"; Italian "l'Europa", "dell'Unione", "un'altra".
@@ -56,12 +64,21 @@ _ELIDED = {language: re.compile(rf"^(?:{'|'.join(prefixes)})['’](?=[^\W\d_])",
 def words(sentence: str, language: str = "en") -> list[str]:
     """Surface word tokens of one sentence, with possessive ``'s`` (and French or Italian elisions) removed.
 
+    In English, "US" in capitals is the country, written "U.S." as the dotted form is, so that
+    lowercasing does not make it the pronoun "us" (a stop word).
+
     >>> words("China's win-win cooperation with the U.S. grew 3.5% in 2021.")
     ['China', 'win-win', 'cooperation', 'with', 'the', 'U.S.', 'grew', '3.5', 'in', '2021']
+    >>> words("The US told us.")
+    ['The', 'U.S.', 'told', 'us']
+    >>> words("Fianna F\ufffd\ufffdil and RT\ufffd cost \ufffd10,000 at Bus \ufffdireann, \ufffdOne said.")
+    ['Fianna', 'F\ufffd\ufffdil', 'and', 'RT\ufffd', 'cost', '10,000', 'at', 'Bus', '\ufffdireann', 'One', 'said']
     >>> words("Le président de l'Assemblée s'exprime aujourd'hui.", "fr")
     ['Le', 'président', 'de', 'Assemblée', 'exprime', "aujourd'hui"]
     """
     tokens = _WORD.findall(sentence)
+    if language == "en" and "US" in sentence:
+        tokens = ["U.S." if t == "US" else t for t in tokens]
     if "'" not in sentence and "’" not in sentence:
         return tokens
     elided = _ELIDED.get(language)
