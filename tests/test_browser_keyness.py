@@ -32,7 +32,8 @@ pytestmark = [
 HOSTILE_GROUP = f"Outlet {SCRIPT} {IMG} {RLO}puorg " + "x" * 300  # long and unbroken, too
 HOSTILE_TITLE = f"Title {SCRIPT} \u2028 {IMG}"
 HOSTILE_CONTEXT = f"The cooperation {SCRIPT} {IMG} between {RLO}gnirts " + "y" * 200 + " continued."
-SETTINGS = KeywordsParams(min_df=1, max_df=1.0, keyness_min_freq=3, keyness_top_n=10, kwic_window=6, period=None)
+SETTINGS = KeywordsParams(min_df=1, max_df=1.0, keyness_min_freq=3, keyness_top_n=10, kwic_window=6, period=None,
+                          keyness_min_documents=2, keyness_min_tokens=1)  # every group here is compared
 SHOTS = config.BUILD_DIR / "screenshots"
 
 
@@ -51,8 +52,8 @@ def explorer_page(documents: pd.DataFrame, path, settings: KeywordsParams = SETT
     """Write a report-like page holding the explorer of ``documents``; return the data and the model."""
     texts = dict(zip(documents["doc_id"], documents["text"]))
     model = fit_tfidf(list(texts), lambda d: [w.lower() for w in words(texts[d])], settings)
-    keyness = group_keyness(model, documents, settings)
-    data = keyness_data.explorer_data(model, documents, keyness, settings, {}, str.lower)
+    keyness, sizes = group_keyness(model, documents, settings)
+    data = keyness_data.explorer_data(model, documents, keyness, settings, {}, str.lower, sizes=sizes)
     css = views.report_css()
     page = views.finish_page(f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>test</title>'
                              f"<style>{css}</style></head><body><main><h2>Keyness</h2>"
@@ -122,8 +123,14 @@ def test_group_against_the_rest_agrees_with_the_static_keyness(browser, seed_pag
         static = keyness[(keyness["group"] == "Labour") & (keyness["direction"] == "over")].head(len(rows))
         assert len(rows) >= 5
         assert [r[0] for r in rows] == list(static["term"])
-        assert [r[1] for r in rows] == [f"{v:,.1f}" for v in static["g2"]]
-        assert [r[2] for r in rows] == [f"{v:+.2f}".replace("-", "\u2212") for v in static["log_ratio"]]
+        signed = lambda v: f"{v:+.2f}".replace("-", "\u2212")
+        assert [r[4] for r in rows] == [f"{v:,.1f}" for v in static["g2"]]
+        assert [r[1] for r in rows] == [signed(v) for v in static["log_ratio"]]
+        # the interval over documents, against all the others, is the static table's
+        assert [r[2] for r in rows] == [f"{signed(lo)} to {signed(hi)}" for lo, hi in
+                                        zip(static["log_ratio_low"], static["log_ratio_high"])]
+        assert [r[3] for r in rows] == [f"{v:+.1f}".replace("-", "\u2212") for v in static["log_odds_z"]]
+        assert [r[5] for r in rows] == [f"{100 * v:.0f}%" for v in static["doc_share"]]
         assert_clean(page, seen)
     finally:
         context.close()
@@ -149,7 +156,8 @@ def test_pick_groups_and_search_a_term(browser, seed_page):
         assert kwic.count() >= 2
         assert "cooperation" in kwic.first.locator("td.term").inner_text().lower()
         panel = page.locator(".nl-keyness-term").inner_text()
-        assert "Conservative against Liberal Democrat: G\u00b2" in panel
+        assert "Conservative against Liberal Democrat: log ratio" in panel and "G\u00b2" in panel
+        assert "of the 20 documents of Conservative" in panel  # the document share
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "keyness-explorer-pair.png"), full_page=True)
         page.fill('input[type="search"][data-role="term"]', "no-such-term")
@@ -197,7 +205,8 @@ def test_fifty_groups(browser, tmp_path):
     context, page, seen = opened(browser, tmp_path / "fifty.html")
     try:
         assert page.locator('select[data-role="group"] option').count() == 50
-        assert "The 50 largest of 55 groups" in page.locator('[data-view="keyness-explorer"]').inner_text()
+        assert "The 50 largest of the 55 groups big enough to compare are listed" in \
+            page.locator('[data-view="keyness-explorer"]').inner_text()
         page.select_option('select[data-role="group"]', index=7)
         page.select_option('select[data-role="versus"]', index=20)
         page.fill('input[type="search"][data-role="term"]', "xi")

@@ -46,6 +46,7 @@ from newslens.analysis.keyness_uncertainty import (REPLICATES, SEED, bootstrap_l
                                                    document_share)
 from newslens.measures import g2, log_odds_z, log_ratio
 
+STORED_DECIMALS = 10
 COLUMNS = ["group", "n_docs", "n_tokens", "term", "freq_target", "freq_reference", "g2", "log_ratio",
            "log_ratio_low", "log_ratio_high", "log_odds_z", "doc_share", "p_value", "direction", "distinctive",
            "rank"]
@@ -180,6 +181,10 @@ def _with_uncertainty(frame: pd.DataFrame, matrix: sparse.csr_matrix, groups: Se
         frame.loc[rows.index, "log_ratio_low"] = low
         frame.loc[rows.index, "log_ratio_high"] = high
         frame.loc[rows.index, "doc_share"] = document_share(matrix, members[name], targets[name])
+    # The logarithms' last bits depend on numpy's SIMD code path: the stored values are rounded
+    # far below any shown digit, so keyness.parquet is the same on every CPU.
+    for column in ("log_ratio_low", "log_ratio_high", "log_odds_z"):
+        frame[column] = frame[column].round(STORED_DECIMALS)
     frame["distinctive"] = distinctive(frame["log_ratio_low"], frame["log_ratio_high"], frame["doc_share"],
                                        frame["direction"])
     return frame[COLUMNS]

@@ -49,15 +49,14 @@
     var kwicTerms = Object.keys(data.kwic).length;
     var listId = "nl-keyness-terms-" + (++serial);
 
-    function sized(g, i) { return g + " (" + NL.fmt(data.documents[i]) + " " + (data.documents[i] === 1 ? words.unit : words.units) + ")"; }
     var pick = NL.el("select", { "data-role": "group", "aria-label": "Group A" }, groups.map(function (g, i) {
-      return NL.el("option", { value: i }, sized(g, i));
+      return NL.el("option", { value: i }, g);
     }));
     var largest = data.tokens.indexOf(Math.max.apply(null, data.tokens));
     pick.value = String(largest);  // the first view: the largest group against all the others
     var versus = NL.el("select", { "data-role": "versus", "aria-label": "Group B" },
       NL.el("option", { value: "rest" }, "all the others"),
-      groups.map(function (g, i) { return NL.el("option", { value: i }, sized(g, i)); }));
+      groups.map(function (g, i) { return NL.el("option", { value: i }, g); }));
     var search = NL.el("input", { type: "search", "data-role": "term", list: listId, autocomplete: "off",
                                   "aria-label": "Search a term", placeholder: "Search a term" });
     var suggestions = NL.el("datalist", { id: listId });
