@@ -1,5 +1,5 @@
 /* newslens topic explorer: intertopic map, terms by relevance (a λ slider), top documents,
- * prevalence by group and over time. Data (newslens.topic_explorer.explorer_data):
+ * prevalence by group and over time. Data (newslens.analysis.topic_explorer_data.explorer_data):
  * {compact, lambda, unit, units, group, groups, periods, period, notes: {groups, time},
  *  terms: [display], pw: [p(w)], docs: [{id, title, group, date, snippet?}],
  *  topics: [{id, label, name, prevalence, x, y, terms: [[term, p(w|t)]], docs: [[doc, weight]],
