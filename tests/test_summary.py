@@ -186,6 +186,15 @@ def test_a_term_that_is_not_distinctive_is_not_listed():
     assert (table.iloc[:, 2] == distinctive.NONE_DISTINCTIVE).all()
 
 
+def test_the_units_without_a_group_are_listed_last_and_not_counted_as_a_named_group():
+    groups = ["Con"] * 6 + ["Lab"] * 6 + [None] * 6
+    keyness = _keyness(["Con", "Lab", "(no group)"])
+    out = _outputs(groups, keyness=keyness)
+    out.documents["group"] = out.documents["group"].fillna("(no group)")
+    table, note = distinctive.group_lines(out.keyness, _sizes(out.documents["group"].tolist()), out.documents, {}, SPEECH)
+    assert table["party"].tolist() == ["Con", "Lab", "(no group)"] and note is None
+
+
 def test_groups_too_small_are_named_with_their_size_and_never_listed():
     groups = ["Con"] * 6 + ["Lab"] * 6 + ["AfD"]
     table, note = _lines(groups, _keyness(["Con", "Lab"]), small=("AfD",))

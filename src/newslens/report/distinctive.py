@@ -68,14 +68,15 @@ def group_lines(keyness: pd.DataFrame, sizes: pd.DataFrame, documents: pd.DataFr
         return pd.DataFrame(columns=columns), " ".join(notes) or None
     rows = (table.sort_values(["group", "rank"]).groupby("group").head(TERMS_SHOWN).groupby("group")
             .apply(lambda g: "; ".join(_term(r, display) for r in g.itertuples()), include_groups=False))
-    by_size, _ = group_sizes(documents)
-    listed = [g for g in by_size.index if str(g) in set(compared["group"].astype(str))]
+    by_size, _ = group_sizes(documents)  # the named groups, largest first
+    names = set(compared["group"].astype(str))
+    listed = [g for g in by_size.index if str(g) in names]
     listed = listed if len(listed) <= ALL_GROUPS_UP_TO else listed[:GROUPS_SHOWN]
-    if len(listed) < len(compared):
-        notes.append(f"The {len(listed)} largest of the {len(compared):,} compared {words.groups} are listed; "
-                     "the keywords report has them all.")
-    order = sorted((g for g in listed if not is_missing_group(g)), key=lambda g: (str(g).casefold(), str(g))) + \
-        [g for g in listed if is_missing_group(g)]
+    unnamed = sorted(g for g in names if is_missing_group(g))  # the units without a group, compared too
+    if len(listed) + len(unnamed) < len(compared):
+        notes.append(f"The {len(listed)} largest of the {len(compared) - len(unnamed):,} compared {words.groups} "
+                     "are listed; the keywords report has them all.")
+    order = sorted(listed, key=lambda g: (str(g).casefold(), str(g))) + unnamed
     n_docs = compared.set_index(compared["group"].astype(str))["n_docs"]
     frame = pd.DataFrame({columns[0]: [str(g) for g in order], columns[1]: [int(n_docs[str(g)]) for g in order],
                           columns[2]: [rows.get(str(g), NONE_DISTINCTIVE) for g in order]})
