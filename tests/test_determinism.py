@@ -38,8 +38,9 @@ PARAMS = {
     "focus": "data/raw/seed/xi-lukashenko-call-2022-01-10.txt",
     "tokenize": {"phrase_min_count": 2, "phrase_threshold": 0.3, "stopword_max_df": 0.8,
                  "extra_stopwords": ["lukashenko said", "zeta"]},
+    # a tiny corpus: every group is compared, however small, so keyness has rows to reproduce
     "keywords": {"min_df": 1, "max_df": 0.9, "top_n": 8, "similar_n": 5, "kwic_terms": ["cooperation"],
-                 "keyness_min_freq": 2},
+                 "keyness_min_freq": 2, "keyness_min_documents": 1, "keyness_min_tokens": 1},
 }
 
 

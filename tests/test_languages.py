@@ -262,7 +262,7 @@ def test_no_standard_stop_word_leads_keyness_or_a_topic(tmp_path, name, language
     display = dict(zip(result.vocabulary["term"], result.vocabulary["display"]))
     doc_ids, analyzer = load_analyzer(tmp_path)
     tfidf = fit_tfidf(doc_ids, analyzer, KeywordsParams(), engine="pandas")
-    keyness = keywords.group_keyness(tfidf, documents, KeywordsParams())
+    keyness, _ = keywords.group_keyness(tfidf, documents, KeywordsParams())
     top_keyness = keyness[(keyness["by"] == "group") & (keyness["direction"] == "over") & (keyness["rank"] <= 10)]
     found = topics.run_topics(tfidf, TopicsParams(k=5, seeds=[0]), display=display,
                               identities_path=tmp_path / "topics.json", labels_path=tmp_path / "labels.yaml",
