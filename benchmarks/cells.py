@@ -218,7 +218,6 @@ def _baseline_job(matrix, binary, k: int, seed: int, top_n: int) -> dict:
 def baseline_sweep(matrix, counts, settings, terms, *, n_jobs: int = 2):
     """The exhaustive NMF sweep: every k of ``topics.k_range`` × every seed; returns (table, chosen k)."""
     import numpy as np
-    import pandas as pd
     from joblib import Parallel, delayed
 
     from newslens.analysis import topic_quality, topics
@@ -230,14 +229,7 @@ def baseline_sweep(matrix, counts, settings, terms, *, n_jobs: int = 2):
     done = Parallel(n_jobs=n_jobs, backend="threading")(
         delayed(_baseline_job)(matrix, binary, *jobs[i], settings.top_n) for i in order)
     fits = [fit for _, fit in sorted(zip(order, done), key=lambda pair: pair[0])]
-    rows = []
-    for k in ks:
-        at_k = [f for f in fits if f["k"] == k]
-        term_sets = [[list(terms[t]) for t in f["top"]] for f in at_k]
-        rows.append({"k": k, "coherence": round(float(np.mean([f["coherence"] for f in at_k])), 6),
-                     "coherence_sd": round(float(np.std([f["coherence"] for f in at_k])), 6),
-                     "stability": round(topic_quality.stability(term_sets), 6), "fits": len(at_k)})
-    table = pd.DataFrame(rows)
+    table = topics.sweep_table(ks, fits, terms)  # the stage's own table of the fits
     return table, topic_quality.choose_k(table)[0]
 
 

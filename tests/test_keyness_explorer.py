@@ -17,6 +17,7 @@ from newslens.analysis import keyness_data
 from newslens.analysis.keyness import keyness as keyness_table
 from newslens.analysis.keywords import group_keyness
 from newslens.analysis.tfidf import fit_tfidf
+from newslens.analysis.keyness_uncertainty import group_sizes
 from newslens.params import KeywordsParams
 from newslens.text.words import words
 
@@ -209,7 +210,9 @@ def test_fifty_synthetic_groups():
     settings = KeywordsParams(min_df=1, max_df=1.0, keyness_min_freq=2)
     model = fit_tfidf(list(texts), lambda d: texts[d].split(), settings)
     table = keyness_table(model.counts, documents["group"], model.terms, top_n=10).assign(by="group")
-    data = keyness_data.explorer_data(model, documents, table, settings, {}, str.lower)
+    sizes = group_sizes(documents["group"], np.asarray(model.counts.sum(axis=1)).ravel(), min_documents=1,
+                        min_tokens=1).assign(by="group")
+    data = keyness_data.explorer_data(model, documents, table, settings, {}, str.lower, sizes=sizes)
     assert len(data["groups"]) == 50 and data["group_count"] == 60
     assert data["groups"] == [f"Group {g:02d}" for g in range(10, 60)]  # the largest: longer documents
     assert len(data["terms"]) == len(vocabulary) and all(len(row) == 400 for row in data["counts"])

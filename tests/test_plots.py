@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from newslens.precision import display_values
 from newslens.report import chart_style, plots
 
 # Public functions of plots that are not charts.
@@ -332,11 +333,11 @@ def _same(a, b) -> bool:
 # ------------------------------------------------------------------ the helpers
 
 def test_display_values_round_floats_and_keep_counts():
-    assert plots.display_values(np.array([123456789, 7])).tolist() == [123456789, 7]
-    assert plots.display_values([0.000123456, -3.14159, 98765.4321, np.inf]).tolist() == \
+    assert display_values(np.array([123456789, 7])).tolist() == [123456789, 7]
+    assert display_values([0.000123456, -3.14159, 98765.4321, np.inf]).tolist() == \
         [0.0001235, -3.142, 98765.0, np.inf]
     x = np.random.default_rng(0).uniform(-5, 5, 1000)
-    assert np.array_equal(plots.display_values(x), plots.display_values(np.nextafter(x, np.inf)))
+    assert np.array_equal(display_values(x), display_values(np.nextafter(x, np.inf)))
 
 
 def test_log10_values_match_numpy_at_display_precision():

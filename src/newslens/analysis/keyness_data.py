@@ -181,12 +181,12 @@ def _spread(by_group: dict[int, list[tuple]], usage: np.ndarray, per_term: int) 
 
 
 def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, settings, display: Mapping[str, str],
-                  normalize: Callable[[str], str], budget: Budget = Budget(),
-                  sizes: pd.DataFrame | None = None) -> dict | None:
+                  normalize: Callable[[str], str], budget: Budget = Budget(), *,
+                  sizes: pd.DataFrame) -> dict | None:
     """The explorer's data (ints and strings only), or None when fewer than two groups can be compared.
 
     ``model`` is the stage's TF-IDF model (its raw counts and terms), ``keyness`` the stage's
-    keyness table and ``sizes`` its sizes table (every group compared without it),
+    keyness table and ``sizes`` its sizes table (which groups are big enough to compare),
     ``settings`` the run's ``keywords`` params (``keyness_min_freq``, ``kwic_terms``,
     ``kwic_window``), ``display`` a term's display form.
     """
@@ -194,8 +194,8 @@ def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, setting
         names, by_group = group_counts(model, documents)
     except ValueError:  # fewer than two groups with tokens: nothing to compare
         return None
-    by_size = sizes[sizes["by"] == "group"].set_index("group") if sizes is not None else None
-    compared = np.array([by_size is None or bool(by_size.loc[str(n), "compared"]) for n in names])
+    by_size = sizes[sizes["by"] == "group"].set_index("group")
+    compared = np.array([bool(by_size.loc[str(n), "compared"]) for n in names])
     if compared.sum() < 2:
         return None
     group_tokens = by_group.sum(axis=1)
@@ -248,17 +248,15 @@ def _intervals(top: pd.DataFrame, groups: Sequence[str], carried: Sequence[str])
     column = {t: i for i, t in enumerate(carried)}
     out = []
     for group in groups:
-        rows = top[(top["group"] == group) & top["term"].isin(column.keys())] if "log_ratio_low" in top else top.iloc[:0]
+        rows = top[(top["group"] == group) & top["term"].isin(column.keys())]
         out.append({str(column[r.term]): [int(round(r.log_ratio_low * INTERVAL_SCALE)),
                                           int(round(r.log_ratio_high * INTERVAL_SCALE))]
                     for r in rows.itertuples()})
     return out
 
 
-def _too_small(by_size: pd.DataFrame | None) -> list[list]:
+def _too_small(by_size: pd.DataFrame) -> list[list]:
     """The groups too small to compare: name, documents, tokens."""
-    if by_size is None:
-        return []
     small = by_size[~by_size["compared"].astype(bool)]
     return [[str(name), int(row.n_docs), int(row.n_tokens)] for name, row in small.iterrows()]
 

@@ -149,6 +149,11 @@ def sweep(model: str, matrix: sparse.csr_matrix, counts: sparse.csr_matrix, sett
     done = Parallel(n_jobs=n_jobs, backend=_SWEEP_BACKEND[model])(
         delayed(_sweep_job)(model, data, binary, *jobs[i], settings.top_n) for i in order)
     fits = [fit for _, fit in sorted(zip(order, done), key=lambda pair: pair[0])]
+    return sweep_table(ks, fits, terms)
+
+
+def sweep_table(ks: list[int], fits: list[dict], terms: np.ndarray) -> pd.DataFrame:
+    """One row per k of the fits (each ``{"k", "coherence", "top"}``): mean and sd of coherence, stability."""
     rows = []
     for k in ks:
         at_k = [f for f in fits if f["k"] == k]

@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from newslens.precision import DISPLAY_DIGITS, display_value, display_values  # noqa: F401 (part of this API)
+from newslens.precision import display_value, display_values
 from newslens.report.chart_style import (LOG_DECIMALS, OVER, PALETTE, UNDER, log10_values, log_axis, signed,
                                          wrap)
 
