@@ -276,7 +276,7 @@ def test_choose_k(sweep, expected):
     k, reason = choose_k(sweep)
     assert k == expected
     assert reason.startswith(f"k={expected} has the best balance of coherence")
-    assert "min–max-normalised" in reason
+    assert "each scaled from its lowest to its highest value" in reason
 
 
 def test_choose_k_is_scale_free():
@@ -388,7 +388,11 @@ def test_load_labels_keeps_known_ids_and_reports_unknown_ones(tmp_path):
     path.write_text("2: '  Syrian war '\n1: US politics\n9: Ghost\n", encoding="utf-8")
     labels, problems = load_labels(path, [1, 2, 3])
     assert labels == {1: "US politics", 2: "Syrian war"}
-    assert problems == ["label 9 ('Ghost') has no topic in this run: its topic disappeared or the id never existed"]
+    assert problems == ["1 label names a topic this model does not have (9 “Ghost”): its topic disappeared in a "
+                        "refit, or the id never existed; it is not used."]
+    path.write_text("".join(f"{i}: Label {i}\n" for i in range(1, 15)), encoding="utf-8")
+    labels, problems = load_labels(path, [1, 2, 3])
+    assert len(problems) == 1 and problems[0].startswith("11 labels name topics this model does not have (4 “Label 4”")
 
 
 # --- the stage on a small real corpus -----------------------------------------------------------
@@ -461,7 +465,8 @@ def test_labels_follow_the_stable_ids(corpus, tmp_path):
     assert by_id.loc[ids["league"], "label"] == "Football"
     assert not by_id.loc[ids["trump"], "labelled"]
     assert result.label_problems == [
-        "label 99 ('Brexit') has no topic in this run: its topic disappeared or the id never existed"]
+        "1 label names a topic this model does not have (99 “Brexit”): its topic disappeared in a refit, "
+        "or the id never existed; it is not used."]
     topics_csv = pd.read_csv(tmp_path / "out" / "topics.csv")
     assert topics_csv.loc[topics_csv["topic"] == ids["syrian"], "label"].item() == "Syrian war"
 

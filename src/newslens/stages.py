@@ -150,7 +150,7 @@ STAGES: tuple[Stage, ...] = (
                  "report.topics_page"),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet", *TFIDF_FILES),
         outputs=("sweep.csv", "topic_terms.parquet", "doc_topics.parquet", "topics.csv",
-                 "k_choice.json", "topic_explorer.json"),
+                 "k_choice.json", "topic_explorer.json", "focus_topics.csv"),
         run_files=(("labels", "{params}.labels.yaml"), ("identities", "reports/{run}/topics.json")),
         rewrites=("identities",)),
     Stage(
@@ -161,7 +161,7 @@ STAGES: tuple[Stage, ...] = (
                  "report.topic_explorer"),
         inputs=("documents.parquet", "ingest_log.csv", "tokenize_stats.json", "focus_keywords.csv",
                 "similar.csv", "keyness.parquet", "keyness_groups.csv", "topics.csv", "doc_topics.parquet", "corpus_terms.csv",
-                "k_choice.json", "vocabulary.parquet", "topic_explorer.json"),
+                "k_choice.json", "vocabulary.parquet", "topic_explorer.json", "focus_topics.csv"),
         outputs=(),
         # The committed robustness of the findings (make sensitivity), for the summary's one line.
         run_files=(("sensitivity", "reports/{run}/sensitivity.json"),)),

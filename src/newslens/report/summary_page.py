@@ -7,13 +7,8 @@ returns None (so a cell that draws a chart leaves no value behind); none compute
 from __future__ import annotations
 
 from newslens.report import markup, plots, topic_explorer
-from newslens.report.summary import SummaryResult
+from newslens.report.summary import MIXTURE_SHOWN, SummaryResult
 from newslens.wording import Words
-
-# The focus's topic-mixture chart leaves out topics below 2% of its weight: slivers no reader can
-# compare. Stage 04 draws its own mixture chart with a 1% cut; each is kept, since changing either
-# would change a committed report.
-MIXTURE_SHOWN = 0.02
 
 
 def heading(result: SummaryResult) -> None:
