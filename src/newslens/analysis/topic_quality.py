@@ -145,9 +145,9 @@ def choose_k(sweep: pd.DataFrame) -> tuple[int, str]:
 
     scored = sweep.assign(score=(norm(sweep["coherence"]) + norm(sweep["stability"].fillna(0))) / 2)
     best = scored.sort_values(["score", "k"], ascending=[False, True]).iloc[0]
-    reason = (f"k={int(best['k'])} has the best balance of coherence (NPMI {best['coherence']:.3f}) "
-              f"and stability across seeds ({best['stability']:.2f}): the highest mean of the two, each "
-              f"scaled from its lowest to its highest value, among k = {', '.join(str(int(k)) for k in sweep['k'])}")
+    reason = (f"k={int(best['k'])} scored highest with coherence (NPMI {best['coherence']:.3f}) and stability "
+              f"across refits ({best['stability']:.2f}) counted equally, each scaled from its lowest to its highest "
+              f"value among k = {', '.join(str(int(k)) for k in sweep['k'])}")
     return int(best["k"]), reason
 
 
