@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 
 from newslens import config
+from newslens.analysis.compare import STABLE
 from newslens.files import write_text
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,10 @@ DESIGN = ("one factor at a time (each level other than the base's), then three c
           + "; ".join(" + ".join(c) for c in COMBINED))
 TOP_KEYWORDS = 15   # a focus keyword holds in a variant when it stays in its top 15
 SUMMARY_KEYWORDS = 10  # the summary's line counts the focus document's top 10
-TAU = 0.5           # a topic holds in a variant when it is matched with at least this similarity
+# A topic holds in a variant when it is matched with at least the similarity at which the comparison
+# pages call two topics the same (compare.STABLE): one threshold, so no page calls "held" what another
+# calls "changed".
+TAU = STABLE
 STAGES_RUN = ("02-tokenize", "03-keywords", "04-topics")
 TOKENIZE_OUTPUTS = ("tokens.parquet", "vocabulary.parquet", "phrases.csv", "stopwords.txt", "stopword_sources.csv",
                     "formulas.csv", "tokenize_stats.json", "tokenizer.json", "phrases.model")
