@@ -116,7 +116,7 @@ def over_time(result: SummaryResult) -> None:
     markup.show_text(result.time_sentence, css_class="note")
     if result.over_time.shape[1] > 1:
         plots.heatmap(result.over_time, title=f"Topic prevalence by {result.resolution.name}",
-                      fmt="{:.2f}", cmap="Greens", annotate=False)
+                      colorbar="mean share of a document", fmt="{:.2f}", cmap="Greens", annotate=False)
 
 
 def links(result: SummaryResult) -> None:

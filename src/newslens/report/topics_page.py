@@ -80,7 +80,8 @@ def by_group(result: TopicsResult, words: Words) -> None:
     if result.by_group is None:
         return
     if result.by_group.shape[1] > 1:
-        plots.heatmap(result.by_group, title=f"Topic prevalence by {words.group}", fmt="{:.2f}")
+        plots.heatmap(result.by_group, title=f"Topic prevalence by {words.group}",
+                      colorbar="mean share of a document", fmt="{:.2f}")
     else:
         markup.show_text(f"This run has a single {words.group}.", css_class="note")
 
@@ -92,7 +93,8 @@ def over_time(result: TopicsResult, words: Words) -> None:
     resolution = result.resolution
     if result.over_time.shape[1] > 1:
         markup.show_text(f"Mean topic weight per {resolution.name}, {resolution.evidence}.", css_class="note")
-        plots.heatmap(result.over_time, title=f"Topic prevalence by {resolution.name}", fmt="{:.2f}",
+        plots.heatmap(result.over_time, title=f"Topic prevalence by {resolution.name}",
+                      colorbar="mean share of a document", fmt="{:.2f}",
                       cmap="Greens", annotate=False)
     else:
         markup.show_text(f"The {words.units} do not span more than one {resolution.name}, so there is no time axis.",
