@@ -76,7 +76,7 @@ def test_walk_a_run_from_the_index_through_every_header_link_and_back(context, r
                 page.wait_for_load_state("load")
                 assert path_of(page) == (run / target).resolve()
                 the_header(page)
-                page.go_back(wait_until="load")
+                page.goto((run / name).as_uri(), wait_until="load")
             page.click('nav[data-role="run-nav"] a[href="../index.html"]')
             page.wait_for_load_state("load")
             assert path_of(page) == INDEX.resolve()
@@ -99,6 +99,6 @@ def test_a_comparison_links_the_index_and_the_runs_it_compares(context, report):
             page.wait_for_load_state("load")
             assert path_of(page) == (report.parent / href).resolve()
             the_header(page)
-            page.go_back(wait_until="load")
+            page.goto(report.as_uri(), wait_until="load")
     finally:
         page.close()
