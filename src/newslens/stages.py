@@ -116,7 +116,7 @@ STAGES: tuple[Stage, ...] = (
         modules=("files", "engine", "corpus.archives", "corpus.clean", "corpus.dates", "corpus.decode", "corpus.documents",
                  "corpus.fetch", "corpus.ingest", "corpus.integrity", "corpus.language", "corpus.language_id",
                  "corpus.near_duplicates", "corpus.partitions", "corpus.periods", "corpus.sentences", "corpus.sources",
-                 "corpus.tables", "corpus.wheels", "report.ingest_page"),
+                 "corpus.tables", "corpus.wheels", "corpus.citations", "report.ingest_page"),
         inputs=(), outputs=("documents.parquet", "ingest_log.csv", "cleaning.csv"),
         engine=True, raw=True),
     Stage(
@@ -155,8 +155,8 @@ STAGES: tuple[Stage, ...] = (
         rewrites=("identities",)),
     Stage(
         name="05-summary", title="Summary", about="the findings of the run on one page",
-        reads=("title", "unit", "unit_name", "group_name", "focus"),
-        modules=("files", "corpus.clean", "corpus.focus", "corpus.periods", "analysis.topic_explorer_data",
+        reads=("title", "sources", "unit", "unit_name", "group_name", "focus"),
+        modules=("files", "corpus.citations", "corpus.clean", "corpus.focus", "corpus.periods", "analysis.topic_explorer_data",
                  "analysis.topic_views", "report.distinctive", "report.prose", "report.robustness", "report.summary", "report.summary_page",
                  "report.topic_explorer"),
         inputs=("documents.parquet", "ingest_log.csv", "tokenize_stats.json", "focus_keywords.csv",

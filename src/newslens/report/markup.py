@@ -161,3 +161,44 @@ def kwic_html(frame: pd.DataFrame, *, max_rows: int = 25, term: str | None = Non
                       name=f"kwic-{term}" if term else "kwic",
                       label=f"Keyword in context: {term}" if term else "Keyword in context",
                       column_classes={"document": "doc", "left": "left", "keyword": "term", "right": "right"})
+
+
+def citations_html(citations) -> str:
+    """A run's sources (:func:`newslens.corpus.citations.run_citations`) as a list: each one's name,
+    what to cite and its licence, escaped."""
+    items = "".join(f"<li><strong>{escape(c.name)}</strong>: {escape(c.cite.rstrip('.'))}. "
+                    f"Licence: {escape(c.licence.rstrip('.'))}.</li>" for c in citations)
+    return f'<ul class="sources">{items}</ul>'
+
+
+def download_link(path, label: str, mime: str = "text/plain") -> str:
+    """A link that saves the file at ``path`` under its own name, the file inside the page as a data URI.
+
+    For small files a reader of the shared report would otherwise not have (a log, a word list).
+    """
+    import base64
+    from pathlib import Path
+
+    payload = Path(path).read_bytes()
+    encoded = base64.b64encode(payload).decode("ascii")
+    return (f'<a download="{escape(Path(path).name)}" href="data:{mime};charset=utf-8;base64,{encoded}">'
+            f"{escape(label)}</a> ({escape(Path(path).name)}, {len(payload) / 1000:,.1f} kB)")
+
+
+def linked_html(text: str, links: dict[str, str]) -> str:
+    """``text`` escaped, with the first occurrence of each phrase of ``links`` a link to its page.
+
+    >>> linked_html("see the ingest report & more", {"the ingest report": "01-ingest.html"})
+    'see <a href="01-ingest.html">the ingest report</a> &amp; more'
+    """
+    out = escape(text)
+    for phrase, href in links.items():
+        out = out.replace(escape(phrase), f'<a href="{escape(href)}">{escape(phrase)}</a>', 1)
+    return out
+
+
+def show_linked_text(text: str, links: dict[str, str], *, css_class: str = "") -> None:
+    """Display ``text`` as :func:`show_text` does, with the pages it names linked (:func:`linked_html`)."""
+    from IPython.display import HTML, display
+
+    display(HTML(f'<p class="{escape(css_class)}">{linked_html(text, links)}</p>'))

@@ -6,6 +6,7 @@ returns None (so a cell that draws a chart leaves no value behind); none compute
 
 from __future__ import annotations
 
+from newslens.corpus.citations import run_citations
 from newslens.report import markup, plots, topic_explorer
 from newslens.report.summary import MIXTURE_SHOWN, SummaryResult
 from newslens.wording import Words
@@ -20,7 +21,13 @@ def heading(result: SummaryResult) -> None:
 
 def corpus(result: SummaryResult) -> None:
     """What the corpus is: size, groups, dates, what was left out."""
-    markup.show_text(result.corpus)
+    markup.show_linked_text(result.corpus, {"the ingest report": "01-ingest.html"})
+
+
+def sources(run_sources) -> None:
+    """Where the corpus comes from: each source with what to cite and its licence."""
+    markup.show_text("Sources, and what to cite for each:", css_class="note")
+    markup.show_html(markup.citations_html(run_citations(run_sources)))
 
 
 def terms(result: SummaryResult) -> None:
@@ -68,7 +75,7 @@ def topics(result: SummaryResult) -> None:
 def robustness(result: SummaryResult) -> None:
     """The line on how the findings hold across preprocessing variants, when ``make sensitivity`` ran."""
     if result.robustness:
-        markup.show_text(result.robustness, css_class="note")
+        markup.show_linked_text(result.robustness, {"the sensitivity report": "sensitivity.html"}, css_class="note")
 
 
 def mixture_heading(result: SummaryResult) -> None:
