@@ -34,7 +34,7 @@ def overview(result: TokenizeResult, words: Words) -> None:
     markup.show_text(
         f"Spelling: {unified:,} variant{'s' if unified != 1 else ''} counted as one term with another "
         f"(British and American spellings both in the corpus, and house styles such as \u201cper cent\u201d "
-        f"or \u201cmln\u201d; tokenize.spelling). Words that lost a character upstream keep its mark (\ufffd) "
+        f"or \u201cmln\u201d; a run can keep every spelling apart). Words that lost a character upstream keep its mark (\ufffd) "
         f"and stay one word; {repaired:,} of them {'was' if repaired == 1 else 'were'} repaired to the intact "
         "form the corpus also holds.", css_class="note")
 
