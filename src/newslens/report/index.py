@@ -20,6 +20,7 @@ import pandas as pd
 from newslens import config
 from newslens.files import write_text
 from newslens.corpus.citations import Citation, run_citations
+from newslens.report.distinctive import group_sizes
 from newslens.report.markup import citations_html, escape
 from newslens.report.navigation import run_pages
 from newslens.report.views import finish_page
@@ -44,7 +45,8 @@ def about_run(run: str) -> dict:
         words = run_words(params)
         about = {"run": run, "title": params.title, "unit": params.unit,
                  "unit_name": words.unit, "group_name": words.group,
-                 "documents": len(documents), "groups": int(documents["group"].nunique()),
+                 # Named groups, counted as the summary counts them (units without a group are no group).
+                 "documents": len(documents), "groups": len(group_sizes(documents)[0]),
                  "first_date": f"{dates.min():%Y-%m-%d}" if len(dates) else None,
                  "last_date": f"{dates.max():%Y-%m-%d}" if len(dates) else None,
                  "sources": [list(c) for c in run_citations(params.sources)]}
