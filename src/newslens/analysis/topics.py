@@ -40,6 +40,7 @@ from newslens.analysis.topic_quality import (SHOWN, TopicsError, choose_k, mean_
                                              rank_terms, stability)
 
 if TYPE_CHECKING:
+    from newslens.analysis.topic_effects import TopicEffects
     from newslens.corpus.periods import Resolution
     from newslens.stages import StageRun
 
@@ -316,20 +317,23 @@ class TopicsResult:
     resolution: Resolution | None        # the periods' resolution, and why
     focus: pd.Series | None              # the focus document's mixture (None: no focus)
     representative: pd.DataFrame | None  # each topic's top documents
+    # Shares by group and period with 95% intervals, as topic_effects.parquet holds them (empty: k = 0).
+    effects: TopicEffects | None = None
 
 
 def run(stage_run: StageRun) -> TopicsResult:
     """Stage 04: fit the topics on stage 03's TF-IDF, write them and the explorer's data, score them
-    against the baselines, and compute the prevalence views.
+    against the baselines, and compute the prevalence views and their intervals (``topic_effects.parquet``).
 
     The baselines' scores are cached in the run's build folder (``anchor_coherence.json``)
     and refitted only when their inputs change.
     """
-    from newslens.analysis import topic_explorer_data, topic_views
+    from newslens.analysis import topic_effects, topic_explorer_data, topic_views
     from newslens.analysis.anchors import anchor_coherence
     from newslens.analysis.tfidf import read_tfidf
     from newslens.analysis.short_texts import detect_short
     from newslens.corpus.focus import resolve_focus
+    from newslens.files import write_parquet
     from newslens.stages import TFIDF_FILES
     from newslens.text.tokenization import load_analyzer
 
@@ -346,9 +350,12 @@ def run(stage_run: StageRun) -> TopicsResult:
     explorer = topic_explorer_data.explorer_data(fit, documents, terms=tfidf.terms, counts=tfidf.counts,
                                                  display=display, words=stage_run.words)
     files["topic_explorer"] = topic_explorer_data.write(explorer, stage_run.processed_dir)  # the summary's too
+    effects = topic_effects.topic_effects(fit.doc_topics, documents, fit.topics, units=stage_run.words.units,
+                                          min_documents=stage_run.params.keywords.keyness_min_documents)
+    files["topic_effects.parquet"] = write_parquet(effects.table, stage_run.processed_dir / "topic_effects.parquet")
     common = (fit, files, documents, display, tfidf.terms, tfidf.counts, len(doc_ids), texts)
     if not fit.k:
-        return TopicsResult(*common, [], None, explorer, None, None, None, None, None)
+        return TopicsResult(*common, [], None, explorer, None, None, None, None, None, effects)
     anchors = anchor_coherence(documents["text"].tolist(), tfidf, fit.k, fit.coherence,
                                cache=stage_run.build_dir / "anchor_coherence.json")
     focus_ids = resolve_focus(documents, stage_run.params.focus)
@@ -356,4 +363,5 @@ def run(stage_run: StageRun) -> TopicsResult:
     focus = topic_views.focus_mixture(fit.doc_topics, fit.topics, focus_ids) if focus_ids else None
     return TopicsResult(*common, focus_ids, anchors, explorer,
                         topic_views.prevalence_by_group(fit.doc_topics, documents, fit.topics), over_time,
-                        resolution, focus, topic_views.representative_documents(fit.doc_topics, documents, fit.topics))
+                        resolution, focus, topic_views.representative_documents(fit.doc_topics, documents, fit.topics),
+                        effects)
