@@ -118,7 +118,7 @@ def test_deterministic_for_a_seed_and_other_for_another():
 
 
 def test_no_dates_and_one_date_give_no_time_rows_and_say_why():
-    undated = topic_effects.topic_effects(DOC_TOPICS, DOCUMENTS.assign(date=pd.NaT), TOPICS, units="articles")
+    undated = topic_effects.topic_effects(DOC_TOPICS, DOCUMENTS.assign(date=pd.NaT), TOPICS, unit="article")
     assert set(undated.table["by"]) == {"group"}
     assert undated.resolution is None and undated.time_reason == "no article carries a date"
     one_day = topic_effects.topic_effects(DOC_TOPICS, DOCUMENTS.assign(date=pd.Timestamp("2022-01-10")), TOPICS)
@@ -134,7 +134,7 @@ def test_undated_and_outlying_documents_are_left_out_of_the_periods_and_said():
     documents = DOCUMENTS.assign(date=pd.to_datetime(dates)).copy()
     documents.loc[0, "date"] = pd.NaT
     effects = topic_effects.topic_effects(DOC_TOPICS, documents, TOPICS)
-    assert effects.time_note == "Left out of the periods: 1 undated documents and 1 dated far from the rest."
+    assert effects.time_note == "Left out of the periods: 1 undated document and 1 dated far from the rest."
     assert effects.rows("period").query("topic == 1")["n_docs"].sum() == len(DOCUMENTS) - 2
 
 

@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from newslens.corpus.clean import MISSING_GROUP
+from newslens.wording import plural
 from newslens.corpus.periods import (Resolution, all_starts, choose_resolution, dense_mask, format_date,
                                      period_label, period_start)
 
@@ -185,7 +186,7 @@ def group_levels(groups: pd.Series) -> tuple[np.ndarray, list[str]]:
     return codes, order
 
 
-def period_levels(documents: pd.DataFrame, units: str = "documents"
+def period_levels(documents: pd.DataFrame, unit: str = "document"
                   ) -> tuple[pd.Series, list[str], Resolution | None, str, str]:
     """Each document's period code by doc_id (-1: undated, or dated far from the rest), the period
     labels (every period from the first to the last), the resolution, why there is no time axis
@@ -194,7 +195,7 @@ def period_levels(documents: pd.DataFrame, units: str = "documents"
     The resolution and the dense span are those of the topics report's heat map and the ingest
     report's chart (:func:`~newslens.corpus.periods.choose_resolution` over all of ``documents``).
     """
-    unit = units[:-1] if units.endswith("s") else units
+    units = plural(unit)
     dates = pd.to_datetime(documents["date"]) if "date" in documents else pd.Series(pd.NaT, index=documents.index)
     codes = pd.Series(-1, index=documents["doc_id"].to_numpy(), dtype="int64")
     dated = dates.dropna()
@@ -213,7 +214,8 @@ def period_levels(documents: pd.DataFrame, units: str = "documents"
     codes.iloc[documents.index.get_indexer(dated.index[inside.to_numpy()])] = starts.map(position).to_numpy()
     left_out = []
     if len(dates) > len(dated):
-        left_out.append(f"{len(dates) - len(dated):,} undated {units}")
+        undated = len(dates) - len(dated)
+        left_out.append(f"{undated:,} undated {unit if undated == 1 else units}")
     if int((~inside).sum()):
         left_out.append(f"{int((~inside).sum()):,} dated far from the rest")
     note = f"Left out of the periods: {' and '.join(left_out)}." if left_out else ""
@@ -222,12 +224,12 @@ def period_levels(documents: pd.DataFrame, units: str = "documents"
 
 def topic_effects(doc_topics: pd.DataFrame, documents: pd.DataFrame, topics: pd.DataFrame, *,
                   min_documents: int = MIN_DOCUMENTS, replicates: int = REPLICATES, seed: int = SEED,
-                  units: str = "documents") -> TopicEffects:
+                  unit: str = "document") -> TopicEffects:
     """Each topic's share by group and by period with its 95% interval (see the module's rules).
 
     ``doc_topics`` is the stage's long table (doc_id, topic, weight), ``documents`` stage 01's
     (doc_id, group, date, and date_precision when it has one), ``topics`` the topics in the order
-    the rows follow. ``units`` names the documents in :attr:`TopicEffects.time_reason`.
+    the rows follow. ``unit`` names a document in :attr:`TopicEffects.time_reason` ("article").
     """
     topic_ids = topics["topic"].tolist()
     if not topic_ids or doc_topics.empty:
@@ -239,7 +241,7 @@ def topic_effects(doc_topics: pd.DataFrame, documents: pd.DataFrame, topics: pd.
     codes, groups = group_levels(meta["group"] if "group" in meta else pd.Series(None, index=meta.index))
     frames.append(_rows(topic_ids, "group", groups, *level_intervals(
         weights, codes, len(groups), min_documents=min_documents, replicates=replicates, seed=seed)))
-    period_codes, periods, resolution, reason, note = period_levels(documents.reset_index(drop=True), units)
+    period_codes, periods, resolution, reason, note = period_levels(documents.reset_index(drop=True), unit)
     codes = period_codes[~period_codes.index.duplicated()].reindex(mixtures.index, fill_value=-1).to_numpy()
     if periods:
         frames.append(_rows(topic_ids, "period", periods, *level_intervals(
@@ -249,3 +251,21 @@ def topic_effects(doc_topics: pd.DataFrame, documents: pd.DataFrame, topics: pd.
     table = table.sort_values(["topic", "by"], key=lambda c: c.map(order) if c.name == "topic" else c,
                               kind="stable", ignore_index=True)
     return TopicEffects(table[list(EFFECT_COLUMNS)], min_documents, resolution, reason, note)
+
+
+def chart_frames(effects: TopicEffects, topics: pd.DataFrame, by: str,
+                 levels: list[str] | None = None) -> list[tuple[str, pd.DataFrame]]:
+    """Per topic, titled as the heat maps title it (``T3: label``), its rows of one kind of level.
+
+    Each frame is indexed by level (in the table's order, or ``levels``) with the columns share,
+    share_low, share_high, n_docs and ``small`` (documents, but too few for an interval), ready for
+    :func:`newslens.report.plots.interval_multiples` and :func:`~newslens.report.plots.band_multiples`.
+    """
+    rows = effects.rows(by)
+    rows = rows.assign(small=too_small(rows, effects.min_documents))
+    labels = topics.set_index("topic")["label"]
+    frames = []
+    for topic in topics["topic"]:
+        frame = rows[rows["topic"] == topic].set_index("level")[["share", "share_low", "share_high", "n_docs", "small"]]
+        frames.append((f"T{topic}: {labels[topic]}", frame if levels is None else frame.loc[levels]))
+    return frames

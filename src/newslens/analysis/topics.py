@@ -350,7 +350,7 @@ def run(stage_run: StageRun) -> TopicsResult:
     explorer = topic_explorer_data.explorer_data(fit, documents, terms=tfidf.terms, counts=tfidf.counts,
                                                  display=display, words=stage_run.words)
     files["topic_explorer"] = topic_explorer_data.write(explorer, stage_run.processed_dir)  # the summary's too
-    effects = topic_effects.topic_effects(fit.doc_topics, documents, fit.topics, units=stage_run.words.units,
+    effects = topic_effects.topic_effects(fit.doc_topics, documents, fit.topics, unit=stage_run.words.unit,
                                           min_documents=stage_run.params.keywords.keyness_min_documents)
     files["topic_effects.parquet"] = write_parquet(effects.table, stage_run.processed_dir / "topic_effects.parquet")
     common = (fit, files, documents, display, tfidf.terms, tfidf.counts, len(doc_ids), texts)
