@@ -356,7 +356,7 @@ def band_multiples(frames: list[tuple[str, pd.DataFrame]], *, title: str, ylabel
     height = 1.75 * rows + 2.0
     fig = plt.figure(figsize=(10, height))
     grid = fig.add_gridspec(rows + 1, columns, height_ratios=[1.0] * rows + [0.8], hspace=0.55, wspace=0.18,
-                            top=1 - 0.6 / height, bottom=0.9 / height, left=0.1, right=0.99)
+                            top=1 - 0.8 / height, bottom=0.9 / height, left=0.1, right=0.99)
     periods = list(frames[0][1].index) if frames else []
     x = np.arange(len(periods))
     strip = fig.add_subplot(grid[rows, :])

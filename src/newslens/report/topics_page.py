@@ -107,10 +107,11 @@ def by_group(result: TopicsResult, words: Words) -> None:
     _show_chart(plots.interval_multiples(frames, title=f"Topic share by {words.group}, with 95% intervals",
                                          xlabel=f"share of the {words.group}'s text (mean topic weight of its "
                                                 f"{words.units})"))
-    notes = [f"Each point is the topic's share of a {words.group}'s text: the mean weight of the topic in its "
+    notes = [f"Each point is the topic's share of one {words.group}'s text: the mean weight of the topic in its "
              f"{words.units}. The line through it is the 95% interval: where the share fell in 95% of "
              f"{topic_effects.REPLICATES} redraws of the {words.group}'s {words.units}, drawn at random "
-             "with replacement. Lines that do not overlap mark a difference larger than chance.",
+             "with replacement. Two lines that do not overlap show a difference that redrawing the "
+             f"{words.units} does not explain away; overlapping lines may still differ.",
              _small_levels(rows, effects.min_documents, words, words.groups)]
     if len(shown) < len(levels):
         notes.append(f"The {len(shown)} largest of the {len(levels):,} {words.groups} are drawn.")
@@ -128,7 +129,7 @@ def over_time(result: TopicsResult, words: Words) -> None:
     period = effects.resolution.name
     frames = topic_effects.chart_frames(effects, result.fit.topics, "period")
     _show_chart(plots.band_multiples(frames, title=f"Topic share by {period}, with 95% intervals",
-                                     ylabel=f"share of the {period}'s text", count_label=f"{words.units}"))
+                                     ylabel=f"share of the {period}'s text", count_label=words.units))
     rows = effects.rows("period")
     notes = [f"Each line is a topic's share of each {period}'s text (the mean weight of the topic in its "
              f"{words.units}); the shaded band is its 95% interval, from {topic_effects.REPLICATES} redraws "
