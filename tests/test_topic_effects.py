@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -100,11 +102,16 @@ def test_levels_below_the_minimum_keep_their_share_without_an_interval(effects):
     assert stricter.table["share_low"].isna().all() and stricter.table["share"].notna().any()
 
 
-def test_empty_periods_stay_on_the_axis_with_no_share(effects):
-    periods = effects.rows("period").query("topic == 2")
+GAPPED = DOCUMENTS.assign(date=pd.to_datetime([f"2017-01-{2 + i // 2:02d}" if i < 20 else f"2017-01-{20 + (i - 20) // 2}"
+                                               for i in range(40)] + DATES[40:]))  # no article 13-19 January
+
+
+def test_empty_periods_stay_on_the_axis_with_no_share():
+    periods = topic_effects.topic_effects(DOC_TOPICS, GAPPED, TOPICS).rows("period").query("topic == 2")
     assert periods["level"].iloc[0] == "2017-01-02" and periods["level"].iloc[-1] == "2017-01-30"
     assert len(periods) == 29  # every day, empty ones included
     empty = periods[periods["n_docs"] == 0]
+    assert empty["level"].tolist() == [f"2017-01-{d}" for d in range(13, 20)]
     assert empty["share"].isna().all() and empty["share_low"].isna().all()
 
 
@@ -199,3 +206,42 @@ def test_low_share_high_are_ordered_whenever_defined(data, min_documents, seed):
     assert (low[defined] <= share[defined] + 1e-12).all() and (share[defined] <= high[defined] + 1e-12).all()
     assert (defined == (n_docs >= min_documents)[:, None]).all()  # an interval exactly where enough documents
     assert (share[n_docs > 0] >= 0).all() and (share[n_docs > 0] <= 1 + 1e-9).all()
+
+
+def shown_by(page_function, effects, words, monkeypatch) -> tuple[list[str], int]:
+    """What a topics page cell displays: its texts, and how many charts."""
+    import IPython.display
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from types import SimpleNamespace
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    result = SimpleNamespace(fit=SimpleNamespace(k=2, topics=TOPICS), effects=effects)
+    page_function(result, words)
+    texts = [html.unescape(item.data) for item in shown if hasattr(item, "data")]
+    return texts, len(shown) - len(texts)
+
+
+def test_the_page_draws_each_chart_with_a_plain_sentence_under_it(effects, monkeypatch):
+    from newslens.report import topics_page
+    from newslens.wording import Words
+
+    words = Words(unit="article", group="outlet")
+    texts, charts = shown_by(topics_page.by_group, effects, words, monkeypatch)
+    assert charts == 1 and len(texts) == 1  # the chart, then its sentence
+    assert "95% interval" in texts[0] and "200 redraws of the outlet's articles" in texts[0]
+    assert "Drawn hollow, without an interval: outlets of fewer than 5 articles" in texts[0]
+    assert "blog (2 articles)" in texts[0]
+    texts, charts = shown_by(topics_page.over_time, effects, words, monkeypatch)
+    assert charts == 1 and "The grey bars beneath count the articles of each day" in texts[0]
+    assert "2017-01-04 (2 articles), 2017-01-06 (2 articles)" in texts[0] and "A gap" not in texts[0]
+    assert "2017-01-07 (2 articles), 2017-01-08 (2 articles) and 22 more." in texts[0]  # six named
+    gapped = topic_effects.topic_effects(DOC_TOPICS, GAPPED, TOPICS, unit="article")
+    assert "A gap is a day with no article." in shown_by(topics_page.over_time, gapped, words, monkeypatch)[0][0]
+    for text in texts:
+        assert not any(key in text for key in ("n_docs", "share_low", "keyness_min_documents", "min_documents"))
+    undated = topic_effects.topic_effects(DOC_TOPICS, DOCUMENTS.assign(date=pd.NaT), TOPICS, unit="article")
+    texts, charts = shown_by(topics_page.over_time, undated, words, monkeypatch)
+    assert charts == 0 and "No time axis: no article carries a date." in texts[0]

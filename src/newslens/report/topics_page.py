@@ -86,10 +86,10 @@ def _small_levels(rows, min_documents: int, words: Words, noun: str) -> str:
     small = rows[topic_effects.too_small(rows, min_documents)].drop_duplicates("level")
     if small.empty:
         return ""
-    named = prose.listed([f"{level} ({words.count(int(n))})" for level, n in zip(small["level"][:6], small["n_docs"])])
-    more = f" and {len(small) - 6:,} more" if len(small) > 6 else ""
+    named = [f"{level} ({words.count(int(n))})" for level, n in zip(small["level"], small["n_docs"])]
+    listed = prose.listed(named) if len(named) <= 6 else f"{', '.join(named[:6])} and {len(named) - 6:,} more"
     return (f"Drawn hollow, without an interval: {noun} of fewer than {words.count(min_documents)} "
-            f"(the keywords report's minimum), {named}{more}.")
+            f"(the keywords report's minimum), {listed}.")
 
 
 def by_group(result: TopicsResult, words: Words) -> None:
