@@ -53,9 +53,9 @@ import numpy as np
 import pandas as pd
 
 from newslens.corpus.clean import MISSING_GROUP
-from newslens.wording import plural
 from newslens.corpus.periods import (Resolution, all_starts, choose_resolution, dense_mask, format_date,
                                      period_label, period_start)
+from newslens.wording import plural
 
 EFFECT_COLUMNS = ("topic", "by", "level", "share", "share_low", "share_high", "n_docs")  # topic_effects.parquet
 REPLICATES = 200  # as the keyness intervals (keyness_uncertainty.REPLICATES)

@@ -284,7 +284,7 @@ def _percent_axis(axis, top: float) -> None:
     from matplotlib.ticker import MaxNLocator, PercentFormatter
 
     (axis.axes.set_xlim if axis.axis_name == "x" else axis.axes.set_ylim)(0, display_value(max(top, 0.01)))
-    axis.set_major_locator(MaxNLocator(nbins=3, steps=[1, 2, 2.5, 5, 10]))
+    axis.set_major_locator(MaxNLocator(nbins=3, steps=[1, 2, 5, 10]))  # no 2.5: whole percents only
     axis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
 
 
@@ -297,6 +297,14 @@ def _shares(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return tuple(np.asarray([round(v, SHARE_DECIMALS) if v == v else np.nan
                              for v in frame[column].to_numpy(dtype=float).tolist()], dtype=float)
                  for column in ("share", "share_low", "share_high"))
+
+
+def _panel_title(name: str, width: int, lines: int) -> str:
+    """A panel's title wrapped at ``width`` characters in at most ``lines`` lines (shortened with …),
+    so it never runs into the next panel's."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(name, width, max_lines=lines, placeholder=" …"))
 
 
 def _interval_top(frame: pd.DataFrame) -> float:
@@ -327,7 +335,7 @@ def interval_multiples(frames: list[tuple[str, pd.DataFrame]], *, title: str, xl
         ax.hlines(positions[with_interval], low[with_interval], high[with_interval], color=color, linewidth=1.6)
         ax.plot(share[with_interval], positions[with_interval], "o", color=color, markersize=4.5)
         ax.plot(share[small], positions[small], "o", markerfacecolor="white", markeredgecolor=color, markersize=4.5)
-        ax.set_title(wrap(name, 22), fontsize=9, loc="left")
+        ax.set_title(_panel_title(name, 22, 3), fontsize=9, loc="left")
         _percent_axis(ax.xaxis, _interval_top(frame))
         ax.tick_params(axis="both", labelsize=8)
         ax.grid(axis="y", visible=False)
@@ -369,7 +377,7 @@ def band_multiples(frames: list[tuple[str, pd.DataFrame]], *, title: str, ylabel
                         color=color, alpha=0.22, linewidth=0)
         ax.plot(x, np.where(with_interval, share, np.nan), "-o", color=color, markersize=2.5, linewidth=1.4)
         ax.plot(x[small], share[small], "o", markerfacecolor="white", markeredgecolor=color, markersize=4)
-        ax.set_title(wrap(name, 48), fontsize=9, loc="left")
+        ax.set_title(_panel_title(name, 52, 2), fontsize=9, loc="left")
         _percent_axis(ax.yaxis, _interval_top(frame))
         ax.tick_params(axis="both", labelsize=8)
         ax.tick_params(axis="x", labelbottom=False)
