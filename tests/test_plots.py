@@ -91,6 +91,28 @@ def weight_frames(n_frames: int, n_terms: int, signed: bool = False) -> list[tup
     return frames
 
 
+def effect_frames(n_frames: int, levels: list[str], n_docs: list[int], min_documents: int = 5,
+                  ) -> list[tuple[str, pd.DataFrame]]:
+    """Per topic, shares with intervals per level as topic_effects.chart_frames gives them (NaN: none)."""
+    r = rng()
+    counts = np.asarray(n_docs)
+    frames = []
+    for f in range(n_frames):
+        share = np.where(counts > 0, r.uniform(0.01, 0.4, len(levels)), np.nan)
+        spread = r.uniform(0.005, 0.08, len(levels))
+        defined = counts >= min_documents
+        frames.append((f"T{f + 1}: topic {f + 1} · a long label of three terms",
+                       pd.DataFrame({"share": share, "share_low": np.where(defined, np.maximum(share - spread, 0), np.nan),
+                                     "share_high": np.where(defined, share + spread, np.nan), "n_docs": counts,
+                                     "small": (counts > 0) & ~defined}, index=levels)))
+    return frames
+
+
+GROUP_LEVELS = ["aljazeera.com", "tass.com", "europe.chinadaily.com.cn", "bbc.co.uk", "seed", "(no group)"]
+WEEKS = [f"{d.day} {d:%b %Y}" for d in pd.date_range("2016-11-28", periods=30, freq="W-MON")]
+WEEK_COUNTS = [12, 43, 38, 1, 0, 33] + [40 + 37 * i for i in range(24)]
+
+
 # name → a function building the chart as the notebooks do (small, realistic data, edge cases).
 CHARTS = {
     "barh counts": lambda: plots.barh(pd.Series([812, 640, 77, 3], index=["bbc.co.uk", "reuters.com", "x", "y"]),
@@ -157,6 +179,14 @@ CHARTS = {
     "diverging multiples over only": lambda: plots.diverging_multiples(weight_frames(2, 3),
                                                                        title="Over-used only",
                                                                        xlabel="log ratio"),
+    "interval multiples": lambda: plots.interval_multiples(effect_frames(10, GROUP_LEVELS, [539, 482, 359, 353, 1, 193]),
+                                                           title="Topic share by outlet", xlabel="share"),
+    "interval multiples one panel, all small": lambda: plots.interval_multiples(
+        effect_frames(1, ["a", "b"], [2, 1]), title="Tiny", xlabel="share"),
+    "band multiples": lambda: plots.band_multiples(effect_frames(10, WEEKS, WEEK_COUNTS), title="Topic share by week",
+                                                   ylabel="share", count_label="articles"),
+    "band multiples one topic, two periods": lambda: plots.band_multiples(
+        effect_frames(1, ["2017", "2018"], [3, 9]), title="Two years", ylabel="share", count_label="speeches"),
 }
 
 
@@ -281,6 +311,10 @@ NUDGED = {
     "small multiples": (plots.small_multiples, lambda: [weight_frames(5, 8)], {"title": "t"}),
     "diverging multiples": (plots.diverging_multiples, lambda: [weight_frames(3, 10, signed=True)],
                             {"title": "t", "xlabel": "x"}),
+    "interval multiples": (plots.interval_multiples, lambda: [effect_frames(4, GROUP_LEVELS, [539, 482, 359, 353, 1, 193])],
+                           {"title": "t", "xlabel": "x"}),
+    "band multiples": (plots.band_multiples, lambda: [effect_frames(3, WEEKS, WEEK_COUNTS)],
+                       {"title": "t", "ylabel": "y", "count_label": "c"}),
 }
 
 

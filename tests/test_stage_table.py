@@ -176,8 +176,9 @@ def test_the_stale_topics_case_would_have_been_caught():
     assert "read_tfidf(*(stage_run.input(name) for name in TFIDF_FILES))" in source  # in run()
     assert "fit_tfidf" not in source and "newslens.analysis.keywords" not in source
     stage_run = stages.StageRun(load_run("params/seed.yaml"), stages.stage("04-topics"))
-    with pytest.raises(stages.OutOfSlice, match="read params key 'keywords'"):
-        _ = stage_run.params.keywords  # what a refit (keywords.fit_tfidf(..., settings)) would read
+    assert stage_run.params.keywords.keyness_min_documents == 5  # its one key there: the intervals' minimum
+    with pytest.raises(stages.OutOfSlice, match="read params key 'keywords.min_df'"):
+        _ = stage_run.params.keywords.min_df  # what a refit (keywords.fit_tfidf(..., settings)) would read
 
 
 # ---------------------------------------------------------------- everything else derives from it
@@ -199,7 +200,8 @@ def test_upstream_follows_inputs():
 
 def test_slices_follow_reads():
     params = load_run("params/news.yaml").params
-    assert "keywords" not in stage_slice(params, "04-topics")  # topics reads 03's matrices, not its settings
+    # Topics reads 03's matrices, not its settings: of keywords, only the minimum size of a compared group.
+    assert stage_slice(params, "04-topics")["keywords"] == {"keyness_min_documents": 5}
     partial = stages.Stage(**{**stages.stage("04-topics").__dict__, "reads": ("topics", "keywords.min_df")})
     assert partial.sections() == {"topics": None, "keywords": ("min_df",)}
     assert stage_slice(params, "03-keywords")["keywords"] == params.keywords.model_dump(mode="json")

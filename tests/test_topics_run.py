@@ -29,7 +29,8 @@ def test_run_writes_the_stage_outputs_and_returns_what_it_wrote(seed):
     root, stage_run, result = seed
     fit = result.fit
     assert set(result.files) == {"sweep.csv", "topic_terms.parquet", "doc_topics.parquet", "topics.csv",
-                                 "k_choice.json", "identities", "topic_explorer", "focus_topics.csv"}
+                                 "k_choice.json", "identities", "topic_explorer", "focus_topics.csv",
+                                 "topic_effects.parquet"}
     assert result.files["identities"] == root / "reports" / "seed" / "topics.json"
     assert all(path.is_file() and path.is_relative_to(root) for path in result.files.values())
     pd.testing.assert_frame_equal(pd.read_csv(result.files["sweep.csv"]), fit.sweep, check_dtype=False)
@@ -79,6 +80,18 @@ def test_run_writes_the_explorer_and_holds_the_prevalences(seed):
     assert shown.over_time.shape[0] in (0, result.fit.k) and shown.resolution is not None
     assert shown.focus.index[0].startswith("T") and shown.focus.sum() == pytest.approx(1, abs=1e-3)
     assert shown.representative.groupby("topic").size().max() <= 3
+
+
+def test_run_writes_the_topic_effects_of_its_one_group_and_one_date(seed):
+    _, stage_run, result = seed
+    written = pd.read_parquet(stage_run.processed_dir / "topic_effects.parquet")
+    assert written.columns.tolist() == ["topic", "by", "level", "share", "share_low", "share_high", "n_docs"]
+    pd.testing.assert_frame_equal(written, result.effects.table)
+    # The seed: 19 sentences of one article, one group, one date: group rows only, each with an interval.
+    assert written["by"].unique().tolist() == ["group"] and written["topic"].tolist() == [1, 2, 3, 4]
+    assert (written["n_docs"] == 19).all() and (written["share_low"] <= written["share"]).all()
+    assert written["share"].sum() == pytest.approx(1, abs=1e-3)  # one group: its shares are the prevalences
+    assert result.effects.time_reason == "every dated sentence carries the same date (10 January 2022)"
 
 
 # ---------------------------------------------------------------- the one matcher

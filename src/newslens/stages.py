@@ -19,7 +19,7 @@ Example
 >>> [stage.name for stage in STAGES][:2]
 ['01-ingest', '02-tokenize']
 >>> stage("04-topics").reads
-('title', 'unit', 'unit_name', 'group_name', 'focus', 'topics')
+('title', 'unit', 'unit_name', 'group_name', 'focus', 'topics', 'keywords.keyness_min_documents')
 """
 
 from __future__ import annotations
@@ -143,14 +143,15 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         name="04-topics", title="Topics", about="how k was chosen, the topics, by group and over time",
         # The topic model is fitted on the keywords stage's TF-IDF matrix (TFIDF_FILES), not refitted.
-        reads=("title", "unit", "unit_name", "group_name", "focus", "topics"),
+        # Its shares by group and period get intervals only where keyness compares (the same minimum).
+        reads=("title", "unit", "unit_name", "group_name", "focus", "topics", "keywords.keyness_min_documents"),
         modules=("files", "vcs", *TOKENS_MODULES, "engine", "corpus.focus", "analysis.anchors", "analysis.identities",
-                 "analysis.matching", "analysis.short_texts", "analysis.tfidf", "analysis.topic_explorer_data",
-                 "analysis.topic_quality", "analysis.topic_views", "analysis.topics", "report.topic_explorer",
-                 "report.topics_page"),
+                 "analysis.matching", "analysis.short_texts", "analysis.tfidf", "analysis.topic_effects",
+                 "analysis.topic_explorer_data", "analysis.topic_quality", "analysis.topic_views", "analysis.topics",
+                 "report.prose", "report.topic_explorer", "report.topics_page"),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet", *TFIDF_FILES),
         outputs=("sweep.csv", "topic_terms.parquet", "doc_topics.parquet", "topics.csv",
-                 "k_choice.json", "topic_explorer.json", "focus_topics.csv"),
+                 "k_choice.json", "topic_explorer.json", "focus_topics.csv", "topic_effects.parquet"),
         run_files=(("labels", "{params}.labels.yaml"), ("identities", "reports/{run}/topics.json")),
         rewrites=("identities",)),
     Stage(

@@ -40,6 +40,7 @@ from newslens.analysis.topic_quality import (SHOWN, TopicsError, choose_k, exclu
                                              mean_coherence, mixed_topics, npmi_coherence, rank_terms, stability)
 
 if TYPE_CHECKING:
+    from newslens.analysis.topic_effects import TopicEffects
     from newslens.corpus.periods import Resolution
     from newslens.stages import StageRun
 
@@ -359,20 +360,23 @@ class TopicsResult:
     focus: pd.Series | None              # the focus document's mixture (None: no focus)
     representative: pd.DataFrame | None  # each topic's top documents
     focus_caveats: str | None = None     # the weak and mixed parts of the focus's mixture, in words
+    # Shares by group and period with 95% intervals, as topic_effects.parquet holds them (empty: k = 0).
+    effects: TopicEffects | None = None
 
 
 def run(stage_run: StageRun) -> TopicsResult:
     """Stage 04: fit the topics on stage 03's TF-IDF, write them and the explorer's data, score them
-    against the baselines, and compute the prevalence views.
+    against the baselines, and compute the prevalence views and their intervals (``topic_effects.parquet``).
 
     The baselines' scores are cached in the run's build folder (``anchor_coherence.json``)
     and refitted only when their inputs change.
     """
-    from newslens.analysis import topic_explorer_data, topic_views
+    from newslens.analysis import topic_effects, topic_explorer_data, topic_views
     from newslens.analysis.anchors import anchor_coherence
     from newslens.analysis.tfidf import read_tfidf
     from newslens.analysis.short_texts import detect_short
     from newslens.corpus.focus import resolve_focus
+    from newslens.files import write_parquet
     from newslens.stages import TFIDF_FILES
     from newslens.text.tokenization import load_analyzer
 
@@ -395,16 +399,19 @@ def run(stage_run: StageRun) -> TopicsResult:
     explorer = topic_explorer_data.explorer_data(fit, documents, terms=tfidf.terms, counts=tfidf.counts,
                                                  display=display, words=stage_run.words)
     files["topic_explorer"] = topic_explorer_data.write(explorer, stage_run.processed_dir)  # the summary's too
+    effects = topic_effects.topic_effects(fit.doc_topics, documents, fit.topics, unit=stage_run.words.unit,
+                                          min_documents=stage_run.params.keywords.keyness_min_documents)
+    files["topic_effects.parquet"] = write_parquet(effects.table, stage_run.processed_dir / "topic_effects.parquet")
     common = (fit, files, documents, display, tfidf.terms, tfidf.counts, len(doc_ids), texts)
     if not fit.k:
-        return TopicsResult(*common, [], None, explorer, None, None, None, None, None)
+        return TopicsResult(*common, [], None, explorer, None, None, None, None, None, None, effects)
     over_time, resolution = topic_views.prevalence_over_time(fit.doc_topics, documents, fit.topics)
     focus = topic_views.focus_mixture(focus_table) if focus_ids else None
     caveats = topic_views.focus_caveats(focus_table, stage_run.words.unit, FOCUS_SHOWN) if focus_ids else None
     return TopicsResult(*common, focus_ids, anchors, explorer,
                         topic_views.prevalence_by_group(fit.doc_topics, documents, fit.topics), over_time,
                         resolution, focus, topic_views.representative_documents(fit.doc_topics, documents, fit.topics),
-                        caveats)
+                        caveats, effects)
 
 
 def example_coherence(anchors: pd.DataFrame | None) -> float | None:

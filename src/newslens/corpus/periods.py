@@ -172,7 +172,7 @@ _STEPS = {"day": (1, "D"), "week": (7, "D"), "month": (1, "M"), "quarter": (3, "
           "decade": (10, "Y")}
 
 
-def _all_starts(first: pd.Timestamp, last: pd.Timestamp, resolution: str) -> list[pd.Timestamp]:
+def all_starts(first: pd.Timestamp, last: pd.Timestamp, resolution: str) -> list[pd.Timestamp]:
     """Every period start from ``first`` to ``last``, empty periods included."""
     step, unit = _STEPS[resolution]
     if resolution == "decade" and first.year == 1:  # the first decade is years 1-9
@@ -199,7 +199,7 @@ def counts_over_time(documents: pd.DataFrame, resolution: Resolution | None = No
     kept = dated[inside]
     starts = period_start(kept["date"], resolution.name)
     table = (pd.crosstab(starts, kept["group"].fillna(MISSING_GROUP).astype(str))
-             .reindex(_all_starts(starts.min(), starts.max(), resolution.name), fill_value=0))
+             .reindex(all_starts(starts.min(), starts.max(), resolution.name), fill_value=0))
     order = table.sum().sort_values(ascending=False, kind="stable").index
     table = table[order]
     table.index = [period_label(start, resolution.name) for start in table.index]

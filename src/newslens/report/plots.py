@@ -292,3 +292,122 @@ def diverging_multiples(frames: list[tuple[str, pd.Series]], *, title: str, xlab
     """Small multiples of diverging bars: positive values right (over), negative left (under)."""
     return _bar_grid(frames, title=title, columns=columns, cell=(3.8, 3.1), xlabel=xlabel,
                      color_of=lambda v: OVER if v >= 0 else UNDER, diverging=True)
+
+
+def _percent_axis(axis, top: float) -> None:
+    """An axis of shares from 0 to ``top`` (display precision), ticked in whole percents."""
+    from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+    (axis.axes.set_xlim if axis.axis_name == "x" else axis.axes.set_ylim)(0, display_value(max(top, 0.01)))
+    axis.set_major_locator(MaxNLocator(nbins=3, steps=[1, 2, 5, 10]))  # no 2.5: whole percents only
+    axis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
+
+
+SHARE_DECIMALS = 4  # shares are drawn to a hundredth of a percent, as topic_effects stores them
+
+
+def _shares(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A frame's share, share_low and share_high, each rounded to :data:`SHARE_DECIMALS` by Python's
+    correctly rounded ``round`` (NaN stays NaN): a last bit, even of a share near 0, moves nothing."""
+    return tuple(np.asarray([round(v, SHARE_DECIMALS) if v == v else np.nan
+                             for v in frame[column].to_numpy(dtype=float).tolist()], dtype=float)
+                 for column in ("share", "share_low", "share_high"))
+
+
+def _panel_title(name: str, width: int, lines: int) -> str:
+    """A panel's title wrapped at ``width`` characters in at most ``lines`` lines (shortened with …),
+    so it never runs into the next panel's."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(name, width, max_lines=lines, placeholder=" …"))
+
+
+def _interval_top(frame: pd.DataFrame) -> float:
+    values = np.concatenate(_shares(frame)[::2])
+    return float(np.nanmax(values)) * 1.08 if np.isfinite(values).any() else 0.0
+
+
+def interval_multiples(frames: list[tuple[str, pd.DataFrame]], *, title: str, xlabel: str, columns: int = 5,
+                       color: str = PALETTE[0]):
+    """Dot-and-whisker small multiples: per panel (one per frame), a point per level with its interval.
+
+    Each frame is indexed by level (the same levels, in the same order, in every frame; drawn top
+    to bottom) with the columns share, share_low, share_high and ``small``: a small level is drawn
+    hollow, without a whisker. Panels in a row share the level axis, labelled once on the left;
+    each panel's share axis starts at 0. Values are drawn at display precision.
+    """
+    columns = max(1, min(columns, len(frames)))
+    rows = -(-len(frames) // columns)
+    levels = list(frames[0][1].index) if frames else []
+    cell_height = 0.24 * len(levels) + 0.95
+    fig, axes = plt.subplots(rows, columns, figsize=(1.9 + 1.72 * columns, cell_height * rows + 0.7),
+                             squeeze=False, sharey=True)
+    positions = np.arange(len(levels))[::-1]  # the first level on top
+    for ax, (name, frame) in zip(axes.ravel(), frames):
+        share, low, high = _shares(frame)
+        small = frame["small"].to_numpy(dtype=bool)
+        with_interval = ~np.isnan(low)
+        ax.hlines(positions[with_interval], low[with_interval], high[with_interval], color=color, linewidth=1.6)
+        ax.plot(share[with_interval], positions[with_interval], "o", color=color, markersize=4.5)
+        ax.plot(share[small], positions[small], "o", markerfacecolor="white", markeredgecolor=color, markersize=4.5)
+        ax.set_title(_panel_title(name, 22, 3), fontsize=9, loc="left")
+        _percent_axis(ax.xaxis, _interval_top(frame))
+        ax.tick_params(axis="both", labelsize=8)
+        ax.grid(axis="y", visible=False)
+    for ax in axes[:, 0]:
+        ax.set_yticks(positions, [wrap(level, 24) for level in levels])
+        ax.set_ylim(-0.6, len(levels) - 0.4)
+    for ax in axes.ravel()[len(frames):]:
+        ax.set_visible(False)
+    fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
+    fig.supxlabel(xlabel, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def band_multiples(frames: list[tuple[str, pd.DataFrame]], *, title: str, ylabel: str, count_label: str,
+                   columns: int = 2, color: str = PALETTE[0]):
+    """Small multiples over periods: per panel a line of shares with its shaded interval, and a strip of
+    the documents per period beneath them all.
+
+    Each frame is indexed by period (the same periods in every frame, in time order) with the columns
+    share, share_low, share_high, n_docs and ``small``: a small period is a hollow point, outside the
+    line and the band; an empty one is a gap. Values are drawn at display precision.
+    """
+    columns = max(1, min(columns, len(frames)))
+    rows = -(-len(frames) // columns)
+    height = 1.75 * rows + 2.0
+    fig = plt.figure(figsize=(10, height))
+    grid = fig.add_gridspec(rows + 1, columns, height_ratios=[1.0] * rows + [0.8], hspace=0.55, wspace=0.18,
+                            top=1 - 0.8 / height, bottom=0.9 / height, left=0.1, right=0.99)
+    periods = list(frames[0][1].index) if frames else []
+    x = np.arange(len(periods))
+    strip = fig.add_subplot(grid[rows, :])
+    for i, (name, frame) in enumerate(frames):
+        ax = fig.add_subplot(grid[i // columns, i % columns], sharex=strip)
+        share, low, high = _shares(frame)
+        small = frame["small"].to_numpy(dtype=bool)
+        with_interval = ~np.isnan(low)
+        ax.fill_between(x, np.where(with_interval, low, np.nan), np.where(with_interval, high, np.nan),
+                        color=color, alpha=0.22, linewidth=0)
+        ax.plot(x, np.where(with_interval, share, np.nan), "-o", color=color, markersize=2.5, linewidth=1.4)
+        ax.plot(x[small], share[small], "o", markerfacecolor="white", markeredgecolor=color, markersize=4)
+        ax.set_title(_panel_title(name, 52, 2), fontsize=9, loc="left")
+        _percent_axis(ax.yaxis, _interval_top(frame))
+        ax.tick_params(axis="both", labelsize=8)
+        ax.tick_params(axis="x", labelbottom=False)
+    counts = frames[0][1]["n_docs"].to_numpy(dtype=float) if frames else np.zeros(0)
+    strip.bar(x, counts, color="#8a8a8a", width=0.8)
+    if len(periods) <= 40:  # the counts printed too: small ones are slivers beside a busy period
+        for position, count in zip(x, counts):
+            strip.text(position, count, f"{count:,.0f}", ha="center", va="bottom", fontsize=7, color="#444")
+        strip.set_ylim(0, display_value(max(counts.max(initial=0), 1) * 1.25))
+    strip.set_ylabel(count_label, fontsize=9)
+    strip.tick_params(axis="both", labelsize=8)
+    step = max(1, -(-len(periods) // 12))
+    strip.set_xticks(x[::step], [str(p) for p in periods[::step]], rotation=30, ha="right")
+    strip.set_xlim(-0.6, len(periods) - 0.4)
+    strip.grid(axis="x", visible=False)
+    fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
+    fig.supylabel(ylabel, fontsize=9, x=0.01)
+    return fig

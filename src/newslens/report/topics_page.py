@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from newslens.analysis import topic_views
+from newslens.analysis import topic_effects, topic_views
 from newslens.analysis.topics import FOCUS_SHOWN
-from newslens.report import markup, plots, topic_explorer
+from newslens.report import markup, plots, prose, topic_explorer
 
 if TYPE_CHECKING:
     from newslens.analysis.topics import TopicsResult
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 LABEL_SOURCE = {True: "labels file", False: "top three terms"}
 TOPIC_HEADERS = {"topic": "topic", "label": "label", "source": "label from", "prevalence": "share of the corpus",
                  "coherence": "coherence (NPMI)", "exclusivity": "exclusivity (FREX)", "top_terms": "top terms"}
+# The chart of shares by group draws the largest groups up to this many (a panel's rows stay legible).
+GROUPS_DRAWN = 20
 
 
 def overview(result: TopicsResult, title: str, words: Words) -> None:
@@ -75,30 +77,74 @@ def explorer(result: TopicsResult) -> None:
     topic_explorer.show(result.explorer, label=f"Topic explorer: {result.fit.k} topics")
 
 
+def _show_chart(figure) -> None:
+    """Display a chart now, so that the sentence shown after it sits under it."""
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    display(figure)
+    plt.close(figure)
+
+
+def _small_levels(rows, min_documents: int, words: Words, noun: str) -> str:
+    """The sentence naming the levels too small for an interval, with their sizes ("" when none)."""
+    small = rows[topic_effects.too_small(rows, min_documents)].drop_duplicates("level")
+    if small.empty:
+        return ""
+    named = [f"{level} ({words.count(int(n))})" for level, n in zip(small["level"], small["n_docs"])]
+    listed = prose.listed(named) if len(named) <= 6 else f"{', '.join(named[:6])} and {len(named) - 6:,} more"
+    return (f"Drawn hollow, without an interval: {noun} of fewer than {words.count(min_documents)} "
+            f"(the keywords report's minimum), {listed}.")
+
+
 def by_group(result: TopicsResult, words: Words) -> None:
-    """Topic prevalence by group as a heatmap, or a note when the run has a single group."""
-    if result.by_group is None:
+    """Each topic's share by group with its 95% interval (a panel per topic), or a note for one group."""
+    effects = result.effects
+    if not result.fit.k or effects is None:
         return
-    if result.by_group.shape[1] > 1:
-        plots.heatmap(result.by_group, title=f"Topic prevalence by {words.group}",
-                      colorbar="mean share of a document", fmt="{:.2f}")
-    else:
+    rows = effects.rows("group")
+    levels = rows["level"].drop_duplicates().tolist()  # largest first, units without a group last
+    if len(levels) < 2:
         markup.show_text(f"This run has a single {words.group}.", css_class="note")
+        return
+    shown = levels[:GROUPS_DRAWN]
+    frames = topic_effects.chart_frames(effects, result.fit.topics, "group", shown)
+    _show_chart(plots.interval_multiples(frames, title=f"Topic share by {words.group}, with 95% intervals",
+                                         xlabel=f"share of the {words.group}'s text (mean topic weight of its "
+                                                f"{words.units})"))
+    notes = [f"Each point is the topic's share of one {words.group}'s text: the mean weight of the topic in its "
+             f"{words.units}. The line through it is the 95% interval: where the share fell in 95% of "
+             f"{topic_effects.REPLICATES} redraws of the {words.group}'s {words.units}, drawn at random "
+             "with replacement. Two lines that do not overlap show a difference that redrawing the "
+             f"{words.units} does not explain away; overlapping lines may still differ.",
+             _small_levels(rows, effects.min_documents, words, words.groups)]
+    if len(shown) < len(levels):
+        notes.append(f"The {len(shown)} largest of the {len(levels):,} {words.groups} are drawn.")
+    markup.show_text(" ".join(n for n in notes if n), css_class="note")
 
 
 def over_time(result: TopicsResult, words: Words) -> None:
-    """Topic prevalence per period as a heatmap, or a note when the units span a single period."""
-    if result.over_time is None:
+    """Each topic's share per period as a line with its 95% band over the units per period, or a note."""
+    effects = result.effects
+    if not result.fit.k or effects is None:
         return
-    resolution = result.resolution
-    if result.over_time.shape[1] > 1:
-        markup.show_text(f"Mean topic weight per {resolution.name}, {resolution.evidence}.", css_class="note")
-        plots.heatmap(result.over_time, title=f"Topic prevalence by {resolution.name}",
-                      colorbar="mean share of a document", fmt="{:.2f}",
-                      cmap="Greens", annotate=False)
-    else:
-        markup.show_text(f"The {words.units} do not span more than one {resolution.name}, so there is no time axis.",
-                         css_class="note")
+    if effects.time_reason:
+        markup.show_text(f"No time axis: {effects.time_reason}.", css_class="note")
+        return
+    period = effects.resolution.name
+    frames = topic_effects.chart_frames(effects, result.fit.topics, "period")
+    _show_chart(plots.band_multiples(frames, title=f"Topic share by {period}, with 95% intervals",
+                                     ylabel=f"share of the {period}'s text", count_label=words.units))
+    rows = effects.rows("period")
+    notes = [f"Each line is a topic's share of each {period}'s text (the mean weight of the topic in its "
+             f"{words.units}); the shaded band is its 95% interval, from {topic_effects.REPLICATES} redraws "
+             f"of the {period}'s {words.units}. The grey bars beneath count the {words.units} of each {period}: "
+             f"the fewer they are, the wider the band. The {period}s follow the span of the dates: "
+             f"{effects.resolution.evidence}.",
+             _small_levels(rows, effects.min_documents, words, f"{period}s"), effects.time_note]
+    if (rows["n_docs"] == 0).any():
+        notes.append(f"A gap is a {period} with no {words.unit}.")
+    markup.show_text(" ".join(n for n in notes if n), css_class="note")
 
 
 def focus_mixture(result: TopicsResult) -> None:
