@@ -143,7 +143,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         name="04-topics", title="Topics", about="how k was chosen, the topics, by group and over time",
         # The topic model is fitted on the keywords stage's TF-IDF matrix (TFIDF_FILES), not refitted.
-        reads=("title", "unit", "unit_name", "group_name", "focus", "topics"),
+        reads=("title", "unit", "unit_name", "group_name", "language", "focus", "topics"),
         modules=("files", "vcs", *TOKENS_MODULES, "engine", "corpus.focus", "analysis.anchors", "analysis.identities",
                  "analysis.matching", "analysis.short_texts", "analysis.tfidf", "analysis.topic_explorer_data",
                  "analysis.topic_quality", "analysis.topic_views", "analysis.topics", "report.topic_explorer",

@@ -350,7 +350,8 @@ def run(stage_run: StageRun) -> TopicsResult:
     if not fit.k:
         return TopicsResult(*common, [], None, explorer, None, None, None, None, None)
     anchors = anchor_coherence(documents["text"].tolist(), tfidf, fit.k, fit.coherence,
-                               cache=stage_run.build_dir / "anchor_coherence.json")
+                               cache=stage_run.build_dir / "anchor_coherence.json",
+                               language=stage_run.params.language)
     focus_ids = resolve_focus(documents, stage_run.params.focus)
     over_time, resolution = topic_views.prevalence_over_time(fit.doc_topics, documents, fit.topics)
     focus = topic_views.focus_mixture(fit.doc_topics, fit.topics, focus_ids) if focus_ids else None
