@@ -165,12 +165,18 @@ def test_address_terms_are_learned_by_where_they_stand_in_any_language(language)
 
 
 def test_an_address_term_needs_the_edges_twice_as_often_as_the_inside():
-    docs, groups, dates = _debate("en")
-    for doc in docs:  # as often inside as at the edges: a word like any other
-        doc[1] += ["hon_friend"] * 2
+    from newslens.measures import g2, log_ratio
+
+    docs, groups, dates = _debate("en", 300)  # enough speeches for a 1.4-fold difference to be no chance
+    for doc in docs:  # inside, about two thirds as often as at the edges: edge-led, but not twice
+        for sentence in doc[1:4]:
+            sentence.append("hon_friend")
+    edges, inside, _ = formulas.edge_counts(docs)
+    counts = ([edges["hon_friend"]], [inside["hon_friend"]], sum(edges.values()), sum(inside.values()))
+    assert 0.5 < log_ratio(*counts)[0] < formulas.ADDRESS_MIN_LOG_RATIO and g2(*counts)[0] > formulas.SPREAD_G2
     learned = formulas.learn_formulas(docs, groups, dates, _df(docs), STOP)
-    assert "hon_friend" not in set(learned.table.loc[learned.table["kind"] == "address", "formula"])
-    assert "give_way" in learned.terms
+    address = set(learned.table.loc[learned.table["kind"] == "address", "formula"])
+    assert "hon_friend" not in address and "give_way" in address
 
 
 def test_an_address_term_in_too_few_documents_is_not_learned():
@@ -196,6 +202,26 @@ def test_the_edges_of_a_one_sentence_document_are_that_sentence_once():
     edges, inside, edge_docs = formulas.edge_counts([[["ja", "gern"]], [["a"], [], ["b", "c"], ["d"]], []])
     assert edges == Counter({"ja": 1, "gern": 1, "a": 1, "d": 1})
     assert inside == Counter({"b": 1, "c": 1}) and edge_docs["gern"] == 1
+
+
+def test_the_stage_learns_german_address_terms_from_text_and_keep_spares_them():
+    docs, groups, dates = _debate("de")
+    words = {"herr_kollege": "kollegin", "bitte_schön": "dankeschön"}  # one word each: no phrases needed
+    # sentences start with a capital, as the sentence splitter expects
+    texts = [" ".join(" ".join(words.get(t, t) for t in sentence).capitalize() + "." for sentence in doc)
+             for doc in docs]
+    documents = pd.DataFrame({"doc_id": [f"d{i:03}" for i in range(len(docs))], "text": texts,
+                              "group": groups, "date": dates})
+    settings = TokenizeParams(phrases=False, stopword_max_df=1.0)
+    result = tokenize_documents(documents, settings, "de", n_jobs=1)
+    address = result.formulas.table.loc[result.formulas.table["kind"] == "address", "formula"]
+    assert sorted(address) == ["dankeschön", "kollegin"]
+    sources = result.stopword_sources.set_index("term")["source"]
+    assert sources["kollegin"] == sources["dankeschön"] == "formula (learned from the corpus)"
+    assert result.stats["formulas"]["address"] == 2
+    kept = tokenize_documents(documents, settings.model_copy(update={"keep": ["Kollegin"]}), "de", n_jobs=1)
+    assert "kollegin" not in set(kept.stopword_sources["term"])
+    assert "kollegin" in set(kept.vocabulary.loc[kept.vocabulary["kept"], "term"])
 
 
 # ---------------------------------------------------------------- the stage
