@@ -70,7 +70,7 @@ def test_a_builtin_s_columns_are_checked_before_it_is_fetched():
 
 
 @pytest.mark.parametrize("source, message", [
-    ({"path": "data/raw/seed/", "exclude": {"chair": True}}, "column mappings and exclude apply to tables"),
+    ({"path": "data/raw/seed/", "exclude": {"chair": True}}, r"exclude \(a row filter\) applies to tables \(\.csv, \.tsv, \.jsonl, \.parquet\); 'data/raw/seed/'"),
     ({"path": "t.csv", "text_column": "text", "exclude": {}}, "name at least one column"),
     ({"path": "t.csv", "text_column": "text", "exclude": {"chair": []}}, "at least 1 item"),
     ({"path": "t.csv", "text_column": "text", "exclude": {"chair": None}}, "sources.0.exclude.chair"),

@@ -120,8 +120,8 @@ class Source(_Strict):
             if suffix in TABLE_SUFFIXES and self.text_column is None:
                 raise ValueError(f"table source {self.path!r} needs 'text_column'")
             if suffix not in TABLE_SUFFIXES and (any(columns) or self.exclude):
-                raise ValueError(f"column mappings and exclude apply to tables ({', '.join(TABLE_SUFFIXES)}); "
-                                 f"{self.path!r} is not one")
+                what = "column mappings apply" if any(columns) else "exclude (a row filter) applies"
+                raise ValueError(f"{what} to tables ({', '.join(TABLE_SUFFIXES)}); {self.path!r} is not one")
         if self.exclude:
             self._check_exclude()
         return self
