@@ -19,7 +19,7 @@ Example
 >>> [stage.name for stage in STAGES][:2]
 ['01-ingest', '02-tokenize']
 >>> stage("04-topics").reads
-('title', 'unit', 'unit_name', 'group_name', 'focus', 'topics')
+('title', 'unit', 'unit_name', 'group_name', 'language', 'focus', 'topics')
 """
 
 from __future__ import annotations
