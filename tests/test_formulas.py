@@ -198,6 +198,14 @@ def test_keep_and_the_speeches_without_a_party_for_address_terms():
     assert "herr_kollege" in learned.terms
 
 
+def test_without_two_named_groups_address_terms_skip_and_say_why():
+    docs, groups, dates = _debate("de")
+    alone = ["spd" if group == "spd" else MISSING_GROUP for group in groups]
+    learned = formulas.learn_formulas(docs, alone, dates, _df(docs), STOP)
+    assert "address" not in set(learned.table["kind"])
+    assert learned.notes == ["address terms: skipped (nothing to compare: 1 named group with 10 or more documents)"]
+
+
 def test_the_edges_of_a_one_sentence_document_are_that_sentence_once():
     edges, inside, edge_docs = formulas.edge_counts([[["ja", "gern"]], [["a"], [], ["b", "c"], ["d"]], []])
     assert edges == Counter({"ja": 1, "gern": 1, "a": 1, "d": 1})

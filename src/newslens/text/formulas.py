@@ -24,8 +24,8 @@ each by a rule stated here and tested in ``tests/test_formulas.py``:
    kind (two groups, or two periods) to compare; otherwise it skips and says why.
 
 2. **Address terms** (a stop word for the whole run): the words with which speakers turn to the
-   chair and to each other ("Herr Kollege", "Bitte schön", "Zwischenfrage", "hon. Friend",
-   "señoría"), in any language, by where they stand. A document's *edges* are its first and
+   chair and to each other ("Herr Kollege", "Danke schön", "hon. Gentleman", "señores
+   diputados"), in any language, by where they stand. A document's *edges* are its first and
    last sentence (all of a one-sentence document), where a speech greets, thanks, asks leave
    and yields; its *inside* is every other sentence. A term not already a stop term or an
    even-spread formula is an address term when
@@ -41,7 +41,7 @@ each by a rule stated here and tested in ``tests/test_formulas.py``:
      with who presides ("Frau Präsidentin" only in the years a woman does) and with how
      many question times a year of the sample holds.
 
-   It acts only with two groups to compare. Speakers, sitting days and agenda items would be
+   It acts only with two named groups to compare. Speakers, sitting days and agenda items would be
    finer units for the veto, but in the builtin parliamentary samples they hold about one
    speech each (no speaker, day or agenda item of the Bundestag sample holds ten), so a
    dispersion over them is the document frequency again and cannot tell procedure from a
@@ -156,11 +156,14 @@ def learn_formulas(docs: Sequence[Sequence[Sequence[str]]], groups: Sequence, da
     # the speeches without a group are no party: they stay out of the address terms' veto
     parties = [(kind, [None if label == MISSING_GROUP else label for label in labels])
                for kind, labels in kinds if kind == "group"]
+    parties = [(kind, labels) for kind, labels in parties if len(set(labels) - {None}) >= 2]
     spread = even_spread(docs, kinds, df, stopwords, keep)
     address = address_terms(docs, parties, df, stopwords, keep | {row[1] for row in spread})
     notes = [] if kinds else [f"even spread: skipped (nothing to compare: {'; '.join(missing)})"]
     if not parties:
-        notes.append(f"address terms: skipped (nothing to compare: {missing[0]})")
+        named = missing[0] if not any(kind == "group" for kind, _ in kinds) else \
+            f"1 named group with {MIN_UNIT_DOCS} or more documents"
+        notes.append(f"address terms: skipped (nothing to compare: {named})")
     openers = repeated_edges(docs, df, stopwords, keep, from_end=False)
     closers = repeated_edges(docs, df, stopwords, keep, from_end=True)
     rows = [*spread, *address, *openers, *closers]
