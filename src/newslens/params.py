@@ -48,6 +48,40 @@ class _Strict(BaseModel):
 
 NonEmptyStr = Annotated[str, Field(min_length=1)]
 Fraction = Annotated[float, Field(gt=0.0, le=1.0)]
+# A value a row filter compares with a cell: true/false match a cell that reads true/false in any case
+# (R's TRUE, Python's True, a Parquet boolean); a number matches a cell of the same number; a string
+# matches a cell that holds exactly that text.
+CellValue = Annotated[bool, Field(strict=True)] | int | float | NonEmptyStr
+JSONL_HEADER_LINES = 1_000  # the keys of a JSON Lines table are read from its first lines
+
+
+def table_columns(path: Path) -> list[str] | None:
+    """The columns of a table file (CSV/TSV header, Parquet schema, keys of the first JSON Lines objects).
+
+    None when the file is absent or cannot be read: ingest checks the columns again and logs the table.
+    """
+    import csv
+    import json
+
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(path).names)
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+            if suffix != ".jsonl":
+                return next(csv.reader(handle, delimiter="\t" if suffix == ".tsv" else ","), None)
+            keys: dict[str, None] = {}
+            for _, line in zip(range(JSONL_HEADER_LINES), handle):
+                try:
+                    value = json.loads(line)
+                except ValueError:
+                    continue
+                keys.update(dict.fromkeys(value) if isinstance(value, dict) else {})
+            return list(keys) or None
+    except (OSError, ValueError):  # pyarrow's ArrowInvalid is a ValueError
+        return None
 
 
 class Source(_Strict):
@@ -61,6 +95,16 @@ class Source(_Strict):
     title_column: NonEmptyStr | None = None
     date_column: NonEmptyStr | None = None
     group_column: NonEmptyStr | None = None
+    # The row filter: column -> the values whose rows are left out (each logged by ingest with the reason).
+    exclude: dict[NonEmptyStr, CellValue | Annotated[list[CellValue], Field(min_length=1)]] | None = None
+
+    @field_validator("exclude")
+    @classmethod
+    def _exclude_lists(cls, exclude: dict | None) -> dict[str, tuple] | None:
+        if exclude is not None and not exclude:
+            raise ValueError("name at least one column, e.g. {chair: true}, or leave exclude out")
+        return None if exclude is None else {column: tuple(values) if isinstance(values, list) else (values,)
+                                             for column, values in exclude.items()}
 
     @model_validator(mode="after")
     def _one_kind(self) -> "Source":
@@ -75,10 +119,24 @@ class Source(_Strict):
             suffix = Path(self.path).suffix.lower()
             if suffix in TABLE_SUFFIXES and self.text_column is None:
                 raise ValueError(f"table source {self.path!r} needs 'text_column'")
-            if suffix not in TABLE_SUFFIXES and any(columns):
-                raise ValueError(f"column mappings apply to tables ({', '.join(TABLE_SUFFIXES)}); "
-                                 f"{self.path!r} is not one")
+            if suffix not in TABLE_SUFFIXES and (any(columns) or self.exclude):
+                what = "column mappings apply" if any(columns) else "exclude (a row filter) applies"
+                raise ValueError(f"{what} to tables ({', '.join(TABLE_SUFFIXES)}); {self.path!r} is not one")
+        if self.exclude:
+            self._check_exclude()
         return self
+
+    def _check_exclude(self) -> None:
+        """Every column the row filter names is one of the table's (when its columns can be known now)."""
+        if self.builtin is not None:
+            corpus = corpora.get_builtin(self.builtin)
+            found, where = list(corpus.table_columns) or table_columns(corpus.path), f"builtin {self.builtin}"
+        else:
+            found, where = table_columns(config.resolve_path(self.path)), repr(self.path)
+        unknown = [column for column in self.exclude if found is not None and column not in found]
+        if unknown:
+            raise ValueError(f"exclude names column {unknown[0]!r}, which table {where} does not have "
+                             f"(its columns: {', '.join(map(str, found))})")
 
     @property
     def label(self) -> str:

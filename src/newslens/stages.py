@@ -19,7 +19,7 @@ Example
 >>> [stage.name for stage in STAGES][:2]
 ['01-ingest', '02-tokenize']
 >>> stage("04-topics").reads
-('title', 'unit', 'unit_name', 'group_name', 'focus', 'topics', 'keywords.keyness_min_documents')
+('title', 'unit', 'unit_name', 'group_name', 'language', 'focus', 'topics', 'keywords.keyness_min_documents')
 """
 
 from __future__ import annotations
@@ -144,7 +144,8 @@ STAGES: tuple[Stage, ...] = (
         name="04-topics", title="Topics", about="how k was chosen, the topics, by group and over time",
         # The topic model is fitted on the keywords stage's TF-IDF matrix (TFIDF_FILES), not refitted.
         # Its shares by group and period get intervals only where keyness compares (the same minimum).
-        reads=("title", "unit", "unit_name", "group_name", "focus", "topics", "keywords.keyness_min_documents"),
+        reads=("title", "unit", "unit_name", "group_name", "language", "focus", "topics",
+               "keywords.keyness_min_documents"),
         modules=("files", "vcs", *TOKENS_MODULES, "engine", "corpus.focus", "analysis.anchors", "analysis.identities",
                  "analysis.matching", "analysis.short_texts", "analysis.tfidf", "analysis.topic_effects",
                  "analysis.topic_explorer_data", "analysis.topic_quality", "analysis.topic_views", "analysis.topics",

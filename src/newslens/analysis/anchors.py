@@ -1,4 +1,11 @@
-"""Our model's coherence beside two well-known baselines at the same k (the topics report's anchors)."""
+"""Our model's coherence beside two well-known baselines at the same k (the topics report's anchors).
+
+The scikit-learn example removes English stop words (``stop_words="english"``); on a run in another
+language that list removes almost nothing, and the baseline would be scored on function words. So it
+gets the run language's standard list (:func:`newslens.text.stopwords.standard_stopwords`, the
+``stop-words`` package's list: German, Spanish, ...), and an English run keeps ``"english"``, so it
+stays the published example. The table names the list the example used.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +19,13 @@ from newslens.analysis.topic_quality import SHOWN, mean_coherence
 
 
 def anchor_coherence(texts: list[str], tfidf, k: int, ours: float, *, seed: int = 0,
-                     cache: Path | None = None) -> pd.DataFrame:
+                     cache: Path | None = None, language: str = "en") -> pd.DataFrame:
     """NPMI of our model beside two well-known baselines at the same k.
 
     * scikit-learn's topic-extraction example: ``TfidfVectorizer(max_df=0.95,
-      min_df=2, stop_words="english")`` on the cleaned texts, then NMF.
+      min_df=2, stop_words="english")`` on the cleaned texts, then NMF; in a run of another
+      ``language``, that language's standard stop-word list instead of ``"english"``
+      (:func:`example_stop_words`).
     * gensim's ``LdaModel`` at default settings on our own tokens and vocabulary.
 
     Each model is scored on the document co-occurrence of the tokens it saw,
@@ -25,9 +34,9 @@ def anchor_coherence(texts: list[str], tfidf, k: int, ours: float, *, seed: int 
     under a hash of everything they depend on (texts, counts, terms, k, seed, library
     versions) and fitted again only when that changes.
     """
-    key = _anchor_key(texts, tfidf, k, seed)
+    key = _anchor_key(texts, tfidf, k, seed, language)
     cached = _read_anchor_cache(cache, key)
-    baselines = cached if cached is not None else _anchor_scores(texts, tfidf, k, seed)
+    baselines = cached if cached is not None else _anchor_scores(texts, tfidf, k, seed, language)
     if cache is not None and cached is None:
         from newslens.files import write_text
 
@@ -37,14 +46,33 @@ def anchor_coherence(texts: list[str], tfidf, k: int, ours: float, *, seed: int 
                         columns=["model", "k", "npmi"])
 
 
-def _anchor_scores(texts: list[str], tfidf, k: int, seed: int) -> list[list]:
+def example_stop_words(language: str) -> tuple[str | list[str], str]:
+    """The scikit-learn example's stop words in a run of ``language``, and how the table names them.
+
+    >>> example_stop_words("en")
+    ('english', 'English stop words')
+    >>> words, name = example_stop_words("de"); name, "und" in words
+    ('German stop words', True)
+    """
+    from newslens.text.stopwords import standard_stopwords
+
+    name = f"{LANGUAGE_NAMES.get(language, language)} stop words"
+    return ("english", name) if language == "en" else (sorted(standard_stopwords(language)), name)
+
+
+LANGUAGE_NAMES = {"de": "German", "en": "English", "es": "Spanish", "fr": "French", "it": "Italian",
+                  "nl": "Dutch", "pt": "Portuguese", "ru": "Russian"}
+
+
+def _anchor_scores(texts: list[str], tfidf, k: int, seed: int, language: str) -> list[list]:
     """[name, NPMI] of the two baselines of :func:`anchor_coherence`, fitted now."""
     from gensim.matutils import Sparse2Corpus
     from gensim.models import LdaModel
     from sklearn.decomposition import NMF
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    vectorizer = TfidfVectorizer(max_df=0.95, min_df=2, stop_words="english")
+    stop_words, stop_name = example_stop_words(language)
+    vectorizer = TfidfVectorizer(max_df=0.95, min_df=2, stop_words=stop_words)
     example_matrix = vectorizer.fit_transform(texts)
     example = NMF(n_components=k, init="nndsvda", random_state=seed).fit(example_matrix)
     example_binary = (example_matrix > 0).astype(np.int32).tocsc()
@@ -53,12 +81,12 @@ def _anchor_scores(texts: list[str], tfidf, k: int, seed: int) -> list[list]:
     id2word = dict(enumerate(tfidf.terms))
     lda = LdaModel(corpus, num_topics=k, id2word=id2word, random_state=seed)
     binary = (tfidf.counts > 0).astype(np.int32).tocsc()
-    return [["scikit-learn example: TfidfVectorizer + NMF", mean_coherence(example.components_, example_binary)],
+    return [[f"scikit-learn example: TfidfVectorizer ({stop_name}) + NMF", mean_coherence(example.components_, example_binary)],
             ["gensim LdaModel, default settings", mean_coherence(lda.get_topics(), binary)]]
 
 
-def _anchor_key(texts: list[str], tfidf, k: int, seed: int) -> str:
-    """sha256 of what the baselines depend on: texts, counts, terms, k, seed and library versions."""
+def _anchor_key(texts: list[str], tfidf, k: int, seed: int, language: str) -> str:
+    """sha256 of what the baselines depend on: texts, counts, terms, k, seed, language and library versions."""
     import hashlib
     from importlib.metadata import version
 
@@ -69,8 +97,8 @@ def _anchor_key(texts: list[str], tfidf, k: int, seed: int) -> str:
     for part in (counts.data, counts.indices, counts.indptr):
         digest.update(str(part.dtype).encode() + np.ascontiguousarray(part).tobytes())
     digest.update("\0".join(map(str, tfidf.terms)).encode("utf-8", "surrogatepass"))
-    libraries = {name: version(name) for name in ("scikit-learn", "gensim", "numpy", "scipy")}
-    digest.update(json.dumps([k, seed, libraries], sort_keys=True).encode())
+    libraries = {name: version(name) for name in ("scikit-learn", "gensim", "numpy", "scipy", "stop-words")}
+    digest.update(json.dumps([k, seed, language, libraries], sort_keys=True).encode())
     return digest.hexdigest()
 
 

@@ -390,7 +390,8 @@ def run(stage_run: StageRun) -> TopicsResult:
     fit = run_topics(tfidf, stage_run.params.topics, display=display, identities_path=identities_path,
                      labels_path=stage_run.run_file("labels"), texts=texts)
     anchors = (anchor_coherence(documents["text"].tolist(), tfidf, fit.k, fit.coherence,
-                                cache=stage_run.build_dir / "anchor_coherence.json") if fit.k else None)
+                                cache=stage_run.build_dir / "anchor_coherence.json",
+                                language=stage_run.params.language) if fit.k else None)
     fit = judge(fit, example_coherence(anchors))
     focus_ids = resolve_focus(documents, stage_run.params.focus) if fit.k else []
     focus_table = (topic_views.focus_topics(fit.doc_topics, fit.topics, fit.topic_terms, focus_ids,

@@ -24,6 +24,7 @@ from newslens.corpus.language import Detected, detect_language, skip_reason
 from newslens.corpus.near_duplicates import PIECE as _PIECE, NearDuplicateIndex, text_pieces as _text_pieces
 from newslens.corpus.sentences import split_paragraphs, split_text_sentences
 from newslens.corpus.sources import RawDocument, Skipped
+from newslens.corpus.tables import ROW_FILTER
 
 logger = logging.getLogger(__name__)
 
@@ -319,6 +320,10 @@ class Reducer:
                 self.notes.append(f"group column {column!r} of source {source!r} is empty in every row: "
                                   f"its {ingested[source]:,} documents are kept, shown as {MISSING_GROUP}")
                 logger.warning(self.notes[-1])
+        left_out = Counter((entry.source, entry.reason.partition(": ")[2]) for entry in self.log
+                           if entry.status == "skipped" and entry.reason.startswith(ROW_FILTER))
+        self.notes += [f"the row filter of source {source!r} left out {n:,} row{'s' if n != 1 else ''} "
+                       f"({match}); each is in the ingest log" for (source, match), n in sorted(left_out.items())]
         log = pd.DataFrame(self.log, columns=LOG_COLUMNS)
         changes = pd.DataFrame(sorted(self.changes.items()), columns=["kind", "count"])
         examples = pd.DataFrame(self.examples, columns=list(Example._fields))

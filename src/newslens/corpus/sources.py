@@ -147,10 +147,11 @@ def account_from_id(source_id: str) -> str:
 GROUP_FROM = {"outlet": outlet_from_url, "account": account_from_id}
 
 
-def builtin_mapping(columns: Columns) -> ColumnMapping:
+def builtin_mapping(columns: Columns, exclude: dict[str, tuple] | None = None) -> ColumnMapping:
     """A builtin's columns as the table reader's mapping, its group derivation by name resolved."""
     fields = {field.name: getattr(columns, field.name) for field in dataclasses.fields(columns)}
-    return ColumnMapping(**{**fields, "group_from": GROUP_FROM[columns.group_from] if columns.group_from else None})
+    return ColumnMapping(**{**fields, "group_from": GROUP_FROM[columns.group_from] if columns.group_from else None,
+                            "exclude": tuple((exclude or {}).items())})
 
 
 def _read_text_files(table: Path, label: str, mapping: ColumnMapping,
@@ -177,15 +178,15 @@ def _read_text_files(table: Path, label: str, mapping: ColumnMapping,
             item, location=document.location, text=document.text, encoding=document.encoding))
 
 
-def _read_builtin(name: str, label: str) -> Iterator[RawDocument | Skipped]:
+def _read_builtin(source: params.Source) -> Iterator[RawDocument | Skipped]:
     """A builtin corpus, hash-checked by ingest before this reads it, with its own column mapping."""
     from newslens.corpus.fetch import builtin_path
 
-    corpus = get_builtin(name)
-    path, mapping = Path(builtin_path(name)), builtin_mapping(corpus.columns)
+    corpus = get_builtin(source.builtin)
+    path, mapping = Path(builtin_path(source.builtin)), builtin_mapping(corpus.columns, source.exclude)
     if mapping.text_file is None:
-        return read_table(path, label, mapping)
-    return _read_text_files(path, label, mapping, [corpus.target / corpus.manifest])
+        return read_table(path, source.label, mapping)
+    return _read_text_files(path, source.label, mapping, [corpus.target / corpus.manifest])
 
 
 def _read_path(path: Path, source: params.Source) -> Iterator[RawDocument | Skipped]:
@@ -196,7 +197,7 @@ def _read_path(path: Path, source: params.Source) -> Iterator[RawDocument | Skip
     if suffix in params.TABLE_SUFFIXES:
         return read_table(path, source.label, ColumnMapping(
             source.text_column, source.id_column, source.title_column, source.date_column,
-            source.group_column, group_value=source.group))
+            source.group_column, group_value=source.group, exclude=tuple((source.exclude or {}).items())))
     sidecar = path.with_suffix(".json")
     names = [path.name] + ([sidecar.name] if suffix in TEXT_SUFFIXES and sidecar.is_file() else [])
     return _read_folder(path.parent, source.label, source.group, sorted(_Entry(n, "file") for n in names))
@@ -226,7 +227,7 @@ def read_source(source: params.Source) -> Iterator[RawDocument | Skipped]:
         At call time, when the path (or the builtin's fetched CSV) does not exist.
     """
     if source.builtin is not None:
-        items = _read_builtin(source.builtin, source.label)
+        items = _read_builtin(source)
     else:
         path = config.resolve_path(source.path)
         if not path.exists():

@@ -18,6 +18,7 @@ from newslens.corpus.decode import UndecodableError, bom_encoding, decode_bytes
 from newslens.corpus.documents import RawDocument, Skipped, cell, location
 
 CHUNK_ROWS = 50_000
+ROW_FILTER = "left out by the row filter"  # the start of the reason of every row the filter leaves out
 SAMPLE_BYTES = 1 << 20  # a table's encoding is detected on its first ~1 MB
 
 
@@ -47,12 +48,44 @@ class ColumnMapping:
     missing: tuple[str, ...] = ()  # cell values that mean "no value", such as R's NA
     title_format: str | None = None  # the title from columns: "{president_full}, {date}"
     text_file: str | None = None  # the text column names a file beside the table: "speeches/{}.txt"
+    # The row filter (a source's ``exclude``): (column, values) pairs; a row holding one of the values is left out.
+    exclude: tuple[tuple[str, tuple], ...] = ()
 
     def columns(self) -> list[str]:
         """Every column the mapping reads, in order, once."""
         formatted = [name for _, name, _, _ in string.Formatter().parse(self.title_format or "") if name]
-        named = [self.text, self.id, self.title, self.date, self.group, *formatted, *(c for _, c in self.extra)]
+        named = [self.text, self.id, self.title, self.date, self.group, *formatted, *(c for _, c in self.extra),
+                 *(c for c, _ in self.exclude)]
         return list(dict.fromkeys(c for c in named if c))
+
+    def left_out(self, values: dict) -> str | None:
+        """Why the row filter leaves this row out (``left out by the row filter: chair = TRUE``), or None."""
+        for column, wanted in self.exclude:
+            held = cell(values.get(column))
+            if held is not None and any(matches(held, value) for value in wanted):
+                return f"{ROW_FILTER}: {column} = {held.strip()}"
+        return None
+
+
+def matches(held: str, value: bool | int | float | str) -> bool:
+    """Whether a cell (as text) holds a row filter's value.
+
+    true and false match the cell's text in any case (``TRUE``, ``True``, ``true``: R, Python,
+    a Parquet boolean); a number matches a cell of the same number (``3`` and ``3.0``); a
+    string matches the cell's text exactly, surrounding spaces aside.
+
+    >>> matches("TRUE", True), matches("FALSE", True), matches("3.0", 3), matches("Con", "con")
+    (True, False, True, False)
+    """
+    held = held.strip()
+    if isinstance(value, bool):
+        return held.lower() == str(value).lower()
+    if isinstance(value, (int, float)):
+        try:
+            return float(held.replace(",", "")) == float(value)
+        except ValueError:
+            return False
+    return held == value.strip()
 
 
 # A cell that is only a number (``12``, ``-3.5``, ``1,024``, ``2e5``): no words to analyse.
@@ -185,6 +218,8 @@ def _table_item(label: str, loc: str, encoding: str, mapping: ColumnMapping, val
         value = cell(values.get(column)) if column else None
         return None if value in mapping.missing else value
 
+    if (reason := mapping.left_out(values)) is not None:
+        return Skipped(label, loc, reason)
     if (text := get(mapping.text)) is None:
         return Skipped(label, loc, "empty text")
     if _NUMBER.fullmatch(text):  # an id or a count in the wrong column, or a mis-set text_column

