@@ -206,8 +206,8 @@
         NL.el("p", null, "No term matches \u201c" + search.value.trim() + "\u201d."),
         near.length ? NL.el("p", { "class": "note" }, "Terms with a word starting so: ", buttons(near), ".") : null,
         NL.el("p", { "class": "note" }, "The explorer holds " + NL.fmt(terms.length) + " of the run\u2019s " +
-          NL.fmt(data.vocabulary) + " terms (the most frequent, and every term the report names), under their base " +
-          "form (\u201csanction\u201d also for \u201csanctions\u201d); it also finds the other forms of a term as the texts write them.")));
+          NL.fmt(data.vocabulary) + " terms (the most frequent, and every term the report names), each under its base " +
+          "form (lemma); a search finds a term by the other forms the texts write too.")));
     }
     function termStats(t, cmp) {
       var row = cells(cmp, t), rare = row.a + row.b < Math.max(data.min_freq, 1);
@@ -225,8 +225,11 @@
                  colour: i === cmp.a ? "var(--accent)" : i === cmp.b ? "#b35900" : "#8c959f" };
       }), { format: function (v) { return NL.fmt(v, 2); } });
     }
-    function showTerm() {
+    var rendered = null;  // the query the panel shows: leaving the box (change) does not redraw it
+    function showTerm(force) {
       var query = search.value.trim().toLowerCase(), t = findTerm(query), cmp = comparison();
+      if (force !== true && query === rendered) return;
+      rendered = query;
       NL.clear(panel);
       if (!query) return;
       if (t === undefined) { noMatch(query); return; }
@@ -249,10 +252,10 @@
                 " (as the texts write them: a term also made of other forms may have none)."));
     }
 
-    pick.addEventListener("change", function () { drawList(); showTerm(); });
-    versus.addEventListener("change", function () { drawList(); showTerm(); });
+    pick.addEventListener("change", function () { drawList(); showTerm(true); });
+    versus.addEventListener("change", function () { drawList(); showTerm(true); });
     search.addEventListener("input", function () { suggest(); showTerm(); });
-    search.addEventListener("change", showTerm);
+    search.addEventListener("change", function () { showTerm(); });
     search.addEventListener("keydown", function (event) { if (event.key === "Enter") showTerm(); });
 
     var cover = (terms.length < data.vocabulary ? "Counts of " + NL.fmt(terms.length) + " of the run\u2019s " +
@@ -276,7 +279,7 @@
       NL.el("div", { "class": "nl-toolbar" },
         NL.el("label", null, "Compare ", pick), NL.el("label", null, " with ", versus),
         NL.el("label", null, "Term ", search), suggestions),
-      NL.el("p", { "class": "note" }, cover), summary, list, panel), root.firstChild);
+      panel, NL.el("p", { "class": "note" }, cover), summary, list), root.firstChild);  // a search's answer next to its box
     drawList();
   });
 })(window.newslens);
