@@ -24,7 +24,8 @@ What it carries is capped so that a report stays small (:class:`Budget`):
   groups that use it most, for every term the report names (each group's top over- and
   under-used terms, the run's ``kwic_terms``, the other tables' terms), then the carried
   terms by frequency, until ``kwic_bytes`` of JSON; the data says how far that reached
-  (``kwic_cover``), and each line's document travels once with its title, date and group;
+  (``kwic_cover``), and each line's document travels once with its title, date and group
+  (a line's keyword is "" when the text writes the term as its display form);
 * surface forms: each lowercase word of the texts that the run's tokenizer counts as a
   carried term other than itself (``sanctions`` → ``sanction``), so a search finds it.
 
@@ -44,6 +45,8 @@ import numpy as np
 import pandas as pd
 
 from newslens.analysis.keyness import _group_indicator
+from newslens.measures import g2, log_ratio
+from newslens.precision import display_values
 from newslens.analysis.kwic import _WORD, _bare, _rows_at, _term_parts, _within_sentences, _word_key
 from newslens.text.words import JOINER
 
@@ -213,6 +216,9 @@ def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, setting
     columns = select_terms(by_group[keep], terms, sorted(set(top["term"]) | set(mentioned)), budget)
     carried = [str(t) for t in terms[columns]]
     held = set(carried)
+    mentioned += listed_terms(by_group[np.ix_(keep, columns)], by_group[:, columns].sum(axis=0), group_tokens[keep],
+                              int(group_tokens.sum()), carried, min_freq=settings.keyness_min_freq,
+                              shown=budget.shown + LISTED_MARGIN)
     priority = kwic_priority(top, names[keep], mentioned, carried)
     first = len(list(dict.fromkeys(t for t in [*top["term"], *mentioned] if t in held)))
     lines, reached = _stored_lines(documents, names, keep, by_group[np.ix_(keep, columns)], carried, priority,
@@ -245,8 +251,39 @@ def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, setting
         "window": int(settings.kwic_window),
         "kwic_cover": _cover(priority, reached, first, carried),
         "docs": _documents(documents, docs, {str(names[g]): i for i, g in enumerate(keep)}),
-        "kwic": {t: [[doc_index[r[0]], r[1], r[2], r[3]] for r in rows] for t, rows in sorted(lines.items())},
+        # a keyword written as the term's display form travels as "" (two thirds of them in the news run)
+        "kwic": {t: [[doc_index[r[0]], r[1], "" if r[2] == display.get(t, t) else r[2], r[3]] for r in rows]
+                 for t, rows in sorted(lines.items())},
     }
+
+
+LISTED_MARGIN = 5  # terms past the lists' last row also get their lines: last-bit ties cannot leave one out
+
+
+def listed_terms(counts: np.ndarray, term_totals: np.ndarray, tokens: np.ndarray, all_tokens: int,
+                 carried: Sequence[str], *, min_freq: int, shown: int) -> list[str]:
+    """Every term the explorer's lists can show: per group against all the others, and per pair of
+    groups, the top ``shown`` over- and under-used terms, as the page ranks them (G² of the terms
+    used at least ``min_freq`` times in the two, ties by term; G² at display precision).
+
+    ``counts`` is groups × carried terms, ``term_totals`` every group's counts summed, ``tokens``
+    the groups' token totals and ``all_tokens`` every group's.
+    """
+    names = np.asarray(carried, dtype=object)
+    floor = max(int(min_freq), 1)
+    comparisons = [(counts[a], term_totals - counts[a], tokens[a], all_tokens - tokens[a]) for a in range(len(counts))]
+    comparisons += [(counts[a], counts[b], tokens[a], tokens[b])
+                    for a in range(len(counts)) for b in range(a + 1, len(counts))]
+    found: set[str] = set()
+    for a, b, c, d in comparisons:
+        usable = (a + b) >= floor
+        score = display_values(g2(a, b, c, d))
+        over = log_ratio(a, b, c, d) > 0
+        for side in (usable & over, usable & ~over):
+            index = np.flatnonzero(side)
+            ranked = index[np.lexsort((names[index], -score[index]))][:shown]
+            found.update(names[ranked].tolist())
+    return sorted(found)
 
 
 def surface_forms(texts: Iterable, carried: Sequence[str], normalize: Callable[[str], str]) -> dict[str, int]:

@@ -4,7 +4,7 @@
  *   counts: [group][term], doc_counts: [group][term], intervals: [group]{term: [low, high] × 100},
  *   forms: {surface word: term}, term_totals, vocabulary, min_freq, shown, window, lines_per_term,
  *   kwic_cover: {named, named_of, frequent, frequent_of}, docs: [[title, date, group]],
- *   kwic: {term: [[doc, left, keyword, right]]}, words}.
+ *   kwic: {term: [[doc, left, keyword ("" for the display form), right]]}, words}.
  * A search finds a term by its name, its display form or a surface form the run's tokenizer counts
  * as it ("sanctions" → sanction), and offers the terms and phrases with a word that starts with
  * it ("belt" → Belt and Road); a search that finds nothing says so (data-role=no-match) and
@@ -186,7 +186,7 @@
           var doc = data.docs[line[0]];
           return NL.el("tr", null, NL.el("td", { "class": "group" }, nameNode(groups[doc[2]])),
             NL.el("td", { "class": "doc" }, doc[0]), NL.el("td", { "class": "date" }, doc[1] || "\u2013"),
-            NL.el("td", { "class": "left" }, line[1]), NL.el("td", { "class": "term" }, line[2]),
+            NL.el("td", { "class": "left" }, line[1]), NL.el("td", { "class": "term" }, line[2] || shown[t]),
             NL.el("td", { "class": "right" }, line[3]));
         })));
     }
