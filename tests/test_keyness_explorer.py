@@ -169,7 +169,7 @@ def test_kwic_lines_with_lemmas_spread_over_groups():
 
 def test_kwic_budget_keeps_the_most_distinctive_terms_first():
     data, table, _ = build()
-    small, _, _ = build(keyness_data.Budget(kwic_bytes=700))
+    small, _, _ = build(keyness_data.Budget(kwic_bytes=700, frequent_terms=0))
     assert 0 < len(small["kwic"]) < len(data["kwic"])
     first = table.sort_values(["rank", "direction", "group", "term"], kind="mergesort")["term"]
     assert list(small["kwic"]) == sorted(small["kwic"])  # a dict: sorted keys in the JSON
@@ -280,7 +280,7 @@ def test_kwic_for_every_named_term_then_the_most_frequent():
     assert all(len(lines) <= 3 for lines in data["kwic"].values())  # up to 3 lines each by default
     # a tiny budget: named terms first, in their order, and the count of frequent terms tried is 0
     small = keyness_data.explorer_data(model, documents, table, settings, {}, str.lower,
-                                       keyness_data.Budget(kwic_bytes=400), sizes=sizes, named=["weather"])
+                                       keyness_data.Budget(kwic_bytes=400, frequent_terms=0), sizes=sizes, named=["weather"])
     assert 0 < small["kwic_cover"]["named"] < small["kwic_cover"]["named_of"]
     assert small["kwic_cover"]["frequent"] == 0
 
@@ -335,3 +335,16 @@ def test_listed_terms_hold_every_lists_top_terms_for_every_comparison():
     # the explorer's data: every such term gets its lines (the corpus is small enough)
     assert set(keyness_data.listed_terms(counts, totals, tokens, data["all_tokens"], terms, min_freq=2,
                                          shown=data["shown"])) <= set(data["kwic"])
+
+
+def test_the_budget_grows_for_the_most_frequent_terms_only():
+    full, _, _ = build()
+    size = lambda data: sum(len(json.dumps(lines)) for lines in data["kwic"].values())
+    for soft in range(200, size(full), 200):  # the smallest budget that holds every named term's lines
+        capped, _, _ = build(keyness_data.Budget(kwic_bytes=soft, frequent_terms=0, kwic_bytes_max=10**6))
+        if capped["kwic_cover"]["named"] == capped["kwic_cover"]["named_of"]:
+            break
+    assert capped["kwic_cover"]["frequent"] < len(full["terms"]) and size(capped) <= soft
+    grown, _, _ = build(keyness_data.Budget(kwic_bytes=soft, frequent_terms=len(full["terms"]), kwic_bytes_max=10**6))
+    assert grown["kwic_cover"]["frequent"] == len(full["terms"]) and set(grown["kwic"]) == set(full["kwic"])
+    assert size(grown) > soft

@@ -23,7 +23,8 @@ What it carries is capped so that a report stays small (:class:`Budget`):
 * keywords in context: up to ``lines_per_term`` lines per term, spread over the
   groups that use it most, for every term the report names (each group's top over- and
   under-used terms, the run's ``kwic_terms``, the other tables' terms), then the carried
-  terms by frequency, until ``kwic_bytes`` of JSON; the data says how far that reached
+  terms by frequency, until ``kwic_bytes`` of JSON (or ``kwic_bytes_max``, while the
+  ``frequent_terms`` most frequent are not all in); the data says how far that reached
   (``kwic_cover``), and each line's document travels once with its title, date and group
   (a line's keyword is "" when the text writes the term as its display form);
 * surface forms: each lowercase word of the texts that the run's tokenizer counts as a
@@ -60,7 +61,9 @@ class Budget:
     cells: int = 60_000          # term counts in all: terms × groups
     min_terms: int = 500         # at least this many terms, however many groups
     max_groups: int = 50         # groups listed; "all the others" still counts every group
-    kwic_bytes: int = 1_600_000  # JSON bytes of the keyword-in-context lines (a report page holds 3 MB)
+    kwic_bytes: int = 1_600_000  # JSON bytes of the keyword-in-context lines (a report page holds 3 MB) ...
+    frequent_terms: int = 5_000  # ... which may grow to kwic_bytes_max until this many of the most
+    kwic_bytes_max: int = 1_900_000  # frequent terms have their lines (longer words: German)
     lines_per_term: int = 3      # lines kept per term, spread over groups
     lines_per_document: int = 1  # ... and over documents
     shown: int = 20              # terms the list shows per direction
@@ -365,8 +368,12 @@ def _stored_lines(documents, names, keep, usage, carried, priority, normalize, w
     stored, used, start, reached = {}, 0, 0, 0
     # A pass finds the lines of a chunk of terms, about as many as the budget holds (~100 bytes
     # a line); a further pass only when those lines were shorter or fewer than that.
-    while start < len(priority) and used < budget.kwic_bytes:
-        chunk_size = max(50, (budget.kwic_bytes - used) // (100 * budget.lines_per_term) + 20)
+    def fits(term: str, nbytes: int) -> bool:
+        limit = budget.kwic_bytes_max if column[term] < budget.frequent_terms else budget.kwic_bytes
+        return used + nbytes <= limit
+
+    while start < len(priority) and used < budget.kwic_bytes_max:
+        chunk_size = max(50, (max(budget.kwic_bytes, budget.kwic_bytes_max) - used) // (100 * budget.lines_per_term) + 20)
         chunk, start = priority[start:start + chunk_size], start + chunk_size
         lines = kwic_lines(texts, chunk, usage[:, [column[t] for t in chunk]], normalize=normalize,
                            window=window, per_term=budget.lines_per_term,
@@ -374,7 +381,7 @@ def _stored_lines(documents, names, keep, usage, carried, priority, normalize, w
         for term in chunk:
             rows = lines.get(term, [])
             nbytes = len(json.dumps([[0, *r[1:4]] for r in rows], ensure_ascii=False)) + len(term) + 4
-            if rows and used + nbytes > budget.kwic_bytes:
+            if rows and not fits(term, nbytes):
                 start = len(priority)
                 break
             reached += 1
