@@ -286,6 +286,7 @@ def test_news_search_finds_surface_forms_and_says_when_nothing_matches(browser):
         news_search(page, "belt")  # a word of a phrase: the phrase is offered
         assert "Belt and Road" in panel.locator('[data-role="related"]').inner_text()
         assert "Belt and Road" in page.locator("datalist option").evaluate_all("os => os.map(o => o.value)")
+        page.screenshot(path=str(NOTES_SHOTS / "keyness-belt.png"))
         panel.locator('[data-role="related"] button', has_text="Belt and Road").click()
         assert panel.locator("h4").inner_text() == "Belt and Road"
         assert page.locator('[data-role="kwic"] tbody tr').count() >= 1

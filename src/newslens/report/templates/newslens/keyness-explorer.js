@@ -259,7 +259,7 @@
     search.addEventListener("keydown", function (event) { if (event.key === "Enter") showTerm(); });
 
     var cover = (terms.length < data.vocabulary ? "Counts of " + NL.fmt(terms.length) + " of the run\u2019s " +
-      NL.fmt(data.vocabulary) + " terms (the most frequent, and each " + words.group + "\u2019s top keyness terms)"
+      NL.fmt(data.vocabulary) + " terms (the most frequent, and every term the report names)"
       : "Counts of all the run\u2019s " + NL.fmt(terms.length) + " terms") +
       "; " + covered + ".";
     var small = data.too_small.length;
