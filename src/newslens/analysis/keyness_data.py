@@ -260,7 +260,7 @@ def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, setting
     }
 
 
-LISTED_MARGIN = 5  # terms past the lists' last row also get their lines: last-bit ties cannot leave one out
+LISTED_MARGIN = 5  # rows past the lists' last: a near tie there that the page breaks otherwise still has its lines
 
 
 def listed_terms(counts: np.ndarray, term_totals: np.ndarray, tokens: np.ndarray, all_tokens: int,
