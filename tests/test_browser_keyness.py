@@ -8,6 +8,8 @@ group names, titles and contexts; one page has 50 groups. Screenshots go to
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -48,12 +50,16 @@ def seed_documents() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# Eight lines a term, two a document, so that the small hostile group's contexts are stored too.
+BUDGET = keyness_data.Budget(lines_per_term=8, lines_per_document=2)
+
+
 def explorer_page(documents: pd.DataFrame, path, settings: KeywordsParams = SETTINGS):
     """Write a report-like page holding the explorer of ``documents``; return the data and the model."""
     texts = dict(zip(documents["doc_id"], documents["text"]))
     model = fit_tfidf(list(texts), lambda d: [w.lower() for w in words(texts[d])], settings)
     keyness, sizes = group_keyness(model, documents, settings)
-    data = keyness_data.explorer_data(model, documents, keyness, settings, {}, str.lower, sizes=sizes)
+    data = keyness_data.explorer_data(model, documents, keyness, settings, {}, str.lower, BUDGET, sizes=sizes)
     css = views.report_css()
     page = views.finish_page(f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>test</title>'
                              f"<style>{css}</style></head><body><main><h2>Keyness</h2>"
@@ -162,7 +168,7 @@ def test_pick_groups_and_search_a_term(browser, seed_page):
         page.screenshot(path=str(SHOTS / "keyness-explorer-pair.png"), full_page=True)
         page.fill('input[type="search"][data-role="term"]', "no-such-term")
         page.keyboard.press("Enter")
-        assert "is not among the" in page.locator(".nl-keyness-term").inner_text()
+        assert "No term matches \u201cno-such-term\u201d" in page.locator('[data-role="no-match"]').inner_text()
         assert_clean(page, seen)
     finally:
         context.close()
@@ -236,6 +242,58 @@ def test_news_report_tass_against_china_daily(browser):
         assert page.locator('[data-role="kwic"] tbody tr').count() >= 1
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "keyness-explorer-news.png"), full_page=True)
+        assert_clean(page, seen)
+    finally:
+        context.close()
+
+
+NOTES_SHOTS = config.PROJECT_ROOT.parent / "notes" / "shots"  # kept with the notes, outside the project
+
+
+def news_search(page, query: str) -> None:
+    """Type ``query`` into the news explorer's search box as a reader does, key by key."""
+    box = page.locator('input[type="search"][data-role="term"]')
+    box.fill("")
+    box.type(query)
+
+
+def test_news_search_finds_surface_forms_and_says_when_nothing_matches(browser):
+    assert NEWS_REPORT.exists(), "reports/news/03-keywords.html is missing: run `make report`"
+    context, page, seen = opened(browser, NEWS_REPORT)
+    try:
+        panel = page.locator(".nl-keyness-term")
+        news_search(page, "Minsk")
+        assert panel.locator("h4").inner_text() == "Minsk"
+        assert page.locator('[data-role="kwic"] tbody tr').count() >= 1  # contexts for a named, frequent term
+        news_search(page, "sanctions")  # a surface form: counted as its lemma
+        assert panel.locator("h4").get_attribute("data-term") == "sanction"
+        assert "counted as \u201csanction\u201d" in panel.locator('[data-role="form"]').inner_text()
+        rows = page.locator('[data-role="kwic"] tbody tr')
+        assert 1 <= rows.count() <= 3
+        first = rows.first.locator("td").all_inner_texts()  # outlet, title, date, left, keyword, right
+        assert "sanction" in first[4].lower() and re.fullmatch(r"\d{4}-\d\d-\d\d", first[2])
+        assert first[0] in page.locator('select[data-role="group"] option').all_inner_texts()
+        assert not first[1].startswith("news-articles-")  # the title, not the document id
+        assert page.locator('[data-role="no-match"]').count() == 0 and "Minsk" not in panel.inner_text()
+        NOTES_SHOTS.mkdir(parents=True, exist_ok=True)
+        page.locator('[data-view="keyness-explorer"]').evaluate("node => node.scrollIntoView()")
+        page.screenshot(path=str(NOTES_SHOTS / "keyness-sanctions.png"))
+        news_search(page, "zzzz")  # nothing: said so, and the last term's panel is gone
+        no_match = page.locator('[data-role="no-match"]')
+        assert no_match.count() == 1 and "No term matches \u201czzzz\u201d" in no_match.inner_text()
+        assert panel.locator("h4, table, .nl-bars").count() == 0 and "sanction" not in panel.inner_text().lower()
+        page.screenshot(path=str(NOTES_SHOTS / "keyness-zzzz.png"))
+        news_search(page, "belt")  # a word of a phrase: the phrase is offered
+        assert "Belt and Road" in panel.locator('[data-role="related"]').inner_text()
+        assert "Belt and Road" in page.locator("datalist option").evaluate_all("os => os.map(o => o.value)")
+        page.screenshot(path=str(NOTES_SHOTS / "keyness-belt.png"))
+        panel.locator('[data-role="related"] button', has_text="Belt and Road").click()
+        assert panel.locator("h4").inner_text() == "Belt and Road"
+        assert page.locator('[data-role="kwic"] tbody tr').count() >= 1
+        cover = page.locator('[data-view="keyness-explorer"] .nl-keyness > p.note').first.inner_text()
+        frequent = int(re.search(r"for the ([\d,]+) most frequent terms and every term the report names",
+                                 cover).group(1).replace(",", ""))
+        assert frequent >= 5000 and "up to 3 lines each" in cover
         assert_clean(page, seen)
     finally:
         context.close()

@@ -9,6 +9,8 @@ run's rendered reports are opened too when they hold an explorer. Screenshots go
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -266,6 +268,66 @@ def test_rendered_report_explorer(browser, report, shots):
     context, page, seen = open_offline(browser, report)
     try:
         exercise(page, f"{report.parent.name}-{report.stem}")
+        assert_clean(page, seen)
+    finally:
+        context.close()
+
+
+NOTES_SHOTS = config.PROJECT_ROOT.parent / "notes" / "shots"  # kept with the notes, outside the project
+
+
+@pytest.mark.parametrize("report", RUN_REPORTS, ids=lambda p: f"{p.parent.name}-{p.stem}")
+def test_news_map_every_circle_selects_its_topic_at_its_centre(browser, report):
+    assert report.exists(), f"{config.relative_to_root(report)} is missing: run `make report`"
+    context, page, seen = open_offline(browser, report)
+    try:
+        root = page.locator(ROOT).first
+        root.locator("svg.nl-te-map").evaluate("node => node.scrollIntoView()")
+        circles = root.locator("svg.nl-te-map [data-topic] circle")
+        ids = root.locator("svg.nl-te-map [data-topic]").evaluate_all(
+            "nodes => nodes.map(n => n.getAttribute('data-topic'))")
+        assert len(ids) == circles.count() >= 5 and len(set(ids)) == len(ids)
+        for i, topic in enumerate(ids):
+            box = circles.nth(i).bounding_box()
+            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            assert selected(page) == [topic], f"the centre of topic {topic}'s circle selects {selected(page)}"
+        note = root.locator("[data-role=map-note]").inner_text()
+        assert "the axes themselves have no meaning" in note and "how different their terms are" in note
+        legend = root.locator("svg[data-role=size-legend]")
+        assert 2 <= legend.locator("circle").count() <= 3 and "share of the corpus" in legend.text_content()
+        if report.stem == "04-topics":
+            NOTES_SHOTS.mkdir(parents=True, exist_ok=True)
+            root.locator(".nl-te-grid").screenshot(path=str(NOTES_SHOTS / "topic-map.png"))
+        assert_clean(page, seen)
+    finally:
+        context.close()
+
+
+def test_news_terms_at_lambda_0_keep_the_stated_minimum_frequency(browser):
+    report = RUN_REPORTS[0]
+    assert report.exists(), f"{config.relative_to_root(report)} is missing: run `make report`"
+    context, page, seen = open_offline(browser, report)
+    try:
+        root = page.locator(ROOT).first
+        stated = root.locator("[data-role=min-uses]").inner_text()
+        fewest = int(re.search(r"used at least ([\d,]+) times in the corpus", stated).group(1).replace(",", ""))
+        assert fewest >= 10  # a news corpus of about a million tokens
+        slider = root.locator("input[type=range][data-role=lambda]")
+        slider.focus()
+        page.keyboard.press("Home")
+        assert slider.input_value() == "0"
+        for topic in root.locator("svg.nl-te-map [data-topic]").evaluate_all(
+                "nodes => nodes.map(n => n.getAttribute('data-topic'))"):
+            root.locator("select.nl-te-select").select_option(topic)
+            rows = root.locator("[data-role=topic-terms] [data-term]")
+            uses = [int(u) for u in rows.evaluate_all("nodes => nodes.map(n => n.getAttribute('data-uses'))")]
+            assert uses and min(uses) >= fewest, f"topic {topic}: a term used {min(uses)} times at λ = 0"
+            values = rows.locator(".nl-bar-value").all_inner_texts()
+            widths = rows.locator(".nl-te-bar-topic").evaluate_all("nodes => nodes.map(n => n.style.width)")
+            for (v1, w1), (v2, w2) in zip(zip(values, widths), zip(values[1:], widths[1:])):
+                # bars a point or more apart (3 px of a 300 px track) never print the same value
+                assert abs(float(w1[:-1]) - float(w2[:-1])) < 1 or v1 != v2, \
+                    f"topic {topic}: bars {w1} and {w2} both read {v1}"
         assert_clean(page, seen)
     finally:
         context.close()

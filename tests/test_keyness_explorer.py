@@ -169,7 +169,7 @@ def test_kwic_lines_with_lemmas_spread_over_groups():
 
 def test_kwic_budget_keeps_the_most_distinctive_terms_first():
     data, table, _ = build()
-    small, _, _ = build(keyness_data.Budget(kwic_bytes=700))
+    small, _, _ = build(keyness_data.Budget(kwic_bytes=700, frequent_terms=0))
     assert 0 < len(small["kwic"]) < len(data["kwic"])
     first = table.sort_values(["rank", "direction", "group", "term"], kind="mergesort")["term"]
     assert list(small["kwic"]) == sorted(small["kwic"])  # a dict: sorted keys in the JSON
@@ -178,7 +178,9 @@ def test_kwic_budget_keeps_the_most_distinctive_terms_first():
     assert size <= 700
     for lines in data["kwic"].values():
         assert len(lines) <= data["lines_per_term"]
-        assert all(isinstance(data["docs"][line[0]][1], str) for line in lines)
+        assert all(data["docs"][line[0]][0].startswith("Title of ") for line in lines)  # titles, not ids
+    cover = small["kwic_cover"]
+    assert cover["named"] == len(small["kwic"]) < cover["named_of"] and cover["frequent"] == 0
 
 
 def test_one_group_gives_no_explorer():
@@ -193,7 +195,7 @@ def test_more_than_max_groups_keeps_the_largest():
     largest = sorted(sorted(tokens), key=lambda g: -tokens[g])[:3]
     assert data["groups"] == sorted(largest) and data["group_count"] == 4
     assert data["all_tokens"] == sum(tokens.values())  # "all the others" counts every group
-    assert {line[4] for lines in data["kwic"].values() for line in lines} <= {0, 1, 2}
+    assert {data["docs"][line[0]][2] for lines in data["kwic"].values() for line in lines} <= {0, 1, 2}
 
 
 def test_fifty_synthetic_groups():
@@ -216,7 +218,7 @@ def test_fifty_synthetic_groups():
     assert len(data["groups"]) == 50 and data["group_count"] == 60
     assert data["groups"] == [f"Group {g:02d}" for g in range(10, 60)]  # the largest: longer documents
     assert len(data["terms"]) == len(vocabulary) and all(len(row) == 400 for row in data["counts"])
-    assert data["docs"] and all(doc[0] == "" for doc in data["docs"])  # untitled: the id is shown
+    assert data["docs"] and all(re.fullmatch(r"g\d\d-\d", doc[0]) and doc[1] == "" for doc in data["docs"])  # untitled: the id
 
 
 HOSTILE = "</script><script>alert(1)</script> <img src=x onerror=alert(1)> \u2028 \u202eevil <!-- x"
@@ -244,3 +246,105 @@ def test_script_writes_text_only():
     source = (views.TEMPLATES_DIR / "keyness-explorer.js").read_text(encoding="utf-8")
     assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function|"
                          r"\.style\s*=|setAttribute\(\s*[\"']style", source)
+
+
+def test_every_line_names_its_documents_group_title_and_date():
+    data, _, _ = build()
+    documents, _, _ = corpus()
+    by_id = documents.set_index("doc_id")
+    dated = documents.assign(date=pd.to_datetime(["2017-01-0%d" % i for i in range(1, 9)]))
+    again = keyness_data._documents(dated, ["a2", "c1"], {"Outlet A": 0, "Outlet C": 2})
+    assert again == [["Title of a2", "2017-01-02", 0], ["Title of c1", "2017-01-07", 2]]
+    seen = 0
+    column = {t: i for i, t in enumerate(data["terms"])}
+    for term, lines in data["kwic"].items():
+        for doc, _, keyword, _ in lines:
+            written = keyword or data["display"][column[term]] or term  # "": the display form
+            title, date, group = data["docs"][doc]
+            doc_id = title.removeprefix("Title of ")
+            assert by_id.loc[doc_id, "group"] == data["groups"][group] and date == ""  # no dates here
+            assert written.lower() in by_id.loc[doc_id, "text"].lower()
+            seen += 1 if keyword else 0
+    assert seen < sum(len(lines) for lines in data["kwic"].values())  # most keywords are written as the term
+
+
+def test_kwic_for_every_named_term_then_the_most_frequent():
+    documents, model, settings = corpus()
+    table, sizes = group_keyness(model, documents, settings)
+    data = keyness_data.explorer_data(model, documents, table, settings, {}, str.lower, sizes=sizes,
+                                      named=["weather", "fine", "not-in-the-vocabulary"])
+    assert {"weather", "fine"} <= set(data["kwic"]) and "not-in-the-vocabulary" not in data["terms"]
+    cover = data["kwic_cover"]
+    assert cover["named"] == cover["named_of"] and cover["frequent"] == cover["frequent_of"]
+    assert set(data["kwic"]) == {t for t in data["terms"] if t in data["kwic"]}
+    assert all(len(lines) <= 3 for lines in data["kwic"].values())  # up to 3 lines each by default
+    # a tiny budget: named terms first, in their order, and the count of frequent terms tried is 0
+    small = keyness_data.explorer_data(model, documents, table, settings, {}, str.lower,
+                                       keyness_data.Budget(kwic_bytes=400, frequent_terms=0), sizes=sizes, named=["weather"])
+    assert 0 < small["kwic_cover"]["named"] < small["kwic_cover"]["named_of"]
+    assert small["kwic_cover"]["frequent"] == 0
+
+
+def test_surface_forms_map_inflected_words_to_their_lemma():
+    lemma = {"sanctions": "sanction", "sanctioned": "sanction", "talks": "talk", "russia's": "russia"}.get
+    texts = ["New Sanctions were imposed; Russia's talks went on.", "He sanctioned it. SANCTIONS!", None,
+             "sanction talk"]
+    forms = keyness_data.surface_forms(texts, ["sanction", "russia", "talk"], lambda w: lemma(w, w))
+    assert forms == {"sanctioned": 0, "sanctions": 0, "talks": 2}  # "russia's" is russia once 's is dropped
+    assert keyness_data.surface_forms(texts, ["sanction"], str.lower) == {}  # no lemmas: no forms
+
+
+def test_news_like_search_data_finds_sanctions_and_belt_and_road():
+    texts = {"n1": ("Outlet A", "Sanctions on Minsk. The Belt and Road plan grew; sanctions stayed."),
+             "n2": ("Outlet A", "The Belt and Road summit. New sanctions."),
+             "n3": ("Outlet B", "A belt was sold. The Belt and Road again, and sanctions."),
+             "n4": ("Outlet B", "Minsk talks. Belt and Road talks.")}
+    documents = pd.DataFrame({"doc_id": list(texts), "group": [g for g, _ in texts.values()],
+                              "title": [f"Story {d}" for d in texts], "text": [t for _, t in texts.values()],
+                              "date": pd.to_datetime(["2017-03-01", "2017-03-02", "2017-03-03", "2017-03-04"])})
+    lemma = lambda w: "sanction" if w == "sanctions" else w
+
+    def analyze(doc_id):
+        found = [lemma(w.lower()) for w in words(dict(zip(documents["doc_id"], documents["text"]))[doc_id])]
+        return " ".join(found).replace("belt and road", "belt_and_road").split()
+    settings = KeywordsParams(min_df=1, max_df=1.0, keyness_min_freq=1, period=None, keyness_min_documents=2,
+                              keyness_min_tokens=1)
+    model = fit_tfidf(list(texts), analyze, settings)
+    table, sizes = group_keyness(model, documents, settings)
+    data = keyness_data.explorer_data(model, documents, table, settings, {"belt_and_road": "Belt and Road"}, lemma,
+                                      sizes=sizes)
+    column = {t: i for i, t in enumerate(data["terms"])}
+    assert data["forms"] == {"sanctions": column["sanction"]}
+    assert data["display"][column["belt_and_road"]] == "Belt and Road"
+    assert {"sanction", "minsk", "belt_and_road"} <= set(data["kwic"])
+    doc, _, keyword, _ = data["kwic"]["sanction"][0]
+    assert keyword.lower() == "sanctions" and data["docs"][doc][:2] == ["Story n1", "2017-03-01"]
+
+
+def test_listed_terms_hold_every_lists_top_terms_for_every_comparison():
+    data, _, _ = build()
+    counts, totals = np.array(data["counts"]), np.array(data["term_totals"])
+    tokens, terms = np.array(data["tokens"]), data["terms"]
+    top = keyness_data.listed_terms(counts, totals, tokens, data["all_tokens"], terms, min_freq=2, shown=1)
+    # A over-uses trade against the rest and against B; B over-uses war; C, weather
+    assert {"trade", "war", "weather"} <= set(top) and top == sorted(top)
+    everything = keyness_data.listed_terms(counts, totals, tokens, data["all_tokens"], terms, min_freq=2, shown=1000)
+    assert set(everything) == {t for i, t in enumerate(terms) if totals[i] >= 2}  # every term that can be ranked
+    rare = [t for i, t in enumerate(terms) if totals[i] < 2]
+    assert rare and not set(rare) & set(everything)
+    # the explorer's data: every such term gets its lines (the corpus is small enough)
+    assert set(keyness_data.listed_terms(counts, totals, tokens, data["all_tokens"], terms, min_freq=2,
+                                         shown=data["shown"])) <= set(data["kwic"])
+
+
+def test_the_budget_grows_for_the_most_frequent_terms_only():
+    full, _, _ = build()
+    size = lambda data: sum(len(json.dumps(lines)) for lines in data["kwic"].values())
+    for soft in range(200, size(full), 200):  # the smallest budget that holds every named term's lines
+        capped, _, _ = build(keyness_data.Budget(kwic_bytes=soft, frequent_terms=0, kwic_bytes_max=10**6))
+        if capped["kwic_cover"]["named"] == capped["kwic_cover"]["named_of"]:
+            break
+    assert capped["kwic_cover"]["frequent"] < len(full["terms"]) and size(capped) <= soft
+    grown, _, _ = build(keyness_data.Budget(kwic_bytes=soft, frequent_terms=len(full["terms"]), kwic_bytes_max=10**6))
+    assert grown["kwic_cover"]["frequent"] == len(full["terms"]) and set(grown["kwic"]) == set(full["kwic"])
+    assert size(grown) > soft

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import sparse
+from hypothesis import given, settings, strategies as st
 
 from newslens.analysis import topic_explorer_data
 from newslens.report import topic_explorer as te
@@ -274,11 +275,11 @@ def test_a_run_without_a_model_gets_no_explorer_and_no_error(tmp_path):
 
 # ---------------------------------------------------------------- the page
 
-def test_colours_match_the_pages():
-    # NL.colour: Math.round((id * 137.508) % 360); 3 × 137.508 = 412.524 → 52.524 → 53
-    assert te.colour(3) == "hsl(53, 62%, 42%)" and te.colour(1) == "hsl(138, 62%, 42%)"
-    core = (views.TEMPLATES_DIR / "core.js").read_text(encoding="utf-8")
-    assert "Math.round((Number(id) * 137.508) % 360)" in core and '"hsl(" + hue + ", 62%, 42%)"' in core
+def test_colours_mean_mixed_or_not_as_on_the_page():
+    assert te.tint({"id": 3}) == te.tint({"id": 1, "mixed": False}) == te.TOPIC_COLOUR
+    assert te.tint({"id": 3, "mixed": True}) == te.MIXED_COLOUR
+    script = (views.TEMPLATES_DIR / "topic-explorer.js").read_text(encoding="utf-8")
+    assert f'TOPIC = "{te.TOPIC_COLOUR}", MIXED = "{te.MIXED_COLOUR}"' in script and "NL.colour" not in script
 
 
 def test_static_map_is_svg_with_a_tooltip_per_topic():
@@ -313,3 +314,75 @@ def test_the_script_writes_text_only():
                    "setAttribute(\"style", "</script", "<!--"):
         assert banned not in script, banned
     assert "topic-explorer.js" in views.LIBRARY_FILES and "topic-explorer" in views.library()
+
+
+# ---------------------------------------------------------------- the map: every circle reachable
+
+def _covered_centres(topics: list[dict]) -> list:
+    """Ids whose centre lies inside a circle the page draws above it (largest first, ties by id)."""
+    order = sorted(topics, key=lambda t: (-t["r"], t["id"]))
+    return [below["id"] for a, below in enumerate(order) for above in order[a + 1:]
+            if math.hypot(below["cx"] - above["cx"], below["cy"] - above["cy"]) <= above["r"]]
+
+
+def test_a_centre_under_a_smaller_circle_is_moved_apart():
+    # topic 13 right under topic 28, as the news run's classical scaling put them
+    topics = [{"id": 28, "prevalence": 0.06, "x": 0.30, "y": 0.20}, {"id": 13, "prevalence": 0.02, "x": 0.30, "y": 0.20},
+              {"id": 5, "prevalence": 0.04, "x": 0.31, "y": 0.21}, {"id": 7, "prevalence": 0.03, "x": -0.5, "y": 0.1}]
+    unmoved = [{**t, **c} for t, c in zip(topics, [
+        {"cx": 180 + 100 * t["x"], "cy": 180 - 100 * t["y"], "r": 10.0} for t in topics])]
+    assert _covered_centres(unmoved)  # as scaled, centres hide under each other
+    laid = [{**t, **c} for t, c in zip(topics, topic_explorer_data.map_layout(topics))]
+    assert _covered_centres(laid) == []
+    for t in laid:
+        assert t["r"] <= t["cx"] <= topic_explorer_data.MAP_SIZE - t["r"] and t["r"] <= t["cy"] <= topic_explorer_data.MAP_SIZE - t["r"]
+    assert laid[3]["cx"] == topic_explorer_data.map_layout(topics)[3]["cx"]  # a topic far away stays put
+    assert topic_explorer_data.map_layout(topics) == topic_explorer_data.map_layout(topics)  # deterministic
+
+
+@given(st.lists(st.tuples(st.floats(0.005, 0.3), st.floats(-1, 1), st.floats(-1, 1)), min_size=2, max_size=40))
+@settings(max_examples=60, deadline=None)
+def test_every_centre_can_be_clicked_whatever_the_scaling(points):
+    topics = [{"id": i + 1, "prevalence": p, "x": x, "y": y} for i, (p, x, y) in enumerate(points)]
+    laid = [{**t, **c} for t, c in zip(topics, topic_explorer_data.map_layout(topics))]
+    assert _covered_centres(laid) == []
+    size = topic_explorer_data.MAP_SIZE
+    assert all(0 <= t["cx"] - t["r"] + 1 and t["cx"] + t["r"] <= size for t in laid)
+
+
+def test_size_legend_reference_circles_follow_the_area_rule():
+    topics = [{"prevalence": p, "x": 0, "y": 0} for p in (0.2, 0.08, 0.03, 0.012)]
+    legend = topic_explorer_data.size_legend(topics)
+    assert [share for share, _ in legend] == [0.02, 0.1, 0.2]  # of 2%, 5%, 10%, 20%: smallest, middle, largest
+    top = topic_explorer_data.map_layout(topics)[0]["r"]
+    for share, r in legend:
+        assert (r / top) ** 2 == pytest.approx(share / 0.2, abs=0.02)
+
+
+def test_mixed_topics_are_flagged_and_an_absent_column_means_none():
+    plain = data()
+    assert [t["mixed"] for t in plain["topics"]] == [False, False, False]
+    fit = result()
+    fit.topics["mixed"] = [False, True, "no"]
+    flagged = topic_explorer_data.explorer_data(fit, documents(), terms=TERMS, counts=COUNTS, display=DISPLAY,
+                                                words=Words("article", "outlet"))
+    assert [t["mixed"] for t in flagged["topics"]] == [False, True, False]
+    assert "Grey circles are mixed topics" in te.explorer_html(flagged) and "Grey" not in te.explorer_html(plain)
+
+
+def test_rare_terms_are_not_candidates():
+    p_topic = np.array([0.5, 0.3, 0.2])
+    p_corpus = np.array([0.5, 0.45, 0.05])  # "page24" is rare, so at λ = 0 it would lead
+    terms = np.array(["trade", "talk", "page24"])
+    assert 2 in topic_explorer_data.relevance_candidates(p_topic, p_corpus, terms, n=1)
+    picked = topic_explorer_data.relevance_candidates(p_topic, p_corpus, terms, n=1, uses=np.array([900, 700, 9]),
+                                                      min_uses=20)
+    assert list(picked) == [0]  # at every λ: trade, the rare term out
+    assert topic_explorer_data.min_uses(1_000_000) == 20 and topic_explorer_data.min_uses(61) == 1
+
+
+def test_terms_carry_their_uses_and_the_stated_minimum():
+    explorer = data()
+    totals = dict(zip(TERMS, np.asarray(COUNTS.sum(axis=0)).ravel()))
+    shown = {DISPLAY.get(t, t): int(n) for t, n in totals.items()}
+    assert explorer["uses"] == [shown[t] for t in explorer["terms"]] and explorer["min_uses"] == 1

@@ -21,8 +21,14 @@ What it carries is capped so that a report stays small (:class:`Budget`):
   by tokens of them (the view says how many are left out, and names the groups too small
   to compare, which still count in "all the others");
 * keywords in context: up to ``lines_per_term`` lines per term, spread over the
-  groups that use it most, for each group's top over- and under-used terms, the
-  run's ``kwic_terms``, then the most frequent terms, until ``kwic_bytes`` of JSON.
+  groups that use it most, for every term the report names (each group's top over- and
+  under-used terms, the run's ``kwic_terms``, the other tables' terms), then the carried
+  terms by frequency, until ``kwic_bytes`` of JSON (or ``kwic_bytes_max``, while the
+  ``frequent_terms`` most frequent are not all in); the data says how far that reached
+  (``kwic_cover``), and each line's document travels once with its title, date and group
+  (a line's keyword is "" when the text writes the term as its display form);
+* surface forms: each lowercase word of the texts that the run's tokenizer counts as a
+  carried term other than itself (``sanctions`` → ``sanction``), so a search finds it.
 
 The lines are found in one pass over the documents (each text split into words
 once, every term looked up in a table) with the matching rules and row builder of
@@ -34,12 +40,14 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from newslens.analysis.keyness import _group_indicator
+from newslens.measures import g2, log_ratio
+from newslens.precision import display_values
 from newslens.analysis.kwic import _WORD, _bare, _rows_at, _term_parts, _within_sentences, _word_key
 from newslens.text.words import JOINER
 
@@ -53,9 +61,11 @@ class Budget:
     cells: int = 60_000          # term counts in all: terms × groups
     min_terms: int = 500         # at least this many terms, however many groups
     max_groups: int = 50         # groups listed; "all the others" still counts every group
-    kwic_bytes: int = 450_000    # JSON bytes of the keyword-in-context lines
-    lines_per_term: int = 8      # lines kept per term, spread over groups
-    lines_per_document: int = 2  # ... and over documents
+    kwic_bytes: int = 1_600_000  # JSON bytes of the keyword-in-context lines (a report page holds 3 MB) ...
+    frequent_terms: int = 5_000  # ... which may grow to kwic_bytes_max until this many of the most
+    kwic_bytes_max: int = 1_900_000  # frequent terms have their lines (longer words: German)
+    lines_per_term: int = 3      # lines kept per term, spread over groups
+    lines_per_document: int = 1  # ... and over documents
     shown: int = 20              # terms the list shows per direction
 
 
@@ -91,7 +101,7 @@ def select_terms(by_group: np.ndarray, terms: Sequence[str], required: Sequence[
 def kwic_priority(keyness: pd.DataFrame, groups: Sequence[str], extra: Sequence[str],
                   carried: Sequence[str]) -> list[str]:
     """Terms in the order their lines are stored: top keyness (rank 1 of every group, then rank 2...),
-    ``extra`` (the run's kwic terms), then the carried terms by frequency."""
+    ``extra`` (the run's kwic terms, then the other terms the report names), then the carried terms by frequency."""
     table = keyness[keyness["group"].isin(set(groups))].sort_values(
         ["rank", "direction", "group", "term"], kind="mergesort")
     ordered = list(dict.fromkeys([*table["term"], *extra, *carried]))
@@ -182,13 +192,14 @@ def _spread(by_group: dict[int, list[tuple]], usage: np.ndarray, per_term: int) 
 
 def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, settings, display: Mapping[str, str],
                   normalize: Callable[[str], str], budget: Budget = Budget(), *,
-                  sizes: pd.DataFrame) -> dict | None:
+                  sizes: pd.DataFrame, named: Sequence[str] = ()) -> dict | None:
     """The explorer's data (ints and strings only), or None when fewer than two groups can be compared.
 
     ``model`` is the stage's TF-IDF model (its raw counts and terms), ``keyness`` the stage's
     keyness table and ``sizes`` its sizes table (which groups are big enough to compare),
     ``settings`` the run's ``keywords`` params (``keyness_min_freq``, ``kwic_terms``,
-    ``kwic_window``), ``display`` a term's display form.
+    ``kwic_window``), ``display`` a term's display form, ``named`` the other terms the report
+    names (its tables and charts): they are carried and get their keywords in context first.
     """
     try:
         names, by_group = group_counts(model, documents)
@@ -204,14 +215,19 @@ def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, setting
     terms = np.asarray(model.terms, dtype=object)
     top = keyness[(keyness["by"] == "group") & keyness["group"].isin(set(names[keep]))] \
         if "by" in keyness else keyness.iloc[:0]
-    columns = select_terms(by_group[keep], terms, sorted(set(top["term"])), budget)
+    mentioned = list(dict.fromkeys([*settings.kwic_terms, *keyness["term"], *named]))
+    columns = select_terms(by_group[keep], terms, sorted(set(top["term"]) | set(mentioned)), budget)
     carried = [str(t) for t in terms[columns]]
-    lines = _stored_lines(documents, names, keep, by_group[np.ix_(keep, columns)], carried,
-                          kwic_priority(top, names[keep], settings.kwic_terms, carried),
-                          normalize, settings.kwic_window, budget)
+    held = set(carried)
+    mentioned += listed_terms(by_group[np.ix_(keep, columns)], by_group[:, columns].sum(axis=0), group_tokens[keep],
+                              int(group_tokens.sum()), carried, min_freq=settings.keyness_min_freq,
+                              shown=budget.shown + LISTED_MARGIN)
+    priority = kwic_priority(top, names[keep], mentioned, carried)
+    first = len(list(dict.fromkeys(t for t in [*top["term"], *mentioned] if t in held)))
+    lines, reached = _stored_lines(documents, names, keep, by_group[np.ix_(keep, columns)], carried, priority,
+                                   normalize, settings.kwic_window, budget)
     docs = sorted({row[0] for rows in lines.values() for row in rows})
     doc_index = {d: i for i, d in enumerate(docs)}
-    titles = documents.set_index("doc_id")["title"] if "title" in documents else pd.Series(dtype=object)
     labels = documents.set_index("doc_id").loc[model.doc_ids, "group"].astype(object).to_numpy()
     used = (model.counts[:, columns] > 0).astype(np.int64).tocsc()
     doc_counts = [np.asarray(used[labels == names[g]].sum(axis=0)).ravel() for g in keep]
@@ -226,6 +242,7 @@ def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, setting
         "min_tokens": int(settings.keyness_min_tokens),
         "terms": carried,
         "display": [display.get(t, t) if display.get(t, t) != t else "" for t in carried],
+        "forms": surface_forms(documents["text"], carried, normalize),
         "counts": [[int(v) for v in row] for row in by_group[np.ix_(keep, columns)]],
         "doc_counts": [[int(v) for v in row] for row in doc_counts],
         "intervals": _intervals(top, names[keep], carried),
@@ -235,9 +252,88 @@ def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, setting
         "shown": budget.shown,
         "lines_per_term": budget.lines_per_term,
         "window": int(settings.kwic_window),
-        "docs": [[_label(titles, d), d] for d in docs],
-        "kwic": {t: [[doc_index[r[0]], r[1], r[2], r[3], int(r[5])] for r in rows] for t, rows in lines.items()},
+        "kwic_cover": _cover(priority, reached, first, carried),
+        "docs": _documents(documents, docs, {str(names[g]): i for i, g in enumerate(keep)}),
+        # a keyword written as the term's display form travels as "" (two thirds of them in the news run)
+        "kwic": {t: [[doc_index[r[0]], r[1], "" if r[2] == display.get(t, t) else r[2], r[3]] for r in rows]
+                 for t, rows in sorted(lines.items())},
     }
+
+
+LISTED_MARGIN = 5  # rows past the lists' last: a near tie there that the page breaks otherwise still has its lines
+
+
+def listed_terms(counts: np.ndarray, term_totals: np.ndarray, tokens: np.ndarray, all_tokens: int,
+                 carried: Sequence[str], *, min_freq: int, shown: int) -> list[str]:
+    """Every term the explorer's lists can show: per group against all the others, and per pair of
+    groups, the top ``shown`` over- and under-used terms, as the page ranks them (G² of the terms
+    used at least ``min_freq`` times in the two, ties by term; G² at display precision).
+
+    ``counts`` is groups × carried terms, ``term_totals`` every group's counts summed, ``tokens``
+    the groups' token totals and ``all_tokens`` every group's.
+    """
+    names = np.asarray(carried, dtype=object)
+    floor = max(int(min_freq), 1)
+    comparisons = [(counts[a], term_totals - counts[a], tokens[a], all_tokens - tokens[a]) for a in range(len(counts))]
+    comparisons += [(counts[a], counts[b], tokens[a], tokens[b])
+                    for a in range(len(counts)) for b in range(a + 1, len(counts))]
+    found: set[str] = set()
+    for a, b, c, d in comparisons:
+        usable = (a + b) >= floor
+        score = display_values(g2(a, b, c, d))
+        over = log_ratio(a, b, c, d) > 0
+        for side in (usable & over, usable & ~over):
+            index = np.flatnonzero(side)
+            ranked = index[np.lexsort((names[index], -score[index]))][:shown]
+            found.update(names[ranked].tolist())
+    return sorted(found)
+
+
+def surface_forms(texts: Iterable, carried: Sequence[str], normalize: Callable[[str], str]) -> dict[str, int]:
+    """Each lowercase word of ``texts`` that the tokenizer counts as another, carried term: word → term's index.
+
+    ``normalize`` is the run's (``Tokenizer.normalize``), applied as KWIC applies it (possessive
+    ``'s`` dropped first), so ``"Sanctions"`` gives ``{"sanctions": index of "sanction"}``.
+    """
+    column = {t: i for i, t in enumerate(carried)}
+    key, seen, forms = _word_key(normalize), set(), {}
+    for text in texts:
+        if not isinstance(text, str):
+            continue
+        for word in set(_WORD.findall(text)) - seen:
+            seen.add(word)
+            bare, term = _bare(word), key(word)
+            if bare != term and term in column and bare not in column:
+                forms[bare] = column[term]
+    return dict(sorted(forms.items()))
+
+
+def _cover(priority: Sequence[str], reached: int, first: int, carried: Sequence[str]) -> dict[str, int]:
+    """How far the lines reached: the named terms tried (of all of them), and the most frequent
+    carried terms all tried (the longest run of ``carried``, in frequency order, every one tried)."""
+    tried = set(priority[:reached])
+    frequent = next((i for i, t in enumerate(carried) if t not in tried), len(carried))
+    return {"named": min(reached, first), "named_of": first, "frequent": frequent, "frequent_of": len(carried)}
+
+
+def _documents(documents: pd.DataFrame, doc_ids: Sequence[str], group_index: Mapping[str, int]) -> list[list]:
+    """Per document with lines: its title (its id when it has none), date as text ("" without) and group's index."""
+    rows = documents.drop_duplicates("doc_id").set_index("doc_id")
+    out = []
+    for doc_id in doc_ids:
+        row = rows.loc[doc_id]
+        title = row.get("title")
+        label = str(title) if isinstance(title, str) and title.strip() else str(doc_id)
+        out.append([label, _date_text(row.get("date"), row.get("date_precision")), group_index[str(row["group"])]])
+    return out
+
+
+def _date_text(date, precision) -> str:
+    """A date as the report prints it, to its precision (day, month or year); "" without a date."""
+    if date is None or not isinstance(date, (pd.Timestamp, np.datetime64)) or pd.isna(date):
+        return ""
+    date = pd.Timestamp(date)
+    return {"year": f"{date:%Y}", "month": f"{date:%Y-%m}"}.get(str(precision), f"{date:%Y-%m-%d}")
 
 
 INTERVAL_SCALE = 100  # an interval's ends travel as hundredths of a doubling: integers, at display precision
@@ -261,36 +357,35 @@ def _too_small(by_size: pd.DataFrame) -> list[list]:
     return [[str(name), int(row.n_docs), int(row.n_tokens)] for name, row in small.iterrows()]
 
 
-def _stored_lines(documents, names, keep, usage, carried, priority, normalize, window, budget) -> dict:
-    """The KWIC lines of the priority terms that fit in ``budget.kwic_bytes`` (group = index in ``keep``)."""
+def _stored_lines(documents, names, keep, usage, carried, priority, normalize, window, budget) -> tuple[dict, int]:
+    """The KWIC lines of the priority terms that fit in ``budget.kwic_bytes`` (group = index in ``keep``),
+    and how many priority terms were tried before the budget ran out."""
     position = {int(g): i for i, g in enumerate(keep)}
     code = {str(n): position.get(i) for i, n in enumerate(names)}
     texts = [(str(d), t, code[str(g)]) for d, t, g in zip(documents["doc_id"], documents["text"], documents["group"])
              if isinstance(t, str) and pd.notna(g) and code.get(str(g)) is not None]
     column = {t: i for i, t in enumerate(carried)}
-    stored, used, start = {}, 0, 0
+    stored, used, start, reached = {}, 0, 0, 0
     # A pass finds the lines of a chunk of terms, about as many as the budget holds (~100 bytes
     # a line); a further pass only when those lines were shorter or fewer than that.
-    while start < len(priority) and used < budget.kwic_bytes:
-        chunk_size = max(50, (budget.kwic_bytes - used) // (100 * budget.lines_per_term) + 20)
+    def fits(term: str, nbytes: int) -> bool:
+        limit = budget.kwic_bytes_max if column[term] < budget.frequent_terms else budget.kwic_bytes
+        return used + nbytes <= limit
+
+    while start < len(priority) and used < budget.kwic_bytes_max:
+        chunk_size = max(50, (max(budget.kwic_bytes, budget.kwic_bytes_max) - used) // (100 * budget.lines_per_term) + 20)
         chunk, start = priority[start:start + chunk_size], start + chunk_size
         lines = kwic_lines(texts, chunk, usage[:, [column[t] for t in chunk]], normalize=normalize,
                            window=window, per_term=budget.lines_per_term,
                            per_document=budget.lines_per_document)
         for term in chunk:
-            rows = lines.get(term)
-            if not rows:
-                continue
-            nbytes = len(json.dumps([[0, *r[1:4], r[5]] for r in rows], ensure_ascii=False)) + len(term) + 4
-            if used + nbytes > budget.kwic_bytes:
+            rows = lines.get(term, [])
+            nbytes = len(json.dumps([[0, *r[1:4]] for r in rows], ensure_ascii=False)) + len(term) + 4
+            if rows and not fits(term, nbytes):
                 start = len(priority)
                 break
-            stored[term], used = rows, used + nbytes
+            reached += 1
+            if rows:
+                stored[term], used = rows, used + nbytes
     logger.info("keyness explorer: KWIC lines for %d of %d terms (%d bytes)", len(stored), len(priority), used)
-    return stored
-
-
-def _label(titles: pd.Series, doc_id: str) -> str:
-    title = titles.get(doc_id) if len(titles) else None
-    return str(title) if isinstance(title, str) and title.strip() else ""
-
+    return stored, reached

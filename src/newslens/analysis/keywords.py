@@ -360,6 +360,8 @@ def run(stage_run: StageRun) -> KeywordsResult:
     write_tfidf(tfidf, out)  # the matrices the topics stage models
     frames = keyness_frames(keyness, display)
     normalize = Tokenizer.load(out).normalize  # lemmas, so "talks" is found for "talk"
+    in_context = terms_in_context(documents, focus_ids, [analyzer(d) for d in doc_ids], settings, normalize)
+    named = [*focus_terms["term"], *corpus_terms["term"], *(c for item in in_context for c in item.collocates["collocate"])]
     return KeywordsResult(
         files=tuple(out / name for name in stage_run.stage.outputs), display=display,
         documents=len(doc_ids), terms=len(tfidf.terms), min_df=settings.min_df, max_df=settings.max_df,
@@ -367,9 +369,10 @@ def run(stage_run: StageRun) -> KeywordsResult:
         focus_terms=focus_terms, corpus_terms=corpus_terms, similar=similar, keyness=keyness, group_sizes=sizes,
         keyness_frames=frames, keyness_table=keyness_table(tfidf, documents, keyness, display) if frames else None,
         keyness_rule=KeynessRule(settings.keyness_min_documents, settings.keyness_min_tokens),
-        explorer=keyness_data.explorer_data(tfidf, documents, keyness, settings, display, normalize, sizes=sizes),
+        explorer=keyness_data.explorer_data(tfidf, documents, keyness, settings, display, normalize, sizes=sizes,
+                                            named=named),
         period=period_resolution(documents, settings.period), top_by_period=top_by_period(keyness, display),
-        in_context=terms_in_context(documents, focus_ids, [analyzer(d) for d in doc_ids], settings, normalize))
+        in_context=in_context)
 
 
 def _title(documents: pd.DataFrame, doc_id: str) -> str:

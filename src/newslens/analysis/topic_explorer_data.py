@@ -9,11 +9,14 @@ page draws it (:mod:`newslens.report.topic_explorer`).
   whole vocabulary; natural logarithm, so it lies in [0, ln 2]), taken as the distance of
   classical MDS (:func:`pcoa`), as LDAvis does. Each axis's sign is fixed so that its
   coordinate of largest magnitude is positive; coordinates are scaled so the largest
-  magnitude is 1 and kept at 4 decimals.
+  magnitude is 1 and kept at 4 decimals. On the page (:func:`map_layout`) a circle's area is
+  its prevalence, and a centre that a smaller circle would cover is moved apart from it, so
+  that every circle can be clicked at its centre; a size legend gives 2–3 reference circles.
 * **Relevance** (Sievert & Shirley 2014): λ·log p(w|t) + (1−λ)·log(p(w|t)/p(w)), with
   p(w) the corpus-wide term probability from the term counts. Each topic sends the union
-  of its top terms at λ = 0, 0.1, …, 1 (:func:`relevance_candidates`), with p(w|t) and
-  p(w) at display precision; the page re-ranks them as the slider moves.
+  of its top terms at λ = 0, 0.1, …, 1 (:func:`relevance_candidates`) among the terms used
+  at least :func:`min_uses` times, with p(w|t) and p(w) at display precision and each term's
+  uses; the page re-ranks them as the slider moves.
 * **Determinism**: every ranking is made on the values as sent (display precision) with
   ties broken by term or document id, so the same model gives the same bytes on every CPU.
 
@@ -42,6 +45,8 @@ COMPACT_DOCS = 5        # per topic, in the summary
 SNIPPET_CHARS = 200     # a document's snippet, cut at a word
 TITLE_CHARS = 160       # a unit's own words stand in for its title (as topic_views does)
 DEFAULT_LAMBDA = 0.6    # Sievert & Shirley's user study found λ ≈ 0.6 best for interpretation
+TOKENS_PER_USE = 50_000  # a listed term is used at least once per this many tokens of the corpus (min_uses)
+MAX_MIN_USES = 20       # ... and never needs more than this many uses
 MAP_DECIMALS = 4
 _TIE = 1e-9             # relative to the largest MDS eigenvalue: a smaller gap is a tie, a smaller value 0
 
@@ -134,12 +139,17 @@ def relevance(p_topic: np.ndarray, p_corpus: np.ndarray, lam: float) -> np.ndarr
 
 
 def relevance_candidates(p_topic: np.ndarray, p_corpus: np.ndarray, terms: np.ndarray,
-                         n: int = TOP_TERMS, lambdas=LAMBDAS) -> np.ndarray:
+                         n: int = TOP_TERMS, lambdas=LAMBDAS, *, uses: np.ndarray | None = None,
+                         min_uses: int = 1) -> np.ndarray:
     """Indices of the union of the top ``n`` terms by relevance at each λ, by p(w|t) descending.
 
-    Ranked on the values as given (send them at display precision first), ties by term.
+    Ranked on the values as given (send them at display precision first), ties by term. With
+    ``uses`` (each term's count in the corpus), only terms used at least ``min_uses`` times
+    compete: at λ near 0 relevance favours rare terms, and a term used a handful of times
+    in one outlet's boilerplate ("page24") would top every list.
     """
-    usable = np.flatnonzero((p_topic > 0) & (p_corpus > 0))
+    frequent = (p_topic > 0) if uses is None else (np.asarray(uses) >= min_uses)
+    usable = np.flatnonzero((p_topic > 0) & (p_corpus > 0) & frequent)
     by_term = usable[np.argsort(terms[usable], kind="stable")]
     chosen: set[int] = set()
     for lam in lambdas:
@@ -201,6 +211,9 @@ def document_entry(row) -> dict[str, Any]:
 MAP_SIZE = 360        # the map's viewBox, in px
 MAX_RADIUS = 30       # the most prevalent topic's circle, at most; area ∝ prevalence
 MAP_INK = 0.12        # the circles' total area as a share of the map, at most (many topics: smaller)
+CLEARANCE = 3.0       # px between a circle's centre and any circle drawn above it
+NUDGE_ROUNDS = 200    # passes of moving circles apart, at most
+LEGEND_SHARES = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)  # the size legend's reference shares
 
 
 def map_layout(topics: list[dict[str, Any]]) -> list[dict[str, float]]:
@@ -208,15 +221,84 @@ def map_layout(topics: list[dict[str, Any]]) -> list[dict[str, float]]:
 
     Area is proportional to prevalence; the largest radius shrinks as topics multiply, so
     that the circles cover at most :data:`MAP_INK` of the map, and the margin equals it, so
-    that no circle is clipped.
+    that no circle is clipped. Circles are drawn largest first (ties by order), and a centre
+    that a circle drawn later would cover is moved apart from it (:func:`_apart`), so every
+    circle can be clicked at its centre.
     """
     prevalence = np.array([max(float(t["prevalence"]), 0.0) for t in topics])
     top = prevalence.max() if len(prevalence) and prevalence.max() > 0 else 1.0
-    share = max(float((prevalence / top).sum()), 1.0)
-    largest = min(MAX_RADIUS, math.sqrt(MAP_INK * MAP_SIZE ** 2 / (math.pi * share)))
+    largest = _largest_radius(prevalence)
     span = MAP_SIZE / 2 - largest - 2
-    return [{"cx": round(MAP_SIZE / 2 + span * t["x"], 1), "cy": round(MAP_SIZE / 2 - span * t["y"], 1),
-             "r": round(max(4.0, largest * math.sqrt(p / top)), 1)} for t, p in zip(topics, prevalence)]
+    circles = [[MAP_SIZE / 2 + span * float(t["x"]), MAP_SIZE / 2 - span * float(t["y"]),
+                _radius(float(p), float(top), largest)] for t, p in zip(topics, prevalence)]
+    circles = _apart(circles, [t.get("id", i) for i, t in enumerate(topics)])
+    return [{"cx": round(x, 1), "cy": round(y, 1), "r": round(r, 1)} for x, y, r in circles]
+
+
+def _largest_radius(prevalence: np.ndarray) -> float:
+    top = prevalence.max() if len(prevalence) and prevalence.max() > 0 else 1.0
+    share = max(float((prevalence / top).sum()), 1.0)
+    return min(MAX_RADIUS, math.sqrt(MAP_INK * MAP_SIZE ** 2 / (math.pi * share)))
+
+
+def _radius(prevalence: float, top: float, largest: float) -> float:
+    return max(4.0, largest * math.sqrt(prevalence / top))
+
+
+def draw_order(circles: list, ids: list) -> list[int]:
+    """Indices in the order the page draws circles: largest radius (as shown) first, ties by topic id."""
+    return sorted(range(len(circles)), key=lambda i: (-round(circles[i][2], 1), ids[i]))
+
+
+def _apart(circles: list[list[float]], ids: list) -> list[list[float]]:
+    """Move centres apart until none lies within :data:`CLEARANCE` of a circle drawn above it.
+
+    The circle drawn later (the smaller) moves away from the other's centre, along the line
+    between them (coinciding centres: a direction set by its position), and stays inside the
+    map. Plain Python floats in a fixed order, so every CPU moves them alike; a pair still too
+    close after :data:`NUDGE_ROUNDS` passes (a crowded map) shrinks the upper circle instead.
+    """
+    order = draw_order(circles, ids)
+    for _ in range(NUDGE_ROUNDS):
+        moved = False
+        for a, i in enumerate(order):
+            for j in order[a + 1:]:
+                xi, yi, _ = circles[i]
+                xj, yj, rj = circles[j]
+                gap = math.hypot(xj - xi, yj - yi)
+                need = rj + CLEARANCE
+                if gap >= need:
+                    continue
+                if gap < 1e-6:
+                    angle = j * 2.399963  # the golden angle: coinciding centres fan out
+                    ux, uy = math.cos(angle), math.sin(angle)
+                else:
+                    ux, uy = (xj - xi) / gap, (yj - yi) / gap
+                step = need - gap + 0.5
+                low, high = rj + 1, MAP_SIZE - rj - 1
+                circles[j][0] = min(high, max(low, xj + ux * step))
+                circles[j][1] = min(high, max(low, yj + uy * step))
+                moved = True
+        if not moved:
+            return circles
+    for a, i in enumerate(order):  # still crowded: the upper circle shrinks off the lower one's centre
+        for j in order[a + 1:]:
+            gap = math.hypot(circles[j][0] - circles[i][0], circles[j][1] - circles[i][1])
+            if gap < circles[j][2] + CLEARANCE:
+                circles[j][2] = max(2.0, gap - CLEARANCE)
+    return circles
+
+
+def size_legend(topics: list[dict[str, Any]]) -> list[list[float]]:
+    """Two or three reference circles, [share, radius px], within the topics' range of prevalence."""
+    prevalence = np.array([max(float(t["prevalence"]), 0.0) for t in topics])
+    if not len(prevalence) or prevalence.max() <= 0:
+        return []
+    top, largest = float(prevalence.max()), _largest_radius(prevalence)
+    inside = [s for s in LEGEND_SHARES if prevalence.min() <= s <= top] or \
+        [max([s for s in LEGEND_SHARES if s <= top] or [LEGEND_SHARES[0]])]
+    picked = sorted({inside[0], inside[len(inside) // 2], inside[-1]})
+    return [[share, round(_radius(share, top, largest), 1)] for share in picked]
 
 
 def explorer_data(result, documents: pd.DataFrame, *, terms: np.ndarray, counts,
@@ -238,7 +320,7 @@ def explorer_data(result, documents: pd.DataFrame, *, terms: np.ndarray, counts,
     for position, row in enumerate(topics.itertuples()):
         name = f"T{row.topic}: {row.label}"
         entry = {"id": int(row.topic), "label": str(row.label), "name": name,
-                 "prevalence": display_value(row.prevalence),
+                 "prevalence": display_value(row.prevalence), "mixed": is_mixed(getattr(row, "mixed", None)),
                  "x": float(coords[position, 0]), "y": float(coords[position, 1]),
                  "terms": term_lists[position], "docs": doc_lists[position]}
         if groups.shape[1] > 1:
@@ -248,11 +330,12 @@ def explorer_data(result, documents: pd.DataFrame, *, terms: np.ndarray, counts,
         entries.append(entry)
     for entry, circle in zip(entries, map_layout(entries)):
         entry.update(circle)
+    legend = size_legend(entries)
     no_time = (f"The {words.units} do not span more than one {period}, so there is no time axis." if period
                else f"The {words.units} have no dates, so there is no time axis.")
     return {
         "version": 1, "compact": False, "model": result.model, "k": int(result.k),
-        "lambda": DEFAULT_LAMBDA, "map_size": MAP_SIZE, "unit": words.unit, "units": words.units,
+        "lambda": DEFAULT_LAMBDA, "map_size": MAP_SIZE, "size_legend": legend, "unit": words.unit, "units": words.units,
         "group": words.group, "period": period,
         "groups": [str(g) for g in groups.columns] if groups.shape[1] > 1 else [],
         "periods": [str(p) for p in over_time.columns] if over_time.shape[1] > 1 else [],
@@ -262,16 +345,37 @@ def explorer_data(result, documents: pd.DataFrame, *, terms: np.ndarray, counts,
     }
 
 
+def min_uses(total_tokens: int) -> int:
+    """The fewest uses in the corpus a term needs to be listed: one per :data:`TOKENS_PER_USE` tokens,
+    between 1 and :data:`MAX_MIN_USES` (20 in a corpus of a million tokens, 1 in a single article).
+
+    >>> min_uses(1_200_000), min_uses(300_000), min_uses(900)
+    (20, 6, 1)
+    """
+    return int(min(MAX_MIN_USES, max(1, round(total_tokens / TOKENS_PER_USE))))
+
+
+def is_mixed(flag) -> bool:
+    """Whether topics.csv's ``mixed`` column (absent in older runs: None) marks a topic as mixed."""
+    if isinstance(flag, str):
+        return flag.strip().lower() in {"true", "yes", "1"}
+    return bool(flag) if isinstance(flag, (bool, np.bool_, int, np.integer)) else False
+
+
 def _term_data(components: np.ndarray, terms: np.ndarray, counts, display: dict[str, str]):
-    """The candidate terms (display form) with p(w), and per topic [[term index, p(w|t)], ...]."""
+    """The candidate terms (display form) with p(w) and uses, the fewest uses listed, and per topic
+    [[term index, p(w|t)], ...]."""
     p_topic = display_values(term_distributions(components))
-    totals = np.asarray(counts.sum(axis=0)).ravel().astype(float)
-    p_corpus = display_values(totals / totals.sum()) if totals.sum() > 0 else np.zeros_like(totals)
-    candidates = [relevance_candidates(p_topic[t], p_corpus, terms) for t in range(len(components))]
+    totals = np.asarray(counts.sum(axis=0)).ravel().astype(np.int64)
+    p_corpus = display_values(totals / totals.sum()) if totals.sum() > 0 else np.zeros(len(totals))
+    fewest = min_uses(int(totals.sum()))
+    candidates = [relevance_candidates(p_topic[t], p_corpus, terms, uses=totals, min_uses=fewest)
+                  for t in range(len(components))]
     used = sorted(set().union(*[set(c.tolist()) for c in candidates]), key=lambda i: terms[i])
     slot = {index: position for position, index in enumerate(used)}
     vocabulary = {"terms": [display.get(terms[i], str(terms[i])) for i in used],
-                  "pw": [float(p_corpus[i]) for i in used]}
+                  "pw": [float(p_corpus[i]) for i in used], "uses": [int(totals[i]) for i in used],
+                  "min_uses": fewest}
     return vocabulary, [[[slot[i], float(p_topic[t, i])] for i in chosen] for t, chosen in enumerate(candidates)]
 
 

@@ -7,7 +7,6 @@ Its data (the map, terms by relevance, top documents) is computed by the topics 
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from newslens.analysis.topic_explorer_data import MAP_SIZE
@@ -20,7 +19,7 @@ def static_map(data: dict[str, Any]) -> str:
     for t in sorted(data["topics"], key=lambda t: (-t["r"], t["id"])):  # small circles on top
         x, y, r = t["cx"], t["cy"], t["r"]
         tip = escape(f"{t['name']} ({t['prevalence']:.1%} of the topic weight)")
-        circles.append(f'<circle cx="{x}" cy="{y}" r="{r}" fill="{colour(t["id"])}" fill-opacity="0.55" '
+        circles.append(f'<circle cx="{x}" cy="{y}" r="{r}" fill="{tint(t)}" fill-opacity="0.55" '
                        f'stroke="#1f2328" stroke-width="0.8"><title>{tip}</title></circle>')
         labels.append(f'<text x="{x}" y="{y}">{int(t["id"])}</text>')
     parts = circles + ['<g text-anchor="middle" dominant-baseline="central" font-size="11" fill="#1f2328" '
@@ -31,10 +30,13 @@ def static_map(data: dict[str, Any]) -> str:
             f'stroke="#d0d7de"></rect>{"".join(parts)}</svg>')
 
 
-def colour(topic_id: int) -> str:
-    """The stable colour of a topic, the same as the page's ``NL.colour``."""
-    hue = math.floor((int(topic_id) * 137.508) % 360 + 0.5)  # JavaScript's Math.round
-    return f"hsl({hue}, 62%, 42%)"
+TOPIC_COLOUR = "hsl(212, 62%, 42%)"  # every topic but a mixed one: the page's TOPIC
+MIXED_COLOUR = "#8c959f"             # a mixed topic: the page's MIXED
+
+
+def tint(topic: dict[str, Any]) -> str:
+    """A topic's colour, the same as the page's: grey when it is mixed, one colour for every other."""
+    return MIXED_COLOUR if topic.get("mixed") else TOPIC_COLOUR
 
 
 def explorer_html(data: dict[str, Any] | None, *, label: str = "Topic explorer") -> str:
@@ -45,9 +47,11 @@ def explorer_html(data: dict[str, Any] | None, *, label: str = "Topic explorer")
         return ""
     what = "terms (with a relevance slider) and top documents" if data.get("compact") else \
         "terms (with a relevance slider), top documents, and prevalence by group and over time"
-    note = (f'<p class="note nl-static">Intertopic map: circles closer together are topics with more '
-            f'similar terms (Jensen–Shannon divergence, classical scaling); a circle\'s area shows the '
-            f"topic's prevalence. With JavaScript on, selecting a topic shows its {what}.</p>")
+    grey = " Grey circles are mixed topics." if any(t.get("mixed") for t in data["topics"]) else ""
+    note = (f'<p class="note nl-static">Intertopic map: distance between circles ≈ how different their terms are '
+            f'(classical scaling of the Jensen–Shannon distances); the axes themselves have no meaning. A '
+            f"circle's area is the topic's share of the corpus.{grey} With JavaScript on, selecting a topic "
+            f"shows its {what}.</p>")
     key = "".join(f'<li>{escape(t["name"])} ({t["prevalence"]:.1%})</li>' for t in data["topics"])
     fallback = (f'<div class="nl-static nl-te-fallback"><div class="nl-te-grid">{static_map(data)}'
                 f'<ul class="nl-te-keylist">{key}</ul></div>{note}</div>')

@@ -2,15 +2,20 @@
  * Data (newslens.analysis.keyness_data): {groups, tokens, documents, all_tokens, group_count,
  *   too_small: [[name, documents, tokens]], min_documents, min_tokens, terms, display,
  *   counts: [group][term], doc_counts: [group][term], intervals: [group]{term: [low, high] × 100},
- *   term_totals, vocabulary, min_freq, shown, window, docs: [[title, doc_id]],
- *   kwic: {term: [[doc, left, keyword, right, group]]}, words}.
+ *   forms: {surface word: term}, term_totals, vocabulary, min_freq, shown, window, lines_per_term,
+ *   kwic_cover: {named, named_of, frequent, frequent_of}, docs: [[title, date, group]],
+ *   kwic: {term: [[doc, left, keyword ("" for the display form), right]]}, words}.
+ * A search finds a term by its name, its display form or a surface form the run's tokenizer counts
+ * as it ("sanctions" → sanction), and offers the terms and phrases with a word that starts with
+ * it ("belt" → Belt and Road); a search that finds nothing says so (data-role=no-match) and
+ * clears the panel.
  * G², the log ratio and the log-odds z are newslens.measures's: the two term cells of the 2×2
  * table, the log ratio smoothed by a pseudo-rate shared by both sides (its sign is the raw rates'),
  * rows kept when a + b >= min_freq.
  */
 (function (NL) {
   "use strict";
-  var SMOOTHING = 0.5, PRIOR_TOKENS = 500, PER = 10000, SUGGESTIONS = 12;
+  var SMOOTHING = 0.5, PRIOR_TOKENS = 500, PER = 10000, SUGGESTIONS = 12, RELATED = 8;
   var serial = 0;  // datalist ids, in page order (no random ids)
 
   function xlogy(x, y) { return x === 0 ? 0 : x * Math.log(y); }
@@ -43,10 +48,22 @@
     var shown = data.display.map(function (d, i) { return d || terms[i]; });
     var lookup = Object.create(null);  // a term such as "constructor" must not find a built-in
     terms.forEach(function (t, i) { lookup[t.toLowerCase()] = i; lookup[shown[i].toLowerCase()] = i; });
+    var forms = Object.create(null);   // surface words the tokenizer counts as a carried term
+    Object.keys(data.forms || {}).forEach(function (form) { forms[form] = data.forms[form]; });
+    // Each term's words (display form, lowercase), for "belt" → Belt and Road; most used first.
+    var wordsOf = shown.map(function (d) { return d.toLowerCase().split(/[\s_\-]+/); });
+    var byUse = terms.map(function (_, i) { return i; }).sort(function (x, y) {
+      return data.term_totals[y] - data.term_totals[x] || (terms[x] < terms[y] ? -1 : terms[x] > terms[y] ? 1 : 0);
+    });
     function linesOf(t) {
       return Object.prototype.hasOwnProperty.call(data.kwic, terms[t]) ? data.kwic[terms[t]] : null;
     }
-    var kwicTerms = Object.keys(data.kwic).length;
+    var kwicCover = data.kwic_cover || { named: 0, named_of: 0, frequent: 0, frequent_of: 0 };
+    var covered = "keywords in context, up to " + NL.fmt(data.lines_per_term) + " lines each, are stored for " +
+      (kwicCover.named < kwicCover.named_of ? NL.fmt(kwicCover.named) + " of the " + NL.fmt(kwicCover.named_of) +
+         " terms the report names" :
+       (kwicCover.frequent ? "the " + NL.fmt(kwicCover.frequent) + " most frequent terms and " : "") +
+         "every term the report names");
     var listId = "nl-keyness-terms-" + (++serial);
 
     var pick = NL.el("select", { "data-role": "group", "aria-label": "Group A" }, groups.map(function (g, i) {
@@ -132,48 +149,65 @@
                                     rows.under, cmp));
       return cmp;
     }
+    /** Terms, most used first, one of whose words starts with the query's (every word of it, in order). */
+    function related(query, limit, except) {
+      var parts = query.replace(/_/g, " ").split(/[\s\-]+/).filter(function (w) { return w; }), found = [];
+      if (!parts.length) return found;
+      for (var k = 0; k < byUse.length && found.length < limit; k++) {
+        var t = byUse[k], own = wordsOf[t];
+        if (t === except) continue;
+        for (var start = 0; start + parts.length <= own.length; start++) {
+          var all = true;
+          for (var p = 0; p < parts.length && all; p++) {
+            all = p < parts.length - 1 ? own[start + p] === parts[p] : own[start + p].indexOf(parts[p]) === 0;
+          }
+          if (all) { found.push(t); break; }
+        }
+      }
+      return found;
+    }
     function suggest() {
-      var query = search.value.trim().toLowerCase().replace(/_/g, " ");
+      var query = search.value.trim().toLowerCase();
       NL.clear(suggestions);
       if (!query) return;
-      var found = [];
-      for (var t = 0; t < terms.length && found.length < SUGGESTIONS; t++) {
-        if (shown[t].toLowerCase().indexOf(query) === 0) found.push(t);
-      }
-      found.forEach(function (t) { suggestions.appendChild(NL.el("option", { value: shown[t] })); });
+      related(query, SUGGESTIONS).forEach(function (t) { suggestions.appendChild(NL.el("option", { value: shown[t] })); });
     }
     function kwicTable(t, cmp) {
       var lines = linesOf(t).slice();
-      var first = function (line) { return line[4] === cmp.a ? 0 : line[4] === cmp.b ? 1 : 2; };
+      var first = function (line) { var g = data.docs[line[0]][2]; return g === cmp.a ? 0 : g === cmp.b ? 1 : 2; };
       lines.sort(function (x, y) { return first(x) - first(y); });  // stable: the stored order within
       return NL.el("table", { "class": "kwic nl-keyness-kwic", "data-role": "kwic" },
         NL.el("caption", null, "Keywords in context (" + NL.fmt(lines.length) + " stored lines, up to " +
               NL.fmt(data.window) + " words each side)"),
-        NL.el("thead", null, NL.el("tr", null, ["document", words.group, "left", "keyword", "right"].map(function (h) {
+        NL.el("thead", null, NL.el("tr", null, [words.group, "title", "date", "left", "keyword", "right"].map(function (h) {
           return NL.el("th", { scope: "col" }, h);
         }))),
         NL.el("tbody", null, lines.map(function (line) {
           var doc = data.docs[line[0]];
-          return NL.el("tr", null, NL.el("td", { "class": "doc", title: doc[1] }, doc[0] || doc[1]),
-            NL.el("td", { "class": "group" }, nameNode(groups[line[4]])),
-            NL.el("td", { "class": "left" }, line[1]), NL.el("td", { "class": "term" }, line[2]),
+          return NL.el("tr", null, NL.el("td", { "class": "group" }, nameNode(groups[doc[2]])),
+            NL.el("td", { "class": "doc" }, doc[0]), NL.el("td", { "class": "date" }, doc[1] || "\u2013"),
+            NL.el("td", { "class": "left" }, line[1]), NL.el("td", { "class": "term" }, line[2] || shown[t]),
             NL.el("td", { "class": "right" }, line[3]));
         })));
     }
+    /** The term a query names: a term, its display form, or a surface form of it (then via says which). */
     function findTerm(query) {
-      var forms = [query, query.replace(/\s+/g, "_"), query.replace(/_/g, " ")];
-      for (var f = 0; f < forms.length; f++) if (lookup[forms[f]] !== undefined) return lookup[forms[f]];
+      var spaced = query.replace(/\s+/g, " "), keys = [spaced, spaced.replace(/ /g, "_"), spaced.replace(/_/g, " ")];
+      for (var f = 0; f < keys.length; f++) if (lookup[keys[f]] !== undefined) return lookup[keys[f]];
+      for (f = 0; f < keys.length; f++) if (forms[keys[f]] !== undefined) return forms[keys[f]];
       return undefined;
     }
-    function notHeld(query) {
-      panel.appendChild(NL.el("p", { "class": "note" }, "\u201c" + search.value.trim() + "\u201d is not among the " +
-        NL.fmt(terms.length) + " terms the explorer holds (the most frequent of the run\u2019s " +
-        NL.fmt(data.vocabulary) + " and each " + words.group + "\u2019s top keyness terms)."));
-      var stem = query.replace(/_/g, " ").slice(0, Math.max(3, query.length - 2)), near = [];
-      for (var t = 0; t < terms.length && near.length < 12; t++) {
-        if (shown[t].toLowerCase().indexOf(stem) === 0) near.push(termButton(t), " ");
-      }
-      if (near.length) panel.appendChild(NL.el("p", { "class": "note" }, "Terms are the run\u2019s lemmas; try ", near));
+    function buttons(list) {
+      return list.map(function (t, i) { return [i ? ", " : "", termButton(t)]; });
+    }
+    function noMatch(query) {
+      var near = related(query, SUGGESTIONS);
+      panel.appendChild(NL.el("div", { "class": "nl-no-match", "data-role": "no-match" },
+        NL.el("p", null, "No term matches \u201c" + search.value.trim() + "\u201d."),
+        near.length ? NL.el("p", { "class": "note" }, "Terms with a word starting so: ", buttons(near), ".") : null,
+        NL.el("p", { "class": "note" }, "The explorer holds " + NL.fmt(terms.length) + " of the run\u2019s " +
+          NL.fmt(data.vocabulary) + " terms (the most frequent, and every term the report names), each under its base " +
+          "form (lemma); a search finds a term by the other forms the texts write too.")));
     }
     function termStats(t, cmp) {
       var row = cells(cmp, t), rare = row.a + row.b < Math.max(data.min_freq, 1);
@@ -191,36 +225,43 @@
                  colour: i === cmp.a ? "var(--accent)" : i === cmp.b ? "#b35900" : "#8c959f" };
       }), { format: function (v) { return NL.fmt(v, 2); } });
     }
-    function showTerm() {
+    var rendered = null;  // the query the panel shows: leaving the box (change) does not redraw it
+    function showTerm(force) {
       var query = search.value.trim().toLowerCase(), t = findTerm(query), cmp = comparison();
+      if (force !== true && query === rendered) return;
+      rendered = query;
       NL.clear(panel);
       if (!query) return;
-      if (t === undefined) { notHeld(query); return; }
-      panel.appendChild(NL.el("h4", null, shown[t]));
+      if (t === undefined) { noMatch(query); return; }
+      panel.appendChild(NL.el("h4", { "data-term": terms[t] }, shown[t]));
+      var asTyped = query.replace(/\s+/g, " ");
+      if (asTyped !== shown[t].toLowerCase() && asTyped !== terms[t] && asTyped.replace(/ /g, "_") !== terms[t]) {
+        panel.appendChild(NL.el("p", { "class": "note", "data-role": "form" }, "\u201c" + search.value.trim() +
+          "\u201d is counted as \u201c" + shown[t] + "\u201d: the run\u2019s terms are base forms (lemmas)."));
+      }
+      var more = related(asTyped, RELATED, t);
+      if (more.length) {
+        panel.appendChild(NL.el("p", { "class": "note", "data-role": "related" }, "Also: ", buttons(more), "."));
+      }
       if (cmp.a !== cmp.b) panel.appendChild(termStats(t, cmp));
       panel.appendChild(NL.el("p", { "class": "note" }, "Per 10,000 tokens in each " + words.group +
                               " (raw count in brackets):"));
       panel.appendChild(termBars(t, cmp));
       panel.appendChild(linesOf(t) ? NL.el("div", { "class": "nl-scroll" }, kwicTable(t, cmp))
-        : NL.el("p", { "class": "note" }, "No keywords in context are stored for \u201c" + shown[t] +
-                "\u201d: the explorer keeps them for the " + NL.fmt(kwicTerms) +
-                " most distinctive and frequent terms only."));
+        : NL.el("p", { "class": "note" }, "No keywords in context are stored for \u201c" + shown[t] + "\u201d; " + covered +
+                " (as the texts write them: a term also made of other forms may have none)."));
     }
 
-    pick.addEventListener("change", function () { drawList(); showTerm(); });
-    versus.addEventListener("change", function () { drawList(); showTerm(); });
-    search.addEventListener("input", function () {
-      suggest();
-      if (findTerm(search.value.trim().toLowerCase()) !== undefined) showTerm();
-    });
-    search.addEventListener("change", showTerm);
+    pick.addEventListener("change", function () { drawList(); showTerm(true); });
+    versus.addEventListener("change", function () { drawList(); showTerm(true); });
+    search.addEventListener("input", function () { suggest(); showTerm(); });
+    search.addEventListener("change", function () { showTerm(); });
     search.addEventListener("keydown", function (event) { if (event.key === "Enter") showTerm(); });
 
     var cover = (terms.length < data.vocabulary ? "Counts of " + NL.fmt(terms.length) + " of the run\u2019s " +
-      NL.fmt(data.vocabulary) + " terms (the most frequent, and each " + words.group + "\u2019s top keyness terms)"
+      NL.fmt(data.vocabulary) + " terms (the most frequent, and every term the report names)"
       : "Counts of all the run\u2019s " + NL.fmt(terms.length) + " terms") +
-      "; keywords in context are stored for the " + NL.fmt(kwicTerms) + " most distinctive and frequent terms, up to " +
-      NL.fmt(data.lines_per_term) + " lines each.";
+      "; " + covered + ".";
     var small = data.too_small.length;
     if (data.group_count - small > groups.length) {
       cover += " The " + NL.fmt(groups.length) + " largest of the " + NL.fmt(data.group_count - small) + " " + words.groups +
@@ -238,7 +279,7 @@
       NL.el("div", { "class": "nl-toolbar" },
         NL.el("label", null, "Compare ", pick), NL.el("label", null, " with ", versus),
         NL.el("label", null, "Term ", search), suggestions),
-      NL.el("p", { "class": "note" }, cover), summary, list, panel), root.firstChild);
+      panel, NL.el("p", { "class": "note" }, cover), summary, list), root.firstChild);  // a search's answer next to its box
     drawList();
   });
 })(window.newslens);

@@ -1,17 +1,26 @@
 /* newslens topic explorer: intertopic map, terms by relevance (a λ slider), top documents,
  * prevalence by group and over time. Data (newslens.analysis.topic_explorer_data.explorer_data):
- * {compact, lambda, unit, units, group, groups, periods, period, notes: {groups, time},
- *  terms: [display], pw: [p(w)], docs: [{id, title, group, date, snippet?}],
- *  topics: [{id, label, name, prevalence, x, y, terms: [[term, p(w|t)]], docs: [[doc, weight]],
+ * {compact, lambda, unit, units, group, groups, periods, period, notes: {groups, time}, map_size,
+ *  size_legend: [[share, r]], terms: [display], pw: [p(w)], uses: [count], min_uses,
+ *  docs: [{id, title, group, date, snippet?}],
+ *  topics: [{id, label, name, prevalence, mixed, x, y, cx, cy, r, terms: [[term, p(w|t)]], docs: [[doc, weight]],
  *            by_group?, over_time?}]}, topics in order of prevalence.
+ * Colour carries one meaning: a mixed topic is grey, every other topic has the same colour.
  * Contract: circles [data-topic], [data-role=topic-terms], [data-role=topic-docs],
  * input[type=range][data-role=lambda].
  */
 (function (NL) {
   "use strict";
 
+  var TOPIC = "hsl(212, 62%, 42%)", MIXED = "#8c959f";
   function relevance(pwt, pw, lambda) {
     return lambda * Math.log(pwt) + (1 - lambda) * (Math.log(pwt) - Math.log(pw));
+  }
+  function tint(topic) { return topic && topic.mixed ? MIXED : TOPIC; }
+  /** A probability as a percentage with three significant digits, so that values differ where bars do. */
+  function pctSig(value) {
+    var pct = 100 * value, digits = pct > 0 ? Math.min(4, Math.max(0, 2 - Math.floor(Math.log10(pct) + 1e-9))) : 1;
+    return NL.fmt(pct, digits) + "%";
   }
 
   NL.register("topic-explorer", function (root, data) {
@@ -41,7 +50,7 @@
                             "aria-pressed": "false",
                             "aria-label": t.name + ", " + NL.pct(t.prevalence) + " of the topic weight" },
         NL.svg("title", null, t.name + " (" + NL.pct(t.prevalence) + ")"),
-        NL.svg("circle", { cx: t.cx, cy: t.cy, r: t.r, fill: NL.colour(t.id) }));
+        NL.svg("circle", { cx: t.cx, cy: t.cy, r: t.r, fill: tint(t) }));
       g.addEventListener("click", function () { select(t.id); });
       g.addEventListener("keydown", function (event) { onKey(event, t.id); });
       circles[t.id] = g;
@@ -52,6 +61,14 @@
     });
     svg.appendChild(circleLayer);
     svg.appendChild(labelLayer);
+    var anyMixed = topics.some(function (t) { return t.mixed; });
+    var mapNote = NL.el("p", { "class": "note nl-te-mapnote", "data-role": "map-note" },
+      "Distance between circles \u2248 how different their terms are (the two dimensions of classical scaling of " +
+      "the Jensen\u2013Shannon distances between the topics\u2019 term distributions); the axes themselves have no " +
+      "meaning. Circles that would cover another\u2019s centre are moved apart a little. " +
+      (anyMixed ? "Grey circles are mixed topics (no single subject); the others are blue."
+                : "All circles share one colour: colour means nothing here."));
+    var sizes = sizeLegend(data.size_legend || []);
     function onKey(event, id) {
       var at = topics.indexOf(byId[id]);
       if (event.key === "Enter" || event.key === " " || event.key === "Spacebar") {
@@ -65,6 +82,25 @@
         circles[next.id].focus();
         select(next.id);
       }
+    }
+
+    /** Reference circles, nested on a common baseline: circle area = share of the corpus. */
+    function sizeLegend(rows) {
+      if (!rows.length) return null;
+      var big = Math.max.apply(null, rows.map(function (row) { return row[1]; })), base = 2 * big + 6;
+      var legend = NL.svg("svg", { "class": "nl-te-sizes", viewBox: "0 0 " + SIZE + " " + (base + 4), role: "img",
+                                   "data-role": "size-legend",
+                                   "aria-label": "Circle area is the topic\u2019s share of the corpus" });
+      var x = big + 4;
+      rows.slice().reverse().forEach(function (row) {
+        legend.appendChild(NL.svg("circle", { cx: x, cy: base - row[1], r: row[1] }));
+        legend.appendChild(NL.svg("line", { x1: x, y1: base - 2 * row[1], x2: 2 * big + 14, y2: base - 2 * row[1],
+                                            stroke: "#8c959f", "stroke-dasharray": "2 2" }));
+        legend.appendChild(NL.svg("text", { x: 2 * big + 18, y: base - 2 * row[1] + 4 }, NL.pct(row[0], row[0] < 0.01 ? 1 : 0)));
+      });
+      legend.appendChild(NL.svg("text", { x: 2 * big + 70, y: base - big + 4 },
+                                "circle area = share of the corpus"));
+      return legend;
     }
 
     // ---- controls
@@ -91,12 +127,14 @@
     var legend = NL.el("p", { "class": "note nl-te-legend" },
       legendKey, " in this topic, p(w|t)  ",
       NL.el("span", { "class": "nl-te-key nl-te-key-corpus" }), " in the whole corpus, p(w); ranked by relevance ",
-      "\u03bb\u00b7log p(w|t) + (1\u2212\u03bb)\u00b7log(p(w|t)/p(w)).");
+      "\u03bb\u00b7log p(w|t) + (1\u2212\u03bb)\u00b7log(p(w|t)/p(w)). ",
+      NL.el("span", { "data-role": "min-uses" }, data.min_uses > 1 ? "Only terms used at least " + NL.fmt(data.min_uses) +
+        " times in the corpus are listed, so that rare words do not top the list at low \u03bb." : ""));
     var docs = NL.el("ol", { "class": "nl-te-docs", "data-role": "topic-docs" });
     var groups = NL.el("div", { "class": "nl-te-groups" });
     var time = NL.el("div", { "class": "nl-te-time" });
     var side = NL.el("div", { "class": "nl-te-side" }, heading, terms, legend);
-    var grid = NL.el("div", { "class": "nl-te-grid" }, NL.el("div", { "class": "nl-te-mapbox" }, svg), side);
+    var grid = NL.el("div", { "class": "nl-te-grid" }, NL.el("div", { "class": "nl-te-mapbox" }, svg, sizes, mapNote), side);
     var docsTitle = NL.el("h4", null, "Top " + data.units);
     var parts = [toolbar, grid, NL.el("div", { "class": "nl-te-docsbox" }, docsTitle, docs)];
     if (!compact) {
@@ -106,9 +144,9 @@
     }
 
     function drawTerms() {
-      var t = byId[selected];
-      var ranked = t.terms.map(function (pair) {
-        return { term: data.terms[pair[0]], pwt: pair[1], pw: data.pw[pair[0]],
+      var t = byId[selected], uses = data.uses || [], fewest = data.min_uses || 0;
+      var ranked = t.terms.filter(function (pair) { return !uses.length || uses[pair[0]] >= fewest; }).map(function (pair) {
+        return { term: data.terms[pair[0]], pwt: pair[1], pw: data.pw[pair[0]], uses: uses[pair[0]],
                  score: relevance(pair[1], data.pw[pair[0]], lambda) };
       }).sort(function (a, b) { return b.score - a.score || (a.term < b.term ? -1 : a.term > b.term ? 1 : 0); })
         .slice(0, shownTerms);
@@ -119,12 +157,13 @@
         var mine = NL.el("span", { "class": "nl-te-bar nl-te-bar-topic" });
         corpus.style.width = (100 * r.pw / max).toFixed(1) + "%";
         mine.style.width = (100 * r.pwt / max).toFixed(1) + "%";
-        mine.style.background = NL.colour(t.id);
-        return NL.el("li", { "class": "nl-te-term", "data-term": r.term,
-                             title: r.term + ": p(w|t) " + NL.pct(r.pwt, 2) + ", p(w) " + NL.pct(r.pw, 2) },
+        mine.style.background = tint(t);
+        return NL.el("li", { "class": "nl-te-term", "data-term": r.term, "data-uses": r.uses,
+                             title: r.term + ": p(w|t) " + pctSig(r.pwt) + ", p(w) " + pctSig(r.pw) +
+                               (r.uses === undefined ? "" : "; used " + NL.fmt(r.uses) + " times in the corpus") },
           NL.el("span", { "class": "nl-te-term-label" }, r.term),
           NL.el("span", { "class": "nl-te-track" }, mine, corpus),
-          NL.el("span", { "class": "nl-bar-value" }, NL.pct(r.pwt, 2)));
+          NL.el("span", { "class": "nl-bar-value" }, pctSig(r.pwt)));
       })));
     }
     function drawDocs() {
@@ -152,7 +191,7 @@
         return;
       }
       groups.appendChild(NL.bars(data.groups.map(function (g, i) {
-        return { label: g, value: t.by_group[i] || 0, colour: NL.colour(t.id) };
+        return { label: g, value: t.by_group[i] || 0, colour: tint(t) };
       }), { format: function (v) { return NL.fmt(v, 3); } }));
       groups.appendChild(NL.el("p", { "class": "note" }, "Mean weight of the topic in each " + data.group + "'s " + data.units + "."));
     }
@@ -173,13 +212,13 @@
       var chart = NL.svg("svg", { "class": "nl-te-line", viewBox: "0 0 " + w + " " + h, role: "img",
                                   "aria-label": t.name + ": mean weight per " + data.period },
         NL.svg("line", { x1: left, y1: y(0), x2: w - right, y2: y(0), stroke: "#d0d7de" }),
-        NL.svg("polyline", { points: points, fill: "none", stroke: NL.colour(t.id), "stroke-width": 2 }),
+        NL.svg("polyline", { points: points, fill: "none", stroke: tint(t), "stroke-width": 2 }),
         NL.svg("text", { x: left - 4, y: y(max) + 4, "text-anchor": "end" }, NL.fmt(max, 2)),
         NL.svg("text", { x: left - 4, y: y(0) + 4, "text-anchor": "end" }, "0"),
         NL.svg("text", { x: x(0), y: h - 6, "text-anchor": "start" }, data.periods[0]),
         NL.svg("text", { x: x(n - 1), y: h - 6, "text-anchor": "end" }, data.periods[n - 1]));
       values.forEach(function (v, i) {
-        chart.appendChild(NL.svg("circle", { cx: x(i).toFixed(1), cy: y(v).toFixed(1), r: 2.5, fill: NL.colour(t.id) },
+        chart.appendChild(NL.svg("circle", { cx: x(i).toFixed(1), cy: y(v).toFixed(1), r: 2.5, fill: tint(t) },
           NL.svg("title", null, data.periods[i] + ": " + NL.fmt(v, 3))));
       });
       time.appendChild(chart);
@@ -194,12 +233,12 @@
         circles[key].setAttribute("aria-pressed", String(Number(key) === id));
         labels[key].setAttribute("class", Number(key) === id ? "nl-te-label-selected" : "");
       });
-      legendKey.style.background = NL.colour(id);
+      legendKey.style.background = tint(t);
       picker.value = String(id);
       NL.clear(heading);
       heading.appendChild(NL.el("bdi", null, t.name));
       heading.appendChild(document.createTextNode(" \u00b7 " + NL.pct(t.prevalence) + " of the topic weight"));
-      heading.style.borderColor = NL.colour(id);
+      heading.style.borderColor = tint(t);
       drawTerms();
       drawDocs();
       if (!compact) { drawGroups(); drawTime(); }
