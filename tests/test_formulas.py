@@ -164,11 +164,11 @@ def test_address_terms_are_learned_by_where_they_stand_in_any_language(language)
     assert "none of 3 groups over- or under-uses it" in row["evidence"]
 
 
-def test_an_address_term_needs_the_edges_twice_as_often_as_the_inside():
+def test_an_address_term_needs_the_edges_three_times_as_often_as_the_inside():
     from newslens.measures import g2, log_ratio
 
     docs, groups, dates = _debate("en", 300)  # enough speeches for a 1.4-fold difference to be no chance
-    for doc in docs:  # inside, about two thirds as often as at the edges: edge-led, but not twice
+    for doc in docs:  # inside, about two thirds as often as at the edges: edge-led, but not three times
         for sentence in doc[1:4]:
             sentence.append("hon_friend")
     edges, inside, _ = formulas.edge_counts(docs)
