@@ -55,11 +55,12 @@ PARTIAL_COVER = 0.5
 DOMINANT_SHARE = 0.9
 MIN_STRETCH_SHARE = 0.05
 # The similarity floor: random pairs drawn with this seed (all pairs when there are fewer), their
-# cosine at the level 1 - 1/n for n candidate documents, kept within these bounds, shown to 2 decimals.
+# cosine at the level 1 - 1/n for n candidate documents, kept within these bounds, kept to 3 decimals
+# (the keywords report shows similarities to 3 decimals, so a reader can check every mark).
 FLOOR_PAIRS = 20_000
 FLOOR_SEED = 0
 FLOOR_LEVELS = (0.99, 0.999)
-FLOOR_DECIMALS = 2
+FLOOR_DECIMALS = 3
 DAYS_PER_YEAR = 365.2425
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 
@@ -277,7 +278,8 @@ def similarity_floor(matrix: sparse.csr_matrix, rows: np.ndarray, *, pairs: int 
     neighbour means something only above what chance pairs reach that often. The level is
     1 - 1/n, kept between :data:`FLOOR_LEVELS` (so at least 1 in 1,000 random pairs reaches
     it). Each pair's cosine is rounded to 6 decimals (as similar.csv), the quantile is an
-    observed value (no interpolation), and the floor is rounded to :data:`FLOOR_DECIMALS`.
+    observed value (no interpolation), and the floor is rounded to :data:`FLOOR_DECIMALS`:
+    no last bit of a CPU's sums can move it.
     """
     n = len(rows)
     if n < 2:
@@ -293,10 +295,14 @@ def similarity_floor(matrix: sparse.csr_matrix, rows: np.ndarray, *, pairs: int 
 
 
 def clears_floor(similarity: pd.Series, floor: float | None) -> pd.Series:
-    """Whether each similarity, as shown (2 decimals), is above the floor; all False without a floor."""
+    """Whether each similarity (at similar.csv's 6 decimals) is above the floor; all False without a floor.
+
+    >>> clears_floor(pd.Series([0.302125, 0.240001, 0.24]), 0.24).tolist()
+    [True, True, False]
+    """
     if floor is None:
         return pd.Series(False, index=similarity.index)
-    return similarity.astype(float).round(FLOOR_DECIMALS) > floor
+    return similarity.astype(float).round(6) > floor
 
 
 def similar_limits(matrix: sparse.csr_matrix, doc_ids: list[str], focus_ids: list[str],

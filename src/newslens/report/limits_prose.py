@@ -114,19 +114,26 @@ def _one_in(level: float) -> str:
 
 
 def floor_sentence(data: dict[str, Any] | None, words: Words) -> str | None:
-    """How many of the listed neighbours are closer than chance pairs of the corpus get; None without a floor."""
-    if data is None or data["similarity"].get("floor") is None:
+    """How many of the listed neighbours are closer than chance pairs of the corpus get; None without a
+    floor or without neighbours.
+
+    >>> data = {"similarity": {"floor": 0.24, "level": 0.999, "shown": 10, "above": 0}}
+    >>> print(floor_sentence(data, Words("article", "outlet")))
+    None of them is closer than chance: none is above 0.240, a similarity that only 1 in 1,000 random pairs of articles of this corpus reach. The table still lists them, so a reader sees how far even the nearest articles are.
+    """
+    if data is None or data["similarity"].get("floor") is None or not data["similarity"]["shown"]:
         return None
     found = data["similarity"]
-    floor = (f"{found['floor']:.2f}, a similarity that {_one_in(found['level'])} random pairs of "
+    floor = (f"above {found['floor']:.3f}, a similarity that only {_one_in(found['level'])} random pairs of "
              f"{words.units} of this corpus reach")
     if found["above"] == 0:
-        return (f"None of them is close: no similarity clears {floor}. The table still lists them, so a reader "
-                f"sees how far the nearest {words.units} are; none is marked closer than chance.")
+        return (f"None of them is closer than chance: none is {floor}. The table still lists them, so a reader "
+                f"sees how far even the nearest {words.units} are.")
     if found["above"] == found["shown"]:
-        return f"All {found['shown']} clear {floor}."
-    return (f"{found['above']} of the {found['shown']} {'clears' if found['above'] == 1 else 'clear'} {floor} "
-            "(marked in the table); the others are no closer than chance pairs can be.")
+        return f"All {found['shown']} are closer than chance: {floor}."
+    are = "is" if found["above"] == 1 else "are"
+    return (f"Only {found['above']} of the {found['shown']} {are} closer than chance: {floor} (marked in the "
+            f"table). The others are no closer than two {words.units} picked at random can be.")
 
 
 def mark_floor(table: pd.DataFrame, data: dict[str, Any] | None) -> pd.DataFrame:
@@ -136,7 +143,7 @@ def mark_floor(table: pd.DataFrame, data: dict[str, Any] | None) -> pd.DataFrame
     are, and the mark says which mean more than chance. Without a floor there is no mark.
 
     >>> table = pd.DataFrame({"similarity": [0.302125, 0.23321]})
-    >>> mark_floor(table, {"similarity": {"floor": 0.23}})[CLEARS_FLOOR].tolist()
+    >>> mark_floor(table, {"similarity": {"floor": 0.24}})[CLEARS_FLOOR].tolist()
     ['yes', 'no']
     """
     floor = data["similarity"]["floor"] if data else None
