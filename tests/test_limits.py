@@ -167,23 +167,41 @@ def test_one_group_has_no_coverage_to_compare(groups):
 
 # ---------------------------------------------------------------- the similarity floor
 
-def test_the_floor_is_the_same_for_the_same_seed_and_rounded():
+def test_the_floor_of_a_corpus_of_some_hundred_documents_is_from_every_pair():
+    matrix = _matrix(300)
+    found = limits.similarity_floor(matrix, np.arange(300))
+    cosines = np.round((matrix @ matrix.T).toarray()[np.triu_indices(300, k=1)], 6)
+    assert found["pairs"] == 300 * 299 // 2 and found["sampled"] is False and found["level"] == 0.9967
+    assert found["floor"] == round(float(np.quantile(cosines, 1 - 1 / 300, method="higher")), 3)
+    # about 1 pair in 300 is above it
+    assert 0.002 < (cosines > found["floor"]).mean() < 0.005
+
+
+def test_the_blocks_of_the_all_pairs_product_give_every_pair_once(monkeypatch):
+    matrix = _matrix(23)
+    monkeypatch.setattr(limits, "PAIR_BLOCK", 5)
+    cosines = limits._all_pair_cosines(matrix)
+    expected = np.round((matrix @ matrix.T).toarray()[np.triu_indices(23, k=1)], 6)
+    assert len(cosines) == 253 and np.array_equal(np.sort(cosines), np.sort(expected))
+
+
+def test_a_large_corpus_samples_pairs_the_same_way_for_the_same_seed():
     matrix = _matrix(300)
     rows = np.arange(300)
-    first, again = limits.similarity_floor(matrix, rows), limits.similarity_floor(matrix, rows)
-    assert first == again and first["pairs"] == limits.FLOOR_PAIRS and first["level"] == 0.9967
-    assert first["floor"] == round(first["floor"], 3)
-    cosines = (matrix @ matrix.T).toarray()[np.triu_indices(300, k=1)]
-    # the floor is a high quantile of all pairs' cosines: about 1 pair in 300 is above it
-    assert 0.0005 < (cosines > first["floor"]).mean() < 0.01
-    assert limits.similarity_floor(matrix, rows, seed=7)["floor"] == pytest.approx(first["floor"], abs=0.02)
+    first = limits.similarity_floor(matrix, rows, pairs=20_000, all_pairs=0)
+    assert first == limits.similarity_floor(matrix, rows, pairs=20_000, all_pairs=0)
+    assert first["sampled"] is True and first["seed"] == limits.FLOOR_SEED and first["pairs"] == 20_000
+    exact = limits.similarity_floor(matrix, rows)["floor"]
+    for seed in (1, 2):
+        assert limits.similarity_floor(matrix, rows, pairs=20_000, seed=seed, all_pairs=0)["floor"] == pytest.approx(
+            exact, abs=0.03)
 
 
 def test_a_small_corpus_uses_every_pair_and_the_level_of_one_in_a_hundred():
     matrix = _matrix(12)
     found = limits.similarity_floor(matrix, np.arange(12))
     cosines = np.round((matrix @ matrix.T).toarray()[np.triu_indices(12, k=1)], 6)
-    assert found["pairs"] == 66 and found["level"] == 0.99
+    assert found["pairs"] == 66 and found["level"] == 0.99 and found["seed"] is None
     assert found["floor"] == round(float(np.quantile(cosines, 0.99, method="higher")), 3)
 
 

@@ -288,7 +288,7 @@ def test_the_similar_articles_say_how_many_clear_the_floor_and_the_table_marks_t
     out = _news_like_limits()
     said = summary.similar_sentence(out, ARTICLE, ["d0"])
     assert said.endswith("Only 1 of the 2 is closer than chance: above 0.240, a similarity that only 1 in 1,000 "
-                         "random pairs of articles of this corpus reach (marked in the table). The others are no "
+                         "pairs of articles of this corpus reach (marked in the table). The others are no "
                          "closer than two articles picked at random can be.")
     assert summary.similar_table(out, ARTICLE)["closer than chance"].tolist() == ["yes", "no"]
     out.limits["similarity"]["above"] = 0

@@ -12,9 +12,10 @@ reports can say, where a reader looks first, what a finding cannot mean:
 * ``groups``: each group's first and last date, the groups that cover only part of the span,
   and a stretch at the start (or end) where one group holds nearly every document
   (:data:`DOMINANT_SHARE`): "before February 2017 China Daily is nearly the only outlet".
-* ``similarity``: a floor for the focus's most similar documents, the similarity that random
-  pairs of the corpus's documents reach about once among as many documents as the corpus
-  holds (:func:`similarity_floor`), and how many of the listed neighbours clear it.
+* ``similarity``: a floor for the focus's most similar documents, the similarity that pairs of
+  the corpus's documents reach by chance about once among as many documents as the corpus
+  holds, at most once in 1,000 pairs (:func:`similarity_floor`: every pair of a corpus of up to
+  about 4,000 documents, else a seeded sample), and how many of the listed neighbours clear it.
 
 Every float is rounded to what the reports show, and every choice is made on integers (days)
 or on rounded values, so the file is byte-identical on every CPU. A part that cannot be
@@ -54,11 +55,16 @@ PARTIAL_COVER = 0.5
 # documents, and the stretch at least MIN_STRETCH_SHARE of all dated documents.
 DOMINANT_SHARE = 0.9
 MIN_STRETCH_SHARE = 0.05
-# The similarity floor: random pairs drawn with this seed (all pairs when there are fewer), their
-# cosine at the level 1 - 1/n for n candidate documents, kept within these bounds, kept to 3 decimals
-# (the keywords report shows similarities to 3 decimals, so a reader can check every mark).
-FLOOR_PAIRS = 20_000
+# The similarity floor: the cosine of every pair of documents when there are at most ALL_PAIRS
+# (about 4,000 documents; the news run's 7.1 million pairs take about a second), else of FLOOR_PAIRS
+# random pairs drawn with FLOOR_SEED. A sample is noisy in the far tail: on the news run, 20,000 pairs
+# gave floors from 0.232 to 0.263 over eight seeds, 400,000 from 0.233 to 0.257; all pairs give 0.246.
+# The floor is the cosine at the level 1 - 1/n for n candidate documents, kept within FLOOR_LEVELS,
+# and kept to 3 decimals (the keywords report shows similarities to 3 decimals: every mark can be checked).
+ALL_PAIRS = 8_000_000
+FLOOR_PAIRS = 1_000_000
 FLOOR_SEED = 0
+PAIR_BLOCK = 500  # rows per block of the all-pairs product, to bound its memory
 FLOOR_LEVELS = (0.99, 0.999)
 FLOOR_DECIMALS = 3
 DAYS_PER_YEAR = 365.2425
@@ -259,39 +265,50 @@ def group_coverage(dates: pd.Series, groups: pd.Series) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- what "similar" means here
 
-def _pairs(n: int, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every pair of ``n`` rows when there are at most ``count``, else ``count`` random pairs (i ≠ j)."""
-    if n * (n - 1) // 2 <= count:
-        first, second = np.triu_indices(n, k=1)
-        return first, second
+def _all_pair_cosines(rows: sparse.csr_matrix) -> np.ndarray:
+    """The cosine of every pair of rows (i < j), block by block, rounded to 6 decimals (as similar.csv)."""
+    columns = rows.T.tocsc()
+    parts = []
+    for start in range(0, rows.shape[0], PAIR_BLOCK):
+        block = (rows[start:start + PAIR_BLOCK] @ columns).toarray()
+        first, second = np.triu_indices(block.shape[0], k=1, m=rows.shape[0] - start)
+        parts.append(np.round(block[:, start:][first, second], 6))
+    return np.concatenate(parts)
+
+
+def _sampled_cosines(rows: sparse.csr_matrix, count: int, seed: int) -> np.ndarray:
+    """The cosines of ``count`` random pairs of rows (never a row with itself), rounded to 6 decimals."""
+    n = rows.shape[0]
     rng = np.random.default_rng(seed)
     first = rng.integers(0, n, count)
     second = rng.integers(0, n - 1, count)
-    return first, second + (second >= first)  # never a row with itself
+    second = second + (second >= first)
+    return np.round(np.asarray(rows[first].multiply(rows[second]).sum(axis=1)).ravel(), 6)
 
 
 def similarity_floor(matrix: sparse.csr_matrix, rows: np.ndarray, *, pairs: int = FLOOR_PAIRS,
-                     seed: int = FLOOR_SEED) -> dict[str, Any]:
-    """The cosine that random pairs of the ``rows`` (l2-normalised TF-IDF) reach about once in n documents.
+                     seed: int = FLOOR_SEED, all_pairs: int = ALL_PAIRS) -> dict[str, Any]:
+    """The cosine that pairs of the ``rows`` (l2-normalised TF-IDF) reach by chance about once in n.
 
     Listing the focus's ten most similar documents picks the largest of n similarities; a
     neighbour means something only above what chance pairs reach that often. The level is
-    1 - 1/n, kept between :data:`FLOOR_LEVELS` (so at least 1 in 1,000 random pairs reaches
-    it). Each pair's cosine is rounded to 6 decimals (as similar.csv), the quantile is an
-    observed value (no interpolation), and the floor is rounded to :data:`FLOOR_DECIMALS`:
-    no last bit of a CPU's sums can move it.
+    1 - 1/n, kept between :data:`FLOOR_LEVELS` (so at most 1 in 1,000 pairs reaches it).
+    The pairs are every pair of rows when there are at most ``all_pairs``, else ``pairs``
+    random pairs drawn with ``seed`` (``sampled`` says which). Each cosine is rounded to
+    6 decimals (as similar.csv), the quantile is an observed value (no interpolation), and
+    the floor is rounded to :data:`FLOOR_DECIMALS`: no last bit of a CPU's sums can move it.
     """
     n = len(rows)
     if n < 2:
-        return {"floor": None, "level": None, "pairs": 0, "seed": seed,
+        return {"floor": None, "level": None, "pairs": 0, "sampled": None, "seed": None,
                 "reason": "fewer than two other documents to pair"}
-    first, second = _pairs(n, pairs, seed)
-    left, right = matrix[rows[first]], matrix[rows[second]]
-    cosines = np.round(np.asarray(left.multiply(right).sum(axis=1)).ravel(), 6)
+    sampled = n * (n - 1) // 2 > all_pairs
+    chosen = matrix[rows]
+    cosines = _sampled_cosines(chosen, pairs, seed) if sampled else _all_pair_cosines(chosen)
     level = min(max(1 - 1 / n, FLOOR_LEVELS[0]), FLOOR_LEVELS[1])
     value = float(np.quantile(cosines, level, method="higher"))
     return {"floor": round(value, FLOOR_DECIMALS), "level": round(level, 4), "pairs": int(len(cosines)),
-            "seed": seed, "reason": None}
+            "sampled": sampled, "seed": seed if sampled else None, "reason": None}
 
 
 def clears_floor(similarity: pd.Series, floor: float | None) -> pd.Series:
@@ -309,7 +326,7 @@ def similar_limits(matrix: sparse.csr_matrix, doc_ids: list[str], focus_ids: lis
                    similar: pd.DataFrame) -> dict[str, Any]:
     """The floor from the documents other than the focus, and how many of the listed neighbours clear it."""
     if not focus_ids:
-        return {"floor": None, "level": None, "pairs": 0, "seed": FLOOR_SEED, "shown": 0, "above": None,
+        return {"floor": None, "level": None, "pairs": 0, "sampled": None, "seed": None, "shown": 0, "above": None,
                 "reason": "the run has no focus"}
     focus = set(focus_ids)
     rows = np.array([i for i, d in enumerate(doc_ids) if d not in focus], dtype=np.int64)

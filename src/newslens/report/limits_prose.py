@@ -119,12 +119,12 @@ def floor_sentence(data: dict[str, Any] | None, words: Words) -> str | None:
 
     >>> data = {"similarity": {"floor": 0.24, "level": 0.999, "shown": 10, "above": 0}}
     >>> print(floor_sentence(data, Words("article", "outlet")))
-    None of them is closer than chance: none is above 0.240, a similarity that only 1 in 1,000 random pairs of articles of this corpus reach. The table still lists them, so a reader sees how far even the nearest articles are.
+    None of them is closer than chance: none is above 0.240, a similarity that only 1 in 1,000 pairs of articles of this corpus reach. The table still lists them, so a reader sees how far even the nearest articles are.
     """
     if data is None or data["similarity"].get("floor") is None or not data["similarity"]["shown"]:
         return None
     found = data["similarity"]
-    floor = (f"above {found['floor']:.3f}, a similarity that only {_one_in(found['level'])} random pairs of "
+    floor = (f"above {found['floor']:.3f}, a similarity that only {_one_in(found['level'])} pairs of "
              f"{words.units} of this corpus reach")
     if found["above"] == 0:
         return (f"None of them is closer than chance: none is {floor}. The table still lists them, so a reader "
