@@ -171,7 +171,8 @@ def test_the_floor_of_a_corpus_of_some_hundred_documents_is_from_every_pair():
     matrix = _matrix(300)
     found = limits.similarity_floor(matrix, np.arange(300))
     cosines = np.round((matrix @ matrix.T).toarray()[np.triu_indices(300, k=1)], 6)
-    assert found["pairs"] == 300 * 299 // 2 and found["sampled"] is False and found["level"] == 0.9967
+    assert found["pairs"] == 300 * 299 // 2 and found["sampled"] is False
+    assert (found["level"], found["one_in"]) == (0.9967, 300)
     assert found["floor"] == round(float(np.quantile(cosines, 1 - 1 / 300, method="higher")), 3)
     # about 1 pair in 300 is above it
     assert 0.002 < (cosines > found["floor"]).mean() < 0.005
@@ -201,7 +202,7 @@ def test_a_small_corpus_uses_every_pair_and_the_level_of_one_in_a_hundred():
     matrix = _matrix(12)
     found = limits.similarity_floor(matrix, np.arange(12))
     cosines = np.round((matrix @ matrix.T).toarray()[np.triu_indices(12, k=1)], 6)
-    assert found["pairs"] == 66 and found["level"] == 0.99 and found["seed"] is None
+    assert found["pairs"] == 66 and (found["level"], found["one_in"]) == (0.99, 100) and found["seed"] is None
     assert found["floor"] == round(float(np.quantile(cosines, 0.99, method="higher")), 3)
 
 
@@ -285,3 +286,31 @@ def test_findings_carry_the_limits_and_a_run_built_before_them_still_compares(tm
     assert "limits" not in without
     assert json.loads(compare.findings_json(with_limits)) == with_limits
     assert compare.unchanged(compare.compare(without, with_limits))
+
+
+# ---------------------------------------------------------------- the sentences
+
+def _outside(focus_date: str, dates: list[str]) -> dict:
+    documents = _documents(dates, focus_date=focus_date)
+    return limits.limits(documents, ["f"], _matrix(len(documents)), documents["doc_id"].tolist(), SIMILAR.iloc[:0])
+
+
+def test_a_focus_years_before_its_corpus_is_said_as_older():
+    data = _outside("1990-06-01", ["2001-05-01", "2003-01-02", "2003-02-01"])
+    assert limits_prose.span_sentence(data, Words("speech", "party")) == (
+        "The focus speech is dated 1 June 1990, 10 years and 11 months before the earliest other speech "
+        "(1 May 2001); the 3 other speeches date from 1 May 2001 to 1 February 2003.")
+    assert "fell out of use before May 2001" in limits_prose.terms_caveat(data, Words("speech", "party"))
+
+
+def test_a_focus_days_after_its_corpus_is_said_but_its_terms_get_no_caveat():
+    data = _outside("2017-04-02", ["2017-02-10", "2017-03-30"])
+    assert limits_prose.span_sentence(data, ARTICLE).startswith(
+        "The focus article is dated 2 April 2017, less than a month after the latest other article (30 March 2017)")
+    assert limits_prose.terms_caveat(data, ARTICLE) is None
+
+
+def test_a_concentrated_corpus_of_weeks_is_said_in_days():
+    dates = pd.Series(pd.to_datetime(["2016-12-01"] + ["2017-03-06"] * 5 + ["2017-03-30"] * 5))
+    data = {"concentration": limits.concentration(dates)}
+    assert limits_prose.concentration_clause(data) == "91% of them between 6 March and 30 March 2017"

@@ -253,7 +253,7 @@ def _news_like_limits(focus_date: str | None = "2022-01-10"):
                             "similarity": [0.302125, 0.163209]})
     found = limits.limits(out.documents, ["d0"] if focus_date else [], sparse_rows(len(dates)),
                           out.documents["doc_id"].tolist(), similar if focus_date else similar.iloc[:0])
-    found["similarity"] = found["similarity"] | {"floor": 0.24, "level": 0.999, "above": 1}  # as in the news run
+    found["similarity"] = found["similarity"] | {"floor": 0.24, "level": 0.999, "one_in": 1000, "above": 1}  # as news
     return summary.Outputs(**{**out.__dict__, "similar": similar, "limits": found})
 
 

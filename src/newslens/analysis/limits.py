@@ -65,6 +65,7 @@ ALL_PAIRS = 8_000_000
 FLOOR_PAIRS = 1_000_000
 FLOOR_SEED = 0
 PAIR_BLOCK = 500  # rows per block of the all-pairs product, to bound its memory
+PAIR_CHUNK = 50_000  # sampled pairs per chunk, likewise
 FLOOR_LEVELS = (0.99, 0.999)
 FLOOR_DECIMALS = 3
 DAYS_PER_YEAR = 365.2425
@@ -121,7 +122,9 @@ def date_span(documents: pd.DataFrame, focus_ids: list[str]) -> dict[str, Any]:
                            "focus_outside_span": None, "side": None, "gap_days": None, "gap": None, "reason": None}
     if not focus_ids:
         out["reason"] = "the run has no focus"
-    elif not is_focus.any() or (~is_focus).sum() == 0:
+    elif not is_focus.any():
+        out["reason"] = "no document of the run is the focus"
+    elif is_focus.all():
         out["reason"] = "the focus is every document of the run"
     elif not len(focus_days):
         out["reason"] = "the focus has no date"
@@ -283,7 +286,9 @@ def _sampled_cosines(rows: sparse.csr_matrix, count: int, seed: int) -> np.ndarr
     first = rng.integers(0, n, count)
     second = rng.integers(0, n - 1, count)
     second = second + (second >= first)
-    return np.round(np.asarray(rows[first].multiply(rows[second]).sum(axis=1)).ravel(), 6)
+    parts = [np.asarray(rows[first[i:i + PAIR_CHUNK]].multiply(rows[second[i:i + PAIR_CHUNK]]).sum(axis=1)).ravel()
+             for i in range(0, count, PAIR_CHUNK)]  # in chunks: a million long rows would not fit in memory
+    return np.round(np.concatenate(parts), 6)
 
 
 def similarity_floor(matrix: sparse.csr_matrix, rows: np.ndarray, *, pairs: int = FLOOR_PAIRS,
@@ -300,14 +305,15 @@ def similarity_floor(matrix: sparse.csr_matrix, rows: np.ndarray, *, pairs: int 
     """
     n = len(rows)
     if n < 2:
-        return {"floor": None, "level": None, "pairs": 0, "sampled": None, "seed": None,
+        return {"floor": None, "level": None, "one_in": None, "pairs": 0, "sampled": None, "seed": None,
                 "reason": "fewer than two other documents to pair"}
     sampled = n * (n - 1) // 2 > all_pairs
     chosen = matrix[rows]
     cosines = _sampled_cosines(chosen, pairs, seed) if sampled else _all_pair_cosines(chosen)
     level = min(max(1 - 1 / n, FLOOR_LEVELS[0]), FLOOR_LEVELS[1])
     value = float(np.quantile(cosines, level, method="higher"))
-    return {"floor": round(value, FLOOR_DECIMALS), "level": round(level, 4), "pairs": int(len(cosines)),
+    return {"floor": round(value, FLOOR_DECIMALS), "level": round(level, 4), "one_in": round(1 / (1 - level)),
+            "pairs": int(len(cosines)),
             "sampled": sampled, "seed": seed if sampled else None, "reason": None}
 
 
@@ -326,7 +332,8 @@ def similar_limits(matrix: sparse.csr_matrix, doc_ids: list[str], focus_ids: lis
                    similar: pd.DataFrame) -> dict[str, Any]:
     """The floor from the documents other than the focus, and how many of the listed neighbours clear it."""
     if not focus_ids:
-        return {"floor": None, "level": None, "pairs": 0, "sampled": None, "seed": None, "shown": 0, "above": None,
+        return {"floor": None, "level": None, "one_in": None, "pairs": 0, "sampled": None, "seed": None, "shown": 0,
+                "above": None,
                 "reason": "the run has no focus"}
     focus = set(focus_ids)
     rows = np.array([i for i, d in enumerate(doc_ids) if d not in focus], dtype=np.int64)

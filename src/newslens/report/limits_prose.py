@@ -26,6 +26,8 @@ from newslens.wording import Words
 
 # The similar tables' column that marks a neighbour above the similarity floor.
 CLEARS_FLOOR = "closer than chance"
+# The distinctive terms get the caveat of a focus from another time when the gap is this long or longer.
+CAVEAT_MONTHS = 12
 # Below half a year, a concentrated window is said in days ("between 6 February and 30 March 2017"),
 # from half a year on in calendar months ("from February and March 2017").
 MONTHS_FROM_DAYS = 183
@@ -97,34 +99,33 @@ def span_sentence(data: dict[str, Any] | None, words: Words, noun: str | None = 
 
 
 def terms_caveat(data: dict[str, Any] | None, words: Words, noun: str | None = None) -> str | None:
-    """What a focus dated outside the corpus's span means for its distinctive terms; None otherwise."""
-    if data is None or not data["span"].get("focus_outside_span"):
+    """What a focus dated a year or more outside the corpus's span means for its distinctive terms; else None.
+
+    A focus a few days after the latest other unit is said in the corpus section, but its terms
+    are of the same time as the corpus's.
+    """
+    if data is None or not data["span"].get("focus_outside_span") or data["span"]["gap"]["months"] < CAVEAT_MONTHS:
         return None
     span, noun = data["span"], noun or words.unit
     newer = span["side"] == "after"
     edge = _month(span["others"]["last"] if newer else span["others"]["first"])
     return (f"The focus {noun} is {duration(span['gap']['months'])} {'newer' if newer else 'older'} than every other "
-            f"{words.unit}, so a term can set it apart because it is {'new since' if newer else 'gone by'} {edge} "
+            f"{words.unit}, so a term can set it apart because it {'is new since' if newer else 'fell out of use before'} {edge} "
             f"(a name, an event, a word of its time) rather than because the {noun} stresses it.")
-
-
-def _one_in(level: float) -> str:
-    """A quantile level as "1 in 1,000" (0.999), "1 in 100" (0.99)."""
-    return f"1 in {round(1 / (1 - level)):,}"
 
 
 def floor_sentence(data: dict[str, Any] | None, words: Words) -> str | None:
     """How many of the listed neighbours are closer than chance pairs of the corpus get; None without a
     floor or without neighbours.
 
-    >>> data = {"similarity": {"floor": 0.24, "level": 0.999, "shown": 10, "above": 0}}
+    >>> data = {"similarity": {"floor": 0.24, "one_in": 1000, "shown": 10, "above": 0}}
     >>> print(floor_sentence(data, Words("article", "outlet")))
     None of them is closer than chance: none is above 0.240, a similarity that only 1 in 1,000 pairs of articles of this corpus reach. The table still lists them, so a reader sees how far even the nearest articles are.
     """
     if data is None or data["similarity"].get("floor") is None or not data["similarity"]["shown"]:
         return None
     found = data["similarity"]
-    floor = (f"above {found['floor']:.3f}, a similarity that only {_one_in(found['level'])} pairs of "
+    floor = (f"above {found['floor']:.3f}, a similarity that only 1 in {found['one_in']:,} pairs of "
              f"{words.units} of this corpus reach")
     if found["above"] == 0:
         return (f"None of them is closer than chance: none is {floor}. The table still lists them, so a reader "
