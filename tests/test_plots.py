@@ -118,20 +118,22 @@ CHARTS = {
     "histogram log empty": lambda: plots.histogram([], title="Empty", xlabel="words", log=True),
     "heatmap": lambda: plots.heatmap(pd.DataFrame(rng().dirichlet(np.ones(4), 6).T, index=terms(4),
                                                   columns=[f"outlet {i}" for i in range(6)]),
-                                     title="Topic prevalence by group"),
+                                     title="Topic prevalence by group", colorbar="mean share"),
     "heatmap signed": lambda: plots.heatmap(pd.DataFrame(rng().normal(0, 2.5, (9, 5)), index=terms(9),
                                                          columns=list("abcde")),
-                                            title="Log ratio", fmt="{:+.1f}", cmap="RdBu_r", xlabel="group",
+                                            title="Log ratio", colorbar="log ratio", fmt="{:+.1f}", xlabel="group",
                                             ylabel="term", symmetric=True),
     "heatmap over time": lambda: plots.heatmap(pd.DataFrame(rng().uniform(0, 0.3, (8, 40)), index=terms(8),
                                                             columns=[f"{d:%d %b %Y}" for d in
                                                                      pd.date_range("2017-01-02", periods=40,
                                                                                    freq="W-MON")]),
-                                               title="Topic prevalence by week", cmap="Greens", annotate=False),
+                                               title="Topic prevalence by week", colorbar="mean share", cmap="Greens",
+                                               annotate=False),
     "heatmap with nan": lambda: plots.heatmap(pd.DataFrame([[0.1, np.nan], [0.3, 0.2]], index=["a", "b"],
-                                                           columns=["x", "y"]), title="Gaps"),
+                                                           columns=["x", "y"]), title="Gaps",
+                                          colorbar="share"),
     "heatmap zeros": lambda: plots.heatmap(pd.DataFrame([[0.0, 0.0]], index=["a"], columns=["x", "y"]),
-                                           title="Zeros", symmetric=True),
+                                           title="Zeros", colorbar="log ratio", symmetric=True),
     "zipf": lambda: plots.zipf(zipf_counts(3000)),
     "zipf few terms": lambda: plots.zipf(zipf_counts(8)),
     "zipf one term": lambda: plots.zipf(pd.Series([4], index=["only"])),
@@ -150,9 +152,11 @@ CHARTS = {
     "small multiples": lambda: plots.small_multiples(weight_frames(6, 8), title="Top terms per topic"),
     "small multiples one": lambda: plots.small_multiples(weight_frames(1, 1), title="One topic"),
     "diverging multiples": lambda: plots.diverging_multiples(weight_frames(4, 12, signed=True),
-                                                             title="Over- and under-used terms per group"),
+                                                             title="Over- and under-used terms per group",
+                                                             xlabel="log ratio"),
     "diverging multiples over only": lambda: plots.diverging_multiples(weight_frames(2, 3),
-                                                                       title="Over-used only"),
+                                                                       title="Over-used only",
+                                                                       xlabel="log ratio"),
 }
 
 
@@ -214,7 +218,8 @@ def test_log_scaled_charts_read_as_plain_numbers():
     zipf.canvas.draw()
     ax = zipf.axes[0]
     assert tick_labels(ax.xaxis) == ["1", "10", "100", "1,000"]
-    assert re.fullmatch(r"fit: frequency ∝ rankˢ, s = −1\.\d\d", ax.get_legend().get_texts()[1].get_text())
+    assert re.fullmatch(r"fit over ranks 10–[\d,]+ \(terms used 10\+ times\): frequency ∝ rankˢ, s = −\d\.\d\d",
+                        ax.get_legend().get_texts()[1].get_text())
 
     histogram = CHARTS["histogram log"]()
     histogram.canvas.draw()
@@ -265,16 +270,17 @@ NUDGED = {
     "histogram": (plots.histogram, lambda: [np.random.default_rng(2).normal(5, 2, 400)], {"title": "t", "xlabel": "x"}),
     "histogram log": (plots.histogram, lambda: [np.random.default_rng(2).lognormal(5, 1, 400)],
                       {"title": "t", "xlabel": "x", "log": True}),
-    "heatmap": (plots.heatmap, lambda: [float_frame(6, 5)], {"title": "t"}),
+    "heatmap": (plots.heatmap, lambda: [float_frame(6, 5)], {"title": "t", "colorbar": "c"}),
     "heatmap signed": (plots.heatmap, lambda: [float_frame(6, 5, signed=True)],
-                       {"title": "t", "fmt": "{:+.1f}", "cmap": "RdBu_r", "symmetric": True}),
+                       {"title": "t", "colorbar": "c", "fmt": "{:+.1f}", "symmetric": True}),
     "zipf": (plots.zipf, lambda: [zipf_counts(2000).astype(float)], {}),
     "heaps": (plots.heaps, lambda: list(heaps_curve(800_000)), {}),
     "stacked bars": (plots.stacked_bars, lambda: [weekly_table().astype(float) * 1.1],
                      {"title": "t", "ylabel": "y"}),
     "sweep": (plots.sweep, lambda: [sweep_table().assign(coherence=lambda t: t["coherence"] / 3)], {"chosen_k": 10}),
     "small multiples": (plots.small_multiples, lambda: [weight_frames(5, 8)], {"title": "t"}),
-    "diverging multiples": (plots.diverging_multiples, lambda: [weight_frames(3, 10, signed=True)], {"title": "t"}),
+    "diverging multiples": (plots.diverging_multiples, lambda: [weight_frames(3, 10, signed=True)],
+                            {"title": "t", "xlabel": "x"}),
 }
 
 
@@ -362,3 +368,31 @@ def test_a_log_histogram_says_its_axis_is_logarithmic():
     assert label(xlabel="tokens", log=True) == "tokens (log scale)"
     assert label(xlabel="words (log scale)", log=True) == "words (log scale)"
     assert label(xlabel="tokens", log=False) == "tokens"
+
+
+def test_the_zipf_line_is_drawn_only_over_the_ranks_it_was_fitted_on():
+    counts = zipf_counts(3000)
+    fig = plots.zipf(counts)
+    line = fig.axes[0].get_lines()[1]
+    x = line.get_xdata()
+    last = int((counts >= plots.ZIPF_MIN_FREQUENCY).sum())
+    assert x[0] == pytest.approx(np.log10(plots.ZIPF_FIRST_RANK), abs=1e-4)
+    assert x[-1] == pytest.approx(np.log10(last), abs=1e-4)  # plotted at 4 decimals
+
+
+def test_signed_heatmaps_and_bars_share_one_colour_convention():
+    from matplotlib.colors import to_hex
+
+    from newslens.report.chart_style import OVER, UNDER
+
+    fig = plots.heatmap(pd.DataFrame([[2.0, -2.0]], index=["t"], columns=["a", "b"]), title="t",
+                        colorbar="log ratio", symmetric=True)
+    image = fig.axes[0].get_images()[0]
+    over, under = (to_hex(image.cmap(image.norm(v))) for v in (2.0, -2.0))
+    assert (over, under) == (OVER, UNDER)
+    assert fig.axes[1].get_ylabel() == "log ratio"  # the colour bar says what it shows
+    bars = plots.diverging_multiples([("a", pd.Series([1.0, -1.0], index=["x", "y"])),
+                                      ("b", pd.Series([3.0], index=["z"]))], title="t", xlabel="log ratio")
+    colours = {to_hex(p.get_facecolor()) for p in bars.axes[0].patches}
+    assert colours == {OVER, UNDER}
+    assert bars.axes[0].get_xlim() == bars.axes[1].get_xlim()  # compared panels share one scale

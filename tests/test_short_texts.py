@@ -99,7 +99,7 @@ def test_evidence_and_the_model_it_picks():
                                       "threshold of 20")
     assert choose_model("auto", texts)[0] == "btm"
     assert choose_model("auto", ShortTexts.of_median(300))[0] == "nmf"
-    assert choose_model("nmf", texts) == ("nmf", "NMF, as topics.model=nmf asks")
+    assert choose_model("nmf", texts) == ("nmf", "NMF, as the run's settings ask")
 
 
 # --- k capped by corpus size -----------------------------------------------------------------

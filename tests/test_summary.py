@@ -24,7 +24,7 @@ def _outputs(groups: list, dates: list | None = None, statuses: tuple[str, ...] 
     empty = pd.DataFrame()
     values = {"documents": documents, "log": log, "token_stats": {}, "focus_terms": empty,
               "similar": empty, "keyness": empty, "group_sizes": empty, "topics": empty, "doc_topics": empty,
-              "k_choice": {}, "vocabulary": empty, "corpus_terms": empty} | tables
+              "k_choice": {}, "vocabulary": empty, "corpus_terms": empty, "focus_topics": empty} | tables
     return summary.Outputs(**values)
 
 

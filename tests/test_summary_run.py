@@ -126,9 +126,9 @@ def test_seed_topics_and_the_focus_mixture_come_from_the_topic_files(seed):
     means = doc_topics.groupby("topic")["weight"].mean().sort_values(ascending=False)
     labels = saved.set_index("topic")["label"]
     assert result.mixture.index.tolist() == [f"T{t}: {labels[t]}" for t in means.index]
-    assert result.mixture.tolist() == pytest.approx(means.tolist())
-    assert result.mixture_sentence == (f"The document is mostly “{result.mixture.index[0]}” "
-                                       f"({result.mixture.iloc[0]:.0%} of its weight).")
+    assert result.mixture.tolist() == means.round(3).tolist()  # the focus's shares as focus_topics.csv keeps them
+    assert result.mixture_sentence.startswith(f"The document is mostly “{result.mixture.index[0]}” "
+                                              f"({result.mixture.iloc[0]:.0%} of its weight).")
 
 
 def test_seed_robustness_line_follows_the_committed_sensitivity_file(seed):

@@ -47,9 +47,13 @@ def test_representative_documents_show_a_unit_by_its_own_words():
 
 
 def test_focus_mixture_and_term_frames():
-    mixture = topic_views.focus_mixture(DOC_TOPICS, TOPICS, ["d#1", "d#2"])
+    terms10 = pd.DataFrame({"topic": [1, 1, 2, 2], "rank": [1, 2, 1, 2], "term": ["trump", "wall", "brexit", "may"]})
+    table = topic_views.focus_topics(DOC_TOPICS, TOPICS.assign(mixed=False), terms10, ["d#1", "d#2"], {"trump"})
+    mixture = topic_views.focus_mixture(table)
     assert mixture.index.tolist() == ["T1: Trump", "T2: Brexit"]
-    assert round(mixture.iloc[0], 4) == round((0.5 + 2 / 3) / 2, 4)
+    assert mixture.iloc[0] == round((0.5 + 2 / 3) / 2, 3)
+    assert table["terms_in_focus"].tolist() == [1, 0]
+    assert not table["weak"].any()  # both parts hold well over a tenth of the document
     terms = pd.DataFrame({"topic": [2, 2, 1], "term": ["brexit", "may", "trump"], "weight": [0.5, 0.25, 0.9]})
     frames = topic_views.term_frames(TOPICS, terms, {"may": "May"})
     assert [name for name, _ in frames] == ["T2: Brexit (60%)", "T1: Trump (40%)"]

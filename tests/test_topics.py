@@ -275,8 +275,8 @@ def _sweep(k, coherence, stability_):
 def test_choose_k(sweep, expected):
     k, reason = choose_k(sweep)
     assert k == expected
-    assert reason.startswith(f"k={expected} has the best balance of coherence")
-    assert "min–max-normalised" in reason
+    assert reason.startswith(f"k={expected} scored highest with coherence")
+    assert "each scaled from its lowest to its highest value" in reason
 
 
 def test_choose_k_is_scale_free():
@@ -388,7 +388,11 @@ def test_load_labels_keeps_known_ids_and_reports_unknown_ones(tmp_path):
     path.write_text("2: '  Syrian war '\n1: US politics\n9: Ghost\n", encoding="utf-8")
     labels, problems = load_labels(path, [1, 2, 3])
     assert labels == {1: "US politics", 2: "Syrian war"}
-    assert problems == ["label 9 ('Ghost') has no topic in this run: its topic disappeared or the id never existed"]
+    assert problems == ["1 label names a topic this model does not have (9 “Ghost”): its topic disappeared in a "
+                        "refit, or the id never existed; it is not used."]
+    path.write_text("".join(f"{i}: Label {i}\n" for i in range(1, 15)), encoding="utf-8")
+    labels, problems = load_labels(path, [1, 2, 3])
+    assert len(problems) == 1 and problems[0].startswith("11 labels name topics this model does not have (4 “Label 4”")
 
 
 # --- the stage on a small real corpus -----------------------------------------------------------
@@ -398,7 +402,7 @@ def test_run_topics_finds_the_four_themes(corpus, tmp_path):
     result = _run(corpus, tmp_path)
     assert result.k == 4 and result.sweep["k"].tolist() == [2, 3, 4]
     assert result.sweep["fits"].tolist() == [2, 2, 2]
-    assert result.reason.startswith("k=4 has the best balance")
+    assert result.reason.startswith("k=4 scored highest")
     assert set(_first_terms(result)) == {"trump", "syrian", "league", "china"}
     assert result.topics["topic"].tolist() == [1, 2, 3, 4]  # first run: ids in prevalence order
     assert result.topics["prevalence"].is_monotonic_decreasing
@@ -461,7 +465,8 @@ def test_labels_follow_the_stable_ids(corpus, tmp_path):
     assert by_id.loc[ids["league"], "label"] == "Football"
     assert not by_id.loc[ids["trump"], "labelled"]
     assert result.label_problems == [
-        "label 99 ('Brexit') has no topic in this run: its topic disappeared or the id never existed"]
+        "1 label names a topic this model does not have (99 “Brexit”): its topic disappeared in a refit, "
+        "or the id never existed; it is not used."]
     topics_csv = pd.read_csv(tmp_path / "out" / "topics.csv")
     assert topics_csv.loc[topics_csv["topic"] == ids["syrian"], "label"].item() == "Syrian war"
 
@@ -530,3 +535,43 @@ def test_anchor_coherence_is_cached_on_its_inputs(corpus, tmp_path, monkeypatch)
     cache.write_text("{not json", encoding="utf-8")  # a damaged cache is refitted, not an error
     pd.testing.assert_frame_equal(anchors.anchor_coherence(texts, tfidf, 4, 0.25, cache=cache), fresh)
     assert len(fits) == 3
+
+
+# --- exclusivity, mixed topics and what the evidence says of k ------------------------------------
+
+def test_exclusivity_falls_as_a_topic_shares_its_terms():
+    from newslens.analysis.topic_quality import exclusivity
+
+    rng = np.random.default_rng(0)
+    separate = np.zeros((3, 60))
+    for topic in range(3):
+        separate[topic, topic * 20:(topic + 1) * 20] = rng.uniform(1, 5, 20)
+    blended = separate.copy()
+    blended[2] = separate[:2].mean(axis=0)  # the third topic is the other two's mixture
+    alone, shared = exclusivity(separate), exclusivity(blended)
+    assert np.all((alone > 0) & (alone <= 1))
+    assert shared[2] < alone[2] - 0.1 and shared[2] == shared.min()
+
+
+def test_a_mixed_topic_is_marked_once_and_only_below_the_baseline():
+    from newslens.analysis.topics import mark_mixed
+
+    topics = pd.DataFrame({"topic": [1, 2, 3, 4, 5, 6, 7, 8], "label": list("abcdefgh"),
+                           "coherence": [0.18, 0.19, 0.42, 0.24, 0.24, 0.29, 0.44, 0.47],
+                           "exclusivity": [0.94, 0.81, 0.97, 0.96, 0.96, 0.97, 0.98, 0.99]})
+    marked = mark_mixed(topics, baseline=0.33)
+    assert marked["mixed"].tolist() == [True, True] + [False] * 6
+    assert marked["label"].tolist()[:3] == ["a (mixed)", "b (mixed)", "c"]
+    assert mark_mixed(marked, baseline=0.33)["label"].tolist() == marked["label"].tolist()  # never "(mixed) (mixed)"
+    assert not mark_mixed(topics, baseline=0.1)["mixed"].any()  # every topic beats a weak baseline
+
+
+def test_k_evidence_says_when_topics_are_unstable_or_below_the_example():
+    from newslens.analysis.topic_quality import k_evidence
+
+    sweep = pd.DataFrame({"k": [5, 10, 15], "coherence": [0.10, 0.20, 0.15], "stability": [0.40, 0.45, 0.30]})
+    lines = k_evidence(sweep, 10, 0.20, baseline=0.25)
+    assert len(lines) == 2  # k = 10 is best on both counts: no compromise to report
+    assert "keeps on average only about 6 of its top 10 terms (stability 0.45)" in lines[0]
+    assert "less coherent than those of the scikit-learn example (NPMI 0.200 against 0.250)" in lines[1]
+    assert k_evidence(sweep.assign(stability=[0.7, 0.9, 0.8]), 10, 0.3, baseline=0.25) == []

@@ -66,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     report = grid.add_parser("report", help="write reports/<run>/sensitivity.json and .html")
     report.add_argument("params_file")
     report.add_argument("--variants", default="")
+    page = grid.add_parser("page", help="render reports/<run>/sensitivity.html again from its sensitivity.json")
+    page.add_argument("params_file")
     return parser
 
 
@@ -130,6 +132,8 @@ def _sensitivity(args: argparse.Namespace) -> None:
         sys.stdout.write(sensitivity.makefile(args.params_files, chosen))
     elif args.action == "variant":
         sensitivity.run_variant(args.params_file, args.name)
+    elif args.action == "page":
+        sensitivity.rewrite_page(args.params_file)
     else:
         sensitivity.write_report(args.params_file, chosen)
 

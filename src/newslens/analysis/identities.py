@@ -84,6 +84,21 @@ def load_labels(path: Path, ids: list[int]) -> tuple[dict[int, str], list[str]]:
         if not isinstance(label, str) or not label.strip():
             raise TopicsError(f"{path.name}: label for topic {key} must be a non-empty string, got {label!r}")
         labels[key] = label.strip()
-    missing = [f"label {key} ({labels[key]!r}) has no topic in this run: its topic disappeared or "
-               "the id never existed" for key in sorted(set(labels) - set(ids))]
-    return {k: v for k, v in labels.items() if k in ids}, missing
+    return {k: v for k, v in labels.items() if k in ids}, unused_labels(labels, ids)
+
+
+def unused_labels(labels: dict[int, str], ids: list[int]) -> list[str]:
+    """One line (or none) naming the labels whose topic is not in this run.
+
+    >>> unused_labels({3: "Brexit", 99: "Syria", 7: "Courts"}, [1, 3, 5])
+    ['2 labels name topics this model does not have (7 “Courts”, 99 “Syria”): their topics disappeared in a refit, or the ids never existed; they are not used.']
+    """
+    unused = sorted(set(labels) - set(ids))
+    if not unused:
+        return []
+    named = ", ".join(f"{key} “{labels[key]}”" for key in unused[:8]) + (", …" if len(unused) > 8 else "")
+    if len(unused) == 1:
+        return [f"1 label names a topic this model does not have ({named}): its topic disappeared in a refit, "
+                "or the id never existed; it is not used."]
+    return [f"{len(unused)} labels name topics this model does not have ({named}): their topics disappeared in "
+            "a refit, or the ids never existed; they are not used."]

@@ -72,10 +72,10 @@ def detect_short(tokens_per_document) -> ShortTexts:
 def choose_model(model: str, texts: ShortTexts) -> tuple[str, str]:
     """The model to fit, and why: ``auto`` is BTM for short texts and NMF otherwise."""
     if model != "auto":
-        return model, f"{model.upper()}, as topics.model={model} asks"
+        return model, f"{model.upper()}, as the run's settings ask"
     if texts.short:
-        return "btm", "BTM (the biterm topic model), which topics.model=auto picks for short texts"
-    return "nmf", "NMF, which topics.model=auto picks for texts that are not short"
+        return "btm", "BTM (the biterm topic model), chosen for short texts"
+    return "nmf", "NMF, chosen for texts that are not short"
 
 
 # ---------------------------------------------------------------- the k range

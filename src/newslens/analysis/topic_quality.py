@@ -12,7 +12,13 @@ estimation and a confirmation measure, the topics stage composes its evidence fo
   overlap of top-10 term sets (Greene et al., 2014), the pairs from the one matcher
   (:func:`newslens.analysis.matching.optimal_pairs`).
 * **Choice of k** (:func:`choose_k`): each k gets the mean of its min–max normalised
-  coherence and stability; the highest wins, the smaller k on ties.
+  coherence and stability; the highest wins, the smaller k on ties. :func:`k_evidence` then
+  says in plain words what the evidence does not support: a k that is best on neither
+  count, topics less coherent than the scikit-learn example's at the same k, or unstable ones.
+* **Exclusivity** (:func:`exclusivity`): stm's FREX-based exclusivity (Roberts et al.
+  2014; ``stm::exclusivity``), here as the mean over a topic's top 10 terms, so 0–1.
+* **Mixed topics** (:func:`mixed_topics`): a topic both incoherent and not exclusive, by the
+  rule stated there, is marked as mixed wherever it is shown, not given a confident label.
 """
 
 from __future__ import annotations
@@ -34,7 +40,17 @@ RANK_DIGITS = 9
 # Decimals of the values the reports print: prevalence as 12.3% (and 12%), coherence as
 # 0.123, the model's mean NPMI beside the baselines as 0.1234. Topic-term weights are only
 # drawn (4 significant digits, precision.display_values).
-SHOWN = {"prevalence": 3, "coherence": 3, "model_coherence": 4}
+SHOWN = {"prevalence": 3, "coherence": 3, "model_coherence": 4, "exclusivity": 3}
+# FREX weighs exclusivity against frequency; stm's exclusivity() uses 0.7 (its labelTopics 0.5).
+FREX_WEIGHT = 0.7
+EXCLUSIVITY_TOP = 10
+# A topic is mixed when it is in the model's lowest quarter by coherence and by exclusivity
+# alike, and (when a baseline is known) less coherent than the scikit-learn example's
+# average topic at the same k: a model whose every topic beats that has no mixed topic.
+MIXED_QUANTILE = 0.25
+# Stability is the mean Jaccard overlap of matched top-10 term sets across refits; below this,
+# a topic keeps fewer than 7.5 of its top 10 terms on average (2J·10/(1+J)), and the report says so.
+LOW_STABILITY = 0.6
 
 
 class TopicsError(ValueError):
@@ -129,7 +145,113 @@ def choose_k(sweep: pd.DataFrame) -> tuple[int, str]:
 
     scored = sweep.assign(score=(norm(sweep["coherence"]) + norm(sweep["stability"].fillna(0))) / 2)
     best = scored.sort_values(["score", "k"], ascending=[False, True]).iloc[0]
-    reason = (f"k={int(best['k'])} has the best balance of coherence (NPMI {best['coherence']:.3f}) "
-              f"and stability across seeds ({best['stability']:.2f}): the highest mean of the two "
-              f"min–max-normalised scores among k = {', '.join(str(int(k)) for k in sweep['k'])}")
+    reason = (f"k={int(best['k'])} scored highest with coherence (NPMI {best['coherence']:.3f}) and stability "
+              f"across refits ({best['stability']:.2f}) counted equally, each scaled from its lowest to its highest "
+              f"value among k = {', '.join(str(int(k)) for k in sweep['k'])}")
     return int(best["k"]), reason
+
+
+def exclusivity(components: np.ndarray, n: int = EXCLUSIVITY_TOP, weight: float = FREX_WEIGHT) -> np.ndarray:
+    """Each topic's exclusivity: the mean FREX of its top ``n`` terms (stm's ``exclusivity``, scaled to 0–1).
+
+    As in stm's ``calcfrex``: each topic's term distribution β (its weights scaled to sum to 1);
+    a term's exclusivity to a topic is β(topic, term) / Σ over topics β(·, term); FREX is the
+    harmonic mean, weighted ``weight`` to exclusivity, of the term's rank (as an empirical CDF
+    over the vocabulary, within the topic) by exclusivity and by β. stm sums FREX over the top
+    terms; the mean here is the same ordering on a 0–1 scale. Weights are compared at
+    :data:`RANK_DIGITS` significant digits, as :func:`rank_terms` does, so no CPU's last bit moves a rank.
+
+    >>> components = np.array([[5.0, 4.0, 0.1, 0.1], [0.1, 0.1, 5.0, 4.0]])
+    >>> exclusivity(components, n=2).round(3).tolist()  # the second terms rank 3 of 4 by weight
+    [0.875, 0.875]
+    >>> shared = np.array([[5.0, 4.0, 0.1, 0.1], [5.0, 4.0, 0.2, 0.1]])
+    >>> bool(exclusivity(shared, n=2)[1] < 1.0)
+    True
+    """
+    components = np.clip(np.asarray(components, dtype=float), 0, None)
+    totals = components.sum(axis=1, keepdims=True)
+    beta = np.divide(components, totals, out=np.zeros_like(components), where=totals > 0)
+    share = beta.sum(axis=0, keepdims=True)
+    exclusive = np.divide(beta, share, out=np.zeros_like(beta), where=share > 0)
+
+    def ecdf(values: np.ndarray) -> np.ndarray:
+        scale = np.abs(values).max(axis=1, keepdims=True)
+        scale[scale == 0] = 1.0
+        rounded = np.round(values / scale, RANK_DIGITS)
+        # A term's ECDF value: the share of the vocabulary at or below its (rounded) value.
+        ordered = np.sort(rounded, axis=1)
+        return np.stack([np.searchsorted(row, r, side="right") for row, r in zip(ordered, rounded)]) / values.shape[1]
+
+    frex = 1.0 / (weight / ecdf(exclusive) + (1 - weight) / ecdf(beta))
+    top = rank_terms(components, min(n, components.shape[1]))
+    return np.array([frex[i, top[i]].mean() for i in range(len(top))])
+
+
+def mixed_topics(coherence: np.ndarray, exclusivity_: np.ndarray, baseline: float | None = None) -> np.ndarray:
+    """Which topics are mixed: in the model's lowest :data:`MIXED_QUANTILE` by coherence *and* by
+    exclusivity, and less coherent than ``baseline`` (the scikit-learn example's mean NPMI at the same k)
+    when it is given. Both scores are compared as shown (3 decimals).
+
+    >>> mixed_topics(np.array([0.18, 0.19, 0.42, 0.24, 0.24, 0.29, 0.44, 0.47]),
+    ...              np.array([0.94, 0.81, 0.97, 0.96, 0.96, 0.97, 0.98, 0.99]), baseline=0.33).tolist()
+    [True, True, False, False, False, False, False, False]
+    >>> mixed_topics(np.array([0.5, 0.6, 0.7, 0.8]), np.array([0.9, 0.95, 0.97, 0.99]), baseline=0.33).tolist()
+    [False, False, False, False]
+    """
+    coherence = np.round(np.asarray(coherence, dtype=float), SHOWN["coherence"])
+    exclusive = np.round(np.asarray(exclusivity_, dtype=float), SHOWN["exclusivity"])
+    if len(coherence) < 2:
+        return np.zeros(len(coherence), dtype=bool)
+    low = ((coherence <= np.quantile(coherence, MIXED_QUANTILE))
+           & (exclusive <= np.quantile(exclusive, MIXED_QUANTILE)))
+    if baseline is not None and np.isfinite(baseline):
+        low &= coherence < round(float(baseline), SHOWN["coherence"])
+    return low
+
+
+def terms_kept(jaccard_overlap: float, n: int = 10) -> float:
+    """How many of ``n`` top terms two matched topics share at a Jaccard overlap (2J·n/(1+J)).
+
+    >>> terms_kept(1.0), round(terms_kept(0.5), 1)
+    (10.0, 6.7)
+    """
+    return 2 * jaccard_overlap * n / (1 + jaccard_overlap)
+
+
+def k_evidence(sweep: pd.DataFrame, k: int, coherence: float, baseline: float | None = None) -> list[str]:
+    """What the evidence says of the chosen k, in plain sentences (none when it is unremarkable).
+
+    * when another k is better on both coherence and stability, or when k is best on neither
+      (the choice is then a compromise between the two);
+    * when the final model's coherence is below the scikit-learn example's at the same k;
+    * when its stability is below :data:`LOW_STABILITY`.
+
+    >>> sweep = pd.DataFrame({"k": [5, 10, 40], "coherence": [0.30, 0.34, 0.38],
+    ...                       "stability": [0.87, 0.84, 0.52]})
+    >>> for line in k_evidence(sweep, 10, 0.30, baseline=0.33): print(line)
+    No k is best on both counts: coherence is highest at k = 40 (NPMI 0.380, against 0.340 at k = 10) and stability at k = 5 (0.87, against 0.84), so k = 10 is a compromise between the two, not a clear best.
+    At k = 10 the model's topics are less coherent than those of the scikit-learn example (NPMI 0.300 against 0.330), a plain TF-IDF and NMF model of the same documents.
+    """
+    lines = []
+    rows = sweep.dropna(subset=["coherence"]).set_index("k")
+    if len(rows) > 1 and k in rows.index:
+        chosen = rows.loc[k]
+        best_coherence = rows["coherence"].round(SHOWN["coherence"]).idxmax()
+        stable = rows["stability"].dropna()
+        best_stability = stable.round(2).idxmax() if len(stable) else k
+        if best_coherence != k and best_stability != k:
+            lines.append(
+                f"No k is best on both counts: coherence is highest at k = {best_coherence} "
+                f"(NPMI {rows.loc[best_coherence, 'coherence']:.3f}, against {chosen['coherence']:.3f} at k = {k}) "
+                f"and stability at k = {best_stability} ({stable.loc[best_stability]:.2f}, against "
+                f"{chosen['stability']:.2f}), so k = {k} is a compromise between the two, not a clear best.")
+        stability_k = chosen["stability"]
+        if pd.notna(stability_k) and round(float(stability_k), 2) < LOW_STABILITY:
+            lines.append(
+                f"Its topics are not stable: refitted on other samples of the documents, a topic keeps on average "
+                f"only about {terms_kept(float(stability_k)):.0f} of its top 10 terms (stability {stability_k:.2f}).")
+    if baseline is not None and np.isfinite(baseline) and round(coherence, 3) < round(float(baseline), 3):
+        lines.append(f"At k = {k} the model's topics are less coherent than those of the scikit-learn example "
+                     f"(NPMI {coherence:.3f} against {baseline:.3f}), a plain TF-IDF and NMF model of the "
+                     "same documents.")
+    return lines

@@ -71,12 +71,72 @@ def representative_documents(doc_topics: pd.DataFrame, documents: pd.DataFrame,
     return top.assign(weight=top["weight"].round(2))  # shown as 0.12, once ranked
 
 
-def focus_mixture(doc_topics: pd.DataFrame, topics: pd.DataFrame, focus_ids: list[str]) -> pd.Series:
-    """The focus's topic mixture (mean over its units), labelled, largest first."""
+# A part of the focus's mixture is weak when it is under WEAK_SHARE of the document and fewer than
+# WEAK_TERMS of the topic's top 10 terms occur in the document: weight the model spreads over the
+# vocabulary's long tail, not a subject the document is about.
+WEAK_SHARE = 0.10
+WEAK_TERMS = 2
+WEAK = " (weak)"
+
+
+def focus_topics(doc_topics: pd.DataFrame, topics: pd.DataFrame, topic_terms: pd.DataFrame,
+                 focus_ids: list[str], present: set[str]) -> pd.DataFrame:
+    """The focus's topic mixture as a table, largest first: topic, label, share, the number of the
+    topic's top 10 terms that occur in the focus (``present``: its terms), and whether the part is
+    weak (:data:`WEAK_SHARE`, :data:`WEAK_TERMS`) or the topic mixed.
+
+    >>> doc_topics = pd.DataFrame({"doc_id": ["f", "f"], "topic": [1, 2], "weight": [0.92, 0.08]})
+    >>> topics = pd.DataFrame({"topic": [1, 2], "label": ["trade", "Korea"], "mixed": [False, False]})
+    >>> terms = pd.DataFrame({"topic": [1, 1, 2, 2], "rank": [1, 2, 1, 2],
+    ...                       "term": ["trade", "china", "kim", "korea"]})
+    >>> focus_topics(doc_topics, topics, terms, ["f"], {"trade", "china"})[["topic", "share", "terms_in_focus", "weak"]]
+       topic  share  terms_in_focus   weak
+    0      1   0.92               2  False
+    1      2   0.08               0   True
+    """
     weights = doc_topics[doc_topics["doc_id"].isin(focus_ids)].groupby("topic")["weight"].mean()
-    labels = topics.set_index("topic")["label"]
-    weights.index = [f"T{t}: {labels[t]}" for t in weights.index]
-    return weights.sort_values(ascending=False)
+    top = topic_terms[topic_terms["rank"] <= 10].groupby("topic")["term"].apply(list)
+    table = topics[["topic", "label", "mixed"]].assign(
+        share=topics["topic"].map(weights).fillna(0.0).round(3),
+        terms_in_focus=topics["topic"].map(lambda t: sum(term in present for term in top.get(t, []))))
+    table["weak"] = (table["share"] < WEAK_SHARE) & (table["terms_in_focus"] < WEAK_TERMS)
+    table = table.sort_values(["share", "topic"], ascending=[False, True], ignore_index=True)
+    return table[["topic", "label", "share", "terms_in_focus", "weak", "mixed"]]
+
+
+def focus_mixture(table: pd.DataFrame) -> pd.Series:
+    """The focus's mixture (a :func:`focus_topics` table) as labelled shares, largest first; weak parts
+    end in :data:`WEAK` (mixed topics' labels already end in ``(mixed)``)."""
+    labels = [f"T{row.topic}: {row.label}{WEAK if row.weak else ''}" for row in table.itertuples()]
+    return pd.Series(table["share"].to_numpy(dtype=float), index=labels)
+
+
+def focus_caveats(table: pd.DataFrame, noun: str, shown: float = 0.0) -> str | None:
+    """One plain sentence on the weak and mixed parts of the focus's mixture (of at least ``shown``), or None.
+
+    >>> table = pd.DataFrame({"topic": [2, 35], "label": ["trade", "Korea"], "share": [0.49, 0.09],
+    ...                       "terms_in_focus": [4, 0], "weak": [False, True], "mixed": [False, False]})
+    >>> print(focus_caveats(table, "article"))
+    Marked weak: “Korea” (9%): none of its top 10 terms occurs in the article, so its weight comes from words the topic only touches, not from a subject of the article.
+    """
+    listed = table[table["share"] >= shown]
+    parts = []
+    weak = listed[listed["weak"]]
+    if len(weak):
+        named = ", ".join(f"“{row.label}” ({row.share:.0%})" for row in weak.itertuples())
+        most = int(weak["terms_in_focus"].max())
+        held = "none of its top 10 terms occurs" if most == 0 and len(weak) == 1 else (
+            "none of their top 10 terms occurs" if most == 0 else
+            f"at most {most} of {'its' if len(weak) == 1 else 'their'} top 10 terms occur{'s' if most == 1 else ''}")
+        parts.append(f"Marked weak: {named}: {held} in the {noun}, so "
+                     f"{'its' if len(weak) == 1 else 'their'} weight comes from words the topic only touches, "
+                     f"not from a subject of the {noun}.")
+    mixed = listed[listed["mixed"]]
+    if len(mixed):
+        named = ", ".join(f"“{row.label.removesuffix(' (mixed)')}” ({row.share:.0%})" for row in mixed.itertuples())
+        parts.append(f"Marked mixed: {named}: {'a topic' if len(mixed) == 1 else 'topics'} of low coherence and "
+                     "low exclusivity, more a mixture of subjects than one.")
+    return " ".join(parts) or None
 
 
 def term_frames(topics: pd.DataFrame, topic_terms: pd.DataFrame, display: dict[str, str],

@@ -36,8 +36,8 @@ from newslens.params import TopicsParams
 from newslens.precision import display_values
 from newslens.analysis.identities import assign_ids, load_identities, load_labels
 from newslens.analysis.short_texts import ShortTexts, choose_model, k_cap
-from newslens.analysis.topic_quality import (SHOWN, TopicsError, choose_k, mean_coherence, npmi_coherence,
-                                             rank_terms, stability)
+from newslens.analysis.topic_quality import (SHOWN, TopicsError, choose_k, exclusivity, k_evidence,
+                                             mean_coherence, mixed_topics, npmi_coherence, rank_terms, stability)
 
 if TYPE_CHECKING:
     from newslens.corpus.periods import Resolution
@@ -173,7 +173,7 @@ class TopicResult:
     k: int
     reason: str
     sweep: pd.DataFrame        # k, coherence, coherence_sd, stability, fits
-    topics: pd.DataFrame       # topic, label, prevalence, coherence, top_terms
+    topics: pd.DataFrame       # topic, label, labelled, prevalence, coherence, exclusivity, mixed, top_terms
     topic_terms: pd.DataFrame  # topic, rank, term, weight
     doc_topics: pd.DataFrame   # doc_id, topic, weight (each document's mixture sums to 1)
     label_problems: list[str]
@@ -208,6 +208,7 @@ def build_topics(model: str, matrix, counts, k: int, seed: int, *, terms: np.nda
     labels, problems = load_labels(labels_path, ids)
     binary = (counts > 0).astype(np.int32).tocsc()
     coherence = npmi_coherence([row[:10] for row in top], binary)
+    exclusive = exclusivity(components)
     rows, term_rows = [], []
     for position, topic_id in enumerate(ids):
         shown = [display.get(t, t) for t in terms[top[position]]]
@@ -215,11 +216,12 @@ def build_topics(model: str, matrix, counts, k: int, seed: int, *, terms: np.nda
         rows.append({"topic": topic_id, "label": labels.get(topic_id, auto), "labelled": topic_id in labels,
                      "prevalence": round(float(prevalence[position]), SHOWN["prevalence"]),
                      "coherence": round(float(coherence[position]), SHOWN["coherence"]),
-                     "top_terms": ", ".join(shown)})
+                     "exclusivity": round(float(exclusive[position]), SHOWN["exclusivity"]),
+                     "mixed": False, "top_terms": ", ".join(shown)})
         weights = display_values(components[position, top[position]])  # ranked above at full precision
         for rank, (term, weight) in enumerate(zip(terms[top[position]], weights), start=1):
             term_rows.append({"topic": topic_id, "rank": rank, "term": term, "weight": float(weight)})
-    topics = pd.DataFrame(rows)
+    topics = pd.DataFrame(rows)  # mixed: set by judge(), against the baseline
     topic_terms = pd.DataFrame(term_rows)
     doc_topics = pd.DataFrame({"doc_id": np.repeat(doc_ids, len(ids)), "topic": np.tile(ids, len(doc_ids)),
                                "weight": np.round(mixture.ravel(), 6)})
@@ -227,6 +229,41 @@ def build_topics(model: str, matrix, counts, k: int, seed: int, *, terms: np.nda
                   "topics": [{"id": i, "terms": t} for i, t in zip(ids, current)]}
     identities["coherence"] = round(mean_coherence(components, binary), SHOWN["model_coherence"])
     return topics, topic_terms, doc_topics, problems, identities, components
+
+
+FOCUS_COLUMNS = ["topic", "label", "share", "terms_in_focus", "weak", "mixed"]
+# The focus's parts the reports' mixture charts show and their caveats name (smaller slivers are left out).
+FOCUS_SHOWN = 0.01
+MIXED = " (mixed)"  # what a mixed topic's label ends with, wherever the label is shown
+
+
+def mark_mixed(topics: pd.DataFrame, baseline: float | None) -> pd.DataFrame:
+    """``topics`` with its ``mixed`` column set (:func:`~newslens.analysis.topic_quality.mixed_topics`)
+    and each mixed topic's label ending in :data:`MIXED`, so every table, chart and sentence says so.
+
+    >>> topics = pd.DataFrame({"topic": [1, 2, 3, 4], "label": ["a · b", "c · d", "e", "f"],
+    ...                        "coherence": [0.1, 0.5, 0.6, 0.7], "exclusivity": [0.8, 0.9, 0.95, 0.99]})
+    >>> mark_mixed(topics, baseline=0.3)[["label", "mixed"]].values.tolist()
+    [['a · b (mixed)', True], ['c · d', False], ['e', False], ['f', False]]
+    """
+    if topics.empty:
+        return topics.assign(mixed=pd.Series(dtype="bool"))
+    mixed = mixed_topics(topics["coherence"].to_numpy(), topics["exclusivity"].to_numpy(), baseline)
+    labels = topics["label"].str.removesuffix(MIXED)
+    return topics.assign(mixed=mixed, label=labels.where(~mixed, labels + MIXED))
+
+
+def judge(fit: TopicResult, baseline: float | None) -> TopicResult:
+    """The fit with its topics marked mixed against ``baseline`` (the scikit-learn example's NPMI at
+    the same k) and the choice of k followed by what the evidence does not support
+    (:func:`~newslens.analysis.topic_quality.k_evidence`)."""
+    if not fit.k:
+        return fit
+    from dataclasses import replace
+
+    caveats = k_evidence(fit.sweep, fit.k, fit.coherence, baseline)
+    reason = ". ".join([fit.reason.rstrip("."), *[line.rstrip(".") for line in caveats]])
+    return replace(fit, topics=mark_mixed(fit.topics, baseline), reason=reason)
 
 
 def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identities_path: Path,
@@ -268,7 +305,8 @@ def no_model(why: str) -> TopicResult:
     empty = lambda *columns: pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
     topics = pd.DataFrame({"topic": pd.Series(dtype="int64"), "label": pd.Series(dtype="str"),
                            "labelled": pd.Series(dtype="bool"), "prevalence": pd.Series(dtype="float64"),
-                           "coherence": pd.Series(dtype="float64"), "top_terms": pd.Series(dtype="str")})
+                           "coherence": pd.Series(dtype="float64"), "exclusivity": pd.Series(dtype="float64"),
+                           "mixed": pd.Series(dtype="bool"), "top_terms": pd.Series(dtype="str")})
     topic_terms = pd.DataFrame({"topic": pd.Series(dtype="int64"), "rank": pd.Series(dtype="int64"),
                                 "term": pd.Series(dtype="str"), "weight": pd.Series(dtype="float64")})
     doc_topics = pd.DataFrame({"doc_id": pd.Series(dtype="str"), "topic": pd.Series(dtype="int64"),
@@ -279,12 +317,16 @@ def no_model(why: str) -> TopicResult:
                        model="none", model_reason="none fitted", k_note="no k searched")
 
 
-def write_outputs(result: TopicResult, out_dir: Path, identities_path: Path) -> dict[str, Path]:
-    """Write the stage's tables, the choice of k, and the identities for the next run; their paths by name."""
+def write_outputs(result: TopicResult, out_dir: Path, identities_path: Path,
+                  focus: pd.DataFrame | None = None) -> dict[str, Path]:
+    """Write the stage's tables, the choice of k, the identities for the next run and the focus's
+    mixture (``focus_topics.csv``, an empty table without a focus); their paths by name."""
     from newslens.files import write_csv, write_parquet, write_text
 
     choice = json.dumps({"k": result.k, "reason": result.reason}, indent=1) + "\n"
-    return {"sweep.csv": write_csv(result.sweep, out_dir / "sweep.csv"),
+    focus = focus if focus is not None else pd.DataFrame(columns=FOCUS_COLUMNS)
+    return {"focus_topics.csv": write_csv(focus, out_dir / "focus_topics.csv"),
+            "sweep.csv": write_csv(result.sweep, out_dir / "sweep.csv"),
             "topic_terms.parquet": write_parquet(result.topic_terms, out_dir / "topic_terms.parquet"),
             "doc_topics.parquet": write_parquet(result.doc_topics, out_dir / "doc_topics.parquet"),
             "topics.csv": write_csv(result.topics, out_dir / "topics.csv"),
@@ -316,6 +358,7 @@ class TopicsResult:
     resolution: Resolution | None        # the periods' resolution, and why
     focus: pd.Series | None              # the focus document's mixture (None: no focus)
     representative: pd.DataFrame | None  # each topic's top documents
+    focus_caveats: str | None = None     # the weak and mixed parts of the focus's mixture, in words
 
 
 def run(stage_run: StageRun) -> TopicsResult:
@@ -342,18 +385,38 @@ def run(stage_run: StageRun) -> TopicsResult:
     texts = detect_short(len(analyzer(doc_id)) for doc_id in doc_ids)  # the tokens tokenize wrote
     fit = run_topics(tfidf, stage_run.params.topics, display=display, identities_path=identities_path,
                      labels_path=stage_run.run_file("labels"), texts=texts)
-    files = write_outputs(fit, stage_run.processed_dir, identities_path)
+    anchors = (anchor_coherence(documents["text"].tolist(), tfidf, fit.k, fit.coherence,
+                                cache=stage_run.build_dir / "anchor_coherence.json") if fit.k else None)
+    fit = judge(fit, example_coherence(anchors))
+    focus_ids = resolve_focus(documents, stage_run.params.focus) if fit.k else []
+    focus_table = (topic_views.focus_topics(fit.doc_topics, fit.topics, fit.topic_terms, focus_ids,
+                                            terms_of(tfidf, focus_ids)) if focus_ids else None)
+    files = write_outputs(fit, stage_run.processed_dir, identities_path, focus=focus_table)
     explorer = topic_explorer_data.explorer_data(fit, documents, terms=tfidf.terms, counts=tfidf.counts,
                                                  display=display, words=stage_run.words)
     files["topic_explorer"] = topic_explorer_data.write(explorer, stage_run.processed_dir)  # the summary's too
     common = (fit, files, documents, display, tfidf.terms, tfidf.counts, len(doc_ids), texts)
     if not fit.k:
         return TopicsResult(*common, [], None, explorer, None, None, None, None, None)
-    anchors = anchor_coherence(documents["text"].tolist(), tfidf, fit.k, fit.coherence,
-                               cache=stage_run.build_dir / "anchor_coherence.json")
-    focus_ids = resolve_focus(documents, stage_run.params.focus)
     over_time, resolution = topic_views.prevalence_over_time(fit.doc_topics, documents, fit.topics)
-    focus = topic_views.focus_mixture(fit.doc_topics, fit.topics, focus_ids) if focus_ids else None
+    focus = topic_views.focus_mixture(focus_table) if focus_ids else None
+    caveats = topic_views.focus_caveats(focus_table, stage_run.words.unit, FOCUS_SHOWN) if focus_ids else None
     return TopicsResult(*common, focus_ids, anchors, explorer,
                         topic_views.prevalence_by_group(fit.doc_topics, documents, fit.topics), over_time,
-                        resolution, focus, topic_views.representative_documents(fit.doc_topics, documents, fit.topics))
+                        resolution, focus, topic_views.representative_documents(fit.doc_topics, documents, fit.topics),
+                        caveats)
+
+
+def example_coherence(anchors: pd.DataFrame | None) -> float | None:
+    """The scikit-learn example's NPMI from the anchors table (None without one)."""
+    if anchors is None:
+        return None
+    example = anchors.loc[anchors["model"].str.startswith("scikit-learn"), "npmi"]
+    return float(example.iloc[0]) if len(example) else None
+
+
+def terms_of(tfidf, doc_ids: list[str]) -> set[str]:
+    """The terms that occur in any of ``doc_ids`` (rows of the TF-IDF counts)."""
+    rows = [i for i, doc_id in enumerate(tfidf.doc_ids) if doc_id in set(doc_ids)]
+    used = np.asarray(tfidf.counts[rows].sum(axis=0)).ravel() > 0
+    return set(tfidf.terms[used])

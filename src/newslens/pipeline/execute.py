@@ -182,6 +182,7 @@ def _render(run, stage: str) -> Path:
 
     from newslens.pipeline import provenance
     from newslens.pipeline.render import render_html
+    from newslens.report import navigation
     from newslens.report.views import MAX_REPORT_BYTES, page_sizes
 
     executed = run.build_dir / f"{stage}.ipynb"
@@ -191,7 +192,9 @@ def _render(run, stage: str) -> Path:
     cell.outputs = [nbformat.v4.new_output("display_data",
                                            data={"text/html": provenance.stage(run, stage)})]
     notebook.cells.append(cell)
-    report = render_html(notebook, run.reports_dir / f"{stage}.html", title=f"{run.params.title} · {stage}")
+    report = render_html(notebook, run.reports_dir / f"{stage}.html", title=f"{run.params.title} · {stage}",
+                         header=navigation.run_header(run.reports_dir, run.params.title, f"{stage}.html"))
+    navigation.refresh_run(run.reports_dir, run.params.title)  # the pages rendered before this one link it too
     sizes = page_sizes(report.read_text(encoding="utf-8"))
     logger.info("run %s: rendered %s: %s kB (view library %s kB, view data %s kB; limit %s kB)",
                 run.name, config.relative_to_root(report), *(f"{sizes[k] / 1000:,.1f}" for k in
@@ -215,7 +218,7 @@ def run_compare(spec_a: str, spec_b: str) -> Path:
     from newslens.analysis import compare
     from newslens.pipeline import provenance
     from newslens.pipeline.render import render_html, scrub_notebook
-    from newslens.report import compare_page
+    from newslens.report import compare_page, navigation
 
     compare.compare(compare.load_findings(spec_a, spec_b), compare.load_findings(spec_b, spec_a))
     label_a, label_b = compare.side_label(spec_a, spec_b), compare.side_label(spec_b, spec_a)
@@ -236,8 +239,19 @@ def run_compare(spec_a: str, spec_b: str) -> Path:
     cell.outputs = [nbformat.v4.new_output("display_data",
                                            data={"text/html": provenance.comparison(spec_a, spec_b)})]
     notebook.cells.append(cell)
+    sides = [(label, _compared_run(spec, other)) for label, spec, other in
+             ((label_a, spec_a, spec_b), (label_b, spec_b, spec_a))]
     report = render_html(notebook, config.REPORTS_DIR / "compare" / f"{name}.html",
-                         title=f"{label_a} against {label_b} · compare")
+                         title=f"{label_a} against {label_b} · compare",
+                         header=navigation.comparison_header(f"{label_a} against {label_b}", f"{name}.html", sides))
     logger.info("compared %s with %s: %s (%s kB)", label_a, label_b, config.relative_to_root(report),
                 f"{report.stat().st_size / 1000:,.1f}")
     return report
+
+
+def _compared_run(spec: str, other: str) -> Path | None:
+    """The reports folder of the run a comparison's side is: a params file's run, or for a git
+    revision the other side's run; None for a findings file, which belongs to no run."""
+    if spec.endswith(".json"):
+        return None
+    return config.reports_dir(Path(spec if spec.endswith(".yaml") else other).stem)

@@ -138,12 +138,9 @@ def comparison(spec_a: str, spec_b: str) -> str:
                  columns=("side", "file", "bytes", "sha256"), as_code=("file", "sha256"), rows=rows)
 
 
-def sensitivity(run, findings: Sequence[tuple[str, Path]]) -> str:
-    """The provenance of a sensitivity page: each variant's findings and their sha256."""
-    rows = []
-    for name, path in findings:
-        data = path.read_bytes()
-        rows.append((name, f"{len(data):,}", hashlib.sha256(data).hexdigest()))
+def sensitivity(run, findings: Sequence[tuple[str, int, str]]) -> str:
+    """The provenance of a sensitivity page: the base's and each variant's findings, (name, bytes, sha256)."""
+    rows = [(name, f"{size:,}", digest) for name, size, digest in findings]
     params_file = config.relative_to_root(run.params_file)
     return block(
         run=(f"{escape(run.name)}, params file <code>{escape(params_file)}</code>; each variant ran\n"

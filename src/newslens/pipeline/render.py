@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 
 from newslens.files import write_text
+from newslens.report.navigation import with_header
 from newslens.report.views import TEMPLATES_DIR, finish_page
 
 
@@ -46,8 +47,8 @@ def scrub_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return notebook
 
 
-def render_html(notebook: nbformat.NotebookNode, target: Path, *, title: str) -> Path:
-    """Render an executed notebook to a self-contained HTML file with code hidden."""
+def render_html(notebook: nbformat.NotebookNode, target: Path, *, title: str, header: str | None = None) -> Path:
+    """Render an executed notebook to a self-contained HTML file with code hidden, ``header`` (HTML) atop its body."""
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(template_name="newslens", extra_template_basedirs=[str(TEMPLATES_DIR.parent)],
@@ -55,6 +56,7 @@ def render_html(notebook: nbformat.NotebookNode, target: Path, *, title: str) ->
                             exclude_output_prompt=True, embed_images=True)
     notebook.metadata["title"] = title
     body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
-    return write_text(target, finish_page(body))
+    page = finish_page(body)
+    return write_text(target, with_header(page, header) if header else page)
 
 

@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 
 from newslens import config
+from newslens.analysis.compare import STABLE
 from newslens.files import write_text
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,10 @@ DESIGN = ("one factor at a time (each level other than the base's), then three c
           + "; ".join(" + ".join(c) for c in COMBINED))
 TOP_KEYWORDS = 15   # a focus keyword holds in a variant when it stays in its top 15
 SUMMARY_KEYWORDS = 10  # the summary's line counts the focus document's top 10
-TAU = 0.5           # a topic holds in a variant when it is matched with at least this similarity
+# A topic holds in a variant when it is matched with at least the similarity at which the comparison
+# pages call two topics the same (compare.STABLE): one threshold, so no page calls "held" what another
+# calls "changed".
+TAU = STABLE
 STAGES_RUN = ("02-tokenize", "03-keywords", "04-topics")
 TOKENIZE_OUTPUTS = ("tokens.parquet", "vocabulary.parquet", "phrases.csv", "stopwords.txt", "stopword_sources.csv",
                     "formulas.csv", "tokenize_stats.json", "tokenizer.json", "phrases.model")
@@ -239,8 +243,24 @@ def write_report(params_file: str, names: list[str] | None = None) -> Path:
              for v in variants}
     result = {"run": run.name, "design": DESIGN,
               "grid": [{"name": v.name, "changes": {k: val for k, val in v.changes}} for v in variants],
-              **stability(base, found)}
+              "findings": _findings_read(run, [v.name for v in variants]), **stability(base, found)}
     write_text(run.reports_dir / FILE, json.dumps(result, sort_keys=True, ensure_ascii=False, indent=1) + "\n")
+    return write_page(run, result)
+
+
+def rewrite_page(params_file: str) -> Path:
+    """Render ``sensitivity.html`` again from the committed ``sensitivity.json``, without the variants.
+
+    For a change of the page's layout (its header, its wording): the numbers and the findings'
+    sha256 come from the JSON, so the variants need not be run again (nor be on this machine).
+    """
+    from newslens.params import load_run
+
+    run = load_run(params_file)
+    result = json.loads((run.reports_dir / FILE).read_text(encoding="utf-8"))
+    if "findings" not in result:
+        raise ValueError(f"{config.relative_to_root(run.reports_dir / FILE)} does not record the findings it "
+                         f"compared; run `make -j2 sensitivity PARAMS={config.relative_to_root(run.params_file)}`")
     return write_page(run, result)
 
 
@@ -268,12 +288,22 @@ def frames(result: dict[str, Any]) -> dict[str, Any]:
     return {"grid": grid_frame, "focus": focus, "topics": topics, "keyness": keyness}
 
 
+def _findings_read(run, names: list[str]) -> list[list]:
+    """The base's and each variant's findings, as [name, bytes, sha256]: what the page compared."""
+    import hashlib
+
+    rows = []
+    for name in [None, *names]:
+        path = (run.reports_dir / "findings.json") if name is None else variant_root(run.name, name) / "findings.json"
+        data = path.read_bytes()
+        rows.append([name or "base", len(data), hashlib.sha256(data).hexdigest()])
+    return rows
+
+
 def _provenance(run, result: dict[str, Any]) -> str:
     from newslens.pipeline import provenance
 
-    names = [None, *(v["name"] for v in result["grid"])]
-    return provenance.sensitivity(run, [(name or "base", (run.reports_dir / "findings.json") if name is None
-                                         else variant_root(run.name, name) / "findings.json") for name in names])
+    return provenance.sensitivity(run, [tuple(row) for row in result["findings"]])
 
 
 def write_page(run, result: dict[str, Any]) -> Path:
@@ -281,6 +311,7 @@ def write_page(run, result: dict[str, Any]) -> Path:
     import nbformat
 
     from newslens.pipeline.render import render_html
+    from newslens.report import navigation
     from newslens.report.markup import escape, table_html
     from newslens.report.views import with_library
 
@@ -311,7 +342,10 @@ def write_page(run, result: dict[str, Any]) -> Path:
         cell.id = f"cell-{index:02d}"
         cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": with_library(markup)})]
         notebook.cells.append(cell)
-    return render_html(notebook, run.reports_dir / "sensitivity.html", title=f"{run.params.title} · sensitivity")
+    page = render_html(notebook, run.reports_dir / "sensitivity.html", title=f"{run.params.title} · sensitivity",
+                       header=navigation.run_header(run.reports_dir, run.params.title, "sensitivity.html"))
+    navigation.refresh_run(run.reports_dir, run.params.title)  # the stage pages link it too
+    return page
 
 
 # ---------------------------------------------------------------- make

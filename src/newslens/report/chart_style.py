@@ -22,7 +22,10 @@ import numpy as np
 
 PALETTE = ["#0b5cad", "#d1495b", "#2e8b57", "#edae49", "#66a182", "#8d5a97",
            "#00798c", "#c1666b", "#4f6d7a", "#e07a5f"]
+# One convention in every chart of every run: over-use (a positive log ratio, G² or difference)
+# blue, under-use red; a heat map of signed values runs from red through white to blue.
 OVER, UNDER = "#0b5cad", "#d1495b"
+DIVERGING = matplotlib.colors.LinearSegmentedColormap.from_list("newslens-diverging", [UNDER, "#ffffff", OVER])
 STYLE = {
     "figure.dpi": 100, "savefig.dpi": 100, "figure.figsize": (9, 4.5),
     "font.size": 11, "axes.titlesize": 13, "axes.titleweight": "bold", "axes.titlelocation": "left",

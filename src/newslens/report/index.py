@@ -19,8 +19,11 @@ import pandas as pd
 
 from newslens import config
 from newslens.files import write_text
+from newslens.corpus.citations import Citation, run_citations
+from newslens.report.distinctive import group_sizes
+from newslens.report.markup import citations_html, escape
+from newslens.report.navigation import run_pages
 from newslens.report.views import finish_page
-from newslens.report.markup import escape
 from newslens.stages import THUMBNAIL_ORDER
 from newslens.wording import Words, run_words
 
@@ -42,9 +45,11 @@ def about_run(run: str) -> dict:
         words = run_words(params)
         about = {"run": run, "title": params.title, "unit": params.unit,
                  "unit_name": words.unit, "group_name": words.group,
-                 "documents": len(documents), "groups": int(documents["group"].nunique()),
+                 # Named groups, counted as the summary counts them (units without a group are no group).
+                 "documents": len(documents), "groups": len(group_sizes(documents)[0]),
                  "first_date": f"{dates.min():%Y-%m-%d}" if len(dates) else None,
-                 "last_date": f"{dates.max():%Y-%m-%d}" if len(dates) else None}
+                 "last_date": f"{dates.max():%Y-%m-%d}" if len(dates) else None,
+                 "sources": [list(c) for c in run_citations(params.sources)]}
         write_text(saved, json.dumps(about, indent=1, ensure_ascii=False) + "\n")
         return about
     if saved.exists():
@@ -71,20 +76,21 @@ def thumbnail(report: Path) -> str | None:
 
 def _card(run_dir: Path) -> str:
     about = about_run(run_dir.name)
-    reports = sorted(run_dir.glob("*.html"))
-    links = "".join(f'<li><a href="{escape(run_dir.name)}/{escape(p.name)}">{escape(p.stem)}</a></li>'
-                    for p in reports)
+    links = "".join(f'<li><a href="{escape(run_dir.name)}/{escape(p.href)}">{escape(p.label)}</a></li>'
+                    for p in run_pages(run_dir))
     # An about.json written before runs named their units holds only the unit.
     words = Words(about.get("unit_name") or about.get("unit") or "document", about.get("group_name") or "group")
     size = (f"{words.count(about['documents'])} from {words.count(about['groups'], 'group')}"
             if about["documents"] else "")
     dates = f"{about['first_date']} to {about['last_date']}" if about["first_date"] else "no dates"
     thumb = next(filter(None, (thumbnail(run_dir / f"{stage}.html") for stage in THUMBNAIL_ORDER)), None)
+    cited = [Citation(*c) for c in about.get("sources", [])]
+    sources = f'<p class="meta">Sources, and what to cite:</p>{citations_html(cited)}' if cited else ""
     image = (f'<img src="{thumb}" alt="First figure of the {escape(about["run"])} summary" width="{THUMBNAIL_WIDTH}">'
              if thumb else "")
     return (f'<section class="card"><div class="thumb">{image}</div><div>'
             f'<h2>{escape(about["title"])}</h2><p class="meta">run <code>{escape(about["run"])}</code> · '
-            f'{escape(size)} · {escape(dates)}</p><ul>{links}</ul></div></section>')
+            f'{escape(size)} · {escape(dates)}</p><ul class="pages">{links}</ul>{sources}</div></section>')
 
 
 COMPARE_DIR = "compare"  # reports/compare/<a>--<b>.html: comparisons of two runs, not a run
@@ -109,7 +115,8 @@ def write_index() -> Path:
            "max-width:1000px;margin:0 auto;padding:24px}h1{margin-bottom:0.2em}"
            ".card{display:flex;gap:24px;border:1px solid #d0d7de;border-radius:8px;padding:16px;"
            "margin:16px 0}.card h2{margin:0 0 4px;font-size:1.2em}.meta{color:#59636e;margin:0 0 8px}"
-           ".thumb img{border:1px solid #eee}a{color:#0b5cad}")
+           ".thumb img{border:1px solid #eee}a{color:#0b5cad}ul.pages{display:flex;flex-wrap:wrap;gap:4px 16px;"
+           "list-style:none;padding:0;margin:0 0 8px}.sources{font-size:0.9em;margin:0;padding-left:1.2em}")
     body = "".join(_card(run_dir) for run_dir in runs) + comparisons_html()
     page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from newslens.corpus.citations import run_citations
 from newslens.corpus.near_duplicates import NEAR_DUPLICATE_JACCARD
 from newslens.corpus.periods import format_date
 from newslens.report import markup, plots
@@ -38,6 +39,12 @@ def overview(result: IngestResult, words: Words) -> None:
     if result.empty:
         markup.show_text(result.empty[0].upper() + result.empty[1:]
                          + ". The run stops here; the log below says what was read.", css_class="note")
+
+
+def sources(run_sources) -> None:
+    """Where each source of the run comes from: what to cite and its licence."""
+    markup.show_heading("Sources and how to cite them", level=3)
+    markup.show_html(markup.citations_html(run_citations(run_sources)))
 
 
 def group_sizes(result: IngestResult, words: Words) -> None:
@@ -95,6 +102,8 @@ def cleaning(result: IngestResult) -> None:
 def ingest_log(result: IngestResult, words: Words) -> None:
     """The log's counts by status and reason, and how many units are flagged as near-duplicates."""
     markup.show_table(result.log_summary)
+    markup.show_html(f"<p>{markup.download_link(result.log_path, 'Download the full log, row by row', 'text/csv')}"
+                     "</p>")
     near, one = result.near_duplicates, result.near_duplicates == 1
     markup.show_text(f"{words.count(near)} {'is' if one else 'are'} flagged as "
                      f"{'a near-duplicate' if one else 'near-duplicates'} of an earlier one "

@@ -89,9 +89,11 @@ def keyness_charts(result: KeywordsResult, words: Words) -> None:
         return
     if result.keyness_frames:
         plots.diverging_multiples(result.keyness_frames, columns=KEYNESS_COLUMNS,
-                                  title=f"Distinctive terms per {words.group} (log ratio against the rest)")
+                                  title=f"Distinctive terms per {words.group} (log ratio against the rest)",
+                                  xlabel="log ratio: over-used → right (blue), under-used ← left (red); +1 = twice as often")
         plots.heatmap(result.keyness_table, title=f"Log ratio of each {words.group}'s top terms against the rest",
-                      fmt="{:+.1f}", cmap="RdBu_r", xlabel=words.group, ylabel="term", symmetric=True)
+                      colorbar="log ratio (blue: over-used, red: under-used)", fmt="{:+.1f}", xlabel=words.group,
+                      ylabel="term", symmetric=True)
     else:
         markup.show_text(f"No {words.group} has a distinctive term by that rule.", css_class="note")
     markup.show_table(keyness_rows(result, "group", words), numeric_format=KEYNESS_FORMAT, name="keyness",

@@ -38,13 +38,31 @@ def _static_table(frame: pd.DataFrame, texts: list[list[str]], numeric: list[boo
     def cls(c: int, column: str) -> str:
         return " ".join(x for x in ("num" if numeric[c] else "", column_classes.get(column, "")) if x)
 
-    head = "".join(f'<th class="{cls(c, col)}">{escape(col)}</th>' for c, col in enumerate(frame.columns))
+    head = "".join(f'<th class="{cls(c, col)}">{escape(header(col))}</th>' for c, col in enumerate(frame.columns))
     rows = "".join("<tr>" + "".join(f'<td class="{cls(c, col)}">{escape(text)}</td>'
                                     for c, (col, text) in enumerate(zip(frame.columns, row))) + "</tr>"
                    for row in texts)
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""
     return (f'<table class="{escape(css_class)}">{cap}<thead><tr>{head}</tr></thead>'
             f'<tbody>{rows}</tbody></table>')
+
+
+# Column names as a reader reads them: a table's header never shows a stored column name.
+HEADER_WORDS = {"doc_id": "document id", "parent_id": "document", "top_terms": "top terms",
+                "coherence_sd": "coherence spread (sd)", "docs_elsewhere": "other documents using it",
+                "share_elsewhere": "share of the other documents", "n_docs": "documents", "n_tokens": "tokens",
+                "log_ratio": "log ratio", "log_ratio_low": "log ratio, 95% low", "log_ratio_high": "log ratio, 95% high",
+                "doc_share": "share of its documents", "log_odds_z": "log odds (z)", "date_precision": "date precision"}
+
+
+def header(column) -> str:
+    """A column's header in words: :data:`HEADER_WORDS`, else its name with spaces for underscores.
+
+    >>> header("doc_id"), header("kept_terms"), header("similarity")
+    ('document id', 'kept terms', 'similarity')
+    """
+    column = str(column)
+    return HEADER_WORDS.get(column, column.replace("_", " "))
 
 
 def table_html(frame: pd.DataFrame, *, numeric_format: dict[str, str] | None = None,
@@ -76,7 +94,7 @@ def table_html(frame: pd.DataFrame, *, numeric_format: dict[str, str] | None = N
             "the table shows every row, sorts, searches and downloads as CSV.</p>")
     values = {str(c): _sort_values(frame.iloc[:, c]) for c, is_num in enumerate(numeric) if is_num}
     data = {"caption": caption, "table_class": css_class or None,
-            "columns": [{"name": str(col), "num": bool(numeric[c]), "cls": column_classes.get(str(col))}
+            "columns": [{"name": header(col), "num": bool(numeric[c]), "cls": column_classes.get(str(col))}
                         for c, col in enumerate(frame.columns)],
             "cells": texts, "values": values, "file": f"{_file_stem(name or caption or 'table')}.csv"}
     return views.view_html("table", data, f'<div class="nl-static">{static}</div>{note}',
@@ -161,3 +179,44 @@ def kwic_html(frame: pd.DataFrame, *, max_rows: int = 25, term: str | None = Non
                       name=f"kwic-{term}" if term else "kwic",
                       label=f"Keyword in context: {term}" if term else "Keyword in context",
                       column_classes={"document": "doc", "left": "left", "keyword": "term", "right": "right"})
+
+
+def citations_html(citations) -> str:
+    """A run's sources (:func:`newslens.corpus.citations.run_citations`) as a list: each one's name,
+    what to cite and its licence, escaped."""
+    items = "".join(f"<li><strong>{escape(c.name)}</strong>: {escape(c.cite.rstrip('.'))}. "
+                    f"Licence: {escape(c.licence.rstrip('.'))}.</li>" for c in citations)
+    return f'<ul class="sources">{items}</ul>'
+
+
+def download_link(path, label: str, mime: str = "text/plain") -> str:
+    """A link that saves the file at ``path`` under its own name, the file inside the page as a data URI.
+
+    For small files a reader of the shared report would otherwise not have (a log, a word list).
+    """
+    import base64
+    from pathlib import Path
+
+    payload = Path(path).read_bytes()
+    encoded = base64.b64encode(payload).decode("ascii")
+    return (f'<a download="{escape(Path(path).name)}" href="data:{mime};charset=utf-8;base64,{encoded}">'
+            f"{escape(label)}</a> ({escape(Path(path).name)}, {len(payload) / 1000:,.1f} kB)")
+
+
+def linked_html(text: str, links: dict[str, str]) -> str:
+    """``text`` escaped, with the first occurrence of each phrase of ``links`` a link to its page.
+
+    >>> linked_html("see the ingest report & more", {"the ingest report": "01-ingest.html"})
+    'see <a href="01-ingest.html">the ingest report</a> &amp; more'
+    """
+    out = escape(text)
+    for phrase, href in links.items():
+        out = out.replace(escape(phrase), f'<a href="{escape(href)}">{escape(phrase)}</a>', 1)
+    return out
+
+
+def show_linked_text(text: str, links: dict[str, str], *, css_class: str = "") -> None:
+    """Display ``text`` as :func:`show_text` does, with the pages it names linked (:func:`linked_html`)."""
+    from IPython.display import HTML, display
+
+    display(HTML(f'<p class="{escape(css_class)}">{linked_html(text, links)}</p>'))

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from newslens.precision import display_value, display_values
-from newslens.report.chart_style import (LOG_DECIMALS, OVER, PALETTE, UNDER, log10_values, log_axis, signed,
+from newslens.report.chart_style import (DIVERGING, LOG_DECIMALS, OVER, PALETTE, UNDER, log10_values, log_axis, signed,
                                          wrap)
 
 
@@ -103,13 +103,16 @@ def histogram(values: Sequence[float], *, title: str, xlabel: str, log: bool = F
     return fig
 
 
-def heatmap(table: pd.DataFrame, *, title: str, fmt: str = "{:.2f}", cmap: str = "Blues",
+def heatmap(table: pd.DataFrame, *, title: str, colorbar: str, fmt: str = "{:.2f}", cmap: str = "Blues",
             xlabel: str = "", ylabel: str = "", annotate: bool = True, symmetric: bool = False):
-    """A labelled heatmap of a small table, with each cell's value printed.
+    """A labelled heatmap of a small table, with each cell's value printed and a titled colour bar.
 
-    ``symmetric`` centres the colour scale on zero, for signed values. Cells and colour
-    limits are at display precision; each printed value is ``fmt`` of the value given.
+    ``symmetric`` centres the colour scale on zero, for signed values, and draws them in the one
+    convention of every chart: over-use (positive) blue, under-use (negative) red
+    (:data:`~newslens.report.chart_style.DIVERGING`). Cells and colour limits are at display
+    precision; each printed value is ``fmt`` of the value given.
     """
+    cmap = DIVERGING if symmetric else cmap
     rows, cols = table.shape
     fig, ax = plt.subplots(figsize=(max(6, 0.75 * cols + 3), max(3, 0.38 * rows + 1.6)))
     given = table.to_numpy(dtype=float)
@@ -132,16 +135,24 @@ def heatmap(table: pd.DataFrame, *, title: str, fmt: str = "{:.2f}", cmap: str =
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    fig.colorbar(image, ax=ax, shrink=0.8)
+    bar = fig.colorbar(image, ax=ax, shrink=0.8)
+    bar.set_label(colorbar)
     return fig
 
 
-def zipf(frequencies: pd.Series, *, title: str = "Rank–frequency (Zipf)"):
-    """Term frequency against rank on log–log axes, with the slope of a fitted line.
+# The Zipf line is fitted over the middle of the ranks: from rank ZIPF_FIRST_RANK (the few most
+# frequent terms bend away from any power law) to the last term used at least ZIPF_MIN_FREQUENCY
+# times (below, ties of rare counts make flat steps), and drawn over that range only.
+ZIPF_FIRST_RANK = 10
+ZIPF_MIN_FREQUENCY = 10
 
-    The fit is least squares on the plotted log10 values; its slope (3 decimals) and
-    intercept (4 decimals) are rounded before the line, a straight line between the first
-    and the last rank, is drawn.
+
+def zipf(frequencies: pd.Series, *, title: str = "Rank–frequency (Zipf)"):
+    """Term frequency against rank on log–log axes, with a line fitted over the middle ranks.
+
+    The fit is least squares on the plotted log10 values of ranks :data:`ZIPF_FIRST_RANK` to
+    the last term with at least :data:`ZIPF_MIN_FREQUENCY` uses; its slope (3 decimals) and
+    intercept (4 decimals) are rounded before the line is drawn, over the fitted ranks only.
     """
     counts = np.sort(frequencies.to_numpy(dtype=float))[::-1]
     counts = counts[counts > 0]
@@ -149,17 +160,20 @@ def zipf(frequencies: pd.Series, *, title: str = "Rank–frequency (Zipf)"):
     x = log10_values(np.arange(1, len(counts) + 1))
     y = log10_values(counts)
     ax.plot(x, y, ".", markersize=3, color=PALETTE[0], label="terms")
-    if len(counts) > 10:
-        slope, intercept = (float(v) for v in np.polyfit(x, y, 1))
+    last = int((counts >= ZIPF_MIN_FREQUENCY).sum())
+    if last - ZIPF_FIRST_RANK + 1 >= 10:
+        fitted = slice(ZIPF_FIRST_RANK - 1, last)
+        slope, intercept = (float(v) for v in np.polyfit(x[fitted], y[fitted], 1))
         slope, intercept = round(slope, 3), round(intercept, LOG_DECIMALS)
-        ends = [float(x[0]), float(x[-1])]
-        ax.plot(ends, [round(intercept + slope * e, LOG_DECIMALS) for e in ends], "--", color=UNDER,
-                label=f"fit: frequency ∝ rankˢ, s = {signed(slope, '.2f')}")
+        ends = [float(x[ZIPF_FIRST_RANK - 1]), float(x[last - 1])]
+        ax.plot(ends, [round(intercept + slope * e, LOG_DECIMALS) for e in ends], "--", color="#444",
+                label=f"fit over ranks {ZIPF_FIRST_RANK}–{last:,} (terms used {ZIPF_MIN_FREQUENCY}+ times): "
+                      f"frequency ∝ rankˢ, s = {signed(slope, '.2f')}")
     log_axis(ax.xaxis, "rank (log scale)")
     log_axis(ax.yaxis, "collection frequency (log scale)")
     ax.set_title(title)
     if len(counts):
-        ax.legend()
+        ax.legend(fontsize=8)
     return fig
 
 
@@ -245,7 +259,9 @@ def _bar_grid(frames: list[tuple[str, pd.Series]], *, title: str, columns: int, 
               xlabel: str, color_of, diverging: bool = False):
     """A grid of small horizontal bar charts, one per (title, values); unused cells hidden."""
     rows = -(-len(frames) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(cell[0] * columns, cell[1] * rows), squeeze=False)
+    # Panels to be compared (diverging: the groups' log ratios) share one x scale, each labelled.
+    fig, axes = plt.subplots(rows, columns, figsize=(cell[0] * columns, cell[1] * rows), squeeze=False,
+                             sharex="all" if diverging else "none")
     for ax, (name, values) in zip(axes.ravel(), frames):
         values = values.iloc[::-1]
         positions = np.arange(len(values))
@@ -255,7 +271,7 @@ def _bar_grid(frames: list[tuple[str, pd.Series]], *, title: str, columns: int, 
         if diverging:
             ax.axvline(0, color="#444", linewidth=0.8)
         ax.set_title(wrap(name, 36), fontsize=9, loc="left")
-        ax.tick_params(axis="x", labelsize=7)
+        ax.tick_params(axis="x", labelsize=7, labelbottom=True)
         ax.grid(axis="y", visible=False)
     for ax in axes.ravel()[len(frames):]:
         ax.set_visible(False)
@@ -272,8 +288,7 @@ def small_multiples(frames: list[tuple[str, pd.Series]], *, title: str, columns:
                      color_of=lambda v: color)
 
 
-def diverging_multiples(frames: list[tuple[str, pd.Series]], *, title: str, columns: int = 3,
-                        xlabel: str = "G² (over-used → right, under-used ← left)"):
+def diverging_multiples(frames: list[tuple[str, pd.Series]], *, title: str, xlabel: str, columns: int = 3):
     """Small multiples of diverging bars: positive values right (over), negative left (under)."""
     return _bar_grid(frames, title=title, columns=columns, cell=(3.8, 3.1), xlabel=xlabel,
                      color_of=lambda v: OVER if v >= 0 else UNDER, diverging=True)

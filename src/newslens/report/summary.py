@@ -36,6 +36,9 @@ ALL_TOPICS_UP_TO = 15
 TOPIC_WEIGHT_SHOWN = 0.8
 MIN_TOPICS_SHOWN = 10
 MAX_TOPICS_SHOWN = 15  # a summary table stays one screen long; the topics report has them all
+# The focus's topic-mixture chart leaves out topics below 2% of its weight: slivers no reader can
+# compare (the topics report's chart cuts at 1%, with more room).
+MIXTURE_SHOWN = 0.02
 # The terms the summary's chart shows: a focus's few distinctive terms, or the corpus's top terms.
 FOCUS_TERMS_CHARTED = 12
 CORPUS_TERMS_CHARTED = 15
@@ -57,6 +60,7 @@ class Outputs:
     k_choice: dict
     vocabulary: pd.DataFrame
     corpus_terms: pd.DataFrame
+    focus_topics: pd.DataFrame  # the focus's mixture with its weak and mixed parts (empty without a focus)
     limits: dict | None = None  # limits.json: the dated span, the focus in it, the similarity floor
 
 
@@ -75,6 +79,7 @@ def load_outputs(folder: Path) -> Outputs:
         k_choice=json.loads((folder / "k_choice.json").read_text(encoding="utf-8")),
         vocabulary=pd.read_parquet(folder / "vocabulary.parquet"),
         corpus_terms=pd.read_csv(folder / "corpus_terms.csv"),
+        focus_topics=pd.read_csv(folder / "focus_topics.csv"),
         limits=read_limits(folder / "limits.json"),
     )
 
@@ -152,7 +157,7 @@ def corpus_sentence(out: Outputs, words: Words, *, time_view: bool = False, noun
     >>> docs = pd.DataFrame({"group": ["Con", "Lab", "Con", None],
     ...                      "date": pd.to_datetime(["2001-05-01", "2003-01-02", None, None])})
     >>> log = pd.DataFrame({"status": ["ingested"] * 4 + ["duplicate"]})
-    >>> print(corpus_sentence(Outputs(docs, log, *[None] * 10), Words("speech", "party")))
+    >>> print(corpus_sentence(Outputs(docs, log, *[None] * 11), Words("speech", "party")))
     The corpus holds 4 speeches from 2 parties. They are Con (2 speeches) and Lab (1); 1 speech has no party. 2 speeches are dated, from 1 May 2001 to 2 January 2003; 2 are not. 1 exact duplicate was merged and no input was skipped (the ingest report lists each with its reason).
     """
     docs = out.documents
@@ -222,8 +227,13 @@ def topics_sentence(out: Outputs) -> str:
     if out.topics.empty:
         return f"{out.k_choice['reason']}."
     top = out.topics.head(3)
-    return (f"The topic model found {len(out.topics)} topics. {out.k_choice['reason']}. "
+    said = (f"The topic model found {len(out.topics)} topics. {out.k_choice['reason']}. "
             f"The most prevalent are {prose.listed([f'“{r.label}” ({r.prevalence:.0%})' for r in top.itertuples()])}.")
+    mixed = int(out.topics["mixed"].sum()) if "mixed" in out.topics else 0
+    if mixed:
+        said += (f" {prose.counted(mixed, 'topic')} {'is' if mixed == 1 else 'are'} marked mixed: among the "
+                 "least coherent and least exclusive of the model, each more a blend of subjects than one.")
+    return said
 
 
 def topics_shown(topics: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
@@ -323,8 +333,10 @@ def _mixture(out: Outputs, focus_ids: list[str], noun: str) -> tuple[pd.Series |
     """The focus's topic mixture and the sentence naming its main topic; (None, None) without both."""
     if not (focus_ids and len(out.topics)):
         return None, None
-    mixture = topic_views.focus_mixture(out.doc_topics, out.topics, focus_ids)
-    return mixture, f"The {noun} is mostly “{mixture.index[0]}” ({mixture.iloc[0]:.0%} of its weight)."
+    mixture = topic_views.focus_mixture(out.focus_topics)
+    said = f"The {noun} is mostly “{mixture.index[0]}” ({mixture.iloc[0]:.0%} of its weight)."
+    caveats = topic_views.focus_caveats(out.focus_topics, noun, MIXTURE_SHOWN)
+    return mixture, f"{said} {caveats}" if caveats else said
 
 
 def _over_time(out: Outputs, shown: int, words: Words) -> tuple[pd.DataFrame, Resolution, str]:

@@ -6,14 +6,10 @@ returns None (so a cell that draws a chart leaves no value behind); none compute
 
 from __future__ import annotations
 
+from newslens.corpus.citations import run_citations
 from newslens.report import markup, plots, topic_explorer
-from newslens.report.summary import SummaryResult
+from newslens.report.summary import MIXTURE_SHOWN, SummaryResult
 from newslens.wording import Words
-
-# The focus's topic-mixture chart leaves out topics below 2% of its weight: slivers no reader can
-# compare. Stage 04 draws its own mixture chart with a 1% cut; each is kept, since changing either
-# would change a committed report.
-MIXTURE_SHOWN = 0.02
 
 
 def heading(result: SummaryResult) -> None:
@@ -25,7 +21,13 @@ def heading(result: SummaryResult) -> None:
 
 def corpus(result: SummaryResult) -> None:
     """What the corpus is: size, groups, dates, what was left out."""
-    markup.show_text(result.corpus)
+    markup.show_linked_text(result.corpus, {"the ingest report": "01-ingest.html"})
+
+
+def sources(run_sources) -> None:
+    """Where the corpus comes from: each source with what to cite and its licence."""
+    markup.show_text("Sources, and what to cite for each:", css_class="note")
+    markup.show_html(markup.citations_html(run_citations(run_sources)))
 
 
 def terms(result: SummaryResult) -> None:
@@ -73,7 +75,7 @@ def topics(result: SummaryResult) -> None:
 def robustness(result: SummaryResult) -> None:
     """The line on how the findings hold across preprocessing variants, when ``make sensitivity`` ran."""
     if result.robustness:
-        markup.show_text(result.robustness, css_class="note")
+        markup.show_linked_text(result.robustness, {"the sensitivity report": "sensitivity.html"}, css_class="note")
 
 
 def mixture_heading(result: SummaryResult) -> None:
@@ -121,7 +123,7 @@ def over_time(result: SummaryResult) -> None:
     markup.show_text(result.time_sentence, css_class="note")
     if result.over_time.shape[1] > 1:
         plots.heatmap(result.over_time, title=f"Topic prevalence by {result.resolution.name}",
-                      fmt="{:.2f}", cmap="Greens", annotate=False)
+                      colorbar="mean share of a document", fmt="{:.2f}", cmap="Greens", annotate=False)
 
 
 def links(result: SummaryResult) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from newslens import config
 from newslens.analysis.short_texts import ShortTexts
 from newslens.report import markup, plots
 
@@ -33,7 +34,7 @@ def overview(result: TokenizeResult, words: Words) -> None:
     markup.show_text(
         f"Spelling: {unified:,} variant{'s' if unified != 1 else ''} counted as one term with another "
         f"(British and American spellings both in the corpus, and house styles such as \u201cper cent\u201d "
-        f"or \u201cmln\u201d; tokenize.spelling). Words that lost a character upstream keep its mark (\ufffd) "
+        f"or \u201cmln\u201d; a run can keep every spelling apart). Words that lost a character upstream keep its mark (\ufffd) "
         f"and stay one word; {repaired:,} of them {'was' if repaired == 1 else 'were'} repaired to the intact "
         "form the corpus also holds.", css_class="note")
 
@@ -104,3 +105,16 @@ def focus_document(result: TokenizeResult, words: Words) -> None:
     markup.show_text(f"{'Focus' if result.focus else 'The first ' + words.unit}: {result.focus_title}",
                      css_class="note")
     markup.show_html(markup.tokens_html(result.focus_sentences, result.focus_display))
+
+
+def saved_files(run) -> None:
+    """What the stage saves for the later stages: the small files to download, the large ones named
+    as local outputs of a build, with the command that writes them."""
+    folder, params_file = run.processed_dir, config.relative_to_root(run.params_file)
+    stopwords = markup.download_link(folder / "stopwords.txt", "the stop-word list")
+    phrases = markup.download_link(folder / "phrases.csv", "the phrases found", "text/csv")
+    local = " and ".join(f"<code>{markup.escape(config.relative_to_root(folder / name))}</code>"
+                         for name in ("tokens.parquet", "vocabulary.parquet"))
+    markup.show_html(f"<p>Saved with this report: {stopwords}; {phrases}. The tokens and the vocabulary are "
+                     f"too large to ship in a page: they are local outputs of a build, {local}, written by "
+                     f"<code>make report PARAMS={markup.escape(params_file)}</code>.</p>")

@@ -11,15 +11,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from newslens.analysis import topic_views
+from newslens.analysis.topics import FOCUS_SHOWN
 from newslens.report import markup, plots, topic_explorer
 
 if TYPE_CHECKING:
     from newslens.analysis.topics import TopicsResult
     from newslens.wording import Words
 
-# The focus chart leaves out topics under 1% of the document: slivers a bar cannot show
-# (the summary's chart cuts at 2%, for its smaller space).
-FOCUS_MIN_SHARE = 0.01
+# The topic table's headers, in words.
+LABEL_SOURCE = {True: "labels file", False: "top three terms"}
+TOPIC_HEADERS = {"topic": "topic", "label": "label", "source": "label from", "prevalence": "share of the corpus",
+                 "coherence": "coherence (NPMI)", "exclusivity": "exclusivity (FREX)", "top_terms": "top terms"}
 
 
 def overview(result: TopicsResult, title: str, words: Words) -> None:
@@ -49,8 +51,11 @@ def topic_table(result: TopicsResult) -> None:
     """The topics by prevalence with their labels, and any problem of the labels file."""
     if not result.fit.k:
         return
-    markup.show_table(result.fit.topics[["topic", "label", "prevalence", "coherence", "top_terms"]],
-                      numeric_format={"prevalence": ".1%", "coherence": ".3f"})
+    table = result.fit.topics.assign(source=result.fit.topics["labelled"].map(LABEL_SOURCE))
+    markup.show_table(table[["topic", "label", "source", "prevalence", "coherence", "exclusivity", "top_terms"]]
+                      .rename(columns=TOPIC_HEADERS),
+                      numeric_format={TOPIC_HEADERS["prevalence"]: ".1%", TOPIC_HEADERS["coherence"]: ".3f",
+                                      TOPIC_HEADERS["exclusivity"]: ".3f"})
     for problem in result.fit.label_problems:
         markup.show_text(f"Labels file: {problem}", css_class="note")
 
@@ -75,7 +80,8 @@ def by_group(result: TopicsResult, words: Words) -> None:
     if result.by_group is None:
         return
     if result.by_group.shape[1] > 1:
-        plots.heatmap(result.by_group, title=f"Topic prevalence by {words.group}", fmt="{:.2f}")
+        plots.heatmap(result.by_group, title=f"Topic prevalence by {words.group}",
+                      colorbar="mean share of a document", fmt="{:.2f}")
     else:
         markup.show_text(f"This run has a single {words.group}.", css_class="note")
 
@@ -87,7 +93,8 @@ def over_time(result: TopicsResult, words: Words) -> None:
     resolution = result.resolution
     if result.over_time.shape[1] > 1:
         markup.show_text(f"Mean topic weight per {resolution.name}, {resolution.evidence}.", css_class="note")
-        plots.heatmap(result.over_time, title=f"Topic prevalence by {resolution.name}", fmt="{:.2f}",
+        plots.heatmap(result.over_time, title=f"Topic prevalence by {resolution.name}",
+                      colorbar="mean share of a document", fmt="{:.2f}",
                       cmap="Greens", annotate=False)
     else:
         markup.show_text(f"The {words.units} do not span more than one {resolution.name}, so there is no time axis.",
@@ -95,14 +102,16 @@ def over_time(result: TopicsResult, words: Words) -> None:
 
 
 def focus_mixture(result: TopicsResult) -> None:
-    """The focus document's topic mixture (topics of at least :data:`FOCUS_MIN_SHARE`), or a note."""
+    """The focus document's topic mixture (topics of at least :data:`FOCUS_SHOWN`), or a note."""
     if not result.fit.k:
         return
     if result.focus is None:
         markup.show_text("This run has no focus document.", css_class="note")
         return
-    plots.barh(result.focus[result.focus >= FOCUS_MIN_SHARE], title="Topic mixture of the focus document",
+    plots.barh(result.focus[result.focus >= FOCUS_SHOWN], title="Topic mixture of the focus document",
                xlabel="share of the document", fmt="{:.0%}")
+    if result.focus_caveats:
+        markup.show_text(result.focus_caveats, css_class="note")
 
 
 def representative_documents(result: TopicsResult, words: Words) -> None:
