@@ -172,7 +172,8 @@ build/$(1)/params/engine.txt: build/$(1)/params.stamp ;
 $(call STAGE_RULES,$(1),$(2))
 
 # The run's findings, small and committed, that `make compare` reads (also at a revision).
-reports/$(1)/findings.json: build/$(1)/03-keywords.done build/$(1)/04-topics.done $(SRC)/analysis/compare.py
+reports/$(1)/findings.json: build/$(1)/03-keywords.done build/$(1)/04-topics.done $(SRC)/analysis/compare.py \
+		$(SRC)/analysis/limits.py
 	$(PY) -m newslens findings $(2)
 
 # The stage renders its report as it finishes; this rule renders again only when the report

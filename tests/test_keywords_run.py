@@ -142,3 +142,24 @@ def test_sample_run_has_no_focus_and_lists_weeks(sample):
     trump = result.in_context[0]
     assert trump.term == "trump" and len(trump.matches) > 0
     assert "president" in set(trump.collocates["collocate"])
+
+
+def test_the_stage_writes_the_limits_it_returns(seed, sample):
+    import json
+
+    from newslens.analysis import limits
+
+    for stage_run, result in (seed, sample):
+        written = (stage_run.processed_dir / "limits.json").read_text(encoding="utf-8")
+        assert written == limits.limits_json(result.limits) and json.loads(written) == result.limits
+    seed_limits, sample_limits = seed[1].limits, sample[1].limits
+    # the seed run: the focus is every sentence, all of one day; no other sentence to pair
+    assert seed_limits["span"]["reason"] == "the focus is every document of the run"
+    assert seed_limits["concentration"]["reason"] == "every dated document has the same date"
+    assert seed_limits["similarity"]["floor"] is None
+    # the sample of the news corpus: no focus, dated, its own dates' span
+    documents = pd.read_parquet(sample[0].processed_dir / "documents.parquet")
+    span = sample_limits["span"]["others"]
+    assert span["first"] == f"{documents['date'].min():%Y-%m-%d}" and span["documents"] == documents["date"].notna().sum()
+    assert sample_limits["span"]["focus_outside_span"] is None and sample_limits["similarity"]["reason"] == (
+        "the run has no focus")

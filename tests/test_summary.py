@@ -234,3 +234,77 @@ def test_a_single_group_gives_an_empty_table():
     keyness = pd.DataFrame(columns=KEYNESS_COLUMNS)  # as keywords writes it
     table, note = _lines(["seed"], keyness)
     assert table.empty and note is None
+
+
+# ---------------------------------------------------------------- the run's limits in the summary
+
+def _news_like_limits(focus_date: str | None = "2022-01-10"):
+    """A corpus like the news run's, its limits measured: China Daily alone until February 2017."""
+    from newslens.analysis import limits
+
+    dates = (["2016-04-19"] + ["2016-12-05"] * 26 + ["2017-01-20"] * 2
+             + ["2017-02-10", "2017-03-10", "2017-03-30"] * 100)
+    groups = ["CNN"] + ["China Daily"] * 26 + ["CNN", "DW"] + ["CNN", "DW", "TASS"] * 100
+    if focus_date:
+        dates, groups = [focus_date, *dates], ["seed", *groups]
+    out = _outputs(groups, dates)
+    similar = pd.DataFrame({"rank": [1, 2], "title": ["Belarus and Russia", "Brexit and the Irish"],
+                            "group": ["TASS", "China Daily"], "date": pd.to_datetime(["2017-03-20", "2017-01-27"]),
+                            "similarity": [0.302125, 0.163209]})
+    found = limits.limits(out.documents, ["d0"] if focus_date else [], sparse_rows(len(dates)),
+                          out.documents["doc_id"].tolist(), similar if focus_date else similar.iloc[:0])
+    found["similarity"] = found["similarity"] | {"floor": 0.24, "level": 0.999, "one_in": 1000, "above": 1}  # as news
+    return summary.Outputs(**{**out.__dict__, "similar": similar, "limits": found})
+
+
+def sparse_rows(n: int):
+    from scipy import sparse
+
+    return sparse.identity(n, format="csr")
+
+
+def test_a_focus_after_its_corpus_is_said_with_the_gap_and_no_span_that_hides_it():
+    out = _news_like_limits()
+    said = summary.corpus_sentence(out, ARTICLE, noun="article")
+    assert ("The focus article is dated 10 January 2022, 4 years and 9 months after the latest other article "
+            "(30 March 2017); the 329 other articles date from 19 April 2016 to 30 March 2017, 91% of them from "
+            "February and March 2017.") in said
+    assert "to 10 January 2022" not in said and "All are dated" not in said
+    # before February, the two January articles of CNN and DW bring China Daily's share under 90%
+    assert ("Before January 2017, China Daily is nearly the only outlet (26 of the 27 articles); 99.7% of the other "
+            "outlets' articles date from January 2017 on.") in said
+
+
+def test_the_distinctive_terms_say_what_a_focus_from_another_time_implies():
+    out = _news_like_limits()
+    out.focus_terms = pd.DataFrame({"term": ["lukashenko"], "score": [0.3], "share_elsewhere": [0.0]})
+    said = summary.keywords_sentence(out, {"lukashenko": "Lukashenko"}, ARTICLE, ["d0"])
+    assert said.endswith("The focus article is 4 years and 9 months newer than every other article, so a term can "
+                         "set it apart because it is new since March 2017 (a name, an event, a word of its time) "
+                         "rather than because the article stresses it.")
+
+
+def test_the_similar_articles_say_how_many_clear_the_floor_and_the_table_marks_them():
+    out = _news_like_limits()
+    said = summary.similar_sentence(out, ARTICLE, ["d0"])
+    assert said.endswith("Only 1 of the 2 is closer than chance: above 0.240, a similarity that only 1 in 1,000 "
+                         "pairs of articles of this corpus reach (marked in the table). The others are no "
+                         "closer than two articles picked at random can be.")
+    assert summary.similar_table(out, ARTICLE)["closer than chance"].tolist() == ["yes", "no"]
+    out.limits["similarity"]["above"] = 0
+    assert "None of them is closer than chance: none is above 0.240" in summary.similar_sentence(out, ARTICLE, ["d0"])
+
+
+def test_a_concentrated_corpus_without_a_focus_says_where_most_units_fall():
+    out = _news_like_limits(focus_date=None)
+    assert ("All are dated from 19 April 2016 to 30 March 2017, 91% of them from February and March 2017."
+            in summary.corpus_sentence(out, ARTICLE))
+
+
+def test_a_run_built_before_the_limits_keeps_its_sentences():
+    out = _news_like_limits()
+    out.limits = None
+    said = summary.corpus_sentence(out, ARTICLE, noun="article")
+    assert "All are dated from 19 April 2016 to 10 January 2022." in said and "focus" not in said
+    assert "closer than chance" not in summary.similar_sentence(out, ARTICLE, ["d0"])
+    assert "closer than chance" not in summary.similar_table(out, ARTICLE)

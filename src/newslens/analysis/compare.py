@@ -2,7 +2,9 @@
 
 A run's findings are summed up in ``reports/<run>/findings.json`` (:func:`write_findings`, a
 pipeline step after the stages): the topics with their top terms, weights and prevalence,
-each document's dominant topic, each group's keyness list and the kept vocabulary. The file
+each document's dominant topic, each group's keyness list, the kept vocabulary, and the
+run's limits (``limits``: the dated span, whether the focus lies outside it, the similarity
+floor; absent in findings written before stage 03 measured them). The file
 is small, deterministic and committed, so a run can also be compared with itself as it was
 at an earlier revision (``git show REV:reports/<run>/findings.json``).
 
@@ -31,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from newslens import config, vcs
+from newslens.analysis.limits import findings_limits, read_limits
 from newslens.analysis.matching import optimal_pairs
 from newslens.files import write_text
 from newslens.precision import display_value
@@ -86,7 +89,7 @@ def findings(folder: Path, *, run: str, title: str = "") -> dict[str, Any]:
     focus = folder / "focus_keywords.csv"
     focus_terms = (pd.read_csv(focus, keep_default_na=False).sort_values("rank")["term"].astype(str).tolist()
                    if focus.exists() and focus.stat().st_size else [])
-    return {
+    data = {
         "format": FORMAT, "run": run, "title": title,
         "corpus": {"documents": len(doc_ids),
                    "doc_ids_sha256": hashlib.sha256("\n".join(doc_ids).encode("utf-8")).hexdigest()},
@@ -98,6 +101,12 @@ def findings(folder: Path, *, run: str, title: str = "") -> dict[str, Any]:
         "vocabulary": {"kept": int(len(kept)), "min_df": VOCABULARY_MIN_DF,
                        "terms": kept[kept["df"] >= VOCABULARY_MIN_DF]["term"].astype(str).tolist()},
     }
+    # What the run cannot say (the focus outside the corpus's span, the similarity floor); a run
+    # built before stage 03 measured them has none, and comparisons never read them.
+    limits = findings_limits(read_limits(folder / "limits.json"))
+    if limits is not None:
+        data["limits"] = limits
+    return data
 
 
 def findings_json(data: dict[str, Any]) -> str:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from newslens.analysis import keyness_data, kwic
+from newslens.analysis import keyness_data, kwic, limits
 from newslens.analysis.keyness import COLUMNS as KEYNESS_ROW_COLUMNS
 from newslens.analysis.keyness_uncertainty import LEVEL, MIN_DOCUMENT_SHARE, REPLICATES
 from newslens.analysis.tfidf import TfidfModel, fit_tfidf, write_tfidf
@@ -339,6 +339,7 @@ class KeywordsResult:
     period: str | None               # the resolution of keyness between periods
     top_by_period: pd.DataFrame      # per period, its over-used terms (no rows without periods)
     in_context: tuple[TermInContext, ...]  # the run's kwic terms
+    limits: dict                     # limits.json: the dated span and the focus in it, the similarity floor
 
 
 def run(stage_run: StageRun) -> KeywordsResult:
@@ -358,6 +359,8 @@ def run(stage_run: StageRun) -> KeywordsResult:
     write_outputs(out, keywords=top_keywords(tfidf, settings.top_n), keyness=keyness, group_sizes=sizes,
                   similar=similar, corpus_terms=corpus_terms, focus_terms=focus_terms)
     write_tfidf(tfidf, out)  # the matrices the topics stage models
+    found = limits.limits(documents, focus_ids, tfidf.matrix, tfidf.doc_ids, similar)
+    limits.write_limits(found, out / "limits.json")
     frames = keyness_frames(keyness, display)
     normalize = Tokenizer.load(out).normalize  # lemmas, so "talks" is found for "talk"
     in_context = terms_in_context(documents, focus_ids, [analyzer(d) for d in doc_ids], settings, normalize)
@@ -372,7 +375,7 @@ def run(stage_run: StageRun) -> KeywordsResult:
         explorer=keyness_data.explorer_data(tfidf, documents, keyness, settings, display, normalize, sizes=sizes,
                                             named=named),
         period=period_resolution(documents, settings.period), top_by_period=top_by_period(keyness, display),
-        in_context=in_context)
+        in_context=in_context, limits=found)
 
 
 def _title(documents: pd.DataFrame, doc_id: str) -> str:

@@ -362,6 +362,7 @@ class TopicsResult:
     focus_caveats: str | None = None     # the weak and mixed parts of the focus's mixture, in words
     # Shares by group and period with 95% intervals, as topic_effects.parquet holds them (empty: k = 0).
     effects: TopicEffects | None = None
+    limits: dict[str, Any] | None = None  # stage 03's limits.json: the span, which groups cover it (None: none)
 
 
 def run(stage_run: StageRun) -> TopicsResult:
@@ -373,6 +374,7 @@ def run(stage_run: StageRun) -> TopicsResult:
     """
     from newslens.analysis import topic_effects, topic_explorer_data, topic_views
     from newslens.analysis.anchors import anchor_coherence
+    from newslens.analysis.limits import read_limits
     from newslens.analysis.tfidf import read_tfidf
     from newslens.analysis.short_texts import detect_short
     from newslens.corpus.focus import resolve_focus
@@ -404,15 +406,16 @@ def run(stage_run: StageRun) -> TopicsResult:
                                           min_documents=stage_run.params.keywords.keyness_min_documents)
     files["topic_effects.parquet"] = write_parquet(effects.table, stage_run.processed_dir / "topic_effects.parquet")
     common = (fit, files, documents, display, tfidf.terms, tfidf.counts, len(doc_ids), texts)
+    limits = read_limits(stage_run.input("limits.json"))
     if not fit.k:
-        return TopicsResult(*common, [], None, explorer, None, None, None, None, None, None, effects)
+        return TopicsResult(*common, [], None, explorer, None, None, None, None, None, None, effects, limits)
     over_time, resolution = topic_views.prevalence_over_time(fit.doc_topics, documents, fit.topics)
     focus = topic_views.focus_mixture(focus_table) if focus_ids else None
     caveats = topic_views.focus_caveats(focus_table, stage_run.words.unit, FOCUS_SHOWN) if focus_ids else None
     return TopicsResult(*common, focus_ids, anchors, explorer,
                         topic_views.prevalence_by_group(fit.doc_topics, documents, fit.topics), over_time,
                         resolution, focus, topic_views.representative_documents(fit.doc_topics, documents, fit.topics),
-                        caveats, effects)
+                        caveats, effects, limits)
 
 
 def example_coherence(anchors: pd.DataFrame | None) -> float | None:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from newslens.report import keyness_explorer, markup, plots
+from newslens.report import keyness_explorer, limits_prose, markup, plots
 
 if TYPE_CHECKING:
     from newslens.analysis.keywords import KeywordsResult
@@ -51,11 +51,15 @@ def distinctive_terms(result: KeywordsResult) -> None:
                    title="Top terms by mean TF-IDF", xlabel="mean TF-IDF", fmt="{:.3f}")
 
 
-def similar_documents(result: KeywordsResult) -> None:
-    """The documents nearest the focus by cosine similarity, or a note when the run has no focus."""
+def similar_documents(result: KeywordsResult, words: Words) -> None:
+    """The documents nearest the focus by cosine similarity, each marked when it clears the run's
+    similarity floor, with the sentence that says how many do; a note when the run has no focus."""
     if len(result.similar):
-        markup.show_table(result.similar.assign(date=result.similar["date"].dt.strftime("%Y-%m-%d")),
-                          numeric_format={"similarity": ".3f"})
+        said = limits_prose.floor_sentence(result.limits, words)
+        if said:
+            markup.show_text(said, css_class="note")
+        table = result.similar.assign(date=result.similar["date"].dt.strftime("%Y-%m-%d"))
+        markup.show_table(limits_prose.mark_floor(table, result.limits), numeric_format={"similarity": ".3f"})
     else:
         markup.show_text("No focus document, so no neighbours to list.", css_class="note")
 

@@ -20,7 +20,8 @@ import pandas as pd
 from newslens.corpus.focus import resolve_focus
 from newslens.analysis import topic_explorer_data
 from newslens.analysis import topic_views
-from newslens.report import distinctive, prose
+from newslens.analysis.limits import read_limits
+from newslens.report import distinctive, limits_prose, prose
 from newslens.report.distinctive import group_sizes, is_missing_group
 from newslens.report.robustness import robustness_sentence
 from newslens.wording import Words
@@ -60,6 +61,7 @@ class Outputs:
     vocabulary: pd.DataFrame
     corpus_terms: pd.DataFrame
     focus_topics: pd.DataFrame  # the focus's mixture with its weak and mixed parts (empty without a focus)
+    limits: dict | None = None  # limits.json: the dated span, the focus in it, the similarity floor
 
 
 def load_outputs(folder: Path) -> Outputs:
@@ -78,6 +80,7 @@ def load_outputs(folder: Path) -> Outputs:
         vocabulary=pd.read_parquet(folder / "vocabulary.parquet"),
         corpus_terms=pd.read_csv(folder / "corpus_terms.csv"),
         focus_topics=pd.read_csv(folder / "focus_topics.csv"),
+        limits=read_limits(folder / "limits.json"),
     )
 
 
@@ -98,16 +101,26 @@ def _groups_clause(sizes: pd.Series, missing: int, words: Words) -> str:
     return clause
 
 
-def _dates_sentence(dates: pd.Series, words: Words, time_view: bool) -> str:
+def _dates_sentence(dates: pd.Series, words: Words, time_view: bool, limits: dict | None = None,
+                    noun: str | None = None) -> str:
+    """When the units date from. A focus dated outside the others' span is said apart, with the gap
+    (a span from the corpus's first date to the focus's would hide it); a concentrated corpus says
+    where most of its units fall (:mod:`newslens.report.limits_prose`)."""
     dated = dates.dropna()
     if dated.empty:
         lack = f"No {words.unit} carries a date"
         return lack + (", so this summary has no view over time." if time_view else ".")
+    undated = len(dates) - len(dated)
+    outside = limits_prose.span_sentence(limits, words, noun)
+    if outside:
+        return outside + (f" {prose.counted(undated, words.unit)} {'has' if undated == 1 else 'have'} no date."
+                          if undated else "")
     first, last = prose.day(dated.min()), prose.day(dated.max())
     span = first if first == last else f"from {first} to {last}"
+    concentrated = limits_prose.concentration_clause(limits) if limits else None
+    span += f", {concentrated}" if concentrated else ""
     if len(dated) == len(dates):
         return f"{'It is' if len(dates) == 1 else 'All are'} dated {span}."
-    undated = len(dates) - len(dated)
     return (f"{prose.counted(len(dated), words.unit)} {'is' if len(dated) == 1 else 'are'} dated, {span}; "
             f"{undated:,} {'is' if undated == 1 else 'are'} not.")
 
@@ -133,10 +146,13 @@ def focus_sentence(out: Outputs, focus_ids: list[str]) -> str:
     return f"Focus: “{title}”" + (f" ({', '.join(details)})." if details else ".")
 
 
-def corpus_sentence(out: Outputs, words: Words, *, time_view: bool = False) -> str:
+def corpus_sentence(out: Outputs, words: Words, *, time_view: bool = False, noun: str | None = None) -> str:
     """What the corpus is: size, groups, dates, and what was left out.
 
     ``time_view`` says the summary would show time, so a run without dates says it has none.
+    With the run's limits (``out.limits``), a focus dated outside the other units' span is said
+    with the gap, a concentrated corpus says where most units fall, and a stretch where one group
+    holds nearly every unit is named; ``noun`` is what the focus is called.
 
     >>> docs = pd.DataFrame({"group": ["Con", "Lab", "Con", None],
     ...                      "date": pd.to_datetime(["2001-05-01", "2003-01-02", None, None])})
@@ -146,8 +162,10 @@ def corpus_sentence(out: Outputs, words: Words, *, time_view: bool = False) -> s
     """
     docs = out.documents
     sizes, missing = group_sizes(docs)
+    coverage = limits_prose.coverage_sentence(out.limits, words)
     return (f"The corpus holds {words.count(len(docs))}{_groups_clause(sizes, missing, words)} "
-            f"{_dates_sentence(docs['date'], words, time_view)} {_ingest_sentence(out.log)}")
+            f"{_dates_sentence(docs['date'], words, time_view, out.limits, noun)} "
+            f"{coverage + ' ' if coverage else ''}{_ingest_sentence(out.log)}")
 
 
 def covers_everything(out: Outputs, focus_ids: list[str]) -> bool:
@@ -170,8 +188,9 @@ def keywords_sentence(out: Outputs, display: dict[str, str], words: Words, focus
         return (f"{said} The focus is every {words.unit} of the run, so no other {words.unit} is there "
                 "to set them against.")
     rare = int((out.focus_terms["share_elsewhere"] < 0.01).sum())
+    caveat = limits_prose.terms_caveat(out.limits, words, focus_noun(words, focus_ids))
     return (f"{said} {rare} of its top {len(out.focus_terms)} terms {'appears' if rare == 1 else 'appear'} "
-            f"in fewer than 1% of the other {words.units}.")
+            f"in fewer than 1% of the other {words.units}." + (f" {caveat}" if caveat else ""))
 
 
 def similar_sentence(out: Outputs, words: Words, focus_ids: list[str]) -> str:
@@ -191,8 +210,16 @@ def similar_sentence(out: Outputs, words: Words, focus_ids: list[str]) -> str:
     best = out.similar.iloc[0]
     where = best["group"] if not is_missing_group(best["group"]) else f"no {words.group}"
     title = best["title"] if isinstance(best["title"], str) and best["title"] else best.get("doc_id", "untitled")
+    floor = limits_prose.floor_sentence(out.limits, words)
     return (f"Its closest neighbour is “{title}” ({where}, similarity {best['similarity']:.2f}). "
-            f"Of the {prose.counted(len(out.similar), 'most similar ' + words.unit)}, {prose.listed(parts)}.")
+            f"Of the {prose.counted(len(out.similar), 'most similar ' + words.unit)}, {prose.listed(parts)}."
+            + (f" {floor}" if floor else ""))
+
+
+def similar_table(out: Outputs, words: Words) -> pd.DataFrame:
+    """The focus's most similar units as the summary lists them, each marked when it clears the floor."""
+    table = out.similar[["rank", "title", "group", "date", "similarity"]].rename(columns={"group": words.group})
+    return limits_prose.mark_floor(table, out.limits)
 
 
 def topics_sentence(out: Outputs) -> str:
@@ -335,12 +362,12 @@ def run(stage_run: StageRun) -> SummaryResult:
     return SummaryResult(
         title=stage_run.params.title, focus_ids=tuple(focus_ids), noun=noun,
         focus=focus_sentence(out, focus_ids) if focus_ids else None,
-        corpus=corpus_sentence(out, words, time_view=not focus_ids and modelled),
+        corpus=corpus_sentence(out, words, time_view=not focus_ids and modelled, noun=noun),
         terms=(keywords_sentence(out, display, words, focus_ids) if focus_ids
                else corpus_terms_sentence(out, display, words)),
         top_terms=_top_terms(out, display, focus_ids),
         similar_sentence=similar_sentence(out, words, focus_ids) if focus_ids else None,
-        similar=out.similar[["rank", "title", "group", "date", "similarity"]].rename(columns={"group": words.group}),
+        similar=similar_table(out, words),
         topics_sentence=topics_sentence(out), n_topics=len(out.topics),
         topics=shown[["topic", "label", "prevalence", "top_terms"]], topics_note=topics_note,
         explorer=topic_explorer_data.compact(topic_explorer_data.load(stage_run.input("topic_explorer.json"))),

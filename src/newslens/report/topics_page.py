@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from newslens.analysis import topic_effects, topic_views
 from newslens.analysis.topics import FOCUS_SHOWN
-from newslens.report import markup, plots, prose, topic_explorer
+from newslens.report import limits_prose, markup, plots, prose, topic_explorer
 
 if TYPE_CHECKING:
     from newslens.analysis.topics import TopicsResult
@@ -141,7 +141,8 @@ def over_time(result: TopicsResult, words: Words) -> None:
              f"of the {period}'s {words.units}. The grey bars beneath count the {words.units} of each {period}: "
              f"the fewer they are, the wider the band. The {period}s follow the span of the dates: "
              f"{effects.resolution.evidence}.",
-             _small_levels(rows, effects.min_documents, words, f"{period}s"), effects.time_note]
+             _small_levels(rows, effects.min_documents, words, f"{period}s"), effects.time_note,
+             limits_prose.coverage_sentence(result.limits, words)]
     if (rows["n_docs"] == 0).any():
         notes.append(f"A gap is a {period} with no {words.unit}.")
     markup.show_text(" ".join(n for n in notes if n), css_class="note")
