@@ -39,14 +39,18 @@ def about_run(run: str) -> dict:
     if documents_path.exists() and params_path.exists():
         from newslens.params import load_run
 
-        documents = pd.read_parquet(documents_path, columns=["doc_id", "group", "date"])
+        from newslens.corpus.focus import resolve_focus
+        from newslens.report.summary import focus_groups
+
+        documents = pd.read_parquet(documents_path, columns=["doc_id", "parent_id", "location", "group", "date"])
         dates = documents["date"].dropna()
         params = load_run(params_path).params
+        # Counted as the summary counts them: named groups, less a group that holds only the focus.
+        own = focus_groups(documents, resolve_focus(documents, params.focus))
         words = run_words(params)
         about = {"run": run, "title": params.title, "unit": params.unit,
                  "unit_name": words.unit, "group_name": words.group,
-                 # Named groups, counted as the summary counts them (units without a group are no group).
-                 "documents": len(documents), "groups": len(group_sizes(documents)[0]),
+                 "documents": len(documents), "groups": len(group_sizes(documents)[0]) - len(own),
                  "first_date": f"{dates.min():%Y-%m-%d}" if len(dates) else None,
                  "last_date": f"{dates.max():%Y-%m-%d}" if len(dates) else None,
                  "sources": [list(c) for c in run_citations(params.sources)]}

@@ -146,13 +146,16 @@ def focus_sentence(out: Outputs, focus_ids: list[str]) -> str:
     return f"Focus: “{title}”" + (f" ({', '.join(details)})." if details else ".")
 
 
-def corpus_sentence(out: Outputs, words: Words, *, time_view: bool = False, noun: str | None = None) -> str:
+def corpus_sentence(out: Outputs, words: Words, *, time_view: bool = False, noun: str | None = None,
+                    focus_ids: list[str] | tuple[str, ...] = ()) -> str:
     """What the corpus is: size, groups, dates, and what was left out.
 
     ``time_view`` says the summary would show time, so a run without dates says it has none.
     With the run's limits (``out.limits``), a focus dated outside the other units' span is said
     with the gap, a concentrated corpus says where most units fall, and a stretch where one group
-    holds nearly every unit is named; ``noun`` is what the focus is called.
+    holds nearly every unit is named; ``noun`` is what the focus is called. A group that holds
+    nothing but the focus (``focus_ids``; the news run's "seed") is the focus's own source, named
+    apart and not counted among the groups.
 
     >>> docs = pd.DataFrame({"group": ["Con", "Lab", "Con", None],
     ...                      "date": pd.to_datetime(["2001-05-01", "2003-01-02", None, None])})
@@ -163,9 +166,34 @@ def corpus_sentence(out: Outputs, words: Words, *, time_view: bool = False, noun
     docs = out.documents
     sizes, missing = group_sizes(docs)
     coverage = limits_prose.coverage_sentence(out.limits, words)
+    own = focus_groups(docs, focus_ids)
+    if own:
+        focus_units = int(docs["group"].isin(own).sum())
+        rest = len(docs) - focus_units
+        the_focus = f"the focus {noun or words.unit}" if focus_units == 1 else f"the {focus_units:,} {words.units} of the focus"
+        held = (f"The corpus holds {words.count(len(docs))}: {the_focus} (its own source, {prose.listed(own)}) "
+                f"and {rest:,}")
+        return (f"{held}{_groups_clause(sizes.drop(own), missing, words)} "
+                f"{_dates_sentence(docs['date'], words, time_view, out.limits, noun)} "
+                f"{coverage + ' ' if coverage else ''}{_ingest_sentence(out.log)}")
     return (f"The corpus holds {words.count(len(docs))}{_groups_clause(sizes, missing, words)} "
             f"{_dates_sentence(docs['date'], words, time_view, out.limits, noun)} "
             f"{coverage + ' ' if coverage else ''}{_ingest_sentence(out.log)}")
+
+
+def focus_groups(documents: pd.DataFrame, focus_ids) -> list[str]:
+    """The named groups that hold only focus units, when other groups hold the rest (else none).
+
+    >>> docs = pd.DataFrame({"doc_id": ["f", "a", "b"], "group": ["seed", "BBC", "CNN"]})
+    >>> focus_groups(docs, ["f"]), focus_groups(docs, []), focus_groups(docs.iloc[:1], ["f"])
+    (['seed'], [], [])
+    """
+    if not len(focus_ids):
+        return []
+    named = documents[~documents["group"].map(is_missing_group)]
+    in_focus = named["doc_id"].isin(list(focus_ids))
+    only = sorted(set(named.loc[in_focus, "group"]) - set(named.loc[~in_focus, "group"]))
+    return only if (~in_focus).any() else []
 
 
 def covers_everything(out: Outputs, focus_ids: list[str]) -> bool:
@@ -362,7 +390,7 @@ def run(stage_run: StageRun) -> SummaryResult:
     return SummaryResult(
         title=stage_run.params.title, focus_ids=tuple(focus_ids), noun=noun,
         focus=focus_sentence(out, focus_ids) if focus_ids else None,
-        corpus=corpus_sentence(out, words, time_view=not focus_ids and modelled, noun=noun),
+        corpus=corpus_sentence(out, words, time_view=not focus_ids and modelled, noun=noun, focus_ids=focus_ids),
         terms=(keywords_sentence(out, display, words, focus_ids) if focus_ids
                else corpus_terms_sentence(out, display, words)),
         top_terms=_top_terms(out, display, focus_ids),
