@@ -54,6 +54,11 @@ TFIDF_FILES = ("tfidf.parquet", "tfidf_terms.parquet", "tfidf_documents.parquet"
 TOKENS_MODULES = ("measures", "text.spelling", "text.tokenization", "text.tokenizer", "text.words", "text.stopwords", "text.phrases",
                   "corpus.sentences", "text.formulas", "corpus.periods", "corpus.clean", "text.passes",
                   "text.token_tables", "text.token_stats")
+# The validation by hand (make validate): the answer files coders return, kept in a folder of the
+# project (a run file whose template ends with "/": adding, changing or removing a file reruns
+# the stages that score them), and the modules that read and show them.
+VALIDATION_FILES = ("validation", "validation/{run}/")
+VALIDATION_MODULES = ("analysis.validation", "report.validation_page")
 # Keys that say how a stage runs, not what it computes: readable by every stage, in no slice.
 # A changed engine still reruns the stages that use it (build/<run>/params/engine.txt).
 HOW_KEYS = ("engine",)
@@ -147,24 +152,25 @@ STAGES: tuple[Stage, ...] = (
         modules=("files", "vcs", *TOKENS_MODULES, "engine", "corpus.focus", "analysis.anchors", "analysis.identities",
                  "analysis.matching", "analysis.short_texts", "analysis.tfidf", "analysis.topic_explorer_data",
                  "analysis.topic_quality", "analysis.topic_views", "analysis.topics", "report.topic_explorer",
-                 "report.topics_page"),
+                 "report.topics_page", *VALIDATION_MODULES),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet", *TFIDF_FILES),
         outputs=("sweep.csv", "topic_terms.parquet", "doc_topics.parquet", "topics.csv",
                  "k_choice.json", "topic_explorer.json", "focus_topics.csv"),
-        run_files=(("labels", "{params}.labels.yaml"), ("identities", "reports/{run}/topics.json")),
+        run_files=(("labels", "{params}.labels.yaml"), ("identities", "reports/{run}/topics.json"), VALIDATION_FILES),
         rewrites=("identities",)),
     Stage(
         name="05-summary", title="Summary", about="the findings of the run on one page",
         reads=("title", "unit", "unit_name", "group_name", "focus"),
         modules=("files", "corpus.clean", "corpus.focus", "corpus.periods", "analysis.topic_explorer_data",
                  "analysis.topic_views", "report.distinctive", "report.prose", "report.robustness", "report.summary", "report.summary_page",
-                 "report.topic_explorer"),
+                 "report.topic_explorer", *VALIDATION_MODULES),
         inputs=("documents.parquet", "ingest_log.csv", "tokenize_stats.json", "focus_keywords.csv",
                 "similar.csv", "keyness.parquet", "keyness_groups.csv", "topics.csv", "doc_topics.parquet", "corpus_terms.csv",
                 "k_choice.json", "vocabulary.parquet", "topic_explorer.json", "focus_topics.csv"),
         outputs=(),
         # The committed robustness of the findings (make sensitivity), for the summary's one line.
-        run_files=(("sensitivity", "reports/{run}/sensitivity.json"),)),
+        run_files=(("sensitivity", "reports/{run}/sensitivity.json"), ("identities", "reports/{run}/topics.json"),
+                   VALIDATION_FILES)),
 )
 NAMES = tuple(s.name for s in STAGES)
 # The key figure of a run for the index: the summary's first chart, else a detailed report's.
@@ -228,8 +234,7 @@ def makefile() -> str:
         prerequisites += [f"build/$(1)/{name}.done" for name in upstream(item.name)]
         prerequisites.append(_sources(item.all_modules))
         prerequisites += [f"$(wildcard $(SRC)/{MODULE_DATA[m]})" for m in item.all_modules if m in MODULE_DATA]
-        prerequisites += [f"$(wildcard {template.format(run='$(1)', params='$(basename $(2))')})"
-                          for _, template in item.run_files]
+        prerequisites += [_run_file_prerequisite(template) for _, template in item.run_files]
         if item.raw:  # the builtin corpora's files, and a listing of the path sources' files
             prerequisites += ["$(call raw_inputs,$(2))", "build/$(1)/sources.txt"]
         lines.append(f"build/$(1)/{item.name}.done: {' '.join(prerequisites)}")
@@ -237,6 +242,19 @@ def makefile() -> str:
         lines.append("")
     lines.append("endef")
     return "\n".join(lines) + "\n"
+
+
+def _run_file_prerequisite(template: str) -> str:
+    """A run file as make sees it: the file if it exists; for a folder (a template ending with "/"),
+    the folder and its CSV files, so that a file added, removed or changed there counts.
+
+    >>> _run_file_prerequisite("validation/{run}/")
+    '$(wildcard validation/$(1) validation/$(1)/*.csv)'
+    """
+    path = template.format(run="$(1)", params="$(basename $(2))")
+    if path.endswith("/"):
+        return f"$(wildcard {path.rstrip('/')} {path}*.csv)"
+    return f"$(wildcard {path})"
 
 
 # ---------------------------------------------------------------- parameter slices

@@ -7,6 +7,7 @@ Usage::
     python -m newslens render params/news.yaml 01-ingest
     python -m newslens findings params/news.yaml
     python -m newslens compare params/news.yaml HEAD~5
+    python -m newslens validate params/news.yaml --coder ann --items 30
     python -m newslens index
     python -m newslens makefile > build/stages.mk
 
@@ -241,3 +242,40 @@ def run_compare(spec_a: str, spec_b: str) -> Path:
     logger.info("compared %s with %s: %s (%s kB)", label_a, label_b, config.relative_to_root(report),
                 f"{report.stat().st_size / 1000:,.1f}")
     return report
+
+
+def write_validation_page(params_file: str, *, coder: str = "", items: int | None = None) -> Path:
+    """Write ``reports/<run>/validate.html``: the run's word- and topic-intrusion items for a coder.
+
+    The items come from the topics stage's outputs (:func:`newslens.analysis.validation_items.draw`);
+    the page is finished like every report (one library copy, the same Content-Security-Policy).
+    """
+    from newslens.analysis import validation_items
+    from newslens.report.validation_page import PAGE, page_html
+    from newslens.report.views import finish_page
+    from newslens.wording import run_words
+
+    run = load_run(params_file)
+    identities = stages.run_file_path(stages.stage("04-topics"), "identities", run.name, run.params_file)
+    if not (run.processed_dir / "doc_topics.parquet").exists() or not identities.exists():
+        raise StageFailed(f"run {run.name} has no topics yet: build them first with "
+                          f"`make report PARAMS={_notebook_params_path(run)}`")
+    n_topic = validation_items.TOPIC_ITEMS if items is None else items
+    data = validation_items.draw(run.name, run.processed_dir, identities, n_topic_items=n_topic)
+    data.update(coder=coder.strip(), unit=run_words(run.params).unit)
+    target = write_text(run.reports_dir / PAGE, finish_page(page_html(data, run.params.title)))
+    _refresh_run_headers(run)
+    logger.info("run %s: wrote %s: %d items (%d topic), about %d minutes, model %s", run.name,
+                config.relative_to_root(target), len(data["items"]),
+                sum(item["kind"] == "topic" for item in data["items"]), data["minutes"], data["model"])
+    return target
+
+
+def _refresh_run_headers(run) -> None:
+    """Give the run's pages, the validation page among them, the navigation header the stage pages
+    get, when the project has one (``newslens.report.navigation``)."""
+    try:
+        from newslens.report import navigation
+    except ImportError:  # no navigation header in this version: the page stands alone
+        return
+    navigation.refresh_run(run.reports_dir, run.params.title)
