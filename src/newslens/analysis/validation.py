@@ -286,5 +286,8 @@ def validate(run: str, folder: Path, identities_path: Path, doc_topics_path: Pat
 
 def check(stage_run) -> Validation:
     """The validation of a stage's run (topics or summary): its answers folder, its model and its topics."""
+    def table(name: str) -> Path:  # the topics stage's own output, or a later stage's input
+        return stage_run.processed_dir / name if name in stage_run.stage.outputs else stage_run.input(name)
+
     return validate(stage_run.name, stage_run.run_file("validation"), stage_run.run_file("identities"),
-                    stage_run.input("doc_topics.parquet"), stage_run.input("topics.csv"))
+                    table("doc_topics.parquet"), table("topics.csv"))
