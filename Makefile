@@ -182,6 +182,11 @@ $(call STAGE_RULES,$(1),$(2))
 reports/$(1)/findings.json: build/$(1)/03-keywords.done build/$(1)/04-topics.done $(SRC)/analysis/compare.py
 	$(PY) -m newslens findings $(2)
 
+# The validation page, beside the reports: word and topic intrusion drawn from the run's model
+# (`make validate` draws it again for a named coder).
+reports/$(1)/validate.html: build/$(1)/04-topics.done $(SRC)/analysis/validation.py $(SRC)/analysis/validation_items.py $(SRC)/report/validation_page.py $(RENDER_SRC)
+	$(PY) -m newslens validate $(2)
+
 # The stage renders its report as it finishes; this rule renders again only when the report
 # is older than one of its prerequisites (a code commit, a render module), without re-executing.
 reports/$(1)/%.html: build/$(1)/%.done build/git-state.txt $(RENDER_SRC)
@@ -212,7 +217,8 @@ FORCE:
 ifneq ($(filter $(RUN_GOALS),$(MAKECMDGOALS)),)
 # Every stage whose notebook exists, for every run.
 BUILT_STAGES := $(filter $(patsubst notebooks/%.ipynb,%,$(wildcard notebooks/*.ipynb)),$(STAGES))
-ALL_REPORTS := $(foreach r,$(RUNS),$(foreach s,$(BUILT_STAGES),reports/$(r)/$(s).html) reports/$(r)/findings.json)
+ALL_REPORTS := $(foreach r,$(RUNS),$(foreach s,$(BUILT_STAGES),reports/$(r)/$(s).html) reports/$(r)/findings.json \
+	reports/$(r)/validate.html)
 
 reports/index.html: $(ALL_REPORTS) $(SRC)/report/index.py $(RENDER_SRC)
 	$(PY) -m newslens index

@@ -19,6 +19,7 @@ with the provenance block.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -249,26 +250,47 @@ def write_validation_page(params_file: str, *, coder: str = "", items: int | Non
 
     The items come from the topics stage's outputs (:func:`newslens.analysis.validation_items.draw`);
     the page is finished like every report (one library copy, the same Content-Security-Policy).
+    A run without a topic model gets a page that says so.
     """
+    from newslens.report.validation_page import PAGE
+
+    run = load_run(params_file)
+    page, data = validation_page_text(run, coder=coder, items=items)
+    target = _write_if_changed(run.reports_dir / PAGE, page)
+    _refresh_run_headers(run)
+    if data is None:
+        logger.info("run %s: no topic model to validate; wrote %s", run.name, config.relative_to_root(target))
+    else:
+        logger.info("run %s: wrote %s: %d items (%d topic), about %d minutes, model %s", run.name,
+                    config.relative_to_root(target), len(data["items"]),
+                    sum(item["kind"] == "topic" for item in data["items"]), data["minutes"], data["model"])
+    return target
+
+
+def validation_page_text(run, *, coder: str = "", items: int | None = None) -> tuple[str, dict | None]:
+    """The finished validation page of ``run`` and the items it holds (None: the run has no model)."""
     from newslens.analysis import validation_items
-    from newslens.report.validation_page import PAGE, page_html
+    from newslens.report.validation_page import no_model_page, page_html
     from newslens.report.views import finish_page
     from newslens.wording import run_words
 
-    run = load_run(params_file)
     identities = stages.run_file_path(stages.stage("04-topics"), "identities", run.name, run.params_file)
     if not (run.processed_dir / "doc_topics.parquet").exists() or not identities.exists():
         raise StageFailed(f"run {run.name} has no topics yet: build them first with "
                           f"`make report PARAMS={_notebook_params_path(run)}`")
+    if not json.loads(identities.read_text(encoding="utf-8")).get("k"):
+        return finish_page(no_model_page(run.params.title, run.name)), None
     n_topic = validation_items.TOPIC_ITEMS if items is None else items
     data = validation_items.draw(run.name, run.processed_dir, identities, n_topic_items=n_topic)
     data.update(coder=coder.strip(), unit=run_words(run.params).unit)
-    target = write_text(run.reports_dir / PAGE, finish_page(page_html(data, run.params.title)))
-    _refresh_run_headers(run)
-    logger.info("run %s: wrote %s: %d items (%d topic), about %d minutes, model %s", run.name,
-                config.relative_to_root(target), len(data["items"]),
-                sum(item["kind"] == "topic" for item in data["items"]), data["minutes"], data["model"])
-    return target
+    return finish_page(page_html(data, run.params.title)), data
+
+
+def _write_if_changed(target: Path, text: str) -> Path:
+    """Write ``text`` to ``target`` unless it holds it already (its date then stays, and make sees no change)."""
+    if target.exists() and target.read_text(encoding="utf-8") == text:
+        return target
+    return write_text(target, text)
 
 
 def _refresh_run_headers(run) -> None:

@@ -61,6 +61,14 @@ def page_html(data: dict[str, Any], title: str) -> str:
             f"{instructions(data)}{view_markup(data)}</main></body></html>\n")
 
 
+def no_model_page(title: str, run: str) -> str:
+    """The page of a run without a topic model: nothing to validate."""
+    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{escape(title)} · validation</title><style>{report_css()}</style></head><body>"
+            f'<main class="jp-Notebook"><h1>Validate the topics by hand</h1><p>Run <code>{escape(run)}</code> '
+            "has no topic model, so there is nothing to validate.</p></main></body></html>\n")
+
+
 def show(data: dict[str, Any]) -> None:
     """Answer the items in a notebook output (the same view as the page)."""
     show_html(instructions(data) + view_markup(data))
@@ -76,9 +84,10 @@ def not_validated(result: Validation, params_file: str) -> str:
     """The sentence of a run without answers: not validated, and how to validate it."""
     return (f"<p>The topics have not been validated by hand yet: no coder has answered the word- and "
             f"topic-intrusion questions for this model (Chang et al. 2009). A coder answers them in "
-            f'<a href="{PAGE}">the validation page</a> (about 20 minutes, offline), built by '
-            f"<code>make validate PARAMS={escape(params_file)}</code>; the file they download goes in "
-            f"<code>validation/{escape(result.run)}/</code>, and the next build scores it here.</p>")
+            f'<a href="{PAGE}">the validation page</a> (about 20 minutes, offline; '
+            f"<code>make validate PARAMS={escape(params_file)} CODER=name</code> builds it with their name "
+            f"filled in); the file they download goes in <code>validation/{escape(result.run)}/</code>, and "
+            f"the next build scores it here.</p>")
 
 
 def files_html(result: Validation) -> str:
