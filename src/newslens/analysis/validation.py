@@ -182,7 +182,8 @@ def wilson(found: int, n: int) -> tuple[float, float]:
     p, z2 = found / n, Z95 ** 2
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At 0 and at n the bound is exactly the share; the formula leaves a rounding error there.
+    return (0.0 if found == 0 else max(0.0, centre - half)), (1.0 if found == n else min(1.0, centre + half))
 
 
 def bootstrap_mean(values: pd.Series, items: pd.Series, seed: int = BOOTSTRAP_SEED) -> tuple[float, float]:
