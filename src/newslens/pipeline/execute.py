@@ -19,7 +19,6 @@ with the provenance block.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -269,20 +268,12 @@ def write_validation_page(params_file: str, *, coder: str = "", items: int | Non
 
 def validation_page_text(run, *, coder: str = "", items: int | None = None) -> tuple[str, dict | None]:
     """The finished validation page of ``run`` and the items it holds (None: the run has no model)."""
-    from newslens.analysis import validation_items
-    from newslens.report.validation_page import no_model_page, page_html
+    from newslens.report.validation_page import items_for, no_model_page, page_html
     from newslens.report.views import finish_page
-    from newslens.wording import run_words
 
-    identities = stages.run_file_path(stages.stage("04-topics"), "identities", run.name, run.params_file)
-    if not (run.processed_dir / "doc_topics.parquet").exists() or not identities.exists():
-        raise StageFailed(f"run {run.name} has no topics yet: build them first with "
-                          f"`make report PARAMS={_notebook_params_path(run)}`")
-    if not json.loads(identities.read_text(encoding="utf-8")).get("k"):
+    data = items_for(run, coder=coder, items=items)
+    if data is None:
         return finish_page(no_model_page(run.params.title, run.name)), None
-    n_topic = validation_items.TOPIC_ITEMS if items is None else items
-    data = validation_items.draw(run.name, run.processed_dir, identities, n_topic_items=n_topic)
-    data.update(coder=coder.strip(), unit=run_words(run.params).unit)
     return finish_page(page_html(data, run.params.title)), data
 
 

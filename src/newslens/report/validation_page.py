@@ -69,9 +69,45 @@ def no_model_page(title: str, run: str) -> str:
             "has no topic model, so there is nothing to validate.</p></main></body></html>\n")
 
 
+def items_for(run, *, coder: str = "", items: int | None = None) -> dict[str, Any] | None:
+    """The items of ``run`` (a :class:`newslens.params.Run`) as the view's data; None without a model.
+
+    ``items`` topic-intrusion items (default :data:`newslens.analysis.validation_items.TOPIC_ITEMS`).
+    """
+    import json
+
+    from newslens import stages
+    from newslens.analysis import validation_items
+    from newslens.wording import run_words
+
+    identities = stages.run_file_path(stages.stage("04-topics"), "identities", run.name, run.params_file)
+    if not (run.processed_dir / "doc_topics.parquet").exists() or not identities.exists():
+        raise FileNotFoundError(f"run {run.name} has no topics yet: build them first with "
+                                f"`make report PARAMS={_shown_params(run.params_file)}`")
+    if not json.loads(identities.read_text(encoding="utf-8")).get("k"):
+        return None
+    n_topic = validation_items.TOPIC_ITEMS if items is None else items
+    data = validation_items.draw(run.name, run.processed_dir, identities, n_topic_items=n_topic)
+    data.update(coder=coder.strip(), unit=run_words(run.params).unit)
+    return data
+
+
 def show(data: dict[str, Any]) -> None:
     """Answer the items in a notebook output (the same view as the page)."""
     show_html(instructions(data) + view_markup(data))
+
+
+def answer(params_file: str, *, coder: str = "", items: int | None = None) -> None:
+    """Answer a run's items in this notebook's output, as on its validation page: in JupyterLab,
+    ``validation_page.answer("params/news.yaml", coder="ann")``; the download link comes at the end."""
+    from newslens.params import load_run
+
+    run = load_run(params_file)
+    data = items_for(run, coder=coder, items=items)
+    if data is None:
+        show_html(f"<p>Run <code>{escape(run.name)}</code> has no topic model, so there is nothing to validate.</p>")
+    else:
+        show(data)
 
 
 # ---------------------------------------------------------------- what the answers say
@@ -155,16 +191,20 @@ def section_html(result: Validation, params_file: str) -> str:
             f"{table}{notes}{files_html(result)}")
 
 
-def _checked(stage_run) -> tuple[Validation, str]:
-    """The answers of the stage's run, scored, and its params file as a reader types it."""
+def _shown_params(params_file) -> str:
+    """A run's params file as a reader types it: relative to the project (else params/<name>)."""
     from newslens import config
 
-    params_file = Path(stage_run.params_file)
+    params_file = Path(params_file)
     try:
-        shown = params_file.resolve().relative_to(config.PROJECT_ROOT).as_posix()
+        return params_file.resolve().relative_to(config.PROJECT_ROOT).as_posix()
     except ValueError:  # a run outside the project: its params file's name
-        shown = f"params/{params_file.name}"
-    return validation.check(stage_run), shown
+        return f"params/{params_file.name}"
+
+
+def _checked(stage_run) -> tuple[Validation, str]:
+    """The answers of the stage's run, scored, and its params file as a reader types it."""
+    return validation.check(stage_run), _shown_params(stage_run.params_file)
 
 
 def validation_section(stage_run) -> None:
