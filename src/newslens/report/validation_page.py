@@ -28,25 +28,31 @@ PAGE = "validate.html"
 
 def view_markup(data: dict[str, Any], *, label: str = "Validation by hand") -> str:
     """The items' view: a note as fallback (answering needs JavaScript), the items as data."""
-    counts = pd.Series([item["kind"] for item in data["items"]]).value_counts()
+    counts = pd.Series([item["kind"] for item in data["items"]], dtype=object).value_counts()
     fallback = (f'<p class="note nl-static">{len(data["items"])} items ({counts.get("word", 0)} word, '
                 f'{counts.get("topic", 0)} topic). Answering them needs JavaScript; this page runs '
                 "offline and sends nothing anywhere.</p>")
     return view_html("validation", data, fallback, label=label)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def instructions(data: dict[str, Any]) -> str:
     """What the coder is asked to do, in plain words, and how long it takes."""
-    counts = pd.Series([item["kind"] for item in data["items"]]).value_counts()
+    counts = pd.Series([item["kind"] for item in data["items"]], dtype=object).value_counts()
     words, topics = int(counts.get("word", 0)), int(counts.get("topic", 0))
-    unit = escape(data.get("unit") or "document")
-    return (f"<p>These {words + topics} questions check whether people can read the run's topics "
-            f"(Chang et al. 2009, “Reading Tea Leaves”). In {words} <strong>word</strong> questions, "
+    unit = str(data.get("unit") or "document")
+    article = "an" if unit[:1].lower() in "aeiou" else "a"
+    return (f"<p>These {_count(words + topics, 'question')} check whether people can read the run's topics "
+            f"(Chang et al. 2009, “Reading Tea Leaves”). In {_count(words, '<strong>word</strong> question')}, "
             "five words are the top words of one topic and one word comes from another topic: pick the "
-            f"odd one out. In {topics} <strong>topic</strong> questions, a {unit} is shown with three "
-            "of its main topics and one topic that is hardly in it: pick the topic that does not belong. "
-            f"Answer from the words alone; guessing is fine. It takes about {data['minutes']} minutes "
-            f"(some {SECONDS['word']} seconds a word question, {SECONDS['topic']} a topic question).</p>"
+            f"odd one out. In {_count(topics, '<strong>topic</strong> question')}, {article} {escape(unit)} is "
+            "shown with three of its main topics and one topic that is hardly in it: pick the topic that does "
+            f"not belong. Answer from the words alone; guessing is fine. It takes about "
+            f"{_count(max(1, data['minutes']), 'minute')} (some {SECONDS['word']} seconds a word question, "
+            f"{SECONDS['topic']} a topic question).</p>"
             "<p>The page keeps your answers while it is open and sends nothing anywhere. When every "
             "question is answered, a link appears: download the file and give it to the researcher.</p>")
 
@@ -143,11 +149,11 @@ def summary_sentence(result: Validation) -> str:
     parts = []
     if o["word_answers"]:
         low, high = o["precision_ci"]
-        parts.append(f"in {o['word_answers']} word questions they found the intruding word "
+        parts.append(f"in {_count(o['word_answers'], 'word question')} they found the intruding word "
                      f"{o['precision']:.0%} of the time (95% interval {low:.0%} to {high:.0%})")
     if o["topic_answers"]:
         low, high = o["log_odds_ci"]
-        parts.append(f"in {o['topic_answers']} topic questions they found the intruding topic "
+        parts.append(f"in {_count(o['topic_answers'], 'topic question')} they found the intruding topic "
                      f"{o['topic_found']:.0%} of the time, a mean topic log odds of {o['log_odds']:.2f} "
                      f"(95% interval {_interval(low, high)}; 0 is perfect)")
     unreadable = result.words.loc[result.words["unreadable"], "label"].tolist()
