@@ -184,7 +184,7 @@ reports/$(1)/findings.json: build/$(1)/03-keywords.done build/$(1)/04-topics.don
 
 # The validation page, beside the reports: word and topic intrusion drawn from the run's model
 # (`make validate` draws it again for a named coder).
-reports/$(1)/validate.html: build/$(1)/04-topics.done $(SRC)/analysis/validation.py $(SRC)/analysis/validation_items.py $(SRC)/report/validation_page.py $(RENDER_SRC)
+reports/$(1)/validate.html: build/$(1)/04-topics.done $(SRC)/analysis/validation.py $(SRC)/analysis/validation_items.py $(SRC)/report/validation_form.py $(SRC)/report/validation_page.py $(RENDER_SRC)
 	$(PY) -m newslens validate $(2)
 
 # The stage renders its report as it finishes; this rule renders again only when the report

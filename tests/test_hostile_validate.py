@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from newslens.analysis import validation
-from newslens.report import validation_page, views
+from newslens.report import validation_form, views
 
 from test_browser import CHROMIUM
 from test_hostile_text import IMG, RLO, SCRIPT, hostile_run  # noqa: F401 - hostile_run is a fixture used below
@@ -60,7 +60,7 @@ def assert_inert(page, seen) -> None:
 
 def test_crafted_hostile_items_are_text_and_download_unchanged(chromium, tmp_path):
     path = tmp_path / "validate.html"
-    path.write_text(views.finish_page(validation_page.page_html(DATA, f"Run {SCRIPT}")), encoding="utf-8")
+    path.write_text(views.finish_page(validation_form.page_html(DATA, f"Run {SCRIPT}")), encoding="utf-8")
     context = chromium.new_context(offline=True, accept_downloads=True)
     page, seen = watch(context)
     try:

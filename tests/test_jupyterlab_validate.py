@@ -1,7 +1,7 @@
 """The validation view answers in a JupyterLab output as it does on its page.
 
 Uses the JupyterLab server of ``tests/test_jupyterlab.py``: a notebook is put through the
-server's contents API, its cell shows a few items with ``validation_page.show``, and a coder
+server's contents API, its cell shows a few items with ``validation_form.show``, and a coder
 answers them in the output until the download link appears.
 """
 
@@ -17,8 +17,8 @@ from test_jupyterlab import lab  # noqa: F401 - the JupyterLab server fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CELL = """from newslens.report import validation_page
-validation_page.show({
+CELL = """from newslens.report import validation_form
+validation_form.show({
     "run": "lab", "model": "0123456789ab", "k": 4, "minutes": 1, "unit": "article", "coder": "lab coder",
     "topics": {str(t): {"label": f"Topic {t}", "terms": [f"word{t}", "other"]} for t in (1, 2, 3, 4)},
     "documents": {"d1": {"title": "A title", "group": "An outlet", "date": "2022-01-10", "text": "Some text."}},

@@ -58,7 +58,7 @@ TOKENS_MODULES = ("measures", "text.spelling", "text.tokenization", "text.tokeni
 # project (a run file whose template ends with "/": adding, changing or removing a file reruns
 # the stages that score them), and the modules that read and show them.
 VALIDATION_FILES = ("validation", "validation/{run}/")
-VALIDATION_MODULES = ("analysis.validation", "report.validation_page")
+VALIDATION_MODULES = ("analysis.validation", "report.validation_page")  # validation_form: make validate only
 # Keys that say how a stage runs, not what it computes: readable by every stage, in no slice.
 # A changed engine still reruns the stages that use it (build/<run>/params/engine.txt).
 HOW_KEYS = ("engine",)
@@ -234,27 +234,39 @@ def makefile() -> str:
         prerequisites += [f"build/$(1)/{name}.done" for name in upstream(item.name)]
         prerequisites.append(_sources(item.all_modules))
         prerequisites += [f"$(wildcard $(SRC)/{MODULE_DATA[m]})" for m in item.all_modules if m in MODULE_DATA]
-        prerequisites += [_run_file_prerequisite(template) for _, template in item.run_files]
+        prerequisites += [_run_file_prerequisite(name, template) for name, template in item.run_files]
         if item.raw:  # the builtin corpora's files, and a listing of the path sources' files
             prerequisites += ["$(call raw_inputs,$(2))", "build/$(1)/sources.txt"]
         lines.append(f"build/$(1)/{item.name}.done: {' '.join(prerequisites)}")
         lines.append(f"\t$(PY) -m newslens stage $(2) {item.name}")
         lines.append("")
+    folders = dict.fromkeys((name, t) for item in STAGES for name, t in item.run_files if t.endswith("/"))
+    for name, template in folders:
+        lines += _folder_listing_rule(name, template)
     lines.append("endef")
     return "\n".join(lines) + "\n"
 
 
-def _run_file_prerequisite(template: str) -> str:
+def _run_file_prerequisite(name: str, template: str) -> str:
     """A run file as make sees it: the file if it exists; for a folder (a template ending with "/"),
-    the folder and its CSV files, so that a file added, removed or changed there counts.
+    a listing of its files (:func:`_folder_listing_rule`), so that a file added, removed or changed
+    there counts, and the folder's removal too.
 
-    >>> _run_file_prerequisite("validation/{run}/")
-    '$(wildcard validation/$(1) validation/$(1)/*.csv)'
+    >>> _run_file_prerequisite("validation", "validation/{run}/")
+    'build/$(1)/validation.listing'
     """
     path = template.format(run="$(1)", params="$(basename $(2))")
     if path.endswith("/"):
-        return f"$(wildcard {path.rstrip('/')} {path}*.csv)"
+        return f"build/$(1)/{name}.listing"
     return f"$(wildcard {path})"
+
+
+def _folder_listing_rule(name: str, template: str) -> list[str]:
+    """The rule of a folder's listing (path, size, modification time of each file; the Makefile's
+    LIST_SOURCES), rewritten only when it changes, like the listing of a run's source folders."""
+    path = template.format(run="$(1)", params="$(basename $(2))").rstrip("/")
+    # $(wildcard): a folder that does not exist (yet) lists as empty rather than failing find.
+    return [f"build/$(1)/{name}.listing: FORCE", f"\t+@$$(call LIST_SOURCES,$$(wildcard {path}),$$@)", ""]
 
 
 # ---------------------------------------------------------------- parameter slices

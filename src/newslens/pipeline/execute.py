@@ -251,7 +251,7 @@ def write_validation_page(params_file: str, *, coder: str = "", items: int | Non
     the page is finished like every report (one library copy, the same Content-Security-Policy).
     A run without a topic model gets a page that says so.
     """
-    from newslens.report.validation_page import PAGE
+    from newslens.report.validation_form import PAGE
 
     run = load_run(params_file)
     page, data = validation_page_text(run, coder=coder, items=items)
@@ -268,13 +268,19 @@ def write_validation_page(params_file: str, *, coder: str = "", items: int | Non
 
 def validation_page_text(run, *, coder: str = "", items: int | None = None) -> tuple[str, dict | None]:
     """The finished validation page of ``run`` and the items it holds (None: the run has no model)."""
-    from newslens.report.validation_page import items_for, no_model_page, page_html
+    import json
+
+    from newslens.analysis.validation import model_hash
+    from newslens.pipeline import provenance
+    from newslens.report.validation_form import items_for, no_model_page, page_html
     from newslens.report.views import finish_page
 
     data = items_for(run, coder=coder, items=items)
+    identities = stages.run_file_path(stages.stage("04-topics"), "identities", run.name, run.params_file)
+    block = provenance.validation(run, identities, model_hash(json.loads(identities.read_text(encoding="utf-8"))))
     if data is None:
-        return finish_page(no_model_page(run.params.title, run.name)), None
-    return finish_page(page_html(data, run.params.title)), data
+        return finish_page(no_model_page(run.params.title, run.name, block)), None
+    return finish_page(page_html(data, run.params.title, block)), data
 
 
 def _write_if_changed(target: Path, text: str) -> Path:
