@@ -96,7 +96,7 @@ def show(data: dict[str, Any]) -> None:
 
 def answer(params_file: str, *, coder: str = "", items: int | None = None) -> None:
     """Answer a run's items in this notebook's output, as on its validation page: in JupyterLab,
-    ``validation_page.answer("params/news.yaml", coder="ann")``; the download link comes at the end."""
+    ``validation_form.answer("params/news.yaml", coder="ann")``; the download link comes at the end."""
     from newslens.params import load_run
 
     run = load_run(params_file)
