@@ -21,6 +21,9 @@ A ?=
 B ?=
 # Sensitivity variants to build (names from `python -m newslens sensitivity variants PARAMS`); empty = all.
 VARIANTS ?=
+# The validation page's coder (filled in on the page) and number of topic-intrusion items (default 30).
+CODER ?=
+ITEMS ?=
 # Builtin corpora `make data` fetches: `make data CORPUS="commons sotu"`, or CORPUS=all.
 CORPUS ?= news-articles
 VENV := .venv
@@ -41,7 +44,7 @@ SRC := src/newslens
 # src/newslens/corpora.py). Only goals that build a run (or fetch a raw file) read it, so
 # `make help` needs no Python.
 STAGES_MK := build/stages.mk
-RUN_GOALS := report reports/% build/% data/raw/%
+RUN_GOALS := report validate reports/% build/% data/raw/%
 ifneq ($(filter $(RUN_GOALS),$(MAKECMDGOALS)),)
 include $(STAGES_MK)
 
@@ -56,7 +59,7 @@ endif
 run_name = $(basename $(notdir $(1)))
 RUNS := $(foreach p,$(PARAMS),$(call run_name,$(p)))
 
-.PHONY: help env data init report compare sensitivity test check lab bench stress clean
+.PHONY: help env data init report validate compare sensitivity test check lab bench stress clean
 ## help: list the targets (default)
 help:
 	@echo "newslens: make <target>"
@@ -84,6 +87,10 @@ init: $(ENV_STAMP)
 
 ## report: run every stage of every run in PARAMS and render reports/ (incremental)
 report: reports/index.html
+
+## validate: write reports/<run>/validate.html for each run in PARAMS: word and topic intrusion for a coder to answer (CODER=name ITEMS=n topic items, default 30); answers go in validation/<run>/
+validate: $(foreach r,$(RUNS),build/$(r)/04-topics.done)
+	@for p in $(PARAMS); do $(PY) -m newslens validate "$$p" $(if $(CODER),--coder "$(CODER)") $(if $(ITEMS),--items "$(ITEMS)"); done
 
 ## compare: compare two runs: make compare A=params/x.yaml B=params/y.yaml (or B=HEAD~5: run A at a revision; or a findings.json); writes reports/compare/
 compare: $(ENV_STAMP)
@@ -176,6 +183,11 @@ reports/$(1)/findings.json: build/$(1)/03-keywords.done build/$(1)/04-topics.don
 		$(SRC)/analysis/limits.py
 	$(PY) -m newslens findings $(2)
 
+# The validation page, beside the reports: word and topic intrusion drawn from the run's model
+# (`make validate` draws it again for a named coder).
+reports/$(1)/validate.html: build/$(1)/04-topics.done $(SRC)/analysis/validation.py $(SRC)/analysis/validation_items.py $(SRC)/report/validation_form.py $(SRC)/report/validation_page.py $(RENDER_SRC)
+	$(PY) -m newslens validate $(2)
+
 # The stage renders its report as it finishes; this rule renders again only when the report
 # is older than one of its prerequisites (a code commit, a render module), without re-executing.
 reports/$(1)/%.html: build/$(1)/%.done build/git-state.txt $(RENDER_SRC)
@@ -206,7 +218,8 @@ FORCE:
 ifneq ($(filter $(RUN_GOALS),$(MAKECMDGOALS)),)
 # Every stage whose notebook exists, for every run.
 BUILT_STAGES := $(filter $(patsubst notebooks/%.ipynb,%,$(wildcard notebooks/*.ipynb)),$(STAGES))
-ALL_REPORTS := $(foreach r,$(RUNS),$(foreach s,$(BUILT_STAGES),reports/$(r)/$(s).html) reports/$(r)/findings.json)
+ALL_REPORTS := $(foreach r,$(RUNS),$(foreach s,$(BUILT_STAGES),reports/$(r)/$(s).html) reports/$(r)/findings.json \
+	reports/$(r)/validate.html)
 
 reports/index.html: $(ALL_REPORTS) $(SRC)/report/index.py $(RENDER_SRC)
 	$(PY) -m newslens index

@@ -86,7 +86,8 @@ def _marked_done(tmp_path, params: dict, extra: list | None = None):
     params_path = tmp_path / f"{RUN}.yaml"
     params_path.write_text(yaml.safe_dump(params), encoding="utf-8")
     build = config.BUILD_DIR / RUN
-    done = make(f"PARAMS={params_path}", f"build/{RUN}/params.stamp", f"build/{RUN}/sources.txt")
+    done = make(f"PARAMS={params_path}", f"build/{RUN}/params.stamp", f"build/{RUN}/sources.txt",
+                f"build/{RUN}/validation.listing")  # the listings, written before the markers
     assert done.returncode == 0, done.stderr
     watched = [p for part in ("src", "notebooks", "params", "data/raw") for p in (config.PROJECT_ROOT / part).rglob("*")]
     newest = max(p.stat().st_mtime for p in [*watched, *build.rglob("*"), params_path, *(extra or [])] if p.is_file())
@@ -166,3 +167,29 @@ def test_editing_a_module_reruns_the_stages_that_import_it(probe):
     assert stale == {s.name for s in stages.STAGES if "measures" in s.all_modules}
     # G² and the log ratio: 02 learns formulas by them, 03 ranks keyness, 04 loads 02's tokenizer
     assert stale == {"02-tokenize", "03-keywords", "04-topics"}
+
+
+@pytest.fixture()
+def answers_probe(tmp_path):
+    """The probe run with an answers folder of its own (removed afterwards: no answers stay in validation/)."""
+    folder = config.PROJECT_ROOT / "validation" / RUN
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "ann.csv").write_text("run,coder\nstale-probe,ann\n", encoding="utf-8")
+    try:
+        yield from ((params_path, folder) for params_path in _marked_done(tmp_path, BASE, [folder / "ann.csv"]))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize("edit", ["add", "change", "remove", "remove the folder"])
+def test_an_answers_file_added_changed_or_removed_reruns_the_stages_that_score_them(answers_probe, edit):
+    params_path, folder = answers_probe
+    if edit == "add":
+        (folder / "bob.csv").write_text("run,coder\nstale-probe,bob\n", encoding="utf-8")
+    elif edit == "change":
+        (folder / "ann.csv").write_text("run,coder\nstale-probe,ann\nstale-probe,ann\n", encoding="utf-8")
+    elif edit == "remove":
+        (folder / "ann.csv").unlink()
+    else:
+        shutil.rmtree(folder)
+    assert _directly_stale(params_path) == {"04-topics", "05-summary"}

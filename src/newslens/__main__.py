@@ -1,7 +1,7 @@
 """The one command line: ``python -m newslens <verb> ...``; ``python -m newslens --help`` lists the verbs.
 
 make drives the run verbs (``slices``, ``stage``, ``render``, ``findings``, ``index``,
-``makefile``, ``sensitivity``); a user types ``init``, ``fetch`` and ``compare``, or the make
+``makefile``, ``sensitivity``); a user types ``init``, ``fetch``, ``compare`` and ``validate``, or the make
 targets that wrap them. Each verb parses its arguments here and calls one function of the
 package, which imports only what that verb needs.
 """
@@ -50,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     compared = verbs.add_parser("compare", help="compare two runs (or a run and a revision) into reports/compare/")
     compared.add_argument("a", help="a params file")
     compared.add_argument("b", help="a params file, a findings.json, or a git revision of run A")
+    validate = verbs.add_parser("validate", help="write reports/<run>/validate.html: word and topic intrusion "
+                                                 "items for a coder to answer by hand")
+    validate.add_argument("params_file")
+    validate.add_argument("--coder", default="", help="the coder's name, filled in on the page")
+    validate.add_argument("--items", type=int, default=None,
+                          help="topic-intrusion items (default 30; every topic also gets one word item)")
     verbs.add_parser("index", help="write reports/index.html")
     verbs.add_parser("makefile", help="print the make rules of every stage, from the stage table")
 
@@ -111,6 +117,8 @@ def _run_verb(args: argparse.Namespace) -> None:
         write_findings(args.params_file)
     elif args.verb == "compare":
         execute.run_compare(args.a, args.b)
+    elif args.verb == "validate":
+        execute.write_validation_page(args.params_file, coder=args.coder, items=args.items)
     elif args.verb == "makefile":
         sys.stdout.write(stages.makefile())
     else:

@@ -54,6 +54,11 @@ TFIDF_FILES = ("tfidf.parquet", "tfidf_terms.parquet", "tfidf_documents.parquet"
 TOKENS_MODULES = ("measures", "text.spelling", "text.tokenization", "text.tokenizer", "text.words", "text.stopwords", "text.phrases",
                   "corpus.sentences", "text.formulas", "corpus.periods", "corpus.clean", "text.passes",
                   "text.token_tables", "text.token_stats")
+# The validation by hand (make validate): the answer files coders return, kept in a folder of the
+# project (a run file whose template ends with "/": adding, changing or removing a file reruns
+# the stages that score them), and the modules that read and show them.
+VALIDATION_FILES = ("validation", "validation/{run}/")
+VALIDATION_MODULES = ("analysis.validation", "report.validation_page")  # validation_form: make validate only
 # Keys that say how a stage runs, not what it computes: readable by every stage, in no slice.
 # A changed engine still reruns the stages that use it (build/<run>/params/engine.txt).
 HOW_KEYS = ("engine",)
@@ -150,24 +155,26 @@ STAGES: tuple[Stage, ...] = (
                  "analysis.matching", "analysis.short_texts", "analysis.tfidf", "analysis.topic_effects",
                  "analysis.topic_explorer_data", "analysis.topic_quality", "analysis.topic_views", "analysis.topics",
                  "analysis.limits", "report.limits_prose", "report.prose", "report.topic_explorer",
-                 "report.topics_page"),
+                 "report.topics_page", *VALIDATION_MODULES),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet", "limits.json", *TFIDF_FILES),
         outputs=("sweep.csv", "topic_terms.parquet", "doc_topics.parquet", "topics.csv",
                  "k_choice.json", "topic_explorer.json", "focus_topics.csv", "topic_effects.parquet"),
-        run_files=(("labels", "{params}.labels.yaml"), ("identities", "reports/{run}/topics.json")),
+        run_files=(("labels", "{params}.labels.yaml"), ("identities", "reports/{run}/topics.json"), VALIDATION_FILES),
         rewrites=("identities",)),
     Stage(
         name="05-summary", title="Summary", about="the findings of the run on one page",
         reads=("title", "sources", "unit", "unit_name", "group_name", "focus"),
         modules=("files", "corpus.citations", "corpus.clean", "corpus.focus", "corpus.periods", "analysis.topic_explorer_data",
                  "analysis.limits", "analysis.topic_views", "report.distinctive", "report.limits_prose", "report.prose",
-                 "report.robustness", "report.summary", "report.summary_page", "report.topic_explorer"),
+                 "report.robustness", "report.summary", "report.summary_page", "report.topic_explorer",
+                 *VALIDATION_MODULES),
         inputs=("documents.parquet", "ingest_log.csv", "tokenize_stats.json", "focus_keywords.csv",
                 "similar.csv", "keyness.parquet", "keyness_groups.csv", "topics.csv", "doc_topics.parquet", "corpus_terms.csv",
                 "k_choice.json", "vocabulary.parquet", "topic_explorer.json", "focus_topics.csv", "limits.json"),
         outputs=(),
         # The committed robustness of the findings (make sensitivity), for the summary's one line.
-        run_files=(("sensitivity", "reports/{run}/sensitivity.json"),)),
+        run_files=(("sensitivity", "reports/{run}/sensitivity.json"), ("identities", "reports/{run}/topics.json"),
+                   VALIDATION_FILES)),
 )
 NAMES = tuple(s.name for s in STAGES)
 # The key figure of a run for the index: the summary's first chart, else a detailed report's.
@@ -231,15 +238,39 @@ def makefile() -> str:
         prerequisites += [f"build/$(1)/{name}.done" for name in upstream(item.name)]
         prerequisites.append(_sources(item.all_modules))
         prerequisites += [f"$(wildcard $(SRC)/{MODULE_DATA[m]})" for m in item.all_modules if m in MODULE_DATA]
-        prerequisites += [f"$(wildcard {template.format(run='$(1)', params='$(basename $(2))')})"
-                          for _, template in item.run_files]
+        prerequisites += [_run_file_prerequisite(name, template) for name, template in item.run_files]
         if item.raw:  # the builtin corpora's files, and a listing of the path sources' files
             prerequisites += ["$(call raw_inputs,$(2))", "build/$(1)/sources.txt"]
         lines.append(f"build/$(1)/{item.name}.done: {' '.join(prerequisites)}")
         lines.append(f"\t$(PY) -m newslens stage $(2) {item.name}")
         lines.append("")
+    folders = dict.fromkeys((name, t) for item in STAGES for name, t in item.run_files if t.endswith("/"))
+    for name, template in folders:
+        lines += _folder_listing_rule(name, template)
     lines.append("endef")
     return "\n".join(lines) + "\n"
+
+
+def _run_file_prerequisite(name: str, template: str) -> str:
+    """A run file as make sees it: the file if it exists; for a folder (a template ending with "/"),
+    a listing of its files (:func:`_folder_listing_rule`), so that a file added, removed or changed
+    there counts, and the folder's removal too.
+
+    >>> _run_file_prerequisite("validation", "validation/{run}/")
+    'build/$(1)/validation.listing'
+    """
+    path = template.format(run="$(1)", params="$(basename $(2))")
+    if path.endswith("/"):
+        return f"build/$(1)/{name}.listing"
+    return f"$(wildcard {path})"
+
+
+def _folder_listing_rule(name: str, template: str) -> list[str]:
+    """The rule of a folder's listing (path, size, modification time of each file; the Makefile's
+    LIST_SOURCES), rewritten only when it changes, like the listing of a run's source folders."""
+    path = template.format(run="$(1)", params="$(basename $(2))").rstrip("/")
+    # $(wildcard): a folder that does not exist (yet) lists as empty rather than failing find.
+    return [f"build/$(1)/{name}.listing: FORCE", f"\t+@$$(call LIST_SOURCES,$$(wildcard {path}),$$@)", ""]
 
 
 # ---------------------------------------------------------------- parameter slices

@@ -7,6 +7,7 @@ Usage::
     python -m newslens render params/news.yaml 01-ingest
     python -m newslens findings params/news.yaml
     python -m newslens compare params/news.yaml HEAD~5
+    python -m newslens validate params/news.yaml --coder ann --items 30
     python -m newslens index
     python -m newslens makefile > build/stages.mk
 
@@ -255,3 +256,55 @@ def _compared_run(spec: str, other: str) -> Path | None:
     if spec.endswith(".json"):
         return None
     return config.reports_dir(Path(spec if spec.endswith(".yaml") else other).stem)
+
+
+def write_validation_page(params_file: str, *, coder: str = "", items: int | None = None) -> Path:
+    """Write ``reports/<run>/validate.html``: the run's word- and topic-intrusion items for a coder.
+
+    The items come from the topics stage's outputs (:func:`newslens.analysis.validation_items.draw`);
+    the page is finished like every report (one library copy, the same Content-Security-Policy).
+    A run without a topic model gets a page that says so.
+    """
+    from newslens.report.validation_form import PAGE
+
+    from newslens.report import navigation
+
+    run = load_run(params_file)
+    page, data = validation_page_text(run, coder=coder, items=items)
+    # With its header, as the stage pages have it, so an unchanged page is not written again.
+    page = navigation.with_header(page, navigation.run_header(run.reports_dir, run.params.title, PAGE))
+    target = _write_if_changed(run.reports_dir / PAGE, page)
+    navigation.refresh_run(run.reports_dir, run.params.title)  # the other pages link it too
+    if data is None:
+        logger.info("run %s: no topic model to validate; wrote %s", run.name, config.relative_to_root(target))
+    else:
+        logger.info("run %s: wrote %s: %d items (%d topic), about %d minutes, model %s", run.name,
+                    config.relative_to_root(target), len(data["items"]),
+                    sum(item["kind"] == "topic" for item in data["items"]), data["minutes"], data["model"])
+    return target
+
+
+def validation_page_text(run, *, coder: str = "", items: int | None = None) -> tuple[str, dict | None]:
+    """The finished validation page of ``run`` and the items it holds (None: the run has no model)."""
+    import json
+
+    from newslens.analysis.validation import model_hash
+    from newslens.pipeline import provenance
+    from newslens.report.validation_form import items_for, no_model_page, page_html
+    from newslens.report.views import finish_page
+
+    data = items_for(run, coder=coder, items=items)
+    identities = stages.run_file_path(stages.stage("04-topics"), "identities", run.name, run.params_file)
+    block = provenance.validation(run, identities, model_hash(json.loads(identities.read_text(encoding="utf-8"))))
+    if data is None:
+        return finish_page(no_model_page(run.params.title, run.name, block)), None
+    return finish_page(page_html(data, run.params.title, block)), data
+
+
+def _write_if_changed(target: Path, text: str) -> Path:
+    """Write ``text`` to ``target`` unless it holds it already (its date then stays, and make sees no change)."""
+    if target.exists() and target.read_text(encoding="utf-8") == text:
+        return target
+    return write_text(target, text)
+
+

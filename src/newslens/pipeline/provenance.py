@@ -148,3 +148,16 @@ def sensitivity(run, findings: Sequence[tuple[str, int, str]]) -> str:
         code="pipeline/sensitivity.py, analysis/compare.py and the stages' code",
         command=f"make -j2 sensitivity PARAMS={params_file}", inputs_title="Findings compared",
         columns=("run", "bytes", "sha256"), rows=rows)
+
+
+def validation(run, identities: Path, model: str) -> str:
+    """The provenance of a validation page: the model its items were drawn from (topics.json and its hash)."""
+    data = identities.read_bytes()
+    params_file = config.relative_to_root(run.params_file)
+    return block(
+        run=(f"{escape(run.name)}, params file <code>{escape(params_file)}</code>; items drawn from model "
+             f"<code>{escape(model)}</code> with the topics stage's outputs"),
+        code="analysis/validation_items.py, analysis/validation.py, report/validation_page.py",
+        command=f"make validate PARAMS={params_file}", inputs_title="Model",
+        columns=("file", "bytes", "sha256"),
+        rows=[(config.relative_to_root(identities), f"{len(data):,}", hashlib.sha256(data).hexdigest())])

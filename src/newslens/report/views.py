@@ -32,7 +32,7 @@ from typing import Any
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates" / "newslens"
 # The library, in load order: the core first (each view file registers itself with it).
-LIBRARY_FILES = ("core.js", "table.js", "topic-explorer.js", "keyness-explorer.js")
+LIBRARY_FILES = ("core.js", "table.js", "topic-explorer.js", "keyness-explorer.js", "validation.js")
 LIBRARY_MARK = 'data-newslens="library"'
 LIBRARY_PATTERN = re.compile(r'<script data-newslens="library">.*?</script>\n?', re.DOTALL)
 # The views' stylesheet: part of every report's CSS, and carried by each notebook output.
