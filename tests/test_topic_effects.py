@@ -208,7 +208,7 @@ def test_low_share_high_are_ordered_whenever_defined(data, min_documents, seed):
     assert (share[n_docs > 0] >= 0).all() and (share[n_docs > 0] <= 1 + 1e-9).all()
 
 
-def shown_by(page_function, effects, words, monkeypatch) -> tuple[list[str], int]:
+def shown_by(page_function, effects, words, monkeypatch, limits=None) -> tuple[list[str], int]:
     """What a topics page cell displays: its texts, and how many charts."""
     import IPython.display
     import matplotlib
@@ -218,7 +218,7 @@ def shown_by(page_function, effects, words, monkeypatch) -> tuple[list[str], int
 
     shown = []
     monkeypatch.setattr(IPython.display, "display", shown.append)
-    result = SimpleNamespace(fit=SimpleNamespace(k=2, topics=TOPICS), effects=effects)
+    result = SimpleNamespace(fit=SimpleNamespace(k=2, topics=TOPICS), effects=effects, limits=limits)
     page_function(result, words)
     texts = [html.unescape(item.data) for item in shown if hasattr(item, "data")]
     return texts, len(shown) - len(texts)
@@ -238,6 +238,10 @@ def test_the_page_draws_each_chart_with_a_plain_sentence_under_it(effects, monke
     assert charts == 1 and "The grey bars beneath count the articles of each day" in texts[0]
     assert "2017-01-04 (2 articles), 2017-01-06 (2 articles)" in texts[0] and "A gap" not in texts[0]
     assert "2017-01-07 (2 articles), 2017-01-08 (2 articles) and 22 more." in texts[0]  # six named
+    lead = {"boundary": "2017-01-05", "group": "wire", "group_documents": 6, "documents": 6,
+            "other_groups_outside_share": 1.0}
+    covered = shown_by(topics_page.over_time, effects, words, monkeypatch, {"groups": {"lead": lead, "tail": None}})
+    assert "Before January 2017, wire is the only outlet (6 of the 6 articles)" in covered[0][0]
     gapped = topic_effects.topic_effects(DOC_TOPICS, GAPPED, TOPICS, unit="article")
     assert "A gap is a day with no article." in shown_by(topics_page.over_time, gapped, words, monkeypatch)[0][0]
     for text in texts:
