@@ -46,7 +46,7 @@ KEYNESS_TOP = 15  # terms of each group's keyness list kept in the findings
 VOCABULARY_MIN_DF = 5  # the findings keep the kept terms found in at least this many documents
 MOVED_EXAMPLES = 5
 MEASURE = ("cosine similarity between two topics' top-term weight vectors, over the union of their "
-           "top terms (topic_terms.parquet)")
+           "top terms")
 
 
 class CompareError(ValueError):
@@ -84,7 +84,7 @@ def findings(folder: Path, *, run: str, title: str = "") -> dict[str, Any]:
               for topic, group in terms.groupby("topic")]
     keyness = pd.read_parquet(folder / "keyness.parquet")
     keyness = keyness[(keyness["by"] == "group") & (keyness["direction"] == "over")].sort_values(["group", "rank"])
-    vocabulary = pd.read_parquet(folder / "vocabulary.parquet", columns=["term", "df", "kept"])
+    vocabulary = pd.read_parquet(folder / "vocabulary.parquet", columns=["term", "display", "df", "kept"])
     kept = vocabulary[vocabulary["kept"]].sort_values(["df", "term"], ascending=[False, True])
     focus = folder / "focus_keywords.csv"
     focus_terms = (pd.read_csv(focus, keep_default_na=False).sort_values("rank")["term"].astype(str).tolist()
@@ -101,6 +101,12 @@ def findings(folder: Path, *, run: str, title: str = "") -> dict[str, Any]:
         "vocabulary": {"kept": int(len(kept)), "min_df": VOCABULARY_MIN_DF,
                        "terms": kept[kept["df"] >= VOCABULARY_MIN_DF]["term"].astype(str).tolist()},
     }
+    # Each listed term's display form where it differs from the stored one ("white_house": "White
+    # House"), so the comparison and sensitivity pages never show a stored form.
+    listed = ({t for topic in topics for t in topic["terms"]} | {t for ts in data["keyness"].values() for t in ts}
+              | set(focus_terms) | set(data["vocabulary"]["terms"]))
+    shown = vocabulary[vocabulary["term"].isin(listed) & (vocabulary["term"] != vocabulary["display"])]
+    data["display"] = dict(sorted(zip(shown["term"].astype(str), shown["display"].astype(str))))
     # What the run cannot say (the focus outside the corpus's span, the similarity floor); a run
     # built before stage 03 measured them has none, and comparisons never read them.
     limits = findings_limits(read_limits(folder / "limits.json"))
@@ -326,7 +332,18 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
                            "nothing to compare (different languages?)")
     return {"a": {k: a[k] for k in ("run", "title", "corpus")}, "b": {k: b[k] for k in ("run", "title", "corpus")},
             "same_corpus": a["corpus"]["doc_ids_sha256"] == b["corpus"]["doc_ids_sha256"],
-            "topics": compare_topics(a, b), "keyness": compare_keyness(a, b), "vocabulary": vocabulary}
+            "topics": compare_topics(a, b), "keyness": compare_keyness(a, b), "vocabulary": vocabulary,
+            "display": {**a.get("display", {}), **b.get("display", {})}}
+
+
+def shown_term(term: str, display: dict[str, str]) -> str:
+    """A term as a reader reads it: its display form, else (findings written before they carried
+    display forms) the stored form with spaces for the phrase joiner.
+
+    >>> shown_term("white_house", {"white_house": "White House"}), shown_term("health_care", {})
+    ('White House', 'health care')
+    """
+    return display.get(term, term.replace("_", " "))
 
 
 def counts(result: dict[str, Any]) -> dict[str, int]:

@@ -46,6 +46,10 @@ FACTORS: dict[str, tuple[str, tuple]] = {
     "stop-df": ("tokenize.stopword_max_df", (0.3, 0.5, 0.7)),
     "min-df": ("keywords.min_df", (2, 5)),
 }
+# What each factor's setting is called on the page (a reader sees no params key).
+SETTING_WORDS = {"tokenize.lemmatize": "lemmas", "tokenize.phrases": "phrases",
+                 "tokenize.stopword_max_df": "stop words above this share of documents",
+                 "keywords.min_df": "a term kept in at least this many documents"}
 # Variants that change several factors at once: each factor's first level unlike the base's.
 COMBINED = (("lemmas", "phrases", "min-df"), ("lemmas", "stop-df"), ("phrases", "stop-df", "min-df"))
 DESIGN = ("one factor at a time (each level other than the base's), then three combinations: "
@@ -74,6 +78,22 @@ class Variant:
 
     def describe(self) -> str:
         return ", ".join(f"{key} = {json.dumps(value)}" for key, value in self.changes)
+
+    def in_words(self) -> str:
+        """The variant's changes as the page says them: "lemmas off, stop words above this share of documents: 0.3"."""
+        return setting_words(dict(self.changes))
+
+
+def setting_words(changes: dict[str, Any]) -> str:
+    """Settings in words (see :data:`SETTING_WORDS`).
+
+    >>> setting_words({"tokenize.lemmatize": False, "keywords.min_df": 5})
+    'lemmas off, a term kept in at least this many documents: 5'
+    """
+    def one(key: str, value) -> str:
+        name = SETTING_WORDS.get(key, key.rpartition(".")[2].replace("_", " "))
+        return f"{name} {'on' if value else 'off'}" if isinstance(value, bool) else f"{name}: {value}"
+    return ", ".join(one(key, value) for key, value in changes.items())
 
 
 def _get(params, key: str):
@@ -227,8 +247,10 @@ def stability(base: dict, variants: dict[str, dict], tau: float = TAU) -> dict[s
                "similarity": {v: matched[t["id"]].get(v, 0.0) for v in names},
                "mean_similarity": display_value(sum(matched[t["id"]].get(v, 0.0) for v in names) / n) if n else 0.0}
               for t in base["topics"]]
+    listed = {f["term"] for f in focus} | {k["term"] for k in keyness} | {w for t in topics for w in t["terms"]}
+    display = {t: d for t, d in base.get("display", {}).items() if t in listed}
     return {"variants": n, "tau": tau, "top_keywords": TOP_KEYWORDS,
-            "focus_keywords": focus, "keyness": keyness, "topics": topics}
+            "focus_keywords": focus, "keyness": keyness, "topics": topics, "display": display}
 
 
 def write_report(params_file: str, names: list[str] | None = None) -> Path:
@@ -268,21 +290,23 @@ def frames(result: dict[str, Any]) -> dict[str, Any]:
     """The page's tables: the grid, the focus keywords, the topics and the keyness lists."""
     import pandas as pd
 
+    from newslens.analysis import compare
     from newslens.precision import display_value
 
     n = result["variants"]
     share = lambda held: display_value(held / n) if n else 0.0
     short = {v["name"]: f"v{i}" for i, v in enumerate(result["grid"], 1)}  # the topics table's columns
-    grid_frame = pd.DataFrame([{"column": short[v["name"]], "variant": v["name"], "changes": ", ".join(f"{k} = {json.dumps(x)}"
-                                                                         for k, x in v["changes"].items())}
+    grid_frame = pd.DataFrame([{"column": short[v["name"]], "variant": v["name"], "changes": setting_words(v["changes"])}
                                for v in result["grid"]])
-    focus = pd.DataFrame([{"rank": f["rank"], "term": f["term"], "variants held": f["held"], "share": share(f["held"]),
+    display = result.get("display", {})
+    term = lambda t: compare.shown_term(t, display)
+    focus = pd.DataFrame([{"rank": f["rank"], "term": term(f["term"]), "variants held": f["held"], "share": share(f["held"]),
                            "dropped out in": ", ".join(f["missing_in"])} for f in result["focus_keywords"]],
                          columns=["rank", "term", "variants held", "share", "dropped out in"])
-    topics = pd.DataFrame([{"topic": t["topic"], "top terms": ", ".join(t["terms"]), "variants held": t["held"],
+    topics = pd.DataFrame([{"topic": t["topic"], "top terms": ", ".join(map(term, t["terms"])), "variants held": t["held"],
                             "mean similarity": t["mean_similarity"],
                             **{short[v]: t["similarity"][v] for v in short}} for t in result["topics"]])
-    keyness = pd.DataFrame([{"group": k["group"], "rank": k["rank"], "term": k["term"], "variants held": k["held"],
+    keyness = pd.DataFrame([{"group": k["group"], "rank": k["rank"], "term": term(k["term"]), "variants held": k["held"],
                              "share": share(k["held"])} for k in result["keyness"]],
                            columns=["group", "rank", "term", "variants held", "share"])
     return {"grid": grid_frame, "focus": focus, "topics": topics, "keyness": keyness}

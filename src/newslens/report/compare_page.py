@@ -15,12 +15,14 @@ from newslens.analysis import compare
 CLASS_ORDER = ("stable", "changed", "split", "merged", "vanished", "new")
 
 
-def _terms(terms: list[str], n: int = 4) -> str:
-    return ", ".join(terms[:n])
+def _terms(terms: list[str], n: int = 4, display: dict[str, str] | None = None) -> str:
+    return ", ".join(compare.shown_term(t, display or {}) for t in terms[:n])
 
 
 def topics_frame(result: dict[str, Any]) -> pd.DataFrame:
     """One row per aligned pair, then the topics of one side alone."""
+    display = result.get("display", {})
+    _shown = lambda terms: _terms(terms, display=display)
     rows = []
     for p in result["topics"]["pairs"]:
         moved = p["moved"]
@@ -29,13 +31,13 @@ def topics_frame(result: dict[str, Any]) -> pd.DataFrame:
                      "overlap": p["overlap"], "prev. A": p["prevalence_a"],
                      "prev. B": p["prevalence_b"], "Δ prev.": p["prevalence_change"],
                      "left": moved["left"] if moved else None, "joined": moved["joined"] if moved else None,
-                     "terms A": _terms(p["terms_a"]), "terms B": _terms(p["terms_b"])})
+                     "terms A": _shown(p["terms_a"]), "terms B": _shown(p["terms_b"])})
     for side in ("a", "b"):
         for item in result["topics"][f"alone_{side}"]:
             rows.append({"topic A": item["a"] if side == "a" else None,
                          "topic B": item["b"] if side == "b" else None, "class": item["class"],
-                         "similarity": item["similarity"], "terms A": _terms(item["terms"]) if side == "a" else "",
-                         "terms B": _terms(item["terms"]) if side == "b" else ""})
+                         "similarity": item["similarity"], "terms A": _shown(item["terms"]) if side == "a" else "",
+                         "terms B": _shown(item["terms"]) if side == "b" else ""})
     return pd.DataFrame(rows)  # counts with gaps are floats (NaN shows as a blank cell), shown as integers
 
 
@@ -56,7 +58,7 @@ def report_parts(result: dict[str, Any], label_a: str, label_b: str) -> list[tup
     """What the compare notebook shows, in order: ("heading" | "text" | "table", content)."""
     topics, vocabulary = result["topics"], result["vocabulary"]
     parts: list[tuple[str, Any]] = [("text", summary_sentence(result, label_a, label_b)), ("heading", "Topics")]
-    parts.append(("text", f"Topics are aligned by optimal matching (the Hungarian method) on their similarity, "
+    parts.append(("text", f"Topics are paired one to one so that the pairs are as similar as possible overall, "
                           f"the {compare.MEASURE}. A matched pair at least {compare.STABLE} similar is stable; two topics at "
                           f"least {compare.LINKED} similar are linked. A topic linked to two or more topics of the other "
                           "run that are linked to it alone was split (A to B) or merged (B from A); a topic "
@@ -77,7 +79,9 @@ def report_parts(result: dict[str, Any], label_a: str, label_b: str) -> list[tup
     else:
         parts.append(("text", "The two runs share no documents, so no document can move between topics."))
     parts.append(("heading", "Keyness"))
+    display = result.get("display", {})
     keyness = pd.DataFrame(result["keyness"]["rows"], columns=["group", "term", "rank_a", "rank_b", "change"])
+    keyness["term"] = keyness["term"].map(lambda t: compare.shown_term(t, display))
     keyness[["rank_a", "rank_b", "change"]] = keyness[["rank_a", "rank_b", "change"]].astype(float)
     parts.append(("text", "Per group in both runs, each term in either run's top 10 of the group's keyness list, "
                           "with its rank in A and B (blank: beyond the list's top "
@@ -92,7 +96,7 @@ def report_parts(result: dict[str, Any], label_a: str, label_b: str) -> list[tup
                           f"{vocabulary['common']:,} are in both, {len(vocabulary['added']):,} were added in B and "
                           f"{len(vocabulary['dropped']):,} dropped from A (most frequent first)."))
     terms = pd.DataFrame({"change": ["added"] * len(vocabulary["added"]) + ["dropped"] * len(vocabulary["dropped"]),
-                          "term": vocabulary["added"] + vocabulary["dropped"]})
+                          "term": [compare.shown_term(t, display) for t in vocabulary["added"] + vocabulary["dropped"]]})
     if len(terms):
         parts.append(("table", terms))
     return parts
