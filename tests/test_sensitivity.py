@@ -6,6 +6,7 @@ import copy
 import json
 
 import pytest
+from pathlib import Path
 
 from newslens.analysis import compare
 from newslens.pipeline import sensitivity
@@ -83,6 +84,12 @@ def test_the_make_rules_have_one_target_a_variant(news_run):  # the grid runs at
     assert targets == ["build/sensitivity/news/lemmas-off/done", "build/sensitivity/news/min-df-5/done"]
     assert "reports/news/sensitivity.json: build/sensitivity/news/lemmas-off/done" in rules
     assert "sensitivity-reports: reports/news/sensitivity.json" in rules
+    # every source file a rule depends on exists (a moved module once left make with no rule to make it)
+    import re
+
+    sources = set(re.findall(r"\$\(SRC\)/(\S+\.py)", rules))
+    assert sources == {"pipeline/sensitivity.py", "analysis/compare.py"}
+    assert all((Path("src/newslens") / source).is_file() for source in sources)
 
 
 def test_the_committed_news_sensitivity_is_complete():

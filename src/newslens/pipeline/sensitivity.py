@@ -374,9 +374,21 @@ def write_page(run, result: dict[str, Any]) -> Path:
 
 # ---------------------------------------------------------------- make
 
+def _source(module) -> str:
+    """A module's file as the Makefile names it (``$(SRC)/pipeline/sensitivity.py``), from the module itself."""
+    import newslens
+
+    return "$(SRC)/" + Path(module.__file__).relative_to(Path(newslens.__file__).parent).as_posix()
+
+
 def makefile(params_files: list[str], names: list[str] | None = None) -> str:
     """The variant rules (one target a variant, so `make -j` runs them side by side) and the reports."""
+    import sys
+
+    from newslens.analysis import compare
     from newslens.params import load_run
+
+    code = f"{_source(sys.modules[__name__])} {_source(compare)}"
 
     lines = ["# Written by `python -m newslens sensitivity makefile`; do not edit.", ""]
     reports = []
@@ -389,12 +401,12 @@ def makefile(params_files: list[str], names: list[str] | None = None) -> str:
             root = config.relative_to_root(variant_root(run.name, variant.name))
             dones.append(f"{root}/done")
             lines += [f"{root}/done: build/{run.name}/04-topics.done build/{run.name}/03-keywords.done "
-                      f"{root}/params/{run.name}.yaml $(SRC)/sensitivity.py $(SRC)/compare.py",
+                      f"{root}/params/{run.name}.yaml {code}",
                       f"\t$(PY) -m newslens sensitivity variant {params_file} {variant.name}", ""]
         chosen = f" --variants \"{' '.join(names)}\"" if names else ""
         target = f"reports/{run.name}/{FILE}"
         reports.append(target)
-        lines += [f"{target}: {' '.join(dones)} reports/{run.name}/findings.json $(SRC)/sensitivity.py",
+        lines += [f"{target}: {' '.join(dones)} reports/{run.name}/findings.json {_source(sys.modules[__name__])}",
                   f"\t$(PY) -m newslens sensitivity report {params_file}{chosen}", ""]
     lines += [".PHONY: sensitivity-reports", f"sensitivity-reports: {' '.join(reports)}", ""]
     return "\n".join(lines)
