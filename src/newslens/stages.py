@@ -121,7 +121,8 @@ STAGES: tuple[Stage, ...] = (
         modules=("files", "engine", "corpus.archives", "corpus.clean", "corpus.dates", "corpus.decode", "corpus.documents",
                  "corpus.fetch", "corpus.ingest", "corpus.integrity", "corpus.language", "corpus.language_id",
                  "corpus.near_duplicates", "corpus.partitions", "corpus.periods", "corpus.sentences", "corpus.sources",
-                 "corpus.tables", "corpus.wheels", "corpus.citations", "report.ingest_page"),
+                 "corpus.tables", "corpus.wheels", "corpus.citations", "report.distinctive", "report.prose",
+                 "report.ingest_page"),
         inputs=(), outputs=("documents.parquet", "ingest_log.csv", "cleaning.csv"),
         engine=True, raw=True),
     Stage(

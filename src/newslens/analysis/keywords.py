@@ -299,10 +299,26 @@ def terms_in_context(documents: pd.DataFrame, focus_ids: list[str], token_docs: 
     texts = dict(zip(documents["doc_id"], documents["text"]))
     focus = set(focus_ids)
     ordered = {d: texts[d] for d in focus_ids} | {d: t for d, t in texts.items() if d not in focus}
+    # Each line names its document as a reader knows it: group, title and date (not its id).
+    meta = documents[["doc_id", "group", "title", "date"]]
     return tuple(
-        TermInContext(term, kwic.kwic(ordered, term, window=settings.kwic_window, normalize=normalize),
+        TermInContext(term, _with_source(kwic.kwic(ordered, term, window=settings.kwic_window, normalize=normalize),
+                                         meta),
                       kwic.collocates(token_docs, term, window=COLLOCATE_WINDOW, top_n=COLLOCATES_SHOWN))
         for term in settings.kwic_terms)
+
+
+def _with_source(matches: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
+    """KWIC matches with a ``source`` column: "group · title · date" of each line's document."""
+    joined = matches.merge(meta, on="doc_id", how="left")
+
+    def source(row) -> str:
+        parts = [str(row.group) if isinstance(row.group, str) and row.group else "",
+                 str(row.title) if isinstance(row.title, str) and row.title else "",
+                 f"{row.date:%Y-%m-%d}" if pd.notna(row.date) else ""]
+        return " · ".join(p for p in parts if p) or str(row.doc_id)
+
+    return matches.assign(source=[source(r) for r in joined.itertuples()])
 
 
 @dataclass(frozen=True)

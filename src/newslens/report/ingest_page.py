@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 from newslens.corpus.citations import run_citations
 from newslens.corpus.near_duplicates import NEAR_DUPLICATE_JACCARD
 from newslens.corpus.periods import format_date
-from newslens.report import markup, plots
+from newslens.report import markup, plots, prose
+from newslens.report.distinctive import is_missing_group
 
 if TYPE_CHECKING:
     from newslens.corpus.ingest import IngestResult
@@ -28,9 +29,7 @@ def overview(result: IngestResult, words: Words) -> None:
         (format_date(result.first_date), format_date(result.last_date))
     span = "with no dates" if first is None else f"dated {first}" if first == last else f"dated from {first} to {last}"
     markup.show_text(
-        f"This run holds {words.count(result.n_units)} from {result.n_sources} "
-        f"source{'s' if result.n_sources != 1 else ''} and "
-        f"{words.count(result.n_groups, 'group')}, {span}. "
+        f"This run holds {words.count(result.n_units)}{by_source(result.documents, words)}, {span}. "
         f"The ingest log accounts for {result.n_entries:,} input files and rows: "
         + ", ".join(f"{n:,} {status}" for status, n in result.status_counts.items())
         + ".")
@@ -39,6 +38,29 @@ def overview(result: IngestResult, words: Words) -> None:
     if result.empty:
         markup.show_text(result.empty[0].upper() + result.empty[1:]
                          + ". The run stops here; the log below says what was read.", css_class="note")
+
+
+def by_source(documents, words: Words) -> str:
+    """Where the units come from: " from 9 outlets", or per source when there are several
+    (" from 2 sources: 3,780 from builtin:news-articles (9 outlets) and 1 from data/raw/seed/ (outlet seed)").
+
+    Groups are counted by source, so a source that is its own group (the news run's seed) is never
+    counted among the other source's groups.
+    """
+    def groups(frame) -> str:
+        named = sorted({g for g in frame["group"] if not is_missing_group(g)})
+        if not named:
+            return f"no {words.group}"
+        return f"{words.group} {named[0]}" if len(named) == 1 else words.count(len(named), "group")
+
+    if documents.empty or "source" not in documents:
+        return ""
+    sources = list(dict.fromkeys(documents["source"]))
+    if len(sources) == 1:
+        return f" from {groups(documents)}"
+    parts = [f"{int((documents['source'] == s).sum()):,} from {s} ({groups(documents[documents['source'] == s])})"
+             for s in sources]
+    return f" from {len(sources)} sources: {prose.listed(parts)}"
 
 
 def sources(run_sources) -> None:
@@ -93,9 +115,22 @@ def languages(result: IngestResult, words: Words) -> None:
         markup.show_text("Warning: " + result.language_warning + ".", css_class="note")
 
 
+# Each change cleaning counts, as a reader reads it.
+CHANGE_WORDS = {"apostrophe_repaired": "apostrophe repaired (a \u201c?\u201d that stood for \u2019)",
+                "quote_repaired": "quotation mark repaired",
+                "dash_repaired": "dash repaired",
+                "question_mark_kept": "question mark kept as written",
+                "stray_period_removed": "stray full stop removed",
+                "lowercase_sentence_joined": "sentence broken before a lower-case word joined",
+                "period_to_comma": "full stop before a clause made a comma",
+                "lost_character_marked": "lost character marked \ufffd",
+                "damaged_word_kept": "word with a lost character kept as it is"}
+
+
 def cleaning(result: IngestResult) -> None:
     """How often each kind of repair was made, and a few before/after excerpts."""
-    markup.show_table(result.changes.rename(columns={"kind": "change", "count": "times"}))
+    changes = result.changes.assign(kind=result.changes["kind"].map(lambda k: CHANGE_WORDS.get(k, k.replace("_", " "))))
+    markup.show_table(changes.rename(columns={"kind": "change", "count": "times"}))
     markup.show_table(result.excerpts, caption="A few before/after excerpts")
 
 

@@ -141,7 +141,10 @@ def period_keywords(result: KeywordsResult, words: Words) -> None:
 
 
 def keywords_in_context(result: KeywordsResult) -> None:
-    """Each kwic term of the run: its matches in the texts, then its collocates."""
+    """Each kwic term of the run: its matches in the texts, then its collocates (or where to look instead)."""
+    if not result.in_context:
+        markup.show_text("This run names no terms to show here. Search any term in the explorer above to see "
+                         "its keywords in context.", css_class="note")
     for item in result.in_context:
         markup.show_heading(result.display.get(item.term, item.term), level=3)
         markup.show_html(markup.kwic_html(item.matches, max_rows=KWIC_ROWS, term=item.term))

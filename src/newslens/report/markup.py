@@ -158,7 +158,8 @@ def tokens_html(sentences: Sequence[Sequence[str]], display: dict[str, str]) -> 
 
 
 def kwic_html(frame: pd.DataFrame, *, max_rows: int = 25, term: str | None = None) -> str:
-    """A ``<table class="kwic">``: document, left context, keyword, right context.
+    """A ``<table class="kwic">``: document (its ``source`` when given, else its id), left context, keyword,
+    right context.
 
     The left context is right-aligned and the keyword centred (``.kwic td.left``,
     ``td.term``, ``td.right`` in the report CSS), so keywords line up in one
@@ -172,8 +173,9 @@ def kwic_html(frame: pd.DataFrame, *, max_rows: int = 25, term: str | None = Non
         raise ValueError(f"frame: missing KWIC columns {missing}; expected the output of kwic()")
     if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
         raise ValueError(f"max_rows: must be a positive integer; got {max_rows!r}")
-    shown = frame.head(max_rows)[["doc_id", "left", "keyword", "right"]].rename(
-        columns={"doc_id": "document", "keyword": "keyword"})
+    # The document as a reader knows it ("outlet · title · date") when the lines carry it.
+    where = "source" if "source" in frame.columns else "doc_id"
+    shown = frame.head(max_rows)[[where, "left", "keyword", "right"]].rename(columns={where: "document"})
     caption = f"{len(shown):,} of {len(frame):,} matches" if len(frame) > len(shown) else None
     return table_html(shown.astype(str), css_class="kwic", caption=caption,
                       name=f"kwic-{term}" if term else "kwic",
