@@ -97,9 +97,11 @@ def test_seed_terms_are_the_focus_keywords_in_display_form(seed):
     assert result.top_terms.index.tolist() == [display.get(t, t) for t in charted["term"]]
     assert result.top_terms.tolist() == charted["score"].tolist()
     first = ", ".join(display.get(t, t) for t in focus_terms["term"].head(2))
-    assert result.terms.startswith(f"The terms that most set the focus document apart are {first}, ")
-    assert result.terms.endswith("The focus is every sentence of the run, so no other sentence is there "
-                                 "to set them against.")
+    # The focus is the whole run: its terms are its weightiest, never said to set it apart.
+    assert result.whole_run and "set them apart" not in result.terms and "most set" not in result.terms
+    assert result.terms.startswith("The focus is every sentence of the run, so no other sentence is there to set "
+                                   "it apart from")
+    assert result.terms.endswith(f"not terms that distinguish it: {first}, " + result.terms.split(f"{first}, ", 1)[1])
 
 
 def test_seed_has_no_other_unit_to_compare_and_one_group(seed):

@@ -211,10 +211,11 @@ def keywords_sentence(out: Outputs, display: dict[str, str], words: Words, focus
     if out.focus_terms.empty:
         return "This run has no focus document."
     terms = [display.get(t, t) for t in out.focus_terms["term"].head(8)]
-    said = f"The terms that most set the focus {focus_noun(words, focus_ids)} apart are {prose.listed(terms)}."
     if covers_everything(out, focus_ids):
-        return (f"{said} The focus is every {words.unit} of the run, so no other {words.unit} is there "
-                "to set them against.")
+        return (f"The focus is every {words.unit} of the run, so no other {words.unit} is there to set it apart "
+                f"from: these are the terms with the most weight across its {words.units} (TF-IDF among them), "
+                f"not terms that distinguish it: {prose.listed(terms)}.")
+    said = f"The terms that most set the focus {focus_noun(words, focus_ids)} apart are {prose.listed(terms)}."
     rare = int((out.focus_terms["share_elsewhere"] < 0.01).sum())
     caveat = limits_prose.terms_caveat(out.limits, words, focus_noun(words, focus_ids))
     return (f"{said} {rare} of its top {len(out.focus_terms)} terms {'appears' if rare == 1 else 'appear'} "
@@ -343,6 +344,7 @@ class SummaryResult:
     resolution: Resolution | None     # the periods of ``over_time``
     time_sentence: str | None
     links: str                        # HTML links to the detailed reports
+    whole_run: bool = False           # the focus is every unit of the run: nothing to set it apart from
 
     @property
     def modelled(self) -> bool:
@@ -401,4 +403,5 @@ def run(stage_run: StageRun) -> SummaryResult:
         explorer=topic_explorer_data.compact(topic_explorer_data.load(stage_run.input("topic_explorer.json"))),
         robustness=robustness_sentence(stage_run.run_file("sensitivity"), f"focus {noun}"),
         mixture=mixture, mixture_sentence=mixture_said, group_lines=lines, group_lines_note=lines_note,
-        over_time=over_time, resolution=resolution, time_sentence=time_said, links=links_html())
+        over_time=over_time, resolution=resolution, time_sentence=time_said, links=links_html(),
+        whole_run=covers_everything(out, focus_ids))

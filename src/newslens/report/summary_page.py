@@ -32,7 +32,8 @@ def sources(run_sources) -> None:
 
 def terms(result: SummaryResult) -> None:
     """What sets the focus apart, or the corpus's top terms without a focus."""
-    markup.show_heading(f"What makes the {result.noun} distinctive" if result.focus_ids else "The top terms")
+    markup.show_heading(f"What makes the {result.noun} distinctive" if result.focus_ids and not result.whole_run
+                        else "The top terms")
     markup.show_text(result.terms)
 
 
@@ -41,7 +42,8 @@ def terms_chart(result: SummaryResult, words: Words) -> None:
     if result.top_terms.empty:
         return
     if result.focus_ids:
-        plots.barh(result.top_terms, title=f"The focus {result.noun}'s most distinctive terms (TF-IDF)",
+        plots.barh(result.top_terms, title=(f"The focus {result.noun}'s most weighted terms (TF-IDF)" if result.whole_run
+                                            else f"The focus {result.noun}'s most distinctive terms (TF-IDF)"),
                    xlabel="TF-IDF weight", fmt="{:.3f}")
     else:
         plots.barh(result.top_terms, title=f"Top terms over all {words.units} (mean TF-IDF)",
