@@ -9,6 +9,7 @@ that variable names a folder).
 
 from __future__ import annotations
 
+import html
 import math
 import os
 from pathlib import Path
@@ -138,6 +139,38 @@ def test_a_coder_answers_every_item_and_the_report_scores_the_download(chromium,
         assert table.loc[topic, "answers"] == len(values)
     assert any(v < 0 for values in odds.values() for v in values)  # some wrong answers really cost
     assert result.overall["coders"] == 1 and result.agreement == {"word": None, "topic": None}
+
+    # Rebuilt as make report builds the two pages' cells: a project root holding the run's outputs,
+    # its identities and the downloaded file under validation/news/, unchanged.
+    import shutil
+
+    import IPython.display
+
+    from newslens.pipeline import in_process
+
+    root = tmp_path / "project"
+    (root / "data" / "processed").mkdir(parents=True)
+    (root / "reports" / "news").mkdir(parents=True)
+    (root / "data" / "processed" / "news").symlink_to(run.processed_dir.resolve())
+    shutil.copy(config.reports_dir("news") / "topics.json", root / "reports" / "news" / "topics.json")
+    shutil.copytree(folder, root / "validation" / "news")
+    shown = []
+    original = IPython.display.display
+    IPython.display.display = shown.append
+    try:
+        validation_page.validation_section(in_process.stage_run("params/news.yaml", "04-topics", root=root))
+        validation_page.summary_line(in_process.stage_run("params/news.yaml", "05-summary", root=root))
+    finally:
+        IPython.display.display = original
+    topics_html, summary_html = (html.unescape(item.data) for item in shown)
+    words = result.words
+    found, asked = int(words["found"].sum()), int(words["answers"].sum())
+    for text in (topics_html, summary_html):
+        assert "Validated by hand by 1 coder" in text
+        assert f"{found / asked:.0%} of the time" in text  # the precision its answers imply
+        assert f"a mean topic log odds of {result.overall['log_odds']:.2f}" in text
+    for topic, values in odds.items():  # each topic's log odds, in the topics report's table
+        assert f"{sum(values) / len(values):.2f}" in topics_html
 
     # The topics report's section on these answers, as a reader sees it.
     section = validation_page.section_html(result, "params/news.yaml")
