@@ -309,3 +309,15 @@ def test_a_run_built_before_the_limits_keeps_its_sentences():
     assert "All are dated from 19 April 2016 to 10 January 2022." in said and "focus" not in said
     assert "closer than chance" not in summary.similar_sentence(out, ARTICLE, ["d0"])
     assert "closer than chance" not in summary.similar_table(out, ARTICLE)
+
+
+def test_the_topics_sentence_says_which_topics_are_mixed_or_incoherent():
+    topics = pd.DataFrame({"topic": [1, 2, 3], "label": ["a (mixed)", "b (incoherent)", "c"],
+                           "prevalence": [0.5, 0.3, 0.2], "top_terms": "x, y", "mixed": [True, False, False],
+                           "incoherent": [False, True, False]})
+    said = summary.topics_sentence(_outputs(["A"], topics=topics, k_choice={"reason": "k=3 was given"}))
+    assert "1 topic is marked mixed" in said
+    assert "1 topic is marked incoherent: its top terms appear together less often than chance" in said
+    plain = summary.topics_sentence(_outputs(["A"], topics=topics.drop(columns=["mixed", "incoherent"]),
+                                             k_choice={"reason": "k=3 was given"}))
+    assert "marked" not in plain  # topic tables written before the marks existed

@@ -218,7 +218,7 @@ def build_topics(model: str, matrix, counts, k: int, seed: int, *, terms: np.nda
                      "prevalence": round(float(prevalence[position]), SHOWN["prevalence"]),
                      "coherence": round(float(coherence[position]), SHOWN["coherence"]),
                      "exclusivity": round(float(exclusive[position]), SHOWN["exclusivity"]),
-                     "mixed": False, "top_terms": ", ".join(shown)})
+                     "mixed": False, "incoherent": False, "top_terms": ", ".join(shown)})
         weights = display_values(components[position, top[position]])  # ranked above at full precision
         for rank, (term, weight) in enumerate(zip(terms[top[position]], weights), start=1):
             term_rows.append({"topic": topic_id, "rank": rank, "term": term, "weight": float(weight)})
@@ -236,6 +236,7 @@ FOCUS_COLUMNS = ["topic", "label", "share", "terms_in_focus", "weak", "mixed"]
 # The focus's parts the reports' mixture charts show and their caveats name (smaller slivers are left out).
 FOCUS_SHOWN = 0.01
 MIXED = " (mixed)"  # what a mixed topic's label ends with, wherever the label is shown
+INCOHERENT = " (incoherent)"  # a topic whose top terms appear together less often than chance
 
 
 def mark_mixed(topics: pd.DataFrame, baseline: float | None) -> pd.DataFrame:
@@ -246,12 +247,22 @@ def mark_mixed(topics: pd.DataFrame, baseline: float | None) -> pd.DataFrame:
     ...                        "coherence": [0.1, 0.5, 0.6, 0.7], "exclusivity": [0.8, 0.9, 0.95, 0.99]})
     >>> mark_mixed(topics, baseline=0.3)[["label", "mixed"]].values.tolist()
     [['a · b (mixed)', True], ['c · d', False], ['e', False], ['f', False]]
+
+    A topic that is not mixed but whose top terms appear together less often than chance
+    (NPMI below 0, as shown) is marked incoherent, its label ending in :data:`INCOHERENT`.
+
+    >>> topics = pd.DataFrame({"topic": [1, 2], "label": ["a", "b"], "coherence": [-0.2, 0.3],
+    ...                        "exclusivity": [0.99, 0.9]})
+    >>> mark_mixed(topics, baseline=0.1)[["label", "mixed", "incoherent"]].values.tolist()
+    [['a (incoherent)', False, True], ['b', False, False]]
     """
     if topics.empty:
-        return topics.assign(mixed=pd.Series(dtype="bool"))
+        return topics.assign(mixed=pd.Series(dtype="bool"), incoherent=pd.Series(dtype="bool"))
     mixed = mixed_topics(topics["coherence"].to_numpy(), topics["exclusivity"].to_numpy(), baseline)
-    labels = topics["label"].str.removesuffix(MIXED)
-    return topics.assign(mixed=mixed, label=labels.where(~mixed, labels + MIXED))
+    incoherent = ~mixed & (topics["coherence"].round(SHOWN["coherence"]).to_numpy() < 0)
+    labels = topics["label"].str.removesuffix(MIXED).str.removesuffix(INCOHERENT)
+    labels = labels.where(~mixed, labels + MIXED).where(~incoherent, labels + INCOHERENT)
+    return topics.assign(mixed=mixed, incoherent=incoherent, label=labels)
 
 
 def judge(fit: TopicResult, baseline: float | None) -> TopicResult:
@@ -307,7 +318,8 @@ def no_model(why: str) -> TopicResult:
     topics = pd.DataFrame({"topic": pd.Series(dtype="int64"), "label": pd.Series(dtype="str"),
                            "labelled": pd.Series(dtype="bool"), "prevalence": pd.Series(dtype="float64"),
                            "coherence": pd.Series(dtype="float64"), "exclusivity": pd.Series(dtype="float64"),
-                           "mixed": pd.Series(dtype="bool"), "top_terms": pd.Series(dtype="str")})
+                           "mixed": pd.Series(dtype="bool"), "incoherent": pd.Series(dtype="bool"),
+                           "top_terms": pd.Series(dtype="str")})
     topic_terms = pd.DataFrame({"topic": pd.Series(dtype="int64"), "rank": pd.Series(dtype="int64"),
                                 "term": pd.Series(dtype="str"), "weight": pd.Series(dtype="float64")})
     doc_topics = pd.DataFrame({"doc_id": pd.Series(dtype="str"), "topic": pd.Series(dtype="int64"),

@@ -262,6 +262,11 @@ def topics_sentence(out: Outputs) -> str:
     if mixed:
         said += (f" {prose.counted(mixed, 'topic')} {'is' if mixed == 1 else 'are'} marked mixed: among the "
                  "least coherent and least exclusive of the model, each more a blend of subjects than one.")
+    incoherent = int(out.topics["incoherent"].sum()) if "incoherent" in out.topics else 0
+    if incoherent:
+        said += (f" {prose.counted(incoherent, 'topic')} {'is' if incoherent == 1 else 'are'} marked incoherent: "
+                 f"{'its' if incoherent == 1 else 'their'} top terms appear together less often than chance "
+                 "(coherence below 0), so the label names words, not a subject.")
     return said
 
 
