@@ -84,7 +84,9 @@ def findings(folder: Path, *, run: str, title: str = "") -> dict[str, Any]:
               for topic, group in terms.groupby("topic")]
     keyness = pd.read_parquet(folder / "keyness.parquet")
     keyness = keyness[(keyness["by"] == "group") & (keyness["direction"] == "over")].sort_values(["group", "rank"])
-    vocabulary = pd.read_parquet(folder / "vocabulary.parquet", columns=["term", "display", "df", "kept"])
+    vocabulary = pd.read_parquet(folder / "vocabulary.parquet")
+    if "display" not in vocabulary:  # a vocabulary without display forms shows its terms as stored
+        vocabulary["display"] = vocabulary["term"]
     kept = vocabulary[vocabulary["kept"]].sort_values(["df", "term"], ascending=[False, True])
     focus = folder / "focus_keywords.csv"
     focus_terms = (pd.read_csv(focus, keep_default_na=False).sort_values("rank")["term"].astype(str).tolist()
@@ -102,10 +104,14 @@ def findings(folder: Path, *, run: str, title: str = "") -> dict[str, Any]:
                        "terms": kept[kept["df"] >= VOCABULARY_MIN_DF]["term"].astype(str).tolist()},
     }
     # Each listed term's display form where it differs from the stored one ("white_house": "White
-    # House"), so the comparison and sensitivity pages never show a stored form.
-    listed = ({t for topic in topics for t in topic["terms"]} | {t for ts in data["keyness"].values() for t in ts}
-              | set(focus_terms) | set(data["vocabulary"]["terms"]))
-    shown = vocabulary[vocabulary["term"].isin(listed) & (vocabulary["term"] != vocabulary["display"])]
+    # House"), so the comparison and sensitivity pages never show a stored form: every term of the
+    # topics, keyness and focus lists, and of the vocabulary list those whose form differs beyond case.
+    named = ({t for topic in topics for t in topic["terms"]} | {t for ts in data["keyness"].values() for t in ts}
+             | set(focus_terms))
+    differs = vocabulary["term"] != vocabulary["display"]
+    beyond_case = vocabulary["term"] != vocabulary["display"].str.lower()
+    shown = vocabulary[differs & (vocabulary["term"].isin(named)
+                                  | (vocabulary["term"].isin(set(data["vocabulary"]["terms"])) & beyond_case))]
     data["display"] = dict(sorted(zip(shown["term"].astype(str), shown["display"].astype(str))))
     # What the run cannot say (the focus outside the corpus's span, the similarity floor); a run
     # built before stage 03 measured them has none, and comparisons never read them.
