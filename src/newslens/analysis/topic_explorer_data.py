@@ -259,8 +259,11 @@ def _apart(circles: list[list[float]], ids: list) -> list[list[float]]:
     close after :data:`NUDGE_ROUNDS` passes (a crowded map) shrinks the upper circle instead.
     """
     order = draw_order(circles, ids)
-    for _ in range(NUDGE_ROUNDS):
+    for round_ in range(NUDGE_ROUNDS):
         moved = False
+        # After a few rounds a push also turns aside, more each round (by the pair's order, so every
+        # CPU turns alike): a circle caught between two on one line would otherwise move back and forth on it.
+        turn = min(1.0, round_ / 20)
         for a, i in enumerate(order):
             for j in order[a + 1:]:
                 xi, yi, _ = circles[i]
@@ -274,6 +277,11 @@ def _apart(circles: list[list[float]], ids: list) -> list[list[float]]:
                     ux, uy = math.cos(angle), math.sin(angle)
                 else:
                     ux, uy = (xj - xi) / gap, (yj - yi) / gap
+                if turn:
+                    side = 1.0 if (a + j) % 2 else -1.0
+                    ux, uy = ux - side * turn * uy, uy + side * turn * ux
+                    norm = math.hypot(ux, uy)
+                    ux, uy = ux / norm, uy / norm
                 step = need - gap + 0.5
                 low, high = rj + 1, MAP_SIZE - rj - 1
                 circles[j][0] = min(high, max(low, xj + ux * step))
@@ -285,7 +293,7 @@ def _apart(circles: list[list[float]], ids: list) -> list[list[float]]:
         for j in order[a + 1:]:
             gap = math.hypot(circles[j][0] - circles[i][0], circles[j][1] - circles[i][1])
             if gap < circles[j][2] + CLEARANCE:
-                circles[j][2] = max(2.0, gap - CLEARANCE)
+                circles[j][2] = max(0.5, gap - CLEARANCE)
     return circles
 
 
