@@ -50,11 +50,10 @@ def screenshot(target, name: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def news_page(tmp_path_factory):
-    """The news run's validation page with every word item and a few topic items, and its items."""
+def news_page(tmp_path_factory, news_run):
+    """The news run's validation page with every word item and a few topic items, and its items
+    (the news run built first, by ``make report``, rather than skipped on a clean clone)."""
     run = load_run(NEWS)
-    if not (run.processed_dir / "doc_topics.parquet").exists():
-        pytest.skip("the news run has not been built: `make report PARAMS=params/news.yaml`")
     page, data = validation_page_text(run, coder="Test coder", items=TOPIC_ITEMS)
     folder = tmp_path_factory.mktemp("validate") / "reports" / "news"
     folder.mkdir(parents=True)

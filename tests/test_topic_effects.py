@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newslens import config
 from newslens.analysis import topic_effects, topic_views
 from newslens.analysis.topic_effects import EFFECT_COLUMNS, level_intervals, too_small
 from newslens.report.distinctive import is_missing_group as report_is_missing_group
@@ -172,10 +171,9 @@ def test_the_written_table_round_trips_with_its_columns(tmp_path, effects):
     assert read["share"].map(lambda v: v != v or round(v, 4) == v).all()  # stored at 4 decimals
 
 
-def test_on_the_news_run_seed_is_too_small_and_china_daily_least_on_the_top_topic():
-    processed = config.processed_dir("news")
-    if not (processed / "doc_topics.parquet").exists():
-        pytest.skip("the news run is not built here")
+@pytest.mark.slow
+def test_on_the_news_run_seed_is_too_small_and_china_daily_least_on_the_top_topic(news_run):
+    processed = news_run
     documents = pd.read_parquet(processed / "documents.parquet")
     effects = topic_effects.topic_effects(pd.read_parquet(processed / "doc_topics.parquet"), documents,
                                           pd.read_csv(processed / "topics.csv"))
