@@ -173,6 +173,9 @@ def test_summary_of_a_focus_document_without_a_date(hostile_run, run_pipeline):
     (hostile_run / "params" / "nodate.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
     sh.copytree(hostile_run / "data" / "processed" / "hostile", hostile_run / "data" / "processed" / "nodate",
                 dirs_exist_ok=True)
+    # the model's identities too: the summary scores any answers against the model they record
+    (hostile_run / "reports" / "nodate").mkdir(parents=True, exist_ok=True)
+    sh.copy(hostile_run / "reports" / "hostile" / "topics.json", hostile_run / "reports" / "nodate" / "topics.json")
     documents = pd.read_parquet(hostile_run / "data" / "processed" / "nodate" / "documents.parquet")
     if documents.set_index("doc_id").loc["hostile-evil2", "date"] is not pd.NaT:
         pytest.fail("premise broken: the focus document should have no date")

@@ -47,7 +47,9 @@ def test_the_validation_view_answers_in_a_jupyterlab_output(chromium, lab):  # n
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
-        page.goto(f"{lab}/lab/tree/validate.ipynb", wait_until="domcontentloaded", timeout=90_000)
+        # A workspace of its own, reset: the server may hold another test's notebook open in its default one.
+        page.goto(f"{lab}/lab/workspaces/validate/tree/validate.ipynb?reset", wait_until="domcontentloaded",
+                  timeout=90_000)
         # Only this notebook's cell: JupyterLab may restore other notebooks in hidden tabs.
         cell = page.locator(".jp-Notebook .jp-Cell .cm-content >> visible=true").first
         cell.wait_for(timeout=90_000)

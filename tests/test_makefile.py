@@ -51,11 +51,13 @@ BASE = {"title": "Stale probe", "sources": [{"path": "data/raw/seed/", "group": 
         "topics": {"k_min": 2, "k_max": 4, "k_step": 1}}
 CHANGES = {  # one real change to each top-level key, and the stages whose slice holds it
     "title": ("A new title", set(stages.NAMES)),
-    "sources": ([{"path": "data/raw/seed/", "group": "renamed"}], {"01-ingest"}),
+    # the summary cites the run's sources
+    "sources": ([{"path": "data/raw/seed/", "group": "renamed"}], {"01-ingest", "05-summary"}),
     "unit": ("paragraph", {"01-ingest", "02-tokenize", "03-keywords", "04-topics", "05-summary"}),
     "unit_name": ("speech", set(stages.NAMES)),  # every report says what a unit is called
     "group_name": ("party", set(stages.NAMES)),
-    "language": ("de", {"01-ingest", "02-tokenize"}),  # ingest splits and detects by it, tokenize reads by it
+    # ingest splits and detects by it, tokenize reads by it, topics' baseline takes its stop words
+    "language": ("de", {"01-ingest", "02-tokenize", "04-topics"}),
     "other_languages": ("skip", {"01-ingest"}),
     "focus": (None, {"02-tokenize", "03-keywords", "04-topics", "05-summary"}),
     "tokenize": ({"phrase_min_count": 5}, {"02-tokenize"}),
