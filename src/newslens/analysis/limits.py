@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from newslens.corpus.clean import MISSING_GROUP
+from newslens.corpus.clean import is_missing_group
 from newslens.files import write_text
 
 FORMAT = 1
@@ -89,11 +89,6 @@ def _day(days: int) -> pd.Timestamp:
 
 def _range(days: np.ndarray) -> dict[str, Any]:
     return {"first": _iso(_day(days[0])), "last": _iso(_day(days[-1])), "documents": int(len(days))}
-
-
-def is_missing_group(label: object) -> bool:
-    """True for a unit without a group (no label, an empty one, or ingest's missing-group label)."""
-    return not isinstance(label, str) or not label.strip() or label in (MISSING_GROUP, "(none)")
 
 
 # ---------------------------------------------------------------- the span, and the focus in it

@@ -27,7 +27,7 @@ Rules, as the keyness tables apply them:
   (``keywords.keyness_min_documents``, 5 by default) gets its share but no interval (NaN low and
   high): a bootstrap of one to four documents says nothing. :func:`too_small` marks such rows.
 * **No group.** Documents without a group (no label, an empty one, ``(no group)`` or ``(none)``,
-  as :func:`newslens.report.distinctive.is_missing_group` reads them) form their own level,
+  as :func:`newslens.corpus.clean.is_missing_group` reads them) form their own level,
   :data:`NO_GROUP`, listed after the named groups, as in the keyness tables.
 * **Periods** are those of the topics report's time axis: the resolution
   :func:`newslens.corpus.periods.choose_resolution` picks, over the dense part of the dates. Every
@@ -52,7 +52,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from newslens.corpus.clean import MISSING_GROUP
+from newslens.corpus.clean import MISSING_GROUP, is_missing_group
 from newslens.corpus.periods import (Resolution, all_starts, choose_resolution, dense_mask, format_date,
                                      period_label, period_start)
 from newslens.wording import plural
@@ -64,7 +64,6 @@ SEED = 0
 DECIMALS = 4      # of a stored share and its bounds
 MIN_DOCUMENTS = 5  # the keyness minimum's default (keywords.keyness_min_documents)
 NO_GROUP = MISSING_GROUP
-_MISSING_LABELS = (MISSING_GROUP, "(none)")  # as report.distinctive.MISSING_GROUP_LABELS
 _SCALE = 1_000_000  # weights as integer millionths: exact sums
 
 
@@ -94,15 +93,6 @@ def empty_table() -> pd.DataFrame:
 def too_small(table: pd.DataFrame, min_documents: int) -> pd.Series:
     """True for the rows of a level with documents but fewer than ``min_documents`` (no interval)."""
     return (table["n_docs"] > 0) & (table["n_docs"] < min_documents)
-
-
-def is_missing_group(label: object) -> bool:
-    """True for a document without a group (the same test as the reports' ``is_missing_group``).
-
-    >>> [is_missing_group(x) for x in ("bbc", None, float("nan"), " ", "(no group)", "(none)")]
-    [False, True, True, True, True, True]
-    """
-    return not isinstance(label, str) or not label.strip() or label in _MISSING_LABELS
 
 
 def level_intervals(weights: np.ndarray, codes: np.ndarray, n_levels: int, *, min_documents: int = MIN_DOCUMENTS,

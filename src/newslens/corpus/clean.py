@@ -372,6 +372,18 @@ def clean_title(title: str | None) -> str | None:
 # --------------------------------------------------------------------------- group labels
 
 MISSING_GROUP = "(no group)"  # how every stage shows a document without a group
+MISSING_GROUP_LABELS = (MISSING_GROUP, "(none)")  # the labels that mean "no group"
+
+
+def is_missing_group(label: object) -> bool:
+    """True for a unit without a group: no label, an empty one, or a missing-group label.
+
+    The one test every stage and report uses.
+
+    >>> [is_missing_group(x) for x in ("bbc", None, float("nan"), " ", "(no group)", "(none)")]
+    [False, True, True, True, True, True]
+    """
+    return not isinstance(label, str) or not label.strip() or label in MISSING_GROUP_LABELS
 
 
 def clean_group(value: str | None) -> str:

@@ -9,23 +9,18 @@ from __future__ import annotations
 
 import pandas as pd
 
+from newslens.corpus.clean import is_missing_group
 from newslens.report import prose
 from newslens.wording import Words
 
 # Labels that stand for "this unit has no group" (ingest's label for a missing group, and the
 # one the reports used before): sentences name them as missing, never as a group.
-MISSING_GROUP_LABELS = ("(no group)", "(none)")
 # The summary lists every compared group up to this many, else the largest GROUPS_SHOWN
 # (the keywords report has them all).
 ALL_GROUPS_UP_TO = 20
 GROUPS_SHOWN = 15
 TERMS_SHOWN = 5
 NONE_DISTINCTIVE = "none: no difference holds across its units"
-
-
-def is_missing_group(label: object) -> bool:
-    """True for a unit without a group: no label, an empty one, or ingest's missing-group label."""
-    return not isinstance(label, str) or not label.strip() or label in MISSING_GROUP_LABELS
 
 
 def group_sizes(documents: pd.DataFrame) -> tuple[pd.Series, int]:
