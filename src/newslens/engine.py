@@ -17,6 +17,13 @@ on every engine:
 ``map`` keeps at most ``window`` partitions in flight, so a stage that streams its
 input (ingest) holds a bounded number of partitions in memory on any engine.
 
+Every engine can count what crosses between the driver and the work (:class:`Traffic`):
+the pickled bytes of each task's partition, of what is broadcast, and of each result
+that comes back. Counting pickles each object once more, so it is off unless asked for
+(``count_bytes=True``, or ``NEWSLENS_COUNT_BYTES=1`` for a whole run); the benchmarks and
+the tests use it to check that tasks carry references and the driver receives summaries.
+The pandas engine counts the same bytes as the Dask engine would send, so the two agree.
+
 The engine is chosen by the run's ``engine`` key, or for one command by the
 ``NEWSLENS_ENGINE`` environment variable (``make report ENGINE=dask``); see
 :func:`newslens.params.load_run`.
@@ -27,7 +34,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import pickle
 from collections import deque
+from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import Any, Callable, ContextManager, Iterable, Iterator
 
@@ -37,6 +46,59 @@ ENGINES = ("pandas", "dask")
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 # Task retries on the cluster: a worker that dies mid-task has its tasks re-run elsewhere.
 DASK_RETRIES = 2
+COUNT_ENV = "NEWSLENS_COUNT_BYTES"
+# Documents per partition in every stage: fixed by the data, never by the worker count, so a
+# stage's partitions (and any result that depends on them) are the same on 1 worker or 32.
+PARTITION_DOCUMENTS = 500
+
+
+def _size(value: Any) -> int:
+    """Bytes of ``value`` pickled as the engines send it (a future held on the cluster: its key)."""
+    if type(value).__name__ == "Future" and hasattr(value, "key"):
+        return len(str(value.key))
+    return len(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+@dataclass
+class MapTraffic:
+    """What one ``map`` call moved: its tasks' partitions, the broadcast object and the results."""
+
+    label: str
+    tasks: int = 0
+    submitted: int = 0  # bytes of all tasks' partitions
+    largest_task: int = 0  # bytes of the largest task's partition
+    shared: int = 0  # bytes of the object broadcast to every worker (sent once per worker)
+    received: int = 0  # bytes of the results the driver received
+
+    def add(self, submitted: int, received: int) -> None:
+        self.tasks += 1
+        self.submitted += submitted
+        self.largest_task = max(self.largest_task, submitted)
+        self.received += received
+
+
+@dataclass
+class Traffic:
+    """Every counted ``map`` of an engine, in order (see the module docstring)."""
+
+    maps: list[MapTraffic] = field(default_factory=list)
+
+    def by_label(self) -> dict[str, MapTraffic]:
+        """The maps summed by label (a stage's maps share its label's prefix)."""
+        total: dict[str, MapTraffic] = {}
+        for one in self.maps:
+            into = total.setdefault(one.label, MapTraffic(one.label))
+            into.tasks += one.tasks
+            into.submitted += one.submitted
+            into.largest_task = max(into.largest_task, one.largest_task)
+            into.shared = max(into.shared, one.shared)
+            into.received += one.received
+        return total
+
+
+def _function_label(function: Callable) -> str:
+    inner = getattr(function, "func", function)  # functools.partial
+    return f"{getattr(inner, '__module__', '?')}.{getattr(inner, '__qualname__', type(inner).__name__)}"
 
 
 class Engine:
@@ -44,8 +106,30 @@ class Engine:
 
     name = "pandas"
 
-    def __init__(self, n_jobs: int = 2):
+    def __init__(self, n_jobs: int = 2, *, count_bytes: bool | None = None):
         self.n_jobs = max(1, n_jobs)
+        self.traffic = Traffic() if _counting(count_bytes) else None
+
+    def _counted(self, function: Callable, shared: Any, results: Callable[[Iterable], Iterator],
+                 partitions: Iterable) -> Iterator:
+        """``results(partitions)``, with each task's bytes added to :attr:`traffic` when counting."""
+        if self.traffic is None:
+            return results(partitions)
+        record = MapTraffic(_function_label(function), shared=0 if shared is None else _size(shared))
+        self.traffic.maps.append(record)
+        sizes: deque = deque()
+
+        def measured(parts):
+            for part in parts:
+                sizes.append(_size(part))
+                yield part
+
+        def gen():
+            for result in results(measured(partitions)):
+                record.add(sizes.popleft(), _size(result))
+                yield result
+
+        return gen()
 
     @property
     def workers(self) -> int:
@@ -58,6 +142,9 @@ class Engine:
         ``parallel=False`` runs in this process, for work too small to pay for worker start-up.
         """
         call = function if shared is None else _Bound(function, shared)
+        return self._counted(function, shared, lambda parts: self._map(call, parts, parallel), partitions)
+
+    def _map(self, call: Callable, partitions: Iterable, parallel: bool) -> Iterator:
         partitions = iter(partitions)
         head = list(islice(partitions, 2))  # one partition: not worth starting workers
         if not parallel or self.n_jobs == 1 or len(head) < 2:
@@ -99,8 +186,10 @@ class DaskEngine(Engine):
     name = "dask"
 
     def __init__(self, address: str | None = None, *, n_workers: int | None = None,
-                 window: int | None = None):
+                 window: int | None = None, count_bytes: bool | None = None):
         from distributed import Client, LocalCluster
+
+        self.traffic = Traffic() if _counting(count_bytes) else None
 
         address = address or os.environ.get(SCHEDULER_ENV) or None
         self._cluster = None
@@ -121,6 +210,9 @@ class DaskEngine(Engine):
 
     def map(self, function: Callable, partitions: Iterable, *, shared: Any = None,
             parallel: bool = True) -> Iterator:
+        return self._counted(function, shared, lambda parts: self._submit(function, parts, shared), partitions)
+
+    def _submit(self, function: Callable, partitions: Iterable, shared: Any) -> Iterator:
         from distributed import Future
 
         window = self._window or 2 * self.workers
@@ -191,6 +283,10 @@ def _result(future):
             raise RuntimeError(f"dask engine: a partition failed after {DASK_RETRIES} retries "
                                f"({type(exc).__name__}: {exc}); no output was written") from exc
         raise
+
+
+def _counting(count_bytes: bool | None) -> bool:
+    return os.environ.get(COUNT_ENV, "") not in ("", "0") if count_bytes is None else count_bytes
 
 
 def open_engine(name: str = "pandas", *, n_jobs: int = 2) -> Engine:

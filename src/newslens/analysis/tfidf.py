@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from newslens.engine import engine_scope
+from newslens.engine import PARTITION_DOCUMENTS, chunked, engine_scope
 from newslens.params import KeywordsParams
 from newslens.stages import TFIDF_FILES
 
@@ -109,7 +109,7 @@ def count_matrix(doc_ids: list[str], analyzer, min_df: int, max_df: float | int,
     """
     with engine_scope(engine) as runner:
         token_parts = runner.keep([analyzer(doc_id) for doc_id in part]
-                                  for part in np.array_split(np.asarray(doc_ids, dtype=object), runner.workers * 4))
+                                  for part in chunked(doc_ids, PARTITION_DOCUMENTS))
         df: Counter = Counter()
         for part_df in runner.map(_partition_df, token_parts):
             df.update(part_df)

@@ -25,6 +25,7 @@ from newslens.corpus.near_duplicates import PIECE as _PIECE, NearDuplicateIndex,
 from newslens.corpus.sentences import split_paragraphs, split_text_sentences
 from newslens.corpus.sources import RawDocument, Skipped
 from newslens.corpus.tables import ROW_FILTER
+from newslens.engine import PARTITION_DOCUMENTS
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +165,7 @@ def _unique_id(candidate: str, taken: set[str], text: str) -> str:
 
 
 _SHOWN_PROBLEMS = 20  # unparseable dates logged one by one; the rest are counted
-BATCH_SIZE = 500  # documents per partition: the unit of parallel work and of writing
+BATCH_SIZE = PARTITION_DOCUMENTS  # documents per partition: the unit of parallel work and of writing
 _EXAMPLES = 200  # before/after pairs kept for the report
 _EXAMPLE_CHARS = 200_000  # longer texts are never kept whole as examples (memory, and difflib's time)
 

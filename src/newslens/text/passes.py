@@ -30,12 +30,6 @@ if TYPE_CHECKING:
 SEP = " "
 
 
-def chunks(items: list, n: int) -> list[list]:
-    """``items`` cut into at most ``n`` consecutive lists of about equal length."""
-    size = max(1, -(-len(items) // n))
-    return [items[i:i + size] for i in range(0, len(items), size)]
-
-
 def pack(counter: Counter) -> tuple[str, bytes]:
     """A counter of space-free strings as one string and one array: 5× faster to pickle."""
     return SEP.join(counter), array("q", counter.values()).tobytes()

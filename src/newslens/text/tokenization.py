@@ -39,7 +39,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from newslens.engine import engine_scope
+from newslens.engine import PARTITION_DOCUMENTS, chunked, engine_scope
 from newslens.params import TokenizeParams
 from newslens.text import passes, spelling
 from newslens.text.formulas import learn_formulas, none_learned, shown
@@ -76,8 +76,9 @@ def tokenize_documents(documents: pd.DataFrame, settings: TokenizeParams, langua
     """
     texts = documents["text"].tolist()
     with engine_scope(engine, n_jobs) as runner:
-        parallel, parts = len(texts) >= 200, runner.workers * 2
-        chunks = list(runner.map(partial(passes.surface_chunk, language=language), passes.chunks(texts, parts), parallel=parallel))
+        parallel = len(texts) >= 200
+        chunks = list(runner.map(partial(passes.surface_chunk, language=language),
+                                 chunked(texts, PARTITION_DOCUMENTS), parallel=parallel))
         surface = passes.sum_counters(c.surface for c in chunks)
         words = Counter()
         for form, count in surface.items():
@@ -95,7 +96,8 @@ def tokenize_documents(documents: pd.DataFrame, settings: TokenizeParams, langua
         markers = passes.sum_counters(c.markers for c in chunks)
         del chunks, surface
         draft.phrase_table()  # made once here, not in every task's pickle
-        pieces = list(runner.map(passes.normalize_chunk, passes.chunks(sentences, parts), shared=draft, parallel=parallel))
+        pieces = list(runner.map(passes.normalize_chunk, chunked(sentences, PARTITION_DOCUMENTS), shared=draft,
+                                 parallel=parallel))
     phrase_forms: dict[str, Counter] = {}
     for piece in pieces:
         for phrase, counts in piece.phrase_forms.items():
