@@ -128,7 +128,7 @@ lab: $(ENV_STAMP)
 ## bench: stages vs bare-library anchors, the k sweep, a cold news report vs a bare script, the engines (benchmarks/*.md)
 bench: $(ENV_STAMP) data
 	$(PY) -m benchmarks --scales 1 16 --cell-budget 60 --max-anchor-scale 1 --gensim-max-scale 0 --sections stages sweep report
-	$(PY) benchmarks/engines.py --scales 1 4 --reuse-pandas benchmarks/results.json
+	$(PY) benchmarks/engines.py --scales 1 4 16 64 --add-to benchmarks/results.json
 
 ## stress: large and odd inputs (100 MB text, 500k-row CSV, 20k files): memory and time
 stress: $(ENV_STAMP)

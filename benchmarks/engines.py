@@ -59,7 +59,7 @@ def cell(engine_name: str, scale: int, work: Path) -> dict:
     documents = workloads.read_documents(folder)  # ingest's output at this scale (made untimed if missing)
     record: dict = {"engine": engine_name, "scale": scale, "stages": {}}
     start = time.perf_counter()
-    engine = DaskEngine() if engine_name == "dask" else Engine(2)
+    engine = DaskEngine(count_bytes=True) if engine_name == "dask" else Engine(2, count_bytes=True)
     record["startup_s"] = round(time.perf_counter() - start, 2)
     stream = None
     if engine_name == "dask":
@@ -78,6 +78,7 @@ def cell(engine_name: str, scale: int, work: Path) -> dict:
         }
         (out / "ingest").mkdir()
         (out / "tok").mkdir()
+        counted = 0
         for stage, step in steps.items():
             entry = {}
             t0 = time.perf_counter()
@@ -91,6 +92,9 @@ def cell(engine_name: str, scale: int, work: Path) -> dict:
             else:
                 step()
             entry["wall_s"] = round(time.perf_counter() - t0, 2)
+            entry.update(_traffic(engine.traffic.maps[counted:]))
+            counted = len(engine.traffic.maps)
+            entry["driver_peak_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
             record["stages"][stage] = entry
     record["documents"] = len(documents)
     record["driver_peak_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -103,6 +107,65 @@ def cell(engine_name: str, scale: int, work: Path) -> dict:
         record["children_peak_mib"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     engine.close()
     return record
+
+
+def _traffic(maps) -> dict:
+    """What a stage's maps moved (the engine's byte counters): tasks, bytes per task, bytes received."""
+    return {"tasks_counted": sum(m.tasks for m in maps),
+            "largest_task_bytes": max((m.largest_task for m in maps), default=0),
+            "submitted_bytes": sum(m.submitted for m in maps),
+            "shared_bytes": sum(m.shared for m in maps),
+            "received_bytes": sum(m.received for m in maps)}
+
+
+def exponent(documents: list[float], seconds: list[float]) -> float | None:
+    """The scaling exponent b of seconds ≈ a · documents^b, least squares on the logs (None: < 2 points).
+
+    >>> round(exponent([1_000, 4_000, 16_000], [2.0, 8.0, 32.0]), 3)
+    1.0
+    """
+    import numpy as np
+
+    points = [(d, t) for d, t in zip(documents, seconds) if d and t and t > 0]
+    if len(points) < 2:
+        return None
+    x, y = np.log([p[0] for p in points]), np.log([p[1] for p in points])
+    return float(np.polyfit(x, y, 1)[0])
+
+
+SCALE_LIMITS = {"task_bytes": 16 * 1024, "received_growth": 3.0, "peak_growth": 1.5, "exponent": 1.05}
+
+
+def scale_targets(results: dict) -> list[dict]:
+    """The issue's scale-out targets, per engine, from the cells of every scale run (MET / NOT MET)."""
+    rows = []
+    for engine in ("pandas", "dask"):
+        cells = [results["cells"].get(f"{engine}-{s}") for s in results["scales"]]
+        cells = [c for c in cells if c and "largest_task_bytes" in next(iter(c["stages"].values()), {})]
+        if not cells:
+            continue
+        first, last = cells[0], cells[-1]
+        for stage in STAGES:
+            largest = max(c["stages"][stage]["largest_task_bytes"] for c in cells)
+            growth = (last["stages"][stage]["received_bytes"] / first["stages"][stage]["received_bytes"]
+                      if first["stages"][stage]["received_bytes"] else None)
+            b = exponent([c["documents"] for c in cells], [c["stages"][stage]["wall_s"] for c in cells])
+            rows.append({"engine": engine, "stage": stage, "largest_task_bytes": largest,
+                         "received_growth": growth, "exponent": b,
+                         "scales": [first["scale"], last["scale"]]})
+        peak_growth = last["driver_peak_mib"] / first["driver_peak_mib"]
+        rows.append({"engine": engine, "stage": "driver peak", "peak_growth": peak_growth,
+                     "scales": [first["scale"], last["scale"]]})
+    for row in rows:
+        checks = []
+        if "largest_task_bytes" in row:
+            checks.append(row["largest_task_bytes"] <= SCALE_LIMITS["task_bytes"])
+            checks.append(row["received_growth"] is not None and row["received_growth"] <= SCALE_LIMITS["received_growth"])
+            checks.append(row["exponent"] is not None and row["exponent"] <= SCALE_LIMITS["exponent"])
+        else:
+            checks.append(row["peak_growth"] <= SCALE_LIMITS["peak_growth"])
+        row["status"] = "MET" if all(checks) else "NOT MET"
+    return rows
 
 
 def pandas_from_bench(bench_results: dict, scale: int) -> dict | None:
@@ -203,6 +266,7 @@ def markdown(results: dict) -> str:
         workers = ", ".join(f"{v:,.0f}" for v in d["worker_peak_mib"].values())
         lines.append(f"| ×{scale} | {p['driver_peak_mib']:,.0f} | {p['children_peak_mib']:,.0f} | "
                      f"{d['driver_peak_mib']:,.0f} | {workers} | {d['startup_s']:.1f} |")
+    lines += _scale_markdown(results)
     if "estimate" in results:
         e = results["estimate"]
         lines += ["", f"## 10 million documents on {TARGET_WORKERS} workers (estimate): **{e['status']}** "
@@ -221,6 +285,45 @@ def markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _scale_markdown(results: dict) -> list[str]:
+    """The byte counters at each scale and the scale-out targets (``scale_targets``)."""
+    cells = [(key, c) for key, c in results["cells"].items()
+             if c and "largest_task_bytes" in next(iter(c["stages"].values()), {})]
+    if not cells:
+        return []
+    lines = ["", "## What moves between the driver and the work, at each scale", "",
+             "The engines' byte counters (`NEWSLENS_COUNT_BYTES`): the pickled bytes of each task's partition "
+             "(*largest task*), of everything the driver received back (*received*), and the driver's peak "
+             "memory after the stage (`ru_maxrss`, so it never falls).", "",
+             "| engine | scale | documents | stage | wall (s) | tasks | largest task (KB) | received (MB) | "
+             "driver peak (MiB) |", "|---|---|---|---|---|---|---|---|---|"]
+    for _, c in cells:
+        for stage in STAGES:
+            e = c["stages"][stage]
+            lines.append(f"| {c['engine']} | ×{c['scale']} | {c['documents']:,} | {stage} | {e['wall_s']:.2f} | "
+                         f"{e['tasks_counted']:,} | {e['largest_task_bytes'] / 1024:,.1f} | "
+                         f"{e['received_bytes'] / 1e6:,.1f} | {e['driver_peak_mib']:,.0f} |")
+    rows = scale_targets(results)
+    lines += ["", "## Scale-out targets", "",
+              f"Each task at most {SCALE_LIMITS['task_bytes'] // 1024} KB (references, not data); the bytes the "
+              f"driver receives grow at most {SCALE_LIMITS['received_growth']:g}× from the smallest to the largest "
+              f"scale run; the driver's peak at most {SCALE_LIMITS['peak_growth']:g}× its smallest-scale value; "
+              f"wall time ≈ a·N^b with b at most {SCALE_LIMITS['exponent']:g}, fitted over every scale run.", "",
+              "| engine | stage | scales | largest task (KB) | received growth | exponent b | driver peak growth | status |",
+              "|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        task_kb = None if row.get("largest_task_bytes") is None else row["largest_task_bytes"] / 1024
+        shown = [_shown(task_kb, "{:,.1f}"), _shown(row.get("received_growth"), "{:.2f}×"),
+                 _shown(row.get("exponent"), "{:.2f}"), _shown(row.get("peak_growth"), "{:.2f}×")]
+        lines.append(f"| {row['engine']} | {row['stage']} | ×{row['scales'][0]}–×{row['scales'][1]} | "
+                     + " | ".join(shown) + f" | **{row['status']}** |")
+    return lines
+
+
+def _shown(value: float | None, pattern: str) -> str:
+    return "–" if value is None else pattern.format(value)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 4, 16])
@@ -229,12 +332,14 @@ def main(argv=None) -> int:
                         help="take the pandas engine's times from the bench's results.json of the same "
                              "`make bench` (its ingest, tokenize and TF-IDF cells are the pandas engine) "
                              "instead of running them again")
+    parser.add_argument("--add-to", type=Path, metavar="RESULTS_JSON",
+                        help="add the estimate and the scale-out targets to this bench run's RESULTS.md")
     parser.add_argument("--cell", nargs=2, metavar=("ENGINE", "SCALE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.cell:
         print("RESULT " + json.dumps(cell(args.cell[0], int(args.cell[1]), args.work)), flush=True)
         return 0
-    from benchmarks import markdown, workloads
+    from benchmarks import markdown as bench_markdown, workloads
 
     missing = [s for s in args.scales if not (workloads.scale_dir(args.work, s) / "news.csv").exists()]
     if missing:
@@ -274,8 +379,11 @@ def main(argv=None) -> int:
                                **estimate(small, large)}
     (HERE / "engines.json").write_text(json.dumps(results, indent=1) + "\n")
     (HERE / "ENGINES.md").write_text(markdown(results))
-    if args.reuse_pandas and "estimate" in results:
-        markdown.add_engines_estimate(args.reuse_pandas, results["estimate"])  # the target's row in RESULTS.md
+    results["scale_out"] = scale_targets(results)
+    (HERE / "engines.json").write_text(json.dumps(results, indent=1) + "\n")
+    into = args.reuse_pandas or args.add_to
+    if into and into.exists() and "estimate" in results:  # the targets' rows in RESULTS.md
+        bench_markdown.add_engines_estimate(into, results["estimate"], results["scale_out"])
     print((HERE / "ENGINES.md").read_text())
     return 0
 

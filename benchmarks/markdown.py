@@ -22,10 +22,13 @@ STAGE_NAMES = {"ingest": "ingest", "tokenize": "tokenize", "tfidf": "TF-IDF", "n
                "pipeline": "whole pipeline"}
 
 
-def add_engines_estimate(results_json: Path, estimate: dict) -> None:
-    """Put engines.py's 10-million-document estimate into a bench run's results and rewrite its RESULTS.md."""
+def add_engines_estimate(results_json: Path, estimate: dict, scale_out: list[dict] | None = None) -> None:
+    """Put engines.py's 10-million-document estimate (and its scale-out targets) into a bench run's
+    results and rewrite its RESULTS.md."""
     results_json = Path(results_json)
     results = json.loads(results_json.read_text(encoding="utf-8"))
+    if scale_out is not None:
+        results["scale_out"] = scale_out
     results["engines"] = {"total_h": estimate["total_h"], "parallel_h": estimate["parallel_h"],
                           "serial_h": estimate["serial_h"], "workers": estimate["workers"],
                           "from_scales": ", ".join(f"×{s}" for s in estimate["scales"])}

@@ -101,6 +101,16 @@ def evaluate_targets(results: dict) -> list[dict]:
         f"≤ {TARGETS['engines_hours']} h",
         {"hours": hours, "parallel (h)": engines.get("parallel_h"), "serial driver (h)": engines.get("serial_h")},
         None if hours is None else hours <= TARGETS["engines_hours"], unit="h")
+    for row in results.get("scale_out") or []:  # engines.py's byte counters and scaling, per engine
+        scales = "–".join(f"×{x}" for x in row["scales"])
+        if "peak_growth" in row:
+            add(f"{row['engine']}: driver peak memory at {row['scales'][1]} ≤ 1.5× its ×{row['scales'][0]} value",
+                "≤ 1.5×", {scales: row["peak_growth"]}, row["status"] == "MET")
+        else:
+            add(f"{row['engine']} {row['stage']}: tasks ≤ 16 KB, driver receives ≤ 3× growth, exponent ≤ 1.05",
+                "16 KB, 3×, 1.05",
+                {"largest task (KB)": row["largest_task_bytes"] / 1024, f"received growth {scales}": row["received_growth"],
+                 "exponent": row["exponent"]}, row["status"] == "MET")
     # The news run's share decides; the seed run's (one article: nearly all overhead) is shown beside it.
     news_share = report.get("overhead_share")
     shares = {"news (make report)": news_share}

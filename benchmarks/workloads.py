@@ -7,6 +7,7 @@ with the news run's settings; its stages write under ``work/x{N}/data/processed/
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -63,6 +64,11 @@ def prewarm() -> None:
 REPLICA_SEED = 0
 # Sentences in a replica at least: a one- or two-sentence replica can be most of one donor (Jaccard ~0.6).
 REPLICA_MIN_SENTENCES = 3
+# Fresh vocabulary: in replica r, each word type (of 4+ letters) whose stable hash with r falls in
+# this share is coined anew for that replica (``coin``), so types grow with the corpus as a real
+# corpus's do, and the vocabulary-sized state of every stage is measured growing.
+FRESH_SHARE = 0.05
+_WORD = re.compile(r"\b[^\W\d_]{4,}\b")
 
 
 def outlet(url: str) -> str:
@@ -116,11 +122,35 @@ def make_replicas(raw, scale: int, *, seed: int = REPLICA_SEED, language: str = 
                 body, title_from = _replica_text(wanted, pool, split, rng, taken)
                 taken.add(body)
             titles.append(f"{raw.at[title_from, 'title']} (replica {replica})")
-            bodies.append(body)
+            bodies.append(coin(body, replica))
         parts.append(raw.assign(article_id=raw["article_id"] + f"-r{replica}", title=titles, text=bodies,
                                 article_source_link=raw["article_source_link"] + f"#replica-{replica}",
                                 subtitle=""))
     return pd.concat(parts, ignore_index=True)
+
+
+def coin(text: str, replica: int, share: float = FRESH_SHARE) -> str:
+    """``text`` with about ``share`` of its word types made new for ``replica`` (the same types throughout).
+
+    A coined word is the word with letters for ``replica`` added (``world`` → ``worldqzb``), so it is
+    still a word to the tokenizer and new to the corpus. Which types are coined follows a stable hash
+    of the word and the replica: the same in every process, different in every replica.
+
+    >>> coin("The Belarusian president spoke", 1, share=1.0)
+    'The Belarusianqzb presidentqzb spokeqzb'
+    """
+    import zlib
+
+    import numpy as np
+
+    suffix = "qz" + "".join(chr(ord("a") + int(d, 26)) for d in np.base_repr(replica, 26).lower())
+    cut = int(share * 2**32)
+
+    def fresh(match: re.Match) -> str:
+        word = match.group(0)
+        return word + suffix if zlib.crc32(f"{word.lower()}|{replica}".encode()) < cut else word
+
+    return _WORD.sub(fresh, text)
 
 
 def _replica_text(wanted: int, pool, split: list[list[str]], rng, taken: set[str]) -> tuple[str, int]:

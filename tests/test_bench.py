@@ -249,3 +249,21 @@ def test_bare_report_draws_three_figures_and_picks_a_swept_k(sample, tmp_path):
     for name in result["figures"]:
         assert (tmp_path / "out" / name).read_bytes().startswith(b"\x89PNG")
     assert len(result["figures"]) == 3
+
+
+def test_replicas_bring_fresh_vocabulary(sample, replicated):
+    """Each replica coins about FRESH_SHARE of its word types anew, so the types grow with the scale."""
+    import re
+
+    def types(texts) -> set[str]:
+        return {w.lower() for text in texts for w in re.findall(r"[^\W\d_]{4,}", text)}
+
+    originals = types(sample["text"])
+    first = types(replicated["text"].iloc[len(sample):2 * len(sample)])
+    second = types(replicated["text"].iloc[2 * len(sample):])
+    new_first, new_second = first - originals, second - originals
+    assert new_first and new_second and not new_first & new_second  # each replica's words are its own
+    assert all(w.endswith("qzb") for w in new_first) and all(w.endswith("qzc") for w in new_second)
+    share = len(new_first) / len(first)
+    assert 0.02 < share < 0.10, share  # about FRESH_SHARE of the types a replica uses
+    assert workloads.coin("Minsk and Beijing", 5) == workloads.coin("Minsk and Beijing", 5)

@@ -161,9 +161,17 @@ def write_csv(frame: pd.DataFrame, target: str | os.PathLike) -> Path:
     return write_text(target, frame.to_csv(index=False, lineterminator="\n"))
 
 
-def read_parquet(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a parquet file written by :func:`write_parquet`."""
-    return pd.read_parquet(path)
+def read_parquet(path: str | os.PathLike, *, without: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Read a parquet file (or folder of parts) written here; ``without``: columns not to read.
+
+    ``without=("text",)`` reads documents.parquet's metadata without loading a word of text.
+    """
+    if not without:
+        return pd.read_parquet(path)
+    import pyarrow.dataset as ds
+
+    names = ds.dataset(path, format="parquet").schema.names
+    return pd.read_parquet(path, columns=[name for name in names if name not in without])
 
 
 def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:

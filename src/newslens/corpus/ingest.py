@@ -37,7 +37,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from newslens.corpus.language import language_counts, language_warning
-from newslens.corpus.partitions import (BATCH_SIZE, DOCUMENT_COLUMNS, Ingested, Reducer, document_schema,
+from newslens.corpus.partitions import (BATCH_SIZE, METADATA_COLUMNS, Ingested, Reducer, document_schema,
                                         empty_documents, prepare_partition)
 from newslens.corpus.periods import Resolution, counts_over_time
 from newslens.corpus.sources import read_source, republished
@@ -160,8 +160,7 @@ def ingest(params: RunParams, out_dir: Path | None = None, *, engine: Engine | N
                           partitioned=runner.name == "dask") as writer:
             for entries in partitions:
                 writer.write(reducer.add(entries))
-    documents = pd.read_parquet(Path(out_dir) / "documents.parquet",
-                                columns=[c for c in DOCUMENT_COLUMNS if c != "text"])
+    documents = pd.read_parquet(Path(out_dir) / "documents.parquet", columns=METADATA_COLUMNS)
     result = reducer.result(documents)
     write_outputs(result, out_dir, documents=False)
     return result

@@ -34,6 +34,8 @@ DOCUMENT_COLUMNS = [
     "date", "date_precision", "dateline", "text", "n_chars", "n_words", "encoding", "near_duplicate_of",
     "language", "detected_language", "language_confidence",
 ]
+# Every column but the text: what a stage reads that needs the documents, not their words.
+METADATA_COLUMNS = [c for c in DOCUMENT_COLUMNS if c != "text"]
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._/-]+")
 
 

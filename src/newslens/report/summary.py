@@ -24,6 +24,7 @@ from newslens.analysis.limits import read_limits
 from newslens.report import distinctive, limits_prose, prose
 from newslens.report.distinctive import group_sizes, is_missing_group
 from newslens.report.robustness import robustness_sentence
+from newslens.files import read_parquet
 from newslens.wording import Words
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class Outputs:
 def load_outputs(folder: Path) -> Outputs:
     """Read every table the summary shows from ``data/processed/<run>/``."""
     return Outputs(
-        documents=pd.read_parquet(folder / "documents.parquet"),
+        documents=read_parquet(folder / "documents.parquet", without=("text",)),
         log=pd.read_csv(folder / "ingest_log.csv"),
         token_stats=json.loads((folder / "tokenize_stats.json").read_text(encoding="utf-8")),
         focus_terms=pd.read_csv(folder / "focus_keywords.csv"),
