@@ -23,7 +23,7 @@ from newslens.corpus import ingest, near_duplicates, partitions
 from newslens.corpus.clean import clean_text
 from newslens.corpus.dates import parse_dates
 from newslens.corpus.ingest import change_snippets, log_summary
-from newslens.corpus.near_duplicates import NEAR_DUPLICATE_JACCARD, NearDuplicateIndex
+from newslens.corpus.near_duplicates import NEAR_DUPLICATE_JACCARD, NearDuplicateIndex, sketch_units
 from newslens.corpus.partitions import BATCH_SIZE, base_doc_id, split_units
 from newslens.corpus.focus import resolve_focus
 from newslens.params import load_run, validate_params
@@ -225,11 +225,11 @@ def flag_near_duplicates(documents: pd.DataFrame, *, threshold: float = NEAR_DUP
                          chunk_size: int = BATCH_SIZE) -> pd.Series:
     """Each document's earlier near-duplicate, the documents fed to the index ``chunk_size`` at a time
     as ingest feeds it partition by partition (the result must not depend on it)."""
-    index = NearDuplicateIndex(threshold)
     flags: list = []
-    for start in range(0, len(documents), chunk_size):
-        part = documents.iloc[start:start + chunk_size]
-        flags += index.add(part["doc_id"].tolist(), part["text"].tolist())
+    with NearDuplicateIndex(threshold) as index:
+        for start in range(0, len(documents), chunk_size):
+            part = documents.iloc[start:start + chunk_size]
+            flags += index.add(part["doc_id"].tolist(), sketch_units(part["text"].tolist()))
     return pd.Series(flags, index=documents.index, dtype=object)
 
 

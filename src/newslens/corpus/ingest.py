@@ -146,8 +146,7 @@ def ingest(params: RunParams, out_dir: Path | None = None, *, engine: Engine | N
     from newslens.files import ParquetParts
 
     verify_builtins(params)
-    reducer = Reducer(params.unit, params.sources)
-    with engine_scope(engine or params.engine) as runner:
+    with Reducer(params.unit, params.sources) as reducer, engine_scope(engine or params.engine) as runner:
         copy = frozenset(source.label for source in params.sources if republished(source))
         prepare = partial(prepare_partition, params.unit, copy, language=params.language,
                           skip_other=params.other_languages == "skip")

@@ -1,124 +1,368 @@
-"""Near-duplicate detection for the ingest stage: word 5-gram Jaccard, partition by partition.
+"""Near-duplicate detection for the ingest stage: word 5-gram Jaccard, by MinHash banding and an exact check.
 
 Near-duplicates are flagged, never removed: wire copy republished with small
-edits is still a separate publication. Only the shingle hashes of earlier
-documents are kept, never their texts.
+edits is still a separate publication. A unit is flagged with the earliest
+earlier unit (in input order, its own partition included) whose word 5-gram
+Jaccard with it is at least :data:`NEAR_DUPLICATE_JACCARD`.
+
+The work is split in two:
+
+* On the workers (:func:`sketch_units`, called by ``prepare_partition``), each unit's
+  lowercase word 5-grams are hashed to 64 bits (each word by blake2b, the five word
+  hashes combined by multiply-add and a splitmix64 finaliser: stable, whatever
+  PYTHONHASHSEED is) and kept as a sorted unique ``uint64`` array, with its MinHash
+  signature: :data:`PERMUTATIONS` hash functions ``(a·x + b) mod (2**61 - 1)`` with
+  parameters drawn from a fixed seed, computed exactly in ``uint64`` (the products are
+  split in 32-bit halves). The cost is a blake2b call per distinct word of the unit and
+  about 25 numpy operations per shingle and permutation: about 1.2 ms of CPU for a news
+  article of 590 words (0.4 ms hashing, 0.8 ms signature), more than the driver's work.
+  The shingle set (8 bytes per distinct 5-gram) and the signature (1 KB) travel to the
+  driver with the unit, instead of its text being shingled there.
+* On the driver (:class:`NearDuplicateIndex`), the signature is cut into :data:`BANDS`
+  bands of :data:`ROWS` rows; a unit's candidates are the earlier units with an identical
+  band. A pair at Jaccard 0.8 shares no band with probability ``(1 - 0.8**4)**32``,
+  about 5e-8; a pair at 0.3 is a candidate about a fifth of the time. Each candidate
+  is then checked exactly, on the two shingle-hash sets, earliest first, so a flag is
+  exact up to the rare miss of the banding (and 64-bit hash collisions). A candidate whose
+  set size alone rules it out is skipped unread. Shingle sets are appended to a scratch
+  file and read back for candidates only; the driver keeps, per unit, one 12-byte
+  band-table entry per band (a uint64 key and a uint32 unit number: 384 bytes), its offset
+  and size in the scratch file (16 bytes) and a reference to its doc_id. The band table is
+  a few sorted runs merged like a binary counter, so indexing n units costs O(n log n); the
+  exact checks grow with the number of candidates, not with the square of the units that
+  share a shingle. (Units that share a band with very many earlier ones, such as one
+  boilerplate sentence repeated as a unit, still cost one candidate per earlier copy.)
+
+A unit without a 5-gram (under five words) never matches. A text over :data:`PIECE`
+characters is shingled piece by piece (with the last words carried over), so a
+huge file never becomes one list of millions of strings.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import shutil
+import tempfile
 from typing import Iterator, NamedTuple
 
 import numpy as np
 
 NEAR_DUPLICATE_JACCARD = 0.8
 PIECE = 1_000_000  # characters: long texts are hashed and shingled in pieces of about this size
-BATCH = 200_000  # shingles of short texts hashed in one call (a call per text cost 3 s of the news run)
+BANDS = 32  # MinHash bands ...
+ROWS = 4  # ... of this many rows each
+PERMUTATIONS = BANDS * ROWS
+SEED = 20220110  # of the permutations' parameters
+CHUNK = 4096  # shingles whose permuted values are computed in one (CHUNK × PERMUTATIONS) array
+
+_MERSENNE = np.uint64(2**61 - 1)
+_LOW32 = np.uint64(2**32 - 1)
+_LOW29 = np.uint64(2**29 - 1)
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # combines the five word hashes of a shingle
+_EMPTY = np.zeros(0, dtype=np.uint64)
 
 
-class _Block(NamedTuple):
-    """Documents already indexed: their shingles (shingles × documents CSR), sizes and doc_ids."""
+def _permutations() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The MinHash parameters: ``a`` (split in its high and low 32 bits) and ``b``, from :data:`SEED`."""
+    rng = np.random.default_rng(SEED)
+    a = rng.integers(1, 2**61 - 1, PERMUTATIONS, dtype=np.uint64)
+    b = rng.integers(0, 2**61 - 1, PERMUTATIONS, dtype=np.uint64)
+    return a >> np.uint64(32), a & _LOW32, b
 
-    inverted: object  # scipy.sparse.csr_matrix
-    sizes: np.ndarray
-    ids: np.ndarray
+
+_A_HIGH, _A_LOW, _B = _permutations()
+_BAND_SALT = np.random.default_rng(SEED + 1).integers(0, 2**63, BANDS, dtype=np.uint64)
+
+
+class Sketches(NamedTuple):
+    """The near-duplicate sketches of some units: their shingle-hash sets and MinHash signatures."""
+
+    shingles: list[np.ndarray]  # per unit: sorted unique uint64 shingle hashes
+    signatures: np.ndarray  # units × PERMUTATIONS, uint64 (all 2**64 - 1 for a unit without shingles)
+
+
+# --------------------------------------------------------------------------- on the workers
+
+def sketch_units(texts: list[str]) -> Sketches:
+    """Shingle-hash sets and MinHash signatures of ``texts`` (a document's units), computed in one go."""
+    shingles = [shingle_hashes(text) for text in texts]
+    return Sketches(shingles, signatures(shingles))
+
+
+def shingle_hashes(text: str, piece: int | None = None) -> np.ndarray:
+    """The sorted unique 64-bit hashes of the lowercase word 5-grams of ``text``."""
+    found = [_hash_shingles(words) for words in _word_pieces(text, piece or PIECE)]
+    if not found:
+        return _EMPTY
+    if len(found) == 1:
+        return np.unique(found[0])
+    merged = _EMPTY
+    for hashes in found:
+        merged = np.union1d(merged, hashes)
+    return merged
+
+
+def _hash_shingles(words: list[str]) -> np.ndarray:
+    """The 64-bit hashes of the 5-grams of ``words`` (in order, repeats kept)."""
+    if len(words) < 5:
+        return _EMPTY
+    codes: dict[str, int] = {}
+    index = np.fromiter((codes.setdefault(word, len(codes)) for word in words), dtype=np.intp, count=len(words))
+    digests = b"".join(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest() for word in codes)
+    hashes = np.frombuffer(digests, dtype="<u8").astype(np.uint64)[index]
+    n = len(words) - 4
+    combined = hashes[:n].copy()
+    for offset in range(1, 5):
+        combined *= _MIX
+        combined += hashes[offset:offset + n]
+    return _finalise(combined)
+
+
+def _finalise(z: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser, in place: every input bit reaches every output bit."""
+    z ^= z >> np.uint64(30)
+    z *= np.uint64(0xBF58476D1CE4E5B9)
+    z ^= z >> np.uint64(27)
+    z *= np.uint64(0x94D049BB133111EB)
+    z ^= z >> np.uint64(31)
+    return z
+
+
+def signatures(shingles: list[np.ndarray]) -> np.ndarray:
+    """MinHash signatures (units × :data:`PERMUTATIONS`) of shingle-hash sets, by chunks of :data:`CHUNK` hashes."""
+    out = np.full((len(shingles), PERMUTATIONS), np.iinfo(np.uint64).max, dtype=np.uint64)
+    sizes = np.array([len(s) for s in shingles], dtype=np.int64)
+    if not sizes.sum():
+        return out
+    values = np.concatenate(shingles)
+    owner = np.repeat(np.arange(len(shingles)), sizes)
+    for start in range(0, len(values), CHUNK):
+        permuted = _permute(values[start:start + CHUNK])
+        units = owner[start:start + CHUNK]
+        first = np.flatnonzero(np.r_[True, units[1:] != units[:-1]])
+        lowest = np.minimum.reduceat(permuted, first, axis=0)
+        out[units[first]] = np.minimum(out[units[first]], lowest)
+    return out
+
+
+def _permute(x: np.ndarray) -> np.ndarray:
+    """``(a·x + b) mod (2**61 - 1)`` for every hash (rows) and permutation (columns), exactly in uint64.
+
+    ``x`` is first cut to its high 61 bits; ``a·x`` is summed from 32-bit halves, using
+    2**61 ≡ 1 (so 2**64 ≡ 8) modulo the Mersenne prime; no intermediate reaches 2**64.
+    In place where possible: the arrays are CHUNK × PERMUTATIONS.
+    """
+    x = (x >> np.uint64(3))[:, None]
+    x_high, x_low = x >> np.uint64(32), x & _LOW32  # < 2**29, < 2**32
+    scratch = _A_LOW * x_low  # < 2**64
+    total = scratch & _MERSENNE
+    scratch >>= np.uint64(61)
+    total += scratch
+    middle = _A_HIGH * x_low  # + a_low · x_high: < 2**62, to be multiplied by 2**32
+    np.multiply(_A_LOW, x_high, out=scratch)
+    middle += scratch
+    np.right_shift(middle, np.uint64(29), out=scratch)  # middle · 2**32 ≡ (middle >> 29) + (middle mod 2**29) · 2**32
+    total += scratch
+    middle &= _LOW29
+    middle <<= np.uint64(32)
+    total += middle
+    np.multiply(_A_HIGH, x_high, out=scratch)  # · 2**64 ≡ · 8
+    scratch <<= np.uint64(3)
+    total += scratch  # < 2**63
+    _fold(total, scratch)  # < 2**61 + 4
+    total += _B
+    _fold(total, scratch)  # ≤ 2**61
+    total -= _MERSENNE * (total >= _MERSENNE)
+    return total
+
+
+def _fold(value: np.ndarray, scratch: np.ndarray) -> None:
+    """``value`` := ``(value mod 2**61) + (value >> 61)``, in place (the same residue modulo 2**61 - 1)."""
+    np.right_shift(value, np.uint64(61), out=scratch)
+    value &= _MERSENNE
+    value += scratch
+
+
+def band_keys(signatures: np.ndarray) -> np.ndarray:
+    """One 64-bit key per unit and band (units × :data:`BANDS`): equal keys, equal bands (but for collisions)."""
+    bands = signatures.reshape(len(signatures), BANDS, ROWS)
+    keys = bands[:, :, 0] ^ _BAND_SALT
+    for row in range(1, ROWS):
+        keys = keys * _MIX + bands[:, :, row]
+    return _finalise(keys)
+
+
+# --------------------------------------------------------------------------- on the driver
+
+class _Run(NamedTuple):
+    """Band-table entries of some indexed units, sorted by key."""
+
+    keys: np.ndarray  # uint64
+    units: np.ndarray  # uint32, the unit's number in input order
 
 
 class NearDuplicateIndex:
-    """Flags each document whose word 5-gram Jaccard with an earlier one is ≥ ``threshold``.
+    """Flags each unit whose word 5-gram Jaccard with an earlier one is ≥ ``threshold``.
 
-    Documents arrive partition by partition; each new partition is compared with
-    every earlier one and with itself (sparse products of binary shingle matrices),
-    so only the shingle hashes are kept, never the texts. A text over :data:`PIECE`
-    characters is shingled piece by piece (with the last words carried over), so a
-    huge file never becomes one list of millions of strings.
+    Units arrive partition by partition with their :class:`Sketches` (made on the
+    workers by :func:`sketch_units`); :meth:`add` returns, for each, the doc_id of the
+    earliest earlier unit that passes the exact check, or None. Shingle sets go to a
+    scratch file in a temporary directory: :meth:`close` (or ``with``) removes it.
     """
 
-    PIECE = PIECE
-
     def __init__(self, threshold: float = NEAR_DUPLICATE_JACCARD):
-        from sklearn.feature_extraction.text import HashingVectorizer
-
         self.threshold = threshold
-        self._hasher = HashingVectorizer(analyzer=lambda shingles: shingles, n_features=2**22,
-                                         binary=True, norm=None, alternate_sign=False,
-                                         dtype=np.float32)
-        self._blocks: list[_Block] = []  # oldest first
+        self._dir = tempfile.mkdtemp(prefix="newslens-near-")
+        self.path = os.path.join(self._dir, "shingles.u64")
+        self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        self._written = 0  # uint64 values in the scratch file
+        self._offsets = np.zeros(0, dtype=np.int64)  # per unit: its first value in the file
+        self._sizes = np.zeros(0, dtype=np.int64)  # per unit: its distinct shingles
+        self._ids: list[str] = []
+        self._runs: list[_Run] = []  # oldest (and largest) first
 
-    def _matrix(self, texts: list[str]):
-        """Binary shingle rows of ``texts``: short texts hashed in one call, long ones piece by piece."""
-        import scipy.sparse as sp
+    def __enter__(self) -> NearDuplicateIndex:
+        return self
 
-        blocks, batch, size = [], [], 0
+    def __exit__(self, *exc) -> None:
+        self.close()
 
-        def flush():
-            if batch:
-                blocks.append(self._hasher.transform(batch))
-                batch.clear()
+    def close(self) -> None:
+        """Remove the scratch file (idempotent)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+            shutil.rmtree(self._dir, ignore_errors=True)
 
-        for text in texts:
-            if len(text) <= self.PIECE:  # one piece: hashed with its neighbours in a single call
-                batch.extend(_shingle_pieces(text, self.PIECE))
-                size += len(batch[-1])
-                if size >= BATCH:
-                    flush()
-                    size = 0
-                continue
-            flush()
-            size, matrix = 0, None
-            for piece in _shingle_pieces(text, self.PIECE):  # one piece's shingles at a time
-                hashed = self._hasher.transform([piece])
-                matrix = hashed if matrix is None else matrix.maximum(hashed).tocsr()
-            blocks.append(matrix)
-        flush()
-        if not blocks:
-            return sp.csr_matrix((0, 2**22), dtype=np.float32)
-        return blocks[0] if len(blocks) == 1 else sp.vstack(blocks, format="csr")
+    def __len__(self) -> int:
+        return len(self._ids)
 
-    def add(self, doc_ids: list[str], texts: list[str]) -> list[str | None]:
-        """Index one partition; for each of its documents, the doc_id of an earlier near-duplicate."""
-        import scipy.sparse as sp
+    def add(self, doc_ids: list[str], sketches: Sketches) -> list[str | None]:
+        """Index one partition's units (in order); for each, the doc_id of its earliest earlier near-duplicate."""
+        if self._fd is None:
+            raise ValueError("near-duplicate index is closed")
+        if len(doc_ids) != len(sketches.shingles) or len(doc_ids) != len(sketches.signatures):
+            raise ValueError("near-duplicate index: one sketch per doc_id is needed")
+        first = len(self._ids)
+        self._store(sketches.shingles)
+        self._ids.extend(doc_ids)
+        sizes = self._sizes[first:]
+        keys = band_keys(np.asarray(sketches.signatures, dtype=np.uint64).reshape(-1, PERMUTATIONS))
+        keys = keys.ravel()
+        units = np.repeat(np.arange(first, first + len(doc_ids), dtype=np.uint32), BANDS)
+        indexed = np.repeat(sizes > 0, BANDS)  # a unit without shingles never matches
+        keys, units = keys[indexed], units[indexed]
+        candidates = self._candidates(keys, units)
+        found: list[str | None] = []
+        for offset in range(len(doc_ids)):
+            earlier = candidates.get(first + offset)
+            found.append(None if earlier is None else self._check(first + offset, earlier))
+        self._insert(keys, units)
+        return found
 
-        matrix = self._matrix(texts)
-        sizes = np.asarray(matrix.sum(axis=1)).ravel()
-        ids = np.asarray(doc_ids, dtype=object)
-        found = np.full(len(doc_ids), None, dtype=object)
-        # Earlier blocks first (their documents come first), then the partition itself.
-        own = _Block(matrix.T.tocsr(), sizes, ids)
-        for number, block in enumerate(self._blocks + [own]):
-            if not len(doc_ids) or not len(block.ids):
-                continue
-            product = (matrix @ block.inverted).tocoo()  # shared shingles of each (new, earlier) pair
-            rows, cols, shared = product.row, product.col, product.data
-            if number == len(self._blocks):  # the partition itself: earlier documents only
-                keep = cols < rows
-                rows, cols, shared = rows[keep], cols[keep], shared[keep]
-            union = sizes[rows] + block.sizes[cols] - shared
-            similar = (union > 0) & (shared >= self.threshold * np.maximum(union, 1))
-            for row, col in sorted(zip(rows[similar].tolist(), cols[similar].tolist())):
-                if found[row] is None:
-                    found[row] = block.ids[col]
-        self._blocks.append(own)
-        # Merge blocks like a binary counter, so that there are O(log n) of them: each new
-        # partition is compared with a few large inverted indexes, not with every partition.
-        while len(self._blocks) > 1 and len(self._blocks[-1].ids) >= len(self._blocks[-2].ids):
-            a, b = self._blocks[-2], self._blocks[-1]
-            self._blocks[-2:] = [_Block(sp.hstack([a.inverted, b.inverted], format="csr"),
-                                        np.concatenate([a.sizes, b.sizes]), np.concatenate([a.ids, b.ids]))]
-        return found.tolist()
+    def _store(self, shingles: list[np.ndarray]) -> None:
+        """Append a partition's shingle sets to the scratch file; note their offsets and sizes."""
+        sizes = np.array([len(s) for s in shingles], dtype=np.int64)
+        offsets = self._written + np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        data = np.concatenate(shingles).astype("<u8", copy=False) if len(shingles) else _EMPTY
+        view = memoryview(data.tobytes())
+        while view:  # os.write may write less than asked
+            view = view[os.write(self._fd, view):]
+        self._written += int(sizes.sum())
+        self._offsets = np.concatenate([self._offsets, offsets])
+        self._sizes = np.concatenate([self._sizes, sizes])
+
+    def _read(self, unit: int) -> np.ndarray:
+        size = int(self._sizes[unit])
+        raw = os.pread(self._fd, 8 * size, 8 * int(self._offsets[unit]))
+        return np.frombuffer(raw, dtype="<u8")
+
+    def _candidates(self, keys: np.ndarray, units: np.ndarray) -> dict[int, np.ndarray]:
+        """For each new unit with any: the earlier units (sorted) that share one of its band keys."""
+        news, olds = [], []
+        for run in self._runs:  # earlier partitions
+            left = np.searchsorted(run.keys, keys, side="left")
+            right = np.searchsorted(run.keys, keys, side="right")
+            counts = right - left
+            hit = np.flatnonzero(counts)
+            if len(hit):
+                news.append(np.repeat(units[hit], counts[hit]))
+                olds.append(run.units[_ranges(left[hit], counts[hit])])
+        order = np.lexsort((units, keys))  # the partition itself: equal keys, earlier units only
+        sorted_keys, sorted_units = keys[order], units[order]
+        same = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1
+        if len(same):
+            starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+            group_start = starts[np.searchsorted(starts, same, side="right") - 1]
+            counts = same - group_start  # earlier members of the group
+            news.append(np.repeat(sorted_units[same], counts))
+            olds.append(sorted_units[_ranges(group_start, counts)])
+        if not news:
+            return {}
+        new, old = np.concatenate(news), np.concatenate(olds)
+        keep = old < new
+        pairs = np.unique(np.stack([new[keep].astype(np.int64), old[keep].astype(np.int64)], axis=1), axis=0)
+        if not len(pairs):
+            return {}
+        bounds = np.flatnonzero(np.r_[True, pairs[1:, 0] != pairs[:-1, 0], True])
+        return {int(pairs[bounds[i], 0]): pairs[bounds[i]:bounds[i + 1], 1] for i in range(len(bounds) - 1)}
+
+    def _check(self, unit: int, earlier: np.ndarray) -> str | None:
+        """The doc_id of the earliest of ``earlier`` whose exact Jaccard with ``unit`` is ≥ the threshold."""
+        size = int(self._sizes[unit])
+        others = self._sizes[earlier]
+        possible = earlier[(np.minimum(others, size) >= self.threshold * np.maximum(others, size))]
+        if not len(possible):
+            return None
+        own = self._read(unit)
+        for other in possible.tolist():
+            shared = len(np.intersect1d(own, self._read(other), assume_unique=True))
+            union = size + int(self._sizes[other]) - shared
+            if union > 0 and shared >= self.threshold * union:
+                return self._ids[other]
+        return None
+
+    def _insert(self, keys: np.ndarray, units: np.ndarray) -> None:
+        """Add a partition's band entries as a new run; merge runs like a binary counter (O(log n) of them)."""
+        order = np.argsort(keys, kind="stable")
+        self._runs.append(_Run(keys[order], units[order]))
+        while len(self._runs) > 1 and len(self._runs[-1].keys) >= len(self._runs[-2].keys):
+            a, b = self._runs[-2], self._runs[-1]
+            keys = np.concatenate([a.keys, b.keys])
+            order = np.argsort(keys, kind="stable")
+            self._runs[-2:] = [_Run(keys[order], np.concatenate([a.units, b.units])[order])]
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``np.concatenate([np.arange(s, s + c) for s, c in zip(starts, counts)])``, vectorised."""
+    total = int(counts.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(counts)
+    steps = np.ones(total, dtype=np.int64)
+    steps[0] = starts[0]
+    steps[ends[:-1]] = starts[1:] - (starts[:-1] + counts[:-1] - 1)
+    return np.cumsum(steps)
 
 
 _SHINGLE_TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
 
-def _shingle_pieces(text: str, piece: int) -> Iterator[list[str]]:
-    """Lowercase word 5-grams of ``text`` (scikit-learn's word pattern), in pieces of text."""
+def _word_pieces(text: str, piece: int) -> Iterator[list[str]]:
+    """Lowercase words of ``text`` (scikit-learn's word pattern), piece by piece, each with the last 4 words before it."""
     carry: list[str] = []
     for part in text_pieces(text, piece) if text else [""]:
         words = carry + _SHINGLE_TOKEN.findall(part.lower())
-        yield [" ".join(words[i:i + 5]) for i in range(len(words) - 4)]
+        yield words
         carry = words[-4:]
+
+
+def _shingle_pieces(text: str, piece: int) -> Iterator[list[str]]:
+    """Lowercase word 5-grams of ``text`` as strings, in pieces of text (what :func:`shingle_hashes` hashes)."""
+    for words in _word_pieces(text, piece):
+        yield [" ".join(words[i:i + 5]) for i in range(len(words) - 4)]
 
 
 def text_pieces(text: str, size: int) -> Iterator[str]:

@@ -21,7 +21,8 @@ import pandas as pd
 from newslens.corpus.clean import MISSING_GROUP, clean_group, clean_text, clean_title
 from newslens.corpus.dates import DATE_UNIT, MIN_DATE_PARSE_RATE, parse_dates
 from newslens.corpus.language import Detected, detect_language, skip_reason
-from newslens.corpus.near_duplicates import PIECE as _PIECE, NearDuplicateIndex, text_pieces as _text_pieces
+from newslens.corpus.near_duplicates import (PIECE as _PIECE, NearDuplicateIndex, Sketches, sketch_units,
+                                             text_pieces as _text_pieces)
 from newslens.corpus.sentences import split_paragraphs, split_text_sentences
 from newslens.corpus.sources import RawDocument, Skipped
 from newslens.corpus.tables import ROW_FILTER
@@ -82,6 +83,7 @@ class _Prepared(NamedTuple):
     text: str  # the cleaned text
     raw: str | None  # the raw text, kept only for the first changed texts (examples)
     language: Detected
+    sketches: Sketches  # of its units, for the near-duplicate index (shingle hashes and MinHash signatures)
 
 
 class _Row(NamedTuple):
@@ -200,14 +202,17 @@ def prepare_partition(unit: str, republished: frozenset[str],
         if len(item.text) <= _EXAMPLE_CHARS and cleaned.text != item.text.strip() and examples < _EXAMPLES:
             raw, examples = item.text, examples + 1
         meta = replace(item, text="", title=clean_title(item.title))
+        units = split_units(cleaned.text, unit, language)
         entries.append(_Prepared(base_doc_id(item), meta, cleaned.dateline, dict(cleaned.changes),
-                                 _fingerprint(cleaned.text), split_units(cleaned.text, unit, language),
-                                 cleaned.text, raw, found))
+                                 _fingerprint(cleaned.text), units, cleaned.text, raw, found, sketch_units(units)))
     return entries
 
 
 class Reducer:
-    """The ordered, sequential part of ingest: deduplicate, name, log, flag near-duplicates."""
+    """The ordered, sequential part of ingest: deduplicate, name, log, flag near-duplicates.
+
+    Its near-duplicate index keeps a scratch file: :meth:`close` it (or use ``with``).
+    """
 
     def __init__(self, unit: str, sources=()):
         self.unit = unit
@@ -226,11 +231,22 @@ class Reducer:
         self.near = NearDuplicateIndex()
         self.n_documents = 0
 
+    def __enter__(self) -> Reducer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Remove the near-duplicate index's scratch file."""
+        self.near.close()
+
     def add(self, entries: list[_Skip | _Prepared]) -> pd.DataFrame:
         """Fold one partition's entries in; return its new document rows, complete."""
         rows: list[_Row] = []
+        sketches: list[Sketches] = []
         for entry in entries:
-            self._fold(entry, rows)
+            self._fold(entry, rows, sketches)
         entries.clear()  # the texts now live in rows only
         entry = None
         if not rows:
@@ -239,7 +255,8 @@ class Reducer:
         texts = [row.text for row in rows]
         n_chars = [len(text) for text in texts]
         n_words = [count_words(text) for text in texts]
-        near = self.near.add([row.doc_id for row in rows], texts)
+        near = self.near.add([row.doc_id for row in rows], _joined(sketches))
+        del sketches
         del texts
         documents = pd.DataFrame(rows, columns=list(_Row._fields))
         del rows
@@ -284,8 +301,8 @@ class Reducer:
         logger.warning(self.notes[-1])
         return False
 
-    def _fold(self, entry: _Skip | _Prepared, rows: list[_Row]) -> None:
-        """Log one entry; append its units to ``rows`` unless it is an exact duplicate."""
+    def _fold(self, entry: _Skip | _Prepared, rows: list[_Row], sketches: list[Sketches]) -> None:
+        """Log one entry; append its units to ``rows`` (their sketches to ``sketches``) unless it is an exact duplicate."""
         if isinstance(entry, _Skip):
             self.log.append(LogEntry(*entry, doc_id=None))
             return
@@ -305,6 +322,7 @@ class Reducer:
         group = clean_group(item.group)
         self.grouped[item.source] += group != MISSING_GROUP
         found = entry.language
+        sketches.append(entry.sketches)
         for index, unit_text in enumerate(entry.units):
             unit_id = doc_id if self.unit == "document" else f"{doc_id}#{self.unit[0]}{index + 1:03d}"
             rows.append(_Row(unit_id, doc_id, index, item.source, item.location, group, item.title,
@@ -332,6 +350,14 @@ class Reducer:
         examples = pd.DataFrame(self.examples, columns=list(Example._fields))
         logger.info("ingested %d documents; log has %d entries", self.n_documents, len(log))
         return Ingested(documents, log, changes, examples, sorted(self.date_problems), self.notes)
+
+
+def _joined(sketches: list[Sketches]) -> Sketches:
+    """The sketches of several documents' units as one, in order."""
+    shingles = [unit for sketch in sketches for unit in sketch.shingles]
+    if not sketches:
+        return Sketches([], np.zeros((0, 0), dtype=np.uint64))
+    return Sketches(shingles, np.concatenate([sketch.signatures for sketch in sketches]))
 
 
 def count_words(text: str) -> int:
