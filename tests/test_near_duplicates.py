@@ -88,7 +88,7 @@ def test_flags_agree_with_brute_force_jaccard(seed: int, chunk_size: int) -> Non
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.integers(0, len(SENTENCES) - 1), min_size=1, max_size=8),
        st.lists(st.integers(0, len(SENTENCES) - 1), min_size=1, max_size=6),
-       st.sampled_from([0.5, 0.8, 0.9]), st.integers(1, 4))
+       st.sampled_from([0.75, 0.8, 0.9]), st.integers(1, 4))
 def test_flags_agree_with_brute_force_on_sentence_mixes(first, second, threshold, chunk_size) -> None:
     """Texts made of overlapping runs of the same sentences: many pairs near any threshold."""
     texts = [" ".join(SENTENCES[i] for i in first[:k]) for k in range(1, len(first) + 1)]
@@ -203,3 +203,8 @@ def test_the_reducer_removes_the_scratch_file_also_on_error() -> None:
         assert documents["near_duplicate_of"].fillna("").tolist() == ["", "a"]
         raise RuntimeError("a later partition failed")
     assert not path.exists()
+
+
+def test_a_threshold_the_banding_cannot_serve_is_refused() -> None:
+    with pytest.raises(ValueError, match="banding"):
+        NearDuplicateIndex(0.5)

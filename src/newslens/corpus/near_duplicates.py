@@ -54,6 +54,9 @@ PIECE = 1_000_000  # characters: long texts are hashed and shingled in pieces of
 BANDS = 32  # MinHash bands ...
 ROWS = 4  # ... of this many rows each
 PERMUTATIONS = BANDS * ROWS
+# The lowest threshold the banding serves: a pair at 0.75 shares no band with probability
+# (1 - 0.75**4)**32, about 5e-6.
+MIN_THRESHOLD = 0.75
 SEED = 20220110  # of the permutations' parameters
 CHUNK = 4096  # shingles whose permuted values are computed in one (CHUNK × PERMUTATIONS) array
 
@@ -210,9 +213,16 @@ class NearDuplicateIndex:
     workers by :func:`sketch_units`); :meth:`add` returns, for each, the doc_id of the
     earliest earlier unit that passes the exact check, or None. Shingle sets go to a
     scratch file in a temporary directory: :meth:`close` (or ``with``) removes it.
+
+    The banding is tuned for thresholds from :data:`MIN_THRESHOLD` up: below it, pairs at
+    the threshold would too often share no band (at 0.5, one pair in eight), so a lower
+    threshold is refused rather than silently missed.
     """
 
     def __init__(self, threshold: float = NEAR_DUPLICATE_JACCARD):
+        if not MIN_THRESHOLD <= threshold <= 1:
+            raise ValueError(f"near-duplicate threshold {threshold}: the MinHash banding ({BANDS} bands of "
+                             f"{ROWS} rows) finds pairs reliably from Jaccard {MIN_THRESHOLD} to 1")
         self.threshold = threshold
         self._dir = tempfile.mkdtemp(prefix="newslens-near-")
         self.path = os.path.join(self._dir, "shingles.u64")
