@@ -196,7 +196,7 @@ def test_the_reducer_removes_the_scratch_file_also_on_error() -> None:
              for name, body in [("a", text), ("b", text + " Yes.")]]
     english = Detected("en", "en", 1.0)  # prepare_partition's language detection is not what is tested
     entries = [_Prepared(item.source_id, item, None, {}, item.text, [item.text], item.text, None, english,
-                         sketch_units([item.text])) for item in items]
+                         sketch_units([item.text]), [len(item.text)], [len(item.text.split())]) for item in items]
     with pytest.raises(RuntimeError), Reducer("document") as reducer:
         path = Path(reducer.near.path)
         documents = reducer.add(entries)

@@ -98,7 +98,6 @@ class ParquetParts:
     def write(self, frame: pd.DataFrame) -> None:
         """Append one partition (its columns must match the schema)."""
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         table = pa.Table.from_pandas(frame.reset_index(drop=True), schema=self.schema, preserve_index=False)
         table = table.replace_schema_metadata(None)
@@ -106,10 +105,24 @@ class ParquetParts:
             if table.num_rows:
                 self._writer.write_table(table)
             return
+        _write_table(table, self.reserve())
+
+    def reserve(self) -> Path:
+        """The path of the folder's next part, for a worker to write (:meth:`write_part`) before :meth:`close`."""
+        if not self.partitioned:
+            raise ValueError("ParquetParts: only a folder of parts has parts to reserve")
         part = self._tmp / f"part-{self._parts:05d}.parquet"
-        pq.write_table(table, part, compression="zstd", write_statistics=True)
-        os.chmod(part, 0o644)
         self._parts += 1
+        return part
+
+    @staticmethod
+    def write_part(frame: pd.DataFrame, schema, path: str | os.PathLike) -> None:
+        """Write one part as :meth:`write` would (anywhere: a worker writes the part it was given)."""
+        import pyarrow as pa
+
+        table = pa.Table.from_pandas(frame.reset_index(drop=True), schema=schema.remove_metadata(),
+                                     preserve_index=False)
+        _write_table(table.replace_schema_metadata(None), Path(path))
 
     def close(self) -> Path:
         """Finish the file or folder and move it to ``target`` (replacing what was there)."""
@@ -139,6 +152,13 @@ class ParquetParts:
             self.close()
         else:
             self.abort()
+
+
+def _write_table(table, part: Path) -> None:
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, part, compression="zstd", write_statistics=True)
+    os.chmod(part, 0o644)
 
 
 def _replace_any(source: Path, target: Path) -> None:

@@ -27,18 +27,19 @@ What any corpus may bring, and what becomes of it:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from newslens.corpus.language import language_counts, language_warning
-from newslens.corpus.partitions import (BATCH_SIZE, METADATA_COLUMNS, Ingested, Reducer, document_schema,
-                                        empty_documents, prepare_partition)
+from newslens.corpus.partitions import (BATCH_SIZE, DOCUMENT_COLUMNS, METADATA_COLUMNS, Ingested, Reducer,
+                                        document_schema, empty_documents, prepare_to_scratch)
 from newslens.corpus.periods import Resolution, counts_over_time
 from newslens.corpus.sources import read_source, republished
 from newslens.engine import Engine, chunked, engine_scope
@@ -137,32 +138,92 @@ def ingest(params: RunParams, out_dir: Path | None = None, *, engine: Engine | N
     Builtin sources are hash-checked first (:func:`verify_builtins`): a changed raw
     file stops the stage before anything is read or written.
 
-    With ``out_dir``, documents are written as they are made (``documents.parquet``,
-    atomically, a folder of part files on the dask engine), so memory stays bounded
-    whatever the corpus size, and the result's ``documents`` holds every column but
-    ``text`` (read back for the report). Without it, everything stays in memory.
-    ``engine`` defaults to the run's ``engine`` key.
+    The workers clean and split each partition and keep its texts in a scratch folder
+    (:func:`~newslens.corpus.partitions.prepare_to_scratch`); the driver folds in only
+    their metadata, lengths and near-duplicate band keys, in order (the
+    :class:`~newslens.corpus.partitions.Reducer`). With ``out_dir``, documents.parquet
+    is written as partitions are decided (atomically): on the dask engine a folder of
+    parts, each written by a worker from its scratch texts; on the pandas engine one file,
+    written here. The result's ``documents`` then holds every column but ``text``.
+    Without ``out_dir``, everything is returned in memory. The scratch folder (inside
+    ``out_dir``, which on a cluster must be storage every worker reaches) is removed at
+    the end, also on error. ``engine`` defaults to the run's ``engine`` key.
     """
     from newslens.files import ParquetParts
 
     verify_builtins(params)
-    with Reducer(params.unit, params.sources) as reducer, engine_scope(engine or params.engine) as runner:
+    out = Path(out_dir) if out_dir is not None else None
+    with engine_scope(engine or params.engine) as runner, Reducer(params.unit, params.sources) as reducer, \
+            _scratch(out) as scratch:
         copy = frozenset(source.label for source in params.sources if republished(source))
-        prepare = partial(prepare_partition, params.unit, copy, language=params.language,
+        prepare = partial(prepare_to_scratch, str(scratch), params.unit, copy, language=params.language,
                           skip_other=params.other_languages == "skip")
-        partitions = runner.map(prepare, _partitions(params))
-        if out_dir is None:
-            frames = [reducer.add(entries) for entries in partitions]
+        parts = runner.map(prepare, enumerate(_partitions(params)))
+        if out is None:
+            frames = [_with_texts(*reducer.add_scratched(part), part.texts) for part in parts]
             documents = pd.concat(frames, ignore_index=True) if frames else empty_documents()
             return reducer.result(_as_written(documents))
-        with ParquetParts(Path(out_dir) / "documents.parquet", document_schema(),
-                          partitioned=runner.name == "dask") as writer:
-            for entries in partitions:
-                writer.write(reducer.add(entries))
-    documents = pd.read_parquet(Path(out_dir) / "documents.parquet", columns=METADATA_COLUMNS)
+        partitioned = runner.name == "dask"
+        with ParquetParts(out / "documents.parquet", document_schema(), partitioned=partitioned) as writer:
+            if not partitioned:
+                for part in parts:
+                    writer.write(_with_texts(*reducer.add_scratched(part), part.texts))
+            else:  # the workers join the texts and write the parts: the driver sends file names
+                jobs = [_decided(reducer, part, scratch, writer.reserve()) for part in parts]
+                for _ in runner.map(write_part, jobs):
+                    pass
+    documents = pd.read_parquet(out / "documents.parquet", columns=METADATA_COLUMNS)
     result = reducer.result(documents)
-    write_outputs(result, out_dir, documents=False)
+    write_outputs(result, out, documents=False)
     return result
+
+
+@contextlib.contextmanager
+def _scratch(out_dir: Path | None) -> Iterator[Path]:
+    """A scratch folder for the workers' texts and sketches (in ``out_dir`` when given), removed afterwards."""
+    import shutil
+    import tempfile
+
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=".ingest-scratch-", dir=out_dir))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _with_texts(frame: pd.DataFrame, rows, texts_path: str) -> pd.DataFrame:
+    """A partition's document rows with their texts read back from the worker's scratch file."""
+    import pyarrow.parquet as pq
+
+    if len(frame):
+        frame["text"] = pq.read_table(texts_path).column("text").take(rows).to_pylist()
+    return frame
+
+
+def _decided(reducer: Reducer, part, scratch: Path, target: Path) -> tuple[str, str, str]:
+    """Fold a partition in and leave its decided rows (no text) in the scratch folder; a part's job."""
+    from newslens.files import write_parquet
+
+    frame, rows = reducer.add_scratched(part)
+    decided = scratch / f"decided-{part.number:05d}.parquet"
+    write_parquet(frame.drop(columns="text").assign(_text_row=rows), decided)
+    return str(decided), part.texts, str(target)
+
+
+def write_part(job: tuple[str, str, str]) -> int:
+    """On a worker: join a partition's decided rows with its scratch texts; write its part of documents.parquet."""
+    import pyarrow.parquet as pq
+
+    from newslens.files import ParquetParts
+
+    decided, texts, target = job
+    frame = pd.read_parquet(decided)
+    frame.insert(DOCUMENT_COLUMNS.index("text"), "text",
+                 pq.read_table(texts).column("text").take(frame.pop("_text_row").to_numpy()).to_pylist())
+    ParquetParts.write_part(frame, document_schema(), Path(target))
+    return len(frame)
 
 
 def _as_written(documents: pd.DataFrame) -> pd.DataFrame:

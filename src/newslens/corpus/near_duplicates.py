@@ -65,6 +65,7 @@ _LOW32 = np.uint64(2**32 - 1)
 _LOW29 = np.uint64(2**29 - 1)
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # combines the five word hashes of a shingle
 _EMPTY = np.zeros(0, dtype=np.uint64)
+_OPEN_FILES = 64  # workers' sketch files the index keeps open
 
 
 def _permutations() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -86,7 +87,31 @@ class Sketches(NamedTuple):
     signatures: np.ndarray  # units × PERMUTATIONS, uint64 (all 2**64 - 1 for a unit without shingles)
 
 
+class Stored(NamedTuple):
+    """Sketches of some units as a worker leaves them: shingle sets in a file of its own, band keys to send.
+
+    What travels to the driver is 8 bytes per band and 16 per unit (not the shingle sets,
+    not the signatures); the index reads a unit's set from ``path`` only when it is a candidate.
+    """
+
+    path: str  # the units' shingle sets, concatenated little-endian uint64
+    offsets: np.ndarray  # per unit: its first value in the file (int64)
+    sizes: np.ndarray  # per unit: its distinct shingles (int64)
+    keys: np.ndarray  # units × BANDS band keys (uint64)
+
+
 # --------------------------------------------------------------------------- on the workers
+
+
+def store_sketches(sketches: Sketches, path: str) -> Stored:
+    """Write ``sketches``' shingle sets to ``path`` (a new file) and keep only what the driver needs."""
+    sizes = np.array([len(s) for s in sketches.shingles], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) if len(sizes) else sizes
+    data = np.concatenate(sketches.shingles).astype("<u8", copy=False) if len(sizes) else _EMPTY
+    with open(path, "wb") as handle:
+        handle.write(data.tobytes())
+    keys = band_keys(np.asarray(sketches.signatures, dtype=np.uint64).reshape(-1, PERMUTATIONS))
+    return Stored(path, offsets, sizes, keys)
 
 def sketch_units(texts: list[str]) -> Sketches:
     """Shingle-hash sets and MinHash signatures of ``texts`` (a document's units), computed in one go."""
@@ -228,8 +253,11 @@ class NearDuplicateIndex:
         self.path = os.path.join(self._dir, "shingles.u64")
         self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         self._written = 0  # uint64 values in the scratch file
-        self._offsets = np.zeros(0, dtype=np.int64)  # per unit: its first value in the file
+        self._offsets = np.zeros(0, dtype=np.int64)  # per unit: its first value in its file
         self._sizes = np.zeros(0, dtype=np.int64)  # per unit: its distinct shingles
+        self._files = np.zeros(0, dtype=np.int32)  # per unit: its file (0: the scratch file, n: self._paths[n])
+        self._paths: list[str | None] = [None]  # the workers' files of stored sketches
+        self._handles: dict[int, int] = {}  # open descriptors of workers' files
         self._ids: list[str] = []
         self._runs: list[_Run] = []  # oldest (and largest) first
 
@@ -245,21 +273,38 @@ class NearDuplicateIndex:
             os.close(self._fd)
             self._fd = None
             shutil.rmtree(self._dir, ignore_errors=True)
+        for handle in self._handles.values():
+            os.close(handle)
+        self._handles.clear()
 
     def __len__(self) -> int:
         return len(self._ids)
 
-    def add(self, doc_ids: list[str], sketches: Sketches) -> list[str | None]:
-        """Index one partition's units (in order); for each, the doc_id of its earliest earlier near-duplicate."""
+    def add(self, doc_ids: list[str], sketches: Sketches | Stored) -> list[str | None]:
+        """Index one partition's units (in order); for each, the doc_id of its earliest earlier near-duplicate.
+
+        ``sketches`` are in memory (:class:`Sketches`: their shingle sets go to the index's
+        scratch file) or left by a worker in a file of its own (:class:`Stored`), which must
+        stay until the index is closed.
+        """
         if self._fd is None:
             raise ValueError("near-duplicate index is closed")
-        if len(doc_ids) != len(sketches.shingles) or len(doc_ids) != len(sketches.signatures):
-            raise ValueError("near-duplicate index: one sketch per doc_id is needed")
         first = len(self._ids)
-        self._store(sketches.shingles)
+        if isinstance(sketches, Stored):
+            if not len(doc_ids) == len(sketches.sizes) == len(sketches.keys):
+                raise ValueError("near-duplicate index: one sketch per doc_id is needed")
+            self._paths.append(sketches.path)
+            self._offsets = np.concatenate([self._offsets, sketches.offsets])
+            self._sizes = np.concatenate([self._sizes, sketches.sizes])
+            self._files = np.concatenate([self._files, np.full(len(doc_ids), len(self._paths) - 1, np.int32)])
+            keys = np.asarray(sketches.keys, dtype=np.uint64)
+        else:
+            if len(doc_ids) != len(sketches.shingles) or len(doc_ids) != len(sketches.signatures):
+                raise ValueError("near-duplicate index: one sketch per doc_id is needed")
+            self._store(sketches.shingles)
+            keys = band_keys(np.asarray(sketches.signatures, dtype=np.uint64).reshape(-1, PERMUTATIONS))
         self._ids.extend(doc_ids)
         sizes = self._sizes[first:]
-        keys = band_keys(np.asarray(sketches.signatures, dtype=np.uint64).reshape(-1, PERMUTATIONS))
         keys = keys.ravel()
         units = np.repeat(np.arange(first, first + len(doc_ids), dtype=np.uint32), BANDS)
         indexed = np.repeat(sizes > 0, BANDS)  # a unit without shingles never matches
@@ -283,10 +328,18 @@ class NearDuplicateIndex:
         self._written += int(sizes.sum())
         self._offsets = np.concatenate([self._offsets, offsets])
         self._sizes = np.concatenate([self._sizes, sizes])
+        self._files = np.concatenate([self._files, np.zeros(len(sizes), dtype=np.int32)])
 
     def _read(self, unit: int) -> np.ndarray:
-        size = int(self._sizes[unit])
-        raw = os.pread(self._fd, 8 * size, 8 * int(self._offsets[unit]))
+        size, file = int(self._sizes[unit]), int(self._files[unit])
+        handle = self._fd if file == 0 else self._handles.get(file)
+        if handle is None:
+            if len(self._handles) >= _OPEN_FILES:  # a bounded number of workers' files open at once
+                for old in self._handles.values():
+                    os.close(old)
+                self._handles.clear()
+            handle = self._handles[file] = os.open(self._paths[file], os.O_RDONLY)
+        raw = os.pread(handle, 8 * size, 8 * int(self._offsets[unit]))
         return np.frombuffer(raw, dtype="<u8")
 
     def _candidates(self, keys: np.ndarray, units: np.ndarray) -> dict[int, np.ndarray]:

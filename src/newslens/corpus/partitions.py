@@ -13,6 +13,7 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -21,7 +22,8 @@ import pandas as pd
 from newslens.corpus.clean import MISSING_GROUP, clean_group, clean_text, clean_title
 from newslens.corpus.dates import DATE_UNIT, MIN_DATE_PARSE_RATE, parse_dates
 from newslens.corpus.language import Detected, detect_language, skip_reason
-from newslens.corpus.near_duplicates import (PIECE as _PIECE, NearDuplicateIndex, Sketches, sketch_units,
+from newslens.corpus.near_duplicates import (PIECE as _PIECE, NearDuplicateIndex, Sketches, Stored,
+                                             sketch_units, store_sketches,
                                              text_pieces as _text_pieces)
 from newslens.corpus.sentences import split_paragraphs, split_text_sentences
 from newslens.corpus.sources import RawDocument, Skipped
@@ -83,7 +85,23 @@ class _Prepared(NamedTuple):
     text: str  # the cleaned text
     raw: str | None  # the raw text, kept only for the first changed texts (examples)
     language: Detected
-    sketches: Sketches  # of its units, for the near-duplicate index (shingle hashes and MinHash signatures)
+    sketches: Sketches | None  # of its units, for the near-duplicate index (None: stored by the worker)
+    n_chars: list[int]  # per unit: characters ...
+    n_words: list[int]  # ... and whitespace-separated words
+
+
+class Scratched(NamedTuple):
+    """A partition prepared by a worker that kept its texts: what it sends to the driver.
+
+    The units' texts are in ``texts`` (a parquet file of one ``text`` column, one row per
+    unit of its prepared entries, in order) and their shingle sets in ``stored.path``; the
+    entries keep only metadata, lengths and the example texts.
+    """
+
+    number: int
+    entries: list  # of _Skip | _Prepared, units and texts dropped
+    texts: str
+    stored: Stored
 
 
 class _Row(NamedTuple):
@@ -157,20 +175,21 @@ def _fingerprint(text: str) -> str:
     return digest.hexdigest()
 
 
-def _unique_id(candidate: str, taken: set[str], text: str) -> str:
+def _unique_id(candidate: str, taken: set[str], fingerprint: str) -> str:
+    """``candidate``, or when taken, it with the text's fingerprint (and a counter) added."""
     if candidate not in taken:
         return candidate
-    suffixed = f"{candidate}-{_fingerprint(text)[:8]}"
+    suffixed = f"{candidate}-{fingerprint[:8]}"
     counter = 2
     while suffixed in taken:
-        suffixed = f"{candidate}-{_fingerprint(text)[:8]}-{counter}"
+        suffixed = f"{candidate}-{fingerprint[:8]}-{counter}"
         counter += 1
     return suffixed
 
 
 _SHOWN_PROBLEMS = 20  # unparseable dates logged one by one; the rest are counted
 BATCH_SIZE = PARTITION_DOCUMENTS  # documents per partition: the unit of parallel work and of writing
-_EXAMPLES = 200  # before/after pairs kept for the report
+_EXAMPLES = 6  # before/after pairs kept for the report (its excerpts show the first six), in each partition too
 _EXAMPLE_CHARS = 200_000  # longer texts are never kept whole as examples (memory, and difflib's time)
 
 
@@ -204,8 +223,36 @@ def prepare_partition(unit: str, republished: frozenset[str],
         meta = replace(item, text="", title=clean_title(item.title))
         units = split_units(cleaned.text, unit, language)
         entries.append(_Prepared(base_doc_id(item), meta, cleaned.dateline, dict(cleaned.changes),
-                                 _fingerprint(cleaned.text), units, cleaned.text, raw, found, sketch_units(units)))
+                                 _fingerprint(cleaned.text), units, cleaned.text, raw, found, sketch_units(units),
+                                 [len(u) for u in units], [count_words(u) for u in units]))
     return entries
+
+
+def prepare_to_scratch(scratch: str, unit: str, republished: frozenset[str], numbered: tuple[int, list],
+                       *, language: str = "en", skip_other: bool = False) -> Scratched:
+    """:func:`prepare_partition` on a worker that keeps the texts: they go to files in ``scratch``.
+
+    ``numbered`` is (partition number, items). The units' texts are written to
+    ``texts-<number>.parquet`` and their shingle sets to ``shingles-<number>.u64``; what
+    returns is the entries without texts (:class:`Scratched`), so the driver receives
+    metadata, lengths and band keys, never the corpus.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    number, items = numbered
+    entries = prepare_partition(unit, republished, items, language=language, skip_other=skip_other)
+    prepared = [entry for entry in entries if isinstance(entry, _Prepared)]
+    texts = [text for entry in prepared for text in entry.units]
+    sketches = _joined([entry.sketches for entry in prepared])
+    base = Path(scratch)
+    texts_path = base / f"texts-{number:05d}.parquet"
+    pq.write_table(pa.table({"text": pa.array(texts, type=pa.large_string())}), texts_path, compression="zstd")
+    stored = store_sketches(sketches, str(base / f"shingles-{number:05d}.u64"))
+    light = [entry if isinstance(entry, _Skip) else
+             entry._replace(units=None, text=entry.text if entry.raw is not None else "", sketches=None)
+             for entry in entries]
+    return Scratched(number, light, str(texts_path), stored)
 
 
 class Reducer:
@@ -242,30 +289,52 @@ class Reducer:
         self.near.close()
 
     def add(self, entries: list[_Skip | _Prepared]) -> pd.DataFrame:
-        """Fold one partition's entries in; return its new document rows, complete."""
+        """Fold one partition's entries in (texts and sketches in memory); return its new document rows."""
+        frame, _ = self._add(entries, None)
+        return frame
+
+    def add_scratched(self, part: Scratched) -> tuple[pd.DataFrame, np.ndarray]:
+        """Fold in a partition a worker prepared with its texts kept (:func:`prepare_to_scratch`).
+
+        Returns its new document rows with ``text`` empty, and for each row the row of its
+        text in ``part.texts`` (exact duplicates have none).
+        """
+        return self._add(part.entries, part.stored)
+
+    def _add(self, entries: list[_Skip | _Prepared], stored: Stored | None) -> tuple[pd.DataFrame, np.ndarray]:
         rows: list[_Row] = []
         sketches: list[Sketches] = []
+        lengths: list[tuple[list[int], list[int]]] = []
+        kept: list[range] = []  # rows of the kept units in the partition's texts
+        first = 0
         for entry in entries:
+            before = len(rows)
             self._fold(entry, rows, sketches)
+            if isinstance(entry, _Prepared):
+                if len(rows) > before:
+                    kept.append(range(first, first + len(entry.n_chars)))
+                    lengths.append((entry.n_chars, entry.n_words))
+                first += len(entry.n_chars)
         entries.clear()  # the texts now live in rows only
         entry = None
+        text_rows = np.fromiter((row for span in kept for row in span), dtype=np.int64)
         if not rows:
-            return empty_documents()
-        # Lengths and near-duplicates from the Python strings, before the frame copies them.
-        texts = [row.text for row in rows]
-        n_chars = [len(text) for text in texts]
-        n_words = [count_words(text) for text in texts]
-        near = self.near.add([row.doc_id for row in rows], _joined(sketches))
+            return empty_documents(), text_rows
+        if stored is None:
+            near = self.near.add([row.doc_id for row in rows], _joined(sketches))
+        else:
+            near = self.near.add([row.doc_id for row in rows],
+                                 Stored(stored.path, stored.offsets[text_rows], stored.sizes[text_rows],
+                                        stored.keys[text_rows]))
         del sketches
-        del texts
         documents = pd.DataFrame(rows, columns=list(_Row._fields))
         del rows
         documents["date"], documents["date_precision"] = self._dates(documents)
-        documents["n_chars"] = np.asarray(n_chars, dtype="int64")
-        documents["n_words"] = np.asarray(n_words, dtype="int64")
+        documents["n_chars"] = np.fromiter((n for chars, _ in lengths for n in chars), dtype="int64")
+        documents["n_words"] = np.fromiter((n for _, words in lengths for n in words), dtype="int64")
         documents["near_duplicate_of"] = near
         self.n_documents += len(documents)
-        return documents[DOCUMENT_COLUMNS]
+        return documents[DOCUMENT_COLUMNS], text_rows
 
     def _dates(self, documents: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         """A partition's dates and precisions; a source whose dates mostly fail is not dated at all.
@@ -315,15 +384,17 @@ class Reducer:
             self.log.append(LogEntry(item.source, item.location, "duplicate",
                                      f"exact duplicate of {kept}", kept))
             return
-        doc_id = _unique_id(entry.base_id, self.ids, entry.text)
+        doc_id = _unique_id(entry.base_id, self.ids, entry.fingerprint)
         self.ids.add(doc_id)
         self.seen[entry.fingerprint] = doc_id
         self.log.append(LogEntry(item.source, item.location, "ingested", "", doc_id))
         group = clean_group(item.group)
         self.grouped[item.source] += group != MISSING_GROUP
         found = entry.language
-        sketches.append(entry.sketches)
-        for index, unit_text in enumerate(entry.units):
+        if entry.sketches is not None:
+            sketches.append(entry.sketches)
+        texts = entry.units if entry.units is not None else [None] * len(entry.n_chars)  # None: in scratch
+        for index, unit_text in enumerate(texts):
             unit_id = doc_id if self.unit == "document" else f"{doc_id}#{self.unit[0]}{index + 1:03d}"
             rows.append(_Row(unit_id, doc_id, index, item.source, item.location, group, item.title,
                              item.date, entry.dateline, unit_text, item.encoding,
