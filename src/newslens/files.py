@@ -98,9 +98,14 @@ class ParquetParts:
     def write(self, frame: pd.DataFrame) -> None:
         """Append one partition (its columns must match the schema)."""
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         table = pa.Table.from_pandas(frame.reset_index(drop=True), schema=self.schema, preserve_index=False)
+        self.write_table(table)
+
+    def write_table(self, table) -> None:
+        """Append one partition as a pyarrow table (its schema must match)."""
+        import pyarrow.parquet as pq
+
         table = table.replace_schema_metadata(None)
         if self._writer is not None:
             if table.num_rows:

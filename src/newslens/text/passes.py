@@ -85,6 +85,8 @@ class SurfaceChunk:
     initial: Counter            # surface form counts as the first word of a sentence
     scripts: Counter            # script_of the texts
     markers: Counter            # links, handles, retweet marks and hashtags (words.count_markers)
+    path: str | None = None     # by reference (surface_part): the scratch part that holds the sentences
+    n_docs: int = 0
 
     def __getstate__(self) -> dict:
         counts = ("candidates", "surface", "initial")
@@ -126,6 +128,9 @@ class NormalizedChunk:
     cf: Counter             # token counts
     df: Counter             # document frequencies
     phrase_forms: dict      # phrase -> Counter of its written forms
+    path: str | None = None  # by reference (normalize_part): the scratch part that holds the sentences
+    edges: object = None     # formulas.EdgeCounts of the partition, when the formulas are learned
+    n_sentences: int = 0
 
 
 def normalize_chunk(tokenizer: Tokenizer, docs: list) -> NormalizedChunk:
@@ -153,3 +158,100 @@ def normalize_chunk(tokenizer: Tokenizer, docs: list) -> NormalizedChunk:
         df.update(set(flat[start:]))
         out.append(normalized)
     return NormalizedChunk(out, Counter(flat), df, phrase_forms)
+
+
+# ---------------------------------------------------------------- tasks by reference
+
+@dataclass(frozen=True)
+class Rows:
+    """A first-pass task: rows ``start`` to ``stop`` of a parquet file of documents (doc_id, text), and its scratch part."""
+
+    path: str
+    start: int
+    stop: int
+    out: str
+
+
+@dataclass(frozen=True)
+class Part:
+    """A later task: the scratch part it reads, the part it writes, and what else it needs of its partition."""
+
+    path: str
+    out: str
+    edge_share: float = 0.0   # the second pass: openers and closers kept per partition (formulas.count_edges)
+    units: tuple = ()         # the evidence pass: per kind of unit, each document's unit row
+
+
+def read_rows(rows: Rows) -> tuple[list, list[str]]:
+    """The doc_ids and texts of a :class:`Rows` task, reading only the row groups that hold them."""
+    import pyarrow.parquet as pq
+
+    file = pq.ParquetFile(rows.path)
+    groups, offset, first = [], 0, None
+    for index in range(file.metadata.num_row_groups):
+        n = file.metadata.row_group(index).num_rows
+        if offset < rows.stop and offset + n > rows.start:
+            groups.append(index)
+            first = offset if first is None else first
+        offset += n
+    if not groups:
+        return [], []
+    table = file.read_row_groups(groups, columns=["doc_id", "text"])
+    table = table.slice(rows.start - first, rows.stop - rows.start)
+    return table.column("doc_id").to_pylist(), table.column("text").to_pylist()
+
+
+def write_part(path: str, doc_ids: list, sentences: list, nested: bool) -> None:
+    """Write a scratch part: each document's sentences (strings, or ``nested`` token lists)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    kind = pa.list_(pa.list_(pa.string())) if nested else pa.list_(pa.string())
+    table = pa.table({"doc_id": pa.array(doc_ids), "sentences": pa.array(sentences, type=kind)})
+    pq.write_table(table, path, compression="lz4")
+
+
+def read_part(path: str) -> tuple[list, list]:
+    """The doc_ids and sentences of a scratch part (:func:`write_part`)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    return table.column("doc_id").to_pylist(), table.column("sentences").to_pylist()
+
+
+def surface_part(rows: Rows, language: str = "en") -> SurfaceChunk:
+    """The first pass by reference: read the task's texts, write their sentences to its scratch part.
+
+    The result holds the counts only (``sentences`` is None) and ``path``, the part written.
+    """
+    doc_ids, texts = read_rows(rows)
+    chunk = surface_chunk(texts, language)
+    write_part(rows.out, doc_ids, chunk.sentences, nested=False)
+    chunk.sentences, chunk.path, chunk.n_docs = None, rows.out, len(doc_ids)
+    return chunk
+
+
+def normalize_part(tokenizer: Tokenizer, part: Part) -> NormalizedChunk:
+    """The second pass by reference: normalize a scratch part's sentences and write them (as token lists).
+
+    The result holds the counts, and with ``part.edge_share`` the formula detectors' edge counts
+    (:func:`newslens.text.formulas.count_edges`); ``sentences`` is None.
+    """
+    from newslens.text.formulas import count_edges
+
+    doc_ids, docs = read_part(part.path)
+    chunk = normalize_chunk(tokenizer, docs)
+    normalized = [[split_sentence(sentence) for sentence in doc] for doc in chunk.sentences]
+    write_part(part.out, doc_ids, normalized, nested=True)
+    chunk.edges = count_edges(normalized, part.edge_share) if part.edge_share else None
+    chunk.sentences, chunk.path = None, part.out
+    chunk.n_sentences = sum(map(len, normalized))
+    return chunk
+
+
+def evidence_part(query, part: Part):
+    """The formula detectors' counts for a normalized scratch part (:func:`newslens.text.formulas.count_units`)."""
+    from newslens.text.formulas import count_units
+
+    _, docs = read_part(part.path)
+    return count_units(docs, list(part.units), query)
