@@ -17,8 +17,10 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
+from newslens.engine import PARTITION_DOCUMENTS
 from newslens.text.phrases import candidates, connector_words
 from newslens.text.words import count_markers, script_of, surface_sentences
 
@@ -222,12 +224,15 @@ def read_part(path: str) -> tuple[list, list]:
 def surface_part(rows: Rows, language: str = "en") -> SurfaceChunk:
     """The first pass by reference: read the task's texts, write their sentences to its scratch part.
 
-    The result holds the counts only (``sentences`` is None) and ``path``, the part written.
+    The result holds the counts only (``sentences`` is None) and ``path``, the part written; the
+    phrase candidates, most of them seen once, go to bucket files (:func:`write_candidates`) that
+    :func:`frequent_candidates` sums on the workers.
     """
     doc_ids, texts = read_rows(rows)
     chunk = surface_chunk(texts, language)
     write_part(rows.out, doc_ids, chunk.sentences, nested=False)
-    chunk.sentences, chunk.path, chunk.n_docs = None, rows.out, len(doc_ids)
+    write_candidates(chunk.candidates, str(Path(rows.out).parent), rows.start // PARTITION_DOCUMENTS)
+    chunk.sentences, chunk.candidates, chunk.path, chunk.n_docs = None, Counter(), rows.out, len(doc_ids)
     return chunk
 
 
@@ -255,3 +260,61 @@ def evidence_part(query, part: Part):
 
     _, docs = read_part(part.path)
     return count_units(docs, list(part.units), query)
+
+
+# ---------------------------------------------------------------- phrase candidates, summed by the workers
+
+CANDIDATE_BUCKETS = 8  # scratch files per partition for its phrase candidates, by a hash of the candidate
+
+
+def candidate_path(scratch: str, partition: int, bucket: int) -> str:
+    return f"{scratch}/candidates-{partition:05d}-{bucket:02d}.parquet"
+
+
+def write_candidates(candidates: Counter, scratch: str, partition: int) -> None:
+    """Write a partition's phrase candidates to its bucket files (key, count, order of first use)."""
+    import zlib
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buckets: list[tuple[list, list, list]] = [([], [], []) for _ in range(CANDIDATE_BUCKETS)]
+    for order, (key, count) in enumerate(candidates.items()):
+        keys, counts, orders = buckets[zlib.crc32(key.encode("utf-8")) % CANDIDATE_BUCKETS]
+        keys.append(key)
+        counts.append(count)
+        orders.append(order)
+    for bucket, (keys, counts, orders) in enumerate(buckets):
+        pq.write_table(pa.table({"key": pa.array(keys, type=pa.string()), "count": pa.array(counts, type=pa.int64()),
+                                 "order": pa.array(orders, type=pa.int64())}),
+                       candidate_path(scratch, partition, bucket), compression="lz4")
+
+
+@dataclass(frozen=True)
+class CandidateBucket:
+    """A task that sums one bucket of every partition's phrase candidates."""
+
+    scratch: str
+    bucket: int
+    partitions: int
+    at_least: int
+
+
+def frequent_candidates(task: CandidateBucket) -> list[tuple[int, int, str, int]]:
+    """The bucket's candidates summed over the partitions, those with at least ``task.at_least``:
+    (partition, order) of first use, candidate, total."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    frames = []
+    for partition in range(task.partitions):
+        frame = pq.read_table(candidate_path(task.scratch, partition, task.bucket)).to_pandas()
+        frames.append(frame.assign(partition=partition))
+    if not frames:
+        return []
+    every = pd.concat(frames, ignore_index=True)
+    summed = every.groupby("key", sort=False).agg(count=("count", "sum"), partition=("partition", "first"),
+                                                  order=("order", "first"))
+    summed = summed[summed["count"] >= task.at_least]
+    return list(zip(summed["partition"].tolist(), summed["order"].tolist(), summed.index.tolist(),
+                    summed["count"].tolist()))

@@ -142,7 +142,14 @@ def _tokenize(rows: list[passes.Rows], groups: list, dates: list, settings: Toke
     words = Counter()
     for form, count in surface.items():
         words[form.lower()] += count
-    phraser = learn_phrases(candidates, words, n_words, settings, language)
+    frequent = None
+    if settings.phrases:  # summed by bucket on the workers: only the frequent candidates come back
+        buckets = [passes.CandidateBucket(str(scratch), b, len(rows), settings.phrase_min_count)
+                   for b in range(passes.CANDIDATE_BUCKETS)]
+        found = [row for rows_found in runner.map(passes.frequent_candidates, buckets, parallel=parallel)
+                 for row in rows_found]
+        frequent = {key: count for _, _, key, count in sorted(found)}
+    phraser = learn_phrases(candidates, words, n_words, settings, language, frequent=frequent)
     forms = word_display_forms(surface, initial)
     names = frozenset(low for low, form in forms.items() if form[:1].isupper() and JOINER not in low)
     variants, variant_counts = spelling.variants(words, language, unify=settings.spelling == "unify")
