@@ -100,6 +100,12 @@ class ParquetParts:
         import pyarrow as pa
 
         table = pa.Table.from_pandas(frame.reset_index(drop=True), schema=self.schema, preserve_index=False)
+        self.write_table(table)
+
+    def write_table(self, table) -> None:
+        """Append one partition as a pyarrow table (its schema must match)."""
+        import pyarrow.parquet as pq
+
         table = table.replace_schema_metadata(None)
         if self._writer is not None:
             if table.num_rows:

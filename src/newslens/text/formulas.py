@@ -70,7 +70,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from newslens.corpus.clean import MISSING_GROUP
 from newslens.text.stopwords import is_stop_term
@@ -132,7 +132,10 @@ def none_learned(notes: Iterable[str] = ()) -> Formulas:
 
 def learn_formulas(docs: Sequence[Sequence[Sequence[str]]], groups: Sequence, dates: Sequence,
                    df: Counter, stopwords: frozenset[str], *, keep: Iterable[str] = ()) -> Formulas:
-    """Learn the run's formulas (both detectors, see the module docstring).
+    """Learn the run's formulas (both detectors, see the module docstring) from documents in memory.
+
+    The counting of :func:`count_edges` and :func:`count_units` over all of ``docs`` at once,
+    then :func:`decide_formulas`; the stage does the same counting per partition and sums.
 
     Parameters
     ----------
@@ -147,28 +150,56 @@ def learn_formulas(docs: Sequence[Sequence[Sequence[str]]], groups: Sequence, da
     keep : iterable of str
         Terms and openers or closers (tokens joined by spaces) never learned.
     """
+    n_docs = len(docs)
+    if n_docs < MIN_DOCS:
+        return decide_formulas(n_docs, Units([], [], []), df, stopwords, EdgeCounts(), lambda query: None,
+                               keep=keep)
+    units = Units.of(*comparison_units(groups, dates))
+    edges = count_edges(docs)
+
+    def evidence(query: EvidenceQuery) -> UnitCounts:
+        return count_units(docs, units.rows, query)
+
+    return decide_formulas(n_docs, units, df, stopwords, edges, evidence, keep=keep)
+
+
+def decide_formulas(n_docs: int, units: Units, df: Counter, stopwords: frozenset[str], edges: EdgeCounts,
+                    evidence: Callable[[EvidenceQuery], UnitCounts | None], *,
+                    keep: Iterable[str] = ()) -> Formulas:
+    """The formulas from summed counts: ``edges`` (:func:`count_edges`) and the ``evidence``
+    (:func:`count_units`) asked for the candidates that the counts leave.
+
+    ``units`` are the comparison units (:func:`comparison_units`); ``evidence`` is called once,
+    with every candidate term and opener or closer, and returns their counts over all documents.
+    """
     import pandas as pd
 
     keep = frozenset(" ".join(k.lower().split()) for k in keep)
-    n_docs = len(docs)
     if n_docs < MIN_DOCS:
         reason = f"{n_docs:,} documents, fewer than the {MIN_DOCS} the learner needs"
         return none_learned([f"even spread: skipped ({reason})", f"address terms: skipped ({reason})",
                              f"openers and closers: skipped ({reason})"])
-    kinds, missing = comparison_units(groups, dates)
+    kinds, missing = units.kinds, units.missing
     # the speeches without a group are no party: they stay out of the address terms' veto
-    parties = [(kind, [None if label == MISSING_GROUP else label for label in labels])
-               for kind, labels in kinds if kind == "group"]
-    parties = [(kind, labels) for kind, labels in parties if len(set(labels) - {None}) >= 2]
-    spread = even_spread(docs, kinds, df, stopwords, keep)
-    address = address_terms(docs, parties, df, stopwords, keep | {row[1] for row in spread})
+    parties = [(kind, [name for name in names if name != MISSING_GROUP]) for kind, names in kinds
+               if kind == "group"]
+    parties = [(kind, names) for kind, names in parties if len(names) >= 2]
+    floor = max(MIN_REPEATS, REPEAT_SHARE * n_docs)
+    spread_terms = _spread_candidates(n_docs, kinds, df, stopwords, keep)
+    led = _led_terms(edges, parties, df, stopwords, keep, floor)
+    query = EvidenceQuery(sorted(set(spread_terms) | {term for term, _, _ in led}),
+                          *(_repeated_candidates(edges, from_end) for from_end in (False, True)),
+                          [len(names) for _, names in kinds])
+    found = evidence(query) or UnitCounts.empty(units, query)
+    spread = even_spread(spread_terms, kinds, df, found, query)
+    address = address_terms(led, parties, df, keep | {row[1] for row in spread}, edges, found, query, kinds)
     notes = [] if kinds else [f"even spread: skipped (nothing to compare: {'; '.join(missing)})"]
     if not parties:
         named = missing[0] if not any(kind == "group" for kind, _ in kinds) else \
             f"1 named group with {MIN_UNIT_DOCS} or more documents"
         notes.append(f"address terms: skipped (nothing to compare: {named})")
-    openers = repeated_edges(docs, df, stopwords, keep, from_end=False)
-    closers = repeated_edges(docs, df, stopwords, keep, from_end=True)
+    openers = repeated_edges(found.openers, n_docs, df, stopwords, keep, from_end=False)
+    closers = repeated_edges(found.closers, n_docs, df, stopwords, keep, from_end=True)
     rows = [*spread, *address, *openers, *closers]
     table = pd.DataFrame(rows, columns=COLUMNS)
     table["share"] = table["documents"] / n_docs
@@ -184,6 +215,144 @@ def learn_formulas(docs: Sequence[Sequence[Sequence[str]]], groups: Sequence, da
     return Formulas(table, frozenset(r[1] for r in [*spread, *address]),
                     frozenset(tuple(r[1].split(" ")) for r in openers),
                     frozenset(tuple(r[1].split(" ")) for r in closers), notes)
+
+
+# ---------------------------------------------------------------- the counts, mergeable over partitions
+
+@dataclass
+class Units:
+    """The comparison units: per kind its name and sorted units, each document's unit row (-1: none)."""
+
+    kinds: list[tuple[str, list[str]]]   # (kind, sorted unit names)
+    rows: list                           # per kind, one unit row per document (numpy int32)
+    missing: list[str]                   # why a kind is not compared
+
+    @classmethod
+    def of(cls, kinds: list[tuple[str, list]], missing: list[str]) -> "Units":
+        """From :func:`comparison_units` (a label per document)."""
+        import numpy as np
+
+        named, rows = [], []
+        for kind, labels in kinds:
+            names = sorted({label for label in labels if label is not None})
+            row_of = {u: i for i, u in enumerate(names)}
+            named.append((kind, names))
+            rows.append(np.array([-1 if label is None else row_of[label] for label in labels], dtype=np.int32))
+        return cls(named, rows, missing)
+
+    def rows_of(self, start: int, stop: int) -> list:
+        """The unit rows of documents ``start`` to ``stop`` (a partition's)."""
+        return [rows[start:stop] for rows in self.rows]
+
+
+@dataclass
+class EdgeCounts:
+    """What the address terms and the openers and closers read of the documents' edges; sums over partitions.
+
+    ``openers`` and ``closers`` count the documents each sequence starts (ends); a partition
+    keeps only those frequent within it (:func:`count_edges`), so their sum is a superset of the
+    corpus's frequent ones (each is frequent in some partition), counted exactly by :func:`count_units`.
+    """
+
+    edges: Counter = field(default_factory=Counter)      # tokens in the first and last sentence
+    inside: Counter = field(default_factory=Counter)     # tokens in the other sentences
+    edge_docs: Counter = field(default_factory=Counter)  # documents per edge token
+    openers: Counter = field(default_factory=Counter)
+    closers: Counter = field(default_factory=Counter)
+
+    def add(self, other: "EdgeCounts") -> None:
+        """Add another partition's counts (in partition order)."""
+        for name in ("edges", "inside", "edge_docs", "openers", "closers"):
+            getattr(self, name).update(getattr(other, name))
+
+
+def count_edges(docs, share: float = 0.0) -> EdgeCounts:
+    """The edge counts of some documents; openers and closers that start (end) at least ``share`` of them."""
+    edges, inside, edge_docs = edge_counts(docs)
+    openers, closers = (_edge_sequences(docs, from_end) for from_end in (False, True))
+    if share > 0:
+        # a little below the share, so no rounding drops a sequence at it (the sum is counted exactly later)
+        at_least = share * len(docs) * (1 - 1e-9)
+        openers, closers = (Counter({s: n for s, n in c.items() if n >= at_least}) for c in (openers, closers))
+    return EdgeCounts(edges, inside, edge_docs, openers, closers)
+
+
+@dataclass
+class EvidenceQuery:
+    """The candidates whose counts the detectors need: terms per unit, and openers and closers."""
+
+    terms: list[str]
+    openers: Iterable[tuple] = ()
+    closers: Iterable[tuple] = ()
+    units: list[int] = field(default_factory=list)  # per kind of unit, how many units it has
+
+
+@dataclass
+class UnitCounts:
+    """Per kind of unit: units × query terms token counts and tokens per unit; documents per opener and closer."""
+
+    counts: list       # per kind, an int64 array units × terms
+    tokens: list       # per kind, an int64 array of tokens per unit
+    openers: Counter
+    closers: Counter
+
+    @classmethod
+    def empty(cls, units: Units, query: EvidenceQuery) -> "UnitCounts":
+        import numpy as np
+
+        return cls([np.zeros((len(names), len(query.terms)), dtype=np.int64) for _, names in units.kinds],
+                   [np.zeros(len(names), dtype=np.int64) for _, names in units.kinds], Counter(), Counter())
+
+    def add(self, other: "UnitCounts") -> None:
+        """Add another partition's counts (whole numbers: exact in any order)."""
+        for mine, theirs in zip(self.counts, other.counts):
+            mine += theirs
+        for mine, theirs in zip(self.tokens, other.tokens):
+            mine += theirs
+        self.openers.update(other.openers)
+        self.closers.update(other.closers)
+
+
+def count_units(docs, rows: list, query: EvidenceQuery) -> UnitCounts:
+    """Count the query's terms per unit (``rows``: per kind of ``query.units``, each document's unit row, -1: none),
+    each unit's tokens, and the documents each queried opener starts and closer ends."""
+    import numpy as np
+
+    index = {t: i for i, t in enumerate(query.terms)}
+    wanted = (frozenset(query.openers), frozenset(query.closers))
+    found = (Counter(), Counter())
+    counts = [np.zeros((n, len(index)), dtype=np.int64) for n in query.units]
+    tokens = [np.zeros(n, dtype=np.int64) for n in query.units]
+    for position, doc in enumerate(docs):
+        doc_counts = Counter(chain.from_iterable(doc))
+        size = sum(doc_counts.values())
+        hits = [(index[t], n) for t, n in doc_counts.items() if t in index]
+        for k, kind_rows in enumerate(rows):
+            row = kind_rows[position]
+            if row >= 0:
+                tokens[k][row] += size
+                for column, n in hits:
+                    counts[k][row, column] += n
+        for from_end, sequences, into in zip((False, True), wanted, found):
+            if sequences:
+                into.update(s for s in _doc_sequences(doc, from_end) if s in sequences)
+    return UnitCounts(counts, tokens, *found)
+
+
+def _doc_sequences(doc, from_end: bool) -> list[tuple]:
+    """The opening (closing) sequences of 1 to MAX_FORMULA_TOKENS tokens of one document."""
+    sentences = [s for s in doc if len(s)]
+    if not sentences:
+        return []
+    tokens = list(sentences[-1] if from_end else sentences[0])
+    return [tuple(tokens[-n:] if from_end else tokens[:n]) for n in range(1, min(MAX_FORMULA_TOKENS, len(tokens)) + 1)]
+
+
+def _edge_sequences(docs, from_end: bool) -> Counter:
+    counts: Counter = Counter()
+    for doc in docs:
+        counts.update(_doc_sequences(doc, from_end))
+    return counts
 
 
 # ---------------------------------------------------------------- detector 1: even spread
@@ -221,54 +390,47 @@ def comparison_units(groups: Sequence, dates: Sequence) -> tuple[list[tuple[str,
     return kinds, notes
 
 
-def even_spread(docs, kinds: list[tuple[str, list]], df: Counter, stopwords: frozenset[str],
-                keep: frozenset[str]) -> list[tuple]:
-    """Detector 1: rows of the terms frequent and evenly spread over ``kinds`` (:func:`comparison_units`)."""
+def _spread_candidates(n_docs: int, kinds: list, df: Counter, stopwords: frozenset[str],
+                       keep: frozenset[str]) -> list[str]:
+    """Detector 1's candidates: terms with a letter, not stop terms, in at least SPREAD_MIN_SHARE of the documents."""
     if not kinds:
         return []
-    floor = SPREAD_MIN_SHARE * len(docs)
-    candidates = sorted(t for t, n in df.items() if n >= floor and t not in keep
-                        and any(map(str.isalpha, t)) and not is_stop_term(t, stopwords))
-    evidence, compared = _spread_evidence(docs, kinds, candidates)
+    floor = SPREAD_MIN_SHARE * n_docs
+    return sorted(t for t, n in df.items() if n >= floor and t not in keep
+                  and any(map(str.isalpha, t)) and not is_stop_term(t, stopwords))
+
+
+def even_spread(candidates: list[str], kinds: list[tuple[str, list[str]]], df: Counter, found: "UnitCounts",
+                query: EvidenceQuery) -> list[tuple]:
+    """Detector 1: rows of the ``candidates`` evenly spread over ``kinds`` (their counts in ``found``)."""
+    if not candidates:
+        return []
+    evidence, compared = _spread_evidence(kinds, found, query, candidates)
     return [("even spread", term, int(df[term]), None, evidence.where[i], float(evidence.g2[i]),
              float(evidence.ratio[i]), f"in {df[term]:,} documents; none of {compared} over- or under-uses it")
             for i, term in enumerate(candidates) if not evidence.vetoed[i]]
 
 
-def _spread_evidence(docs, kinds: list[tuple[str, list]], candidates: list[str]) -> tuple[_Evidence, str]:
-    """Each candidate's evidence over every unit of ``kinds`` (one-vs-rest), and the units compared, in words."""
+def _spread_evidence(kinds: list[tuple[str, list[str]]], found: "UnitCounts", query: EvidenceQuery,
+                     candidates: list[str], all_kinds: list[tuple[str, list[str]]] | None = None
+                     ) -> tuple[_Evidence, str]:
+    """Each candidate's evidence over every unit of ``kinds`` (one-vs-rest), and the units compared, in words.
+
+    ``found`` holds the counts of every kind of ``all_kinds`` (default ``kinds``), whose units
+    include those of ``kinds``; the counts are whole numbers, so sums in any order are exact.
+    """
     import numpy as np
 
-    index = {t: i for i, t in enumerate(candidates)}
-    # per kind: the units' names, each document's unit row (-1: none), units × candidates counts
-    names = [sorted({label for label in labels if label is not None}) for _, labels in kinds]
-    rows_of = [[-1 if label is None else row_of[label] for label in labels]
-               for row_of, (_, labels) in zip(({u: i for i, u in enumerate(units)} for units in names), kinds)]
-    # (document, candidate, count) triples and each document's size, then summed per unit
-    # (whole numbers: the sums are exact in any order)
-    positions, columns, values, sizes = [], [], [], []
-    for position, doc in enumerate(docs):
-        doc_counts = Counter(chain.from_iterable(doc))
-        sizes.append(sum(doc_counts.values()))
-        for term, n in doc_counts.items():
-            column = index.get(term)
-            if column is not None:
-                positions.append(position)
-                columns.append(column)
-                values.append(n)
-    positions, columns = np.asarray(positions, dtype=np.int64), np.asarray(columns, dtype=np.int64)
-    values, sizes = np.asarray(values, dtype=float), np.asarray(sizes, dtype=float)
-    counts = [np.zeros((len(units), len(candidates))) for units in names]
-    tokens = [np.zeros(len(units)) for units in names]
-    for k, rows in enumerate(rows_of):
-        rows = np.asarray(rows, dtype=np.int64)
-        unit = rows[positions]
-        np.add.at(counts[k], (unit[unit >= 0], columns[unit >= 0]), values[unit >= 0])
-        np.add.at(tokens[k], rows[rows >= 0], sizes[rows >= 0])
+    column_of = {t: i for i, t in enumerate(query.terms)}
+    columns = np.array([column_of[t] for t in candidates], dtype=np.int64)
     evidence = _Evidence(len(candidates))
-    for (kind, _), units, unit_counts, unit_tokens in zip(kinds, names, counts, tokens):
-        _compare(kind, units, unit_counts, unit_tokens, evidence)
-    return evidence, " or ".join(f"{len(units)} {kind}s" for (kind, _), units in zip(kinds, names))
+    for kind, names in kinds:
+        k, full = next((k, full) for k, (other, full) in enumerate(all_kinds or kinds) if other == kind)
+        rows = np.array([full.index(name) for name in names], dtype=np.int64)
+        unit_counts = found.counts[k][rows][:, columns].astype(float)
+        unit_tokens = found.tokens[k][rows].astype(float)
+        _compare(kind, names, unit_counts, unit_tokens, evidence)
+    return evidence, " or ".join(f"{len(names)} {kind}s" for kind, names in kinds)
 
 
 class _Evidence:
@@ -321,50 +483,62 @@ def edge_counts(docs) -> tuple[Counter, Counter, Counter]:
     return edges, inside, edge_docs
 
 
-def address_terms(docs, kinds: list[tuple[str, list]], df: Counter, stopwords: frozenset[str],
-                  keep: frozenset[str]) -> list[tuple]:
-    """Detector 2: rows of the terms led by the documents' edges and evenly spread over ``kinds`` (the groups)."""
+def _led_terms(edges: EdgeCounts, parties: list, df: Counter, stopwords: frozenset[str], keep: frozenset[str],
+               floor: float) -> list[tuple[str, float, float]]:
+    """Detector 2's candidates: terms led by the documents' edges, with their log ratio and G² (display precision)."""
     import numpy as np
 
     from newslens.measures import g2, log_ratio
     from newslens.precision import display_values
 
-    if not kinds:
+    if not parties:
         return []
-    edges, inside, edge_docs = edge_counts(docs)
-    n_edge, n_inside = sum(edges.values()), sum(inside.values())
-    floor = max(MIN_REPEATS, REPEAT_SHARE * len(docs))
-    terms = sorted(t for t in edge_docs if df[t] >= floor and t not in keep
+    n_edge, n_inside = sum(edges.edges.values()), sum(edges.inside.values())
+    terms = sorted(t for t in edges.edge_docs if df[t] >= floor and t not in keep
                    and any(map(str.isalpha, t)) and not is_stop_term(t, stopwords))
     if not terms or not n_inside:
         return []
-    a, b = (np.array([counts[t] for t in terms], dtype=float) for counts in (edges, inside))
+    a, b = (np.array([counts[t] for t in terms], dtype=float) for counts in (edges.edges, edges.inside))
     # at display precision, so a last bit of another CPU's log2 cannot move a decision
     ratio, surprise = display_values(log_ratio(a, b, n_edge, n_inside)), display_values(g2(a, b, n_edge, n_inside))
-    led = [i for i in range(len(terms)) if ratio[i] > ADDRESS_MIN_LOG_RATIO and surprise[i] > SPREAD_G2]
-    candidates = [terms[i] for i in led]
-    evidence, compared = _spread_evidence(docs, kinds, candidates)
+    return [(terms[i], float(ratio[i]), float(surprise[i])) for i in range(len(terms))
+            if ratio[i] > ADDRESS_MIN_LOG_RATIO and surprise[i] > SPREAD_G2]
+
+
+def address_terms(led: list[tuple[str, float, float]], parties: list[tuple[str, list[str]]], df: Counter,
+                  keep: frozenset[str], edges: EdgeCounts, found: "UnitCounts", query: EvidenceQuery,
+                  kinds: list[tuple[str, list[str]]]) -> list[tuple]:
+    """Detector 2: rows of the ``led`` terms (not in ``keep``) evenly spread over the ``parties``."""
+    led = [(term, ratio, surprise) for term, ratio, surprise in led if term not in keep]
+    if not parties or not led:
+        return []
+    evidence, compared = _spread_evidence(parties, found, query, [term for term, _, _ in led], kinds)
     return [("address", term, int(df[term]), None, evidence.where[j], float(evidence.g2[j]),
              float(evidence.ratio[j]),
-             f"at the edges of {edge_docs[term]:,} documents, {2 ** float(ratio[i]):.1f} times as often as "
-             f"inside them (G² {float(surprise[i]):,.1f}); none of {compared} over- or under-uses it")
-            for j, (i, term) in enumerate(zip(led, candidates)) if not evidence.vetoed[j]]
+             f"at the edges of {edges.edge_docs[term]:,} documents, {2 ** ratio:.1f} times as often as "
+             f"inside them (G² {surprise:,.1f}); none of {compared} over- or under-uses it")
+            for j, (term, ratio, surprise) in enumerate(led) if not evidence.vetoed[j]]
 
 
 # ---------------------------------------------------------------- detector 3: openers and closers
 
-def repeated_edges(docs, df: Counter, stopwords: frozenset[str], keep: frozenset[str], *,
+def _repeated_candidates(edges: EdgeCounts, from_end: bool) -> list[tuple]:
+    """The openers (closers) that may start (end) ``floor`` documents: all of the summed partition counts.
+
+    Each partition kept those frequent within it (:func:`count_edges`), so their sums are too
+    low for some; :func:`count_units` counts them again over every document.
+    """
+    counts = edges.closers if from_end else edges.openers
+    return list(counts)
+
+
+def repeated_edges(counts: Counter, n_docs: int, df: Counter, stopwords: frozenset[str], keep: frozenset[str], *,
                    from_end: bool) -> list[tuple]:
-    """Detector 3: rows of the openers (or, ``from_end``, closers) repeated across documents."""
-    counts: Counter = Counter()
-    for doc in docs:
-        sentences = [s for s in doc if len(s)]
-        if not sentences:
-            continue
-        tokens = list(sentences[-1] if from_end else sentences[0])
-        for n in range(1, min(MAX_FORMULA_TOKENS, len(tokens)) + 1):
-            counts[tuple(tokens[-n:] if from_end else tokens[:n])] += 1
-    floor = max(MIN_REPEATS, REPEAT_SHARE * len(docs))
+    """Detector 3: rows of the openers (or, ``from_end``, closers) repeated across documents.
+
+    ``counts``: the documents each candidate sequence starts (ends), every frequent one among them.
+    """
+    floor = max(MIN_REPEATS, REPEAT_SHARE * n_docs)
     # a kept opener keeps its start too (a kept closer its end), so no shorter part is cut instead
     kept = {tuple(k.split(" ")[-n:] if from_end else k.split(" ")[:n]) for k in keep
             for n in range(1, len(k.split(" ")) + 1)}

@@ -17,8 +17,10 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
+from newslens.engine import PARTITION_DOCUMENTS
 from newslens.text.phrases import candidates, connector_words
 from newslens.text.words import count_markers, script_of, surface_sentences
 
@@ -85,6 +87,8 @@ class SurfaceChunk:
     initial: Counter            # surface form counts as the first word of a sentence
     scripts: Counter            # script_of the texts
     markers: Counter            # links, handles, retweet marks and hashtags (words.count_markers)
+    path: str | None = None     # by reference (surface_part): the scratch part that holds the sentences
+    n_docs: int = 0
 
     def __getstate__(self) -> dict:
         counts = ("candidates", "surface", "initial")
@@ -126,6 +130,9 @@ class NormalizedChunk:
     cf: Counter             # token counts
     df: Counter             # document frequencies
     phrase_forms: dict      # phrase -> Counter of its written forms
+    path: str | None = None  # by reference (normalize_part): the scratch part that holds the sentences
+    edges: object = None     # formulas.EdgeCounts of the partition, when the formulas are learned
+    n_sentences: int = 0
 
 
 def normalize_chunk(tokenizer: Tokenizer, docs: list) -> NormalizedChunk:
@@ -153,3 +160,161 @@ def normalize_chunk(tokenizer: Tokenizer, docs: list) -> NormalizedChunk:
         df.update(set(flat[start:]))
         out.append(normalized)
     return NormalizedChunk(out, Counter(flat), df, phrase_forms)
+
+
+# ---------------------------------------------------------------- tasks by reference
+
+@dataclass(frozen=True)
+class Rows:
+    """A first-pass task: rows ``start`` to ``stop`` of a parquet file of documents (doc_id, text), and its scratch part."""
+
+    path: str
+    start: int
+    stop: int
+    out: str
+
+
+@dataclass(frozen=True)
+class Part:
+    """A later task: the scratch part it reads, the part it writes, and what else it needs of its partition."""
+
+    path: str
+    out: str
+    edge_share: float = 0.0   # the second pass: openers and closers kept per partition (formulas.count_edges)
+    units: tuple = ()         # the evidence pass: per kind of unit, each document's unit row
+
+
+def read_rows(rows: Rows) -> tuple[list, list[str]]:
+    """The doc_ids and texts of a :class:`Rows` task, reading only the row groups that hold them."""
+    import pyarrow.parquet as pq
+
+    file = pq.ParquetFile(rows.path)
+    groups, offset, first = [], 0, None
+    for index in range(file.metadata.num_row_groups):
+        n = file.metadata.row_group(index).num_rows
+        if offset < rows.stop and offset + n > rows.start:
+            groups.append(index)
+            first = offset if first is None else first
+        offset += n
+    if not groups:
+        return [], []
+    table = file.read_row_groups(groups, columns=["doc_id", "text"])
+    table = table.slice(rows.start - first, rows.stop - rows.start)
+    return table.column("doc_id").to_pylist(), table.column("text").to_pylist()
+
+
+def write_part(path: str, doc_ids: list, sentences: list, nested: bool) -> None:
+    """Write a scratch part: each document's sentences (strings, or ``nested`` token lists)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    kind = pa.list_(pa.list_(pa.string())) if nested else pa.list_(pa.string())
+    table = pa.table({"doc_id": pa.array(doc_ids), "sentences": pa.array(sentences, type=kind)})
+    pq.write_table(table, path, compression="lz4")
+
+
+def read_part(path: str) -> tuple[list, list]:
+    """The doc_ids and sentences of a scratch part (:func:`write_part`)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    return table.column("doc_id").to_pylist(), table.column("sentences").to_pylist()
+
+
+def surface_part(rows: Rows, language: str = "en") -> SurfaceChunk:
+    """The first pass by reference: read the task's texts, write their sentences to its scratch part.
+
+    The result holds the counts only (``sentences`` is None) and ``path``, the part written; the
+    phrase candidates, most of them seen once, go to bucket files (:func:`write_candidates`) that
+    :func:`frequent_candidates` sums on the workers.
+    """
+    doc_ids, texts = read_rows(rows)
+    chunk = surface_chunk(texts, language)
+    write_part(rows.out, doc_ids, chunk.sentences, nested=False)
+    write_candidates(chunk.candidates, str(Path(rows.out).parent), rows.start // PARTITION_DOCUMENTS)
+    chunk.sentences, chunk.candidates, chunk.path, chunk.n_docs = None, Counter(), rows.out, len(doc_ids)
+    return chunk
+
+
+def normalize_part(tokenizer: Tokenizer, part: Part) -> NormalizedChunk:
+    """The second pass by reference: normalize a scratch part's sentences and write them (as token lists).
+
+    The result holds the counts, and with ``part.edge_share`` the formula detectors' edge counts
+    (:func:`newslens.text.formulas.count_edges`); ``sentences`` is None.
+    """
+    from newslens.text.formulas import count_edges
+
+    doc_ids, docs = read_part(part.path)
+    chunk = normalize_chunk(tokenizer, docs)
+    normalized = [[split_sentence(sentence) for sentence in doc] for doc in chunk.sentences]
+    write_part(part.out, doc_ids, normalized, nested=True)
+    chunk.edges = count_edges(normalized, part.edge_share) if part.edge_share else None
+    chunk.sentences, chunk.path = None, part.out
+    chunk.n_sentences = sum(map(len, normalized))
+    return chunk
+
+
+def evidence_part(query, part: Part):
+    """The formula detectors' counts for a normalized scratch part (:func:`newslens.text.formulas.count_units`)."""
+    from newslens.text.formulas import count_units
+
+    _, docs = read_part(part.path)
+    return count_units(docs, list(part.units), query)
+
+
+# ---------------------------------------------------------------- phrase candidates, summed by the workers
+
+CANDIDATE_BUCKETS = 8  # scratch files per partition for its phrase candidates, by a hash of the candidate
+
+
+def candidate_path(scratch: str, partition: int, bucket: int) -> str:
+    return f"{scratch}/candidates-{partition:05d}-{bucket:02d}.parquet"
+
+
+def write_candidates(candidates: Counter, scratch: str, partition: int) -> None:
+    """Write a partition's phrase candidates to its bucket files (key, count, order of first use)."""
+    import zlib
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buckets: list[tuple[list, list, list]] = [([], [], []) for _ in range(CANDIDATE_BUCKETS)]
+    for order, (key, count) in enumerate(candidates.items()):
+        keys, counts, orders = buckets[zlib.crc32(key.encode("utf-8")) % CANDIDATE_BUCKETS]
+        keys.append(key)
+        counts.append(count)
+        orders.append(order)
+    for bucket, (keys, counts, orders) in enumerate(buckets):
+        pq.write_table(pa.table({"key": pa.array(keys, type=pa.string()), "count": pa.array(counts, type=pa.int64()),
+                                 "order": pa.array(orders, type=pa.int64())}),
+                       candidate_path(scratch, partition, bucket), compression="lz4")
+
+
+@dataclass(frozen=True)
+class CandidateBucket:
+    """A task that sums one bucket of every partition's phrase candidates."""
+
+    scratch: str
+    bucket: int
+    partitions: int
+    at_least: int
+
+
+def frequent_candidates(task: CandidateBucket) -> list[tuple[int, int, str, int]]:
+    """The bucket's candidates summed over the partitions, those with at least ``task.at_least``:
+    (partition, order) of first use, candidate, total."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    frames = []
+    for partition in range(task.partitions):
+        frame = pq.read_table(candidate_path(task.scratch, partition, task.bucket)).to_pandas()
+        frames.append(frame.assign(partition=partition))
+    if not frames:
+        return []
+    every = pd.concat(frames, ignore_index=True)
+    summed = every.groupby("key", sort=False).agg(count=("count", "sum"), partition=("partition", "first"),
+                                                  order=("order", "first"))
+    summed = summed[summed["count"] >= task.at_least]
+    return list(zip(summed["partition"].tolist(), summed["order"].tolist(), summed.index.tolist(),
+                    summed["count"].tolist()))

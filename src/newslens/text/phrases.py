@@ -72,12 +72,13 @@ def candidates(lowered: list[str], connectors: frozenset[str], found: list[str])
 
 
 def learn_phrases(candidates: list[Counter], words: Counter, n_words: int, settings: TokenizeParams,
-                  language: str = "en"):
+                  language: str = "en", *, frequent: dict[str, int] | None = None):
     """Score collocations from the corpus' candidate and word counts (npmi, the language's connector words).
 
     The counts are those of gensim's first pass (``Phrases._learn_vocab``), made per
     chunk of documents in parallel and summed in chunk order; summing counts gives
-    exactly the model gensim would learn on the whole corpus in one pass.
+    exactly the model gensim would learn on the whole corpus in one pass. ``frequent``: the
+    candidates already summed and cut at ``phrase_min_count``, in order of first appearance.
     """
     if not settings.phrases:
         return None
@@ -91,7 +92,7 @@ def learn_phrases(candidates: list[Counter], words: Counter, n_words: int, setti
     # so rarer entries can never score; dropping them makes freezing fast.
     kept = settings.phrase_min_count
     model.vocab = {w: n for w, n in words.items() if n >= kept and w not in connectors}
-    model.vocab.update(_frequent(candidates, kept))
+    model.vocab.update(_frequent(candidates, kept) if frequent is None else frequent)
     frozen = model.freeze()
     frozen.phrasegrams = prune_overlapping(frozen.phrasegrams, JOINER)
     return frozen

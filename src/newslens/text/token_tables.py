@@ -8,11 +8,11 @@ the counts that ``tokenize_stats.json`` holds, as one :class:`Tokenized`.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newslens.text.formulas import KINDS, Formulas
-from newslens.text.passes import split_sentence
 from newslens.text.words import JOINER, MARKERS, display_form
 
 if TYPE_CHECKING:
@@ -25,52 +25,121 @@ if TYPE_CHECKING:
 class Tokenized:
     """The run's tokenization, as :func:`newslens.text.tokenization.tokenize_documents` made it."""
 
-    tokens: pd.DataFrame        # doc_id, sentence, tokens
+    tokens: pd.DataFrame | None  # doc_id, sentence, tokens; None when written to ``tokens_path`` by the workers
     vocabulary: pd.DataFrame    # term, display, cf, df, is_phrase, is_stopword, kept
     phrases: pd.DataFrame       # phrase, display, count, score
     stopword_sources: pd.DataFrame  # term, source
     tokenizer: Tokenizer
     stats: dict
     formulas: Formulas              # learned formulas, their evidence, and why a detector skipped
+    growth: "Growth | None" = None  # where each type first occurs in the kept tokens (the Heaps curve)
+    tokens_path: Path | None = None  # tokens.parquet, when the workers wrote it
 
 
-def assemble(documents: pd.DataFrame, normalized: list[list], cf: Counter, df: Counter, tokenizer: Tokenizer,
-             sources: pd.DataFrame, forms: dict[str, str], scripts: Counter, learned: Formulas,
-             markers: Counter) -> Tokenized:
-    """The stage's tables from the normalized sentences: each term's fate is decided, then its tokens follow.
+@dataclass
+class TokenSummary:
+    """What the third pass returns of a partition (:func:`token_part`), or of all of them summed."""
 
-    Every document keeps at least one row of ``tokens``; the learned openers and closers are
-    cut from its first and last sentence; ``stats`` counts what was kept and dropped.
+    n_docs: int = 0
+    n_sentences: int = 0
+    n_tokens: int = 0
+    cut: int = 0                    # kept tokens cut as openers or closers
+    edged: int = 0                  # documents with an opener or closer cut
+    per_doc: Counter = field(default_factory=Counter)  # documents by their number of kept tokens
+    empty_ids: list = field(default_factory=list)      # the first documents without a kept token
+    first_seen: list = field(default_factory=list)     # (position, type): each type's first token here
+
+    def add(self, other: "TokenSummary", growth: "Growth") -> None:
+        """Add the next partition's summary (in partition order), and its new types to ``growth``."""
+        growth.add(other.first_seen, self.n_tokens)
+        self.n_docs += other.n_docs
+        self.n_sentences += other.n_sentences
+        self.n_tokens += other.n_tokens
+        self.cut += other.cut
+        self.edged += other.edged
+        self.per_doc.update(other.per_doc)
+        self.empty_ids.extend(other.empty_ids[:EMPTY_IDS - len(self.empty_ids)])
+
+
+EMPTY_IDS = 20  # documents without tokens named in tokenize_stats.json
+
+
+class Growth:
+    """The running token counts at which a new type appears: the Heaps curve, vocabulary-sized."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.steps: list[int] = []
+
+    def add(self, first_seen: list, offset: int) -> None:
+        """A partition's first occurrences (position from 1 within it), after ``offset`` tokens."""
+        for position, token in first_seen:
+            if token not in self.seen:
+                self.seen.add(token)
+                self.steps.append(offset + position)
+
+
+def token_part(final: tuple[frozenset, Formulas], part) -> TokenSummary:
+    """The third pass: cut the edges of a normalized scratch part, keep the kept terms, write its tokens part."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from newslens.text.passes import read_part
+
+    kept_terms, learned = final
+    keep = kept_terms.__contains__
+    doc_ids, docs = read_part(part.path)
+    summary = TokenSummary(n_docs=len(doc_ids), n_sentences=sum(map(len, docs)))
+    rows_doc, rows_sentence, rows_tokens, per_doc = [], [], [], {}
+    for doc_id, doc in zip(doc_ids, docs):
+        # A text with no sentence at all (only a URL, say) still gets one empty row, so every
+        # document reaches tokens.parquet and the later stages.
+        sentences = [list(sentence) for sentence in doc] if doc else [[]]
+        if learned.openers or learned.closers:
+            cut = cut_edges(sentences, learned)
+            if cut:
+                summary.cut += sum(map(keep, cut))  # kept tokens only: stop words count once
+                summary.edged += 1
+        kept = [list(filter(keep, sentence)) for sentence in sentences]
+        rows_doc.extend([doc_id] * len(kept))
+        rows_sentence.extend(range(len(kept)))
+        rows_tokens.extend(kept)
+        per_doc[doc_id] = per_doc.get(doc_id, 0) + sum(map(len, kept))
+    seen: set[str] = set()
+    position = 0
+    for sentence in rows_tokens:
+        for token in sentence:
+            position += 1
+            if token not in seen:
+                seen.add(token)
+                summary.first_seen.append((position, token))
+    summary.n_tokens = position
+    summary.per_doc = Counter(per_doc.values())
+    summary.empty_ids = [d for d in doc_ids if per_doc.get(d, 0) == 0][:EMPTY_IDS]
+    table = pa.table({"doc_id": pa.array(rows_doc), "sentence": pa.array(rows_sentence, type=pa.int32()),
+                      "tokens": pa.array(rows_tokens, type=pa.list_(pa.string()))})
+    pq.write_table(table, part.out, compression="zstd", write_statistics=True)
+    return summary
+
+
+def assemble(summary: TokenSummary, cf: Counter, df: Counter, tokenizer: Tokenizer, sources: pd.DataFrame,
+             forms: dict[str, str], scripts: Counter, learned: Formulas, markers: Counter) -> Tokenized:
+    """The stage's tables from the third pass's summed summaries and the vocabulary's counts.
+
+    Each term's fate is decided once (kept, or the filter that drops it); the tokens, cut
+    and filtered by the workers, are not here (``tokens`` is None: the caller fills it in).
     """
     import numpy as np
     import pandas as pd
 
     # each term's fate is decided once; its occurrences follow (cf counts them)
     reasons = {term: tokenizer.drop_reason(term) for term in cf}
-    keep = frozenset(term for term, reason in reasons.items() if reason is None).__contains__
     dropped = Counter()
     for term, reason in reasons.items():
         if reason is not None:
             dropped[reason] += cf[term]
-    doc_ids, sentence_ids, token_lists = [], [], []
-    per_doc: dict = {}
-    edged = 0  # documents with an opener or closer cut
-    for doc_id, doc in zip(documents["doc_id"], normalized):
-        # A text with no sentence at all (only a URL, say) still gets one empty row, so every
-        # document reaches tokens.parquet and the later stages.
-        sentences = [split_sentence(sentence) for sentence in doc] if doc else [[]]
-        if learned.openers or learned.closers:
-            cut = cut_edges(sentences, learned)
-            if cut:
-                dropped["opener or closer"] += sum(map(keep, cut))  # kept tokens only: stop words count once
-                edged += 1
-        kept = [list(filter(keep, sentence)) for sentence in sentences]
-        doc_ids.extend([doc_id] * len(kept))
-        sentence_ids.extend(range(len(kept)))
-        token_lists.extend(kept)
-        per_doc[doc_id] = per_doc.get(doc_id, 0) + sum(map(len, kept))
-    tokens = pd.DataFrame({"doc_id": doc_ids, "sentence": np.array(sentence_ids, dtype="int32"),
-                           "tokens": token_lists})
+    if summary.edged:
+        dropped["opener or closer"] += summary.cut
     terms = list(cf)
     vocabulary = pd.DataFrame({"term": pd.Series(terms, dtype="str"),  # text even when empty
                                "display": pd.Series([display_form(t, forms) for t in terms], dtype="str"),
@@ -81,17 +150,34 @@ def assemble(documents: pd.DataFrame, normalized: list[list], cf: Counter, df: C
     vocabulary["kept"] = [reasons[t] is None for t in vocabulary["term"]]
     vocabulary = vocabulary.sort_values(["cf", "term"], ascending=[False, True], ignore_index=True)
     phrases = phrase_table(tokenizer, vocabulary)
-    empty = [d for d in documents["doc_id"] if per_doc.get(d, 0) == 0]
-    stats = {"documents": len(documents), "sentences": sum(map(len, normalized)),
-             "tokens": sum(per_doc.values()),
-             "documents_without_tokens": len(empty), "documents_without_tokens_ids": empty[:20],
+    stats = {"documents": summary.n_docs, "sentences": summary.n_sentences,
+             "tokens": summary.n_tokens,
+             "documents_without_tokens": summary.per_doc.get(0, 0), "documents_without_tokens_ids": summary.empty_ids,
              "documents_other_script": scripts.get("other", 0), "dropped": dict(sorted(dropped.items())),
              "vocabulary": int(vocabulary["kept"].sum()), "phrases": len(phrases),
              "formulas": {**learned.table["kind"].value_counts().reindex(KINDS, fill_value=0).to_dict(),
-                          "documents_with_opener_or_closer_cut": edged, "notes": learned.notes},
+                          "documents_with_opener_or_closer_cut": summary.edged, "notes": learned.notes},
              "markers": {name: markers.get(name, 0) for name in MARKERS},
-             "median_tokens_per_document": float(np.median(list(per_doc.values()))) if per_doc else 0.0}
-    return Tokenized(tokens, vocabulary, phrases, sources, tokenizer, stats, learned)
+             "median_tokens_per_document": median_of(summary.per_doc)}
+    return Tokenized(None, vocabulary, phrases, sources, tokenizer, stats, learned)
+
+
+def kept_terms(cf: Counter, tokenizer: Tokenizer) -> frozenset[str]:
+    """The terms no filter drops (what the third pass keeps)."""
+    return frozenset(term for term in cf if tokenizer.drop_reason(term) is None)
+
+
+def median_of(counts: Counter) -> float:
+    """The median of values given as value -> how many times (numpy's median; 0.0 for none)."""
+    n = sum(counts.values())
+    if not n:
+        return 0.0
+    middle, seen, values = ((n - 1) // 2, n // 2), 0, []
+    for value in sorted(counts):
+        seen += counts[value]
+        while len(values) < 2 and seen > middle[len(values)]:
+            values.append(value)
+    return float(values[0]) if n % 2 else float((values[0] + values[1]) / 2)
 
 
 def cut_edges(sentences: list[list[str]], learned: Formulas) -> list[str]:

@@ -33,20 +33,23 @@ for one run, and everything its report shows, as a :class:`TokenizeResult`.
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from newslens.engine import PARTITION_DOCUMENTS, chunked, engine_scope
+from newslens.engine import PARTITION_DOCUMENTS, engine_scope
 from newslens.params import TokenizeParams
 from newslens.text import passes, spelling
-from newslens.text.formulas import learn_formulas, none_learned, shown
+from newslens.text.formulas import (MIN_DOCS, MIN_REPEATS, REPEAT_SHARE, EdgeCounts, EvidenceQuery, Formulas,
+                                    UnitCounts, Units, comparison_units, decide_formulas, none_learned, shown)
 from newslens.text.phrases import learn_phrases
 from newslens.text.stopwords import stopword_sources
-from newslens.text.token_stats import heaps_curve, tokens_per_document
-from newslens.text.token_tables import Tokenized, assemble
+from newslens.text.token_stats import heaps_fit, sentences_of, tokens_per_document_in
+from newslens.text.token_tables import Growth, Tokenized, TokenSummary, assemble, kept_terms, token_part
 from newslens.text.tokenizer import Tokenizer  # also as tokenization.Tokenizer, for the notebooks
 from newslens.text.words import JOINER, usual_forms, word_display_forms
 
@@ -64,61 +67,186 @@ TOP_TERMS, TOP_PHRASES = 25, 20
 MARKER_RULES = {"link": "cut", "handle": "cut", "retweet": "cut", "hashtag": "kept as its word"}
 
 
-def tokenize_documents(documents: pd.DataFrame, settings: TokenizeParams, language: str,
-                       *, n_jobs: int = 2, engine: "Engine | str | None" = None) -> Tokenized:
+def tokenize_documents(documents: pd.DataFrame | Path, settings: TokenizeParams, language: str,
+                       *, n_jobs: int = 2, engine: "Engine | str | None" = None, out_dir: Path | None = None,
+                       partitioned: bool = False) -> Tokenized:
     """Learn the run's tokenizer on ``documents`` and tokenize them with it.
 
-    Two passes over partitions of the documents, on any engine (see :mod:`newslens.engine`):
-    surface counts, phrase candidates and sentences per partition, reduced into the frozen
-    phrase model and the lemmas; then normalised tokens with that tokenizer broadcast,
-    reduced into the stop words. ``engine`` is an engine, an engine name, or None for local
-    processes (``n_jobs``).
+    ``documents`` is a table (doc_id, text, and where there are any, group and date) or the
+    path of a documents.parquet. Passes over partitions of the documents, on any engine (see
+    :mod:`newslens.engine`), whose tasks carry references and whose results are counts: surface
+    counts and phrase candidates, reduced into the frozen phrase model and the lemmas; normalised
+    counts with that tokenizer broadcast, reduced into the stop words and the formulas' candidates;
+    the formulas' evidence for those; and the tokens, cut and filtered by the workers. The
+    sentences between passes are scratch parts in a scratch folder (in ``out_dir``, or the
+    system's temporary folder), removed at the end, also on an error.
+
+    With ``out_dir`` the workers' tokens become ``out_dir/tokens.parquet`` (a folder of parts when
+    ``partitioned``) and the result's ``tokens`` is None; without, ``tokens`` is the table.
+    ``engine`` is an engine, an engine name, or None for local processes (``n_jobs``).
     """
-    texts = documents["text"].tolist()
-    with engine_scope(engine, n_jobs) as runner:
-        parallel = len(texts) >= 200
-        chunks = list(runner.map(partial(passes.surface_chunk, language=language),
-                                 chunked(texts, PARTITION_DOCUMENTS), parallel=parallel))
-        surface = passes.sum_counters(c.surface for c in chunks)
-        words = Counter()
-        for form, count in surface.items():
-            words[form.lower()] += count
-        phraser = learn_phrases([c.candidates for c in chunks], words, sum(c.n_words for c in chunks), settings,
-                               language)
-        forms = word_display_forms(surface, passes.sum_counters(c.initial for c in chunks))
-        names = frozenset(low for low, form in forms.items() if form[:1].isupper() and JOINER not in low)
-        variants, variant_counts = spelling.variants(words, language, unify=settings.spelling == "unify")
-        draft = Tokenizer(settings, language, phraser, frozenset(), names, variants)
-        if settings.lemmatize:
-            draft.learn_lemmas(words)
-        sentences = [doc for chunk in chunks for doc in chunk.sentences]
-        scripts = passes.sum_counters(c.scripts for c in chunks)
-        markers = passes.sum_counters(c.markers for c in chunks)
-        del chunks, surface
-        draft.phrase_table()  # made once here, not in every task's pickle
-        pieces = list(runner.map(passes.normalize_chunk, chunked(sentences, PARTITION_DOCUMENTS), shared=draft,
-                                 parallel=parallel))
-    phrase_forms: dict[str, Counter] = {}
-    for piece in pieces:
+    scratch = Path(tempfile.mkdtemp(prefix=".tokenize-scratch.", dir=out_dir))
+    try:
+        with engine_scope(engine, n_jobs) as runner:
+            rows, groups, dates = _document_rows(documents, scratch)
+            result = _tokenize(rows, groups, dates, settings, language, runner, scratch)
+        parts = [str(scratch / f"tokens-{i:05d}.parquet") for i in range(len(rows))]
+        if out_dir is None:
+            result.tokens = _read_tokens(parts)
+        else:
+            result.tokens_path = _write_tokens(parts, Path(out_dir) / "tokens.parquet", partitioned)
+        return result
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _document_rows(documents: pd.DataFrame | Path, scratch: Path) -> tuple[list[passes.Rows], list, list]:
+    """The first pass's tasks, and each document's group and date (None when the documents have none).
+
+    A table is written once to a scratch documents file (a row group per partition), so the
+    tasks refer to rows of a file either way.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if isinstance(documents, (str, Path)):
+        path = Path(documents)
+        names = pq.read_schema(path).names
+        n = pq.ParquetFile(path).metadata.num_rows
+        columns = [c for c in ("group", "date") if c in names]
+        known = pq.read_table(path, columns=columns).to_pandas() if columns else None
+    else:
+        path, n = scratch / "documents.parquet", len(documents)
+        table = pa.Table.from_pandas(documents[["doc_id", "text"]], preserve_index=False)
+        pq.write_table(table, path, row_group_size=PARTITION_DOCUMENTS, compression="lz4")
+        known = documents
+    groups, dates = ([None] * n if known is None or c not in known else known[c].tolist() for c in ("group", "date"))
+    rows = [passes.Rows(str(path), start, min(start + PARTITION_DOCUMENTS, n), str(scratch / f"surface-{i:05d}.parquet"))
+            for i, start in enumerate(range(0, n, PARTITION_DOCUMENTS))]
+    return rows, groups, dates
+
+
+def _tokenize(rows: list[passes.Rows], groups: list, dates: list, settings: TokenizeParams, language: str,
+              runner: Engine, scratch: Path) -> Tokenized:
+    """The passes of :func:`tokenize_documents`, each reduced in partition order on the driver."""
+    n_docs = rows[-1].stop if rows else 0
+    parallel = n_docs >= 200
+    surface, initial, scripts, markers, candidates, n_words = Counter(), Counter(), Counter(), Counter(), [], 0
+    for chunk in runner.map(partial(passes.surface_part, language=language), rows, parallel=parallel):
+        surface.update(chunk.surface)
+        initial.update(chunk.initial)
+        scripts.update(chunk.scripts)
+        markers.update(chunk.markers)
+        candidates.append(chunk.candidates)
+        n_words += chunk.n_words
+    words = Counter()
+    for form, count in surface.items():
+        words[form.lower()] += count
+    frequent = None
+    if settings.phrases:  # summed by bucket on the workers: only the frequent candidates come back
+        buckets = [passes.CandidateBucket(str(scratch), b, len(rows), settings.phrase_min_count)
+                   for b in range(passes.CANDIDATE_BUCKETS)]
+        found = [row for rows_found in runner.map(passes.frequent_candidates, buckets, parallel=parallel)
+                 for row in rows_found]
+        frequent = {key: count for _, _, key, count in sorted(found)}
+    phraser = learn_phrases(candidates, words, n_words, settings, language, frequent=frequent)
+    forms = word_display_forms(surface, initial)
+    names = frozenset(low for low, form in forms.items() if form[:1].isupper() and JOINER not in low)
+    variants, variant_counts = spelling.variants(words, language, unify=settings.spelling == "unify")
+    draft = Tokenizer(settings, language, phraser, frozenset(), names, variants)
+    if settings.lemmatize:
+        draft.learn_lemmas(words)
+    del candidates, surface, initial
+    draft.phrase_table()  # made once here, not in every task's pickle
+
+    learning = settings.formulas and n_docs >= MIN_DOCS
+    share = max(MIN_REPEATS, REPEAT_SHARE * n_docs) / n_docs if learning else 0.0
+    normalized = [passes.Part(r.out, str(scratch / f"normalized-{i:05d}.parquet"), edge_share=share)
+                  for i, r in enumerate(rows)]
+    cf, df, phrase_forms, edges = Counter(), Counter(), {}, EdgeCounts()
+    for piece in runner.map(passes.normalize_part, normalized, shared=draft, parallel=parallel):
+        cf.update(piece.cf)
+        df.update(piece.df)
         for phrase, counts in piece.phrase_forms.items():
             phrase_forms.setdefault(phrase, Counter()).update(counts)
+        if piece.edges is not None:
+            edges.add(piece.edges)
     forms.update(usual_forms(phrase_forms))
-    normalized = [doc for piece in pieces for doc in piece.sentences]
-    cf, df = passes.sum_counters(p.cf for p in pieces), passes.sum_counters(p.df for p in pieces)
-    sources = stopword_sources(df, len(normalized), settings, language)
+    sources = stopword_sources(df, n_docs, settings, language)
     if settings.formulas:
-        # groups and dates to compare, where the documents have them (documents.parquet always does)
-        groups, dates = ([None] * len(documents) if c not in documents else documents[c].tolist()
-                         for c in ("group", "date"))
-        learned = learn_formulas(passes.TokenDocs(normalized), groups, dates, df, frozenset(sources["term"]),
-                                 keep=settings.keep)
-        sources = stopword_sources(df, len(normalized), settings, language, learned=learned.terms)
+        units = Units.of(*comparison_units(groups, dates)) if learning else Units([], [], [])
+
+        def evidence(query: EvidenceQuery) -> UnitCounts:
+            tasks = [passes.Part(part.out, "", units=tuple(units.rows_of(r.start, r.stop)))
+                     for part, r in zip(normalized, rows)]
+            found = UnitCounts.empty(units, query)
+            for counted in runner.map(passes.evidence_part, tasks, shared=query, parallel=parallel):
+                found.add(counted)
+            return found
+
+        learned = decide_formulas(n_docs, units, df, frozenset(sources["term"]), edges, evidence, keep=settings.keep)
+        sources = stopword_sources(df, n_docs, settings, language, learned=learned.terms)
     else:
         learned = none_learned(["off (tokenize.formulas is false)"])
     tokenizer = Tokenizer(settings, language, phraser, frozenset(sources["term"]), names, variants, draft._lemmas)
-    result = assemble(documents, normalized, cf, df, tokenizer, sources, forms, scripts, learned, markers)
+    cutting = Formulas(None, openers=learned.openers, closers=learned.closers)
+    final = [passes.Part(part.out, str(scratch / f"tokens-{i:05d}.parquet")) for i, part in enumerate(normalized)]
+    summary, growth = TokenSummary(), Growth()
+    for piece in runner.map(token_part, final, shared=(kept_terms(cf, tokenizer), cutting), parallel=parallel):
+        summary.add(piece, growth)
+    result = assemble(summary, cf, df, tokenizer, sources, forms, scripts, learned, markers)
+    result.growth = growth
     result.stats.update(variant_counts)
     return result
+
+
+def _read_tokens(parts: list[str]) -> pd.DataFrame:
+    """The tokens parts as one table, each sentence's tokens a list (the in-memory result)."""
+    import pandas as pd
+
+    tokens = pd.concat([pd.read_parquet(part) for part in parts], ignore_index=True) if parts else \
+        pd.DataFrame({"doc_id": [], "sentence": pd.Series([], dtype="int32"), "tokens": []})
+    tokens["tokens"] = [list(sentence) for sentence in tokens["tokens"]]
+    return tokens
+
+
+def _write_tokens(parts: list[str], target: Path, partitioned: bool) -> Path:
+    """Move the workers' tokens parts to ``target``, part by part: one file with a row group per
+    part, or (``partitioned``) a folder regrouped as :func:`_part_bounds` groups rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from newslens.files import ParquetParts
+
+    schema = pq.read_schema(parts[0]) if parts else pa.schema(
+        [("doc_id", pa.string()), ("sentence", pa.int32()), ("tokens", pa.list_(pa.string()))])
+    with ParquetParts(target, schema, partitioned=partitioned) as out:
+        if not partitioned:
+            for part in parts:
+                out.write_table(pq.read_table(part))
+            return target
+        pending = None
+        for part in parts:
+            table = pq.read_table(part)
+            pending = table if pending is None else pa.concat_tables([pending, table])
+            while (cut := _first_cut(pending, TOKENS_PART_ROWS)) is not None:
+                out.write_table(pending.slice(0, cut))
+                pending = pending.slice(cut)
+        if pending is not None and pending.num_rows:
+            out.write_table(pending)
+    return target
+
+
+def _first_cut(table, rows: int) -> int | None:
+    """The first document start at ``rows`` rows or more into ``table`` (the rule of :func:`_part_bounds`)."""
+    import numpy as np
+
+    if table.num_rows <= rows:
+        return None
+    doc_ids = table.column("doc_id").to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(np.r_[True, doc_ids[1:] != doc_ids[:-1]])
+    later = starts[starts >= rows]
+    return int(later[0]) if len(later) else None
 
 
 
@@ -133,7 +261,9 @@ def write_outputs(result: Tokenized, out_dir: Path, *, partitioned: bool = False
 
     from newslens.files import ParquetParts, write_csv, write_parquet, write_text
 
-    if partitioned:
+    if result.tokens is None:  # the workers wrote tokens.parquet (tokenize_documents with out_dir)
+        pass
+    elif partitioned:
         schema = pa.schema([("doc_id", pa.string()), ("sentence", pa.int32()),
                             ("tokens", pa.list_(pa.string()))])
         with ParquetParts(out_dir / "tokens.parquet", schema, partitioned=True) as parts:
@@ -225,17 +355,22 @@ def run(stage_run: StageRun) -> TokenizeResult:
 
     from newslens.corpus import focus
 
+    import pyarrow.parquet as pq
+
     engine = stage_run.params.engine
-    documents = pd.read_parquet(stage_run.input("documents.parquet"))
-    tokenized = tokenize_documents(documents, stage_run.params.tokenize, stage_run.params.language, engine=engine)
+    path = stage_run.input("documents.parquet")
+    # the texts stay in the file: the workers read their rows of it
+    documents = pd.read_parquet(path, columns=[c for c in pq.read_schema(path).names if c != "text"])
+    tokenized = tokenize_documents(path, stage_run.params.tokenize, stage_run.params.language, engine=engine,
+                                   out_dir=stage_run.processed_dir, partitioned=engine == "dask")
     outputs = write_outputs(tokenized, stage_run.processed_dir, partitioned=engine == "dask")
-    vocabulary, tokens, stats = tokenized.vocabulary, tokenized.tokens, tokenized.stats
+    vocabulary, stats = tokenized.vocabulary, tokenized.stats
     kept = vocabulary[vocabulary["kept"]]
     display = dict(zip(vocabulary["term"], vocabulary["display"]))
-    curve, heaps_k, heaps_beta = heaps_curve(tokens)
+    curve, heaps_k, heaps_beta = heaps_fit(tokenized.growth.steps, stats["tokens"])
     sources = tokenized.stopword_sources
     focus_ids = focus.focus_or_first(documents, stage_run.params.focus)
-    focus_sentences = tokens.loc[tokens["doc_id"].isin(focus_ids), "tokens"].tolist()
+    focus_sentences = sentences_of(tokenized.tokens_path, focus_ids)
     return TokenizeResult(
         outputs=outputs, title=stage_run.params.title, stats=stats,
         lemmatize=stage_run.params.tokenize.lemmatize, stopwords=len(tokenized.tokenizer.stopwords),
@@ -243,7 +378,7 @@ def run(stage_run: StageRun) -> TokenizeResult:
         top_terms=kept.head(TOP_TERMS).set_index("display")["cf"],
         top_phrases=kept[kept["is_phrase"]].head(TOP_PHRASES).set_index("display")["cf"],
         frequencies=kept["cf"], heaps_curve=curve, heaps_k=heaps_k, heaps_beta=heaps_beta,
-        tokens_per_document=tokens_per_document(tokens),
+        tokens_per_document=tokens_per_document_in(tokenized.tokens_path),
         stopword_counts=sources.groupby("source").size().rename("terms").reset_index(),
         corpus_stopwords=tuple(sorted(sources.loc[sources["source"].str.startswith("corpus"), "term"])),
         formula_notes=tuple(tokenized.formulas.notes), formulas=shown(tokenized.formulas, display),
