@@ -104,7 +104,6 @@ class ParquetParts:
 
     def write_table(self, table) -> None:
         """Append one partition as a pyarrow table (its schema must match)."""
-        import pyarrow.parquet as pq
 
         table = table.replace_schema_metadata(None)
         if self._writer is not None:
