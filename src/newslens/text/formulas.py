@@ -247,15 +247,14 @@ def _spread_evidence(docs, kinds: list[tuple[str, list]], candidates: list[str])
     # (document, candidate, count) triples and each document's size, then summed per unit
     # (whole numbers: the sums are exact in any order)
     positions, columns, values, sizes = [], [], [], []
+    is_candidate = index.__contains__
     for position, doc in enumerate(docs):
-        doc_counts = Counter(chain.from_iterable(doc))
-        sizes.append(sum(doc_counts.values()))
-        for term, n in doc_counts.items():
-            column = index.get(term)
-            if column is not None:
-                positions.append(position)
-                columns.append(column)
-                values.append(n)
+        sizes.append(sum(map(len, doc)))
+        # only the candidates are counted (in order of first use, as a count of every token gave them)
+        for term, n in Counter(filter(is_candidate, chain.from_iterable(doc))).items():
+            positions.append(position)
+            columns.append(index[term])
+            values.append(n)
     positions, columns = np.asarray(positions, dtype=np.int64), np.asarray(columns, dtype=np.int64)
     values, sizes = np.asarray(values, dtype=float), np.asarray(sizes, dtype=float)
     counts = [np.zeros((len(units), len(candidates))) for units in names]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, compress, islice
 
 from newslens.params import TokenizeParams
 from newslens.text.words import JOINER
@@ -170,8 +170,9 @@ class PhraseTable:
         those the greedy walk does not join (the tests check it against a plain scan of
         every sentence).
         """
-        openings = self.openings
-        starts = [i for i, pair in enumerate(zip(sentence, sentence[1:])) if pair in openings]
+        # the positions whose word pair opens a phrase, looked up without a Python loop over the words
+        pairs = map(self.openings.__contains__, zip(sentence, islice(sentence, 1, None)))
+        starts = list(compress(range(len(sentence)), pairs))
         if not starts:
             return list(sentence)
         connectors, scores, threshold, delimiter = self.connectors, self.scores, self.threshold, self.delimiter
