@@ -6,6 +6,8 @@ from collections import Counter
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newslens.corpus.clean import MISSING_GROUP
 from newslens.text import formulas
@@ -307,3 +309,19 @@ def test_a_one_token_opener_must_stand_first_in_a_quarter_of_its_documents():
             doc[0] = ["order", *doc[0]]  # first in 12 and nowhere else: the chair's call
     learned = formulas.learn_formulas(docs, groups, dates, _df(docs), STOP)
     assert ("order",) in learned.openers and ("president",) not in learned.openers
+
+
+_SENTENCES = st.lists(st.lists(st.sampled_from(["dear", "sir", "xi_jinping", "2017", "yours", "faithfully", "u.s."]),
+                               max_size=4), max_size=5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_SENTENCES, max_size=6))
+def test_token_docs_give_the_edges_of_split_documents(docs):
+    """TokenDocs.edges (only the edge sentences split) gives what the plain walk over token lists gives."""
+    from newslens.text.passes import SEP, TokenDocs
+
+    normalized = [[SEP.join(sentence) for sentence in doc] for doc in docs]
+    assert list(formulas.edge_sentences(TokenDocs(normalized))) == list(formulas.edge_sentences(docs))
+    assert list(formulas.edge_sentences(docs)) == [([s for s in doc if s][0], [s for s in doc if s][-1])
+                                                   for doc in docs if any(doc)]

@@ -70,7 +70,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from newslens.corpus.clean import MISSING_GROUP
 from newslens.text.stopwords import is_stop_term
@@ -352,15 +352,27 @@ def address_terms(docs, kinds: list[tuple[str, list]], df: Counter, stopwords: f
 
 # ---------------------------------------------------------------- detector 3: openers and closers
 
+def edge_sentences(docs) -> Iterator[tuple[Sequence[str], Sequence[str]]]:
+    """The first and last non-empty sentence of each document that has one.
+
+    Documents that can give their edges without splitting every sentence (``TokenDocs.edges``) do so.
+    """
+    edges = getattr(docs, "edges", None)
+    if edges is not None:
+        yield from edges()
+        return
+    for doc in docs:
+        sentences = [s for s in doc if len(s)]
+        if sentences:
+            yield sentences[0], sentences[-1]
+
+
 def repeated_edges(docs, df: Counter, stopwords: frozenset[str], keep: frozenset[str], *,
                    from_end: bool) -> list[tuple]:
     """Detector 3: rows of the openers (or, ``from_end``, closers) repeated across documents."""
     counts: Counter = Counter()
-    for doc in docs:
-        sentences = [s for s in doc if len(s)]
-        if not sentences:
-            continue
-        tokens = list(sentences[-1] if from_end else sentences[0])
+    for first, last in edge_sentences(docs):
+        tokens = list(last if from_end else first)
         for n in range(1, min(MAX_FORMULA_TOKENS, len(tokens)) + 1):
             counts[tuple(tokens[-n:] if from_end else tokens[:n])] += 1
     floor = max(MIN_REPEATS, REPEAT_SHARE * len(docs))

@@ -77,6 +77,16 @@ class TokenDocs:
         for doc in self._normalized:
             yield [split_sentence(sentence) for sentence in doc]
 
+    def edges(self) -> Iterator[tuple[list[str], list[str]]]:
+        """The first and last non-empty sentence of each document that has one, only those split.
+
+        A sentence is empty exactly when its joined string (or its list) is.
+        """
+        for doc in self._normalized:
+            filled = [sentence for sentence in doc if len(sentence)]
+            if filled:
+                yield split_sentence(filled[0]), split_sentence(filled[-1])
+
 
 # ---------------------------------------------------------------- the first pass
 

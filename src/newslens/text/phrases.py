@@ -187,7 +187,10 @@ class PhraseTable:
                 continue
             phrase = delimiter.join(sentence[start:end + 1])
             if forms is not None and end - start < longest and phrase in scores:
-                forms.setdefault(phrase, Counter())[" ".join(surface[start:end + 1])] += 1
+                written = forms.get(phrase)
+                if written is None:  # not setdefault(phrase, Counter()): that makes a Counter every time
+                    written = forms[phrase] = Counter()
+                written[" ".join(surface[start:end + 1])] += 1
             # the last word of a joined phrase cannot start another (gensim's walk moves past it)
             if start >= done and scores.get(phrase, float("-inf")) > threshold:
                 out.extend(sentence[done:start])
