@@ -404,3 +404,24 @@ def test_fast_paths_match_the_patterns(text):
     assert normalize_whitespace(text) == clean._MANY_NEWLINES.sub("\n\n", "\n".join(old_lines)).strip()
     assert clean._LOST_AS_QUESTION_MARK.subn("\ufffd", text) == _OLD_LOST_AS_QUESTION_MARK.subn("\ufffd", text)
     assert clean.count_damaged_words(text) == len(clean._DAMAGED_WORD.findall(text))
+
+
+_PERIOD_TEXTS = st.lists(st.sampled_from(["He", "left", "adding", "for", "via", "U.S", "e.g", "Jr", "ab", "x", "1",
+                                          "é", "_", "@", "#", "/", "'", "-", ".", ". ", " ", "  ", "\n", "\t"]),
+                         max_size=40).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_PERIOD_TEXTS)
+def test_lower_after_period_is_tried_where_it_can_match(text):
+    """The pattern tried only before the periods _PERIOD_THEN_LOWER finds: sub's result, same calls in order."""
+    seen, fast = [], []
+
+    def mark(into):
+        def repl(m):
+            into.append((m.start(), m[0]))
+            return f"<{m['prev']}|{m['next']}>"
+        return repl
+
+    assert clean.sub_lower_after_period(mark(fast), text) == clean._LOWER_AFTER_PERIOD.sub(mark(seen), text)
+    assert fast == seen

@@ -286,11 +286,39 @@ def repair_republication_artifacts(text: str, *, counts: Counter | None = None,
         c[key] += 1
         return f"{prev} {nxt}" if nxt in _FUNCTION_WORDS else f"{prev}, {nxt}"
 
-    if _PERIOD_THEN_LOWER.search(text):
-        text = _LOWER_AFTER_PERIOD.sub(join, text)
+    text = sub_lower_after_period(join, text)
     if counts is not None:
         counts.update(c)
     return text
+
+
+_ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def sub_lower_after_period(repl, text: str) -> str:
+    """``_LOWER_AFTER_PERIOD.sub(repl, text)``, the pattern tried only where a match can start.
+
+    The pattern opens with a lookbehind, so ``sub`` tried it at every position of the text.
+    Every match holds a period that :data:`_PERIOD_THEN_LOWER` finds (fast: it opens with the
+    "."), and starts at the first of the ASCII letters just before that period (inside them,
+    the lookbehind sees a letter): the pattern is matched there, in order, skipping any start
+    inside an earlier match, as ``sub`` does.
+
+    >>> sub_lower_after_period(lambda m: f"{m['prev']}, {m['next']}", "He left. adding more. via X. later ")
+    'He left, adding more. via X. later '
+    """
+    pieces, done = [], 0
+    for period in _PERIOD_THEN_LOWER.finditer(text):
+        start = period.start()
+        while start > 0 and text[start - 1] in _ASCII_LETTERS:
+            start -= 1
+        if start < done:
+            continue
+        match = _LOWER_AFTER_PERIOD.match(text, start)
+        if match is not None:
+            pieces += [text[done:start], repl(match)]
+            done = match.end()
+    return "".join([*pieces, text[done:]]) if pieces else text
 
 
 def split_dateline(text: str) -> tuple[str | None, str]:
