@@ -6,6 +6,8 @@ import re
 from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newslens.corpus import clean
 from newslens.corpus.clean import (
@@ -382,3 +384,44 @@ def test_module_keys_are_documented():
         "period_to_comma",
     ):
         assert key in clean.__doc__
+
+
+# ------------------------------------------------------------------ the fast paths give the patterns' results
+
+# Words as the news corpus writes them, with the characters the cleaning rules look at.
+_PIECES = st.sampled_from(["Xi", "Jinping", "don't", "RT", "Bus", "ireann", "S", "ochana", "ß", "été", "10",
+                           "?", "\ufffd", "'s", "’s", "\"", ".", " ", "  ", "\t", "\u00a0", "\u2003", "\n",
+                           "\n\n\n", "\x1c", "\x85", "\u2028", "a", "é", "1", "_", "-"])
+_TEXTS = st.lists(_PIECES, max_size=40).map("".join)
+_OLD_LOST_AS_QUESTION_MARK = re.compile(r"(?:(?<=[^\W\d_])|(?<=\s)|^)\?(?=[a-zß-öø-ÿ])|(?<=[^\W\d_])\?(?=['’]s\b)")
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXTS)
+def test_fast_paths_match_the_patterns(text):
+    """Whitespace by split-and-join, lost "?" by a "?"-first pattern, damaged words by pieces: as before."""
+    old_lines = (line.strip() for line in clean._HSPACE.sub(" ", text).split("\n"))
+    assert normalize_whitespace(text) == clean._MANY_NEWLINES.sub("\n\n", "\n".join(old_lines)).strip()
+    assert clean._LOST_AS_QUESTION_MARK.subn("\ufffd", text) == _OLD_LOST_AS_QUESTION_MARK.subn("\ufffd", text)
+    assert clean.count_damaged_words(text) == len(clean._DAMAGED_WORD.findall(text))
+
+
+_PERIOD_TEXTS = st.lists(st.sampled_from(["He", "left", "adding", "for", "via", "U.S", "e.g", "Jr", "ab", "x", "1",
+                                          "é", "_", "@", "#", "/", "'", "-", ".", ". ", " ", "  ", "\n", "\t"]),
+                         max_size=40).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_PERIOD_TEXTS)
+def test_lower_after_period_is_tried_where_it_can_match(text):
+    """The pattern tried only before the periods _PERIOD_THEN_LOWER finds: sub's result, same calls in order."""
+    seen, fast = [], []
+
+    def mark(into):
+        def repl(m):
+            into.append((m.start(), m[0]))
+            return f"<{m['prev']}|{m['next']}>"
+        return repl
+
+    assert clean.sub_lower_after_period(mark(fast), text) == clean._LOWER_AFTER_PERIOD.sub(mark(seen), text)
+    assert fast == seen

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reference_tokenize import build_stopwords, display_forms, phrase_display_forms
 
@@ -156,6 +159,31 @@ def test_strip_non_text_matches_like_ignorecase(text):
     from newslens.text.words import NON_TEXT
 
     assert strip_non_text(text) == NON_TEXT.sub(" ", text)
+
+
+_WORDISH = st.lists(st.sampled_from(["China", "'s", "win-win", "U.S.", "US", "3.5", "19,000", "21st", "l'", "Été",
+                                      "dell'Europa", "\ufffd", "RT", "rt", "@bbc", "@", "#tag", "http://x.co/a",
+                                      "www.", "a@b.co", "x.y@z-w.c", "+@a.", "HTTPS://", "&#x", "##", "Source:", "Al Jazeera", "Learn more", "ſ", "İ", "ı", "_", "-", "’",
+                                      ".", ",", " ", "\n", "1", "ß", "report", "part"]), max_size=30).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_WORDISH)
+def test_fast_word_and_non_text_patterns_agree_with_the_full_ones(text):
+    """Undamaged sentences use a pattern without the U+FFFD letters; texts skip alternatives they cannot match."""
+    from newslens.text.words import _NON_TEXT_ALTERNATIVES, _WORD, _WORD_UNDAMAGED, MARKERS, NON_TEXT, strip_links
+
+    if "\ufffd" not in text:
+        assert _WORD_UNDAMAGED.findall(text) == _WORD.findall(text)
+    assert strip_non_text(text) == NON_TEXT.sub(" ", text)
+    # the handle and hashtag patterns open with their "@" and "#": the same matches as before
+    old_handle = NON_TEXT.pattern.replace("@(?<![\\w.+@-]@)", "(?<![\\w.+@-])@")
+    assert old_handle != NON_TEXT.pattern
+    assert re.sub(old_handle, " ", text, flags=re.IGNORECASE) == NON_TEXT.sub(" ", text)
+    assert re.findall(r"(?<![\w&#])#[^\W\d_]\w*", text) == MARKERS["hashtag"][0].findall(text)
+    assert re.findall(r"(?<![\w.+@-])@[A-Za-z0-9_]+", text) == MARKERS["handle"][0].findall(text)
+    addresses = "|".join(pattern for pattern, _ in _NON_TEXT_ALTERNATIVES[:2])
+    assert strip_links(text) == re.sub(addresses, " ", text, flags=re.IGNORECASE)
 
 
 # --- helpers: overlapping phrases, display forms, Heaps, script ----------------------

@@ -59,10 +59,12 @@ class CompiledIdentifier(LanguageIdentifier):
         n = feature_counts(self._nextmove, self._rows, self._output, np.frombuffer(text, dtype=np.uint8),
                            self._counts, self._order)
         if n:
-            features = self._order[:n].tolist()
-            visits = dict(zip(features, self._counts[features].tolist()))
+            # the library's _sparse_score on arrays: its np.fromiter over a {feature: count} dict gives
+            # these same arrays (intp features in first-seen order, float32 counts), without the dict
+            features = self._order[:n].copy()
+            counts = self._counts[features].astype(np.float32)
             self._counts[features] = 0  # ready for the next text
-            return self._sparse_score(visits, self.nb_ptc)
+            return np.log1p(counts) @ self.nb_ptc[features] + self.nb_pc
         fill = 0.0 if self._norm_probs else RAW_FLOOR
         return np.full(len(self.nb_classes), fill, dtype=np.float32)
 

@@ -18,7 +18,7 @@ from array import array
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable
 
 from newslens.engine import PARTITION_DOCUMENTS
 from newslens.text.phrases import candidates, connector_words
@@ -58,20 +58,6 @@ def split_sentence(sentence: str | list[str]) -> list[str]:
     if isinstance(sentence, str):
         return sentence.split(SEP) if sentence else []
     return sentence
-
-
-class TokenDocs:
-    """The normalized documents as token lists, made as they are read (no second copy in memory)."""
-
-    def __init__(self, normalized: list[list]):
-        self._normalized = normalized
-
-    def __len__(self) -> int:
-        return len(self._normalized)
-
-    def __iter__(self) -> Iterator[list[list[str]]]:
-        for doc in self._normalized:
-            yield [split_sentence(sentence) for sentence in doc]
 
 
 # ---------------------------------------------------------------- the first pass

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, compress, islice
 
 from newslens.params import TokenizeParams
 from newslens.text.words import JOINER
@@ -171,8 +171,9 @@ class PhraseTable:
         those the greedy walk does not join (the tests check it against a plain scan of
         every sentence).
         """
-        openings = self.openings
-        starts = [i for i, pair in enumerate(zip(sentence, sentence[1:])) if pair in openings]
+        # the positions whose word pair opens a phrase, looked up without a Python loop over the words
+        pairs = map(self.openings.__contains__, zip(sentence, islice(sentence, 1, None)))
+        starts = list(compress(range(len(sentence)), pairs))
         if not starts:
             return list(sentence)
         connectors, scores, threshold, delimiter = self.connectors, self.scores, self.threshold, self.delimiter
@@ -187,7 +188,10 @@ class PhraseTable:
                 continue
             phrase = delimiter.join(sentence[start:end + 1])
             if forms is not None and end - start < longest and phrase in scores:
-                forms.setdefault(phrase, Counter())[" ".join(surface[start:end + 1])] += 1
+                written = forms.get(phrase)
+                if written is None:  # not setdefault(phrase, Counter()): that makes a Counter every time
+                    written = forms[phrase] = Counter()
+                written[" ".join(surface[start:end + 1])] += 1
             # the last word of a joined phrase cannot start another (gensim's walk moves past it)
             if start >= done and scores.get(phrase, float("-inf")) > threshold:
                 out.extend(sentence[done:start])

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import lru_cache
+from typing import Iterable
 
 from newslens.corpus.sentences import split_text_sentences
 
@@ -49,6 +50,11 @@ _LETTER = r"(?:[^\W_]|(?<=[^\W\d_])\ufffd|(?<=\ufffd)\ufffd)"
 _WORD = re.compile(r"(?:\ufffd+(?=[a-zß-öø-ÿ]))?"  # a word whose capital was lost: "\ufffdireann"
                    r"[^\W_](?:(?<=\d)\d*(?:[.,]\d+)+(?:st|nd|rd|th|s)?(?![^\W_])"
                    rf"|(?:\.[^\W_])+\.?|{_LETTER}*(?:[-'’]{_LETTER}+)*)", re.UNICODE)
+# _WORD for a text without U+FFFD: the U+FFFD alternatives cannot match there, so it finds the same
+# words, and its letters are one character class repeated, which `re` runs far faster than a group
+# of alternatives tried at every letter (words() uses it for all but the damaged sentences).
+_WORD_UNDAMAGED = re.compile(r"[^\W_](?:(?<=\d)\d*(?:[.,]\d+)+(?:st|nd|rd|th|s)?(?![^\W_])"
+                             r"|(?:\.[^\W_])+\.?|[^\W_]*(?:[-'’][^\W_]+)*)", re.UNICODE)
 _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
 # Elided articles, pronouns and prepositions before an apostrophe, dropped from the word they
 # lean on: French "l'État", "d'un", "qu'il"; Italian "l'Europa", "dell'Unione", "un'altra".
@@ -76,7 +82,7 @@ def words(sentence: str, language: str = "en") -> list[str]:
     >>> words("Le président de l'Assemblée s'exprime aujourd'hui.", "fr")
     ['Le', 'président', 'de', 'Assemblée', 'exprime', "aujourd'hui"]
     """
-    tokens = _WORD.findall(sentence)
+    tokens = (_WORD if DAMAGED in sentence else _WORD_UNDAMAGED).findall(sentence)
     if language == "en" and "US" in sentence:
         tokens = ["U.S." if t == "US" else t for t in tokens]
     if "'" not in sentence and "’" not in sentence:
@@ -96,15 +102,18 @@ def strip_elision(word: str, language: str) -> str:
 # Not language: web addresses, e-mail addresses, and outlets' share widgets and
 # source lines. They are cut before words are found (the text itself is kept
 # whole in documents.parquet), so "dw", "com" or "Newsvine" never become terms.
-# Each alternative comes with strings that any match of it contains (compared
-# case-folded, see _fold): most texts contain none of them, and the rest are
-# searched only with the alternatives they can match.
+# Each alternative comes with strings that any text it matches in contains (compared
+# case-folded, see _fold): strings of the match itself, or for the retweet mark the "@"
+# of the handle it must precede ("rt" is in most English texts: "report", "part").
+# Most texts contain none of them, and the rest are searched only with the
+# alternatives they can match.
 _NON_TEXT_ALTERNATIVES = (
     (r"(?:https?://|www\.|pic\.twitter\.com/)\S+", ("http://", "https://", "www.", "pic.twitter.com/")),
     (r"\b[\w.+-]+@[\w-]+\.[\w.]+\b", ("@",)),
     # Markers of social media (see MARKERS): the retweet mark before a handle, and handles.
-    (r"(?-i:\bRT\b):?(?=\s*@[A-Za-z0-9_])", ("rt",)),
-    (r"(?<![\w.+@-])@[A-Za-z0-9_]+", ("@",)),
+    (r"(?-i:\bRT\b):?(?=\s*@[A-Za-z0-9_])", ("@",)),
+    # the "@" first, then what precedes it: the matches of (?<![\w.+@-])@[A-Za-z0-9_]+, found by a scan for "@"
+    (r"@(?<![\w.+@-]@)[A-Za-z0-9_]+", ("@",)),
     (r"Send Facebook Twitter Google\+ Whatsapp Tumblr linkedin stumble Digg reddit Newsvine Permalink",
      ("send facebook twitter google+",)),
     (r"\bSource:\s*-?\s*Al Jazeera(?: and news agencies)?", ("source:",)),
@@ -125,6 +134,8 @@ def _fold(text: str) -> str:
     Under IGNORECASE an ASCII letter also matches "İ", "ı" (i) and "ſ" (s) and the
     Kelvin sign (k); ``str.lower`` maps all but the first three (and "İ" to two characters).
     """
+    if text.isascii():  # none of the three: one pass instead of four
+        return text.lower()
     return text.replace("İ", "i").replace("ı", "i").replace("ſ", "s").lower()
 
 
@@ -138,15 +149,26 @@ def _non_text_pattern(present: tuple[int, ...]) -> re.Pattern:
     return re.compile("|".join(_NON_TEXT_ALTERNATIVES[i][0] for i in present), re.IGNORECASE)
 
 
+_EMAIL = 1  # the e-mail alternative of _NON_TEXT_ALTERNATIVES
+# What every e-mail address holds around its "@": a character of the name, a domain word, "." and one
+# more character. Searched from the "@" (fast), it tells a text whose "@" are handles only (tweets, the
+# news outlets' Twitter accounts) that the e-mail alternative, slow to try at every word, cannot match.
+_EMAIL_HINT = re.compile(r"@(?<=[\w.+-]@)[\w-]+\.[\w.]", re.IGNORECASE)
+
+
+def _present(text: str, folded: str, alternatives: Iterable[int]) -> tuple[int, ...]:
+    """Those of ``alternatives`` (indices of _NON_TEXT_ALTERNATIVES) that can match somewhere in ``text``."""
+    return tuple(i for i in alternatives if any(needle in folded for needle in _NON_TEXT_ALTERNATIVES[i][1])
+                 and (i != _EMAIL or _EMAIL_HINT.search(text)))
+
+
 def strip_non_text(text: str) -> str:
     """Replace URLs, e-mail addresses and share-widget boilerplate by a space.
 
     >>> strip_non_text("See http://dw.com/p/2Wx5C now. Source: Al Jazeera")
     'See   now.  '
     """
-    folded = _fold(text)
-    present = tuple(i for i, (_, needles) in enumerate(_NON_TEXT_ALTERNATIVES)
-                    if any(needle in folded for needle in needles))
+    present = _present(text, _fold(text), range(len(_NON_TEXT_ALTERNATIVES)))
     return _non_text_pattern(present).sub(" ", text) if present else text
 
 
@@ -159,7 +181,7 @@ MARKERS = {
     "link": (re.compile(_NON_TEXT_ALTERNATIVES[0][0], re.IGNORECASE), _NON_TEXT_ALTERNATIVES[0][1]),
     "handle": (re.compile(_NON_TEXT_ALTERNATIVES[3][0]), ("@",)),
     "retweet": (re.compile(_NON_TEXT_ALTERNATIVES[2][0]), ("RT",)),
-    "hashtag": (re.compile(r"(?<![\w&#])#[^\W\d_]\w*"), ("#",)),
+    "hashtag": (re.compile(r"#(?<![\w&#]#)[^\W\d_]\w*"), ("#",)),  # (?<![\w&#])#…, "#" first (faster)
 }
 
 
@@ -186,12 +208,10 @@ def count_markers(text: str) -> Counter:
     return found
 
 
-_ADDRESSES = re.compile("|".join(p for p, _ in _NON_TEXT_ALTERNATIVES[:2]), re.IGNORECASE)
-
-
 def strip_links(text: str) -> str:
-    """``text`` with its web and e-mail addresses replaced by a space."""
-    return _ADDRESSES.sub(" ", text) if ("@" in text or "/" in text or "www" in text.lower()) else text
+    """``text`` with its web and e-mail addresses replaced by a space (the first two non-text alternatives)."""
+    present = _present(text, _fold(text), (0, _EMAIL))
+    return _non_text_pattern(present).sub(" ", text) if present else text
 
 
 def surface_sentences(text: str, language: str = "en") -> list[list[str]]:
