@@ -82,10 +82,11 @@ def topic_sample(doc_ids: Sequence[str], settings: TopicsParams) -> np.ndarray |
     """The rows to fit on when the corpus has more documents than the cap; None: fit them all.
 
     >>> from newslens.params import TopicsParams
-    >>> topic_sample(["a", "b", "c"], TopicsParams(sample_documents=3)) is None
+    >>> ids = [f"doc-{i}" for i in range(12)]
+    >>> topic_sample(ids, TopicsParams(sample_documents=12)) is None
     True
-    >>> topic_sample(["a", "b", "c"], TopicsParams(sample_documents=2)).tolist()
-    [0, 2]
+    >>> len(topic_sample(ids, TopicsParams(sample_documents=10)))
+    10
     """
     cap = sample_cap(settings)
     return sample_rows(doc_ids, cap) if len(doc_ids) > cap else None
