@@ -11,13 +11,13 @@ as before.
   does not depend on the order of the documents, the number of workers or
   ``PYTHONHASHSEED``, and a document in the sample stays in it when documents are added,
   unless an added one hashes lower and pushes it out.
-* **The cap**: an NMF fit (k = 10, ``nndsvda``) of the news corpus's TF-IDF rows takes about
-  1 s per 3,800 documents on this project's 2-core machine, and the default sweep makes
-  24 fits (8 ks × 3 seeds) on 80% of its rows, the largest k first. On 20,000 documents the
-  sweep and the final fit took 45 s; on 60,000 the whole corpus took 3-4 times as long
-  (benchmarks/RESULTS.md, "k sweep"), and 10 million documents would not run. 20,000
-  documents also allow ⌊√20,000⌋ = 141 topics, more than ``k_max`` allows (200 at most, 40 by
-  default), so the sample never caps the ks a sweep searches below the default's.
+* **The cap**: one NMF fit (k = 10, ``nndsvda``) takes 1.07 s on the news corpus's 3,780
+  documents and 16.9 s on its ×16 replica of 60,600 (benchmarks/RESULTS.md, on this project's
+  2-core machine): about 0.28 ms a document, linear in the documents. The default sweep
+  (8 ks × 3 seeds on 80% of the rows) took 38.6 s on the 60,600, so on 20,000 documents the
+  sweep and the final fit take about 20 s, and on 10 million documents, scaled linearly,
+  two and a half hours with the whole matrix in memory. 20,000 documents still allow ⌊√20,000⌋ = 141 topics, more
+  than the default ``k_max`` of 40, so the sample does not cap the default sweep's ks.
 * **The partitions** are fixed runs of :data:`PARTITION_ROWS` rows, so the weights do not depend
   on how many workers compute them.
 """
