@@ -80,12 +80,12 @@ def test_old_params_have_no_sample_setting_and_a_bad_one_is_refused():
 @pytest.mark.parametrize("model", ["nmf", "lda"])
 def test_the_partitioned_transform_equals_the_whole_matrix_transform(model):
     rng = np.random.default_rng(0)  # four topics' mixtures, a third of the cells kept
-    dense = rng.gamma(0.3, size=(300, 4)) @ rng.gamma(0.3, size=(4, 60)) * (rng.random((300, 60)) < 0.3)
+    dense = rng.gamma(0.3, size=(150, 4)) @ rng.gamma(0.3, size=(4, 40)) * (rng.random((150, 40)) < 0.3)
     matrix = sparse.csr_matrix(np.ceil(dense * 3) if model == "lda" else dense)
-    estimator = estimator_for(model, 4, 0).fit(matrix[:200])
+    estimator = estimator_for(model, 4, 0).fit(matrix[:100])
     whole = estimator.transform(matrix)
     with Engine(n_jobs=1) as engine:
-        parts = transform_rows(estimator, matrix, engine, rows=64)
+        parts = transform_rows(estimator, matrix, engine, rows=48)
     assert parts.shape == whole.shape
     np.testing.assert_allclose(parts, whole, atol=1e-6)
 
