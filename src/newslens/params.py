@@ -221,6 +221,10 @@ class TopicsParams(_Strict):
     k_step: Annotated[int, Field(ge=1, le=50)] = 5
     seeds: list[Annotated[int, Field(ge=0)]] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
     top_n: Annotated[int, Field(ge=5, le=50)] = 10
+    # A corpus of more documents is swept and fitted on this many, chosen by a hash of their id;
+    # every document's weights then come from that model (newslens.analysis.topic_sample).
+    # null: the default cap, SWEEP_SAMPLE (20,000 documents).
+    sample_documents: Annotated[int, Field(ge=10)] | None = None
 
     @model_validator(mode="after")
     def _k_range(self) -> "TopicsParams":

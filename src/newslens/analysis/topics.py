@@ -10,6 +10,10 @@
   (NPMI of top terms from document co-occurrence; stability from refits on random 80%
   subsamples, nndsvda being deterministic, matched by :mod:`newslens.analysis.matching`).
 * **Identities and labels**: :mod:`newslens.analysis.identities`.
+* **Large corpora**: above :data:`newslens.analysis.topic_sample.SWEEP_SAMPLE` documents
+  (``topics.sample_documents``), the sweep and the final model are fitted on a sample chosen
+  by a hash of the doc ids, and every document's weights come from that model's ``transform``
+  (:mod:`newslens.analysis.topic_sample`); at or below it, on every document.
 * **Baselines**: :mod:`newslens.analysis.anchors`.
 * **Display precision**: every order and choice (topics by prevalence, top terms,
   k) is made on the full-precision values; the values the reports show are then
@@ -41,6 +45,7 @@ from newslens.analysis.topic_quality import (SHOWN, TopicsError, choose_k, exclu
 
 if TYPE_CHECKING:
     from newslens.analysis.topic_effects import TopicEffects
+    from newslens.engine import Engine
     from newslens.corpus.periods import Resolution
     from newslens.stages import StageRun
 
@@ -65,25 +70,41 @@ _SWEEP_BACKEND = {"nmf": "threading", "lda": "loky", "btm": "loky"}
 
 # ---------------------------------------------------------------- fitting
 
-def fit_model(model: str, matrix: sparse.csr_matrix, k: int, seed: int, *, tol: float = 1e-4):
-    """Fit NMF (on TF-IDF), LDA or BTM (on counts); returns (doc_topic, topic_term) arrays.
+def estimator_for(model: str, k: int, seed: int, *, tol: float = 1e-4):
+    """The unfitted scikit-learn estimator of ``model`` (``nmf`` or ``lda``) at ``k`` and ``seed``.
 
     NMF uses scikit-learn's defaults but for the structured init; the sweep passes
     a looser ``tol`` (:data:`SWEEP_TOL`), which ranks k the same at a fraction of the cost.
     """
     from sklearn.decomposition import NMF, LatentDirichletAllocation
 
+    if model == "nmf":
+        return NMF(n_components=k, init="nndsvda", random_state=seed, tol=tol)
+    return LatentDirichletAllocation(n_components=k, random_state=seed, learning_method="batch", max_iter=50)
+
+
+def fit_model(model: str, matrix: sparse.csr_matrix, k: int, seed: int, *, tol: float = 1e-4):
+    """Fit NMF (on TF-IDF), LDA or BTM (on counts); returns (doc_topic, topic_term) arrays
+    (the estimator: :func:`estimator_for`)."""
     if model == "btm":
         from newslens.analysis.short_texts import fit_btm
 
         return fit_btm(matrix, k, seed)
-    if model == "nmf":
-        estimator = NMF(n_components=k, init="nndsvda", random_state=seed, tol=tol)
-    else:
-        estimator = LatentDirichletAllocation(n_components=k, random_state=seed, learning_method="batch",
-                                              max_iter=50)
+    estimator = estimator_for(model, k, seed, tol=tol)
     doc_topic = estimator.fit_transform(matrix)
     return doc_topic, estimator.components_
+
+
+def fit_sampled(model: str, matrix: sparse.csr_matrix, sample: np.ndarray, k: int, seed: int, *,
+                engine: Engine | str | None = None, n_jobs: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Fit NMF or LDA on the ``sample``'s rows of ``matrix``, then give every row its doc-topic
+    weights from that model's ``transform``, partition by partition on ``engine``
+    (:func:`newslens.analysis.topic_sample.transform_rows`); returns (doc_topic, topic_term)."""
+    from newslens.analysis.topic_sample import transform_rows
+
+    estimator = estimator_for(model, k, seed)
+    estimator.fit(matrix[sample])
+    return transform_rows(estimator, matrix, engine, n_jobs=n_jobs), estimator.components_
 
 
 def _sweep_job(model: str, matrix, binary, k: int, seed: int, top_n: int) -> dict:
@@ -182,10 +203,13 @@ class TopicResult:
     coherence: float           # the final model's NPMI, averaged over top-n sizes
     model: str = "nmf"         # the model fitted (topics.model, with auto resolved)
     model_reason: str = ""     # why that model
-    k_note: str = ""           # the ks searched and what capped them
+    k_note: str = ""           # the ks searched and what capped them (and the sample, when there is one)
     # The final model's topic-term weights over the whole vocabulary, in the order of
     # ``topics`` (full precision; not written: the topic explorer reads them). None: no model.
     components: np.ndarray | None = None
+    # The documents the sweep and the model were fitted on when that was a sample of the
+    # corpus (:mod:`newslens.analysis.topic_sample`); 0: all of them.
+    sampled: int = 0
 
 
 def normalize_rows(doc_topic: np.ndarray) -> np.ndarray:
@@ -196,9 +220,19 @@ def normalize_rows(doc_topic: np.ndarray) -> np.ndarray:
 
 def build_topics(model: str, matrix, counts, k: int, seed: int, *, terms: np.ndarray, doc_ids: list[str],
                  display: dict[str, str], previous: dict[int, list[str]], labels_path: Path,
-                 top_n: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str], dict, np.ndarray]:
-    """Fit the final model, order by prevalence, give stable ids and labels (and its components)."""
-    doc_topic, components = fit_model(model, matrix if model == "nmf" else counts, k, seed)
+                 top_n: int, sample: np.ndarray | None = None, engine: Engine | str | None = None,
+                 n_jobs: int = 2) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str], dict, np.ndarray]:
+    """Fit the final model, order by prevalence, give stable ids and labels (and its components).
+
+    With a ``sample`` of rows, the model is fitted on those and every document's weights come
+    from its ``transform`` (:func:`fit_sampled`, on ``engine``); the prevalences, top terms and
+    coherence are then computed as without one, over every document.
+    """
+    data = matrix if model == "nmf" else counts
+    if sample is None:
+        doc_topic, components = fit_model(model, data, k, seed)
+    else:
+        doc_topic, components = fit_sampled(model, data, sample, k, seed, engine=engine, n_jobs=n_jobs)
     mixture = normalize_rows(doc_topic)
     prevalence = mixture.mean(axis=0)
     order = np.argsort(-prevalence, kind="stable")
@@ -279,12 +313,19 @@ def judge(fit: TopicResult, baseline: float | None) -> TopicResult:
 
 
 def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identities_path: Path,
-               labels_path: Path, n_jobs: int = 2, texts: ShortTexts | None = None) -> TopicResult:
+               labels_path: Path, n_jobs: int = 2, texts: ShortTexts | None = None,
+               engine: Engine | str | None = None) -> TopicResult:
     """The whole stage: sweep (or the given k), the final fit, identities and labels.
 
     ``texts`` says whether the corpus is one of short texts (``topics.model: auto`` then
     fits BTM); without it, the texts are taken as not short.
+
+    A corpus of more documents than the cap (:func:`newslens.analysis.topic_sample.sample_cap`)
+    is swept and fitted on a sample chosen by a hash of the doc ids, and every document's
+    weights come from that model, computed on ``engine`` (NMF and LDA; BTM fits the whole corpus).
     """
+    from newslens.analysis.topic_sample import sample_note, topic_sample
+
     model, model_reason = choose_model(settings.model, texts or ShortTexts(False, float("nan")))
     n_documents, n_terms = tfidf.matrix.shape
     if n_terms < 2:
@@ -292,8 +333,14 @@ def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identi
                         "filtering (lower keywords.min_df or raise keywords.max_df)")
     if settings.k == "auto" and k_cap(n_documents, n_terms, settings.top_n)[0] < 2:
         return no_model(k_cap(n_documents, n_terms, settings.top_n)[1] + ", fewer than the 2 a model needs")
-    ks = k_range(settings, *tfidf.matrix.shape)
-    table = sweep(model, tfidf.matrix, tfidf.counts, settings, tfidf.terms, n_jobs=n_jobs, ks=ks)
+    sample = topic_sample(tfidf.doc_ids, settings) if model in ("nmf", "lda") else None
+    if sample is None:
+        fitted, matrix, counts = n_documents, tfidf.matrix, tfidf.counts
+    else:
+        fitted, matrix, counts = len(sample), tfidf.matrix[sample], tfidf.counts[sample]
+        logger.info("topics: the sweep and the model are fitted on %d of %d documents", fitted, n_documents)
+    ks = k_range(settings, fitted, n_terms)
+    table = sweep(model, matrix, counts, settings, tfidf.terms, n_jobs=n_jobs, ks=ks)
     if settings.k == "auto":
         k, reason = choose_k(table)
     else:
@@ -301,10 +348,13 @@ def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identi
     topics, topic_terms, doc_topics, problems, identities, components = build_topics(
         model, tfidf.matrix, tfidf.counts, k, settings.seeds[0], terms=tfidf.terms,
         doc_ids=tfidf.doc_ids, display=display, previous=load_identities(identities_path),
-        labels_path=labels_path, top_n=settings.top_n)
+        labels_path=labels_path, top_n=settings.top_n, sample=sample, engine=engine, n_jobs=n_jobs)
+    note = k_range_note(settings, ks, fitted, n_terms)
+    if sample is not None:
+        note = f"{note}; {sample_note(fitted, n_documents)}"
     return TopicResult(k, reason, table, topics, topic_terms, doc_topics, problems, identities,
-                       identities["coherence"], model, model_reason,
-                       k_range_note(settings, ks, *tfidf.matrix.shape), components)
+                       identities["coherence"], model, model_reason, note, components,
+                       0 if sample is None else fitted)
 
 
 def no_model(why: str) -> TopicResult:
@@ -402,7 +452,7 @@ def run(stage_run: StageRun) -> TopicsResult:
     identities_path = stage_run.run_file("identities")
     texts = detect_short(len(analyzer(doc_id)) for doc_id in doc_ids)  # the tokens tokenize wrote
     fit = run_topics(tfidf, stage_run.params.topics, display=display, identities_path=identities_path,
-                     labels_path=stage_run.run_file("labels"), texts=texts)
+                     labels_path=stage_run.run_file("labels"), texts=texts, engine=stage_run.params.engine)
     anchors = (anchor_coherence(documents["text"].tolist(), tfidf, fit.k, fit.coherence,
                                 cache=stage_run.build_dir / "anchor_coherence.json",
                                 language=stage_run.params.language) if fit.k else None)

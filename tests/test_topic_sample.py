@@ -1,0 +1,142 @@
+"""The topics of a large corpus: the hash sample, the cap, the partitioned transform, and the stage's path."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import sparse
+
+from newslens.analysis import topic_sample
+from newslens.analysis.tfidf import fit_tfidf
+from newslens.analysis.topic_sample import sample_rows, topic_sample as sample_of, transform_rows
+from newslens.analysis.topics import estimator_for, run_topics
+from newslens.engine import Engine
+from newslens.params import KeywordsParams, TokenizeParams, TopicsParams
+from newslens.text.tokenization import load_analyzer, tokenize_documents
+from newslens.text.tokenization import write_outputs as write_tokens
+from test_topics import BASE, TEXTS
+
+IDS = [f"article-{i:04d}" for i in range(1000)]
+
+
+# --- the sample --------------------------------------------------------------------------
+
+def test_sample_rows_does_not_depend_on_the_order_of_the_documents():
+    rows = sample_rows(IDS, 100)
+    assert len(rows) == 100 and (np.diff(rows) > 0).all()  # row order
+    shuffled = list(np.random.default_rng(1).permutation(IDS))
+    rows_shuffled = sample_rows(shuffled, 100)
+    assert (np.diff(rows_shuffled) > 0).all()
+    assert {IDS[i] for i in rows} == {shuffled[i] for i in rows_shuffled}
+
+
+def test_sample_rows_does_not_depend_on_the_hash_seed():
+    script = ("import json; from newslens.analysis.topic_sample import sample_rows; "
+              f"print(json.dumps(sample_rows({IDS[:300]!r}, 40).tolist()))")
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == str(sample_rows(IDS[:300], 40).tolist()).replace(" ", "").replace(",", ", ")
+
+
+def test_a_document_in_the_sample_stays_unless_an_added_one_hashes_lower():
+    before = {IDS[i] for i in sample_rows(IDS[:600], 100)}
+    grown = IDS[:600] + [f"added-{i:04d}" for i in range(400)]
+    after = {grown[i] for i in sample_rows(grown, 100)}
+    kept_old = {doc_id for doc_id in after if doc_id.startswith("article")}
+    assert kept_old <= before                      # no old document enters when others are added
+    added = after - kept_old
+    assert len(before - kept_old) == len(added)    # each one that left was pushed out by an added one
+    assert max(topic_sample.doc_hash(d) for d in kept_old) < min(topic_sample.doc_hash(d) for d in before - kept_old)
+
+
+def test_ties_of_the_hash_go_by_doc_id(monkeypatch):
+    monkeypatch.setattr(topic_sample, "doc_hash", lambda doc_id: 7)
+    assert sample_rows(["c", "a", "d", "b"], 2).tolist() == [1, 3]
+
+
+def test_the_cap_is_a_boundary(monkeypatch):
+    ids = IDS[:120]
+    assert sample_of(ids, TopicsParams(sample_documents=120)) is None       # at the cap: every document
+    assert len(sample_of(ids, TopicsParams(sample_documents=119))) == 119   # one above: a sample
+    monkeypatch.setattr(topic_sample, "SWEEP_SAMPLE", 120)                  # the default cap
+    assert sample_of(ids, TopicsParams()) is None
+    assert len(sample_of(ids + ["one-more"], TopicsParams())) == 120
+
+
+def test_old_params_have_no_sample_setting_and_a_bad_one_is_refused():
+    assert TopicsParams().sample_documents is None
+    assert topic_sample.sample_cap(TopicsParams()) == topic_sample.SWEEP_SAMPLE == 20_000
+    with pytest.raises(ValueError, match="sample_documents"):
+        TopicsParams(sample_documents=0)
+
+
+# --- the transform, partition by partition -----------------------------------------------
+
+@pytest.mark.parametrize("model", ["nmf", "lda"])
+def test_the_partitioned_transform_equals_the_whole_matrix_transform(model):
+    rng = np.random.default_rng(0)  # four topics' mixtures, a third of the cells kept
+    dense = rng.gamma(0.3, size=(150, 4)) @ rng.gamma(0.3, size=(4, 40)) * (rng.random((150, 40)) < 0.3)
+    matrix = sparse.csr_matrix(np.ceil(dense * 3) if model == "lda" else dense)
+    estimator = estimator_for(model, 4, 0).fit(matrix[:100])
+    whole = estimator.transform(matrix)
+    with Engine(n_jobs=1) as engine:
+        parts = transform_rows(estimator, matrix, engine, rows=48)
+    assert parts.shape == whole.shape
+    np.testing.assert_allclose(parts, whole, atol=1e-6)
+
+
+# --- the stage's path on a real small corpus ---------------------------------------------
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """test_topics's 60 documents, tokenized and weighted as stages 02 and 03 do."""
+    folder = tmp_path_factory.mktemp("sample-corpus")
+    documents = pd.DataFrame({"doc_id": list(TEXTS), "text": list(TEXTS.values())})
+    result = tokenize_documents(documents, TokenizeParams(phrase_min_count=6, news_boilerplate=True), "en", n_jobs=1)
+    write_tokens(result, folder)
+    tfidf = fit_tfidf(*load_analyzer(folder), KeywordsParams(min_df=2, max_df=0.5))
+    return tfidf, dict(zip(result.vocabulary["term"], result.vocabulary["display"]))
+
+
+def _fit(corpus, folder, settings=BASE):
+    tfidf, display = corpus
+    return run_topics(tfidf, settings, display=display, identities_path=folder / "topics.json",
+                      labels_path=folder / "run.labels.yaml", n_jobs=1, engine=Engine(n_jobs=1))
+
+
+def test_above_the_cap_the_model_is_fitted_on_the_sample_and_every_document_gets_weights(
+        corpus, tmp_path, monkeypatch):
+    tfidf, _ = corpus
+    monkeypatch.setattr(topic_sample, "SWEEP_SAMPLE", 50)
+    monkeypatch.setattr(topic_sample, "PARTITION_ROWS", 16)
+    result = _fit(corpus, tmp_path)
+    assert result.sampled == 50 and result.k in (2, 3, 4)
+    assert ("the k sweep and the model were fitted on 50 of 60 documents chosen by a hash of their id; "
+            "every document’s weights come from that model") in result.k_note
+    mixture = result.doc_topics.pivot(index="doc_id", columns="topic", values="weight")
+    assert sorted(mixture.index) == sorted(tfidf.doc_ids) and mixture.shape[1] == result.k
+    assert np.allclose(mixture.sum(axis=1), 1.0, atol=1e-5)  # no document left without weights
+    assert len(result.topics) == result.k and result.topics["prevalence"].is_monotonic_decreasing
+    assert result.components.shape == (result.k, len(tfidf.terms))
+
+
+def test_the_sample_path_fits_lda_too(corpus, tmp_path, monkeypatch):
+    monkeypatch.setattr(topic_sample, "SWEEP_SAMPLE", 50)
+    result = _fit(corpus, tmp_path, TopicsParams(model="lda", k=3, seeds=[0]))
+    assert result.sampled == 50 and "50 of 60 documents" in result.k_note
+    assert result.doc_topics["doc_id"].nunique() == 60
+
+
+def test_at_the_cap_nothing_changes(corpus, tmp_path, monkeypatch):
+    default = _fit(corpus, tmp_path / "default")
+    monkeypatch.setattr(topic_sample, "SWEEP_SAMPLE", 60)
+    at_cap = _fit(corpus, tmp_path / "at-cap")
+    assert at_cap.sampled == 0 and at_cap.k_note == default.k_note and "hash" not in at_cap.k_note
+    pd.testing.assert_frame_equal(at_cap.doc_topics, default.doc_topics)
+    pd.testing.assert_frame_equal(at_cap.sweep, default.sweep)
+    pd.testing.assert_frame_equal(at_cap.topic_terms, default.topic_terms)
