@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
 LOG_SCALE_ABOVE_WORDS = 200  # a longest unit over this many words spreads short and long ones: log axis
 LENGTH_DECIMALS = 1  # words per unit: a tenth of a word is as fine as a mean or a spread is read
+# A chart names as many groups as it can show legibly: the bars the largest SHOWN_GROUPS, the
+# stacked chart over time as many as the palette has colours (the rest stacked as one band).
+SHOWN_GROUPS = 25
+STACKED_GROUPS = len(plots.PALETTE)
 
 
 def overview(result: IngestResult, words: Words) -> None:
@@ -71,8 +75,16 @@ def sources(run_sources) -> None:
 
 def group_sizes(result: IngestResult, words: Words) -> None:
     """A bar chart of the units per group (nothing when the run has no units)."""
-    if len(result.per_group):
-        plots.barh(result.per_group, title=f"{words.units.capitalize()} per {words.group}", xlabel=words.units)
+    if not len(result.per_group):
+        return
+    shown = result.per_group.iloc[:SHOWN_GROUPS]
+    title = f"{words.units.capitalize()} per {words.group}"
+    if len(shown) < len(result.per_group):
+        rest = result.per_group.iloc[SHOWN_GROUPS:]
+        title = f"{title}: the {len(shown)} largest of {len(result.per_group):,}"
+        markup.show_text(f"The other {len(rest):,} {words.groups} hold {int(rest.sum()):,} {words.units} "
+                         f"({int(rest.max()):,} at most); every count is in the ingest log.", css_class="note")
+    plots.barh(shown, title=title, xlabel=words.units)
 
 
 def over_time(result: IngestResult, words: Words) -> None:
@@ -82,8 +94,26 @@ def over_time(result: IngestResult, words: Words) -> None:
         return
     markup.show_text(f"Counted {result.resolution.reason}.", css_class="note")
     period = result.resolution.name
-    plots.stacked_bars(result.over_time, title=f"{words.units.capitalize()} per {period}, by {words.group}",
+    plots.stacked_bars(fold_groups(result.over_time, STACKED_GROUPS, words.groups),
+                       title=f"{words.units.capitalize()} per {period}, by {words.group}",
                        ylabel=f"{words.units} per {period}")
+
+
+def fold_groups(table, limit: int, groups: str = "groups"):
+    """``table`` (periods × groups) with at most ``limit`` columns: the largest, then one for the rest.
+
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"a": [1, 1], "b": [5, 0], "c": [0, 2], "d": [1, 0]})
+    >>> fold_groups(t, 3).columns.tolist()
+    ['b', 'a', '2 other groups']
+    """
+    if len(table.columns) <= limit:
+        return table
+    totals = table.sum().sort_values(ascending=False, kind="stable")
+    kept, rest = list(totals.index[:limit - 1]), list(totals.index[limit - 1:])
+    folded = table[kept].copy()
+    folded[f"{len(rest):,} other {groups}"] = table[rest].sum(axis=1)
+    return folded
 
 
 def outside_period(result: IngestResult) -> None:
