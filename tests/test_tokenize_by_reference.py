@@ -12,14 +12,13 @@ from newslens.engine import Engine
 from newslens.params import load_run
 from newslens.text import passes, tokenization
 
-NEWS_DOCUMENTS = Path("/work/main/data/processed/news/documents.parquet")
-needs_news = pytest.mark.skipif(not NEWS_DOCUMENTS.exists(), reason="the news run's documents.parquet is absent")
 
 
 @pytest.fixture(scope="module")
-def news_600(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
+def news_600(news_run, tmp_path_factory) -> tuple[Path, pd.DataFrame]:
+    """The first 600 documents of the news run (built first if needed), as one file."""
     folder = tmp_path_factory.mktemp("news600")
-    documents = pd.read_parquet(NEWS_DOCUMENTS).head(600)
+    documents = pd.read_parquet(news_run / "documents.parquet").head(600)
     documents.to_parquet(folder / "documents.parquet")
     return folder / "documents.parquet", documents
 
@@ -28,7 +27,7 @@ def _leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
 
 
-@needs_news
+@pytest.mark.slow
 def test_tasks_carry_references_and_the_driver_receives_summaries(news_600, tmp_path) -> None:
     path, documents = news_600
     params = load_run("params/news.yaml").params
@@ -51,7 +50,7 @@ def test_tasks_carry_references_and_the_driver_receives_summaries(news_600, tmp_
     assert _leftovers(tmp_path) == []
 
 
-@needs_news
+@pytest.mark.slow
 def test_the_scratch_folder_is_removed_after_an_error_in_a_task(news_600, tmp_path, monkeypatch) -> None:
     path, _ = news_600
     params = load_run("params/news.yaml").params
@@ -75,3 +74,27 @@ def test_the_in_memory_api_leaves_no_scratch(tmp_path, monkeypatch) -> None:
                                              engine=Engine(1))
     assert result.tokens["doc_id"].tolist() == ["a", "b"]
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_a_folder_of_parts_gives_the_tokens_of_one_file(news_600, tmp_path) -> None:
+    """The dask engine's documents.parquet is a folder of parts of uneven sizes: the same tokens."""
+    path, documents = news_600
+    parts = tmp_path / "parts" / "documents.parquet"
+    parts.mkdir(parents=True)
+    for number, (start, stop) in enumerate([(0, 123), (123, 480), (480, 481), (481, 600)]):
+        documents.iloc[start:stop].to_parquet(parts / f"part-{number:05d}.parquet")
+    params = load_run("params/news.yaml").params
+    outputs = {}
+    for name, source in (("file", path), ("folder", parts)):
+        out = tmp_path / name
+        out.mkdir()
+        with Engine(1) as engine:
+            result = tokenization.tokenize_documents(source, params.tokenize, params.language, engine=engine,
+                                                     out_dir=out)
+        outputs[name] = (pd.read_parquet(out / "tokens.parquet"), result.vocabulary, result.stats)
+    file_tokens, file_vocabulary, file_stats = outputs["file"]
+    folder_tokens, folder_vocabulary, folder_stats = outputs["folder"]
+    pd.testing.assert_frame_equal(file_tokens, folder_tokens)
+    pd.testing.assert_frame_equal(file_vocabulary, folder_vocabulary)
+    assert file_stats == folder_stats and file_tokens["doc_id"].nunique() == 600

@@ -170,22 +170,41 @@ class Part:
     units: tuple = ()         # the evidence pass: per kind of unit, each document's unit row
 
 
+def parquet_files(path: str | Path) -> list[str]:
+    """The files of a parquet table: the file itself, or a folder's parts in name order."""
+    path = Path(path)
+    return sorted(str(p) for p in path.glob("*.parquet")) if path.is_dir() else [str(path)]
+
+
 def read_rows(rows: Rows) -> tuple[list, list[str]]:
-    """The doc_ids and texts of a :class:`Rows` task, reading only the row groups that hold them."""
+    """The doc_ids and texts of a :class:`Rows` task, reading only the row groups that hold them.
+
+    ``rows.path`` is a file or a folder of part files (the dask engine's documents.parquet);
+    the rows are counted across the parts in name order, so a task reads the same documents
+    from either.
+    """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    file = pq.ParquetFile(rows.path)
-    groups, offset, first = [], 0, None
-    for index in range(file.metadata.num_row_groups):
-        n = file.metadata.row_group(index).num_rows
-        if offset < rows.stop and offset + n > rows.start:
-            groups.append(index)
-            first = offset if first is None else first
-        offset += n
-    if not groups:
+    tables, offset = [], 0
+    for name in parquet_files(rows.path):
+        file = pq.ParquetFile(name)
+        groups, first = [], None
+        for index in range(file.metadata.num_row_groups):
+            n = file.metadata.row_group(index).num_rows
+            if offset < rows.stop and offset + n > rows.start:
+                groups.append(index)
+                first = offset if first is None else first
+            offset += n
+        if groups:
+            table = file.read_row_groups(groups, columns=["doc_id", "text"])
+            start = max(rows.start - first, 0)
+            tables.append(table.slice(start, rows.stop - first - start))
+        if offset >= rows.stop:
+            break
+    if not tables:
         return [], []
-    table = file.read_row_groups(groups, columns=["doc_id", "text"])
-    table = table.slice(rows.start - first, rows.stop - rows.start)
+    table = pa.concat_tables(tables)
     return table.column("doc_id").to_pylist(), table.column("text").to_pylist()
 
 

@@ -106,15 +106,17 @@ def _document_rows(documents: pd.DataFrame | Path, scratch: Path) -> tuple[list[
     A table is written once to a scratch documents file (a row group per partition), so the
     tasks refer to rows of a file either way.
     """
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     if isinstance(documents, (str, Path)):
-        path = Path(documents)
-        names = pq.read_schema(path).names
-        n = pq.ParquetFile(path).metadata.num_rows
+        path = Path(documents)  # one file, or a folder of parts (the dask engine)
+        files = passes.parquet_files(path)
+        names = pq.read_schema(files[0]).names
+        n = sum(pq.ParquetFile(name).metadata.num_rows for name in files)
         columns = [c for c in ("group", "date") if c in names]
-        known = pq.read_table(path, columns=columns).to_pandas() if columns else None
+        known = pd.read_parquet(path, columns=columns) if columns else None
     else:
         path, n = scratch / "documents.parquet", len(documents)
         table = pa.Table.from_pandas(documents[["doc_id", "text"]], preserve_index=False)
