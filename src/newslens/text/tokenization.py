@@ -353,16 +353,15 @@ class TokenizeResult:
 
 def run(stage_run: StageRun) -> TokenizeResult:
     """Tokenize the run's documents, write the stage's outputs, and gather what its report shows."""
-    import pandas as pd
 
     from newslens.corpus import focus
 
-    import pyarrow.parquet as pq
+    from newslens.files import read_parquet
 
     engine = stage_run.params.engine
     path = stage_run.input("documents.parquet")
-    # the texts stay in the file: the workers read their rows of it
-    documents = pd.read_parquet(path, columns=[c for c in pq.read_schema(path).names if c != "text"])
+    # the texts stay in the file (or the dask engine's folder of parts): the workers read their rows of it
+    documents = read_parquet(path, without=("text",))
     tokenized = tokenize_documents(path, stage_run.params.tokenize, stage_run.params.language, engine=engine,
                                    out_dir=stage_run.processed_dir, partitioned=engine == "dask")
     outputs = write_outputs(tokenized, stage_run.processed_dir, partitioned=engine == "dask")
