@@ -39,3 +39,14 @@ def test_the_chart_over_time_stacks_at_most_a_palette_of_groups() -> None:
     assert folded.columns[-1] == "31 other outlets"
     assert folded.sum(axis=1).tolist() == table.sum(axis=1).tolist()  # nothing lost
     assert ingest_page.fold_groups(table.iloc[:, :10], 10).equals(table.iloc[:, :10])  # 10 fit: unchanged
+
+
+def test_a_file_too_large_for_a_shared_page_is_named_not_embedded(tmp_path) -> None:
+    from newslens.report import markup
+
+    small, large = tmp_path / "small.csv", tmp_path / "ingest_log.csv"
+    small.write_text("a,b\n1,2\n")
+    large.write_bytes(b"x" * (markup.EMBED_LIMIT + 1))
+    assert 'href="data:text/csv;charset=utf-8;base64,' in markup.download_link(small, "Download", "text/csv")
+    named = markup.download_link(large, "Download the full log", "text/csv")
+    assert "data:" not in named and "ingest_log.csv (1,000.0 kB) is too large" in named

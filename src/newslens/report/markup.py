@@ -191,6 +191,10 @@ def citations_html(citations) -> str:
     return f'<ul class="sources">{items}</ul>'
 
 
+# Largest file a page carries inside itself (a shared report stays under 3 MB in all).
+EMBED_LIMIT = 1_000_000
+
+
 def download_link(path, label: str, mime: str = "text/plain") -> str:
     """A link that saves the file at ``path`` under its own name, the file inside the page as a data URI.
 
@@ -199,6 +203,10 @@ def download_link(path, label: str, mime: str = "text/plain") -> str:
     import base64
     from pathlib import Path
 
+    size = Path(path).stat().st_size
+    if size > EMBED_LIMIT:  # a page is shared whole: a file this size would make it several megabytes
+        return (f"{escape(label)}: {escape(Path(path).name)} ({size / 1000:,.1f} kB) is too large to put inside "
+                "this page; it is in the run's folder of processed data")
     payload = Path(path).read_bytes()
     encoded = base64.b64encode(payload).decode("ascii")
     return (f'<a download="{escape(Path(path).name)}" href="data:{mime};charset=utf-8;base64,{encoded}">'
