@@ -99,7 +99,13 @@ def test_byte_counters_are_the_same_on_every_engine_and_worker_count(runs) -> No
     assert reference, "no map was counted"
     for setup in SETUPS[1:]:
         traffic = runs[setup]["traffic"]
-        assert sorted(traffic) == sorted(reference)
+        extra = set(traffic) - set(reference)
+        assert set(reference) <= set(traffic), (setup, set(reference) - set(traffic))
+        # the differences: on Dask the document-term counts are a map-reduce of their own, and the
+        # workers write the parts of documents.parquet (the pandas engine writes its one file)
+        assert {label.rsplit(".", 1)[1] for label in extra} <= {"_partition_df", "_partition_counts",
+                                                                "write_part"}, extra
+        assert not extra or setup[0] == "dask"
         for label, counted in reference.items():
             other = traffic[label]
             assert other["tasks"] == counted["tasks"], (setup, label)
