@@ -104,13 +104,14 @@ def evaluate_targets(results: dict) -> list[dict]:
     for row in results.get("scale_out") or []:  # engines.py's byte counters and scaling, per engine
         scales = "–".join(f"×{x}" for x in row["scales"])
         if "peak_growth" in row:
-            add(f"{row['engine']}: driver peak memory at {row['scales'][1]} ≤ 1.5× its ×{row['scales'][0]} value",
+            add(f"{row['engine']}: driver peak memory at ×{row['scales'][1]} ≤ 1.5× its ×{row['scales'][0]} value",
                 "≤ 1.5×", {scales: row["peak_growth"]}, row["status"] == "MET")
         else:
             add(f"{row['engine']} {row['stage']}: tasks ≤ 16 KB, driver receives ≤ 3× growth, exponent ≤ 1.05",
                 "16 KB, 3×, 1.05",
-                {"largest task (KB)": row["largest_task_bytes"] / 1024, f"received growth {scales}": row["received_growth"],
-                 "exponent": row["exponent"]}, row["status"] == "MET")
+                {"largest task": f"{row['largest_task_bytes'] / 1024:,.1f} KB",
+                 f"received growth {scales}": row["received_growth"],
+                 "exponent": None if row["exponent"] is None else f"{row['exponent']:.2f}"}, row["status"] == "MET")
     # The news run's share decides; the seed run's (one article: nearly all overhead) is shown beside it.
     news_share = report.get("overhead_share")
     shares = {"news (make report)": news_share}
