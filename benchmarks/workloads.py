@@ -207,6 +207,34 @@ def bench_run(folder: Path) -> Run:
     return load_run(path)
 
 
+def report_run(scale: int, work: Path | None = None) -> Path:
+    """A params file for ``make report`` on the news CSV at ``scale`` (made if missing): its path.
+
+    The replicated CSV gains an ``outlet`` column (the domain of each link, as the builtin news
+    corpus groups its articles), so the run's groups are the nine outlets; the settings are the
+    news run's. ``make report PARAMS=<path> ENGINE=dask`` then runs every stage at that scale.
+    """
+    import pandas as pd
+
+    from benchmarks.harness import DEFAULT_WORK
+
+    work = Path(work or DEFAULT_WORK)
+    folder = scale_dir(work, scale)
+    if not (folder / "news.csv").exists():
+        prepare_inputs(work, [scale])
+    table = pd.read_csv(folder / "news.csv", dtype=str, keep_default_na=False)
+    table["outlet"] = table["article_source_link"].map(outlet)
+    table.to_csv(folder / "news-outlets.csv", index=False)
+    news = yaml.safe_load(NEWS_PARAMS.read_text(encoding="utf-8"))
+    columns = {**CSV_COLUMNS, "group_column": "outlet"}
+    params = {"title": f"News ×{scale} (replicas with fresh vocabulary)", "group_name": "outlet",
+              "sources": [{"path": str(folder / "news-outlets.csv"), **columns}],
+              "unit": "document", **{key: news[key] for key in NEWS_SECTIONS}}
+    path = folder / f"news-x{scale}.yaml"
+    path.write_text(yaml.safe_dump(params, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
 def stage_run(folder: Path, name: str) -> StageRun:
     """Stage ``name`` of this scale's run, writing under ``folder`` (its processed folder made)."""
     run = StageRun(bench_run(folder), stage(name), root=folder)

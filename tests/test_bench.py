@@ -267,3 +267,14 @@ def test_replicas_bring_fresh_vocabulary(sample, replicated):
     share = len(new_first) / len(first)
     assert 0.02 < share < 0.10, share  # about FRESH_SHARE of the types a replica uses
     assert workloads.coin("Minsk and Beijing", 5) == workloads.coin("Minsk and Beijing", 5)
+
+
+def test_report_run_writes_a_params_file_grouped_by_outlet(tmp_path):
+    """``make report PARAMS=<report_run(N)>`` runs at scale N, grouped by the news run's outlets."""
+    from newslens.params import load_run
+
+    path = workloads.report_run(1, work=tmp_path)
+    params = load_run(path).params
+    assert params.sources[0].group_column == "outlet" and params.title == "News ×1 (replicas with fresh vocabulary)"
+    table = pd.read_csv(tmp_path / "x1" / "news-outlets.csv", dtype=str, keep_default_na=False)
+    assert len(table) == 3824 and table["outlet"].nunique() <= 12
