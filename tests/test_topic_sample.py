@@ -12,14 +12,14 @@ import pytest
 from scipy import sparse
 
 from newslens.analysis import topic_sample
-from newslens.analysis.tfidf import fit_tfidf
 from newslens.analysis.topic_sample import sample_rows, topic_sample as sample_of, transform_rows
 from newslens.analysis.topics import estimator_for, run_topics
 from newslens.engine import Engine
-from newslens.params import KeywordsParams, TokenizeParams, TopicsParams
-from newslens.text.tokenization import load_analyzer, tokenize_documents
-from newslens.text.tokenization import write_outputs as write_tokens
-from test_topics import BASE, TEXTS
+from newslens.params import TopicsParams
+import test_topics
+from test_topics import BASE
+
+corpus = test_topics.corpus  # the fixture: test_topics's 60 documents, tokenized and weighted
 
 IDS = [f"article-{i:04d}" for i in range(1000)]
 
@@ -91,17 +91,6 @@ def test_the_partitioned_transform_equals_the_whole_matrix_transform(model):
 
 
 # --- the stage's path on a real small corpus ---------------------------------------------
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    """test_topics's 60 documents, tokenized and weighted as stages 02 and 03 do."""
-    folder = tmp_path_factory.mktemp("sample-corpus")
-    documents = pd.DataFrame({"doc_id": list(TEXTS), "text": list(TEXTS.values())})
-    result = tokenize_documents(documents, TokenizeParams(phrase_min_count=6, news_boilerplate=True), "en", n_jobs=1)
-    write_tokens(result, folder)
-    tfidf = fit_tfidf(*load_analyzer(folder), KeywordsParams(min_df=2, max_df=0.5))
-    return tfidf, dict(zip(result.vocabulary["term"], result.vocabulary["display"]))
-
 
 def _fit(corpus, folder, settings=BASE):
     tfidf, display = corpus

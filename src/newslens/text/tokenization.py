@@ -133,13 +133,12 @@ def _tokenize(rows: list[passes.Rows], groups: list, dates: list, settings: Toke
     """The passes of :func:`tokenize_documents`, each reduced in partition order on the driver."""
     n_docs = rows[-1].stop if rows else 0
     parallel = n_docs >= 200
-    surface, initial, scripts, markers, candidates, n_words = Counter(), Counter(), Counter(), Counter(), [], 0
+    surface, initial, scripts, markers, n_words = Counter(), Counter(), Counter(), Counter(), 0
     for chunk in runner.map(partial(passes.surface_part, language=language), rows, parallel=parallel):
         surface.update(chunk.surface)
         initial.update(chunk.initial)
         scripts.update(chunk.scripts)
         markers.update(chunk.markers)
-        candidates.append(chunk.candidates)
         n_words += chunk.n_words
     words = Counter()
     for form, count in surface.items():
@@ -151,14 +150,15 @@ def _tokenize(rows: list[passes.Rows], groups: list, dates: list, settings: Toke
         found = [row for rows_found in runner.map(passes.frequent_candidates, buckets, parallel=parallel)
                  for row in rows_found]
         frequent = {key: count for _, _, key, count in sorted(found)}
-    phraser = learn_phrases(candidates, words, n_words, settings, language, frequent=frequent)
+    # the candidates left the partitions in bucket files (passes.write_candidates), not in the chunks
+    phraser = learn_phrases([], words, n_words, settings, language, frequent=frequent)
     forms = word_display_forms(surface, initial)
     names = frozenset(low for low, form in forms.items() if form[:1].isupper() and JOINER not in low)
     variants, variant_counts = spelling.variants(words, language, unify=settings.spelling == "unify")
     draft = Tokenizer(settings, language, phraser, frozenset(), names, variants)
     if settings.lemmatize:
         draft.learn_lemmas(words)
-    del candidates, surface, initial
+    del surface, initial
     draft.phrase_table()  # made once here, not in every task's pickle
 
     learning = settings.formulas and n_docs >= MIN_DOCS
