@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +29,7 @@ from newslens.analysis import keywords
 from newslens.analysis.tfidf import fit_tfidf, stream_tfidf
 from newslens.corpus import ingest
 from newslens.text import tokenization
-from newslens.engine import DaskEngine, Engine, chunked, open_engine
+from newslens.engine import DaskEngine, Engine, Traffic, chunked, open_engine
 from newslens.params import ParamsError, load_run
 
 NEWS_CSV = config.PROJECT_ROOT / "data" / "raw" / "news-articles" / "NewsArticles.csv"
@@ -64,6 +66,56 @@ def test_dask_engine_maps_in_order_with_a_bounded_window(local_dask) -> None:
     assert [x for part in out for x in part] == [7 + x * x for x in range(200)]
     kept = local_dask.keep([[1, 2], [3]])
     assert [list(p) for p in local_dask.map(sorted, kept)] == [[1, 2], [3]]
+
+
+def _word_counts(shared, part):
+    """A counter whose keys first appear in a different order in each partition."""
+    return Counter({f"w{(x * shared) % 23}": x for x in part})
+
+
+def _merge_counts(parts):
+    total = Counter()
+    for part in parts:
+        total.update(part)
+    return total
+
+
+def _folds(engine, sizes=(0, 1, 7, 8, 9, 64, 65, 130)):
+    """fold against the sequential merge, for trees of one to three levels."""
+    for n in sizes:
+        partitions = list(chunked(range(n * 3), 3))
+        expected = _merge_counts(_word_counts(5, part) for part in partitions) if partitions else None
+        folded = engine.fold(_word_counts, partitions, _merge_counts, shared=5)
+        assert folded == expected, n
+        if expected is not None:  # the same keys in the same order: the merge is associative, order kept
+            assert list(folded) == list(expected), n
+
+
+@pytest.mark.parametrize("make", [lambda: Engine(1), lambda: Engine(2)], ids=["pandas-1", "pandas-2"])
+def test_pandas_fold_merges_in_partition_order(make) -> None:
+    with make() as engine:
+        _folds(engine)
+
+
+def test_dask_fold_merges_on_the_workers_in_partition_order(local_dask) -> None:
+    _folds(local_dask)
+
+
+def test_a_fold_sends_the_driver_its_root_on_dask_and_one_result_per_group_here(local_dask) -> None:
+    partitions = list(chunked(range(65 * 3), 3))  # 65 partitions: 9 groups of at most 8
+    with Engine(1, count_bytes=True) as pandas:
+        root = pandas.fold(_word_counts, partitions, _merge_counts, shared=5)
+    [here] = pandas.traffic.maps
+    local_dask.traffic = Traffic()  # the module's cluster, counting for this test only
+    try:
+        assert local_dask.fold(_word_counts, partitions, _merge_counts, shared=5) == root
+        [there] = local_dask.traffic.maps
+    finally:
+        local_dask.traffic = None
+    assert here.tasks == there.tasks == 65 and here.submitted == there.submitted
+    root_size = len(pickle.dumps(root, protocol=pickle.HIGHEST_PROTOCOL))
+    assert there.received == root_size  # only the root reaches the driver
+    assert here.received > root_size  # nine merged groups came back
 
 
 def test_dask_engine_error_names_the_failure(local_dask) -> None:

@@ -17,6 +17,13 @@ on every engine:
 ``map`` keeps at most ``window`` partitions in flight, so a stage that streams its
 input (ingest) holds a bounded number of partitions in memory on any engine.
 
+``fold`` maps a function and merges its results with an associative ``combine`` in a tree
+of :data:`FAN_IN` results, in partition order. On Dask the whole tree runs on the workers
+and the driver receives the one merged result (vocabulary-sized state: counters of forms,
+document frequencies); on the pandas engine each worker task merges :data:`FAN_IN`
+partitions and the driver merges those. A combine that keeps order (Counter updates,
+offsets added left to right) gives the same result, to the byte, for any tree.
+
 Every engine can count what crosses between the driver and the work (:class:`Traffic`):
 the pickled bytes of each task's partition, of what is broadcast, and of each result
 that comes back. Counting pickles each object once more, so it is off unless asked for
@@ -50,6 +57,8 @@ COUNT_ENV = "NEWSLENS_COUNT_BYTES"
 # Documents per partition in every stage: fixed by the data, never by the worker count, so a
 # stage's partitions (and any result that depends on them) are the same on 1 worker or 32.
 PARTITION_DOCUMENTS = 500
+# Results merged by one combine task in a fold: the tree over P partitions has ceil(log_8 P) levels.
+FAN_IN = 8
 
 
 def _size(value: Any) -> int:
@@ -113,10 +122,9 @@ class Engine:
     def _counted(self, function: Callable, shared: Any, results: Callable[[Iterable], Iterator],
                  partitions: Iterable) -> Iterator:
         """``results(partitions)``, with each task's bytes added to :attr:`traffic` when counting."""
-        if self.traffic is None:
+        record = self._record(function, shared)
+        if record is None:
             return results(partitions)
-        record = MapTraffic(_function_label(function), shared=0 if shared is None else _size(shared))
-        self.traffic.maps.append(record)
         sizes: deque = deque()
 
         def measured(parts):
@@ -156,6 +164,40 @@ class Engine:
                           pre_dispatch=f"{2 * self.n_jobs}")
         yield from runner(delayed(call)(p) for p in chain(head, partitions))
 
+    def fold(self, function: Callable, partitions: Iterable, combine: Callable[[list], Any], *,
+             shared: Any = None, parallel: bool = True) -> Any:
+        """``combine`` over ``function(partition)`` of every partition, merged in partition order.
+
+        ``combine`` takes a list of results (in order) and returns one; it must be associative
+        and must not change its inputs (a task may be retried). None when there are no partitions.
+        Each worker task here maps :data:`FAN_IN` partitions and merges them; this process merges
+        what comes back as it comes, holding at most :data:`FAN_IN` results per tree level.
+        """
+        call = function if shared is None else _Bound(function, shared)
+        record = self._record(function, shared)
+        groups = chunked(self._measured_parts(record, partitions), FAN_IN)
+        levels: list[list] = []
+        for merged in self._map(_Group(call, combine), groups, parallel):
+            if record is not None:
+                record.received += _size(merged)
+            _push(levels, merged, combine)
+        return _drain(levels, combine)
+
+    def _record(self, function: Callable, shared: Any) -> "MapTraffic | None":
+        if self.traffic is None:
+            return None
+        record = MapTraffic(_function_label(function), shared=0 if shared is None else _size(shared))
+        self.traffic.maps.append(record)
+        return record
+
+    @staticmethod
+    def _measured_parts(record: "MapTraffic | None", partitions: Iterable) -> Iterator:
+        """The partitions, each counted as one task (its pickled size) as it is sent."""
+        for part in partitions:
+            if record is not None:
+                record.add(_size(part), 0)
+            yield part
+
     def keep(self, partitions: Iterable) -> list:
         """Hold partitions where the work runs, for several maps over the same data."""
         return list(partitions)
@@ -168,6 +210,38 @@ class Engine:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _push(levels: list[list], result: Any, combine: Callable[[list], Any]) -> None:
+    """Add the next result to a tree of partial merges (level i holds merges of FAN_IN**i results)."""
+    level = 0
+    while True:
+        if level == len(levels):
+            levels.append([])
+        levels[level].append(result)
+        if len(levels[level]) < FAN_IN:
+            return
+        result, levels[level] = combine(levels[level]), []
+        level += 1
+
+
+def _drain(levels: list[list], combine: Callable[[list], Any]) -> Any:
+    """The merge of what a tree of partial merges holds, left to right (None when empty)."""
+    pending = [one for level in reversed(levels) for one in level]  # higher levels hold earlier results
+    if not pending:
+        return None
+    return pending[0] if len(pending) == 1 else combine(pending)
+
+
+class _Group:
+    """Map ``call`` over a group of partitions and merge the results (one pandas worker task)."""
+
+    def __init__(self, call: Callable, combine: Callable[[list], Any]):
+        self.call, self.combine = call, combine
+
+    def __call__(self, group: list):
+        results = [self.call(part) for part in group]
+        return results[0] if len(results) == 1 else self.combine(results)
 
 
 class _Bound:
@@ -238,6 +312,32 @@ class DaskEngine(Engine):
             if shared_future is not None:
                 shared_future.release()
 
+    def fold(self, function: Callable, partitions: Iterable, combine: Callable[[list], Any], *,
+             shared: Any = None, parallel: bool = True) -> Any:
+        """As :meth:`Engine.fold`; the whole tree of merges runs on the workers, the driver gets its root."""
+        record = self._record(function, shared)
+        shared_future = None
+        if shared is not None:
+            [shared_future] = self.client.scatter([_Box(shared)], broadcast=True, hash=False)
+        try:
+            level = []
+            for part in self._measured_parts(record, partitions):
+                box = part if isinstance(part, _future_type()) else _Box(part)
+                level.append(self.client.submit(_call_boxed, function, shared_future, box,
+                                                pure=False, retries=DASK_RETRIES))
+            if not level:
+                return None
+            while len(level) > 1:  # each merge waits on its inputs on the cluster; nothing comes here
+                level = [self.client.submit(_combine_boxed, combine, *group, pure=False, retries=DASK_RETRIES)
+                         for group in chunked(level, FAN_IN)]
+            result = _result(level[0])
+            if record is not None:
+                record.received += _size(result)
+            return result
+        finally:
+            if shared_future is not None:
+                shared_future.release()
+
     def keep(self, partitions: Iterable) -> list:
         """Hold the partitions on the workers; later maps send only their keys.
 
@@ -267,6 +367,16 @@ class _Box:
 
 def _same(value):
     return value
+
+
+def _future_type():
+    from distributed import Future
+
+    return Future
+
+
+def _combine_boxed(combine: Callable[[list], Any], *boxes: _Box) -> _Box:
+    return _Box(combine([box.value for box in boxes]))
 
 
 def _call_boxed(function: Callable, shared: "_Box | None", partition: _Box):

@@ -313,6 +313,16 @@ class UnitCounts:
         self.closers.update(other.closers)
 
 
+def merge_unit_counts(parts: list[UnitCounts]) -> UnitCounts:
+    """Partitions' unit counts summed (a fold's combine: whole numbers, the inputs unchanged)."""
+    first = parts[0]
+    total = UnitCounts([c.copy() for c in first.counts], [t.copy() for t in first.tokens],
+                       Counter(first.openers), Counter(first.closers))
+    for part in parts[1:]:
+        total.add(part)
+    return total
+
+
 def count_units(docs, rows: list, query: EvidenceQuery) -> UnitCounts:
     """Count the query's terms per unit (``rows``: per kind of ``query.units``, each document's unit row, -1: none),
     each unit's tokens, and the documents each queried opener starts and closer ends."""

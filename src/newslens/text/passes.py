@@ -148,6 +148,35 @@ def normalize_chunk(tokenizer: Tokenizer, docs: list) -> NormalizedChunk:
     return NormalizedChunk(out, Counter(flat), df, phrase_forms)
 
 
+# ---------------------------------------------------------------- merges (a fold's combine)
+
+
+def merge_surface(chunks: list[SurfaceChunk]) -> SurfaceChunk:
+    """Partitions' first-pass counts summed in order; the sentences stay in their scratch parts."""
+    return SurfaceChunk(None, Counter(), sum(c.n_words for c in chunks),
+                        *(sum_counters(getattr(c, name) for c in chunks)
+                          for name in ("surface", "initial", "scripts", "markers")),
+                        n_docs=sum(c.n_docs for c in chunks))
+
+
+def merge_normalized(chunks: list[NormalizedChunk]) -> NormalizedChunk:
+    """Partitions' second-pass counts summed in order: token and document frequencies, phrase forms, edges."""
+    from newslens.text.formulas import EdgeCounts
+
+    phrase_forms: dict = {}
+    for chunk in chunks:
+        for phrase, counts in chunk.phrase_forms.items():
+            phrase_forms.setdefault(phrase, Counter()).update(counts)
+    edges = None
+    if any(chunk.edges is not None for chunk in chunks):
+        edges = EdgeCounts()
+        for chunk in chunks:
+            if chunk.edges is not None:
+                edges.add(chunk.edges)
+    return NormalizedChunk(None, sum_counters(c.cf for c in chunks), sum_counters(c.df for c in chunks),
+                           phrase_forms, edges=edges, n_sentences=sum(c.n_sentences for c in chunks))
+
+
 # ---------------------------------------------------------------- tasks by reference
 
 @dataclass(frozen=True)

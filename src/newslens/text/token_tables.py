@@ -49,16 +49,27 @@ class TokenSummary:
     empty_ids: list = field(default_factory=list)      # the first documents without a kept token
     first_seen: list = field(default_factory=list)     # (position, type): each type's first token here
 
-    def add(self, other: "TokenSummary", growth: "Growth") -> None:
-        """Add the next partition's summary (in partition order), and its new types to ``growth``."""
-        growth.add(other.first_seen, self.n_tokens)
-        self.n_docs += other.n_docs
-        self.n_sentences += other.n_sentences
-        self.n_tokens += other.n_tokens
-        self.cut += other.cut
-        self.edged += other.edged
-        self.per_doc.update(other.per_doc)
-        self.empty_ids.extend(other.empty_ids[:EMPTY_IDS - len(self.empty_ids)])
+
+def merge_summaries(parts: list[TokenSummary]) -> TokenSummary:
+    """Partitions' summaries merged in order (a fold's combine: associative, the inputs unchanged).
+
+    A type's first occurrence is kept from the first part that has it, at its position in the
+    whole: the tokens of the parts before it added to its position within its part.
+    """
+    total, seen = TokenSummary(), set()
+    for part in parts:
+        for position, token in part.first_seen:
+            if token not in seen:
+                seen.add(token)
+                total.first_seen.append((total.n_tokens + position, token))
+        total.n_docs += part.n_docs
+        total.n_sentences += part.n_sentences
+        total.n_tokens += part.n_tokens
+        total.cut += part.cut
+        total.edged += part.edged
+        total.per_doc.update(part.per_doc)
+        total.empty_ids.extend(part.empty_ids[:EMPTY_IDS - len(total.empty_ids)])
+    return total
 
 
 EMPTY_IDS = 20  # documents without tokens named in tokenize_stats.json
@@ -67,16 +78,9 @@ EMPTY_IDS = 20  # documents without tokens named in tokenize_stats.json
 class Growth:
     """The running token counts at which a new type appears: the Heaps curve, vocabulary-sized."""
 
-    def __init__(self) -> None:
-        self.seen: set[str] = set()
-        self.steps: list[int] = []
-
-    def add(self, first_seen: list, offset: int) -> None:
-        """A partition's first occurrences (position from 1 within it), after ``offset`` tokens."""
-        for position, token in first_seen:
-            if token not in self.seen:
-                self.seen.add(token)
-                self.steps.append(offset + position)
+    def __init__(self, first_seen: list | None = None) -> None:
+        """From the merged first occurrences (:func:`merge_summaries`), positions from 1 in the corpus."""
+        self.steps: list[int] = [position for position, _ in first_seen or []]
 
 
 def token_part(final: tuple[frozenset, Formulas], part) -> TokenSummary:

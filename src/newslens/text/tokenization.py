@@ -45,11 +45,12 @@ from newslens.engine import PARTITION_DOCUMENTS, engine_scope
 from newslens.params import TokenizeParams
 from newslens.text import passes, spelling
 from newslens.text.formulas import (MIN_DOCS, MIN_REPEATS, REPEAT_SHARE, EdgeCounts, EvidenceQuery, Formulas,
-                                    UnitCounts, Units, comparison_units, decide_formulas, none_learned, shown)
+                                    UnitCounts, Units, comparison_units, decide_formulas, merge_unit_counts,
+                                    none_learned, shown)
 from newslens.text.phrases import learn_phrases
 from newslens.text.stopwords import stopword_sources
 from newslens.text.token_stats import heaps_fit, sentences_of, tokens_per_document_in
-from newslens.text.token_tables import Growth, Tokenized, TokenSummary, assemble, kept_terms, token_part
+from newslens.text.token_tables import Growth, Tokenized, assemble, kept_terms, merge_summaries, token_part
 from newslens.text.tokenizer import Tokenizer  # also as tokenization.Tokenizer, for the notebooks
 from newslens.text.words import JOINER, usual_forms, word_display_forms
 
@@ -133,13 +134,9 @@ def _tokenize(rows: list[passes.Rows], groups: list, dates: list, settings: Toke
     """The passes of :func:`tokenize_documents`, each reduced in partition order on the driver."""
     n_docs = rows[-1].stop if rows else 0
     parallel = n_docs >= 200
-    surface, initial, scripts, markers, n_words = Counter(), Counter(), Counter(), Counter(), 0
-    for chunk in runner.map(partial(passes.surface_part, language=language), rows, parallel=parallel):
-        surface.update(chunk.surface)
-        initial.update(chunk.initial)
-        scripts.update(chunk.scripts)
-        markers.update(chunk.markers)
-        n_words += chunk.n_words
+    first = runner.fold(partial(passes.surface_part, language=language), rows, passes.merge_surface,
+                        parallel=parallel) or passes.merge_surface([])
+    surface, initial, scripts, markers, n_words = first.surface, first.initial, first.scripts, first.markers, first.n_words
     words = Counter()
     for form, count in surface.items():
         words[form.lower()] += count
@@ -165,14 +162,9 @@ def _tokenize(rows: list[passes.Rows], groups: list, dates: list, settings: Toke
     share = max(MIN_REPEATS, REPEAT_SHARE * n_docs) / n_docs if learning else 0.0
     normalized = [passes.Part(r.out, str(scratch / f"normalized-{i:05d}.parquet"), edge_share=share)
                   for i, r in enumerate(rows)]
-    cf, df, phrase_forms, edges = Counter(), Counter(), {}, EdgeCounts()
-    for piece in runner.map(passes.normalize_part, normalized, shared=draft, parallel=parallel):
-        cf.update(piece.cf)
-        df.update(piece.df)
-        for phrase, counts in piece.phrase_forms.items():
-            phrase_forms.setdefault(phrase, Counter()).update(counts)
-        if piece.edges is not None:
-            edges.add(piece.edges)
+    second = runner.fold(passes.normalize_part, normalized, passes.merge_normalized, shared=draft,
+                         parallel=parallel) or passes.merge_normalized([])
+    cf, df, phrase_forms, edges = second.cf, second.df, second.phrase_forms, second.edges or EdgeCounts()
     forms.update(usual_forms(phrase_forms))
     sources = stopword_sources(df, n_docs, settings, language)
     if settings.formulas:
@@ -181,10 +173,8 @@ def _tokenize(rows: list[passes.Rows], groups: list, dates: list, settings: Toke
         def evidence(query: EvidenceQuery) -> UnitCounts:
             tasks = [passes.Part(part.out, "", units=tuple(units.rows_of(r.start, r.stop)))
                      for part, r in zip(normalized, rows)]
-            found = UnitCounts.empty(units, query)
-            for counted in runner.map(passes.evidence_part, tasks, shared=query, parallel=parallel):
-                found.add(counted)
-            return found
+            found = runner.fold(passes.evidence_part, tasks, merge_unit_counts, shared=query, parallel=parallel)
+            return UnitCounts.empty(units, query) if found is None else found
 
         learned = decide_formulas(n_docs, units, df, frozenset(sources["term"]), edges, evidence, keep=settings.keep)
         sources = stopword_sources(df, n_docs, settings, language, learned=learned.terms)
@@ -193,11 +183,10 @@ def _tokenize(rows: list[passes.Rows], groups: list, dates: list, settings: Toke
     tokenizer = Tokenizer(settings, language, phraser, frozenset(sources["term"]), names, variants, draft._lemmas)
     cutting = Formulas(None, openers=learned.openers, closers=learned.closers)
     final = [passes.Part(part.out, str(scratch / f"tokens-{i:05d}.parquet")) for i, part in enumerate(normalized)]
-    summary, growth = TokenSummary(), Growth()
-    for piece in runner.map(token_part, final, shared=(kept_terms(cf, tokenizer), cutting), parallel=parallel):
-        summary.add(piece, growth)
+    summary = runner.fold(token_part, final, merge_summaries, shared=(kept_terms(cf, tokenizer), cutting),
+                          parallel=parallel) or merge_summaries([])
     result = assemble(summary, cf, df, tokenizer, sources, forms, scripts, learned, markers)
-    result.growth = growth
+    result.growth = Growth(summary.first_seen)
     result.stats.update(variant_counts)
     return result
 
