@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -38,11 +39,12 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from newslens.corpus.language import language_counts, language_warning
-from newslens.corpus.partitions import (BATCH_SIZE, DOCUMENT_COLUMNS, METADATA_COLUMNS, Ingested, Reducer,
+from newslens.corpus import slices
+from newslens.corpus.partitions import (DOCUMENT_COLUMNS, METADATA_COLUMNS, Ingested, Reducer, Scratched,
                                         document_schema, empty_documents, prepare_to_scratch)
 from newslens.corpus.periods import Resolution, counts_over_time
-from newslens.corpus.sources import read_source, republished
-from newslens.engine import Engine, chunked, engine_scope
+from newslens.corpus.sources import republished
+from newslens.engine import Engine, engine_scope
 from newslens.params import RunParams
 
 if TYPE_CHECKING:
@@ -112,11 +114,28 @@ def run(stage_run: StageRun) -> IngestResult:
         near_duplicates=int(documents["near_duplicate_of"].notna().sum()))
 
 
-def _partitions(params: RunParams) -> Iterable[list]:
-    for source in params.sources:
-        logger.info("reading %s", source.label)
-        items = tqdm(read_source(source), desc=f"ingest {source.label}", unit="doc", mininterval=2)
-        yield from chunked(items, BATCH_SIZE)
+def _partitions(params: RunParams) -> Iterable:
+    """The run's partitions as references (:func:`newslens.corpus.slices.plan`), with a progress bar."""
+    return tqdm(slices.plan(params.sources), desc="ingest", unit="partition", mininterval=2)
+
+
+def _in_order(parts: Iterable[Scratched]) -> Iterator[Scratched]:
+    """The prepared partitions with their tables' rows numbered across slices.
+
+    A table that stops being readable in one slice is unreadable to its end: its later
+    slices are dropped here, as reading the table whole would never reach them.
+    """
+    offsets: Counter = Counter()
+    broken: set[int] = set()
+    for part in parts:
+        if part.source in broken:
+            continue
+        if part.table:
+            offset, offsets[part.source] = offsets[part.source], offsets[part.source] + part.rows
+            part = part.renumbered(offset)
+            if part.broken:
+                broken.add(part.source)
+        yield part
 
 
 def verify_builtins(params: RunParams) -> None:
@@ -158,7 +177,7 @@ def ingest(params: RunParams, out_dir: Path | None = None, *, engine: Engine | N
         copy = frozenset(source.label for source in params.sources if republished(source))
         prepare = partial(prepare_to_scratch, str(scratch), params.unit, copy, language=params.language,
                           skip_other=params.other_languages == "skip")
-        parts = runner.map(prepare, enumerate(_partitions(params)))
+        parts = _in_order(runner.map(prepare, enumerate(_partitions(params))))
         if out is None:
             frames = [_with_texts(*reducer.add_scratched(part), part.texts) for part in parts]
             documents = pd.concat(frames, ignore_index=True) if frames else empty_documents()

@@ -102,6 +102,26 @@ class Scratched(NamedTuple):
     entries: list  # of _Skip | _Prepared, units and texts dropped
     texts: str
     stored: Stored
+    source: int = 0  # the source's place in the run
+    rows: int = 0  # a table slice's data rows (its entries' rows are numbered from 1 within it)
+    broken: bool = False  # the table stops being readable in this slice
+    table: bool = False  # a table slice: the driver adds the rows of the slices before
+
+    def renumbered(self, offset: int) -> "Scratched":
+        """The partition with ``offset`` rows added to its table rows' locations (see :mod:`newslens.corpus.slices`)."""
+        from newslens.corpus.slices import renumbered
+
+        if not offset:
+            return self
+        entries = []
+        for entry in self.entries:
+            if isinstance(entry, _Skip):
+                where, reason = renumbered(entry.location, entry.reason, offset)
+                entries.append(entry._replace(location=where, reason=reason))
+            else:
+                where, _ = renumbered(entry.item.location, "", offset)
+                entries.append(entry._replace(item=replace(entry.item, location=where)))
+        return self._replace(entries=entries)
 
 
 class _Row(NamedTuple):
@@ -232,15 +252,20 @@ def prepare_to_scratch(scratch: str, unit: str, republished: frozenset[str], num
                        *, language: str = "en", skip_other: bool = False) -> Scratched:
     """:func:`prepare_partition` on a worker that keeps the texts: they go to files in ``scratch``.
 
-    ``numbered`` is (partition number, items). The units' texts are written to
-    ``texts-<number>.parquet`` and their shingle sets to ``shingles-<number>.u64``; what
-    returns is the entries without texts (:class:`Scratched`), so the driver receives
-    metadata, lengths and band keys, never the corpus.
+    ``numbered`` is (partition number, slice): the slice is read here
+    (:mod:`newslens.corpus.slices`: a table's byte range, or items read on the driver).
+    The units' texts are written to ``texts-<number>.parquet`` and their shingle sets to
+    ``shingles-<number>.u64``; what returns is the entries without texts
+    (:class:`Scratched`), so the driver receives metadata, lengths and band keys, never the corpus.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    number, items = numbered
+    from newslens.corpus.slices import TableSlice, rows_read
+
+    number, part = numbered
+    items = part.read()
+    rows, broken = rows_read(items) if isinstance(part, TableSlice) else (0, False)
     entries = prepare_partition(unit, republished, items, language=language, skip_other=skip_other)
     prepared = [entry for entry in entries if isinstance(entry, _Prepared)]
     texts = [text for entry in prepared for text in entry.units]
@@ -252,7 +277,7 @@ def prepare_to_scratch(scratch: str, unit: str, republished: frozenset[str], num
     light = [entry if isinstance(entry, _Skip) else
              entry._replace(units=None, text=entry.text if entry.raw is not None else "", sketches=None)
              for entry in entries]
-    return Scratched(number, light, str(texts_path), stored)
+    return Scratched(number, light, str(texts_path), stored, part.source, rows, broken, isinstance(part, TableSlice))
 
 
 class Reducer:

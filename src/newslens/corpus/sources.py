@@ -189,15 +189,20 @@ def _read_builtin(source: params.Source) -> Iterator[RawDocument | Skipped]:
     return _read_text_files(path, source.label, mapping, [corpus.target / corpus.manifest])
 
 
+def table_mapping(source: params.Source) -> ColumnMapping:
+    """A table source's columns as the table reader's mapping."""
+    return ColumnMapping(source.text_column, source.id_column, source.title_column, source.date_column,
+                         source.group_column, group_value=source.group,
+                         exclude=tuple((source.exclude or {}).items()))
+
+
 def _read_path(path: Path, source: params.Source) -> Iterator[RawDocument | Skipped]:
     """A folder, a table (with its column mapping) or a single file (with its sidecar, if any)."""
     suffix = path.suffix.lower()
     if path.is_dir():
         return _read_folder(path, source.label, source.group)
     if suffix in params.TABLE_SUFFIXES:
-        return read_table(path, source.label, ColumnMapping(
-            source.text_column, source.id_column, source.title_column, source.date_column,
-            source.group_column, group_value=source.group, exclude=tuple((source.exclude or {}).items())))
+        return read_table(path, source.label, table_mapping(source))
     sidecar = path.with_suffix(".json")
     names = [path.name] + ([sidecar.name] if suffix in TEXT_SUFFIXES and sidecar.is_file() else [])
     return _read_folder(path.parent, source.label, source.group, sorted(_Entry(n, "file") for n in names))

@@ -126,8 +126,8 @@ def _numbered(chunks: Iterable[dict[str, list]]) -> Iterator[Row]:
             yield Row(row, dict(zip(chunk, values)))
 
 
-def _delimited_rows(path: Path, mapping: ColumnMapping) -> tuple[str, Iterator[Row]]:
-    """Check a CSV/TSV (encoding, header, columns) and stream it in chunks of :data:`CHUNK_ROWS`."""
+def _check_delimited(path: Path, mapping: ColumnMapping) -> tuple[str, dict]:
+    """Check a CSV/TSV's encoding, header and columns; its encoding and read_csv options."""
     import pandas as pd
 
     encoding = _sniff_encoding(path)
@@ -139,6 +139,14 @@ def _delimited_rows(path: Path, mapping: ColumnMapping) -> tuple[str, Iterator[R
     except (ValueError, UnicodeDecodeError) as exc:  # pandas' ParserError is a ValueError
         raise _SkipFile(f"unreadable table ({_short(exc)})") from None
     _check_columns(mapping, header)
+    return encoding, options
+
+
+def _delimited_rows(path: Path, mapping: ColumnMapping) -> tuple[str, Iterator[Row]]:
+    """Check a CSV/TSV (encoding, header, columns) and stream it in chunks of :data:`CHUNK_ROWS`."""
+    import pandas as pd
+
+    encoding, options = _check_delimited(path, mapping)
 
     def chunks() -> Iterator[dict[str, list]]:
         with pd.read_csv(path, chunksize=CHUNK_ROWS, **options) as reader:
