@@ -52,11 +52,13 @@ def cell(engine_name: str, scale: int, work: Path) -> dict:
     from newslens.corpus import ingest
     from newslens.text import tokenization
     from newslens.engine import DaskEngine, Engine
+    import pyarrow.parquet as pq
 
     workloads.prewarm()
     folder = workloads.scale_dir(work, scale)
     settings = params = workloads.bench_run(folder).params
-    documents = workloads.read_documents(folder)  # ingest's output at this scale (made untimed if missing)
+    # ingest's output at this scale (made untimed if missing): tokenize's workers read its texts, not the driver
+    documents = workloads.documents_path(folder)
     record: dict = {"engine": engine_name, "scale": scale, "stages": {}}
     start = time.perf_counter()
     engine = DaskEngine(count_bytes=True) if engine_name == "dask" else Engine(2, count_bytes=True)
@@ -96,7 +98,7 @@ def cell(engine_name: str, scale: int, work: Path) -> dict:
             counted = len(engine.traffic.maps)
             entry["driver_peak_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
             record["stages"][stage] = entry
-    record["documents"] = len(documents)
+    record["documents"] = pq.ParquetFile(documents).metadata.num_rows
     record["driver_peak_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     if engine_name == "dask":
         peaks = engine.client.run(_worker_peak_mib)

@@ -261,12 +261,17 @@ def ensure_stage(folder: Path, name: str) -> None:
     run_stage(name, run)
 
 
+def documents_path(folder: Path) -> Path:
+    """Ingest's documents.parquet at this scale (made untimed if missing)."""
+    ensure_stage(folder, "01-ingest")
+    return stage_run(folder, "02-tokenize").input("documents.parquet")
+
+
 def read_documents(folder: Path):
     """Ingest's documents at this scale (made untimed if missing)."""
     import pandas as pd
 
-    ensure_stage(folder, "01-ingest")
-    return pd.read_parquet(stage_run(folder, "02-tokenize").input("documents.parquet"))
+    return pd.read_parquet(documents_path(folder))
 
 
 def read_tfidf(folder: Path):

@@ -102,7 +102,7 @@ def count_matrix(doc_ids: list[str], analyzer, min_df: int, max_df: float | int,
                  engine: "Engine | str") -> tuple[sparse.csr_matrix, np.ndarray]:
     """Document-term counts as a map-reduce over partitions of the documents.
 
-    Map: each partition's document frequencies; reduce: their sum, cut to
+    Map: each partition's document frequencies; reduce: their sum (a fold on the workers), cut to
     ``min_df ≤ df ≤ max_df`` exactly as scikit-learn does, terms sorted. The
     vocabulary is then broadcast and each partition counts its documents into a
     sparse block; the blocks are stacked in order.
@@ -110,9 +110,7 @@ def count_matrix(doc_ids: list[str], analyzer, min_df: int, max_df: float | int,
     with engine_scope(engine) as runner:
         token_parts = runner.keep([analyzer(doc_id) for doc_id in part]
                                   for part in chunked(doc_ids, PARTITION_DOCUMENTS))
-        df: Counter = Counter()
-        for part_df in runner.map(_partition_df, token_parts):
-            df.update(part_df)
+        df: Counter = runner.fold(_partition_df, token_parts, _summed) or Counter()
         n = len(doc_ids)
         max_count = max_df if isinstance(max_df, Integral) else max_df * n
         min_count = min_df if isinstance(min_df, Integral) else min_df * n
@@ -129,6 +127,14 @@ def count_matrix(doc_ids: list[str], analyzer, min_df: int, max_df: float | int,
 
 def _partition_df(token_lists: list[list[str]]) -> Counter:
     return Counter(chain.from_iterable(set(tokens) for tokens in token_lists))
+
+
+def _summed(counters: list[Counter]) -> Counter:
+    """Partitions' document frequencies summed in order (a fold's combine)."""
+    total: Counter = Counter()
+    for counter in counters:
+        total.update(counter)
+    return total
 
 
 def _partition_counts(index: dict[str, int], token_lists: list[list[str]]) -> sparse.csr_matrix:
