@@ -76,7 +76,7 @@ def cell(engine_name: str, scale: int, work: Path) -> dict:
                 tokenization.tokenize_documents(documents, settings.tokenize, settings.language, engine=engine),
                 out / "tok", partitioned=engine_name == "dask"),
             "counts": lambda: fit_tfidf(*tokenization.load_analyzer(out / "tok"), settings.keywords,
-                                                 engine=engine),
+                                        engine=engine, tokens=out / "tok" / "tokens.parquet"),
         }
         (out / "ingest").mkdir()
         (out / "tok").mkdir()

@@ -157,7 +157,7 @@ def _stage_outputs(params, out: Path, engine) -> dict:
     tokens = tokenization.tokenize_documents(documents, params.tokenize, params.language, engine=engine)
     tokenization.write_outputs(tokens, out, partitioned=engine.name == "dask")
     doc_ids, analyzer = tokenization.load_analyzer(out)
-    tfidf = fit_tfidf(doc_ids, analyzer, params.keywords, engine=engine)
+    tfidf = fit_tfidf(doc_ids, analyzer, params.keywords, engine=engine, tokens=out / "tokens.parquet")
     return {"documents": documents, "log": result.log, "changes": result.changes,
             "tokens": pd.read_parquet(out / "tokens.parquet"), "vocabulary": tokens.vocabulary,
             "phrases": tokens.phrases, "stopwords": tokens.stopword_sources, "stats": tokens.stats,

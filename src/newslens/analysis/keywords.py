@@ -365,7 +365,8 @@ def run(stage_run: StageRun) -> KeywordsResult:
     vocabulary = pd.read_parquet(stage_run.input("vocabulary.parquet"))
     display = dict(zip(vocabulary["term"], vocabulary["display"]))
     doc_ids, analyzer = load_analyzer(out)  # the shared tokens: no re-tokenizing
-    tfidf = fit_tfidf(doc_ids, analyzer, settings, engine=stage_run.params.engine)
+    tfidf = fit_tfidf(doc_ids, analyzer, settings, engine=stage_run.params.engine,
+                      tokens=stage_run.input("tokens.parquet"))
     focus_ids = resolve_focus(documents, stage_run.params.focus)
     corpus_terms = corpus_top_terms(tfidf)
     focus_terms = focus_keywords(tfidf, focus_ids, settings.top_n) if focus_ids else corpus_terms.iloc[:0]

@@ -65,12 +65,14 @@ def effective_df_bounds(n_documents: int, settings: KeywordsParams) -> tuple[int
 
 
 def fit_tfidf(doc_ids: list[str], analyzer, settings: KeywordsParams, *,
-              engine: "Engine | str | None" = None) -> TfidfModel:
+              engine: "Engine | str | None" = None, tokens: Path | None = None) -> TfidfModel:
     """Fit TF-IDF over documents given as doc_ids, with the shared analyzer.
 
     On the dask engine the document-term counts are a map-reduce over partitions
-    (:func:`count_matrix`); in process, scikit-learn's CountVectorizer. Both give the
-    same matrix, with sorted indices, so everything downstream is identical.
+    (:func:`count_matrix`): with ``tokens`` (the tokens.parquet the analyzer reads) each
+    task names a part of it and the worker reads its tokens; in process, scikit-learn's
+    CountVectorizer. Both give the same matrix, with sorted indices, so everything
+    downstream is identical.
     """
     from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
@@ -79,7 +81,7 @@ def fit_tfidf(doc_ids: list[str], analyzer, settings: KeywordsParams, *,
     min_df, max_df = effective_df_bounds(len(doc_ids), settings)
     try:
         if _engine_name(engine) == "dask":
-            counts, terms = count_matrix(doc_ids, analyzer, min_df, max_df, engine)
+            counts, terms = count_matrix(doc_ids, analyzer, min_df, max_df, engine, tokens=tokens)
         else:
             # CountVectorizer + TfidfTransformer is exactly TfidfVectorizer, and keeps the raw
             # counts, which keyness and topics (LDA) need, without counting twice.
@@ -99,18 +101,24 @@ def _engine_name(engine) -> str:
 
 
 def count_matrix(doc_ids: list[str], analyzer, min_df: int, max_df: float | int,
-                 engine: "Engine | str") -> tuple[sparse.csr_matrix, np.ndarray]:
+                 engine: "Engine | str", *, tokens: Path | None = None) -> tuple[sparse.csr_matrix, np.ndarray]:
     """Document-term counts as a map-reduce over partitions of the documents.
 
     Map: each partition's document frequencies; reduce: their sum (a fold on the workers), cut to
     ``min_df ≤ df ≤ max_df`` exactly as scikit-learn does, terms sorted. The
     vocabulary is then broadcast and each partition counts its documents into a
-    sparse block; the blocks are stacked in order.
+    sparse block; the blocks are stacked in order. With ``tokens`` the partitions are
+    its part files, which the workers read (tasks carry their names); otherwise the
+    analyzer's token lists are sent to the workers and held there for both passes.
     """
     with engine_scope(engine) as runner:
-        token_parts = runner.keep([analyzer(doc_id) for doc_id in part]
-                                  for part in chunked(doc_ids, PARTITION_DOCUMENTS))
-        df: Counter = runner.fold(_partition_df, token_parts, _summed) or Counter()
+        if tokens is not None:
+            parts: list = [str(path) for path in token_parts(tokens)]
+            frequencies, counting = _part_frequencies, _part_counts
+        else:
+            parts = runner.keep([analyzer(doc_id) for doc_id in part] for part in chunked(doc_ids, PARTITION_DOCUMENTS))
+            frequencies, counting = _partition_df, _partition_counts
+        df: Counter = runner.fold(frequencies, parts, _summed) or Counter()
         n = len(doc_ids)
         max_count = max_df if isinstance(max_df, Integral) else max_df * n
         min_count = min_df if isinstance(min_df, Integral) else min_df * n
@@ -120,8 +128,10 @@ def count_matrix(doc_ids: list[str], analyzer, min_df: int, max_df: float | int,
         if not terms:
             raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
         index = {term: i for i, term in enumerate(terms)}
-        blocks = list(runner.map(_partition_counts, token_parts, shared=index))
+        blocks = list(runner.map(counting, parts, shared=index))
     counts = sparse.vstack(blocks, format="csr").astype(np.int64)
+    if counts.shape[0] != len(doc_ids):
+        raise ValueError(f"the token parts hold {counts.shape[0]} documents, the analyzer {len(doc_ids)}")
     return counts, np.asarray(terms, dtype=object)
 
 
@@ -259,6 +269,10 @@ def _part_documents(path: Path) -> tuple[list[str], list[list[str]]]:
 def _part_df(path: Path) -> tuple[list[str], Counter]:
     ids, lists = _part_documents(path)
     return ids, _partition_df(lists)
+
+
+def _part_frequencies(path: Path) -> Counter:
+    return _partition_df(_part_documents(path)[1])
 
 
 def _part_counts(index: dict[str, int], path: Path) -> sparse.csr_matrix:
