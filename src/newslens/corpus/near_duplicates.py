@@ -253,9 +253,9 @@ class NearDuplicateIndex:
         self.path = os.path.join(self._dir, "shingles.u64")
         self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         self._written = 0  # uint64 values in the scratch file
-        self._offsets = np.zeros(0, dtype=np.int64)  # per unit: its first value in its file
-        self._sizes = np.zeros(0, dtype=np.int64)  # per unit: its distinct shingles
-        self._files = np.zeros(0, dtype=np.int32)  # per unit: its file (0: the scratch file, n: self._paths[n])
+        self._offsets = _Column(np.int64)  # per unit: its first value in its file
+        self._sizes = _Column(np.int64)  # per unit: its distinct shingles
+        self._files = _Column(np.int32)  # per unit: its file (0: the scratch file, n: self._paths[n])
         self._paths: list[str | None] = [None]  # the workers' files of stored sketches
         self._handles: dict[int, int] = {}  # open descriptors of workers' files
         self._ids: list[str] = []
@@ -294,9 +294,9 @@ class NearDuplicateIndex:
             if not len(doc_ids) == len(sketches.sizes) == len(sketches.keys):
                 raise ValueError("near-duplicate index: one sketch per doc_id is needed")
             self._paths.append(sketches.path)
-            self._offsets = np.concatenate([self._offsets, sketches.offsets])
-            self._sizes = np.concatenate([self._sizes, sketches.sizes])
-            self._files = np.concatenate([self._files, np.full(len(doc_ids), len(self._paths) - 1, np.int32)])
+            self._offsets.extend(sketches.offsets)
+            self._sizes.extend(sketches.sizes)
+            self._files.extend(np.full(len(doc_ids), len(self._paths) - 1, np.int32))
             keys = np.asarray(sketches.keys, dtype=np.uint64)
         else:
             if len(doc_ids) != len(sketches.shingles) or len(doc_ids) != len(sketches.signatures):
@@ -304,7 +304,7 @@ class NearDuplicateIndex:
             self._store(sketches.shingles)
             keys = band_keys(np.asarray(sketches.signatures, dtype=np.uint64).reshape(-1, PERMUTATIONS))
         self._ids.extend(doc_ids)
-        sizes = self._sizes[first:]
+        sizes = self._sizes.values[first:]
         keys = keys.ravel()
         units = np.repeat(np.arange(first, first + len(doc_ids), dtype=np.uint32), BANDS)
         indexed = np.repeat(sizes > 0, BANDS)  # a unit without shingles never matches
@@ -326,12 +326,12 @@ class NearDuplicateIndex:
         while view:  # os.write may write less than asked
             view = view[os.write(self._fd, view):]
         self._written += int(sizes.sum())
-        self._offsets = np.concatenate([self._offsets, offsets])
-        self._sizes = np.concatenate([self._sizes, sizes])
-        self._files = np.concatenate([self._files, np.zeros(len(sizes), dtype=np.int32)])
+        self._offsets.extend(offsets)
+        self._sizes.extend(sizes)
+        self._files.extend(np.zeros(len(sizes), dtype=np.int32))
 
     def _read(self, unit: int) -> np.ndarray:
-        size, file = int(self._sizes[unit]), int(self._files[unit])
+        size, file = int(self._sizes.values[unit]), int(self._files.values[unit])
         handle = self._fd if file == 0 else self._handles.get(file)
         if handle is None:
             if len(self._handles) >= _OPEN_FILES:  # a bounded number of workers' files open at once
@@ -339,7 +339,7 @@ class NearDuplicateIndex:
                     os.close(old)
                 self._handles.clear()
             handle = self._handles[file] = os.open(self._paths[file], os.O_RDONLY)
-        raw = os.pread(handle, 8 * size, 8 * int(self._offsets[unit]))
+        raw = os.pread(handle, 8 * size, 8 * int(self._offsets.values[unit]))
         return np.frombuffer(raw, dtype="<u8")
 
     def _candidates(self, keys: np.ndarray, units: np.ndarray) -> dict[int, np.ndarray]:
@@ -374,15 +374,16 @@ class NearDuplicateIndex:
 
     def _check(self, unit: int, earlier: np.ndarray) -> str | None:
         """The doc_id of the earliest of ``earlier`` whose exact Jaccard with ``unit`` is ≥ the threshold."""
-        size = int(self._sizes[unit])
-        others = self._sizes[earlier]
+        sizes = self._sizes.values
+        size = int(sizes[unit])
+        others = sizes[earlier]
         possible = earlier[(np.minimum(others, size) >= self.threshold * np.maximum(others, size))]
         if not len(possible):
             return None
         own = self._read(unit)
         for other in possible.tolist():
             shared = len(np.intersect1d(own, self._read(other), assume_unique=True))
-            union = size + int(self._sizes[other]) - shared
+            union = size + int(sizes[other]) - shared
             if union > 0 and shared >= self.threshold * union:
                 return self._ids[other]
         return None
@@ -396,6 +397,32 @@ class NearDuplicateIndex:
             keys = np.concatenate([a.keys, b.keys])
             order = np.argsort(keys, kind="stable")
             self._runs[-2:] = [_Run(keys[order], np.concatenate([a.units, b.units])[order])]
+
+
+class _Column:
+    """A numpy array that grows by appending, in amortised constant time per value.
+
+    The index appends every partition's units: concatenating onto one array each time would
+    copy all earlier units again, a cost quadratic in the corpus.
+    """
+
+    def __init__(self, dtype):
+        self._data = np.zeros(1024, dtype=dtype)
+        self._size = 0
+
+    def extend(self, values: np.ndarray) -> None:
+        end = self._size + len(values)
+        if end > len(self._data):
+            grown = np.zeros(max(end, 2 * len(self._data)), dtype=self._data.dtype)
+            grown[:self._size] = self._data[:self._size]
+            self._data = grown
+        self._data[self._size:end] = values
+        self._size = end
+
+    @property
+    def values(self) -> np.ndarray:
+        """The values appended so far (a view: valid until the next ``extend``)."""
+        return self._data[:self._size]
 
 
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
