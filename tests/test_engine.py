@@ -347,6 +347,26 @@ def test_token_parts_never_split_a_document() -> None:
     assert tokenization._part_bounds(np.array([], dtype=object), 2) == [(0, 0)]
 
 
+def test_a_tokens_file_is_partitioned_by_row_groups_joined_where_a_document_runs_on(tmp_path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from newslens.analysis.tfidf import TokenPart, part_documents, token_doc_ids, token_parts
+
+    rows = [("a", ["x"]), ("a", ["y"]), ("b", ["z"]), ("b", ["x", "x"]), ("c", []), ("d", ["y"])]
+    path = tmp_path / "tokens.parquet"
+    table = pa.table({"doc_id": [r[0] for r in rows], "sentence": pa.array([0, 1, 0, 1, 0, 0], pa.int32()),
+                      "tokens": pa.array([r[1] for r in rows], pa.list_(pa.string()))})
+    with pq.ParquetWriter(path, table.schema) as writer:
+        for start, stop in ((0, 2), (2, 3), (3, 5), (5, 6)):  # "b" runs on from the second group into the third
+            writer.write_table(table.slice(start, stop - start))
+    parts = token_parts(path)
+    assert parts == [TokenPart(str(path), 0, 1), TokenPart(str(path), 1, 3), TokenPart(str(path), 3, 4)]
+    read = [part_documents(part) for part in parts]
+    assert read == [(["a"], [["x", "y"]]), (["b", "c"], [["z", "x", "x"], []]), (["d"], [["y"]])]
+    assert token_doc_ids(path) == ["a", "b", "c", "d"]
+
+
 @pytest.fixture(scope="module")
 def news_stream(tmp_path_factory):
     """The news run's tokens written in 9 parts, its batch TF-IDF, and the streamed one."""

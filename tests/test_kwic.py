@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newslens.measures import g2
-from newslens.analysis.kwic import COLLOCATE_COLUMNS, KWIC_COLUMNS, collocates, kwic
+from newslens.analysis.kwic import (COLLOCATE_COLUMNS, KWIC_COLUMNS, collocate_counts, collocates,
+                                    collocates_from_counts, kwic, merge_collocate_counts)
 from newslens.report.markup import kwic_html
 from newslens.params import TokenizeParams
 from newslens.text.tokenizer import Tokenizer
@@ -140,6 +144,24 @@ def test_collocates_min_count_top_n_and_unknown_terms():
     assert len(collocates(DOCS, "war", window=2, min_count=1, top_n=2)) == 2
     empty = collocates(DOCS, "nothing")
     assert empty.empty and list(empty.columns) == COLLOCATE_COLUMNS
+
+
+_TOKENS = st.lists(st.lists(st.sampled_from(["war", "trade", "peace", "talk", "us", "war_crime"]), max_size=9),
+                   max_size=12)
+
+
+@settings(max_examples=80, deadline=None)
+@given(docs=_TOKENS, cuts=st.lists(st.integers(0, 12), max_size=4), window=st.integers(1, 3),
+       term=st.sampled_from(["war", "war_crime", "absent"]))
+def test_collocates_summed_over_partitions_are_the_whole_corpus_collocates(docs, cuts, window, term):
+    """The keywords stage counts each partition of tokens.parquet on a worker and sums the counts."""
+    bounds = sorted({0, len(docs), *(min(c, len(docs)) for c in cuts)})
+    parts = [collocate_counts(docs[a:b], [term, "peace"], window=window) for a, b in zip(bounds, bounds[1:])]
+    merged = merge_collocate_counts([merge_collocate_counts(parts[:2]), *parts[2:]]) if parts else \
+        merge_collocate_counts([])
+    whole = collocates(docs, term, window=window, min_count=1, top_n=None)
+    pd.testing.assert_frame_equal(collocates_from_counts(term, merged, min_count=1, top_n=None), whole,
+                                  check_exact=True)
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,8 +24,9 @@ from scipy import sparse
 from newslens.analysis import keyness_data, kwic, limits
 from newslens.analysis.keyness import COLUMNS as KEYNESS_ROW_COLUMNS
 from newslens.analysis.keyness_uncertainty import LEVEL, MIN_DOCUMENT_SHARE, REPLICATES
-from newslens.analysis.tfidf import TfidfModel, fit_tfidf, write_tfidf
+from newslens.analysis.tfidf import TfidfModel, fit_tfidf, part_documents, token_doc_ids, token_parts, write_tfidf
 from newslens.corpus.focus import resolve_focus
+from newslens.engine import engine_scope
 from newslens.params import KeywordsParams
 from newslens.precision import display_values
 from newslens.text.tokenization import load_analyzer
@@ -293,9 +295,18 @@ class TermInContext:
     collocates: pd.DataFrame  # kwic.collocates's rows, the strongest first
 
 
-def terms_in_context(documents: pd.DataFrame, focus_ids: list[str], token_docs: list[list[str]],
+def count_collocates(terms: list[str], part) -> "kwic.CollocateCounts":
+    """A partition of tokens.parquet's collocate counts for the run's kwic terms (a fold's map, on a worker)."""
+    return kwic.collocate_counts(part_documents(part)[1], terms, window=COLLOCATE_WINDOW)
+
+
+def terms_in_context(documents: pd.DataFrame, focus_ids: list[str], near: "kwic.CollocateCounts | None",
                      settings: KeywordsParams, normalize) -> tuple[TermInContext, ...]:
-    """Every kwic term of the run in the texts (matches in the focus first) with its collocates in the tokens."""
+    """Every kwic term of the run in the texts (matches in the focus first) with its collocates in the tokens.
+
+    ``near`` holds the collocate counts of the whole corpus (:func:`count_collocates`, summed).
+    """
+    near = near if near is not None else kwic.merge_collocate_counts([])
     texts = dict(zip(documents["doc_id"], documents["text"]))
     focus = set(focus_ids)
     ordered = {d: texts[d] for d in focus_ids} | {d: t for d, t in texts.items() if d not in focus}
@@ -304,7 +315,7 @@ def terms_in_context(documents: pd.DataFrame, focus_ids: list[str], token_docs: 
     return tuple(
         TermInContext(term, _with_source(kwic.kwic(ordered, term, window=settings.kwic_window, normalize=normalize),
                                          meta),
-                      kwic.collocates(token_docs, term, window=COLLOCATE_WINDOW, top_n=COLLOCATES_SHOWN))
+                      kwic.collocates_from_counts(kwic.collocate_target(term), near, top_n=COLLOCATES_SHOWN))
         for term in settings.kwic_terms)
 
 
@@ -364,9 +375,15 @@ def run(stage_run: StageRun) -> KeywordsResult:
     documents = pd.read_parquet(stage_run.input("documents.parquet"))
     vocabulary = pd.read_parquet(stage_run.input("vocabulary.parquet"))
     display = dict(zip(vocabulary["term"], vocabulary["display"]))
-    doc_ids, analyzer = load_analyzer(out)  # the shared tokens: no re-tokenizing
-    tfidf = fit_tfidf(doc_ids, analyzer, settings, engine=stage_run.params.engine,
-                      tokens=stage_run.input("tokens.parquet"))
+    tokens = stage_run.input("tokens.parquet")
+    with engine_scope(stage_run.params.engine) as runner:
+        # in process, scikit-learn counts the shared tokens (no re-tokenizing) held here; on a
+        # cluster the workers read the parts of tokens.parquet and this process holds no token
+        doc_ids, analyzer = load_analyzer(out) if runner.name == "pandas" else (token_doc_ids(tokens), None)
+        tfidf = fit_tfidf(doc_ids, analyzer, settings, engine=runner, tokens=tokens)
+        del analyzer
+        near = runner.fold(partial(count_collocates, settings.kwic_terms), token_parts(tokens),
+                           kwic.merge_collocate_counts, parallel=False) if settings.kwic_terms else None
     focus_ids = resolve_focus(documents, stage_run.params.focus)
     corpus_terms = corpus_top_terms(tfidf)
     focus_terms = focus_keywords(tfidf, focus_ids, settings.top_n) if focus_ids else corpus_terms.iloc[:0]
@@ -380,7 +397,7 @@ def run(stage_run: StageRun) -> KeywordsResult:
     limits.write_limits(found, out / "limits.json")
     frames = keyness_frames(keyness, display)
     normalize = Tokenizer.load(out).normalize  # lemmas, so "talks" is found for "talk"
-    in_context = terms_in_context(documents, focus_ids, [analyzer(d) for d in doc_ids], settings, normalize)
+    in_context = terms_in_context(documents, focus_ids, near, settings, normalize)
     named = [*focus_terms["term"], *corpus_terms["term"], *(c for item in in_context for c in item.collocates["collocate"])]
     return KeywordsResult(
         files=tuple(out / name for name in stage_run.stage.outputs), display=display,

@@ -16,6 +16,8 @@ column; every cell is escaped.
 from __future__ import annotations
 
 import re
+from collections import Counter
+from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -231,31 +233,87 @@ def collocates(token_docs: Iterable[Sequence[str]], term: str, *, window: int = 
     >>> collocates(docs, "war", window=1, min_count=2)[["collocate", "count"]].values.tolist()
     [['trade', 2], ['tariff', 2]]
     """
-    parts = _term_parts(term, JOINER)
-    _positive_int("window", window)
     _positive_int("min_count", min_count)
     _positive_int("top_n", top_n, optional=True)
+    target = collocate_target(term)
+    return collocates_from_counts(target, collocate_counts(token_docs, [term], window=window),
+                                  min_count=min_count, top_n=top_n)
+
+
+def collocate_target(term: str) -> str:
+    """The token a collocate search looks for: a word, or a phrase's words joined as in the tokens."""
+    return JOINER.join(_term_parts(term, JOINER))
+
+
+@dataclass
+class CollocateCounts:
+    """What :func:`collocates` counts, for some documents: sums over partitions of a corpus.
+
+    ``total`` counts every token; per node term, ``near`` counts the tokens in its window
+    region (``a``), ``window`` is that region's size (``c``) and ``nodes`` its occurrences.
+    The rest of a word's count is ``total − a`` (the node itself is never in either region)
+    and the rest region's size ``tokens − c − nodes`` (``b`` and ``d``).
+    """
+
+    tokens: int
+    total: Counter
+    near: dict  # node term -> Counter of the tokens in its windows
+    window: dict  # node term -> positions in its windows
+    nodes: dict  # node term -> its occurrences
+
+
+def collocate_counts(token_docs: Iterable[Sequence[str]], terms: Sequence[str], *, window: int = 5) -> CollocateCounts:
+    """The counts :func:`collocates_from_counts` scores, of some documents, for each of ``terms``."""
+    _positive_int("window", window)
+    targets = [collocate_target(term) for term in terms]
     docs = [list(doc) for doc in token_docs]
     lengths = np.array([len(doc) for doc in docs], dtype=np.int64)
     codes, vocabulary = pd.factorize(pd.Series([t for doc in docs for t in doc], dtype=object))
-    target = JOINER.join(parts)
+    total = np.bincount(codes, minlength=len(vocabulary))
+    found = CollocateCounts(int(lengths.sum()), Counter(dict(zip(vocabulary, total.tolist()))), {}, {}, {})
+    for target in targets:
+        near, size, nodes = Counter(), 0, 0
+        if target in vocabulary:
+            node = codes == vocabulary.get_loc(target)
+            in_window = _window_mask(node, lengths, window) & ~node
+            a = np.bincount(codes[in_window], minlength=len(vocabulary))
+            seen = np.flatnonzero(a)
+            near, size, nodes = Counter(dict(zip(vocabulary[seen], a[seen].tolist()))), int(in_window.sum()), int(node.sum())
+        found.near[target], found.window[target], found.nodes[target] = near, size, nodes
+    return found
+
+
+def merge_collocate_counts(parts: list[CollocateCounts]) -> CollocateCounts:
+    """Partitions' collocate counts summed in order (a fold's combine; the inputs unchanged)."""
+    merged = CollocateCounts(0, Counter(), {}, {}, {})
+    for part in parts:
+        merged.tokens += part.tokens
+        merged.total.update(part.total)
+        for target, near in part.near.items():
+            merged.near.setdefault(target, Counter()).update(near)
+            merged.window[target] = merged.window.get(target, 0) + part.window[target]
+            merged.nodes[target] = merged.nodes.get(target, 0) + part.nodes[target]
+    return merged
+
+
+def collocates_from_counts(target: str, counts: CollocateCounts, *, min_count: int = 3,
+                           top_n: int | None = 20) -> pd.DataFrame:
+    """:func:`collocates`'s table from its counts (:func:`collocate_counts`, summed over partitions)."""
     empty = pd.DataFrame({"term": pd.Series(dtype=object), "collocate": pd.Series(dtype=object),
                           "count": pd.Series(dtype="int64"), "expected": pd.Series(dtype=float),
                           "g2": pd.Series(dtype=float)})
-    if target not in vocabulary:
-        return empty
-    node = codes == vocabulary.get_loc(target)
-    in_window = _window_mask(node, lengths, window) & ~node
-    rest = ~in_window & ~node
-    a = np.bincount(codes[in_window], minlength=len(vocabulary)).astype(float)
-    b = np.bincount(codes[rest], minlength=len(vocabulary)).astype(float)
-    c, d = float(in_window.sum()), float(rest.sum())
+    near = counts.near.get(target, Counter())
+    c = float(counts.window.get(target, 0))
     if c == 0:
         return empty
+    d = float(counts.tokens - counts.window[target] - counts.nodes[target])
+    words = np.array(list(near), dtype=object)  # a word never in a window (a = 0) is never kept
+    a = np.array([near[w] for w in words], dtype=float)
+    b = np.array([counts.total[w] - near[w] for w in words], dtype=float)
     expected = c * (a + b) / (c + d)
     keep = np.flatnonzero((a >= min_count) & (a > expected))
     frame = pd.DataFrame({"term": pd.Series([target] * len(keep), dtype=object),
-                          "collocate": pd.Series(vocabulary[keep], dtype=object),
+                          "collocate": pd.Series(words[keep], dtype=object),
                           "count": a[keep].astype("int64"), "expected": expected[keep],
                           "g2": g2(a[keep], b[keep], c, d)})
     frame = frame.sort_values(["g2", "collocate"], ascending=[False, True], kind="mergesort",

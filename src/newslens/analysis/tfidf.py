@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from itertools import chain
 from numbers import Integral
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterator, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -113,7 +113,7 @@ def count_matrix(doc_ids: list[str], analyzer, min_df: int, max_df: float | int,
     """
     with engine_scope(engine) as runner:
         if tokens is not None:
-            parts: list = [str(path) for path in token_parts(tokens)]
+            parts: list = token_parts(tokens)
             frequencies, counting = _part_frequencies, _part_counts
         else:
             parts = runner.keep([analyzer(doc_id) for doc_id in part] for part in chunked(doc_ids, PARTITION_DOCUMENTS))
@@ -200,7 +200,7 @@ class TfidfStream:
     """TF-IDF of a corpus too large for one matrix: the vocabulary and IDF from a reduction,
     the rows made block by block from the token parts (see :func:`stream_tfidf`)."""
 
-    parts: list[Path]
+    parts: list[TokenPart]
     doc_ids: list[str]
     terms: np.ndarray
     idf: np.ndarray
@@ -221,10 +221,40 @@ class TfidfStream:
             yield normalize(block, norm="l2", copy=False)
 
 
-def token_parts(tokens_path: Path) -> list[Path]:
-    """The part files of a tokens.parquet folder (dask engine), or the one file."""
+class TokenPart(NamedTuple):
+    """A partition of tokens.parquet that a worker reads: a part file of the folder (the dask
+    engine), or row groups ``first`` to ``stop`` of the one file (the tokenize stage writes a
+    row group per partition)."""
+
+    path: str
+    first: int = 0
+    stop: int | None = None  # None: the whole file
+
+
+def token_parts(tokens_path: Path) -> list[TokenPart]:
+    """The partitions of tokens.parquet, in document order; none splits a document.
+
+    A file's row groups are joined where a document runs on from one into the next.
+    """
+    import pyarrow.parquet as pq
+
     tokens_path = Path(tokens_path)
-    return sorted(tokens_path.glob("part-*.parquet")) if tokens_path.is_dir() else [tokens_path]
+    if tokens_path.is_dir():
+        return [TokenPart(str(path)) for path in sorted(tokens_path.glob("part-*.parquet"))]
+    with pq.ParquetFile(tokens_path) as parquet:
+        edges = []  # per row group: its first and last doc_id
+        for group in range(parquet.num_row_groups):
+            ids = parquet.read_row_group(group, columns=["doc_id"]).column("doc_id")
+            edges.append((ids[0].as_py(), ids[-1].as_py()) if len(ids) else (None, None))
+    starts = [0] + [g for g in range(1, len(edges)) if edges[g][0] is None or edges[g][0] != edges[g - 1][1]]
+    return [TokenPart(str(tokens_path), a, b) for a, b in zip(starts, [*starts[1:], len(edges)])] or \
+        [TokenPart(str(tokens_path))]
+
+
+def token_doc_ids(tokens_path: Path) -> list[str]:
+    """The documents of tokens.parquet in order (its doc_id column, without the tokens)."""
+    ids = pd.read_parquet(tokens_path, columns=["doc_id"])["doc_id"]
+    return ids[ids.ne(ids.shift())].tolist()
 
 
 def stream_tfidf(tokens_path: Path, settings: KeywordsParams, engine: "Engine") -> TfidfStream:
@@ -253,9 +283,17 @@ def stream_tfidf(tokens_path: Path, settings: KeywordsParams, engine: "Engine") 
     return TfidfStream(parts, doc_ids, terms, idf, int(frequencies.sum()), settings.sublinear_tf)
 
 
-def _part_documents(path: Path) -> tuple[list[str], list[list[str]]]:
+def part_documents(part: TokenPart | Path | str) -> tuple[list[str], list[list[str]]]:
     """One part's documents in order, each with its tokens (sentences joined)."""
-    tokens = pd.read_parquet(path)
+    import pyarrow.parquet as pq
+
+    if not isinstance(part, TokenPart):
+        part = TokenPart(str(part))
+    if part.stop is None:
+        tokens = pd.read_parquet(part.path)
+    else:
+        with pq.ParquetFile(part.path) as parquet:
+            tokens = parquet.read_row_groups(range(part.first, part.stop)).to_pandas()
     ids: list[str] = []
     lists: list[list[str]] = []
     for doc_id, sentence in zip(tokens["doc_id"], tokens["tokens"]):
@@ -267,13 +305,13 @@ def _part_documents(path: Path) -> tuple[list[str], list[list[str]]]:
 
 
 def _part_df(path: Path) -> tuple[list[str], Counter]:
-    ids, lists = _part_documents(path)
+    ids, lists = part_documents(path)
     return ids, _partition_df(lists)
 
 
 def _part_frequencies(path: Path) -> Counter:
-    return _partition_df(_part_documents(path)[1])
+    return _partition_df(part_documents(path)[1])
 
 
 def _part_counts(index: dict[str, int], path: Path) -> sparse.csr_matrix:
-    return _partition_counts(index, _part_documents(path)[1])
+    return _partition_counts(index, part_documents(path)[1])
