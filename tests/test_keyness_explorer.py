@@ -348,3 +348,44 @@ def test_the_budget_grows_for_the_most_frequent_terms_only():
     grown, _, _ = build(keyness_data.Budget(kwic_bytes=soft, frequent_terms=len(full["terms"]), kwic_bytes_max=10**6))
     assert grown["kwic_cover"]["frequent"] == len(full["terms"]) and set(grown["kwic"]) == set(full["kwic"])
     assert size(grown) > soft
+
+
+@pytest.mark.parametrize("per_partition", [1, 3])
+@pytest.mark.parametrize("lines_per_term", [1, 2, 40])
+def test_the_explorer_and_keywords_in_context_read_partitions_of_the_file_as_the_frame(
+        tmp_path, per_partition, lines_per_term):
+    """The stage reads documents.parquet partition by partition on its engine (analysis.texts):
+    the lines, word forms and keywords in context are those of the texts held in one frame."""
+    from newslens.analysis.keywords import terms_in_context
+    from newslens.analysis.texts import Texts
+    from newslens.engine import Engine
+    from newslens.text import passes
+
+    documents, model, settings = corpus()
+    documents["date"] = pd.to_datetime("2017-01-01") + pd.to_timedelta(range(len(documents)), unit="D")
+    settings = settings.model_copy(update={"kwic_terms": ["talk", "united_nations", "war"]})
+    table, sizes = group_keyness(model, documents, settings)
+    display = {"united_nations": "united nations"}
+    budget = keyness_data.Budget(lines_per_term=lines_per_term, lines_per_document=1)
+    path = tmp_path / "documents.parquet"
+    documents.to_parquet(path, row_group_size=2)
+    meta = documents.drop(columns="text")
+
+    def lemma(word: str) -> str:
+        return word[:-1] if word.endswith("s") else word
+
+    with Engine(1) as engine:
+        parts = Texts(passes.row_partitions(path, per_partition), engine)
+        assert len(parts.parts) == -(-len(documents) // per_partition)
+        held = keyness_data.explorer_data(model, documents, table, settings, display, lemma, budget, sizes=sizes)
+        read = keyness_data.explorer_data(model, meta, table, settings, display, lemma, budget, sizes=sizes,
+                                          texts=parts)
+        assert held["kwic"]
+        assert json.dumps(read, sort_keys=True) == json.dumps(held, sort_keys=True)
+        focus = ["b3", "a3"]
+        whole = terms_in_context(documents, focus, None, settings, lemma)
+        by_parts = terms_in_context(meta, focus, None, settings, lemma, parts)
+    for one, other in zip(whole, by_parts):
+        pd.testing.assert_frame_equal(one.matches, other.matches)
+    firsts = list(dict.fromkeys(whole[0].matches["doc_id"]))  # "talk": the focus's documents first, in its order
+    assert firsts[:2] == focus and firsts[2:] == [d for d in documents["doc_id"] if d in firsts[2:]]

@@ -138,7 +138,7 @@ STAGES: tuple[Stage, ...] = (
         name="03-keywords", title="Keywords",
         about="TF-IDF, keyness between groups, keywords in context",
         reads=("title", "unit", "unit_name", "group_name", "focus", "keywords"),
-        modules=("files", "analysis.keywords", "analysis.limits", "analysis.tfidf", "analysis.keyness", "analysis.keyness_data", "analysis.keyness_uncertainty",
+        modules=("files", "analysis.keywords", "analysis.limits", "analysis.tfidf", "analysis.texts", "analysis.keyness", "analysis.keyness_data", "analysis.keyness_uncertainty",
                  "analysis.kwic", "report.keyness_explorer", "report.keywords_page", "report.limits_prose", "report.prose", *TOKENS_MODULES, "engine",
                  "corpus.focus"),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet", "tokenizer.json",

@@ -40,12 +40,15 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from newslens.analysis import texts as texts_module
 from newslens.analysis.keyness import _group_indicator
+from newslens.analysis.texts import Texts
 from newslens.measures import g2, log_ratio
 from newslens.precision import display_values
 from newslens.analysis.kwic import _WORD, _bare, _rows_at, _term_parts, _within_sentences, _word_key
@@ -133,6 +136,19 @@ def kwic_lines(texts: Sequence[tuple[str, str, int]], terms: Sequence[str], usag
         ``term → [(doc_id, left, keyword, right, start, group), ...]``: the first lines of each
         group in document order, taken one group at a time (most using group first).
     """
+    found = found_lines(texts, terms, normalize=normalize, window=window, per_term=per_term,
+                        per_document=per_document)
+    return spread_lines(found, terms, usage, per_term)
+
+
+def found_lines(texts: Iterable[tuple[str, str, int]], terms: Sequence[str], *, normalize: Callable[[str], str],
+                window: int, per_term: int, per_document: int | None = None) -> dict[str, dict[int, list[tuple]]]:
+    """:func:`kwic_lines` before the groups are spread: per term and group, its first ``per_term`` lines.
+
+    Lines are taken in document order, so the lines of consecutive partitions of the
+    documents, joined in order and cut to ``per_term`` (:func:`merge_found_lines`), are the
+    lines of the whole.
+    """
     parts = {term: _term_parts(term, JOINER) for term in terms}
     singles = {p[0]: t for t, p in parts.items() if len(p) == 1}
     phrases: dict[str, list[tuple[str, list[str]]]] = {}
@@ -156,9 +172,36 @@ def kwic_lines(texts: Sequence[tuple[str, str, int]], terms: Sequence[str], usag
             rows = _rows_at(doc_id, text, spans, pairs[:room], window)
             if rows:
                 found[term].setdefault(group, []).extend(row + (group,) for row in rows)
+    return found
+
+
+def merge_found_lines(per_term: int, parts: list[dict]) -> dict[str, dict[int, list[tuple]]]:
+    """Partitions' :func:`found_lines` in document order: each term's and group's first ``per_term`` lines."""
+    merged: dict[str, dict[int, list[tuple]]] = {}
+    for part in parts:
+        for term, by_group in part.items():
+            into = merged.setdefault(term, {})
+            for group, rows in by_group.items():
+                held = into.setdefault(group, [])
+                held.extend(rows[:per_term - len(held)])
+    return merged
+
+
+def spread_lines(found: dict, terms: Sequence[str], usage: np.ndarray, per_term: int) -> dict[str, list[tuple]]:
+    """Each term's lines spread over the groups that use it most (:func:`_spread`)."""
     column = {t: i for i, t in enumerate(terms)}
     return {term: _spread(by_group, usage[:, column[term]], per_term)
             for term, by_group in found.items() if by_group}
+
+
+def lines_part(shared: tuple, part) -> dict[str, dict[int, list[tuple]]]:
+    """A fold's map on a worker: :func:`found_lines` of one partition of the documents."""
+    terms, code, normalize, window, per_term, per_document = shared
+    loaded = texts_module.read(part)
+    texts = [(str(d), t, code[str(g)]) for d, t, g in zip(loaded.doc_ids, loaded.texts, loaded.groups)
+             if isinstance(t, str) and g is not None and pd.notna(g) and code.get(str(g)) is not None]
+    return found_lines(texts, terms, normalize=normalize, window=window, per_term=per_term,
+                       per_document=per_document)
 
 
 def _document_hits(surface: list[str], singles: Mapping[str, str],
@@ -192,7 +235,7 @@ def _spread(by_group: dict[int, list[tuple]], usage: np.ndarray, per_term: int) 
 
 def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, settings, display: Mapping[str, str],
                   normalize: Callable[[str], str], budget: Budget = Budget(), *,
-                  sizes: pd.DataFrame, named: Sequence[str] = ()) -> dict | None:
+                  sizes: pd.DataFrame, named: Sequence[str] = (), texts: Texts | None = None) -> dict | None:
     """The explorer's data (ints and strings only), or None when fewer than two groups can be compared.
 
     ``model`` is the stage's TF-IDF model (its raw counts and terms), ``keyness`` the stage's
@@ -200,7 +243,10 @@ def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, setting
     ``settings`` the run's ``keywords`` params (``keyness_min_freq``, ``kwic_terms``,
     ``kwic_window``), ``display`` a term's display form, ``named`` the other terms the report
     names (its tables and charts): they are carried and get their keywords in context first.
+    ``texts`` are where the documents' texts are read (:class:`newslens.analysis.texts.Texts`;
+    by default ``documents``' own ``text`` column).
     """
+    texts = texts if texts is not None else Texts.in_frame(documents)
     try:
         names, by_group = group_counts(model, documents)
     except ValueError:  # fewer than two groups with tokens: nothing to compare
@@ -224,7 +270,7 @@ def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, setting
                               shown=budget.shown + LISTED_MARGIN)
     priority = kwic_priority(top, names[keep], mentioned, carried)
     first = len(list(dict.fromkeys(t for t in [*top["term"], *mentioned] if t in held)))
-    lines, reached = _stored_lines(documents, names, keep, by_group[np.ix_(keep, columns)], carried, priority,
+    lines, reached = _stored_lines(texts, names, keep, by_group[np.ix_(keep, columns)], carried, priority,
                                    normalize, settings.kwic_window, budget)
     docs = sorted({row[0] for rows in lines.values() for row in rows})
     doc_index = {d: i for i, d in enumerate(docs)}
@@ -242,7 +288,7 @@ def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, setting
         "min_tokens": int(settings.keyness_min_tokens),
         "terms": carried,
         "display": [display.get(t, t) if display.get(t, t) != t else "" for t in carried],
-        "forms": surface_forms(documents["text"], carried, normalize),
+        "forms": texts.fold(forms_part, merge_forms, (carried, normalize)) or {},
         "counts": [[int(v) for v in row] for row in by_group[np.ix_(keep, columns)]],
         "doc_counts": [[int(v) for v in row] for row in doc_counts],
         "intervals": _intervals(top, names[keep], carried),
@@ -287,6 +333,20 @@ def listed_terms(counts: np.ndarray, term_totals: np.ndarray, tokens: np.ndarray
             ranked = index[np.lexsort((names[index], -score[index]))][:shown]
             found.update(names[ranked].tolist())
     return sorted(found)
+
+
+def forms_part(shared: tuple, part) -> dict[str, int]:
+    """A fold's map on a worker: :func:`surface_forms` of one partition of the documents."""
+    carried, normalize = shared
+    return surface_forms(texts_module.read(part).texts, carried, normalize)
+
+
+def merge_forms(parts: list[dict[str, int]]) -> dict[str, int]:
+    """Partitions' surface forms together (a word's term does not depend on where it was seen)."""
+    merged: dict[str, int] = {}
+    for part in parts:
+        merged.update(part)
+    return dict(sorted(merged.items()))
 
 
 def surface_forms(texts: Iterable, carried: Sequence[str], normalize: Callable[[str], str]) -> dict[str, int]:
@@ -357,13 +417,11 @@ def _too_small(by_size: pd.DataFrame) -> list[list]:
     return [[str(name), int(row.n_docs), int(row.n_tokens)] for name, row in small.iterrows()]
 
 
-def _stored_lines(documents, names, keep, usage, carried, priority, normalize, window, budget) -> tuple[dict, int]:
+def _stored_lines(texts: Texts, names, keep, usage, carried, priority, normalize, window, budget) -> tuple[dict, int]:
     """The KWIC lines of the priority terms that fit in ``budget.kwic_bytes`` (group = index in ``keep``),
     and how many priority terms were tried before the budget ran out."""
     position = {int(g): i for i, g in enumerate(keep)}
     code = {str(n): position.get(i) for i, n in enumerate(names)}
-    texts = [(str(d), t, code[str(g)]) for d, t, g in zip(documents["doc_id"], documents["text"], documents["group"])
-             if isinstance(t, str) and pd.notna(g) and code.get(str(g)) is not None]
     column = {t: i for i, t in enumerate(carried)}
     stored, used, start, reached = {}, 0, 0, 0
     # A pass finds the lines of a chunk of terms, about as many as the budget holds (~100 bytes
@@ -375,9 +433,9 @@ def _stored_lines(documents, names, keep, usage, carried, priority, normalize, w
     while start < len(priority) and used < budget.kwic_bytes_max:
         chunk_size = max(50, (max(budget.kwic_bytes, budget.kwic_bytes_max) - used) // (100 * budget.lines_per_term) + 20)
         chunk, start = priority[start:start + chunk_size], start + chunk_size
-        lines = kwic_lines(texts, chunk, usage[:, [column[t] for t in chunk]], normalize=normalize,
-                           window=window, per_term=budget.lines_per_term,
-                           per_document=budget.lines_per_document)
+        shared = (chunk, code, normalize, window, budget.lines_per_term, budget.lines_per_document)
+        found = texts.fold(lines_part, partial(merge_found_lines, budget.lines_per_term), shared) or {}
+        lines = spread_lines(found, chunk, usage[:, [column[t] for t in chunk]], budget.lines_per_term)
         for term in chunk:
             rows = lines.get(term, [])
             nbytes = len(json.dumps([[0, *r[1:4]] for r in rows], ensure_ascii=False)) + len(term) + 4

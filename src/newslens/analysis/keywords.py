@@ -24,9 +24,11 @@ from scipy import sparse
 from newslens.analysis import keyness_data, kwic, limits
 from newslens.analysis.keyness import COLUMNS as KEYNESS_ROW_COLUMNS
 from newslens.analysis.keyness_uncertainty import LEVEL, MIN_DOCUMENT_SHARE, REPLICATES
+from newslens.analysis.texts import Texts, read as read_texts
 from newslens.analysis.tfidf import TfidfModel, fit_tfidf, part_documents, token_doc_ids, token_parts, write_tfidf
 from newslens.corpus.focus import resolve_focus
 from newslens.engine import engine_scope
+from newslens.files import read_parquet
 from newslens.params import KeywordsParams
 from newslens.precision import display_values
 from newslens.text.tokenization import load_analyzer
@@ -301,22 +303,42 @@ def count_collocates(terms: list[str], part) -> "kwic.CollocateCounts":
 
 
 def terms_in_context(documents: pd.DataFrame, focus_ids: list[str], near: "kwic.CollocateCounts | None",
-                     settings: KeywordsParams, normalize) -> tuple[TermInContext, ...]:
+                     settings: KeywordsParams, normalize, texts: Texts | None = None) -> tuple[TermInContext, ...]:
     """Every kwic term of the run in the texts (matches in the focus first) with its collocates in the tokens.
 
-    ``near`` holds the collocate counts of the whole corpus (:func:`count_collocates`, summed).
+    ``near`` holds the collocate counts of the whole corpus (:func:`count_collocates`, summed);
+    ``texts`` are where the texts are read (by default ``documents``' own ``text`` column): one
+    pass over their partitions finds every term's matches.
     """
     near = near if near is not None else kwic.merge_collocate_counts([])
-    texts = dict(zip(documents["doc_id"], documents["text"]))
-    focus = set(focus_ids)
-    ordered = {d: texts[d] for d in focus_ids} | {d: t for d, t in texts.items() if d not in focus}
+    texts = texts if texts is not None else Texts.in_frame(documents)
+    terms = list(settings.kwic_terms)
+    found = (texts.fold(_kwic_part, _joined_rows, (terms, settings.kwic_window, normalize)) if terms else None) or {}
+    rank = {d: i for i, d in enumerate(focus_ids)}  # the focus's matches first, in its order; then document order
     # Each line names its document as a reader knows it: group, title and date (not its id).
     meta = documents[["doc_id", "group", "title", "date"]]
     return tuple(
-        TermInContext(term, _with_source(kwic.kwic(ordered, term, window=settings.kwic_window, normalize=normalize),
-                                         meta),
+        TermInContext(term, _with_source(kwic.kwic_frame(sorted(found.get(term, []),
+                                                                key=lambda row: rank.get(row[0], len(rank)))), meta),
                       kwic.collocates_from_counts(kwic.collocate_target(term), near, top_n=COLLOCATES_SHOWN))
-        for term in settings.kwic_terms)
+        for term in terms)
+
+
+def _kwic_part(shared: tuple, part) -> dict[str, list[tuple]]:
+    """A fold's map on a worker: every kwic term's rows in one partition of the documents."""
+    terms, window, normalize = shared
+    loaded = read_texts(part)
+    mapping = dict(zip(loaded.doc_ids, loaded.texts))
+    return {term: kwic.kwic_rows(mapping, term, window=window, normalize=normalize) for term in terms}
+
+
+def _joined_rows(parts: list[dict[str, list[tuple]]]) -> dict[str, list[tuple]]:
+    """Partitions' KWIC rows in document order."""
+    joined: dict[str, list[tuple]] = {}
+    for part in parts:
+        for term, rows in part.items():
+            joined.setdefault(term, []).extend(rows)
+    return joined
 
 
 def _with_source(matches: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
@@ -370,9 +392,15 @@ class KeywordsResult:
 
 
 def run(stage_run: StageRun) -> KeywordsResult:
-    """Stage 03: TF-IDF over the shared tokens, keyword and keyness tables written, the report's content."""
+    """Stage 03: TF-IDF over the shared tokens, keyword and keyness tables written, the report's content.
+
+    The documents are read without their texts: the passes that need the texts (keywords in
+    context, the explorer's lines and word forms) read documents.parquet partition by partition
+    on the run's engine (:class:`newslens.analysis.texts.Texts`).
+    """
     settings, out = stage_run.params.keywords, stage_run.processed_dir
-    documents = pd.read_parquet(stage_run.input("documents.parquet"))
+    documents_path = stage_run.input("documents.parquet")
+    documents = read_parquet(documents_path, without=("text",))
     vocabulary = pd.read_parquet(stage_run.input("vocabulary.parquet"))
     display = dict(zip(vocabulary["term"], vocabulary["display"]))
     tokens = stage_run.input("tokens.parquet")
@@ -384,21 +412,25 @@ def run(stage_run: StageRun) -> KeywordsResult:
         del analyzer
         near = runner.fold(partial(count_collocates, settings.kwic_terms), token_parts(tokens),
                            kwic.merge_collocate_counts, parallel=False) if settings.kwic_terms else None
-    focus_ids = resolve_focus(documents, stage_run.params.focus)
-    corpus_terms = corpus_top_terms(tfidf)
-    focus_terms = focus_keywords(tfidf, focus_ids, settings.top_n) if focus_ids else corpus_terms.iloc[:0]
-    similar = (similar_documents(tfidf, focus_ids, documents, settings.similar_n) if focus_ids
-               else pd.DataFrame(columns=SIMILAR_COLUMNS))
-    keyness, sizes = group_keyness(tfidf, documents, settings)
-    write_outputs(out, keywords=top_keywords(tfidf, settings.top_n), keyness=keyness, group_sizes=sizes,
-                  similar=similar, corpus_terms=corpus_terms, focus_terms=focus_terms)
-    write_tfidf(tfidf, out)  # the matrices the topics stage models
-    found = limits.limits(documents, focus_ids, tfidf.matrix, tfidf.doc_ids, similar)
-    limits.write_limits(found, out / "limits.json")
-    frames = keyness_frames(keyness, display)
-    normalize = Tokenizer.load(out).normalize  # lemmas, so "talks" is found for "talk"
-    in_context = terms_in_context(documents, focus_ids, near, settings, normalize)
-    named = [*focus_terms["term"], *corpus_terms["term"], *(c for item in in_context for c in item.collocates["collocate"])]
+        texts = Texts.in_file(documents_path, runner)
+        focus_ids = resolve_focus(documents, stage_run.params.focus)
+        corpus_terms = corpus_top_terms(tfidf)
+        focus_terms = focus_keywords(tfidf, focus_ids, settings.top_n) if focus_ids else corpus_terms.iloc[:0]
+        similar = (similar_documents(tfidf, focus_ids, documents, settings.similar_n) if focus_ids
+                   else pd.DataFrame(columns=SIMILAR_COLUMNS))
+        keyness, sizes = group_keyness(tfidf, documents, settings)
+        write_outputs(out, keywords=top_keywords(tfidf, settings.top_n), keyness=keyness, group_sizes=sizes,
+                      similar=similar, corpus_terms=corpus_terms, focus_terms=focus_terms)
+        write_tfidf(tfidf, out)  # the matrices the topics stage models
+        found = limits.limits(documents, focus_ids, tfidf.matrix, tfidf.doc_ids, similar)
+        limits.write_limits(found, out / "limits.json")
+        frames = keyness_frames(keyness, display)
+        normalize = Tokenizer.load(out).normalize  # lemmas, so "talks" is found for "talk"
+        in_context = terms_in_context(documents, focus_ids, near, settings, normalize, texts)
+        named = [*focus_terms["term"], *corpus_terms["term"],
+                 *(c for item in in_context for c in item.collocates["collocate"])]
+        explorer = keyness_data.explorer_data(tfidf, documents, keyness, settings, display, normalize, sizes=sizes,
+                                              named=named, texts=texts)
     return KeywordsResult(
         files=tuple(out / name for name in stage_run.stage.outputs), display=display,
         documents=len(doc_ids), terms=len(tfidf.terms), min_df=settings.min_df, max_df=settings.max_df,
@@ -406,8 +438,7 @@ def run(stage_run: StageRun) -> KeywordsResult:
         focus_terms=focus_terms, corpus_terms=corpus_terms, similar=similar, keyness=keyness, group_sizes=sizes,
         keyness_frames=frames, keyness_table=keyness_table(tfidf, documents, keyness, display) if frames else None,
         keyness_rule=KeynessRule(settings.keyness_min_documents, settings.keyness_min_tokens),
-        explorer=keyness_data.explorer_data(tfidf, documents, keyness, settings, display, normalize, sizes=sizes,
-                                            named=named),
+        explorer=explorer,
         period=period_resolution(documents, settings.period), top_by_period=top_by_period(keyness, display),
         in_context=in_context, limits=found)
 

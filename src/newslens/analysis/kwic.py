@@ -149,6 +149,16 @@ def kwic(texts: Mapping[str, str], term: str, *, window: int = 6,
     >>> frame[["left", "keyword", "right", "start"]].values.tolist()
     [['Trade', 'talks', 'began. The', 6], ['began. The', 'talks', 'ended', 23]]
     """
+    return kwic_frame(kwic_rows(texts, term, window=window, normalize=normalize, joiner=joiner, limit=limit))
+
+
+def kwic_rows(texts: Mapping[str, str], term: str, *, window: int = 6,
+              normalize: Callable[[str], str] = str.lower, joiner: str = JOINER,
+              limit: int | None = None) -> list[tuple]:
+    """:func:`kwic`'s rows as tuples (``doc_id, left, keyword, right, start``), in document order.
+
+    The rows of consecutive partitions of the texts, joined in order, are the rows of the whole.
+    """
     parts = _term_parts(term, joiner)
     _positive_int("window", window)
     _positive_int("limit", limit, optional=True)
@@ -160,8 +170,8 @@ def kwic(texts: Mapping[str, str], term: str, *, window: int = 6,
         if isinstance(text, str) and (len(parts) == 1 or parts[0] in text.lower()):
             rows.extend(_document_rows(doc_id, text, parts, key, window, bare))
             if limit is not None and len(rows) >= limit:
-                return _kwic_frame(rows[:limit])
-    return _kwic_frame(rows)
+                return rows[:limit]
+    return rows
 
 
 def _document_rows(doc_id: str, text: str, parts: list[str], key: Callable[[str], str],
@@ -189,7 +199,8 @@ def _rows_at(doc_id: str, text: str, spans: np.ndarray, found: list[tuple[int, i
     return rows
 
 
-def _kwic_frame(rows: list[tuple]) -> pd.DataFrame:
+def kwic_frame(rows: list[tuple]) -> pd.DataFrame:
+    """KWIC rows as :func:`kwic`'s frame."""
     frame = pd.DataFrame(rows, columns=KWIC_COLUMNS)
     return frame.astype({"start": "int64"})
 

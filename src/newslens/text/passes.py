@@ -212,6 +212,12 @@ def read_rows(rows: Rows) -> tuple[list, list[str]]:
     the rows are counted across the parts in name order, so a task reads the same documents
     from either.
     """
+    table = read_columns(rows, ["doc_id", "text"])
+    return table.column("doc_id").to_pylist(), table.column("text").to_pylist()
+
+
+def read_columns(rows: Rows, columns: list[str]):
+    """``columns`` of a :class:`Rows` task's rows, as a pyarrow table (see :func:`read_rows`)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -226,15 +232,22 @@ def read_rows(rows: Rows) -> tuple[list, list[str]]:
                 first = offset if first is None else first
             offset += n
         if groups:
-            table = file.read_row_groups(groups, columns=["doc_id", "text"])
+            table = file.read_row_groups(groups, columns=columns)
             start = max(rows.start - first, 0)
             tables.append(table.slice(start, rows.stop - first - start))
         if offset >= rows.stop:
             break
     if not tables:
-        return [], []
-    table = pa.concat_tables(tables)
-    return table.column("doc_id").to_pylist(), table.column("text").to_pylist()
+        return pa.table({name: pa.array([], pa.string()) for name in columns})
+    return pa.concat_tables(tables)
+
+
+def row_partitions(path: str | Path, size: int = PARTITION_DOCUMENTS) -> list[Rows]:
+    """A parquet table's rows (a file, or a folder of parts) as tasks of ``size`` rows each."""
+    import pyarrow.parquet as pq
+
+    n = sum(pq.ParquetFile(name).metadata.num_rows for name in parquet_files(path))
+    return [Rows(str(path), start, min(start + size, n), "") for start in range(0, n, size)]
 
 
 def write_part(path: str, doc_ids: list, sentences: list, nested: bool) -> None:
