@@ -152,7 +152,8 @@ STAGES: tuple[Stage, ...] = (
         # Its shares by group and period get intervals only where keyness compares (the same minimum).
         reads=("title", "unit", "unit_name", "group_name", "language", "focus", "topics",
                "keywords.keyness_min_documents"),
-        modules=("files", "vcs", *TOKENS_MODULES, "engine", "corpus.focus", "analysis.anchors", "analysis.identities",
+        modules=("files", "vcs", "text.words", "text.stopwords", "corpus.sentences", "corpus.periods", "corpus.clean",
+                 "text.token_stats", "engine", "corpus.focus", "analysis.anchors", "analysis.identities",
                  "analysis.matching", "analysis.short_texts", "analysis.tfidf", "analysis.topic_effects",
                  "analysis.topic_explorer_data", "analysis.topic_quality", "analysis.topic_sample", "analysis.topic_views",
                  "analysis.topics", "analysis.limits", "report.limits_prose", "report.prose", "report.topic_explorer",

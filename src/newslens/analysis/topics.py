@@ -442,15 +442,17 @@ def run(stage_run: StageRun) -> TopicsResult:
     from newslens.corpus.focus import resolve_focus
     from newslens.files import write_parquet
     from newslens.stages import TFIDF_FILES
-    from newslens.text.tokenization import load_analyzer
+    from newslens.text.token_stats import tokens_per_document_in
 
     documents = pd.read_parquet(stage_run.input("documents.parquet"))
     vocabulary = pd.read_parquet(stage_run.input("vocabulary.parquet"))
     display = dict(zip(vocabulary["term"], vocabulary["display"]))
-    doc_ids, analyzer = load_analyzer(stage_run.processed_dir)
+    # each document's count of the tokens tokenize wrote, read column by column (never the token lists)
+    per_document = tokens_per_document_in(stage_run.input("tokens.parquet"))
+    doc_ids = per_document.index.tolist()
     tfidf = read_tfidf(*(stage_run.input(name) for name in TFIDF_FILES))
     identities_path = stage_run.run_file("identities")
-    texts = detect_short(len(analyzer(doc_id)) for doc_id in doc_ids)  # the tokens tokenize wrote
+    texts = detect_short(per_document.tolist())
     fit = run_topics(tfidf, stage_run.params.topics, display=display, identities_path=identities_path,
                      labels_path=stage_run.run_file("labels"), texts=texts, engine=stage_run.params.engine)
     anchors = (anchor_coherence(documents["text"].tolist(), tfidf, fit.k, fit.coherence,
