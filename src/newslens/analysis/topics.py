@@ -455,7 +455,7 @@ def run(stage_run: StageRun) -> TopicsResult:
     texts = detect_short(per_document.tolist())
     fit = run_topics(tfidf, stage_run.params.topics, display=display, identities_path=identities_path,
                      labels_path=stage_run.run_file("labels"), texts=texts, engine=stage_run.params.engine)
-    anchors = (anchor_coherence(documents["text"].tolist(), tfidf, fit.k, fit.coherence,
+    anchors = (anchor_coherence(*anchor_inputs(documents, tfidf, stage_run.params.topics), fit.k, fit.coherence,
                                 cache=stage_run.build_dir / "anchor_coherence.json",
                                 language=stage_run.params.language) if fit.k else None)
     fit = judge(fit, example_coherence(anchors))
@@ -480,6 +480,24 @@ def run(stage_run: StageRun) -> TopicsResult:
                         topic_views.prevalence_by_group(fit.doc_topics, documents, fit.topics), over_time,
                         resolution, focus, topic_views.representative_documents(fit.doc_topics, documents, fit.topics),
                         caveats, effects, limits)
+
+
+def anchor_inputs(documents: pd.DataFrame, tfidf, settings: TopicsParams) -> tuple[list[str], object]:
+    """The texts and TF-IDF rows the anchors are fitted on: the documents the model was fitted on.
+
+    At or below the sample cap that is every document; above it, the same sample as the
+    model's (:func:`newslens.analysis.topic_sample.topic_sample`), so the baselines are fitted
+    on what the model was, and their cost stays that of the sample's whatever the corpus's size.
+    """
+    from newslens.analysis.tfidf import TfidfModel
+    from newslens.analysis.topic_sample import topic_sample
+
+    sample = topic_sample(tfidf.doc_ids, settings)
+    texts = documents.set_index("doc_id")["text"]
+    if sample is None:
+        return texts.loc[tfidf.doc_ids].tolist(), tfidf
+    ids = [tfidf.doc_ids[i] for i in sample]
+    return texts.loc[ids].tolist(), TfidfModel(ids, tfidf.terms, tfidf.matrix[sample], tfidf.counts[sample], tfidf.idf)
 
 
 def example_coherence(anchors: pd.DataFrame | None) -> float | None:
