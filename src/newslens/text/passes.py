@@ -365,3 +365,14 @@ def frequent_candidates(task: CandidateBucket) -> list[tuple[int, int, str, int]
     summed = summed[summed["count"] >= task.at_least]
     return list(zip(summed["partition"].tolist(), summed["order"].tolist(), summed.index.tolist(),
                     summed["count"].tolist()))
+
+
+def scored_candidates(model, task: CandidateBucket) -> list[tuple[int, int, str, int]]:
+    """:func:`frequent_candidates` of a bucket, only those that score as phrases against the corpus's
+    word counts (``model``: :func:`newslens.text.phrases.word_model`, broadcast): what comes back
+    is the phrases, not every frequent candidate."""
+    from newslens.text.phrases import passing
+
+    rows = frequent_candidates(task)
+    kept = passing(model, {key: count for _, _, key, count in rows})
+    return [row for row in rows if row[2] in kept]

@@ -82,6 +82,19 @@ def learn_phrases(candidates: list[Counter], words: Counter, n_words: int, setti
     """
     if not settings.phrases:
         return None
+    model = word_model(words, n_words, settings, language)
+    model.vocab.update(_frequent(candidates, settings.phrase_min_count) if frequent is None else frequent)
+    frozen = model.freeze()
+    frozen.phrasegrams = prune_overlapping(frozen.phrasegrams, JOINER)
+    return frozen
+
+
+def word_model(words: Counter, n_words: int, settings: TokenizeParams, language: str = "en"):
+    """gensim's Phrases with the corpus's word counts and no candidate yet: what scores a candidate.
+
+    A candidate's npmi needs only its own count and its first and last words' counts, so
+    candidates can be scored apart, a bucket at a time on the workers (:func:`passing`).
+    """
     from gensim.models.phrases import ENGLISH_CONNECTOR_WORDS, Phrases
 
     connectors = ENGLISH_CONNECTOR_WORDS if language == "en" else connector_words(language)
@@ -92,10 +105,20 @@ def learn_phrases(candidates: list[Counter], words: Counter, n_words: int, setti
     # so rarer entries can never score; dropping them makes freezing fast.
     kept = settings.phrase_min_count
     model.vocab = {w: n for w, n in words.items() if n >= kept and w not in connectors}
-    model.vocab.update(_frequent(candidates, kept) if frequent is None else frequent)
-    frozen = model.freeze()
-    frozen.phrasegrams = prune_overlapping(frozen.phrasegrams, JOINER)
-    return frozen
+    return model
+
+
+def passing(model, candidates: dict[str, int]) -> set[str]:
+    """The candidates (already at least ``phrase_min_count``) that score above the threshold.
+
+    ``model`` is a :func:`word_model`; it is left as it was. :func:`learn_phrases` given only
+    these candidates learns the same phrases as given them all: the others never score.
+    """
+    from copy import copy
+
+    scorer = copy(model)  # a shallow copy with its own vocab: the shared model is not changed
+    scorer.vocab = {**model.vocab, **candidates}
+    return set(scorer.export_phrases()) & set(candidates)
 
 
 def _frequent(counters: list[Counter], at_least: int) -> dict[str, int]:

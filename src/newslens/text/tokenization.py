@@ -47,7 +47,7 @@ from newslens.text import passes, spelling
 from newslens.text.formulas import (MIN_DOCS, MIN_REPEATS, REPEAT_SHARE, EdgeCounts, EvidenceQuery, Formulas,
                                     UnitCounts, Units, comparison_units, decide_formulas, merge_unit_counts,
                                     none_learned, shown)
-from newslens.text.phrases import learn_phrases
+from newslens.text.phrases import learn_phrases, word_model
 from newslens.text.stopwords import stopword_sources
 from newslens.text.token_stats import heaps_fit, sentences_of, tokens_per_document_in
 from newslens.text.token_tables import Growth, Tokenized, assemble, kept_terms, merge_summaries, token_part
@@ -141,10 +141,12 @@ def _tokenize(rows: list[passes.Rows], groups: list, dates: list, settings: Toke
     for form, count in surface.items():
         words[form.lower()] += count
     frequent = None
-    if settings.phrases:  # summed by bucket on the workers: only the frequent candidates come back
+    if settings.phrases:  # summed and scored by bucket on the workers: only the phrases come back
         buckets = [passes.CandidateBucket(str(scratch), b, len(rows), settings.phrase_min_count)
                    for b in range(passes.CANDIDATE_BUCKETS)]
-        found = [row for rows_found in runner.map(passes.frequent_candidates, buckets, parallel=parallel)
+        scorer = word_model(words, n_words, settings, language)
+        found = [row for rows_found in runner.map(passes.scored_candidates, buckets, shared=scorer,
+                                                  parallel=parallel)
                  for row in rows_found]
         frequent = {key: count for _, _, key, count in sorted(found)}
     # the candidates left the partitions in bucket files (passes.write_candidates), not in the chunks
