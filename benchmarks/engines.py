@@ -72,8 +72,10 @@ def cell(engine_name: str, scale: int, work: Path) -> dict:
         out = Path(tmp)
         steps = {
             "ingest": lambda: ingest.ingest(params, out / "ingest", engine=engine),
+            # as the stage calls it: the workers' token parts go to tokens.parquet, never through the driver
             "tokenize": lambda: tokenization.write_outputs(
-                tokenization.tokenize_documents(documents, settings.tokenize, settings.language, engine=engine),
+                tokenization.tokenize_documents(documents, settings.tokenize, settings.language, engine=engine,
+                                                out_dir=out / "tok", partitioned=engine_name == "dask"),
                 out / "tok", partitioned=engine_name == "dask"),
             "counts": lambda: fit_tfidf(*tokenization.load_analyzer(out / "tok"), settings.keywords,
                                         engine=engine, tokens=out / "tok" / "tokens.parquet"),

@@ -172,24 +172,64 @@ def write_tfidf(tfidf: TfidfModel, out_dir: Path) -> None:
     counts.sort_indices()
     if not (np.array_equal(matrix.indptr, counts.indptr) and np.array_equal(matrix.indices, counts.indices)):
         raise ValueError("keywords: the TF-IDF and count matrices differ in their non-zero cells")
-    rows = np.repeat(np.arange(matrix.shape[0], dtype=np.int32), np.diff(matrix.indptr))
     entries, terms, documents = (Path(out_dir) / name for name in TFIDF_FILES)
-    write_parquet(pd.DataFrame({"doc": rows, "term": matrix.indices.astype(np.int32),
-                                "tfidf": matrix.data, "count": counts.data.astype(np.int64)}), entries)
+    _write_cells(matrix, counts, entries)
     write_parquet(pd.DataFrame({"term": np.asarray(tfidf.terms, dtype=object), "idf": tfidf.idf}), terms)
     write_parquet(pd.DataFrame({"doc_id": list(tfidf.doc_ids)}), documents)
 
 
+# Cells written or read at once: the matrices' own arrays are the only corpus-sized memory.
+CELL_CHUNK = 1 << 20
+_CELL_SCHEMA = (("doc", "int32"), ("term", "int32"), ("tfidf", "float64"), ("count", "int64"))
+
+
+def _write_cells(matrix: sparse.csr_matrix, counts: sparse.csr_matrix, target: Path) -> None:
+    """The non-zero cells (doc, term, tfidf, count), row by row, in row groups of :data:`CELL_CHUNK`
+    cells: a chunk at a time is converted, never a table of every cell."""
+    import pyarrow as pa
+
+    from newslens.files import ParquetParts
+
+    schema = pa.schema([(name, getattr(pa, kind)()) for name, kind in _CELL_SCHEMA])
+    nnz = matrix.nnz
+    with ParquetParts(target, schema) as out:
+        for start in range(0, nnz, CELL_CHUNK):
+            stop = min(start + CELL_CHUNK, nnz)
+            first = int(np.searchsorted(matrix.indptr, start, side="right")) - 1
+            last = int(np.searchsorted(matrix.indptr, stop, side="left"))
+            rows = np.repeat(np.arange(first, last, dtype=np.int32), np.diff(matrix.indptr[first:last + 1]))
+            offset = int(matrix.indptr[first])
+            out.write_table(pa.table({
+                "doc": rows[start - offset:stop - offset], "term": matrix.indices[start:stop].astype(np.int32),
+                "tfidf": matrix.data[start:stop], "count": counts.data[start:stop].astype(np.int64)}, schema=schema))
+
+
 def read_tfidf(entries: Path, terms: Path, documents: Path) -> TfidfModel:
-    """The matrices :func:`write_tfidf` wrote, value for value."""
-    cells, vocabulary = pd.read_parquet(entries), pd.read_parquet(terms)
+    """The matrices :func:`write_tfidf` wrote, value for value, read a row group at a time into
+    the matrices' own arrays (no table of every cell is held beside them)."""
+    import pyarrow.parquet as pq
+
+    vocabulary = pd.read_parquet(terms)
     doc_ids = pd.read_parquet(documents)["doc_id"].tolist()
     shape = (len(doc_ids), len(vocabulary))
+    with pq.ParquetFile(entries) as parquet:
+        nnz = parquet.metadata.num_rows
+        per_row = np.zeros(shape[0], dtype=np.int64)
+        indices = np.empty(nnz, dtype=np.int32)
+        weights = np.empty(nnz, dtype=np.float64)
+        values = np.empty(nnz, dtype=np.int64)
+        at = 0
+        for batch in parquet.iter_batches(batch_size=CELL_CHUNK, columns=["doc", "term", "tfidf", "count"]):
+            n = batch.num_rows
+            per_row += np.bincount(batch.column("doc").to_numpy(), minlength=shape[0])
+            indices[at:at + n] = batch.column("term").to_numpy()
+            weights[at:at + n] = batch.column("tfidf").to_numpy()
+            values[at:at + n] = batch.column("count").to_numpy()
+            at += n
     indptr = np.zeros(shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(cells["doc"].to_numpy(), minlength=shape[0]), out=indptr[1:])
-    indices = cells["term"].to_numpy()
-    matrix = sparse.csr_matrix((cells["tfidf"].to_numpy(), indices, indptr), shape=shape)
-    counts = sparse.csr_matrix((cells["count"].to_numpy(), indices, indptr), shape=shape)
+    np.cumsum(per_row, out=indptr[1:])
+    matrix = sparse.csr_matrix((weights, indices, indptr), shape=shape)
+    counts = sparse.csr_matrix((values, indices, indptr), shape=shape)
     return TfidfModel(doc_ids, vocabulary["term"].to_numpy(dtype=object), matrix, counts,
                       vocabulary["idf"].to_numpy())
 
