@@ -58,6 +58,17 @@ def test_a_term_used_across_the_group_is_distinctive():
     assert distinctive(low, high, share, np.array(["over"])).tolist() == [True]
 
 
+def test_redrawing_a_few_replicates_at_a_time_gives_the_intervals_of_one_draw(monkeypatch):
+    from newslens.analysis import keyness_uncertainty
+
+    counts, labels = planted_corpus(np.random.default_rng(5))
+    whole = bootstrap_log_ratio(counts, labels, {"target": np.array([0, 1]), "reference": np.array([1])})
+    monkeypatch.setattr(keyness_uncertainty, "REDRAW_CELLS", 7 * 200)  # 7 replicates of 200 documents at a time
+    chunked = bootstrap_log_ratio(counts, labels, {"target": np.array([0, 1]), "reference": np.array([1])})
+    for name in whole:
+        assert all(np.array_equal(x, y) for x, y in zip(whole[name], chunked[name]))
+
+
 def test_the_bootstrap_is_seeded_and_its_interval_holds_the_estimate():
     counts, labels = planted_corpus(np.random.default_rng(11))
     first = bootstrap_log_ratio(counts, labels, {"target": np.array([0, 1])})

@@ -90,6 +90,33 @@ def test_the_partitioned_transform_equals_the_whole_matrix_transform(model):
     np.testing.assert_allclose(parts, whole, atol=1e-6)
 
 
+@pytest.mark.parametrize("model", ["nmf", "lda"])
+def test_tasks_that_name_rows_of_the_tfidf_file_give_the_same_weights_as_blocks_of_the_matrix(model, tmp_path):
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    from newslens.analysis.tfidf import TfidfModel, read_cell_rows, read_tfidf, write_tfidf
+
+    rng = np.random.default_rng(1)
+    dense = rng.poisson(0.4, size=(130, 30)).astype(np.int64)
+    dense[7] = 0  # a document without a counted term: a row of no cells
+    counts = sparse.csr_matrix(dense)
+    transformer = TfidfTransformer(sublinear_tf=True)
+    model_in = TfidfModel([f"d{i}" for i in range(130)], np.array([f"t{j}" for j in range(30)], dtype=object),
+                          transformer.fit_transform(counts).tocsr(), counts, transformer.idf_)
+    write_tfidf(model_in, tmp_path)
+    tfidf = read_tfidf(tmp_path / "tfidf.parquet", tmp_path / "tfidf_terms.parquet", tmp_path / "tfidf_documents.parquet")
+    assert tfidf.cells == tmp_path / "tfidf.parquet"
+    column, data = ("tfidf", tfidf.matrix) if model == "nmf" else ("count", tfidf.counts)
+    for start, stop in ((0, 48), (48, 96), (96, 130), (5, 9)):
+        part = read_cell_rows(tfidf.cells, column, start, stop, 30)
+        assert part.dtype == data.dtype and (part != data[start:stop]).nnz == 0
+    estimator = estimator_for(model, 4, 0).fit(data[:100])
+    with Engine(n_jobs=1) as engine:
+        by_block = transform_rows(estimator, data, engine, rows=48)
+        by_name = transform_rows(estimator, data, engine, rows=48, cells=(tfidf.cells, column))
+    assert np.array_equal(by_block, by_name)
+
+
 # --- the stage's path on a real small corpus ---------------------------------------------
 
 def _fit(corpus, folder, settings=BASE):

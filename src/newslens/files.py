@@ -199,6 +199,30 @@ def read_parquet(path: str | os.PathLike, *, without: tuple[str, ...] = ()) -> p
     return pd.read_parquet(path, columns=[name for name in names if name not in without])
 
 
+def texts_of(path: str | os.PathLike, doc_ids) -> pd.Series:
+    """The texts of ``doc_ids`` from documents.parquet (a file or a folder of parts), by doc_id.
+
+    The file is scanned a row group at a time and only the chosen documents' texts are kept, so a
+    stage that shows or refits a few documents never holds the corpus's texts.
+    """
+    import pyarrow.dataset as ds
+
+    wanted = sorted(set(doc_ids))
+    if not wanted:
+        return pd.Series([], index=pd.Index([], name="doc_id", dtype=object), dtype=object, name="text")
+    table = ds.dataset(path, format="parquet").to_table(columns=["doc_id", "text"],
+                                                        filter=ds.field("doc_id").isin(wanted))
+    return pd.Series(table.column("text").to_pylist(), index=pd.Index(table.column("doc_id").to_pylist(),
+                                                                       name="doc_id"), name="text")
+
+
+def with_texts(documents: pd.DataFrame, path: str | os.PathLike, doc_ids) -> pd.DataFrame:
+    """``documents`` (read without their texts) with a ``text`` column: the texts of ``doc_ids``, None elsewhere."""
+    texts = texts_of(path, doc_ids)
+    return documents.assign(text=documents["doc_id"].map(texts).astype(object).where(
+        documents["doc_id"].isin(texts.index), None))
+
+
 def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
     """Hex sha256 of a file, read in chunks so large files use little memory."""
     digest = hashlib.sha256()

@@ -35,6 +35,7 @@ REPLICATES = 200         # bootstrap replicates per comparison
 LEVEL = 0.95             # the interval's coverage
 MIN_DOCUMENT_SHARE = 0.05  # an over-used term must be used by at least this share of the group's documents
 SEED = 0
+REDRAW_CELLS = 1_000_000  # redraw weights (replicates × a group's documents) held at once
 
 
 def group_sizes(labels: Sequence, tokens_per_document: np.ndarray, *, min_documents: int,
@@ -121,9 +122,17 @@ def bootstrap_log_ratio(counts: sparse.csr_matrix, labels: Sequence, targets: di
     total_tokens = np.zeros(replicates, dtype=np.int64)
     for name in names:  # one redraw per group, in a fixed order, so the seed fixes every replicate
         members = np.flatnonzero(present & (labels.astype(str) == name))
-        weights = _redraw_weights(rng, members, replicates)
-        term_counts = np.rint(np.asarray(sub[members].T @ weights.T).T).astype(np.int64)  # integer sums: exact
-        token_counts = weights @ tokens[members]
+        rows, member_tokens = sub[members], tokens[members]
+        term_counts = np.empty((replicates, len(columns)), dtype=np.int64)
+        token_counts = np.empty(replicates, dtype=np.int64)
+        # the redraws a few replicates at a time (the same draws as all at once): replicates × members
+        # weights would grow with the corpus
+        step = max(1, min(replicates, REDRAW_CELLS // max(len(members), 1)))
+        for start in range(0, replicates, step):
+            weights = _redraw_weights(rng, members, min(step, replicates - start))
+            stop = start + len(weights)
+            term_counts[start:stop] = np.rint(np.asarray(rows.T @ weights.T).T)  # integer sums: exact
+            token_counts[start:stop] = weights @ member_tokens
         per_group[name] = (term_counts, token_counts)
         total_terms += term_counts
         total_tokens += token_counts

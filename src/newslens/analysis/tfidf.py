@@ -45,6 +45,7 @@ class TfidfModel:
     matrix: sparse.csr_matrix  # documents × terms, l2-normalised rows
     counts: sparse.csr_matrix  # raw term counts over the same vocabulary
     idf: np.ndarray
+    cells: Path | None = None  # the tfidf.parquet the matrices were read from (:func:`read_tfidf`)
 
 
 def effective_df_bounds(n_documents: int, settings: KeywordsParams) -> tuple[int, float | int]:
@@ -231,7 +232,26 @@ def read_tfidf(entries: Path, terms: Path, documents: Path) -> TfidfModel:
     matrix = sparse.csr_matrix((weights, indices, indptr), shape=shape)
     counts = sparse.csr_matrix((values, indices, indptr), shape=shape)
     return TfidfModel(doc_ids, vocabulary["term"].to_numpy(dtype=object), matrix, counts,
-                      vocabulary["idf"].to_numpy())
+                      vocabulary["idf"].to_numpy(), cells=Path(entries))
+
+
+def read_cell_rows(entries: str | Path, column: str, start: int, stop: int, n_terms: int) -> sparse.csr_matrix:
+    """Rows ``start`` to ``stop`` of one matrix :func:`write_tfidf` wrote (``column``: "tfidf" or
+    "count"), as :func:`read_tfidf` reads them: the row groups that hold no such row are skipped."""
+    import pyarrow.dataset as ds
+
+    kind = {"tfidf": np.float64, "count": np.int64}[column]
+    doc = ds.field("doc")
+    table = ds.dataset(entries, format="parquet").to_table(columns=["doc", "term", column],
+                                                           filter=(doc >= start) & (doc < stop))
+    rows, terms = table.column("doc").to_numpy() - start, table.column("term").to_numpy()
+    values = table.column(column).to_numpy().astype(kind, copy=False)
+    if len(rows) > 1 and not (np.all(np.diff(rows) >= 0)):  # a scan may hand its batches out of order
+        order = np.lexsort((terms, rows))
+        rows, terms, values = rows[order], terms[order], values[order]
+    indptr = np.zeros(stop - start + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=stop - start), out=indptr[1:])
+    return sparse.csr_matrix((values, terms, indptr), shape=(stop - start, n_terms))
 
 
 # ------------------------------------------------------------------ streaming path

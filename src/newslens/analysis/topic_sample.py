@@ -27,7 +27,8 @@ as before.
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -110,22 +111,49 @@ def partitions(matrix: sparse.csr_matrix, rows: int = PARTITION_ROWS):
         yield matrix[start:start + rows]
 
 
-def transform_block(estimator, block: sparse.csr_matrix) -> np.ndarray:
-    """One partition's doc-topic weights from the fitted model (run on a worker)."""
+def transform_block(estimator, block: "sparse.csr_matrix | CellRows") -> np.ndarray:
+    """One partition's doc-topic weights from the fitted model (run on a worker); a :class:`CellRows`
+    is read here, from the file, so that the task carries its name and not its rows."""
+    if isinstance(block, CellRows):
+        block = block.read()
     return np.asarray(estimator.transform(block), dtype=float)
 
 
+class CellRows(NamedTuple):
+    """Rows ``start`` to ``stop`` of a matrix stored as tfidf.parquet's cells (``column``: "tfidf" or
+    "count"), read by the worker that transforms them (:func:`newslens.analysis.tfidf.read_cell_rows`)."""
+
+    path: str
+    column: str
+    start: int
+    stop: int
+    n_terms: int
+
+    def read(self) -> sparse.csr_matrix:
+        from newslens.analysis.tfidf import read_cell_rows
+
+        return read_cell_rows(self.path, self.column, self.start, self.stop, self.n_terms)
+
+
 def transform_rows(estimator, matrix: sparse.csr_matrix, engine: Engine | str | None = None, *,
-                   n_jobs: int = 2, rows: int = PARTITION_ROWS) -> np.ndarray:
+                   n_jobs: int = 2, rows: int = PARTITION_ROWS, cells: "tuple[Path, str] | None" = None) -> np.ndarray:
     """Every row's doc-topic weights from ``estimator.transform``, partition by partition.
 
     The partitions are fixed (``rows`` each), mapped on ``engine`` (a running
     :class:`~newslens.engine.Engine`, a name, or None for ``pandas`` with ``n_jobs``
     processes) with the model sent once to each worker; their results are stacked in row order.
+    With ``cells`` (the file ``matrix`` was read from, and its column) each task names its rows of
+    that file (:class:`CellRows`) and the worker reads them: no task carries a block of the matrix.
     """
     from newslens.engine import engine_scope
 
     if matrix.shape[0] <= rows:
         return transform_block(estimator, matrix)
+    if cells is None:
+        blocks = partitions(matrix, rows)
+    else:
+        n, n_terms = matrix.shape
+        blocks = (CellRows(str(cells[0]), cells[1], start, min(start + rows, n), n_terms)
+                  for start in range(0, n, rows))
     with engine_scope(engine, n_jobs) as runner:
-        return np.vstack(list(runner.map(transform_block, partitions(matrix, rows), shared=estimator)))
+        return np.vstack(list(runner.map(transform_block, blocks, shared=estimator)))

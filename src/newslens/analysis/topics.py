@@ -96,15 +96,17 @@ def fit_model(model: str, matrix: sparse.csr_matrix, k: int, seed: int, *, tol: 
 
 
 def fit_sampled(model: str, matrix: sparse.csr_matrix, sample: np.ndarray, k: int, seed: int, *,
-                engine: Engine | str | None = None, n_jobs: int = 2) -> tuple[np.ndarray, np.ndarray]:
+                engine: Engine | str | None = None, n_jobs: int = 2,
+                cells: "tuple[Path, str] | None" = None) -> tuple[np.ndarray, np.ndarray]:
     """Fit NMF or LDA on the ``sample``'s rows of ``matrix``, then give every row its doc-topic
     weights from that model's ``transform``, partition by partition on ``engine``
-    (:func:`newslens.analysis.topic_sample.transform_rows`); returns (doc_topic, topic_term)."""
+    (:func:`newslens.analysis.topic_sample.transform_rows`; with ``cells``, the file and column
+    ``matrix`` was read from, the workers read their rows there); returns (doc_topic, topic_term)."""
     from newslens.analysis.topic_sample import transform_rows
 
     estimator = estimator_for(model, k, seed)
     estimator.fit(matrix[sample])
-    return transform_rows(estimator, matrix, engine, n_jobs=n_jobs), estimator.components_
+    return transform_rows(estimator, matrix, engine, n_jobs=n_jobs, cells=cells), estimator.components_
 
 
 def _sweep_job(model: str, matrix, binary, k: int, seed: int, top_n: int) -> dict:
@@ -221,18 +223,21 @@ def normalize_rows(doc_topic: np.ndarray) -> np.ndarray:
 def build_topics(model: str, matrix, counts, k: int, seed: int, *, terms: np.ndarray, doc_ids: list[str],
                  display: dict[str, str], previous: dict[int, list[str]], labels_path: Path,
                  top_n: int, sample: np.ndarray | None = None, engine: Engine | str | None = None,
-                 n_jobs: int = 2) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str], dict, np.ndarray]:
+                 n_jobs: int = 2, cells: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str], dict, np.ndarray]:
     """Fit the final model, order by prevalence, give stable ids and labels (and its components).
 
     With a ``sample`` of rows, the model is fitted on those and every document's weights come
     from its ``transform`` (:func:`fit_sampled`, on ``engine``); the prevalences, top terms and
-    coherence are then computed as without one, over every document.
+    coherence are then computed as without one, over every document. ``cells`` is the tfidf.parquet
+    the matrices were read from: the workers then read their rows there.
     """
     data = matrix if model == "nmf" else counts
     if sample is None:
         doc_topic, components = fit_model(model, data, k, seed)
     else:
-        doc_topic, components = fit_sampled(model, data, sample, k, seed, engine=engine, n_jobs=n_jobs)
+        doc_topic, components = fit_sampled(model, data, sample, k, seed, engine=engine, n_jobs=n_jobs,
+                                            cells=None if cells is None else
+                                            (cells, "tfidf" if model == "nmf" else "count"))
     mixture = normalize_rows(doc_topic)
     prevalence = mixture.mean(axis=0)
     order = np.argsort(-prevalence, kind="stable")
@@ -348,7 +353,8 @@ def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identi
     topics, topic_terms, doc_topics, problems, identities, components = build_topics(
         model, tfidf.matrix, tfidf.counts, k, settings.seeds[0], terms=tfidf.terms,
         doc_ids=tfidf.doc_ids, display=display, previous=load_identities(identities_path),
-        labels_path=labels_path, top_n=settings.top_n, sample=sample, engine=engine, n_jobs=n_jobs)
+        labels_path=labels_path, top_n=settings.top_n, sample=sample, engine=engine, n_jobs=n_jobs,
+        cells=getattr(tfidf, "cells", None))
     note = k_range_note(settings, ks, fitted, n_terms)
     if sample is not None:
         note = f"{note}; {sample_note(fitted, n_documents)}"
@@ -440,11 +446,15 @@ def run(stage_run: StageRun) -> TopicsResult:
     from newslens.analysis.tfidf import read_tfidf
     from newslens.analysis.short_texts import detect_short
     from newslens.corpus.focus import resolve_focus
-    from newslens.files import write_parquet
+    from newslens.analysis.topic_explorer_data import top_documents
+    from newslens.files import read_parquet, with_texts, write_parquet
     from newslens.stages import TFIDF_FILES
     from newslens.text.token_stats import tokens_per_document_in
 
-    documents = pd.read_parquet(stage_run.input("documents.parquet"))
+    # the documents' columns without their texts: the texts are read for the documents the
+    # baselines are fitted on and the documents the reports show, and for no others
+    documents_path = stage_run.input("documents.parquet")
+    documents = read_parquet(documents_path, without=("text",))
     vocabulary = pd.read_parquet(stage_run.input("vocabulary.parquet"))
     display = dict(zip(vocabulary["term"], vocabulary["display"]))
     # each document's count of the tokens tokenize wrote, read column by column (never the token lists)
@@ -455,7 +465,7 @@ def run(stage_run: StageRun) -> TopicsResult:
     texts = detect_short(per_document.tolist())
     fit = run_topics(tfidf, stage_run.params.topics, display=display, identities_path=identities_path,
                      labels_path=stage_run.run_file("labels"), texts=texts, engine=stage_run.params.engine)
-    anchors = (anchor_coherence(*anchor_inputs(documents, tfidf, stage_run.params.topics), fit.k, fit.coherence,
+    anchors = (anchor_coherence(*anchor_inputs(documents_path, tfidf, stage_run.params.topics), fit.k, fit.coherence,
                                 cache=stage_run.build_dir / "anchor_coherence.json",
                                 language=stage_run.params.language) if fit.k else None)
     fit = judge(fit, example_coherence(anchors))
@@ -463,6 +473,10 @@ def run(stage_run: StageRun) -> TopicsResult:
     focus_table = (topic_views.focus_topics(fit.doc_topics, fit.topics, fit.topic_terms, focus_ids,
                                             terms_of(tfidf, focus_ids)) if focus_ids else None)
     files = write_outputs(fit, stage_run.processed_dir, identities_path, focus=focus_table)
+    if fit.k:  # the texts of the documents shown: each topic's top documents (the explorer's and the report's)
+        documents = with_texts(documents, documents_path, top_documents(fit.doc_topics)["doc_id"])
+    else:
+        documents = documents.assign(text=None)
     explorer = topic_explorer_data.explorer_data(fit, documents, terms=tfidf.terms, counts=tfidf.counts,
                                                  display=display, words=stage_run.words)
     files["topic_explorer"] = topic_explorer_data.write(explorer, stage_run.processed_dir)  # the summary's too
@@ -482,7 +496,7 @@ def run(stage_run: StageRun) -> TopicsResult:
                         caveats, effects, limits)
 
 
-def anchor_inputs(documents: pd.DataFrame, tfidf, settings: TopicsParams) -> tuple[list[str], object]:
+def anchor_inputs(documents_path: Path, tfidf, settings: TopicsParams) -> tuple[list[str], object]:
     """The texts and TF-IDF rows the anchors are fitted on: the documents the model was fitted on.
 
     At or below the sample cap that is every document; above it, the same sample as the
@@ -492,8 +506,10 @@ def anchor_inputs(documents: pd.DataFrame, tfidf, settings: TopicsParams) -> tup
     from newslens.analysis.tfidf import TfidfModel
     from newslens.analysis.topic_sample import topic_sample
 
+    from newslens.files import texts_of
+
     sample = topic_sample(tfidf.doc_ids, settings)
-    texts = documents.set_index("doc_id")["text"]
+    texts = texts_of(documents_path, tfidf.doc_ids if sample is None else [tfidf.doc_ids[i] for i in sample])
     if sample is None:
         return texts.loc[tfidf.doc_ids].tolist(), tfidf
     ids = [tfidf.doc_ids[i] for i in sample]

@@ -33,6 +33,7 @@ for one run, and everything its report shows, as a :class:`TokenizeResult`.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from collections import Counter
@@ -204,8 +205,9 @@ def _read_tokens(parts: list[str]) -> pd.DataFrame:
 
 
 def _write_tokens(parts: list[str], target: Path, partitioned: bool) -> Path:
-    """Move the workers' tokens parts to ``target``, part by part: one file with a row group per
-    part, or (``partitioned``) a folder regrouped as :func:`_part_bounds` groups rows."""
+    """Move the workers' tokens parts to ``target``: one file with a row group per part (read and
+    appended here), or (``partitioned``) a folder of the parts themselves, moved as they are (a
+    part is one partition of documents, so none splits a document; nothing is read here)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -214,33 +216,12 @@ def _write_tokens(parts: list[str], target: Path, partitioned: bool) -> Path:
     schema = pq.read_schema(parts[0]) if parts else pa.schema(
         [("doc_id", pa.string()), ("sentence", pa.int32()), ("tokens", pa.list_(pa.string()))])
     with ParquetParts(target, schema, partitioned=partitioned) as out:
-        if not partitioned:
-            for part in parts:
-                out.write_table(pq.read_table(part))
-            return target
-        pending = None
         for part in parts:
-            table = pq.read_table(part)
-            pending = table if pending is None else pa.concat_tables([pending, table])
-            while (cut := _first_cut(pending, TOKENS_PART_ROWS)) is not None:
-                out.write_table(pending.slice(0, cut))
-                pending = pending.slice(cut)
-        if pending is not None and pending.num_rows:
-            out.write_table(pending)
+            if partitioned:
+                os.replace(part, out.reserve())
+            else:
+                out.write_table(pq.read_table(part))
     return target
-
-
-def _first_cut(table, rows: int) -> int | None:
-    """The first document start at ``rows`` rows or more into ``table`` (the rule of :func:`_part_bounds`)."""
-    import numpy as np
-
-    if table.num_rows <= rows:
-        return None
-    doc_ids = table.column("doc_id").to_numpy(zero_copy_only=False)
-    starts = np.flatnonzero(np.r_[True, doc_ids[1:] != doc_ids[:-1]])
-    later = starts[starts >= rows]
-    return int(later[0]) if len(later) else None
-
 
 
 # ---------------------------------------------------------------- outputs
