@@ -56,7 +56,12 @@ def test_run_fits_the_committed_seed_topics(seed):
 def test_run_holds_what_the_report_shows(seed):
     root, stage_run, result = seed
     documents = pd.read_parquet(stage_run.processed_dir / "documents.parquet")
-    pd.testing.assert_frame_equal(result.documents, documents)
+    held = result.documents  # every column but the texts, which it holds for the documents shown only
+    pd.testing.assert_frame_equal(held.drop(columns="text"), documents.drop(columns="text"))
+    shown = set(result.representative["doc_id"])
+    with_text = held["text"].notna()
+    assert shown and shown <= set(held.loc[with_text, "doc_id"])
+    assert (held.loc[with_text, "text"] == documents.loc[with_text, "text"]).all()
     assert result.n_documents == result.fit.doc_topics["doc_id"].nunique() == result.counts.shape[0]
     assert len(result.terms) == result.counts.shape[1] == result.fit.components.shape[1]
     assert result.display["china"] == "China"
