@@ -1,4 +1,4 @@
-"""The pandas and Dask engines side by side: ingest, tokenize and the counts at ×1, ×4, ×16.
+"""The pandas and Dask engines side by side: ingest, tokenize and the TF-IDF at ×1, ×4, ×16.
 
     .venv/bin/python benchmarks/engines.py                 # --scales 1 4 16
     .venv/bin/python benchmarks/engines.py --scales 1      # quick
@@ -9,7 +9,9 @@ Each (engine, scale) runs in its own process, one run each:
 
 * ingest: ``ingest.ingest`` of the replicated CSV, streamed to a temporary folder;
 * tokenize: ``tokenization.tokenize_documents`` of the replicated documents;
-* counts: ``tfidf.fit_tfidf`` on those tokens (on Dask: the map-reduce of ``count_matrix``).
+* tfidf: the keywords stage's TF-IDF over those tokens, as the stage calls it
+  (``tfidf_parts.weigh_corpus``: the workers weight their partitions, write the matrices' cells
+  and the keywords, and return sums; then the part files are joined into tfidf.parquet).
 
 The Dask engine is a LocalCluster of 2 single-threaded worker processes (its start-up is
 timed apart); the pandas engine uses its default 2 joblib processes. Peak memory: the
@@ -37,7 +39,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))  # the benchmarks package, when run as a script
-STAGES = ("ingest", "tokenize", "counts")
+STAGES = ("ingest", "tokenize", "tfidf")
 TARGET_DOCS, TARGET_WORKERS = 10_000_000, 32
 
 
@@ -48,7 +50,10 @@ def _worker_peak_mib() -> float:
 def cell(engine_name: str, scale: int, work: Path) -> dict:
     """One engine at one scale, in this process: the three stages, timed."""
     from benchmarks import workloads  # the shared inputs and settings
-    from newslens.analysis.tfidf import fit_tfidf
+    from newslens.analysis import keywords
+    from newslens.analysis.tfidf_parts import weigh_corpus
+    from newslens.corpus.focus import resolve_focus
+    from newslens.files import read_parquet
     from newslens.corpus import ingest
     from newslens.text import tokenization
     from newslens.engine import DaskEngine, Engine
@@ -77,8 +82,8 @@ def cell(engine_name: str, scale: int, work: Path) -> dict:
                 tokenization.tokenize_documents(documents, settings.tokenize, settings.language, engine=engine,
                                                 out_dir=out / "tok", partitioned=engine_name == "dask"),
                 out / "tok", partitioned=engine_name == "dask"),
-            "counts": lambda: fit_tfidf(*tokenization.load_analyzer(out / "tok"), settings.keywords,
-                                        engine=engine, tokens=out / "tok" / "tokens.parquet"),
+            "tfidf": lambda: _tfidf(weigh_corpus, keywords, resolve_focus, read_parquet, documents, params,
+                                    engine, out / "tok"),
         }
         (out / "ingest").mkdir()
         (out / "tok").mkdir()
@@ -111,6 +116,19 @@ def cell(engine_name: str, scale: int, work: Path) -> dict:
         record["children_peak_mib"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     engine.close()
     return record
+
+
+def _tfidf(weigh_corpus, keywords, resolve_focus, read_parquet, documents: Path, params, engine, out: Path) -> None:
+    """The keywords stage's TF-IDF pass and its files, as :func:`newslens.analysis.keywords.run` makes them."""
+    meta = read_parquet(documents, without=("text",))
+    settings = params.keywords
+    weighted = weigh_corpus(out / "tokens.parquet", settings, engine, focus_ids=resolve_focus(meta, params.focus),
+                            similar_n=settings.similar_n, scratch_dir=out,
+                            groupings=lambda doc_ids: keywords.keyness_groupings(meta, doc_ids, settings))
+    try:
+        weighted.write(out, out / "keywords.parquet")
+    finally:
+        weighted.close()
 
 
 def _traffic(maps) -> dict:
@@ -175,7 +193,7 @@ def scale_targets(results: dict) -> list[dict]:
 def pandas_from_bench(bench_results: dict, scale: int) -> dict | None:
     """The pandas engine's record at ``scale`` from the bench's cells (medians of its runs)."""
     cells = bench_results.get("cells", {})
-    picked = {"ingest": "ingest", "tokenize": "tokenize", "counts": "tfidf"}
+    picked = {"ingest": "ingest", "tokenize": "tokenize", "tfidf": "tfidf"}
     stages, peaks = {}, []
     for stage, name in picked.items():
         cell = cells.get(name, {}).get(str(scale), {})

@@ -42,8 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from newslens.analysis.keyness_uncertainty import (REPLICATES, SEED, bootstrap_log_ratio, distinctive,
-                                                   document_share)
+from newslens.analysis.keyness_uncertainty import REPLICATES, SEED, DocumentCounts, MatrixDocuments, distinctive
 from newslens.measures import g2, log_odds_z, log_ratio
 
 STORED_DECIMALS = 10
@@ -118,14 +117,32 @@ def keyness(counts, groups: Sequence[str], terms: Sequence[str], *, min_freq: in
         within group and direction (ties by term). Sorted by group, direction (``over``
         first), rank.
     """
+    matrix = _check_counts(counts, terms)
+    names, indicator = _group_indicator(groups, matrix.shape[0])
+    by_group = np.asarray((indicator @ matrix).todense(), dtype=float)  # groups × terms
+    labels = np.array([None if pd.isna(g) else str(g) for g in groups], dtype=object)
+    return keyness_of_sums(names, by_group, terms, MatrixDocuments(matrix, labels), min_freq=min_freq,
+                           top_n=top_n, targets=targets, replicates=replicates, seed=seed)
+
+
+def keyness_of_sums(names: np.ndarray, by_group: np.ndarray, terms: Sequence[str], documents: "DocumentCounts", *,
+                    min_freq: int = 10, top_n: int | None = None, targets: Sequence[str] | None = None,
+                    replicates: int = REPLICATES, seed: int = SEED) -> pd.DataFrame:
+    """:func:`keyness` from the groups' summed counts (``by_group``, groups × terms, the groups
+    ``names`` sorted) and ``documents``, which gives the per-document quantities: each group's
+    documents, the bootstrap's intervals and the document shares (in memory
+    :class:`~newslens.analysis.keyness_uncertainty.MatrixDocuments`; the keywords stage's
+    partitioned pass its own). The same rows as :func:`keyness` on the counts they sum."""
     if isinstance(min_freq, bool) or not isinstance(min_freq, (int, np.integer)) or min_freq < 0:
         raise ValueError(f"min_freq: must be an integer >= 0; got {min_freq!r}")
     if top_n is not None and (isinstance(top_n, bool) or not isinstance(top_n, (int, np.integer))
                               or top_n < 1):
         raise ValueError(f"top_n: must be a positive integer or None; got {top_n!r}")
-    matrix = _check_counts(counts, terms)
-    names, indicator = _group_indicator(groups, matrix.shape[0])
-    by_group = np.asarray((indicator @ matrix).todense(), dtype=float)  # groups × terms
+    if len(names) < 2:
+        raise ValueError(f"keyness needs at least two groups; got {len(names)}: {list(names)}")
+    by_group = np.asarray(by_group, dtype=float)
+    if by_group.shape[1] != len(terms):
+        raise ValueError(f"terms: {len(terms)} terms for {by_group.shape[1]} columns of counts")
     term_totals = by_group.sum(axis=0)
     group_totals = by_group.sum(axis=1)
     empty = names[group_totals == 0]
@@ -142,7 +159,7 @@ def keyness(counts, groups: Sequence[str], terms: Sequence[str], *, min_freq: in
     rows, cols = np.nonzero(keep)
     frame = _keyness_frame(names[rows], np.asarray(terms, dtype=object)[cols], cols, a[rows, cols],
                            b[rows, cols], g2(a, b, c, d)[rows, cols], ratio[rows, cols], top_n)
-    return _with_uncertainty(frame, matrix, groups, names, group_totals, c, d, replicates, seed)
+    return _with_uncertainty(frame, documents, names, group_totals, c, d, replicates, seed)
 
 
 def _keyness_frame(group, term, column, a, b, g2_values, ratio, top_n: int | None) -> pd.DataFrame:
@@ -162,25 +179,24 @@ def _keyness_frame(group, term, column, a, b, g2_values, ratio, top_n: int | Non
     return frame
 
 
-def _with_uncertainty(frame: pd.DataFrame, matrix: sparse.csr_matrix, groups: Sequence, names: np.ndarray,
+def _with_uncertainty(frame: pd.DataFrame, documents: "DocumentCounts", names: np.ndarray,
                       group_totals: np.ndarray, c: np.ndarray, d: np.ndarray, replicates: int,
                       seed: int) -> pd.DataFrame:
     """The listed rows with their group's size, log-odds z, bootstrap interval and document share."""
-    labels = np.array([None if pd.isna(g) else str(g) for g in groups], dtype=object)
     position = {name: i for i, name in enumerate(names.tolist())}
     index = frame["group"].map(position).to_numpy(dtype=np.int64)
-    members = {name: np.flatnonzero(labels == name) for name in frame["group"].unique().tolist()}
-    frame["n_docs"] = frame["group"].map({name: len(rows) for name, rows in members.items()}).astype("int64")
+    frame["n_docs"] = frame["group"].map({name: documents.n_docs(name)
+                                          for name in frame["group"].unique().tolist()}).astype("int64")
     frame["n_tokens"] = group_totals[index].astype("int64")
     frame["log_odds_z"] = log_odds_z(frame["freq_target"], frame["freq_reference"], c[index, 0], d[index, 0])
     targets = {name: rows["_column"].to_numpy() for name, rows in frame.groupby("group", sort=True)}
-    intervals = bootstrap_log_ratio(matrix, labels, targets, replicates=replicates, seed=seed) if targets else {}
+    intervals = documents.intervals(targets, replicates=replicates, seed=seed) if targets else {}
     frame["log_ratio_low"], frame["log_ratio_high"], frame["doc_share"] = np.nan, np.nan, np.nan
     for name, rows in frame.groupby("group", sort=True):
         low, high = intervals[name]
         frame.loc[rows.index, "log_ratio_low"] = low
         frame.loc[rows.index, "log_ratio_high"] = high
-        frame.loc[rows.index, "doc_share"] = document_share(matrix, members[name], targets[name])
+        frame.loc[rows.index, "doc_share"] = documents.share(name, targets[name])
     # The logarithms' last bits depend on numpy's SIMD code path: the stored values are rounded
     # far below any shown digit, so keyness.parquet is the same on every CPU.
     for column in ("log_ratio_low", "log_ratio_high", "log_odds_z"):

@@ -47,8 +47,8 @@ import numpy as np
 import pandas as pd
 
 from newslens.analysis import texts as texts_module
-from newslens.analysis.keyness import _group_indicator
 from newslens.analysis.texts import Texts
+from newslens.analysis.tfidf_parts import counts_of
 from newslens.measures import g2, log_ratio
 from newslens.precision import display_values
 from newslens.analysis.kwic import _WORD, _bare, _rows_at, _term_parts, _within_sentences, _word_key
@@ -79,11 +79,13 @@ def group_counts(model, documents: pd.DataFrame) -> tuple[np.ndarray, np.ndarray
     """
     from newslens.analysis.keywords import _without_empty_groups
 
-    labels = documents.set_index("doc_id").loc[model.doc_ids, "group"].to_numpy(dtype=object)
-    tokens = np.asarray(model.counts.sum(axis=1)).ravel()
-    labels = _without_empty_groups(labels, tokens, "group")
-    names, indicator = _group_indicator(labels, len(labels))
-    return names, np.asarray((indicator @ model.counts).todense(), dtype=np.int64)
+    source = counts_of(model)
+    labels = documents.set_index("doc_id").loc[source.doc_ids, "group"].to_numpy(dtype=object)
+    labels = _without_empty_groups(labels, source.tokens, "group")
+    names, by_group = source.label_sums("group", labels)
+    if len(names) < 2:
+        raise ValueError(f"keyness needs at least two groups; got {len(names)}: {list(names)}")
+    return names, by_group
 
 
 def select_terms(by_group: np.ndarray, terms: Sequence[str], required: Sequence[str],
@@ -258,7 +260,8 @@ def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, setting
     group_tokens = by_group.sum(axis=1)
     candidates = np.flatnonzero(compared)
     keep = np.sort(candidates[np.lexsort((names[candidates], -group_tokens[candidates]))[:budget.max_groups]])
-    terms = np.asarray(model.terms, dtype=object)
+    source = counts_of(model)
+    terms = np.asarray(source.terms, dtype=object)
     top = keyness[(keyness["by"] == "group") & keyness["group"].isin(set(names[keep]))] \
         if "by" in keyness else keyness.iloc[:0]
     mentioned = list(dict.fromkeys([*settings.kwic_terms, *keyness["term"], *named]))
@@ -274,9 +277,10 @@ def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, setting
                                    normalize, settings.kwic_window, budget)
     docs = sorted({row[0] for rows in lines.values() for row in rows})
     doc_index = {d: i for i, d in enumerate(docs)}
-    labels = documents.set_index("doc_id").loc[model.doc_ids, "group"].astype(object).to_numpy()
-    used = (model.counts[:, columns] > 0).astype(np.int64).tocsc()
-    doc_counts = [np.asarray(used[labels == names[g]].sum(axis=0)).ravel() for g in keep]
+    labels = documents.set_index("doc_id").loc[source.doc_ids, "group"].astype(object).to_numpy()
+    named = set(names.tolist())
+    used = source.label_documents("group", [str(g) if pd.notna(g) and str(g) in named else None for g in labels])
+    doc_counts = [used[g, columns] for g in keep]
     return {
         "groups": [str(g) for g in names[keep]],
         "group_count": int(len(names)),

@@ -23,7 +23,7 @@ term, at least :data:`MIN_DOCUMENT_SHARE` of the group's documents use it.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Protocol, Sequence
 
 import numpy as np
 import pandas as pd
@@ -105,25 +105,38 @@ def bootstrap_log_ratio(counts: sparse.csr_matrix, labels: Sequence, targets: di
     dict
         Per group, ``(low, high)`` arrays aligned with its columns in ``targets``.
     """
-    if replicates < 2:
-        raise ValueError(f"replicates: must be at least 2; got {replicates!r}")
     matrix = sparse.csr_matrix(counts)
-    labels = np.asarray(labels, dtype=object)
-    present = pd.notna(labels)
-    names = sorted(set(labels[present].astype(str)))
     columns = np.unique(np.concatenate([np.asarray(c, dtype=np.int64) for c in targets.values()] or
                                        [np.zeros(0, dtype=np.int64)]))
     index = {column: i for i, column in enumerate(columns.tolist())}
     tokens = np.asarray(matrix.sum(axis=1)).ravel().astype(np.int64)
     sub = matrix[:, columns].tocsr() if len(columns) else sparse.csr_matrix((matrix.shape[0], 0))
+    return bootstrap_columns(sub, tokens, labels,
+                             {name: [index[c] for c in np.asarray(wanted, dtype=np.int64).tolist()]
+                              for name, wanted in targets.items()},
+                             replicates=replicates, level=level, seed=seed, smoothing=smoothing)
+
+
+def bootstrap_columns(sub: sparse.csr_matrix, tokens: np.ndarray, labels: Sequence, targets: dict[str, Sequence[int]],
+                      *, replicates: int = REPLICATES, level: float = LEVEL, seed: int = SEED,
+                      smoothing: float = 0.5) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """:func:`bootstrap_log_ratio` from each document's counts of the chosen terms only (``sub``,
+    documents × chosen terms) and its count of every term (``tokens``); ``targets`` names columns
+    of ``sub``. The same redraws, so the same intervals."""
+    if replicates < 2:
+        raise ValueError(f"replicates: must be at least 2; got {replicates!r}")
+    labels = np.asarray(labels, dtype=object)
+    present = pd.notna(labels)
+    names = sorted(set(labels[present].astype(str)))
+    tokens = np.asarray(tokens, dtype=np.int64)
     rng = np.random.default_rng(seed)
     per_group: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    total_terms = np.zeros((replicates, len(columns)), dtype=np.int64)
+    total_terms = np.zeros((replicates, sub.shape[1]), dtype=np.int64)
     total_tokens = np.zeros(replicates, dtype=np.int64)
     for name in names:  # one redraw per group, in a fixed order, so the seed fixes every replicate
         members = np.flatnonzero(present & (labels.astype(str) == name))
         rows, member_tokens = sub[members], tokens[members]
-        term_counts = np.empty((replicates, len(columns)), dtype=np.int64)
+        term_counts = np.empty((replicates, sub.shape[1]), dtype=np.int64)
         token_counts = np.empty(replicates, dtype=np.int64)
         # the redraws a few replicates at a time (the same draws as all at once): replicates × members
         # weights would grow with the corpus
@@ -138,9 +151,9 @@ def bootstrap_log_ratio(counts: sparse.csr_matrix, labels: Sequence, targets: di
         total_tokens += token_counts
     alpha = (1.0 - level) / 2.0
     out = {}
-    for name, wanted in targets.items():
+    for name, cols in targets.items():
         term_counts, token_counts = per_group[name]
-        cols = [index[c] for c in np.asarray(wanted, dtype=np.int64).tolist()]
+        cols = list(cols)
         a = term_counts[:, cols].astype(float)
         b = (total_terms[:, cols] - term_counts[:, cols]).astype(float)
         c = np.maximum(token_counts, 1).astype(float)[:, None]
@@ -149,6 +162,36 @@ def bootstrap_log_ratio(counts: sparse.csr_matrix, labels: Sequence, targets: di
         low, high = np.quantile(values, [alpha, 1.0 - alpha], axis=0)
         out[name] = (low, high)
     return out
+
+
+class DocumentCounts(Protocol):
+    """What keyness needs of the documents beyond their groups' sums (see :func:`newslens.analysis.keyness.keyness_of_sums`)."""
+
+    def n_docs(self, name: str) -> int: ...
+
+    def intervals(self, targets: dict[str, np.ndarray], *, replicates: int,
+                  seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]: ...
+
+    def share(self, name: str, columns: np.ndarray) -> np.ndarray: ...
+
+
+class MatrixDocuments:
+    """:class:`DocumentCounts` of a counts matrix in memory, each document's group in ``labels`` (None: none)."""
+
+    def __init__(self, counts: sparse.csr_matrix, labels: np.ndarray):
+        self.counts, self.labels = sparse.csr_matrix(counts), np.asarray(labels, dtype=object)
+
+    def _members(self, name: str) -> np.ndarray:
+        return np.flatnonzero(self.labels == name)
+
+    def n_docs(self, name: str) -> int:
+        return len(self._members(name))
+
+    def intervals(self, targets, *, replicates, seed):
+        return bootstrap_log_ratio(self.counts, self.labels, targets, replicates=replicates, seed=seed)
+
+    def share(self, name, columns):
+        return document_share(self.counts, self._members(name), columns)
 
 
 def distinctive(low: np.ndarray, high: np.ndarray, share: np.ndarray, direction: np.ndarray, *,

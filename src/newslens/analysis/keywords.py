@@ -1,8 +1,10 @@
 """Stage 03: TF-IDF keywords, the focus document's distinctive terms and neighbours, keyness.
 
-:func:`run` is the stage: it fits TF-IDF (:mod:`newslens.analysis.tfidf`) on the shared
-tokens, writes the keyword tables and the matrices, and returns everything the report
-shows (:class:`KeywordsResult`).
+:func:`run` is the stage: it weights the shared tokens partition by partition on the run's
+engine (:mod:`newslens.analysis.tfidf_parts`: the matrix is never stacked in one process),
+writes the keyword tables and the matrices, and returns everything the report shows
+(:class:`KeywordsResult`). The table functions take either that partitioned result or a
+:class:`~newslens.analysis.tfidf.TfidfModel` in memory, and give the same tables.
 
 The views for charts (:func:`keyness_frames`, :func:`keyness_table`) hand over their
 values at display precision (``precision.display_values``): the ``log`` in the log ratio
@@ -25,13 +27,13 @@ from newslens.analysis import keyness_data, kwic, limits
 from newslens.analysis.keyness import COLUMNS as KEYNESS_ROW_COLUMNS
 from newslens.analysis.keyness_uncertainty import LEVEL, MIN_DOCUMENT_SHARE, REPLICATES
 from newslens.analysis.texts import Texts, read as read_texts
-from newslens.analysis.tfidf import TfidfModel, fit_tfidf, part_documents, token_doc_ids, token_parts, write_tfidf
+from newslens.analysis.tfidf import TfidfModel, part_documents, token_parts
+from newslens.analysis.tfidf_parts import WeightedCorpus, counts_of, weigh_corpus
 from newslens.corpus.focus import resolve_focus
 from newslens.engine import engine_scope
 from newslens.files import read_parquet
 from newslens.params import KeywordsParams
 from newslens.precision import display_values
-from newslens.text.tokenization import load_analyzer
 from newslens.text.tokenizer import Tokenizer
 
 if TYPE_CHECKING:
@@ -67,53 +69,44 @@ def top_keywords(model: TfidfModel, top_n: int) -> pd.DataFrame:
                          "term": rows_term, "score": rows_score})
 
 
-def corpus_top_terms(model: TfidfModel, top_n: int = 30) -> pd.DataFrame:
+def corpus_top_terms(model: "TfidfModel | WeightedCorpus", top_n: int = 30) -> pd.DataFrame:
     """Terms with the highest mean TF-IDF over all documents, and their document frequency."""
-    mean = np.asarray(model.matrix.mean(axis=0)).ravel()
-    df = np.asarray((model.counts > 0).sum(axis=0)).ravel()
-    order = np.lexsort((model.terms, -mean))[:top_n]
-    return pd.DataFrame({"rank": np.arange(1, len(order) + 1), "term": model.terms[order],
+    source = counts_of(model)
+    mean, df = source.mean, source.df
+    order = np.lexsort((source.terms, -mean))[:top_n]
+    return pd.DataFrame({"rank": np.arange(1, len(order) + 1), "term": source.terms[order],
                          "mean_tfidf": np.round(mean[order], 6), "df": df[order]})
 
 
-def focus_vector(model: TfidfModel, focus_ids: list[str]) -> sparse.csr_matrix:
+def focus_vector(model: "TfidfModel | WeightedCorpus", focus_ids: list[str]) -> sparse.csr_matrix:
     """The focus as one l2-normalised row: a document, or the sum of its units (sentences)."""
-    index = {doc_id: i for i, doc_id in enumerate(model.doc_ids)}
-    rows = [index[d] for d in focus_ids if d in index]
-    if not rows:
-        raise ValueError(f"focus: none of {focus_ids[:3]} has any term in the TF-IDF vocabulary")
-    vector = sparse.csr_matrix(model.matrix[rows].sum(axis=0))
-    norm = np.sqrt(vector.multiply(vector).sum())
-    return vector / norm if norm else vector
+    return counts_of(model).focus_vector(focus_ids)
 
 
-def focus_keywords(model: TfidfModel, focus_ids: list[str], top_n: int) -> pd.DataFrame:
+def focus_keywords(model: "TfidfModel | WeightedCorpus", focus_ids: list[str], top_n: int) -> pd.DataFrame:
     """The focus's top terms with how rare each is in the rest of the corpus."""
-    vector = focus_vector(model, focus_ids).toarray().ravel()
-    order = [i for i in np.lexsort((model.terms, -vector)) if vector[i] > 0][:top_n]
-    rest = np.setdiff1d(np.arange(len(model.doc_ids)),
-                        [i for i, d in enumerate(model.doc_ids) if d in set(focus_ids)])
-    df_rest = np.asarray((model.counts[rest][:, order] > 0).sum(axis=0)).ravel()
+    source = counts_of(model)
+    vector = source.focus_vector(focus_ids).toarray().ravel()
+    order = np.array([i for i in np.lexsort((source.terms, -vector)) if vector[i] > 0][:top_n], dtype=np.int64)
+    in_focus, n_focus = source.focus_df(focus_ids)
+    df_rest = source.df[order] - in_focus[order]
+    rest = len(source.doc_ids) - n_focus
     return pd.DataFrame({
-        "rank": np.arange(1, len(order) + 1), "term": model.terms[order],
+        "rank": np.arange(1, len(order) + 1), "term": source.terms[order],
         "score": np.round(vector[order], 6), "docs_elsewhere": df_rest,
-        "share_elsewhere": np.round(df_rest / max(len(rest), 1), 6),
-        "idf": np.round(model.idf[order], 4)})
+        "share_elsewhere": np.round(df_rest / max(rest, 1), 6),
+        "idf": np.round(source.idf[order], 4)})
 
 
-def similar_documents(model: TfidfModel, focus_ids: list[str], documents: pd.DataFrame,
+def similar_documents(model: "TfidfModel | WeightedCorpus", focus_ids: list[str], documents: pd.DataFrame,
                       top_n: int, *, exclude_focus: bool = True) -> pd.DataFrame:
     """The documents most similar to the focus by cosine similarity of TF-IDF vectors.
 
     Rows are l2-normalised, so cosine similarity is a dot product.
     """
-    scores = (model.matrix @ focus_vector(model, focus_ids).T).toarray().ravel()
-    ids = np.asarray(model.doc_ids)
-    keep = ~np.isin(ids, focus_ids) if exclude_focus else np.ones(len(ids), bool)
-    candidates = np.flatnonzero(keep)
-    order = candidates[np.lexsort((ids[candidates], -scores[candidates]))][:top_n]
-    similar = pd.DataFrame({"rank": np.arange(1, len(order) + 1), "doc_id": ids[order],
-                            "similarity": np.round(scores[order], 6)})
+    scores, ids = counts_of(model).similar(focus_ids, top_n, exclude_focus=exclude_focus)
+    similar = pd.DataFrame({"rank": np.arange(1, len(ids) + 1), "doc_id": ids,
+                            "similarity": np.round(scores, 6)})
     meta = documents[["doc_id", "title", "group", "date"]]
     return similar.merge(meta, on="doc_id", how="left")[SIMILAR_COLUMNS]
 
@@ -122,7 +115,18 @@ KEYNESS_COLUMNS = ["by", *KEYNESS_ROW_COLUMNS]  # keyness.parquet
 GROUP_SIZE_COLUMNS = ["by", "group", "n_docs", "n_tokens", "compared", "reason"]
 
 
-def group_keyness(model: TfidfModel, documents: pd.DataFrame,
+def keyness_groupings(documents: pd.DataFrame, doc_ids: list[str], settings: KeywordsParams) -> dict[str, np.ndarray]:
+    """Each document's label (None: none) per grouping keyness compares: its group, and its period when
+    the run sets one (:func:`period_resolution`)."""
+    meta = documents.set_index("doc_id").loc[doc_ids]
+    groupings = {"group": meta["group"].to_numpy(dtype=object)}
+    resolution = period_resolution(meta, settings.period)
+    if resolution:
+        groupings["period"] = _period_labels(meta, resolution)
+    return groupings
+
+
+def group_keyness(model: "TfidfModel | WeightedCorpus", documents: pd.DataFrame,
                   settings: KeywordsParams) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Keyness of each group against the rest, and of each period when the run sets one; and the sizes.
 
@@ -133,17 +137,13 @@ def group_keyness(model: TfidfModel, documents: pd.DataFrame,
     with the reason. A comparison needs two groups that reach the minimum; without them it
     is skipped (and logged). Returns the keyness rows and the sizes of every group and period.
     """
-    from newslens.analysis.keyness import keyness
+    from newslens.analysis.keyness import keyness_of_sums
     from newslens.analysis.keyness_uncertainty import group_sizes
 
-    meta = documents.set_index("doc_id").loc[model.doc_ids]
-    groupings = [("group", meta["group"].to_numpy(dtype=object))]
-    resolution = period_resolution(meta, settings.period)
-    if resolution:
-        groupings.append(("period", _period_labels(meta, resolution)))
+    source = counts_of(model)
     frames, sizes = [], []
-    tokens_per_document = np.asarray(model.counts.sum(axis=1)).ravel()
-    for by, labels in groupings:
+    tokens_per_document = source.tokens
+    for by, labels in keyness_groupings(documents, source.doc_ids, settings).items():
         labels = _without_empty_groups(labels, tokens_per_document, by)
         size = group_sizes(labels, tokens_per_document, min_documents=settings.keyness_min_documents,
                            min_tokens=settings.keyness_min_tokens)
@@ -153,8 +153,9 @@ def group_keyness(model: TfidfModel, documents: pd.DataFrame,
             logger.info("keyness by %s skipped: %d of %d %s(s) reach the minimum size", by, len(compared),
                         len(size), by)
             continue
-        table = keyness(model.counts, labels, model.terms, min_freq=settings.keyness_min_freq,
-                        top_n=settings.keyness_top_n, targets=compared)
+        names, by_group = source.label_sums(by, labels)
+        table = keyness_of_sums(names, by_group, source.terms, source.documents(by, labels),
+                                min_freq=settings.keyness_min_freq, top_n=settings.keyness_top_n, targets=compared)
         frames.append(table.assign(by=by))
     keyness_rows = (pd.concat(frames, ignore_index=True)[KEYNESS_COLUMNS] if frames
                     else pd.DataFrame(columns=KEYNESS_COLUMNS))
@@ -236,7 +237,7 @@ def keyness_frames(keyness: pd.DataFrame, display: dict[str, str], n: int = 6) -
     return frames
 
 
-def keyness_table(model: TfidfModel, documents: pd.DataFrame, keyness: pd.DataFrame,
+def keyness_table(model: "TfidfModel | WeightedCorpus", documents: pd.DataFrame, keyness: pd.DataFrame,
                   display: dict[str, str], n: int = 3) -> pd.DataFrame:
     """Log ratio (each group vs the rest) of every group's top ``n`` distinctive over-used terms.
 
@@ -246,30 +247,32 @@ def keyness_table(model: TfidfModel, documents: pd.DataFrame, keyness: pd.DataFr
     """
     from newslens.measures import log_ratio
 
+    source = counts_of(model)
     table = keyness[keyness["by"] == "group"]
     top_terms = (table[(table["direction"] == "over") & table["distinctive"].astype(bool)].sort_values(["group", "rank"])
                  .groupby("group").head(n)["term"].drop_duplicates().tolist())
-    columns = [int(np.flatnonzero(model.terms == t)[0]) for t in top_terms]
-    groups = documents.set_index("doc_id").loc[model.doc_ids, "group"].to_numpy(dtype=object)
-    selected = model.counts[:, columns]
-    term_total = np.asarray(selected.sum(axis=0)).ravel()
-    all_total = float(model.counts.sum())
+    columns = [int(np.flatnonzero(source.terms == t)[0]) for t in top_terms]
+    groups = documents.set_index("doc_id").loc[source.doc_ids, "group"].to_numpy(dtype=object)
+    names, by_group = source.label_sums("group", groups)
+    position = {name: i for i, name in enumerate(names.tolist())}
+    term_total = source.column_totals[columns]
+    all_total = float(source.tokens.sum())
     values = {}
     for group in sorted(set(table["group"].astype(str))):  # the groups keyness compared
-        rows = np.array([pd.notna(g) and str(g) == group for g in groups])
-        a = np.asarray(selected[rows].sum(axis=0)).ravel()
-        c = float(model.counts[rows].sum())
+        a = by_group[position[group], columns]
+        c = float(by_group[position[group]].sum())
         values[group] = display_values(log_ratio(a, term_total - a, c, all_total - c))  # a chart's cells
     return pd.DataFrame(values, index=[display.get(t, t) for t in top_terms])
 
 
-def write_outputs(out_dir: Path, *, keywords: pd.DataFrame, keyness: pd.DataFrame, group_sizes: pd.DataFrame,
+def write_outputs(out_dir: Path, *, keyness: pd.DataFrame, group_sizes: pd.DataFrame,
                   similar: pd.DataFrame, corpus_terms: pd.DataFrame,
-                  focus_terms: pd.DataFrame) -> None:
-    """Write the stage's tables atomically."""
+                  focus_terms: pd.DataFrame, keywords: pd.DataFrame | None = None) -> None:
+    """Write the stage's tables atomically (``keywords``: the stage's own run has its workers write them)."""
     from newslens.files import write_csv, write_parquet
 
-    write_parquet(keywords, out_dir / "keywords.parquet")
+    if keywords is not None:
+        write_parquet(keywords, out_dir / "keywords.parquet")
     write_parquet(keyness, out_dir / "keyness.parquet")
     write_csv(group_sizes, out_dir / "keyness_groups.csv")
     write_csv(similar.assign(date=pd.to_datetime(similar["date"]).dt.strftime("%Y-%m-%d")),
@@ -404,39 +407,44 @@ def run(stage_run: StageRun) -> KeywordsResult:
     vocabulary = pd.read_parquet(stage_run.input("vocabulary.parquet"))
     display = dict(zip(vocabulary["term"], vocabulary["display"]))
     tokens = stage_run.input("tokens.parquet")
+    focus_ids = resolve_focus(documents, stage_run.params.focus)
     with engine_scope(stage_run.params.engine) as runner:
-        # in process, scikit-learn counts the shared tokens (no re-tokenizing) held here; on a
-        # cluster the workers read the parts of tokens.parquet and this process holds no token
-        doc_ids, analyzer = load_analyzer(out) if runner.name == "pandas" else (token_doc_ids(tokens), None)
-        tfidf = fit_tfidf(doc_ids, analyzer, settings, engine=runner, tokens=tokens)
-        del analyzer
-        near = runner.fold(partial(count_collocates, settings.kwic_terms), token_parts(tokens),
-                           kwic.merge_collocate_counts, parallel=False) if settings.kwic_terms else None
-        texts = Texts.in_file(documents_path, runner)
-        focus_ids = resolve_focus(documents, stage_run.params.focus)
-        corpus_terms = corpus_top_terms(tfidf)
-        focus_terms = focus_keywords(tfidf, focus_ids, settings.top_n) if focus_ids else corpus_terms.iloc[:0]
-        similar = (similar_documents(tfidf, focus_ids, documents, settings.similar_n) if focus_ids
-                   else pd.DataFrame(columns=SIMILAR_COLUMNS))
-        keyness, sizes = group_keyness(tfidf, documents, settings)
-        write_outputs(out, keywords=top_keywords(tfidf, settings.top_n), keyness=keyness, group_sizes=sizes,
-                      similar=similar, corpus_terms=corpus_terms, focus_terms=focus_terms)
-        write_tfidf(tfidf, out)  # the matrices the topics stage models
-        found = limits.limits(documents, focus_ids, tfidf.matrix, tfidf.doc_ids, similar)
-        limits.write_limits(found, out / "limits.json")
-        frames = keyness_frames(keyness, display)
-        normalize = Tokenizer.load(out).normalize  # lemmas, so "talks" is found for "talk"
-        in_context = terms_in_context(documents, focus_ids, near, settings, normalize, texts)
-        named = [*focus_terms["term"], *corpus_terms["term"],
-                 *(c for item in in_context for c in item.collocates["collocate"])]
-        explorer = keyness_data.explorer_data(tfidf, documents, keyness, settings, display, normalize, sizes=sizes,
-                                              named=named, texts=texts)
+        # the workers weight the partitions of tokens.parquet, write the matrices' cells and the
+        # keywords, and send back sums: the TF-IDF matrix is never stacked here (tfidf_parts)
+        tfidf = weigh_corpus(tokens, settings, runner, focus_ids=focus_ids, similar_n=settings.similar_n,
+                             groupings=lambda doc_ids: keyness_groupings(documents, doc_ids, settings),
+                             scratch_dir=out)
+        try:
+            near = runner.fold(partial(count_collocates, settings.kwic_terms), token_parts(tokens),
+                               kwic.merge_collocate_counts, parallel=False) if settings.kwic_terms else None
+            texts = Texts.in_file(documents_path, runner)
+            corpus_terms = corpus_top_terms(tfidf)
+            focus_terms = focus_keywords(tfidf, focus_ids, settings.top_n) if focus_ids else corpus_terms.iloc[:0]
+            similar = (similar_documents(tfidf, focus_ids, documents, settings.similar_n) if focus_ids
+                       else pd.DataFrame(columns=SIMILAR_COLUMNS))
+            keyness, sizes = group_keyness(tfidf, documents, settings)
+            tfidf.write(out, out / "keywords.parquet")  # the keywords and the matrices the topics stage models
+            write_outputs(out, keyness=keyness, group_sizes=sizes, similar=similar, corpus_terms=corpus_terms,
+                          focus_terms=focus_terms)
+            paired, paired_ids, others = tfidf.floor_rows(focus_ids) if focus_ids else (None, [], 0)
+            found = limits.limits(documents, focus_ids, paired, paired_ids, similar, n_others=others)
+            limits.write_limits(found, out / "limits.json")
+            frames = keyness_frames(keyness, display)
+            normalize = Tokenizer.load(out).normalize  # lemmas, so "talks" is found for "talk"
+            in_context = terms_in_context(documents, focus_ids, near, settings, normalize, texts)
+            named = [*focus_terms["term"], *corpus_terms["term"],
+                     *(c for item in in_context for c in item.collocates["collocate"])]
+            explorer = keyness_data.explorer_data(tfidf, documents, keyness, settings, display, normalize,
+                                                  sizes=sizes, named=named, texts=texts)
+            table = keyness_table(tfidf, documents, keyness, display) if frames else None
+        finally:
+            tfidf.close()
     return KeywordsResult(
         files=tuple(out / name for name in stage_run.stage.outputs), display=display,
-        documents=len(doc_ids), terms=len(tfidf.terms), min_df=settings.min_df, max_df=settings.max_df,
+        documents=len(tfidf.doc_ids), terms=len(tfidf.terms), min_df=settings.min_df, max_df=settings.max_df,
         focus_title=_title(documents, focus_ids[0]) if focus_ids else None,
         focus_terms=focus_terms, corpus_terms=corpus_terms, similar=similar, keyness=keyness, group_sizes=sizes,
-        keyness_frames=frames, keyness_table=keyness_table(tfidf, documents, keyness, display) if frames else None,
+        keyness_frames=frames, keyness_table=table,
         keyness_rule=KeynessRule(settings.keyness_min_documents, settings.keyness_min_tokens),
         explorer=explorer,
         period=period_resolution(documents, settings.period), top_by_period=top_by_period(keyness, display),

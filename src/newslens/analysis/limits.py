@@ -15,7 +15,8 @@ reports can say, where a reader looks first, what a finding cannot mean:
 * ``similarity``: a floor for the focus's most similar documents, the similarity that pairs of
   the corpus's documents reach by chance about once among as many documents as the corpus
   holds, at most once in 1,000 pairs (:func:`similarity_floor`: every pair of a corpus of up to
-  about 4,000 documents, else a seeded sample), and how many of the listed neighbours clear it.
+  4,000 documents other than the focus, else every pair of the 4,000 of lowest hash of their id),
+  and how many of the listed neighbours clear it.
 
 Every float is rounded to what the reports show, and every choice is made on integers (days)
 or on rounded values, so the file is byte-identical on every CPU. A part that cannot be
@@ -287,7 +288,8 @@ def _sampled_cosines(rows: sparse.csr_matrix, count: int, seed: int) -> np.ndarr
 
 
 def similarity_floor(matrix: sparse.csr_matrix, rows: np.ndarray, *, pairs: int = FLOOR_PAIRS,
-                     seed: int = FLOOR_SEED, all_pairs: int = ALL_PAIRS) -> dict[str, Any]:
+                     seed: int = FLOOR_SEED, all_pairs: int = ALL_PAIRS,
+                     population: int | None = None) -> dict[str, Any]:
     """The cosine that pairs of the ``rows`` (l2-normalised TF-IDF) reach by chance about once in n.
 
     Listing the focus's ten most similar documents picks the largest of n similarities; a
@@ -297,19 +299,23 @@ def similarity_floor(matrix: sparse.csr_matrix, rows: np.ndarray, *, pairs: int 
     random pairs drawn with ``seed`` (``sampled`` says which). Each cosine is rounded to
     6 decimals (as similar.csv), the quantile is an observed value (no interpolation), and
     the floor is rounded to :data:`FLOOR_DECIMALS`: no last bit of a CPU's sums can move it.
+    ``population``: the documents the ``rows`` were chosen from, when they are a sample of them
+    (the keywords stage pairs at most :data:`~newslens.analysis.tfidf_parts.FLOOR_DOCUMENTS`); the
+    level is that of the population's size, and ``sampled`` is true.
     """
     n = len(rows)
+    population = n if population is None else population
     if n < 2:
         return {"floor": None, "level": None, "one_in": None, "pairs": 0, "sampled": None, "seed": None,
                 "reason": "fewer than two other documents to pair"}
     sampled = n * (n - 1) // 2 > all_pairs
     chosen = matrix[rows]
     cosines = _sampled_cosines(chosen, pairs, seed) if sampled else _all_pair_cosines(chosen)
-    level = min(max(1 - 1 / n, FLOOR_LEVELS[0]), FLOOR_LEVELS[1])
+    level = min(max(1 - 1 / population, FLOOR_LEVELS[0]), FLOOR_LEVELS[1])
     value = float(np.quantile(cosines, level, method="higher"))
     return {"floor": round(value, FLOOR_DECIMALS), "level": round(level, 4), "one_in": round(1 / (1 - level)),
             "pairs": int(len(cosines)),
-            "sampled": sampled, "seed": seed if sampled else None, "reason": None}
+            "sampled": sampled or population > n, "seed": seed if sampled else None, "reason": None}
 
 
 def clears_floor(similarity: pd.Series, floor: float | None) -> pd.Series:
@@ -324,15 +330,19 @@ def clears_floor(similarity: pd.Series, floor: float | None) -> pd.Series:
 
 
 def similar_limits(matrix: sparse.csr_matrix, doc_ids: list[str], focus_ids: list[str],
-                   similar: pd.DataFrame) -> dict[str, Any]:
-    """The floor from the documents other than the focus, and how many of the listed neighbours clear it."""
+                   similar: pd.DataFrame, *, n_others: int | None = None) -> dict[str, Any]:
+    """The floor from the documents other than the focus, and how many of the listed neighbours clear it.
+
+    ``matrix`` holds the rows of ``doc_ids``; ``n_others``: how many documents other than the focus the
+    run has, when those rows are a sample of them.
+    """
     if not focus_ids:
         return {"floor": None, "level": None, "one_in": None, "pairs": 0, "sampled": None, "seed": None, "shown": 0,
                 "above": None,
                 "reason": "the run has no focus"}
     focus = set(focus_ids)
     rows = np.array([i for i, d in enumerate(doc_ids) if d not in focus], dtype=np.int64)
-    found = similarity_floor(matrix, rows)
+    found = similarity_floor(matrix, rows, population=None if n_others is None else max(n_others, len(rows)))
     above = (int(clears_floor(similar["similarity"], found["floor"]).sum())
              if found["floor"] is not None else None)
     return {**found, "shown": int(len(similar)), "above": above}
@@ -341,7 +351,7 @@ def similar_limits(matrix: sparse.csr_matrix, doc_ids: list[str], focus_ids: lis
 # ---------------------------------------------------------------- the file
 
 def limits(documents: pd.DataFrame, focus_ids: list[str], matrix: sparse.csr_matrix, doc_ids: list[str],
-           similar: pd.DataFrame) -> dict[str, Any]:
+           similar: pd.DataFrame, *, n_others: int | None = None) -> dict[str, Any]:
     """Every limit of the run: span and focus, concentration, groups over time, the similarity floor.
 
     Concentration and the groups are measured on the documents other than the focus (all of them
@@ -352,7 +362,7 @@ def limits(documents: pd.DataFrame, focus_ids: list[str], matrix: sparse.csr_mat
         others = documents
     return {"format": FORMAT, "span": date_span(documents, focus_ids), "concentration": concentration(others["date"]),
             "groups": group_coverage(others["date"], others["group"]),
-            "similarity": similar_limits(matrix, doc_ids, focus_ids, similar)}
+            "similarity": similar_limits(matrix, doc_ids, focus_ids, similar, n_others=n_others)}
 
 
 def limits_json(data: dict[str, Any]) -> str:

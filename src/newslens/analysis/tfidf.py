@@ -120,20 +120,39 @@ def count_matrix(doc_ids: list[str], analyzer, min_df: int, max_df: float | int,
             parts = runner.keep([analyzer(doc_id) for doc_id in part] for part in chunked(doc_ids, PARTITION_DOCUMENTS))
             frequencies, counting = _partition_df, _partition_counts
         df: Counter = runner.fold(frequencies, parts, _summed) or Counter()
-        n = len(doc_ids)
-        max_count = max_df if isinstance(max_df, Integral) else max_df * n
-        min_count = min_df if isinstance(min_df, Integral) else min_df * n
-        if not df:
-            raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
-        terms = sorted(t for t, k in df.items() if min_count <= k <= max_count)
-        if not terms:
-            raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
+        terms = vocabulary_cut(df, len(doc_ids), min_df, max_df)
         index = {term: i for i, term in enumerate(terms)}
         blocks = list(runner.map(counting, parts, shared=index))
     counts = sparse.vstack(blocks, format="csr").astype(np.int64)
     if counts.shape[0] != len(doc_ids):
         raise ValueError(f"the token parts hold {counts.shape[0]} documents, the analyzer {len(doc_ids)}")
     return counts, np.asarray(terms, dtype=object)
+
+
+def vocabulary_cut(df: Counter, n: int, min_df: int | float, max_df: int | float) -> list[str]:
+    """The terms of document frequency ``min_df ≤ df ≤ max_df`` (counts, or shares of ``n``), sorted:
+    scikit-learn's cut, with its messages."""
+    max_count = max_df if isinstance(max_df, Integral) else max_df * n
+    min_count = min_df if isinstance(min_df, Integral) else min_df * n
+    if not df:
+        raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+    terms = sorted(t for t, k in df.items() if min_count <= k <= max_count)
+    if not terms:
+        raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
+    return terms
+
+
+def weigh(counts: sparse.csr_matrix, idf: np.ndarray, sublinear_tf: bool) -> sparse.csr_matrix:
+    """TF-IDF rows from raw counts: the operations of scikit-learn's ``TfidfTransformer`` (sublinear
+    tf, the IDF, l2 norm), in its order, so the same values."""
+    from sklearn.preprocessing import normalize
+
+    block = counts.astype(np.float64)
+    if sublinear_tf:
+        np.log(block.data, block.data)
+        block.data += 1.0
+    block.data *= idf[block.indices]
+    return normalize(block, norm="l2", copy=False)
 
 
 def _partition_df(token_lists: list[list[str]]) -> Counter:
@@ -269,16 +288,9 @@ class TfidfStream:
 
     def blocks(self, engine: "Engine") -> Iterator[sparse.csr_matrix]:
         """The l2-normalised TF-IDF rows, one block per part, in document order."""
-        from sklearn.preprocessing import normalize
-
         index = {term: i for i, term in enumerate(self.terms)}
         for counts in engine.map(_part_counts, self.parts, shared=index):
-            block = counts.astype(np.float64)
-            if self.sublinear_tf:
-                np.log(block.data, block.data)
-                block.data += 1.0
-            block.data *= self.idf[block.indices]  # the same operations as TfidfTransformer
-            yield normalize(block, norm="l2", copy=False)
+            yield weigh(counts, self.idf, self.sublinear_tf)
 
 
 class TokenPart(NamedTuple):

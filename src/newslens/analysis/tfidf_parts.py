@@ -1,0 +1,496 @@
+"""TF-IDF by partition: everything the keywords stage needs of the matrix, without the matrix.
+
+The keywords stage never stacks the TF-IDF matrix in one process. It weights tokens.parquet
+partition by partition on the run's engine (:func:`weigh_corpus`), in three passes:
+
+1. *census*: each partition's documents and document frequencies, summed in partition order
+   (a fold): the vocabulary (``min_df``/``max_df``, as scikit-learn cuts it) and the IDF;
+2. *focus*: the partitions holding the focus's documents give their rows: the focus vector;
+3. *weights*: each worker counts its partition against the broadcast vocabulary, weights it
+   (the same operations as scikit-learn's ``TfidfTransformer``, so the same values), writes its
+   cells of tfidf.parquet and its rows of keywords.parquet to part files, and returns sums the
+   size of the vocabulary: the mean weight and the count of every term, each group's and each
+   period's counts and document frequencies, the partition's documents most similar to the focus,
+   and its documents of lowest hash for the similarity floor; these merge in partition order
+   (:meth:`newslens.engine.Engine.fold`).
+
+What reaches this process is vocabulary-sized, plus one integer per document (its count of the
+vocabulary's tokens, which the groups' sizes and the bootstrap over documents need) and, for
+the bootstrap, each document's counts of the few terms keyness lists (read back from the
+workers' cell parts). :class:`WeightedCorpus` holds it; :class:`ModelCounts` gives the same
+answers from a :class:`~newslens.analysis.tfidf.TfidfModel` in memory (tests, notebooks).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, NamedTuple
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from newslens.analysis.keyness_uncertainty import MatrixDocuments, bootstrap_columns
+from newslens.analysis.tfidf import (TfidfModel, TokenPart, _part_df, _partition_counts, _summed, effective_df_bounds,
+                                     part_documents, token_parts, vocabulary_cut, weigh)
+from newslens.analysis.topic_sample import doc_hash
+
+if TYPE_CHECKING:
+    from newslens.engine import Engine
+    from newslens.params import KeywordsParams
+
+# The similarity floor is measured on every pair of at most this many documents other than the
+# focus: all of them up to this size, else those of lowest hash of their id (7,998,000 pairs).
+FLOOR_DOCUMENTS = 4_000
+KEYWORD_SCHEMA = (("doc_id", "string"), ("rank", "int32"), ("term", "string"), ("score", "float64"))
+CELL_SCHEMA = (("doc", "int32"), ("term", "int32"), ("tfidf", "float64"), ("count", "int64"))
+
+
+def _schema(columns):
+    import pyarrow as pa
+
+    return pa.schema([(name, getattr(pa, kind)()) for name, kind in columns])
+
+
+# ------------------------------------------------------------------ the in-memory counterpart
+
+def _labelled(labels) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted label names of the documents that have one, and each document's code (-1: none)."""
+    labels = pd.Series(list(labels), dtype=object)
+    present = labels.notna().to_numpy()
+    names, codes = np.unique(labels[present].astype(str).to_numpy(), return_inverse=True)
+    full = np.full(len(labels), -1, dtype=np.int32)
+    full[present] = codes
+    return names.astype(object), full
+
+
+def _indicator(codes: np.ndarray, n_labels: int) -> sparse.csr_matrix:
+    present = np.flatnonzero(codes >= 0)
+    return sparse.csr_matrix((np.ones(len(present), dtype=np.int64), (codes[present], present)),
+                             shape=(n_labels, len(codes)))
+
+
+def _top_similar(scores: np.ndarray, ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``n`` highest scores, ties by doc_id (as the similar-documents table orders them)."""
+    order = np.lexsort((ids, -scores))[:n]
+    return scores[order], ids[order]
+
+
+def _lowest_hashes(hashes: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the ``n`` lowest (hash, row) pairs."""
+    return np.lexsort((rows, hashes))[:n]
+
+
+class ModelCounts:
+    """What the keywords stage reads of the TF-IDF, from a fitted model in memory."""
+
+    def __init__(self, model: TfidfModel):
+        self.model = model
+        self.doc_ids, self.terms, self.idf = list(model.doc_ids), model.terms, model.idf
+        self.df = np.asarray((model.counts > 0).sum(axis=0)).ravel().astype(np.int64)
+        self.mean = np.asarray(model.matrix.mean(axis=0)).ravel()
+        self.column_totals = np.asarray(model.counts.sum(axis=0)).ravel().astype(np.int64)
+        self.tokens = np.asarray(model.counts.sum(axis=1)).ravel().astype(np.int64)
+
+    def label_sums(self, by: str, labels) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted names of ``labels`` (one per document; None: none) and their labels × terms counts."""
+        names, codes = _labelled(labels)
+        return names, (_indicator(codes, len(names)) @ self.model.counts).toarray().astype(np.int64)
+
+    def label_documents(self, by: str, labels) -> np.ndarray:
+        """Per label (as :meth:`label_sums` names them), how many of its documents use each term."""
+        names, codes = _labelled(labels)
+        used = (self.model.counts > 0).astype(np.int64)
+        return (_indicator(codes, len(names)) @ used).toarray().astype(np.int64)
+
+    def documents(self, by: str, labels) -> MatrixDocuments:
+        """The per-document counts keyness's bootstrap and document shares need."""
+        return MatrixDocuments(self.model.counts, np.array([None if pd.isna(g) else str(g) for g in labels],
+                                                           dtype=object))
+
+    def _focus_rows(self, focus_ids: list[str]) -> list[int]:
+        index = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
+        return [index[d] for d in focus_ids if d in index]
+
+    def focus_vector(self, focus_ids: list[str]) -> sparse.csr_matrix:
+        rows = self._focus_rows(focus_ids)
+        return _focus_vector(self.model.matrix[rows] if rows else None, focus_ids)
+
+    def focus_df(self, focus_ids: list[str]) -> tuple[np.ndarray, int]:
+        """Per term, how many of the focus's documents use it; and how many documents the focus has here."""
+        rows = sorted(set(self._focus_rows(focus_ids)))
+        return np.asarray((self.model.counts[rows] > 0).sum(axis=0)).ravel().astype(np.int64), len(rows)
+
+    def similar(self, focus_ids: list[str], n: int, *, exclude_focus: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """The ``n`` documents most similar to the focus: (scores, doc_ids), the most similar first."""
+        scores = (self.model.matrix @ self.focus_vector(focus_ids).T).toarray().ravel()
+        ids = np.asarray(self.doc_ids, dtype=object)
+        keep = ~np.isin(ids, focus_ids) if exclude_focus else np.ones(len(ids), bool)
+        return _top_similar(scores[keep], ids[keep], n)
+
+    def floor_rows(self, focus_ids: list[str]) -> tuple[sparse.csr_matrix, list[str], int]:
+        """The rows the similarity floor pairs (:data:`FLOOR_DOCUMENTS` documents other than the focus
+        at most), their doc_ids in document order, and how many documents other than the focus there are."""
+        focus = set(focus_ids)
+        others = np.array([i for i, d in enumerate(self.doc_ids) if d not in focus], dtype=np.int64)
+        hashes = np.array([doc_hash(self.doc_ids[i]) for i in others], dtype=np.uint64)
+        chosen = np.sort(others[_lowest_hashes(hashes, others, FLOOR_DOCUMENTS)])
+        return self.model.matrix[chosen], [self.doc_ids[i] for i in chosen], len(others)
+
+
+def _focus_vector(rows: sparse.csr_matrix | None, focus_ids: list[str]) -> sparse.csr_matrix:
+    """The focus as one l2-normalised row: the sum of its rows (in the focus's order)."""
+    if rows is None or rows.shape[0] == 0:
+        raise ValueError(f"focus: none of {focus_ids[:3]} has any term in the TF-IDF vocabulary")
+    vector = sparse.csr_matrix(rows.sum(axis=0))
+    norm = np.sqrt(vector.multiply(vector).sum())
+    return vector / norm if norm else vector
+
+
+def counts_of(model) -> "ModelCounts | WeightedCorpus":
+    """``model`` as the keywords stage reads it: a :class:`WeightedCorpus` as it is, a model in memory wrapped."""
+    return model if isinstance(model, (ModelCounts, WeightedCorpus)) else ModelCounts(model)
+
+
+# ------------------------------------------------------------------ the passes
+
+class PartRef(NamedTuple):
+    """A task of the weights pass: a partition of tokens.parquet, its number and its first document's row."""
+
+    part: TokenPart
+    number: int
+    offset: int
+    n: int
+
+
+@dataclass(frozen=True)
+class Weighting:
+    """What every task of the weights pass shares (sent once to each worker)."""
+
+    index: dict
+    terms: np.ndarray
+    idf: np.ndarray
+    sublinear: bool
+    inverse_n: float
+    top_n: int
+    scratch: str
+    codes: dict  # per grouping ("group", "period"): each document's label code, -1 for none
+    n_labels: dict
+    focus: sparse.csr_matrix | None
+    focus_ids: frozenset
+    similar_n: int
+    floor_documents: int = FLOOR_DOCUMENTS
+
+
+@dataclass
+class PartSums:
+    """One partition's (or several merged partitions') sums, the size of the vocabulary."""
+
+    mean: np.ndarray
+    totals: np.ndarray
+    tokens: list  # per partition, each document's count of the vocabulary's tokens
+    labels: dict  # per grouping: (labels × terms counts, labels × terms document frequencies)
+    similar: tuple  # (scores, doc_ids, how many are kept) of the most similar documents
+    floor: tuple  # (hashes, rows, weight rows, how many are kept) of the documents of lowest hash
+
+
+def _census_part(part: TokenPart) -> tuple[list[int], list[str], Counter]:
+    ids, df = _part_df(part)
+    return [len(ids)], ids, df
+
+
+def _census_merge(parts: list) -> tuple[list[int], list[str], Counter]:
+    sizes, ids = [], []
+    for part_sizes, part_ids, _ in parts:
+        sizes += part_sizes
+        ids += part_ids
+    return sizes, ids, _summed([df for _, _, df in parts])
+
+
+def _focus_part(shared: tuple, ref: PartRef) -> dict[str, tuple]:
+    """The focus's documents in one partition: doc_id -> (weight row, count row)."""
+    index, idf, sublinear, focus_ids = shared
+    ids, lists = part_documents(ref.part)
+    mine = [i for i, doc_id in enumerate(ids) if doc_id in focus_ids]
+    counts = _partition_counts(index, [lists[i] for i in mine])
+    weights = weigh(counts, idf, sublinear)
+    return {ids[i]: (weights[j], counts[j]) for j, i in enumerate(mine)}
+
+
+def _write_part(table, path: Path) -> None:
+    """Write a part file as a worker does: to a temporary name, then moved (a retried task rewrites it)."""
+    import pyarrow.parquet as pq
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    pq.write_table(table, tmp, compression="zstd", write_statistics=True)
+    os.replace(tmp, path)
+
+
+def _weigh_part(shared: Weighting, ref: PartRef) -> PartSums:
+    """The weights pass on a worker: weight a partition, write its cells and keywords, return its sums."""
+    import pyarrow as pa
+
+    from newslens.analysis.keywords import top_keywords
+
+    ids, lists = part_documents(ref.part)
+    if len(ids) != ref.n:
+        raise ValueError(f"keywords: {ref.part.path} holds {len(ids)} documents, the census counted {ref.n}")
+    counts = _partition_counts(shared.index, lists)
+    weights = weigh(counts, shared.idf, shared.sublinear)
+    scratch = Path(shared.scratch)
+    rows = np.repeat(np.arange(ref.offset, ref.offset + ref.n, dtype=np.int32), np.diff(weights.indptr))
+    _write_part(pa.table({"doc": rows, "term": weights.indices.astype(np.int32), "tfidf": weights.data,
+                          "count": counts.data.astype(np.int64)}, schema=_schema(CELL_SCHEMA)),
+                scratch / f"cells-{ref.number:05d}.parquet")
+    keywords = top_keywords(TfidfModel(ids, shared.terms, weights, counts, shared.idf), shared.top_n)
+    _write_part(pa.Table.from_pandas(keywords, schema=_schema(KEYWORD_SCHEMA), preserve_index=False)
+                .replace_schema_metadata(None), scratch / f"keywords-{ref.number:05d}.parquet")
+    used = (counts > 0).astype(np.int64)
+    labels = {}
+    for by, codes in shared.codes.items():
+        indicator = _indicator(codes[ref.offset:ref.offset + ref.n], shared.n_labels[by])
+        labels[by] = ((indicator @ counts).tocsr(), (indicator @ used).tocsr())
+    id_array = np.asarray(ids, dtype=object)
+    others = np.array([doc_id not in shared.focus_ids for doc_id in ids], dtype=bool)
+    if shared.focus is not None:
+        scores = (weights @ shared.focus.T).toarray().ravel()
+        similar = (*_top_similar(scores[others], id_array[others], shared.similar_n), shared.similar_n)
+    else:
+        similar = (np.zeros(0), np.zeros(0, dtype=object), 0)
+    local = np.flatnonzero(others)
+    hashes = np.array([doc_hash(ids[i]) for i in local], dtype=np.uint64)
+    chosen = local[_lowest_hashes(hashes, local, shared.floor_documents)]
+    chosen.sort()
+    floor = (np.array([doc_hash(ids[i]) for i in chosen], dtype=np.uint64), chosen + ref.offset, weights[chosen],
+             shared.floor_documents)
+    return PartSums(np.asarray((weights * shared.inverse_n).sum(axis=0)).ravel(),
+                    np.asarray(counts.sum(axis=0)).ravel().astype(np.int64),
+                    [np.asarray(counts.sum(axis=1)).ravel().astype(np.int64)], labels, similar, floor)
+
+
+def merge_sums(parts: list[PartSums]) -> PartSums:
+    """Partitions' sums merged in order (a fold's combine: associative, inputs left as they are)."""
+    first = parts[0]
+    mean, totals = first.mean.copy(), first.totals.copy()
+    labels = dict(first.labels)
+    tokens = list(first.tokens)
+    for part in parts[1:]:
+        mean += part.mean
+        totals += part.totals
+        tokens += part.tokens
+        labels = {by: (labels[by][0] + counts, labels[by][1] + used) for by, (counts, used) in part.labels.items()}
+    n_similar = first.similar[2]
+    similar = (*_top_similar(np.concatenate([part.similar[0] for part in parts]),
+                             np.concatenate([part.similar[1] for part in parts]), n_similar), n_similar)
+    hashes = np.concatenate([part.floor[0] for part in parts])
+    rows = np.concatenate([part.floor[1] for part in parts])
+    stacked = sparse.vstack([part.floor[2] for part in parts], format="csr")
+    keep = np.sort(_lowest_hashes(hashes, rows, first.floor[3]))  # rows ascend across parts: document order
+    return PartSums(mean, totals, tokens, labels, similar, (hashes[keep], rows[keep], stacked[keep], first.floor[3]))
+
+
+@dataclass
+class WeightedCorpus:
+    """The keywords stage's TF-IDF, summed by the workers (see the module docstring).
+
+    It answers what :class:`ModelCounts` answers; the cells of the matrix and the top keywords are
+    in the workers' part files until :meth:`write` joins them into tfidf.parquet and keywords.parquet.
+    """
+
+    doc_ids: list[str]
+    terms: np.ndarray
+    idf: np.ndarray
+    df: np.ndarray
+    mean: np.ndarray
+    column_totals: np.ndarray
+    tokens: np.ndarray
+    names: dict  # per grouping: its sorted label names
+    sums: dict  # per grouping: (labels × terms counts, labels × terms document frequencies), sparse
+    similar_found: tuple
+    floor: tuple
+    focus_ids: list[str]
+    focus: sparse.csr_matrix | None
+    focus_counts: sparse.csr_matrix | None
+    refs: list[PartRef]
+    runner: "Engine"
+    scratch: Path
+
+    def _rows(self, by: str, labels) -> tuple[np.ndarray, np.ndarray]:
+        names, _ = _labelled(labels)
+        position = {name: i for i, name in enumerate(self.names[by].tolist())}
+        missing = [name for name in names if name not in position]
+        if missing:
+            raise ValueError(f"keywords: labels {missing[:3]} were not summed for {by}")
+        return names, np.array([position[name] for name in names], dtype=np.int64)
+
+    def label_sums(self, by: str, labels) -> tuple[np.ndarray, np.ndarray]:
+        names, rows = self._rows(by, labels)
+        return names, self.sums[by][0][rows].toarray().astype(np.int64)
+
+    def label_documents(self, by: str, labels) -> np.ndarray:
+        _, rows = self._rows(by, labels)
+        return self.sums[by][1][rows].toarray().astype(np.int64)
+
+    def documents(self, by: str, labels) -> "SummedDocuments":
+        return SummedDocuments(self, by, np.array([None if pd.isna(g) else str(g) for g in labels], dtype=object))
+
+    def focus_vector(self, focus_ids: list[str]) -> sparse.csr_matrix:
+        self._same_focus(focus_ids)
+        return self.focus
+
+    def focus_df(self, focus_ids: list[str]) -> tuple[np.ndarray, int]:
+        self._same_focus(focus_ids)
+        return np.asarray((self.focus_counts > 0).sum(axis=0)).ravel().astype(np.int64), self.focus_counts.shape[0]
+
+    def similar(self, focus_ids: list[str], n: int, *, exclude_focus: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        self._same_focus(focus_ids)
+        if not exclude_focus:
+            raise ValueError("keywords: the partitioned pass lists similar documents other than the focus only")
+        scores, ids, _ = self.similar_found
+        return scores[:n], ids[:n]
+
+    def floor_rows(self, focus_ids: list[str]) -> tuple[sparse.csr_matrix, list[str], int]:
+        self._same_focus(focus_ids)
+        _, rows, matrix, _ = self.floor
+        focus = set(focus_ids)
+        return matrix, [self.doc_ids[i] for i in rows], sum(d not in focus for d in self.doc_ids)
+
+    def _same_focus(self, focus_ids: list[str]) -> None:
+        if list(focus_ids) != self.focus_ids:
+            raise ValueError("keywords: the partitioned pass was weighted for another focus")
+
+    def columns(self, columns: np.ndarray) -> sparse.csr_matrix:
+        """Each document's counts of ``columns`` (documents × columns), read from the workers' cell parts."""
+        blocks = list(self.runner.map(_columns_part, self.refs, shared=(str(self.scratch), np.asarray(columns))))
+        return sparse.vstack(blocks, format="csr") if blocks else sparse.csr_matrix((0, len(columns)), dtype=np.int64)
+
+    def write(self, out_dir: Path, keywords_file: Path) -> None:
+        """Join the workers' parts into tfidf.parquet and ``keywords_file``; write the terms and documents."""
+        from newslens.files import write_parquet
+        from newslens.stages import TFIDF_FILES
+
+        entries, terms, documents = (Path(out_dir) / name for name in TFIDF_FILES)
+        _join(sorted(self.scratch.glob("cells-*.parquet")), entries, _schema(CELL_SCHEMA))
+        _join(sorted(self.scratch.glob("keywords-*.parquet")), keywords_file, _schema(KEYWORD_SCHEMA))
+        write_parquet(pd.DataFrame({"term": np.asarray(self.terms, dtype=object), "idf": self.idf}), terms)
+        write_parquet(pd.DataFrame({"doc_id": list(self.doc_ids)}), documents)
+
+    def close(self) -> None:
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _join(parts: list[Path], target: Path, schema) -> None:
+    """The part files, in order, as one file (a row group per part), a part at a time."""
+    import pyarrow.parquet as pq
+
+    from newslens.files import ParquetParts
+
+    with ParquetParts(target, schema) as out:
+        for part in parts:
+            out.write_table(pq.read_table(part))
+
+
+def _columns_part(shared: tuple, ref: PartRef) -> sparse.csr_matrix:
+    """One partition's documents × ``columns`` counts, from its cell part (on a worker)."""
+    import pyarrow.parquet as pq
+
+    scratch, columns = shared
+    table = pq.read_table(Path(scratch) / f"cells-{ref.number:05d}.parquet", columns=["doc", "term", "count"])
+    terms = table.column("term").to_numpy()
+    keep = np.isin(terms, columns)
+    rows = table.column("doc").to_numpy()[keep] - ref.offset
+    return sparse.csr_matrix((table.column("count").to_numpy()[keep], (rows, np.searchsorted(columns, terms[keep]))),
+                             shape=(ref.n, len(columns)), dtype=np.int64)
+
+
+class SummedDocuments:
+    """:class:`~newslens.analysis.keyness_uncertainty.DocumentCounts` of a :class:`WeightedCorpus`:
+    document shares from the summed document frequencies, the bootstrap from each document's counts
+    of the listed terms only."""
+
+    def __init__(self, corpus: WeightedCorpus, by: str, labels: np.ndarray):
+        self.corpus, self.by, self.labels = corpus, by, labels
+        self.names, self.rows = corpus._rows(by, labels)
+
+    def n_docs(self, name: str) -> int:
+        return int((self.labels == name).sum())
+
+    def intervals(self, targets, *, replicates, seed):
+        columns = np.unique(np.concatenate([np.asarray(c, dtype=np.int64) for c in targets.values()]))
+        index = {column: i for i, column in enumerate(columns.tolist())}
+        sub = self.corpus.columns(columns)
+        return bootstrap_columns(sub, self.corpus.tokens, self.labels,
+                                 {name: [index[c] for c in np.asarray(wanted, dtype=np.int64).tolist()]
+                                  for name, wanted in targets.items()}, replicates=replicates, seed=seed)
+
+    def share(self, name, columns):
+        n = self.n_docs(name)
+        if n == 0:
+            return np.zeros(len(columns))
+        row = self.rows[list(self.names).index(name)]
+        used = self.corpus.sums[self.by][1][row].toarray().ravel()[np.asarray(columns, dtype=np.int64)]
+        return np.asarray(used, dtype=float) / n
+
+
+def weigh_corpus(tokens: Path, settings: "KeywordsParams", runner: "Engine", *, focus_ids: list[str],
+                 groupings: Callable[[list[str]], dict], similar_n: int, scratch_dir: Path) -> WeightedCorpus:
+    """The passes of the module docstring over tokens.parquet on ``runner``.
+
+    ``groupings(doc_ids)`` gives, per grouping ("group", "period"), each document's label (None:
+    none), once the census knows the documents; the labels' counts are summed by the workers.
+    The workers' part files go to a temporary folder in ``scratch_dir``
+    (:meth:`WeightedCorpus.write` joins them; :meth:`WeightedCorpus.close` removes it).
+    """
+    parts = token_parts(tokens)
+    census = runner.fold(_census_part, parts, _census_merge)
+    if census is None or not census[1]:
+        raise ValueError("keywords: the run has no documents to weight")
+    sizes, doc_ids, df = census
+    n = len(doc_ids)
+    min_df, max_df = effective_df_bounds(n, settings)
+    try:
+        terms = vocabulary_cut(df, n, min_df, max_df)
+    except ValueError as exc:
+        raise ValueError(f"keywords: empty vocabulary after min_df={min_df}, max_df={max_df} "
+                         f"on {n} documents ({exc})") from None
+    terms = np.asarray(terms, dtype=object)
+    frequencies = np.array([df[t] for t in terms], dtype=np.float64)
+    idf = np.log((1 + n) / (1 + frequencies)) + 1  # TfidfTransformer's smoothed IDF
+    index = {term: i for i, term in enumerate(terms)}
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    refs = [PartRef(part, number, int(offsets[number]), int(size))
+            for number, (part, size) in enumerate(zip(parts, sizes))]
+    focus, focus_counts = None, None
+    if focus_ids:
+        wanted = set(focus_ids)
+        where = [ref for ref in refs if any(d in wanted for d in doc_ids[ref.offset:ref.offset + ref.n])]
+        found: dict = {}
+        for rows in runner.map(_focus_part, where, shared=(index, idf, settings.sublinear_tf, frozenset(wanted))):
+            found.update(rows)
+        present = [d for d in focus_ids if d in found]
+        focus = _focus_vector(sparse.vstack([found[d][0] for d in present], format="csr") if present else None,
+                              focus_ids)
+        unique = list(dict.fromkeys(present))
+        focus_counts = sparse.vstack([found[d][1] for d in unique], format="csr")
+    labelled = {by: _labelled(labels) for by, labels in groupings(doc_ids).items()}
+    scratch = Path(tempfile.mkdtemp(prefix=".tfidf-parts.", dir=scratch_dir))
+    try:
+        shared = Weighting(index, terms, idf, settings.sublinear_tf, 1.0 / n, settings.top_n, str(scratch),
+                           {by: codes for by, (_, codes) in labelled.items()},
+                           {by: len(names) for by, (names, _) in labelled.items()}, focus,
+                           frozenset(focus_ids), similar_n, FLOOR_DOCUMENTS)
+        sums = runner.fold(_weigh_part, refs, merge_sums, shared=shared)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    return WeightedCorpus(
+        doc_ids=doc_ids, terms=terms, idf=idf, df=frequencies.astype(np.int64), mean=sums.mean,
+        column_totals=sums.totals, tokens=np.concatenate(sums.tokens) if sums.tokens else np.zeros(0, np.int64),
+        names={by: names for by, (names, _) in labelled.items()}, sums=sums.labels, similar_found=sums.similar,
+        floor=sums.floor, focus_ids=list(focus_ids), focus=focus, focus_counts=focus_counts, refs=refs,
+        runner=runner, scratch=scratch)
