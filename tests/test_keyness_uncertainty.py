@@ -58,15 +58,40 @@ def test_a_term_used_across_the_group_is_distinctive():
     assert distinctive(low, high, share, np.array(["over"])).tolist() == [True]
 
 
-def test_redrawing_a_few_replicates_at_a_time_gives_the_intervals_of_one_draw(monkeypatch):
-    from newslens.analysis import keyness_uncertainty
+def test_the_interval_is_the_same_whatever_the_parts_and_the_order_of_the_documents():
+    from newslens.analysis.keyness_uncertainty import (bootstrap_intervals, bootstrap_sums, document_keys,
+                                                       merge_bootstrap_sums)
 
     counts, labels = planted_corpus(np.random.default_rng(5))
-    whole = bootstrap_log_ratio(counts, labels, {"target": np.array([0, 1]), "reference": np.array([1])})
-    monkeypatch.setattr(keyness_uncertainty, "REDRAW_CELLS", 7 * 200)  # 7 replicates of 200 documents at a time
-    chunked = bootstrap_log_ratio(counts, labels, {"target": np.array([0, 1]), "reference": np.array([1])})
+    keys = document_keys([f"doc-{i}" for i in range(counts.shape[0])])
+    targets = {"target": np.array([0, 1]), "reference": np.array([1])}
+    whole = bootstrap_log_ratio(counts, labels, targets, keys=keys)
+    names, codes = ["reference", "target"], np.where(labels == "target", 1, 0)
+    tokens = np.asarray(counts.sum(axis=1)).ravel()
+    wanted = {"target": [0, 1], "reference": [1]}
+    cuts = [0, 17, 18, 150, counts.shape[0]]  # uneven parts, one of a single document
+    parts = [bootstrap_sums(counts[a:b], tokens[a:b], codes[a:b], keys[a:b], names, wanted)
+             for a, b in zip(cuts, cuts[1:])]
+    merged = bootstrap_intervals(merge_bootstrap_sums(parts))
+    order = np.random.default_rng(0).permutation(counts.shape[0])  # the documents in another order
+    shuffled = bootstrap_log_ratio(counts[order], labels[order], targets, keys=keys[order])
     for name in whole:
-        assert all(np.array_equal(x, y) for x, y in zip(whole[name], chunked[name]))
+        for got in (merged[name], shuffled[name]):
+            assert all(np.array_equal(x, y) for x, y in zip(whole[name], got))
+
+
+def test_poisson_weights_come_from_the_key_the_seed_and_the_replicate_alone():
+    from newslens.analysis.keyness_uncertainty import document_keys, poisson_weights
+
+    keys = document_keys([f"d{i}" for i in range(50_000)])
+    weights = poisson_weights(keys, 4, seed=0)
+    assert weights.dtype == np.int64 and weights.min() == 0
+    frequencies = np.bincount(weights.ravel()) / weights.size
+    poisson = [np.exp(-1) / np.prod(range(1, k + 1)) for k in range(5)]
+    assert np.allclose(frequencies[:5], poisson, atol=0.005)  # Poisson(1): 0.368, 0.368, 0.184, 0.061, 0.015
+    assert np.array_equal(poisson_weights(keys[::-1], 4, seed=0), weights[:, ::-1])
+    assert not np.array_equal(poisson_weights(keys, 4, seed=1), weights)
+    assert not np.array_equal(weights[0], weights[1])  # replicates differ
 
 
 def test_the_bootstrap_is_seeded_and_its_interval_holds_the_estimate():

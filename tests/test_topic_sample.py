@@ -117,6 +117,36 @@ def test_tasks_that_name_rows_of_the_tfidf_file_give_the_same_weights_as_blocks_
     assert np.array_equal(by_block, by_name)
 
 
+def test_a_capped_vocabulary_keeps_the_terms_in_the_most_documents_and_the_workers_read_those_columns(tmp_path):
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    from newslens.analysis.tfidf import TfidfModel, kept_columns, read_cell_rows, read_tfidf, write_tfidf
+
+    rng = np.random.default_rng(2)
+    counts = sparse.csr_matrix(rng.poisson(rng.gamma(0.3, size=40), size=(120, 40)).astype(np.int64))
+    transformer = TfidfTransformer(sublinear_tf=True)
+    whole = TfidfModel([f"d{i}" for i in range(120)], np.array([f"t{j:02d}" for j in range(40)], dtype=object),
+                       transformer.fit_transform(counts).tocsr(), counts, transformer.idf_)
+    write_tfidf(whole, tmp_path)
+    files = (tmp_path / "tfidf.parquet", tmp_path / "tfidf_terms.parquet", tmp_path / "tfidf_documents.parquet")
+    assert read_tfidf(*files, max_terms=40).columns is None  # at the cap: every term
+    capped = read_tfidf(*files, max_terms=15)
+    df = np.asarray((counts > 0).sum(axis=0)).ravel()
+    kept = kept_columns(whole.idf, 15)
+    assert np.array_equal(capped.columns, kept) and capped.all_terms == 40 and len(capped.terms) == 15
+    assert df[kept].min() >= np.delete(df, kept).max()  # the terms in the most documents
+    assert list(capped.terms) == list(whole.terms[kept])
+    for name in ("matrix", "counts"):
+        assert (getattr(capped, name) != getattr(whole, name)[:, kept]).nnz == 0
+    part = read_cell_rows(capped.cells, "tfidf", 30, 75, 15, columns=kept)
+    assert (part != whole.matrix[30:75][:, kept]).nnz == 0
+    estimator = estimator_for("nmf", 3, 0).fit(capped.matrix[:100])
+    with Engine(n_jobs=1) as engine:
+        by_block = transform_rows(estimator, capped.matrix, engine, rows=48)
+        by_name = transform_rows(estimator, capped.matrix, engine, rows=48, cells=(capped.cells, "tfidf"), columns=kept)
+    assert np.array_equal(by_block, by_name)
+
+
 # --- the stage's path on a real small corpus ---------------------------------------------
 
 def _fit(corpus, folder, settings=BASE):

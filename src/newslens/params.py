@@ -225,6 +225,9 @@ class TopicsParams(_Strict):
     # every document's weights then come from that model (newslens.analysis.topic_sample).
     # null: the default cap, SWEEP_SAMPLE (20,000 documents).
     sample_documents: Annotated[int, Field(ge=10)] | None = None
+    # The model is fitted on at most this many terms, those in the most documents (the lowest IDF);
+    # null: the default cap, TOPIC_TERMS (30,000 terms). Keywords and keyness keep every term.
+    max_terms: Annotated[int, Field(ge=10)] | None = None
 
     @model_validator(mode="after")
     def _k_range(self) -> "TopicsParams":

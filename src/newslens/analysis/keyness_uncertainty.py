@@ -9,12 +9,21 @@ Humanities* 31(2)). Three things put the document back in:
   documents and of tokens (the run's ``keywords.keyness_min_documents`` and
   ``keyness_min_tokens``); smaller ones are listed with their sizes and never ranked
   (:func:`group_sizes`).
-* **A bootstrap over documents** (:func:`bootstrap_log_ratio`): each replicate redraws, with
-  replacement, as many documents as each group has from that group (every group, the reference's
-  included, so the reference keeps its mix), and recomputes the log ratio from the redrawn counts.
-  The 2.5th and 97.5th percentiles of :data:`REPLICATES` replicates are the 95% interval. The
-  draws are seeded, and the counts are sums of integers, so the interval is the same on every
-  machine.
+* **A bootstrap over documents** (:func:`bootstrap_log_ratio`), the Poisson bootstrap: in each
+  replicate every document counts k times, k drawn from a Poisson distribution of mean 1 (a
+  group's size then varies a little from replicate to replicate, as it does when documents are
+  redrawn with replacement; Hanley and MacGibbon 2006, "Creating non-parametric bootstrap samples
+  using Poisson frequencies", *Computer Methods and Programs in Biomedicine* 83; Chamandy et al.
+  2012, "Estimating uncertainty for massive data streams", Google). Every group is redrawn, the
+  reference's included, and the log ratio recomputed from the weighted counts. The 2.5th and
+  97.5th percentiles of :data:`REPLICATES` replicates are the 95% interval. A document's k in a
+  replicate comes from a hash of its id, the seed and the replicate (:func:`poisson_weights`),
+  integers throughout: the weights do not depend on where, in what order or in how many parts
+  the documents are counted, so partitions summed on any number of workers give the same
+  interval, and the same on every machine. A replicate in which a group (or the rest) draws no
+  document is left out of its interval: it says nothing of the group's rate. A group of n
+  documents draws none with probability e^-n: below 1 in 100 replicates from the smallest group
+  compared by default (5 documents).
 * **Dispersion** (:func:`document_share`): the share of the group's documents that use the term.
 
 A term is *distinctive* (:func:`distinctive`) when its interval excludes 0 and, for an over-used
@@ -35,7 +44,58 @@ REPLICATES = 200         # bootstrap replicates per comparison
 LEVEL = 0.95             # the interval's coverage
 MIN_DOCUMENT_SHARE = 0.05  # an over-used term must be used by at least this share of the group's documents
 SEED = 0
-REDRAW_CELLS = 1_000_000  # redraw weights (replicates × a group's documents) held at once
+BLOCK_DOCUMENTS = 5_000  # documents weighted at once in memory (replicates × documents weights)
+
+
+def _poisson_thresholds(terms: int = 24) -> np.ndarray:
+    """P(K ≤ k) for K ~ Poisson(1), k = 0, 1, ..., as 53-bit integers, in exact decimal arithmetic
+    (no floating-point ``exp``, whose last bit may differ between CPUs)."""
+    from decimal import Decimal, getcontext
+
+    getcontext().prec = 50
+    term, total, out = Decimal(1).exp() ** -1, Decimal(0), []
+    for k in range(terms):
+        total += term
+        out.append(min(int(total * (1 << 53)), (1 << 53) - 1))
+        term /= k + 1
+    return np.array(out, dtype=np.uint64)
+
+
+_THRESHOLDS = _poisson_thresholds()
+_GOLDEN = np.array([0x9E3779B97F4A7C15], dtype=np.uint64)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser: 64 well-mixed bits from 64 (uint64 arrays, wrapping arithmetic)."""
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def document_keys(doc_ids: Sequence[str]) -> np.ndarray:
+    """Each document's key for :func:`poisson_weights`: a stable 64-bit hash of its id (BLAKE2b)."""
+    from newslens.analysis.topic_sample import doc_hash
+
+    return np.fromiter((doc_hash(str(d)) for d in doc_ids), dtype=np.uint64, count=len(doc_ids))
+
+
+def poisson_weights(keys: np.ndarray, replicates: int, seed: int) -> np.ndarray:
+    """How many times each document counts in each replicate (replicates × documents): Poisson(1)
+    draws, each from the document's key, the seed and the replicate alone.
+
+    >>> w = poisson_weights(document_keys([f"d{i}" for i in range(20_000)]), 3, 0)
+    >>> w.shape, round(float(w.mean()), 1), round(float(w.var()), 1)
+    ((3, 20000), 1.0, 1.0)
+    >>> bool((poisson_weights(document_keys(["d7"]), 3, 0)[:, 0] == w[:, 7]).all())
+    True
+    """
+    keys = np.asarray(keys, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        streams = _mix(np.arange(1, replicates + 1, dtype=np.uint64) * _GOLDEN
+                       + _mix(np.array([seed], dtype=np.uint64) + _GOLDEN))
+        bits = _mix(keys[None, :] ^ streams[:, None]) >> np.uint64(11)  # 53 uniform bits
+    return np.searchsorted(_THRESHOLDS, bits, side="right").astype(np.int64)
 
 
 def group_sizes(labels: Sequence, tokens_per_document: np.ndarray, *, min_documents: int,
@@ -79,16 +139,9 @@ def document_share(counts: sparse.csr_matrix, members: np.ndarray, columns: np.n
     return np.asarray(used, dtype=float).ravel() / len(members)
 
 
-def _redraw_weights(rng: np.random.Generator, members: np.ndarray, replicates: int) -> np.ndarray:
-    """How many times each member document is drawn in each replicate (replicates × members)."""
-    n = len(members)
-    return rng.multinomial(n, np.full(n, 1.0 / n), size=replicates).astype(np.int64) if n else \
-        np.zeros((replicates, 0), dtype=np.int64)
-
-
 def bootstrap_log_ratio(counts: sparse.csr_matrix, labels: Sequence, targets: dict[str, np.ndarray], *,
-                        replicates: int = REPLICATES, level: float = LEVEL, seed: int = SEED,
-                        smoothing: float = 0.5) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+                        keys: np.ndarray | None = None, replicates: int = REPLICATES, level: float = LEVEL,
+                        seed: int = SEED, smoothing: float = 0.5) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """A percentile interval for the log ratio of chosen terms of each target group, by documents.
 
     Parameters
@@ -99,6 +152,9 @@ def bootstrap_log_ratio(counts: sparse.csr_matrix, labels: Sequence, targets: di
         Each document's group; ``None``/NaN documents are left out of every side.
     targets : dict
         For each group compared, the term columns to give an interval (its listed terms).
+    keys : array of uint64, optional
+        Each document's key (:func:`document_keys` of its id); by default the keys of its row
+        number, so the same matrix gives the same interval.
 
     Returns
     -------
@@ -106,60 +162,84 @@ def bootstrap_log_ratio(counts: sparse.csr_matrix, labels: Sequence, targets: di
         Per group, ``(low, high)`` arrays aligned with its columns in ``targets``.
     """
     matrix = sparse.csr_matrix(counts)
+    labels = np.array([None if pd.isna(g) else str(g) for g in labels], dtype=object)
+    names = sorted(set(labels[pd.notna(labels)]))
     columns = np.unique(np.concatenate([np.asarray(c, dtype=np.int64) for c in targets.values()] or
                                        [np.zeros(0, dtype=np.int64)]))
     index = {column: i for i, column in enumerate(columns.tolist())}
+    wanted = {name: [index[c] for c in np.asarray(cols, dtype=np.int64).tolist()] for name, cols in targets.items()}
+    keys = document_keys([str(i) for i in range(matrix.shape[0])]) if keys is None else np.asarray(keys, np.uint64)
+    codes = np.array([names.index(g) if g is not None else -1 for g in labels], dtype=np.int64)
+    sub = matrix[:, columns].tocsr() if len(columns) else sparse.csr_matrix((matrix.shape[0], 0), dtype=np.int64)
     tokens = np.asarray(matrix.sum(axis=1)).ravel().astype(np.int64)
-    sub = matrix[:, columns].tocsr() if len(columns) else sparse.csr_matrix((matrix.shape[0], 0))
-    return bootstrap_columns(sub, tokens, labels,
-                             {name: [index[c] for c in np.asarray(wanted, dtype=np.int64).tolist()]
-                              for name, wanted in targets.items()},
-                             replicates=replicates, level=level, seed=seed, smoothing=smoothing)
+    sums = None
+    for start in range(0, matrix.shape[0], BLOCK_DOCUMENTS):  # the same weights whatever the blocks
+        stop = start + BLOCK_DOCUMENTS
+        part = bootstrap_sums(sub[start:stop], tokens[start:stop], codes[start:stop], keys[start:stop],
+                              names, wanted, replicates=replicates, seed=seed)
+        sums = part if sums is None else merge_bootstrap_sums([sums, part])
+    if sums is None:
+        sums = bootstrap_sums(sub, tokens, codes, keys, names, wanted, replicates=replicates, seed=seed)
+    return bootstrap_intervals(sums, level=level, smoothing=smoothing)
 
 
-def bootstrap_columns(sub: sparse.csr_matrix, tokens: np.ndarray, labels: Sequence, targets: dict[str, Sequence[int]],
-                      *, replicates: int = REPLICATES, level: float = LEVEL, seed: int = SEED,
-                      smoothing: float = 0.5) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """:func:`bootstrap_log_ratio` from each document's counts of the chosen terms only (``sub``,
-    documents × chosen terms) and its count of every term (``tokens``); ``targets`` names columns
-    of ``sub``. The same redraws, so the same intervals."""
+def bootstrap_sums(sub: sparse.csr_matrix, tokens: np.ndarray, codes: np.ndarray, keys: np.ndarray,
+                   names: Sequence[str], wanted: dict[str, list[int]], *, replicates: int = REPLICATES,
+                   seed: int = SEED) -> dict:
+    """One part of the documents' weighted sums for the bootstrap (replicates × columns, integers).
+
+    ``sub`` holds the documents' counts of the chosen terms (documents × chosen terms), ``tokens``
+    their counts of every term, ``codes`` their group (an index into ``names``; -1: none) and
+    ``keys`` their :func:`document_keys`; ``wanted`` names, per target group, its columns of ``sub``.
+    Sums of parts (:func:`merge_bootstrap_sums`) are the sums of the whole, exactly.
+    """
     if replicates < 2:
         raise ValueError(f"replicates: must be at least 2; got {replicates!r}")
-    labels = np.asarray(labels, dtype=object)
-    present = pd.notna(labels)
-    names = sorted(set(labels[present].astype(str)))
-    tokens = np.asarray(tokens, dtype=np.int64)
-    rng = np.random.default_rng(seed)
-    per_group: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    total_terms = np.zeros((replicates, sub.shape[1]), dtype=np.int64)
-    total_tokens = np.zeros(replicates, dtype=np.int64)
-    for name in names:  # one redraw per group, in a fixed order, so the seed fixes every replicate
-        members = np.flatnonzero(present & (labels.astype(str) == name))
-        rows, member_tokens = sub[members], tokens[members]
-        term_counts = np.empty((replicates, sub.shape[1]), dtype=np.int64)
-        token_counts = np.empty(replicates, dtype=np.int64)
-        # the redraws a few replicates at a time (the same draws as all at once): replicates × members
-        # weights would grow with the corpus
-        step = max(1, min(replicates, REDRAW_CELLS // max(len(members), 1)))
-        for start in range(0, replicates, step):
-            weights = _redraw_weights(rng, members, min(step, replicates - start))
-            stop = start + len(weights)
-            term_counts[start:stop] = np.rint(np.asarray(rows.T @ weights.T).T)  # integer sums: exact
-            token_counts[start:stop] = weights @ member_tokens
-        per_group[name] = (term_counts, token_counts)
-        total_terms += term_counts
-        total_tokens += token_counts
+    codes = np.asarray(codes, dtype=np.int64)
+    weights = poisson_weights(keys, replicates, seed)
+    present = np.flatnonzero(codes >= 0)
+    rows = sparse.csr_matrix(sub)
+    total = np.rint(np.asarray(rows[present].T @ weights[:, present].T).T).astype(np.int64)  # integer sums: exact
+    group_tokens = np.zeros((len(names), replicates), dtype=np.int64)
+    for code in np.unique(codes[present]):
+        members = np.flatnonzero(codes == code)
+        group_tokens[code] = weights[:, members] @ np.asarray(tokens, dtype=np.int64)[members]
+    own = {}
+    for name, cols in wanted.items():
+        members = np.flatnonzero(codes == list(names).index(name))
+        own[name] = np.rint(np.asarray(rows[members][:, cols].T @ weights[:, members].T).T).astype(np.int64)
+    return {"names": list(names), "wanted": wanted, "total": total, "tokens": group_tokens, "own": own}
+
+
+def merge_bootstrap_sums(parts: list[dict]) -> dict:
+    """Parts' :func:`bootstrap_sums` added (associative; the inputs are left as they are)."""
+    first = parts[0]
+    return {"names": first["names"], "wanted": first["wanted"],
+            "total": sum((p["total"] for p in parts[1:]), first["total"].copy()),
+            "tokens": sum((p["tokens"] for p in parts[1:]), first["tokens"].copy()),
+            "own": {name: sum((p["own"][name] for p in parts[1:]), first["own"][name].copy())
+                    for name in first["own"]}}
+
+
+def bootstrap_intervals(sums: dict, *, level: float = LEVEL,
+                        smoothing: float = 0.5) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per target group, the percentile interval of the log ratio over the replicates of ``sums``."""
     alpha = (1.0 - level) / 2.0
+    all_tokens = sums["tokens"].sum(axis=0)
     out = {}
-    for name, cols in targets.items():
-        term_counts, token_counts = per_group[name]
-        cols = list(cols)
-        a = term_counts[:, cols].astype(float)
-        b = (total_terms[:, cols] - term_counts[:, cols]).astype(float)
-        c = np.maximum(token_counts, 1).astype(float)[:, None]
-        d = np.maximum(total_tokens - token_counts, 1).astype(float)[:, None]
+    for name, cols in sums["wanted"].items():
+        a = sums["own"][name].astype(float)
+        b = (sums["total"][:, cols] - sums["own"][name]).astype(float)
+        mine = sums["tokens"][sums["names"].index(name)]
+        c = np.maximum(mine, 1).astype(float)[:, None]
+        d = np.maximum(all_tokens - mine, 1).astype(float)[:, None]
         values = log_ratio(a, b, c, d, smoothing=smoothing)
-        low, high = np.quantile(values, [alpha, 1.0 - alpha], axis=0)
+        # a replicate in which the group, or the rest, drew no token says nothing of its rate
+        values[(mine == 0) | (all_tokens - mine == 0)] = np.nan
+        if np.isnan(values).all():
+            low = high = np.full(values.shape[1], np.nan)
+        else:
+            low, high = np.nanquantile(values, [alpha, 1.0 - alpha], axis=0)
         out[name] = (low, high)
     return out
 
@@ -176,10 +256,11 @@ class DocumentCounts(Protocol):
 
 
 class MatrixDocuments:
-    """:class:`DocumentCounts` of a counts matrix in memory, each document's group in ``labels`` (None: none)."""
+    """:class:`DocumentCounts` of a counts matrix in memory, each document's group in ``labels`` (None:
+    none), its key in ``keys`` (:func:`document_keys`; by default its row number's)."""
 
-    def __init__(self, counts: sparse.csr_matrix, labels: np.ndarray):
-        self.counts, self.labels = sparse.csr_matrix(counts), np.asarray(labels, dtype=object)
+    def __init__(self, counts: sparse.csr_matrix, labels: np.ndarray, keys: np.ndarray | None = None):
+        self.counts, self.labels, self.keys = sparse.csr_matrix(counts), np.asarray(labels, dtype=object), keys
 
     def _members(self, name: str) -> np.ndarray:
         return np.flatnonzero(self.labels == name)
@@ -188,7 +269,8 @@ class MatrixDocuments:
         return len(self._members(name))
 
     def intervals(self, targets, *, replicates, seed):
-        return bootstrap_log_ratio(self.counts, self.labels, targets, replicates=replicates, seed=seed)
+        return bootstrap_log_ratio(self.counts, self.labels, targets, keys=self.keys, replicates=replicates,
+                                   seed=seed)
 
     def share(self, name, columns):
         return document_share(self.counts, self._members(name), columns)

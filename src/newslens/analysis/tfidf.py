@@ -46,6 +46,8 @@ class TfidfModel:
     counts: sparse.csr_matrix  # raw term counts over the same vocabulary
     idf: np.ndarray
     cells: Path | None = None  # the tfidf.parquet the matrices were read from (:func:`read_tfidf`)
+    columns: np.ndarray | None = None  # with a cap on the terms: the file's terms kept, in order
+    all_terms: int | None = None  # with a cap: how many terms the file has
 
 
 def effective_df_bounds(n_documents: int, settings: KeywordsParams) -> tuple[int, float | int]:
@@ -224,39 +226,80 @@ def _write_cells(matrix: sparse.csr_matrix, counts: sparse.csr_matrix, target: P
                 "tfidf": matrix.data[start:stop], "count": counts.data[start:stop].astype(np.int64)}, schema=schema))
 
 
-def read_tfidf(entries: Path, terms: Path, documents: Path) -> TfidfModel:
+def kept_columns(idf: np.ndarray, max_terms: int | None) -> np.ndarray | None:
+    """The ``max_terms`` terms in the most documents (the lowest IDF; ties: the first), in order; None
+    when every term is kept.
+
+    >>> kept_columns(np.array([2.0, 1.0, 3.0, 1.0]), 2).tolist()
+    [1, 3]
+    """
+    if max_terms is None or len(idf) <= max_terms:
+        return None
+    return np.sort(np.lexsort((np.arange(len(idf)), np.asarray(idf)))[:max_terms])
+
+
+def _remap(columns: np.ndarray | None, n_terms: int) -> np.ndarray | None:
+    if columns is None:
+        return None
+    remap = np.full(n_terms, -1, dtype=np.int64)
+    remap[columns] = np.arange(len(columns))
+    return remap
+
+
+def read_tfidf(entries: Path, terms: Path, documents: Path, *, max_terms: int | None = None) -> TfidfModel:
     """The matrices :func:`write_tfidf` wrote, value for value, read a row group at a time into
-    the matrices' own arrays (no table of every cell is held beside them)."""
+    the matrices' own arrays (no table of every cell is held beside them).
+
+    With ``max_terms``, only the columns of the ``max_terms`` terms in the most documents
+    (:func:`kept_columns`) are read: a model fitted on them holds no more, however large the
+    vocabulary (``columns`` and ``all_terms`` say so).
+    """
     import pyarrow.parquet as pq
 
     vocabulary = pd.read_parquet(terms)
     doc_ids = pd.read_parquet(documents)["doc_id"].tolist()
-    shape = (len(doc_ids), len(vocabulary))
+    columns = kept_columns(vocabulary["idf"].to_numpy(), max_terms)
+    remap = _remap(columns, len(vocabulary))
+    shape = (len(doc_ids), len(vocabulary) if columns is None else len(columns))
     with pq.ParquetFile(entries) as parquet:
-        nnz = parquet.metadata.num_rows
+        if remap is None:
+            nnz = parquet.metadata.num_rows
+        else:  # a first pass over the terms only: the kept cells' number
+            nnz = sum(int((remap[batch.column("term").to_numpy()] >= 0).sum())
+                      for batch in parquet.iter_batches(batch_size=CELL_CHUNK, columns=["term"]))
         per_row = np.zeros(shape[0], dtype=np.int64)
         indices = np.empty(nnz, dtype=np.int32)
         weights = np.empty(nnz, dtype=np.float64)
         values = np.empty(nnz, dtype=np.int64)
         at = 0
         for batch in parquet.iter_batches(batch_size=CELL_CHUNK, columns=["doc", "term", "tfidf", "count"]):
-            n = batch.num_rows
-            per_row += np.bincount(batch.column("doc").to_numpy(), minlength=shape[0])
-            indices[at:at + n] = batch.column("term").to_numpy()
-            weights[at:at + n] = batch.column("tfidf").to_numpy()
-            values[at:at + n] = batch.column("count").to_numpy()
+            docs, cell_terms = batch.column("doc").to_numpy(), batch.column("term").to_numpy()
+            cell_weights, cell_counts = batch.column("tfidf").to_numpy(), batch.column("count").to_numpy()
+            if remap is not None:
+                cell_terms = remap[cell_terms]
+                keep = cell_terms >= 0
+                docs, cell_terms = docs[keep], cell_terms[keep]
+                cell_weights, cell_counts = cell_weights[keep], cell_counts[keep]
+            n = len(docs)
+            per_row += np.bincount(docs, minlength=shape[0])
+            indices[at:at + n] = cell_terms
+            weights[at:at + n] = cell_weights
+            values[at:at + n] = cell_counts
             at += n
     indptr = np.zeros(shape[0] + 1, dtype=np.int64)
     np.cumsum(per_row, out=indptr[1:])
     matrix = sparse.csr_matrix((weights, indices, indptr), shape=shape)
     counts = sparse.csr_matrix((values, indices, indptr), shape=shape)
-    return TfidfModel(doc_ids, vocabulary["term"].to_numpy(dtype=object), matrix, counts,
-                      vocabulary["idf"].to_numpy(), cells=Path(entries))
+    kept = vocabulary if columns is None else vocabulary.iloc[columns]
+    return TfidfModel(doc_ids, kept["term"].to_numpy(dtype=object), matrix, counts, kept["idf"].to_numpy(),
+                      cells=Path(entries), columns=columns, all_terms=None if columns is None else len(vocabulary))
 
 
-def read_cell_rows(entries: str | Path, column: str, start: int, stop: int, n_terms: int) -> sparse.csr_matrix:
+def read_cell_rows(entries: str | Path, column: str, start: int, stop: int, n_terms: int, *,
+                   columns: np.ndarray | None = None) -> sparse.csr_matrix:
     """Rows ``start`` to ``stop`` of one matrix :func:`write_tfidf` wrote (``column``: "tfidf" or
-    "count"), as :func:`read_tfidf` reads them: the row groups that hold no such row are skipped."""
+    "count"), as :func:`read_tfidf` reads them: the row groups that hold no such row are skipped.
+    ``columns``: the file's terms kept (:func:`kept_columns`), ``n_terms`` of them; else all."""
     import pyarrow.dataset as ds
 
     kind = {"tfidf": np.float64, "count": np.int64}[column]
@@ -265,6 +308,12 @@ def read_cell_rows(entries: str | Path, column: str, start: int, stop: int, n_te
                                                            filter=(doc >= start) & (doc < stop))
     rows, terms = table.column("doc").to_numpy() - start, table.column("term").to_numpy()
     values = table.column(column).to_numpy().astype(kind, copy=False)
+    if columns is not None:
+        columns = np.asarray(columns)
+        size = max(int(np.max(terms, initial=-1)), int(np.max(columns, initial=-1))) + 1
+        terms = _remap(columns, size)[terms]
+        keep = terms >= 0
+        rows, terms, values = rows[keep], terms[keep], values[keep]
     if len(rows) > 1 and not (np.all(np.diff(rows) >= 0)):  # a scan may hand its batches out of order
         order = np.lexsort((terms, rows))
         rows, terms, values = rows[order], terms[order], values[order]

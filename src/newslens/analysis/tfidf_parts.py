@@ -35,7 +35,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from newslens.analysis.keyness_uncertainty import MatrixDocuments, bootstrap_columns
+from newslens.analysis.keyness_uncertainty import (MatrixDocuments, bootstrap_intervals, bootstrap_sums,
+                                                   document_keys, merge_bootstrap_sums)
 from newslens.analysis.tfidf import (TfidfModel, TokenPart, _part_df, _partition_counts, _summed, effective_df_bounds,
                                      part_documents, token_parts, vocabulary_cut, weigh)
 from newslens.analysis.topic_sample import doc_hash
@@ -111,7 +112,7 @@ class ModelCounts:
     def documents(self, by: str, labels) -> MatrixDocuments:
         """The per-document counts keyness's bootstrap and document shares need."""
         return MatrixDocuments(self.model.counts, np.array([None if pd.isna(g) else str(g) for g in labels],
-                                                           dtype=object))
+                                                           dtype=object), keys=document_keys(self.doc_ids))
 
     def _focus_rows(self, focus_ids: list[str]) -> list[int]:
         index = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
@@ -262,12 +263,11 @@ def _weigh_part(shared: Weighting, ref: PartRef) -> PartSums:
         similar = (*_top_similar(scores[others], id_array[others], shared.similar_n), shared.similar_n)
     else:
         similar = (np.zeros(0), np.zeros(0, dtype=object), 0)
+    keys = document_keys(ids)  # the bootstrap's and the floor's: a hash of each doc_id
+    np.save(scratch / f"keys-{ref.number:05d}.npy", keys)
     local = np.flatnonzero(others)
-    hashes = np.array([doc_hash(ids[i]) for i in local], dtype=np.uint64)
-    chosen = local[_lowest_hashes(hashes, local, shared.floor_documents)]
-    chosen.sort()
-    floor = (np.array([doc_hash(ids[i]) for i in chosen], dtype=np.uint64), chosen + ref.offset, weights[chosen],
-             shared.floor_documents)
+    chosen = np.sort(local[_lowest_hashes(keys[local], local, shared.floor_documents)])
+    floor = (keys[chosen], chosen + ref.offset, weights[chosen], shared.floor_documents)
     return PartSums(np.asarray((weights * shared.inverse_n).sum(axis=0)).ravel(),
                     np.asarray(counts.sum(axis=0)).ravel().astype(np.int64),
                     [np.asarray(counts.sum(axis=1)).ravel().astype(np.int64)], labels, similar, floor)
@@ -364,11 +364,6 @@ class WeightedCorpus:
         if list(focus_ids) != self.focus_ids:
             raise ValueError("keywords: the partitioned pass was weighted for another focus")
 
-    def columns(self, columns: np.ndarray) -> sparse.csr_matrix:
-        """Each document's counts of ``columns`` (documents × columns), read from the workers' cell parts."""
-        blocks = list(self.runner.map(_columns_part, self.refs, shared=(str(self.scratch), np.asarray(columns))))
-        return sparse.vstack(blocks, format="csr") if blocks else sparse.csr_matrix((0, len(columns)), dtype=np.int64)
-
     def write(self, out_dir: Path, keywords_file: Path) -> None:
         """Join the workers' parts into tfidf.parquet and ``keywords_file``; write the terms and documents."""
         from newslens.files import write_parquet
@@ -395,23 +390,29 @@ def _join(parts: list[Path], target: Path, schema) -> None:
             out.write_table(pq.read_table(part))
 
 
-def _columns_part(shared: tuple, ref: PartRef) -> sparse.csr_matrix:
-    """One partition's documents × ``columns`` counts, from its cell part (on a worker)."""
+def _bootstrap_part(shared: tuple, ref: PartRef) -> dict:
+    """One partition's bootstrap sums (:func:`~newslens.analysis.keyness_uncertainty.bootstrap_sums`),
+    from its cell part and its documents' keys (on a worker)."""
     import pyarrow.parquet as pq
 
-    scratch, columns = shared
+    scratch, columns, codes, names, wanted, replicates, seed = shared
     table = pq.read_table(Path(scratch) / f"cells-{ref.number:05d}.parquet", columns=["doc", "term", "count"])
-    terms = table.column("term").to_numpy()
+    rows, terms = table.column("doc").to_numpy() - ref.offset, table.column("term").to_numpy()
+    counts = table.column("count").to_numpy()
+    tokens = np.bincount(rows, weights=counts, minlength=ref.n).astype(np.int64)  # sums of integers: exact
     keep = np.isin(terms, columns)
-    rows = table.column("doc").to_numpy()[keep] - ref.offset
-    return sparse.csr_matrix((table.column("count").to_numpy()[keep], (rows, np.searchsorted(columns, terms[keep]))),
-                             shape=(ref.n, len(columns)), dtype=np.int64)
+    sub = sparse.csr_matrix((counts[keep], (rows[keep], np.searchsorted(columns, terms[keep]))),
+                            shape=(ref.n, len(columns)), dtype=np.int64)
+    keys = np.load(Path(scratch) / f"keys-{ref.number:05d}.npy")
+    return bootstrap_sums(sub, tokens, codes[ref.offset:ref.offset + ref.n], keys, names, wanted,
+                          replicates=replicates, seed=seed)
 
 
 class SummedDocuments:
     """:class:`~newslens.analysis.keyness_uncertainty.DocumentCounts` of a :class:`WeightedCorpus`:
-    document shares from the summed document frequencies, the bootstrap from each document's counts
-    of the listed terms only."""
+    document shares from the summed document frequencies; the bootstrap's weighted sums made by the
+    workers from their cell parts and merged in partition order (replicates × listed terms reach
+    this process, nothing per document)."""
 
     def __init__(self, corpus: WeightedCorpus, by: str, labels: np.ndarray):
         self.corpus, self.by, self.labels = corpus, by, labels
@@ -423,10 +424,14 @@ class SummedDocuments:
     def intervals(self, targets, *, replicates, seed):
         columns = np.unique(np.concatenate([np.asarray(c, dtype=np.int64) for c in targets.values()]))
         index = {column: i for i, column in enumerate(columns.tolist())}
-        sub = self.corpus.columns(columns)
-        return bootstrap_columns(sub, self.corpus.tokens, self.labels,
-                                 {name: [index[c] for c in np.asarray(wanted, dtype=np.int64).tolist()]
-                                  for name, wanted in targets.items()}, replicates=replicates, seed=seed)
+        wanted = {name: [index[c] for c in np.asarray(cols, dtype=np.int64).tolist()] for name, cols in targets.items()}
+        names = sorted(set(self.labels[pd.notna(self.labels)]))
+        position = {name: i for i, name in enumerate(names)}
+        codes = np.array([position[g] if g is not None else -1 for g in self.labels], dtype=np.int32)
+        sums = self.corpus.runner.fold(_bootstrap_part, self.corpus.refs, merge_bootstrap_sums,
+                                       shared=(str(self.corpus.scratch), columns, codes, names, wanted,
+                                               replicates, seed))
+        return bootstrap_intervals(sums)
 
     def share(self, name, columns):
         n = self.n_docs(name)

@@ -75,6 +75,23 @@ def sample_rows(doc_ids: Sequence[str], size: int) -> np.ndarray:
     return np.sort(np.concatenate([below, np.asarray(tied, dtype=below.dtype)]))
 
 
+TOPIC_TERMS = 30_000  # the topic model's vocabulary at most (topics.max_terms: null)
+
+
+def terms_cap(settings: TopicsParams) -> int:
+    """The most terms the model is fitted on: the run's ``topics.max_terms``, or :data:`TOPIC_TERMS`."""
+    return settings.max_terms if settings.max_terms is not None else TOPIC_TERMS
+
+
+def terms_note(kept: int, of: int) -> str:
+    """What the reports say when the model's vocabulary was capped.
+
+    >>> terms_note(30000, 93142)
+    'the model uses the 30,000 of the 93,142 terms that are in the most documents'
+    """
+    return f"the model uses the {kept:,} of the {of:,} terms that are in the most documents"
+
+
 def sample_cap(settings: TopicsParams) -> int:
     """The most documents the sweep and the model are fitted on: ``topics.sample_documents``,
     or :data:`SWEEP_SAMPLE` when it is not given."""
@@ -111,11 +128,13 @@ def partitions(matrix: sparse.csr_matrix, rows: int = PARTITION_ROWS):
         yield matrix[start:start + rows]
 
 
-def transform_block(estimator, block: "sparse.csr_matrix | CellRows") -> np.ndarray:
+def transform_block(shared, block: "sparse.csr_matrix | CellRows") -> np.ndarray:
     """One partition's doc-topic weights from the fitted model (run on a worker); a :class:`CellRows`
-    is read here, from the file, so that the task carries its name and not its rows."""
+    is read here, from the file, so that the task carries its name and not its rows. ``shared``
+    is the estimator, or (estimator, the model's columns of the file's terms)."""
+    estimator, columns = shared if isinstance(shared, tuple) else (shared, None)
     if isinstance(block, CellRows):
-        block = block.read()
+        block = block.read(columns)
     return np.asarray(estimator.transform(block), dtype=float)
 
 
@@ -129,21 +148,23 @@ class CellRows(NamedTuple):
     stop: int
     n_terms: int
 
-    def read(self) -> sparse.csr_matrix:
+    def read(self, columns: np.ndarray | None = None) -> sparse.csr_matrix:
         from newslens.analysis.tfidf import read_cell_rows
 
-        return read_cell_rows(self.path, self.column, self.start, self.stop, self.n_terms)
+        return read_cell_rows(self.path, self.column, self.start, self.stop, self.n_terms, columns=columns)
 
 
 def transform_rows(estimator, matrix: sparse.csr_matrix, engine: Engine | str | None = None, *,
-                   n_jobs: int = 2, rows: int = PARTITION_ROWS, cells: "tuple[Path, str] | None" = None) -> np.ndarray:
+                   n_jobs: int = 2, rows: int = PARTITION_ROWS, cells: "tuple[Path, str] | None" = None,
+                   columns: np.ndarray | None = None) -> np.ndarray:
     """Every row's doc-topic weights from ``estimator.transform``, partition by partition.
 
     The partitions are fixed (``rows`` each), mapped on ``engine`` (a running
     :class:`~newslens.engine.Engine`, a name, or None for ``pandas`` with ``n_jobs``
     processes) with the model sent once to each worker; their results are stacked in row order.
     With ``cells`` (the file ``matrix`` was read from, and its column) each task names its rows of
-    that file (:class:`CellRows`) and the worker reads them: no task carries a block of the matrix.
+    that file (:class:`CellRows`) and the worker reads them: no task carries a block of the matrix;
+    ``columns``: the file's terms that are ``matrix``'s columns, when the model keeps only some.
     """
     from newslens.engine import engine_scope
 
@@ -156,4 +177,5 @@ def transform_rows(estimator, matrix: sparse.csr_matrix, engine: Engine | str | 
         blocks = (CellRows(str(cells[0]), cells[1], start, min(start + rows, n), n_terms)
                   for start in range(0, n, rows))
     with engine_scope(engine, n_jobs) as runner:
-        return np.vstack(list(runner.map(transform_block, blocks, shared=estimator)))
+        return np.vstack(list(runner.map(transform_block, blocks,
+                                         shared=estimator if columns is None else (estimator, columns))))

@@ -97,16 +97,18 @@ def fit_model(model: str, matrix: sparse.csr_matrix, k: int, seed: int, *, tol: 
 
 def fit_sampled(model: str, matrix: sparse.csr_matrix, sample: np.ndarray, k: int, seed: int, *,
                 engine: Engine | str | None = None, n_jobs: int = 2,
-                cells: "tuple[Path, str] | None" = None) -> tuple[np.ndarray, np.ndarray]:
+                cells: "tuple[Path, str] | None" = None, columns: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Fit NMF or LDA on the ``sample``'s rows of ``matrix``, then give every row its doc-topic
     weights from that model's ``transform``, partition by partition on ``engine``
     (:func:`newslens.analysis.topic_sample.transform_rows`; with ``cells``, the file and column
-    ``matrix`` was read from, the workers read their rows there); returns (doc_topic, topic_term)."""
+    ``matrix`` was read from, the workers read their rows there, and ``columns`` of its terms);
+    returns (doc_topic, topic_term)."""
     from newslens.analysis.topic_sample import transform_rows
 
     estimator = estimator_for(model, k, seed)
     estimator.fit(matrix[sample])
-    return transform_rows(estimator, matrix, engine, n_jobs=n_jobs, cells=cells), estimator.components_
+    return (transform_rows(estimator, matrix, engine, n_jobs=n_jobs, cells=cells, columns=columns),
+            estimator.components_)
 
 
 def _sweep_job(model: str, matrix, binary, k: int, seed: int, top_n: int) -> dict:
@@ -223,13 +225,14 @@ def normalize_rows(doc_topic: np.ndarray) -> np.ndarray:
 def build_topics(model: str, matrix, counts, k: int, seed: int, *, terms: np.ndarray, doc_ids: list[str],
                  display: dict[str, str], previous: dict[int, list[str]], labels_path: Path,
                  top_n: int, sample: np.ndarray | None = None, engine: Engine | str | None = None,
-                 n_jobs: int = 2, cells: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str], dict, np.ndarray]:
+                 n_jobs: int = 2, cells: Path | None = None, columns: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str], dict, np.ndarray]:
     """Fit the final model, order by prevalence, give stable ids and labels (and its components).
 
     With a ``sample`` of rows, the model is fitted on those and every document's weights come
     from its ``transform`` (:func:`fit_sampled`, on ``engine``); the prevalences, top terms and
     coherence are then computed as without one, over every document. ``cells`` is the tfidf.parquet
-    the matrices were read from: the workers then read their rows there.
+    the matrices were read from: the workers then read their rows there (``columns`` of its terms,
+    when the model keeps only some).
     """
     data = matrix if model == "nmf" else counts
     if sample is None:
@@ -237,7 +240,7 @@ def build_topics(model: str, matrix, counts, k: int, seed: int, *, terms: np.nda
     else:
         doc_topic, components = fit_sampled(model, data, sample, k, seed, engine=engine, n_jobs=n_jobs,
                                             cells=None if cells is None else
-                                            (cells, "tfidf" if model == "nmf" else "count"))
+                                            (cells, "tfidf" if model == "nmf" else "count"), columns=columns)
     mixture = normalize_rows(doc_topic)
     prevalence = mixture.mean(axis=0)
     order = np.argsort(-prevalence, kind="stable")
@@ -329,7 +332,7 @@ def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identi
     is swept and fitted on a sample chosen by a hash of the doc ids, and every document's
     weights come from that model, computed on ``engine`` (NMF and LDA; BTM fits the whole corpus).
     """
-    from newslens.analysis.topic_sample import sample_note, topic_sample
+    from newslens.analysis.topic_sample import sample_note, terms_note, topic_sample
 
     model, model_reason = choose_model(settings.model, texts or ShortTexts(False, float("nan")))
     n_documents, n_terms = tfidf.matrix.shape
@@ -354,10 +357,12 @@ def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identi
         model, tfidf.matrix, tfidf.counts, k, settings.seeds[0], terms=tfidf.terms,
         doc_ids=tfidf.doc_ids, display=display, previous=load_identities(identities_path),
         labels_path=labels_path, top_n=settings.top_n, sample=sample, engine=engine, n_jobs=n_jobs,
-        cells=getattr(tfidf, "cells", None))
+        cells=getattr(tfidf, "cells", None), columns=getattr(tfidf, "columns", None))
     note = k_range_note(settings, ks, fitted, n_terms)
     if sample is not None:
         note = f"{note}; {sample_note(fitted, n_documents)}"
+    if getattr(tfidf, "columns", None) is not None:
+        note = f"{note}; {terms_note(n_terms, tfidf.all_terms)}"
     return TopicResult(k, reason, table, topics, topic_terms, doc_topics, problems, identities,
                        identities["coherence"], model, model_reason, note, components,
                        0 if sample is None else fitted)
@@ -447,6 +452,7 @@ def run(stage_run: StageRun) -> TopicsResult:
     from newslens.analysis.short_texts import detect_short
     from newslens.corpus.focus import resolve_focus
     from newslens.analysis.topic_explorer_data import top_documents
+    from newslens.analysis.topic_sample import terms_cap
     from newslens.files import read_parquet, with_texts, write_parquet
     from newslens.stages import TFIDF_FILES
     from newslens.text.token_stats import tokens_per_document_in
@@ -460,7 +466,8 @@ def run(stage_run: StageRun) -> TopicsResult:
     # each document's count of the tokens tokenize wrote, read column by column (never the token lists)
     per_document = tokens_per_document_in(stage_run.input("tokens.parquet"))
     doc_ids = per_document.index.tolist()
-    tfidf = read_tfidf(*(stage_run.input(name) for name in TFIDF_FILES))
+    # the model's terms: at most topics.max_terms, those in the most documents
+    tfidf = read_tfidf(*(stage_run.input(name) for name in TFIDF_FILES), max_terms=terms_cap(stage_run.params.topics))
     identities_path = stage_run.run_file("identities")
     texts = detect_short(per_document.tolist())
     fit = run_topics(tfidf, stage_run.params.topics, display=display, identities_path=identities_path,
