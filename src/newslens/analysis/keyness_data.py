@@ -279,8 +279,9 @@ def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, setting
     doc_index = {d: i for i, d in enumerate(docs)}
     labels = documents.set_index("doc_id").loc[source.doc_ids, "group"].astype(object).to_numpy()
     named = set(names.tolist())
-    used = source.label_documents("group", [str(g) if pd.notna(g) and str(g) in named else None for g in labels])
-    doc_counts = [used[g, columns] for g in keep]
+    used = source.label_documents("group", [str(g) if pd.notna(g) and str(g) in named else None for g in labels],
+                                  columns)
+    doc_counts = [used[g] for g in keep]
     return {
         "groups": [str(g) for g in names[keep]],
         "group_count": int(len(names)),

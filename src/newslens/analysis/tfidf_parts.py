@@ -10,15 +10,16 @@ partition by partition on the run's engine (:func:`weigh_corpus`), in three pass
    (the same operations as scikit-learn's ``TfidfTransformer``, so the same values), writes its
    cells of tfidf.parquet and its rows of keywords.parquet to part files, and returns sums the
    size of the vocabulary: the mean weight and the count of every term, each group's and each
-   period's counts and document frequencies, the partition's documents most similar to the focus,
-   and its documents of lowest hash for the similarity floor; these merge in partition order
-   (:meth:`newslens.engine.Engine.fold`).
+   period's counts, and the partition's documents most similar to the focus; these merge in
+   partition order (:meth:`newslens.engine.Engine.fold`).
 
-What reaches this process is vocabulary-sized, plus one integer per document (its count of the
-vocabulary's tokens, which the groups' sizes and the bootstrap over documents need) and, for
-the bootstrap, each document's counts of the few terms keyness lists (read back from the
-workers' cell parts). :class:`WeightedCorpus` holds it; :class:`ModelCounts` gives the same
-answers from a :class:`~newslens.analysis.tfidf.TfidfModel` in memory (tests, notebooks).
+Later passes read the workers' cell parts back: keyness's bootstrap sums (replicates × listed
+terms), the groups' document frequencies of chosen terms, and the rows the similarity floor
+pairs (at most :data:`FLOOR_DOCUMENTS`, chosen here by a hash of their ids). What reaches this
+process is vocabulary-sized, plus the documents' ids and one integer per document (its count of
+the vocabulary's tokens, for the groups' sizes). :class:`WeightedCorpus` holds it;
+:class:`ModelCounts` gives the same answers from a :class:`~newslens.analysis.tfidf.TfidfModel`
+in memory (tests, notebooks).
 """
 
 from __future__ import annotations
@@ -103,11 +104,11 @@ class ModelCounts:
         names, codes = _labelled(labels)
         return names, (_indicator(codes, len(names)) @ self.model.counts).toarray().astype(np.int64)
 
-    def label_documents(self, by: str, labels) -> np.ndarray:
-        """Per label (as :meth:`label_sums` names them), how many of its documents use each term."""
+    def label_documents(self, by: str, labels, columns) -> np.ndarray:
+        """Per label (as :meth:`label_sums` names them), how many of its documents use each term of ``columns``."""
         names, codes = _labelled(labels)
-        used = (self.model.counts > 0).astype(np.int64)
-        return (_indicator(codes, len(names)) @ used).toarray().astype(np.int64)
+        used = (self.model.counts[:, np.asarray(columns, dtype=np.int64)] > 0).astype(np.int64)
+        return np.asarray((_indicator(codes, len(names)) @ used).todense(), dtype=np.int64)
 
     def documents(self, by: str, labels) -> MatrixDocuments:
         """The per-document counts keyness's bootstrap and document shares need."""
@@ -185,7 +186,6 @@ class Weighting:
     focus: sparse.csr_matrix | None
     focus_ids: frozenset
     similar_n: int
-    floor_documents: int = FLOOR_DOCUMENTS
 
 
 @dataclass
@@ -195,9 +195,8 @@ class PartSums:
     mean: np.ndarray
     totals: np.ndarray
     tokens: list  # per partition, each document's count of the vocabulary's tokens
-    labels: dict  # per grouping: (labels × terms counts, labels × terms document frequencies)
+    labels: dict  # per grouping: labels × terms counts
     similar: tuple  # (scores, doc_ids, how many are kept) of the most similar documents
-    floor: tuple  # (hashes, rows, weight rows, how many are kept) of the documents of lowest hash
 
 
 def _census_part(part: TokenPart) -> tuple[list[int], list[str], Counter]:
@@ -251,11 +250,8 @@ def _weigh_part(shared: Weighting, ref: PartRef) -> PartSums:
     keywords = top_keywords(TfidfModel(ids, shared.terms, weights, counts, shared.idf), shared.top_n)
     _write_part(pa.Table.from_pandas(keywords, schema=_schema(KEYWORD_SCHEMA), preserve_index=False)
                 .replace_schema_metadata(None), scratch / f"keywords-{ref.number:05d}.parquet")
-    used = (counts > 0).astype(np.int64)
-    labels = {}
-    for by, codes in shared.codes.items():
-        indicator = _indicator(codes[ref.offset:ref.offset + ref.n], shared.n_labels[by])
-        labels[by] = ((indicator @ counts).tocsr(), (indicator @ used).tocsr())
+    labels = {by: (_indicator(codes[ref.offset:ref.offset + ref.n], shared.n_labels[by]) @ counts).tocsr()
+              for by, codes in shared.codes.items()}
     id_array = np.asarray(ids, dtype=object)
     others = np.array([doc_id not in shared.focus_ids for doc_id in ids], dtype=bool)
     if shared.focus is not None:
@@ -263,14 +259,10 @@ def _weigh_part(shared: Weighting, ref: PartRef) -> PartSums:
         similar = (*_top_similar(scores[others], id_array[others], shared.similar_n), shared.similar_n)
     else:
         similar = (np.zeros(0), np.zeros(0, dtype=object), 0)
-    keys = document_keys(ids)  # the bootstrap's and the floor's: a hash of each doc_id
-    np.save(scratch / f"keys-{ref.number:05d}.npy", keys)
-    local = np.flatnonzero(others)
-    chosen = np.sort(local[_lowest_hashes(keys[local], local, shared.floor_documents)])
-    floor = (keys[chosen], chosen + ref.offset, weights[chosen], shared.floor_documents)
+    np.save(scratch / f"keys-{ref.number:05d}.npy", document_keys(ids))  # the bootstrap's weights
     return PartSums(np.asarray((weights * shared.inverse_n).sum(axis=0)).ravel(),
                     np.asarray(counts.sum(axis=0)).ravel().astype(np.int64),
-                    [np.asarray(counts.sum(axis=1)).ravel().astype(np.int64)], labels, similar, floor)
+                    [np.asarray(counts.sum(axis=1)).ravel().astype(np.int64)], labels, similar)
 
 
 def merge_sums(parts: list[PartSums]) -> PartSums:
@@ -283,15 +275,11 @@ def merge_sums(parts: list[PartSums]) -> PartSums:
         mean += part.mean
         totals += part.totals
         tokens += part.tokens
-        labels = {by: (labels[by][0] + counts, labels[by][1] + used) for by, (counts, used) in part.labels.items()}
+        labels = {by: labels[by] + counts for by, counts in part.labels.items()}
     n_similar = first.similar[2]
     similar = (*_top_similar(np.concatenate([part.similar[0] for part in parts]),
                              np.concatenate([part.similar[1] for part in parts]), n_similar), n_similar)
-    hashes = np.concatenate([part.floor[0] for part in parts])
-    rows = np.concatenate([part.floor[1] for part in parts])
-    stacked = sparse.vstack([part.floor[2] for part in parts], format="csr")
-    keep = np.sort(_lowest_hashes(hashes, rows, first.floor[3]))  # rows ascend across parts: document order
-    return PartSums(mean, totals, tokens, labels, similar, (hashes[keep], rows[keep], stacked[keep], first.floor[3]))
+    return PartSums(mean, totals, tokens, labels, similar)
 
 
 @dataclass
@@ -310,9 +298,8 @@ class WeightedCorpus:
     column_totals: np.ndarray
     tokens: np.ndarray
     names: dict  # per grouping: its sorted label names
-    sums: dict  # per grouping: (labels × terms counts, labels × terms document frequencies), sparse
+    sums: dict  # per grouping: labels × terms counts, sparse
     similar_found: tuple
-    floor: tuple
     focus_ids: list[str]
     focus: sparse.csr_matrix | None
     focus_counts: sparse.csr_matrix | None
@@ -330,11 +317,19 @@ class WeightedCorpus:
 
     def label_sums(self, by: str, labels) -> tuple[np.ndarray, np.ndarray]:
         names, rows = self._rows(by, labels)
-        return names, self.sums[by][0][rows].toarray().astype(np.int64)
+        return names, self.sums[by][rows].toarray().astype(np.int64)
 
-    def label_documents(self, by: str, labels) -> np.ndarray:
-        _, rows = self._rows(by, labels)
-        return self.sums[by][1][rows].toarray().astype(np.int64)
+    def label_documents(self, by: str, labels, columns) -> np.ndarray:
+        """Per label, how many of its documents use each term of ``columns``: a pass over the cell parts."""
+        names, codes = _labelled(labels)
+        columns = np.asarray(columns, dtype=np.int64)
+        order = np.argsort(columns, kind="stable")
+        found = self.runner.fold(_label_documents_part, self.refs, _summed_arrays,
+                                 shared=(str(self.scratch), columns[order], codes, len(names)))
+        out = np.zeros((len(names), len(columns)), dtype=np.int64)
+        if found is not None:
+            out[:, order] = found
+        return out
 
     def documents(self, by: str, labels) -> "SummedDocuments":
         return SummedDocuments(self, by, np.array([None if pd.isna(g) else str(g) for g in labels], dtype=object))
@@ -355,10 +350,18 @@ class WeightedCorpus:
         return scores[:n], ids[:n]
 
     def floor_rows(self, focus_ids: list[str]) -> tuple[sparse.csr_matrix, list[str], int]:
-        self._same_focus(focus_ids)
-        _, rows, matrix, _ = self.floor
+        """As :meth:`ModelCounts.floor_rows`: the documents chosen here by the hash of their ids, their
+        rows read from the workers' cell parts (only the parts that hold one)."""
         focus = set(focus_ids)
-        return matrix, [self.doc_ids[i] for i in rows], sum(d not in focus for d in self.doc_ids)
+        others = np.array([i for i, d in enumerate(self.doc_ids) if d not in focus], dtype=np.int64)
+        keys = document_keys([self.doc_ids[i] for i in others])
+        chosen = np.sort(others[_lowest_hashes(keys, others, FLOOR_DOCUMENTS)])
+        where = [ref for ref in self.refs
+                 if np.searchsorted(chosen, ref.offset) < np.searchsorted(chosen, ref.offset + ref.n)]
+        blocks = list(self.runner.map(_rows_part, where, shared=(str(self.scratch), chosen, len(self.terms))))
+        matrix = (sparse.vstack(blocks, format="csr") if blocks
+                  else sparse.csr_matrix((0, len(self.terms)), dtype=np.float64))
+        return matrix, [self.doc_ids[i] for i in chosen], len(others)
 
     def _same_focus(self, focus_ids: list[str]) -> None:
         if list(focus_ids) != self.focus_ids:
@@ -390,13 +393,44 @@ def _join(parts: list[Path], target: Path, schema) -> None:
             out.write_table(pq.read_table(part))
 
 
+def _cells(scratch: str, ref: PartRef, columns: list[str]):
+    import pyarrow.parquet as pq
+
+    return pq.read_table(Path(scratch) / f"cells-{ref.number:05d}.parquet", columns=columns)
+
+
+def _rows_part(shared: tuple, ref: PartRef) -> sparse.csr_matrix:
+    """The TF-IDF rows of the chosen documents (global rows, sorted) in one partition (on a worker)."""
+    scratch, chosen, n_terms = shared
+    mine = chosen[(chosen >= ref.offset) & (chosen < ref.offset + ref.n)]
+    table = _cells(scratch, ref, ["doc", "term", "tfidf"])
+    docs = table.column("doc").to_numpy()
+    keep = np.isin(docs, mine)
+    return sparse.csr_matrix((table.column("tfidf").to_numpy()[keep],
+                              (np.searchsorted(mine, docs[keep]), table.column("term").to_numpy()[keep])),
+                             shape=(len(mine), n_terms))
+
+
+def _label_documents_part(shared: tuple, ref: PartRef) -> np.ndarray:
+    """Per label, its documents in one partition that use each of ``columns`` (sorted) (on a worker)."""
+    scratch, columns, codes, n_labels = shared
+    table = _cells(scratch, ref, ["doc", "term"])
+    rows, terms = table.column("doc").to_numpy() - ref.offset, table.column("term").to_numpy()
+    keep = np.isin(terms, columns)
+    used = sparse.csr_matrix((np.ones(int(keep.sum()), dtype=np.int64), (rows[keep], np.searchsorted(columns, terms[keep]))),
+                             shape=(ref.n, len(columns)))
+    return np.asarray((_indicator(codes[ref.offset:ref.offset + ref.n], n_labels) @ used).todense(), dtype=np.int64)
+
+
+def _summed_arrays(parts: list[np.ndarray]) -> np.ndarray:
+    return sum(parts[1:], parts[0].copy())
+
+
 def _bootstrap_part(shared: tuple, ref: PartRef) -> dict:
     """One partition's bootstrap sums (:func:`~newslens.analysis.keyness_uncertainty.bootstrap_sums`),
     from its cell part and its documents' keys (on a worker)."""
-    import pyarrow.parquet as pq
-
     scratch, columns, codes, names, wanted, replicates, seed = shared
-    table = pq.read_table(Path(scratch) / f"cells-{ref.number:05d}.parquet", columns=["doc", "term", "count"])
+    table = _cells(scratch, ref, ["doc", "term", "count"])
     rows, terms = table.column("doc").to_numpy() - ref.offset, table.column("term").to_numpy()
     counts = table.column("count").to_numpy()
     tokens = np.bincount(rows, weights=counts, minlength=ref.n).astype(np.int64)  # sums of integers: exact
@@ -417,6 +451,8 @@ class SummedDocuments:
     def __init__(self, corpus: WeightedCorpus, by: str, labels: np.ndarray):
         self.corpus, self.by, self.labels = corpus, by, labels
         self.names, self.rows = corpus._rows(by, labels)
+        self._used: tuple | None = None  # (columns, labels × columns documents), from one pass
+        self._listed = np.zeros(0, dtype=np.int64)  # the terms the last intervals were for
 
     def n_docs(self, name: str) -> int:
         return int((self.labels == name).sum())
@@ -428,6 +464,8 @@ class SummedDocuments:
         names = sorted(set(self.labels[pd.notna(self.labels)]))
         position = {name: i for i, name in enumerate(names)}
         codes = np.array([position[g] if g is not None else -1 for g in self.labels], dtype=np.int32)
+        self._used = None
+        self._listed = columns
         sums = self.corpus.runner.fold(_bootstrap_part, self.corpus.refs, merge_bootstrap_sums,
                                        shared=(str(self.corpus.scratch), columns, codes, names, wanted,
                                                replicates, seed))
@@ -437,9 +475,13 @@ class SummedDocuments:
         n = self.n_docs(name)
         if n == 0:
             return np.zeros(len(columns))
-        row = self.rows[list(self.names).index(name)]
-        used = self.corpus.sums[self.by][1][row].toarray().ravel()[np.asarray(columns, dtype=np.int64)]
-        return np.asarray(used, dtype=float) / n
+        columns = np.asarray(columns, dtype=np.int64)
+        if self._used is None or not np.isin(columns, self._used[0]).all():  # one pass for every listed term
+            wanted = np.union1d(self._listed, columns)
+            self._used = (wanted, self.corpus.label_documents(self.by, self.labels, wanted))
+        listed, used = self._used
+        row = used[list(self.names).index(name)]
+        return np.asarray(row[np.searchsorted(listed, columns)], dtype=float) / n
 
 
 def weigh_corpus(tokens: Path, settings: "KeywordsParams", runner: "Engine", *, focus_ids: list[str],
@@ -488,7 +530,7 @@ def weigh_corpus(tokens: Path, settings: "KeywordsParams", runner: "Engine", *, 
         shared = Weighting(index, terms, idf, settings.sublinear_tf, 1.0 / n, settings.top_n, str(scratch),
                            {by: codes for by, (_, codes) in labelled.items()},
                            {by: len(names) for by, (names, _) in labelled.items()}, focus,
-                           frozenset(focus_ids), similar_n, FLOOR_DOCUMENTS)
+                           frozenset(focus_ids), similar_n)
         sums = runner.fold(_weigh_part, refs, merge_sums, shared=shared)
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -497,5 +539,5 @@ def weigh_corpus(tokens: Path, settings: "KeywordsParams", runner: "Engine", *, 
         doc_ids=doc_ids, terms=terms, idf=idf, df=frequencies.astype(np.int64), mean=sums.mean,
         column_totals=sums.totals, tokens=np.concatenate(sums.tokens) if sums.tokens else np.zeros(0, np.int64),
         names={by: names for by, (names, _) in labelled.items()}, sums=sums.labels, similar_found=sums.similar,
-        floor=sums.floor, focus_ids=list(focus_ids), focus=focus, focus_counts=focus_counts, refs=refs,
+        focus_ids=list(focus_ids), focus=focus, focus_counts=focus_counts, refs=refs,
         runner=runner, scratch=scratch)
