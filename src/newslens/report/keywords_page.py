@@ -76,9 +76,10 @@ def keyness_charts(result: KeywordsResult, words: Words) -> None:
         f"Each {words.group} with at least {words.count(rule.min_documents)} and {rule.min_tokens:,} tokens is "
         f"compared with all the others ({words.count(len(compared), 'group')}"
         f"{'; those too small are listed below' if len(small) else ''}). A term is "
-        f"distinctive when the {rule.level:.0%} interval of its log ratio, from {rule.replicates} redraws of each "
-        f"{words.group}'s {words.units}, excludes 0, and an over-used term is used by at least "
-        f"{rule.min_document_share:.0%} of the {words.group}'s {words.units}; the charts show only such terms. "
+        f"distinctive when the {rule.level:.0%} interval of its log ratio, from {rule.replicates} replicates in "
+        f"which each of the {words.units} counts a random number of times (a Poisson bootstrap over "
+        f"{words.units}), excludes 0, and an over-used term is used by at least {rule.min_document_share:.0%} "
+        f"of the {words.group}'s {words.units}; the charts show only such terms. "
         f"The log ratio counts doublings of the rate (+1: twice as often).")
     if len(small):
         markup.show_table(small[["group", "n_docs", "n_tokens", "reason"]].rename(

@@ -105,8 +105,8 @@ def group_lines(result: SummaryResult, words: Words) -> None:
     """Each compared group's distinctive terms with their intervals, or why there is nothing to compare."""
     if len(result.group_lines):
         markup.show_text(f"The terms each {words.group} uses more than all the others, where the difference "
-                         f"holds across its {words.units}: the 95% interval of the log ratio, from redrawing each "
-                         f"{words.group}'s {words.units}, excludes 0, and enough of them use the term. The log "
+                         f"holds across its {words.units}: the 95% interval of the log ratio, from a bootstrap over the "
+                         f"{words.units}, excludes 0, and enough of them use the term. The log "
                          "ratio counts doublings of the rate (+1: twice as often).")
         markup.show_table(result.group_lines)
     elif result.focus_ids or result.group_lines_note:
