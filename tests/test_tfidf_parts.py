@@ -65,6 +65,9 @@ def test_the_sums_are_the_matrix_sums(both):
     assert np.array_equal(parts.df, memory.df) and np.array_equal(parts.tokens, memory.tokens)
     assert np.array_equal(parts.column_totals, memory.column_totals)
     np.testing.assert_allclose(parts.mean, memory.mean, rtol=1e-12, atol=0)  # summed by partition: the last bits
+    # labels too small to compare are summed in one row: the seed article's group, four weeks of 1-2 articles
+    assert parts.small["group"] == {"seed"} and len(parts.small["period"]) == 4
+    assert parts.sums["period"].shape[0] == len(parts.names["period"]) + 1
 
 
 @pytest.mark.slow

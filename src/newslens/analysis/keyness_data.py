@@ -254,7 +254,8 @@ def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, setting
     except ValueError:  # fewer than two groups with tokens: nothing to compare
         return None
     by_size = sizes[sizes["by"] == "group"].set_index("group")
-    compared = np.array([bool(by_size.loc[str(n), "compared"]) for n in names])
+    # a partitioned pass sums the groups too small to compare in one row (not in the sizes table)
+    compared = np.array([bool(by_size.loc[str(n), "compared"]) if str(n) in by_size.index else False for n in names])
     if compared.sum() < 2:
         return None
     group_tokens = by_group.sum(axis=1)
@@ -284,7 +285,7 @@ def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, setting
     doc_counts = [used[g] for g in keep]
     return {
         "groups": [str(g) for g in names[keep]],
-        "group_count": int(len(names)),
+        "group_count": int(len(by_size)),
         "tokens": [int(t) for t in group_tokens[keep]],
         "documents": [int((labels == names[g]).sum()) for g in keep],
         "all_tokens": int(group_tokens.sum()),

@@ -46,6 +46,10 @@ if TYPE_CHECKING:
     from newslens.engine import Engine
     from newslens.params import KeywordsParams
 
+# A label with fewer documents than keyness compares is summed with the other small ones into
+# one row under this name (it counts in every comparison's reference; it is never compared):
+# the driver holds a row per label that can be compared, however many labels there are.
+SMALL_LABELS = "\x00smaller groups"
 # The similarity floor is measured on every pair of at most this many documents other than the
 # focus: all of them up to this size, else those of lowest hash of their id (7,998,000 pairs).
 FLOOR_DOCUMENTS = 4_000
@@ -297,8 +301,9 @@ class WeightedCorpus:
     mean: np.ndarray
     column_totals: np.ndarray
     tokens: np.ndarray
-    names: dict  # per grouping: its sorted label names
-    sums: dict  # per grouping: labels × terms counts, sparse
+    names: dict  # per grouping: its sorted label names that are summed one by one
+    sums: dict  # per grouping: those labels × terms counts, sparse, and a last row: the small labels'
+    small: dict  # per grouping: the labels summed in the last row
     similar_found: tuple
     focus_ids: list[str]
     focus: sparse.csr_matrix | None
@@ -307,17 +312,20 @@ class WeightedCorpus:
     runner: "Engine"
     scratch: Path
 
-    def _rows(self, by: str, labels) -> tuple[np.ndarray, np.ndarray]:
+    def label_sums(self, by: str, labels) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`ModelCounts.label_sums`, except that the labels too small for keyness to compare
+        come as one last row named :data:`SMALL_LABELS` (their sum: the same references, the same
+        totals)."""
         names, _ = _labelled(labels)
         position = {name: i for i, name in enumerate(self.names[by].tolist())}
-        missing = [name for name in names if name not in position]
-        if missing:
-            raise ValueError(f"keywords: labels {missing[:3]} were not summed for {by}")
-        return names, np.array([position[name] for name in names], dtype=np.int64)
-
-    def label_sums(self, by: str, labels) -> tuple[np.ndarray, np.ndarray]:
-        names, rows = self._rows(by, labels)
-        return names, self.sums[by][rows].toarray().astype(np.int64)
+        big = [name for name in names if name in position]
+        small = [name for name in names if name not in position]
+        unknown = sorted(set(small) - self.small[by])
+        if unknown:
+            raise ValueError(f"keywords: labels {unknown[:3]} were not summed for {by}")
+        rows = [position[name] for name in big] + ([self.sums[by].shape[0] - 1] if small else [])
+        return (np.array(big + ([SMALL_LABELS] if small else []), dtype=object),
+                self.sums[by][rows].toarray().astype(np.int64))
 
     def label_documents(self, by: str, labels, columns) -> np.ndarray:
         """Per label, how many of its documents use each term of ``columns``: a pass over the cell parts."""
@@ -450,7 +458,7 @@ class SummedDocuments:
 
     def __init__(self, corpus: WeightedCorpus, by: str, labels: np.ndarray):
         self.corpus, self.by, self.labels = corpus, by, labels
-        self.names, self.rows = corpus._rows(by, labels)
+        self.names = list(_labelled(labels)[0])
         self._used: tuple | None = None  # (columns, labels × columns documents), from one pass
         self._listed = np.zeros(0, dtype=np.int64)  # the terms the last intervals were for
 
@@ -482,6 +490,17 @@ class SummedDocuments:
         listed, used = self._used
         row = used[list(self.names).index(name)]
         return np.asarray(row[np.searchsorted(listed, columns)], dtype=float) / n
+
+
+def _summed_labels(labels, min_documents: int) -> tuple[np.ndarray, np.ndarray, set]:
+    """The labels summed one by one (those with at least ``min_documents`` documents, sorted), each
+    document's code (the last code: a smaller label; -1: none), and the smaller labels."""
+    names, codes = _labelled(labels)
+    sizes = np.bincount(codes[codes >= 0], minlength=len(names))
+    big = sizes >= min_documents
+    recode = np.where(big, np.cumsum(big) - 1, int(big.sum())).astype(np.int32)
+    full = np.where(codes >= 0, recode[np.maximum(codes, 0)], -1).astype(np.int32)
+    return names[big], full, set(names[~big].tolist())
 
 
 def weigh_corpus(tokens: Path, settings: "KeywordsParams", runner: "Engine", *, focus_ids: list[str],
@@ -524,12 +543,13 @@ def weigh_corpus(tokens: Path, settings: "KeywordsParams", runner: "Engine", *, 
                               focus_ids)
         unique = list(dict.fromkeys(present))
         focus_counts = sparse.vstack([found[d][1] for d in unique], format="csr")
-    labelled = {by: _labelled(labels) for by, labels in groupings(doc_ids).items()}
+    labelled = {by: _summed_labels(labels, settings.keyness_min_documents)
+                for by, labels in groupings(doc_ids).items()}
     scratch = Path(tempfile.mkdtemp(prefix=".tfidf-parts.", dir=scratch_dir))
     try:
         shared = Weighting(index, terms, idf, settings.sublinear_tf, 1.0 / n, settings.top_n, str(scratch),
-                           {by: codes for by, (_, codes) in labelled.items()},
-                           {by: len(names) for by, (names, _) in labelled.items()}, focus,
+                           {by: codes for by, (_, codes, _) in labelled.items()},
+                           {by: len(names) + 1 for by, (names, _, _) in labelled.items()}, focus,
                            frozenset(focus_ids), similar_n)
         sums = runner.fold(_weigh_part, refs, merge_sums, shared=shared)
     except BaseException:
@@ -538,6 +558,7 @@ def weigh_corpus(tokens: Path, settings: "KeywordsParams", runner: "Engine", *, 
     return WeightedCorpus(
         doc_ids=doc_ids, terms=terms, idf=idf, df=frequencies.astype(np.int64), mean=sums.mean,
         column_totals=sums.totals, tokens=np.concatenate(sums.tokens) if sums.tokens else np.zeros(0, np.int64),
-        names={by: names for by, (names, _) in labelled.items()}, sums=sums.labels, similar_found=sums.similar,
+        names={by: names for by, (names, _, _) in labelled.items()}, sums=sums.labels,
+        small={by: small for by, (_, _, small) in labelled.items()}, similar_found=sums.similar,
         focus_ids=list(focus_ids), focus=focus, focus_counts=focus_counts, refs=refs,
         runner=runner, scratch=scratch)
