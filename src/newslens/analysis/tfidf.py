@@ -144,6 +144,22 @@ def vocabulary_cut(df: Counter, n: int, min_df: int | float, max_df: int | float
     return terms
 
 
+def vocabulary_of(df: Counter, n: int, settings: KeywordsParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The vocabulary of ``n`` documents from their document frequencies ``df``, as :func:`fit_tfidf`
+    cuts it (``min_df``/``max_df``, :func:`effective_df_bounds`), with each term's frequency and
+    scikit-learn's smoothed IDF, ``ln((1 + n) / (1 + df)) + 1``: (terms, frequencies, idf)."""
+    if not n:
+        raise ValueError("keywords: the run has no documents to weight")
+    min_df, max_df = effective_df_bounds(n, settings)
+    try:
+        terms = np.asarray(vocabulary_cut(df, n, min_df, max_df), dtype=object)
+    except ValueError as exc:
+        raise ValueError(f"keywords: empty vocabulary after min_df={min_df}, max_df={max_df} "
+                         f"on {n} documents ({exc})") from None
+    frequencies = np.array([df[t] for t in terms], dtype=np.float64)
+    return terms, frequencies, np.log((1 + n) / (1 + frequencies)) + 1
+
+
 def weigh(counts: sparse.csr_matrix, idf: np.ndarray, sublinear_tf: bool) -> sparse.csr_matrix:
     """TF-IDF rows from raw counts: the operations of scikit-learn's ``TfidfTransformer`` (sublinear
     tf, the IDF, l2 norm), in its order, so the same values."""
@@ -391,16 +407,7 @@ def stream_tfidf(tokens_path: Path, settings: KeywordsParams, engine: "Engine") 
     for part_ids, part_df in engine.map(_part_df, parts):
         doc_ids += part_ids
         df.update(part_df)
-    n = len(doc_ids)
-    if not n:
-        raise ValueError("keywords: the run has no documents to weight")
-    min_df, max_df = effective_df_bounds(n, settings)
-    max_count = max_df if isinstance(max_df, Integral) else max_df * n
-    terms = np.asarray(sorted(t for t, k in df.items() if min_df <= k <= max_count), dtype=object)
-    if not len(terms):
-        raise ValueError(f"keywords: empty vocabulary after min_df={min_df}, max_df={max_df} on {n} documents")
-    frequencies = np.array([df[t] for t in terms], dtype=np.float64)
-    idf = np.log((1 + n) / (1 + frequencies)) + 1
+    terms, frequencies, idf = vocabulary_of(df, len(doc_ids), settings)
     return TfidfStream(parts, doc_ids, terms, idf, int(frequencies.sum()), settings.sublinear_tf)
 
 

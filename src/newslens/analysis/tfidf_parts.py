@@ -38,9 +38,8 @@ from scipy import sparse
 
 from newslens.analysis.keyness_uncertainty import (MatrixDocuments, bootstrap_intervals, bootstrap_sums,
                                                    document_keys, merge_bootstrap_sums)
-from newslens.analysis.tfidf import (TfidfModel, TokenPart, _part_df, _partition_counts, _summed, effective_df_bounds,
-                                     part_documents, token_parts, vocabulary_cut, weigh)
-from newslens.analysis.topic_sample import doc_hash
+from newslens.analysis.tfidf import (TfidfModel, TokenPart, _part_df, _partition_counts, _summed, part_documents,
+                                     token_parts, vocabulary_of, weigh)
 
 if TYPE_CHECKING:
     from newslens.engine import Engine
@@ -144,7 +143,7 @@ class ModelCounts:
         at most), their doc_ids in document order, and how many documents other than the focus there are."""
         focus = set(focus_ids)
         others = np.array([i for i, d in enumerate(self.doc_ids) if d not in focus], dtype=np.int64)
-        hashes = np.array([doc_hash(self.doc_ids[i]) for i in others], dtype=np.uint64)
+        hashes = document_keys([self.doc_ids[i] for i in others])
         chosen = np.sort(others[_lowest_hashes(hashes, others, FLOOR_DOCUMENTS)])
         return self.model.matrix[chosen], [self.doc_ids[i] for i in chosen], len(others)
 
@@ -518,15 +517,7 @@ def weigh_corpus(tokens: Path, settings: "KeywordsParams", runner: "Engine", *, 
         raise ValueError("keywords: the run has no documents to weight")
     sizes, doc_ids, df = census
     n = len(doc_ids)
-    min_df, max_df = effective_df_bounds(n, settings)
-    try:
-        terms = vocabulary_cut(df, n, min_df, max_df)
-    except ValueError as exc:
-        raise ValueError(f"keywords: empty vocabulary after min_df={min_df}, max_df={max_df} "
-                         f"on {n} documents ({exc})") from None
-    terms = np.asarray(terms, dtype=object)
-    frequencies = np.array([df[t] for t in terms], dtype=np.float64)
-    idf = np.log((1 + n) / (1 + frequencies)) + 1  # TfidfTransformer's smoothed IDF
+    terms, frequencies, idf = vocabulary_of(df, n, settings)
     index = {term: i for i, term in enumerate(terms)}
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     refs = [PartRef(part, number, int(offsets[number]), int(size))
