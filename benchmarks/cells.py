@@ -252,7 +252,7 @@ def library_sweep(tfidf, settings) -> int:
 
     from newslens.analysis import topics
 
-    def stop(model, matrix, counts, k, *rest, **kwargs):
+    def stop(model, tfidf, k, *rest, **kwargs):
         raise _SweepDone(k)
 
     with tempfile.TemporaryDirectory() as empty, mock.patch.object(topics, "build_topics", side_effect=stop):

@@ -190,17 +190,16 @@ def test_scaling_target_counts_every_stage():
 
 
 def _small_tfidf():
-    """A 250 × 60 TF-IDF of random counts, with the fields ``topics.run_topics`` reads."""
-    from types import SimpleNamespace
-
+    """A 250 × 60 TF-IDF of random counts, as ``topics.run_topics`` reads one."""
     import numpy as np
     from scipy import sparse
     from sklearn.feature_extraction.text import TfidfTransformer
 
+    from newslens.analysis.tfidf import TfidfModel
+
     counts = sparse.csr_matrix(np.random.default_rng(0).poisson(0.4, size=(250, 60)))
-    return SimpleNamespace(matrix=TfidfTransformer(sublinear_tf=True).fit_transform(counts).tocsr(),
-                           counts=counts, terms=np.array([f"t{i}" for i in range(60)], dtype=object),
-                           doc_ids=[f"d{i}" for i in range(250)])
+    return TfidfModel([f"d{i}" for i in range(250)], np.array([f"t{i}" for i in range(60)], dtype=object),
+                      TfidfTransformer(sublinear_tf=True).fit_transform(counts).tocsr(), counts, np.ones(60))
 
 
 def test_library_sweep_stops_at_the_k_run_topics_chooses(tmp_path):

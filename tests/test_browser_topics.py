@@ -52,7 +52,7 @@ def fit(documents: pd.DataFrame, folder, k: int, words: Words) -> dict:
     display = dict(zip(tokens.vocabulary["term"], tokens.vocabulary["display"]))
     result = run_topics(tfidf, TopicsParams(k=k, seeds=[0]), display=display,
                         identities_path=folder / "topics.json", labels_path=folder / "labels.yaml", n_jobs=1)
-    return topic_explorer_data.explorer_data(result, documents, terms=tfidf.terms, counts=tfidf.counts,
+    return topic_explorer_data.explorer_data(result, documents, terms=tfidf.terms, totals=result.corpus.totals,
                                         display=display, words=words)
 
 

@@ -37,6 +37,7 @@ MIXTURE = np.array([[0.9, 0.1, 0.0], [0.7, 0.3, 0.0], [0.2, 0.8, 0.0], [0.0, 1.0
 COUNTS = sparse.csr_matrix(np.array([[5, 4, 1, 0, 0, 0, 0, 1], [3, 3, 2, 1, 1, 0, 0, 0],
                                      [0, 0, 2, 4, 3, 0, 0, 1], [0, 1, 1, 5, 4, 0, 0, 0],
                                      [0, 0, 0, 0, 0, 6, 5, 0], [2, 1, 0, 0, 0, 3, 2, 0]]))
+TOTALS = np.asarray(COUNTS.sum(axis=0)).ravel()  # each term's count over the documents
 
 
 def documents(*, groups=("bbc", "bbc", "cnn", "cnn", "dw", "dw"), dates=True) -> pd.DataFrame:
@@ -64,7 +65,7 @@ def result(components=COMPONENTS, labels=("Brexit", "Trump", "Football")) -> Top
 
 def data(components=COMPONENTS, docs=None, **kwargs):
     return topic_explorer_data.explorer_data(result(components, **kwargs), documents() if docs is None else docs,
-                            terms=TERMS, counts=COUNTS, display=DISPLAY, words=Words("article", "outlet"))
+                            terms=TERMS, totals=TOTALS, display=DISPLAY, words=Words("article", "outlet"))
 
 
 # ---------------------------------------------------------------- Jensen–Shannon divergence
@@ -266,7 +267,7 @@ def test_compact_keeps_five_documents_each_and_drops_the_charts():
 
 def test_a_run_without_a_model_gets_no_explorer_and_no_error(tmp_path):
     empty = no_model("a corpus of 1 document supports at most 1 topic")
-    explorer = topic_explorer_data.explorer_data(empty, documents(), terms=TERMS, counts=COUNTS, display={}, words=Words())
+    explorer = topic_explorer_data.explorer_data(empty, documents(), terms=TERMS, totals=TOTALS, display={}, words=Words())
     assert explorer is None and topic_explorer_data.compact(None) is None and te.explorer_html(None) == ""
     topic_explorer_data.write(None, tmp_path)
     assert (tmp_path / topic_explorer_data.FILE).read_text(encoding="utf-8") == "null\n"
@@ -364,7 +365,7 @@ def test_mixed_topics_are_flagged_and_an_absent_column_means_none():
     assert [t["mixed"] for t in plain["topics"]] == [False, False, False]
     fit = result()
     fit.topics["mixed"] = [False, True, "no"]
-    flagged = topic_explorer_data.explorer_data(fit, documents(), terms=TERMS, counts=COUNTS, display=DISPLAY,
+    flagged = topic_explorer_data.explorer_data(fit, documents(), terms=TERMS, totals=TOTALS, display=DISPLAY,
                                                 words=Words("article", "outlet"))
     assert [t["mixed"] for t in flagged["topics"]] == [False, True, False]
     assert "Grey circles are mixed topics" in te.explorer_html(flagged) and "Grey" not in te.explorer_html(plain)

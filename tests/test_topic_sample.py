@@ -186,3 +186,57 @@ def test_at_the_cap_nothing_changes(corpus, tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(at_cap.doc_topics, default.doc_topics)
     pd.testing.assert_frame_equal(at_cap.sweep, default.sweep)
     pd.testing.assert_frame_equal(at_cap.topic_terms, default.topic_terms)
+
+
+def test_a_tfidf_of_the_sample_rows_only_gives_what_the_whole_matrix_gives(corpus, tmp_path, monkeypatch):
+    """The stage reads only the sample's rows (read_tfidf's rows); the workers read the others in
+    one pass (topic_pass.corpus_pass): every table, coherence, the explorer's term totals and the
+    focus's terms are those of the fit that held every row, in memory or read from the file."""
+    from newslens.analysis import topics
+    from newslens.analysis.short_texts import ShortTexts
+    from newslens.analysis.tfidf import read_tfidf, write_tfidf
+    from newslens.analysis.topic_quality import co_documents
+
+    tfidf, display = corpus
+    monkeypatch.setattr(topic_sample, "SWEEP_SAMPLE", 50)
+    monkeypatch.setattr(topic_sample, "PARTITION_ROWS", 16)
+    write_tfidf(tfidf, tmp_path)
+    files = [tmp_path / name for name in ("tfidf.parquet", "tfidf_terms.parquet", "tfidf_documents.parquet")]
+    whole = read_tfidf(*files)
+    rows = topics.topic_rows(whole.doc_ids, BASE, ShortTexts(False, float("nan")))
+    held = read_tfidf(*files, rows=rows)
+    assert held.matrix.shape == (50, whole.matrix.shape[1]) and held.all_doc_ids == whole.doc_ids
+    assert (held.matrix != whole.matrix[rows]).nnz == 0 and (held.counts != whole.counts[rows]).nnz == 0
+    focus = [whole.doc_ids[3], whole.doc_ids[55]]
+    fits = {}
+    for name, model in (("in memory", tfidf), ("file, every row", whole), ("file, sample rows", held)):
+        folder = tmp_path / name.replace(" ", "-").replace(",", "")
+        fits[name] = run_topics(model, BASE, display=display, identities_path=folder / "topics.json",
+                                labels_path=folder / "run.labels.yaml", n_jobs=1, engine=Engine(n_jobs=1),
+                                focus_ids=focus)
+    reference = fits["in memory"]
+    assert reference.sampled == 50
+    # the sums are every document's, not the sample's
+    assert reference.corpus.totals.tolist() == np.asarray(whole.counts.sum(axis=0)).ravel().tolist()
+    expected = co_documents(whole.counts, reference.corpus.co.terms)
+    assert reference.corpus.co.n_docs == 60 and (reference.corpus.co.co == expected.co).all()
+    in_focus = np.flatnonzero(np.asarray(whole.counts[[3, 55]].sum(axis=0)).ravel() > 0)
+    assert reference.corpus.focus_terms.tolist() == in_focus.tolist()
+    for name in ("file, every row", "file, sample rows"):
+        fit = fits[name]
+        for table in ("sweep", "topics", "topic_terms", "doc_topics"):
+            pd.testing.assert_frame_equal(getattr(fit, table), getattr(reference, table), obj=f"{name}: {table}")
+        assert fit.identities == reference.identities and fit.k_note == reference.k_note
+        assert (fit.corpus.totals == reference.corpus.totals).all()
+        assert (fit.corpus.co.co == reference.corpus.co.co).all()
+        assert fit.corpus.focus_terms.tolist() == reference.corpus.focus_terms.tolist()
+
+
+def test_read_tfidf_refuses_rows_out_of_order_or_out_of_range(corpus, tmp_path):
+    from newslens.analysis.tfidf import read_tfidf, write_tfidf
+
+    write_tfidf(corpus[0], tmp_path)
+    files = [tmp_path / name for name in ("tfidf.parquet", "tfidf_terms.parquet", "tfidf_documents.parquet")]
+    for rows in ([5, 3], [1, 1], [59, 60], [-1, 2]):
+        with pytest.raises(ValueError, match="ascending row indices below 60"):
+            read_tfidf(*files, rows=np.array(rows))

@@ -62,8 +62,8 @@ def test_run_holds_what_the_report_shows(seed):
     with_text = held["text"].notna()
     assert shown and shown <= set(held.loc[with_text, "doc_id"])
     assert (held.loc[with_text, "text"] == documents.loc[with_text, "text"]).all()
-    assert result.n_documents == result.fit.doc_topics["doc_id"].nunique() == result.counts.shape[0]
-    assert len(result.terms) == result.counts.shape[1] == result.fit.components.shape[1]
+    assert result.n_documents == result.fit.doc_topics["doc_id"].nunique()
+    assert len(result.terms) == len(result.totals) == result.fit.components.shape[1]
     assert result.display["china"] == "China"
     assert not result.texts.short or result.texts.median_tokens < result.texts.threshold
     assert sorted(result.focus_ids) == sorted(documents["doc_id"])  # the focus is the whole (only) article

@@ -157,7 +157,7 @@ STAGES: tuple[Stage, ...] = (
         modules=("files", "vcs", "text.words", "text.stopwords", "corpus.sentences", "corpus.periods", "corpus.clean",
                  "text.token_stats", "engine", "corpus.focus", "analysis.anchors", "analysis.identities",
                  "analysis.matching", "analysis.short_texts", "analysis.tfidf", "analysis.topic_effects",
-                 "analysis.topic_explorer_data", "analysis.topic_quality", "analysis.topic_sample", "analysis.topic_views",
+                 "analysis.topic_explorer_data", "analysis.topic_quality", "analysis.topic_pass", "analysis.topic_sample", "analysis.topic_views",
                  "analysis.topics", "analysis.limits", "report.limits_prose", "report.prose", "report.topic_explorer",
                  "report.topics_page", *VALIDATION_MODULES),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet", "limits.json", *TFIDF_FILES),

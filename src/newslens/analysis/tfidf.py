@@ -48,6 +48,15 @@ class TfidfModel:
     cells: Path | None = None  # the tfidf.parquet the matrices were read from (:func:`read_tfidf`)
     columns: np.ndarray | None = None  # with a cap on the terms: the file's terms kept, in order
     all_terms: int | None = None  # with a cap: how many terms the file has
+    # Read for some rows only (:func:`read_tfidf`'s ``rows``): the file's rows held, in order, and
+    # every row's doc_id (``doc_ids`` are then the held rows'); None: every row is held.
+    rows: np.ndarray | None = None
+    file_doc_ids: list[str] | None = None
+
+    @property
+    def all_doc_ids(self) -> list[str]:
+        """Every document's id in the file's row order, whether or not its row is held."""
+        return self.doc_ids if self.file_doc_ids is None else self.file_doc_ids
 
 
 def effective_df_bounds(n_documents: int, settings: KeywordsParams) -> tuple[int, float | int]:
@@ -262,13 +271,16 @@ def _remap(columns: np.ndarray | None, n_terms: int) -> np.ndarray | None:
     return remap
 
 
-def read_tfidf(entries: Path, terms: Path, documents: Path, *, max_terms: int | None = None) -> TfidfModel:
+def read_tfidf(entries: Path, terms: Path, documents: Path, *, max_terms: int | None = None,
+               rows: np.ndarray | None = None) -> TfidfModel:
     """The matrices :func:`write_tfidf` wrote, value for value, read a row group at a time into
     the matrices' own arrays (no table of every cell is held beside them).
 
     With ``max_terms``, only the columns of the ``max_terms`` terms in the most documents
     (:func:`kept_columns`) are read: a model fitted on them holds no more, however large the
-    vocabulary (``columns`` and ``all_terms`` say so).
+    vocabulary (``columns`` and ``all_terms`` say so). With ``rows`` (ascending row indices of the
+    file), only those rows are held: the matrices are as large as the rows asked for, however
+    many documents the file has (``rows`` and ``file_doc_ids`` say so).
     """
     import pyarrow.parquet as pq
 
@@ -276,13 +288,28 @@ def read_tfidf(entries: Path, terms: Path, documents: Path, *, max_terms: int | 
     doc_ids = pd.read_parquet(documents)["doc_id"].tolist()
     columns = kept_columns(vocabulary["idf"].to_numpy(), max_terms)
     remap = _remap(columns, len(vocabulary))
-    shape = (len(doc_ids), len(vocabulary) if columns is None else len(columns))
+    position = None
+    if rows is not None:
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) and (np.any(np.diff(rows) <= 0) or rows[0] < 0 or rows[-1] >= len(doc_ids)):
+            raise ValueError(f"read_tfidf: rows must be ascending row indices below {len(doc_ids)}")
+        position = np.full(len(doc_ids), -1, dtype=np.int64)
+        position[rows] = np.arange(len(rows))
+    shape = (len(doc_ids) if rows is None else len(rows), len(vocabulary) if columns is None else len(columns))
+
+    def kept(docs: np.ndarray, cell_terms: np.ndarray) -> np.ndarray | None:
+        keep = None if remap is None else remap[cell_terms] >= 0
+        if position is not None:
+            held = position[docs] >= 0
+            keep = held if keep is None else keep & held
+        return keep
+
     with pq.ParquetFile(entries) as parquet:
-        if remap is None:
+        if remap is None and position is None:
             nnz = parquet.metadata.num_rows
-        else:  # a first pass over the terms only: the kept cells' number
-            nnz = sum(int((remap[batch.column("term").to_numpy()] >= 0).sum())
-                      for batch in parquet.iter_batches(batch_size=CELL_CHUNK, columns=["term"]))
+        else:  # a first pass over the cells' coordinates only: the kept cells' number
+            nnz = sum(int(kept(batch.column("doc").to_numpy(), batch.column("term").to_numpy()).sum())
+                      for batch in parquet.iter_batches(batch_size=CELL_CHUNK, columns=["doc", "term"]))
         per_row = np.zeros(shape[0], dtype=np.int64)
         indices = np.empty(nnz, dtype=np.int32)
         weights = np.empty(nnz, dtype=np.float64)
@@ -291,11 +318,14 @@ def read_tfidf(entries: Path, terms: Path, documents: Path, *, max_terms: int | 
         for batch in parquet.iter_batches(batch_size=CELL_CHUNK, columns=["doc", "term", "tfidf", "count"]):
             docs, cell_terms = batch.column("doc").to_numpy(), batch.column("term").to_numpy()
             cell_weights, cell_counts = batch.column("tfidf").to_numpy(), batch.column("count").to_numpy()
-            if remap is not None:
-                cell_terms = remap[cell_terms]
-                keep = cell_terms >= 0
+            keep = kept(docs, cell_terms)
+            if keep is not None:
                 docs, cell_terms = docs[keep], cell_terms[keep]
                 cell_weights, cell_counts = cell_weights[keep], cell_counts[keep]
+            if remap is not None:
+                cell_terms = remap[cell_terms]
+            if position is not None:
+                docs = position[docs]
             n = len(docs)
             per_row += np.bincount(docs, minlength=shape[0])
             indices[at:at + n] = cell_terms
@@ -306,36 +336,41 @@ def read_tfidf(entries: Path, terms: Path, documents: Path, *, max_terms: int | 
     np.cumsum(per_row, out=indptr[1:])
     matrix = sparse.csr_matrix((weights, indices, indptr), shape=shape)
     counts = sparse.csr_matrix((values, indices, indptr), shape=shape)
-    kept = vocabulary if columns is None else vocabulary.iloc[columns]
-    return TfidfModel(doc_ids, kept["term"].to_numpy(dtype=object), matrix, counts, kept["idf"].to_numpy(),
-                      cells=Path(entries), columns=columns, all_terms=None if columns is None else len(vocabulary))
+    kept_terms = vocabulary if columns is None else vocabulary.iloc[columns]
+    held = doc_ids if rows is None else [doc_ids[i] for i in rows]
+    return TfidfModel(held, kept_terms["term"].to_numpy(dtype=object), matrix, counts, kept_terms["idf"].to_numpy(),
+                      cells=Path(entries), columns=columns, all_terms=None if columns is None else len(vocabulary),
+                      rows=rows, file_doc_ids=None if rows is None else doc_ids)
 
 
-def read_cell_rows(entries: str | Path, column: str, start: int, stop: int, n_terms: int, *,
-                   columns: np.ndarray | None = None) -> sparse.csr_matrix:
+def read_cell_rows(entries: str | Path, column: str | tuple[str, ...], start: int, stop: int, n_terms: int, *,
+                   columns: np.ndarray | None = None) -> sparse.csr_matrix | tuple[sparse.csr_matrix, ...]:
     """Rows ``start`` to ``stop`` of one matrix :func:`write_tfidf` wrote (``column``: "tfidf" or
     "count"), as :func:`read_tfidf` reads them: the row groups that hold no such row are skipped.
+    With a tuple of columns, one matrix per column from the one read (they share their cells).
     ``columns``: the file's terms kept (:func:`kept_columns`), ``n_terms`` of them; else all."""
     import pyarrow.dataset as ds
 
-    kind = {"tfidf": np.float64, "count": np.int64}[column]
+    names = (column,) if isinstance(column, str) else tuple(column)
+    kinds = [{"tfidf": np.float64, "count": np.int64}[name] for name in names]
     doc = ds.field("doc")
-    table = ds.dataset(entries, format="parquet").to_table(columns=["doc", "term", column],
+    table = ds.dataset(entries, format="parquet").to_table(columns=["doc", "term", *names],
                                                            filter=(doc >= start) & (doc < stop))
     rows, terms = table.column("doc").to_numpy() - start, table.column("term").to_numpy()
-    values = table.column(column).to_numpy().astype(kind, copy=False)
+    values = [table.column(name).to_numpy().astype(kind, copy=False) for name, kind in zip(names, kinds)]
     if columns is not None:
         columns = np.asarray(columns)
         size = max(int(np.max(terms, initial=-1)), int(np.max(columns, initial=-1))) + 1
         terms = _remap(columns, size)[terms]
         keep = terms >= 0
-        rows, terms, values = rows[keep], terms[keep], values[keep]
+        rows, terms, values = rows[keep], terms[keep], [v[keep] for v in values]
     if len(rows) > 1 and not (np.all(np.diff(rows) >= 0)):  # a scan may hand its batches out of order
         order = np.lexsort((terms, rows))
-        rows, terms, values = rows[order], terms[order], values[order]
+        rows, terms, values = rows[order], terms[order], [v[order] for v in values]
     indptr = np.zeros(stop - start + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=stop - start), out=indptr[1:])
-    return sparse.csr_matrix((values, terms, indptr), shape=(stop - start, n_terms))
+    matrices = tuple(sparse.csr_matrix((v, terms, indptr), shape=(stop - start, n_terms)) for v in values)
+    return matrices[0] if isinstance(column, str) else matrices
 
 
 # ------------------------------------------------------------------ streaming path

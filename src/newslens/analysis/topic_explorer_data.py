@@ -309,18 +309,18 @@ def size_legend(topics: list[dict[str, Any]]) -> list[list[float]]:
     return [[share, round(_radius(share, top, largest), 1)] for share in picked]
 
 
-def explorer_data(result, documents: pd.DataFrame, *, terms: np.ndarray, counts,
+def explorer_data(result, documents: pd.DataFrame, *, terms: np.ndarray, totals: np.ndarray,
                   display: dict[str, str], words: Words) -> dict[str, Any] | None:
     """The explorer's data for a fitted model (a :class:`newslens.analysis.topics.TopicResult`), or None (k = 0).
 
-    ``terms`` and ``counts`` are the model's vocabulary and document-term counts
-    (``tfidf.terms``, ``tfidf.counts``); ``result.components`` its topic-term weights,
+    ``terms`` and ``totals`` are the model's vocabulary and each term's count over every document
+    (``tfidf.terms``, ``result.corpus.totals``); ``result.components`` its topic-term weights,
     in the order of ``result.topics``.
     """
     if not result.k or result.components is None or result.topics.empty:
         return None
     topics = result.topics
-    vocabulary, term_lists = _term_data(result.components, np.asarray(terms), counts, display)
+    vocabulary, term_lists = _term_data(result.components, np.asarray(terms), totals, display)
     doc_entries, doc_lists = _document_data(result.doc_topics, documents, topics)
     groups, over_time, period = _prevalence(result.doc_topics, documents, topics)
     coords = intertopic_map(result.components)
@@ -370,11 +370,11 @@ def is_mixed(flag) -> bool:
     return bool(flag) if isinstance(flag, (bool, np.bool_, int, np.integer)) else False
 
 
-def _term_data(components: np.ndarray, terms: np.ndarray, counts, display: dict[str, str]):
+def _term_data(components: np.ndarray, terms: np.ndarray, totals: np.ndarray, display: dict[str, str]):
     """The candidate terms (display form) with p(w) and uses, the fewest uses listed, and per topic
     [[term index, p(w|t)], ...]."""
     p_topic = display_values(term_distributions(components))
-    totals = np.asarray(counts.sum(axis=0)).ravel().astype(np.int64)
+    totals = np.asarray(totals).ravel().astype(np.int64)
     p_corpus = display_values(totals / totals.sum()) if totals.sum() > 0 else np.zeros(len(totals))
     fewest = min_uses(int(totals.sum()))
     candidates = [relevance_candidates(p_topic[t], p_corpus, terms, uses=totals, min_uses=fewest)

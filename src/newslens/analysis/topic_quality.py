@@ -57,18 +57,62 @@ class TopicsError(ValueError):
     """The corpus or the settings cannot give the topics asked for."""
 
 
-def npmi_coherence(top_terms: list[np.ndarray], binary: sparse.csc_matrix) -> np.ndarray:
-    """Mean pairwise NPMI of each topic's terms, from document co-occurrence.
+class CoDocuments:
+    """How many documents hold each pair of some terms (and each term: the diagonal), counted by
+    summing partitions' counts (:func:`co_documents`), so coherence over every document needs
+    none of them held at once. It stands in for the binary matrix :func:`npmi_coherence` reads.
+
+    >>> binary = sparse.csc_matrix(np.array([[1, 1, 0], [0, 1, 1], [1, 1, 1]]))
+    >>> together = co_documents(binary[:2], np.array([0, 1])) + co_documents(binary[2:], np.array([0, 1]))
+    >>> together.n_docs, together.block(np.array([1, 0])).tolist()
+    (3, [[3.0, 2.0], [2.0, 2.0]])
+    """
+
+    def __init__(self, n_docs: int, terms: np.ndarray, co: np.ndarray):
+        self.n_docs, self.terms, self.co = int(n_docs), np.asarray(terms), np.asarray(co, dtype=np.int64)
+        self._slot = {int(t): i for i, t in enumerate(self.terms)}
+
+    def __add__(self, other: "CoDocuments") -> "CoDocuments":
+        if not np.array_equal(self.terms, other.terms):
+            raise ValueError("CoDocuments: the counts are of different terms")
+        return CoDocuments(self.n_docs + other.n_docs, self.terms, self.co + other.co)
+
+    def block(self, terms: np.ndarray) -> np.ndarray:
+        """The counts of ``terms`` (each among :attr:`terms`) and their pairs, as floats."""
+        slots = [self._slot[int(t)] for t in terms]
+        return self.co[np.ix_(slots, slots)].astype(float)
+
+
+def co_documents(binary: sparse.spmatrix, terms: np.ndarray) -> CoDocuments:
+    """The co-document counts of ``terms`` (column indices) in the rows of ``binary`` (any non-zero
+    counts as present); exact integers, so partitions' counts add up to the whole's."""
+    columns = (sparse.csc_matrix(binary)[:, np.asarray(terms)] != 0).astype(np.int64)
+    return CoDocuments(binary.shape[0], terms, (columns.T @ columns).toarray())
+
+
+def coherence_terms(components: np.ndarray, top_n: int = 10) -> np.ndarray:
+    """Every term that coherence is computed on for this model: each topic's top ``top_n`` (the
+    topics' own scores) and top :data:`TOP_N_SIZES` (the model's mean), ascending."""
+    usable = [n for n in TOP_N_SIZES if n <= components.shape[1]] or [components.shape[1]]
+    return np.unique(rank_terms(components, max(max(usable), top_n)))
+
+
+def npmi_coherence(top_terms: list[np.ndarray], binary: "sparse.csc_matrix | CoDocuments") -> np.ndarray:
+    """Mean pairwise NPMI of each topic's terms, from document co-occurrence (``binary``: the
+    documents' 0/1 term matrix, or the :class:`CoDocuments` counts of the terms asked about).
 
     For terms i, j with document probabilities p(i) = df(i)/N and
     p(i, j) = df(i, j)/N: NPMI = ln(p(i, j) / (p(i) p(j))) / −ln p(i, j), and
     −1 when the two never co-occur. A topic's score is the mean over its pairs.
     """
-    n_docs = binary.shape[0]
+    n_docs = binary.n_docs if isinstance(binary, CoDocuments) else binary.shape[0]
     scores = []
     for terms in top_terms:
-        columns = binary[:, terms]
-        co = (columns.T @ columns).toarray().astype(float)
+        if isinstance(binary, CoDocuments):
+            co = binary.block(terms)
+        else:
+            columns = binary[:, terms]
+            co = (columns.T @ columns).toarray().astype(float)
         df = np.diag(co).copy()
         i, j = np.triu_indices(len(terms), k=1)
         joint = co[i, j] / n_docs
@@ -80,7 +124,7 @@ def npmi_coherence(top_terms: list[np.ndarray], binary: sparse.csc_matrix) -> np
     return np.asarray(scores)
 
 
-def mean_coherence(components: np.ndarray, binary: sparse.csc_matrix,
+def mean_coherence(components: np.ndarray, binary: "sparse.csc_matrix | CoDocuments",
                    sizes: tuple[int, ...] = TOP_N_SIZES) -> float:
     """NPMI averaged over topics and over the top-n sizes that the vocabulary allows."""
     usable = [n for n in sizes if n <= components.shape[1]] or [components.shape[1]]

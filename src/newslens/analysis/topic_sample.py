@@ -153,6 +153,12 @@ class CellRows(NamedTuple):
 
         return read_cell_rows(self.path, self.column, self.start, self.stop, self.n_terms, columns=columns)
 
+    def read_both(self, columns: np.ndarray | None = None) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+        """The rows' TF-IDF weights and counts, from one read."""
+        from newslens.analysis.tfidf import read_cell_rows
+
+        return read_cell_rows(self.path, ("tfidf", "count"), self.start, self.stop, self.n_terms, columns=columns)
+
 
 def transform_rows(estimator, matrix: sparse.csr_matrix, engine: Engine | str | None = None, *,
                    n_jobs: int = 2, rows: int = PARTITION_ROWS, cells: "tuple[Path, str] | None" = None,
@@ -179,3 +185,4 @@ def transform_rows(estimator, matrix: sparse.csr_matrix, engine: Engine | str | 
     with engine_scope(engine, n_jobs) as runner:
         return np.vstack(list(runner.map(transform_block, blocks,
                                          shared=estimator if columns is None else (estimator, columns))))
+

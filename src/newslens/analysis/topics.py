@@ -30,7 +30,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,7 @@ from newslens.analysis.topic_quality import (SHOWN, TopicsError, choose_k, exclu
 
 if TYPE_CHECKING:
     from newslens.analysis.topic_effects import TopicEffects
+    from newslens.analysis.topic_pass import CorpusStats
     from newslens.engine import Engine
     from newslens.corpus.periods import Resolution
     from newslens.stages import StageRun
@@ -93,22 +94,6 @@ def fit_model(model: str, matrix: sparse.csr_matrix, k: int, seed: int, *, tol: 
     estimator = estimator_for(model, k, seed, tol=tol)
     doc_topic = estimator.fit_transform(matrix)
     return doc_topic, estimator.components_
-
-
-def fit_sampled(model: str, matrix: sparse.csr_matrix, sample: np.ndarray, k: int, seed: int, *,
-                engine: Engine | str | None = None, n_jobs: int = 2,
-                cells: "tuple[Path, str] | None" = None, columns: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Fit NMF or LDA on the ``sample``'s rows of ``matrix``, then give every row its doc-topic
-    weights from that model's ``transform``, partition by partition on ``engine``
-    (:func:`newslens.analysis.topic_sample.transform_rows`; with ``cells``, the file and column
-    ``matrix`` was read from, the workers read their rows there, and ``columns`` of its terms);
-    returns (doc_topic, topic_term)."""
-    from newslens.analysis.topic_sample import transform_rows
-
-    estimator = estimator_for(model, k, seed)
-    estimator.fit(matrix[sample])
-    return (transform_rows(estimator, matrix, engine, n_jobs=n_jobs, cells=cells, columns=columns),
-            estimator.components_)
 
 
 def _sweep_job(model: str, matrix, binary, k: int, seed: int, top_n: int) -> dict:
@@ -214,6 +199,9 @@ class TopicResult:
     # The documents the sweep and the model were fitted on when that was a sample of the
     # corpus (:mod:`newslens.analysis.topic_sample`); 0: all of them.
     sampled: int = 0
+    # Every document's term totals, co-document counts of the coherence terms and the focus's
+    # terms, summed over the corpus's partitions (None: no model).
+    corpus: CorpusStats | None = None
 
 
 def normalize_rows(doc_topic: np.ndarray) -> np.ndarray:
@@ -222,25 +210,36 @@ def normalize_rows(doc_topic: np.ndarray) -> np.ndarray:
     return np.divide(doc_topic, sums, out=np.zeros_like(doc_topic), where=sums > 0)
 
 
-def build_topics(model: str, matrix, counts, k: int, seed: int, *, terms: np.ndarray, doc_ids: list[str],
-                 display: dict[str, str], previous: dict[int, list[str]], labels_path: Path,
-                 top_n: int, sample: np.ndarray | None = None, engine: Engine | str | None = None,
-                 n_jobs: int = 2, cells: Path | None = None, columns: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str], dict, np.ndarray]:
-    """Fit the final model, order by prevalence, give stable ids and labels (and its components).
+def build_topics(model: str, tfidf, k: int, seed: int, *, display: dict[str, str],
+                 previous: dict[int, list[str]], labels_path: Path, top_n: int, sample: np.ndarray | None = None,
+                 engine: Engine | str | None = None, n_jobs: int = 2, focus_rows: np.ndarray | None = None,
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str], dict, np.ndarray, CorpusStats]:
+    """Fit the final model, order by prevalence, give stable ids and labels (and its components and
+    the :class:`~newslens.analysis.topic_pass.CorpusStats` of every document).
 
-    With a ``sample`` of rows, the model is fitted on those and every document's weights come
-    from its ``transform`` (:func:`fit_sampled`, on ``engine``); the prevalences, top terms and
-    coherence are then computed as without one, over every document. ``cells`` is the tfidf.parquet
-    the matrices were read from: the workers then read their rows there (``columns`` of its terms,
-    when the model keeps only some).
+    ``tfidf`` holds every document's row, or only the sample's (its ``rows``). With a ``sample`` of
+    its rows, or when it holds only the sample, the model is fitted on those, and every document's
+    weights come from its ``transform`` in one pass over the corpus's fixed partitions on ``engine``
+    (:func:`~newslens.analysis.topic_pass.corpus_pass`), which also sums what the prevalences,
+    coherence, the explorer's term totals and the focus's terms need: they are then computed as
+    without a sample, over every document. ``focus_rows``: the focus's rows of the corpus.
     """
-    data = matrix if model == "nmf" else counts
-    if sample is None:
+    from newslens.analysis.topic_quality import coherence_terms
+    from newslens.analysis.topic_pass import corpus_pass
+
+    terms = np.asarray(tfidf.terms)
+    data_name = "tfidf" if model == "nmf" else "count"
+    data = tfidf.matrix if model == "nmf" else tfidf.counts
+    focus_rows = np.asarray([] if focus_rows is None else focus_rows, dtype=np.int64)
+    if sample is None and tfidf.rows is None:
         doc_topic, components = fit_model(model, data, k, seed)
+        _, stats = corpus_pass(tfidf, None, data_name, coherence_terms(components, top_n), focus_rows)
     else:
-        doc_topic, components = fit_sampled(model, data, sample, k, seed, engine=engine, n_jobs=n_jobs,
-                                            cells=None if cells is None else
-                                            (cells, "tfidf" if model == "nmf" else "count"), columns=columns)
+        estimator = estimator_for(model, k, seed)
+        estimator.fit(data if sample is None else data[sample])
+        components = estimator.components_
+        doc_topic, stats = corpus_pass(tfidf, estimator, data_name, coherence_terms(components, top_n), focus_rows,
+                                       engine, n_jobs=n_jobs)
     mixture = normalize_rows(doc_topic)
     prevalence = mixture.mean(axis=0)
     order = np.argsort(-prevalence, kind="stable")
@@ -249,8 +248,7 @@ def build_topics(model: str, matrix, counts, k: int, seed: int, *, terms: np.nda
     current = [list(terms[row[:10]]) for row in top]
     ids = assign_ids(current, previous)
     labels, problems = load_labels(labels_path, ids)
-    binary = (counts > 0).astype(np.int32).tocsc()
-    coherence = npmi_coherence([row[:10] for row in top], binary)
+    coherence = npmi_coherence([row[:10] for row in top], stats.co)
     exclusive = exclusivity(components)
     rows, term_rows = [], []
     for position, topic_id in enumerate(ids):
@@ -266,12 +264,13 @@ def build_topics(model: str, matrix, counts, k: int, seed: int, *, terms: np.nda
             term_rows.append({"topic": topic_id, "rank": rank, "term": term, "weight": float(weight)})
     topics = pd.DataFrame(rows)  # mixed: set by judge(), against the baseline
     topic_terms = pd.DataFrame(term_rows)
+    doc_ids = tfidf.all_doc_ids
     doc_topics = pd.DataFrame({"doc_id": np.repeat(doc_ids, len(ids)), "topic": np.tile(ids, len(doc_ids)),
                                "weight": np.round(mixture.ravel(), 6)})
     identities = {"k": k, "model": model,
                   "topics": [{"id": i, "terms": t} for i, t in zip(ids, current)]}
-    identities["coherence"] = round(mean_coherence(components, binary), SHOWN["model_coherence"])
-    return topics, topic_terms, doc_topics, problems, identities, components
+    identities["coherence"] = round(mean_coherence(components, stats.co), SHOWN["model_coherence"])
+    return topics, topic_terms, doc_topics, problems, identities, components, stats
 
 
 FOCUS_COLUMNS = ["topic", "label", "share", "terms_in_focus", "weak", "mixed"]
@@ -322,30 +321,38 @@ def judge(fit: TopicResult, baseline: float | None) -> TopicResult:
 
 def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identities_path: Path,
                labels_path: Path, n_jobs: int = 2, texts: ShortTexts | None = None,
-               engine: Engine | str | None = None) -> TopicResult:
+               engine: Engine | str | None = None, focus_ids: Sequence[str] = ()) -> TopicResult:
     """The whole stage: sweep (or the given k), the final fit, identities and labels.
 
     ``texts`` says whether the corpus is one of short texts (``topics.model: auto`` then
-    fits BTM); without it, the texts are taken as not short.
+    fits BTM); without it, the texts are taken as not short. ``focus_ids``: the focus's documents,
+    whose terms the result's ``corpus`` names.
 
     A corpus of more documents than the cap (:func:`newslens.analysis.topic_sample.sample_cap`)
     is swept and fitted on a sample chosen by a hash of the doc ids, and every document's
     weights come from that model, computed on ``engine`` (NMF and LDA; BTM fits the whole corpus).
+    ``tfidf`` may hold that sample's rows only (:func:`topic_rows`): the rest are read by the workers.
     """
     from newslens.analysis.topic_sample import sample_note, terms_note, topic_sample
 
     model, model_reason = choose_model(settings.model, texts or ShortTexts(False, float("nan")))
-    n_documents, n_terms = tfidf.matrix.shape
+    n_documents, n_terms = len(tfidf.all_doc_ids), tfidf.matrix.shape[1]
+    if tfidf.rows is not None and model not in ("nmf", "lda"):
+        raise ValueError(f"topics: {model.upper()} is fitted on every document; read every row of the TF-IDF")
     if n_terms < 2:
         return no_model(f"the vocabulary has {n_terms} term{'' if n_terms == 1 else 's'} after "
                         "filtering (lower keywords.min_df or raise keywords.max_df)")
     if settings.k == "auto" and k_cap(n_documents, n_terms, settings.top_n)[0] < 2:
         return no_model(k_cap(n_documents, n_terms, settings.top_n)[1] + ", fewer than the 2 a model needs")
-    sample = topic_sample(tfidf.doc_ids, settings) if model in ("nmf", "lda") else None
-    if sample is None:
-        fitted, matrix, counts = n_documents, tfidf.matrix, tfidf.counts
+    if tfidf.rows is not None:  # only the sample's rows are held
+        sample, fit_rows = None, tfidf.rows
+        matrix, counts = tfidf.matrix, tfidf.counts
     else:
-        fitted, matrix, counts = len(sample), tfidf.matrix[sample], tfidf.counts[sample]
+        sample = fit_rows = topic_sample(tfidf.doc_ids, settings) if model in ("nmf", "lda") else None
+        matrix, counts = ((tfidf.matrix, tfidf.counts) if sample is None
+                          else (tfidf.matrix[sample], tfidf.counts[sample]))
+    fitted = n_documents if fit_rows is None or len(fit_rows) == n_documents else len(fit_rows)
+    if fitted < n_documents:
         logger.info("topics: the sweep and the model are fitted on %d of %d documents", fitted, n_documents)
     ks = k_range(settings, fitted, n_terms)
     table = sweep(model, matrix, counts, settings, tfidf.terms, n_jobs=n_jobs, ks=ks)
@@ -353,19 +360,29 @@ def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identi
         k, reason = choose_k(table)
     else:
         k, reason = settings.k, f"k={settings.k} was given in the params (no choice made)"
-    topics, topic_terms, doc_topics, problems, identities, components = build_topics(
-        model, tfidf.matrix, tfidf.counts, k, settings.seeds[0], terms=tfidf.terms,
-        doc_ids=tfidf.doc_ids, display=display, previous=load_identities(identities_path),
+    wanted = set(focus_ids)
+    focus_rows = np.asarray([i for i, doc_id in enumerate(tfidf.all_doc_ids) if doc_id in wanted], dtype=np.int64)
+    topics, topic_terms, doc_topics, problems, identities, components, stats = build_topics(
+        model, tfidf, k, settings.seeds[0], display=display, previous=load_identities(identities_path),
         labels_path=labels_path, top_n=settings.top_n, sample=sample, engine=engine, n_jobs=n_jobs,
-        cells=getattr(tfidf, "cells", None), columns=getattr(tfidf, "columns", None))
+        focus_rows=focus_rows)
     note = k_range_note(settings, ks, fitted, n_terms)
-    if sample is not None:
+    if fitted < n_documents:
         note = f"{note}; {sample_note(fitted, n_documents)}"
     if getattr(tfidf, "columns", None) is not None:
         note = f"{note}; {terms_note(n_terms, tfidf.all_terms)}"
     return TopicResult(k, reason, table, topics, topic_terms, doc_topics, problems, identities,
                        identities["coherence"], model, model_reason, note, components,
-                       0 if sample is None else fitted)
+                       0 if fitted == n_documents else fitted, stats)
+
+
+def topic_rows(doc_ids: Sequence[str], settings: TopicsParams, texts: ShortTexts) -> np.ndarray | None:
+    """The rows of the TF-IDF the topics stage reads: the sample's when the model is fitted on one
+    (:func:`newslens.analysis.topic_sample.topic_sample`), None (every row) otherwise."""
+    from newslens.analysis.topic_sample import topic_sample
+
+    model, _ = choose_model(settings.model, texts)
+    return topic_sample(doc_ids, settings) if model in ("nmf", "lda") else None
 
 
 def no_model(why: str) -> TopicResult:
@@ -420,7 +437,7 @@ class TopicsResult:
     documents: pd.DataFrame       # stage 01's documents (groups and dates of the mixtures)
     display: dict[str, str]       # each term's display form
     terms: np.ndarray             # the model's vocabulary (stage 03's TF-IDF terms)
-    counts: sparse.csr_matrix     # its document-term counts
+    totals: np.ndarray | None     # each term's count over every document (None: no model)
     n_documents: int              # the documents with tokens (stage 02's)
     texts: ShortTexts             # whether they are short texts, and the evidence
     focus_ids: list[str]          # the focus document's units (none without a model)
@@ -466,31 +483,37 @@ def run(stage_run: StageRun) -> TopicsResult:
     # each document's count of the tokens tokenize wrote, read column by column (never the token lists)
     per_document = tokens_per_document_in(stage_run.input("tokens.parquet"))
     doc_ids = per_document.index.tolist()
-    # the model's terms: at most topics.max_terms, those in the most documents
-    tfidf = read_tfidf(*(stage_run.input(name) for name in TFIDF_FILES), max_terms=terms_cap(stage_run.params.topics))
-    identities_path = stage_run.run_file("identities")
     texts = detect_short(per_document.tolist())
-    fit = run_topics(tfidf, stage_run.params.topics, display=display, identities_path=identities_path,
-                     labels_path=stage_run.run_file("labels"), texts=texts, engine=stage_run.params.engine)
-    anchors = (anchor_coherence(*anchor_inputs(documents_path, tfidf, stage_run.params.topics), fit.k, fit.coherence,
+    settings = stage_run.params.topics
+    # the model's terms: at most topics.max_terms, those in the most documents; its rows: when it is
+    # fitted on a sample, the sample's only (the workers read the others' rows to weigh them)
+    rows = topic_rows(pd.read_parquet(stage_run.input("tfidf_documents.parquet"))["doc_id"].tolist(), settings, texts)
+    tfidf = read_tfidf(*(stage_run.input(name) for name in TFIDF_FILES), max_terms=terms_cap(settings), rows=rows)
+    identities_path = stage_run.run_file("identities")
+    focus_ids = resolve_focus(documents, stage_run.params.focus)
+    fit = run_topics(tfidf, settings, display=display, identities_path=identities_path,
+                     labels_path=stage_run.run_file("labels"), texts=texts, engine=stage_run.params.engine,
+                     focus_ids=focus_ids)
+    anchors = (anchor_coherence(*anchor_inputs(documents_path, tfidf, settings), fit.k, fit.coherence,
                                 cache=stage_run.build_dir / "anchor_coherence.json",
                                 language=stage_run.params.language) if fit.k else None)
     fit = judge(fit, example_coherence(anchors))
-    focus_ids = resolve_focus(documents, stage_run.params.focus) if fit.k else []
+    focus_ids = focus_ids if fit.k else []
     focus_table = (topic_views.focus_topics(fit.doc_topics, fit.topics, fit.topic_terms, focus_ids,
-                                            terms_of(tfidf, focus_ids)) if focus_ids else None)
+                                            set(tfidf.terms[fit.corpus.focus_terms])) if focus_ids else None)
     files = write_outputs(fit, stage_run.processed_dir, identities_path, focus=focus_table)
     if fit.k:  # the texts of the documents shown: each topic's top documents (the explorer's and the report's)
         documents = with_texts(documents, documents_path, top_documents(fit.doc_topics)["doc_id"])
     else:
         documents = documents.assign(text=None)
-    explorer = topic_explorer_data.explorer_data(fit, documents, terms=tfidf.terms, counts=tfidf.counts,
+    totals = None if fit.corpus is None else fit.corpus.totals
+    explorer = topic_explorer_data.explorer_data(fit, documents, terms=tfidf.terms, totals=totals,
                                                  display=display, words=stage_run.words)
     files["topic_explorer"] = topic_explorer_data.write(explorer, stage_run.processed_dir)  # the summary's too
     effects = topic_effects.topic_effects(fit.doc_topics, documents, fit.topics, unit=stage_run.words.unit,
                                           min_documents=stage_run.params.keywords.keyness_min_documents)
     files["topic_effects.parquet"] = write_parquet(effects.table, stage_run.processed_dir / "topic_effects.parquet")
-    common = (fit, files, documents, display, tfidf.terms, tfidf.counts, len(doc_ids), texts)
+    common = (fit, files, documents, display, tfidf.terms, totals, len(doc_ids), texts)
     limits = read_limits(stage_run.input("limits.json"))
     if not fit.k:
         return TopicsResult(*common, [], None, explorer, None, None, None, None, None, None, effects, limits)
@@ -509,18 +532,19 @@ def anchor_inputs(documents_path: Path, tfidf, settings: TopicsParams) -> tuple[
     At or below the sample cap that is every document; above it, the same sample as the
     model's (:func:`newslens.analysis.topic_sample.topic_sample`), so the baselines are fitted
     on what the model was, and their cost stays that of the sample's whatever the corpus's size.
+    A ``tfidf`` that holds only the sample's rows (its ``rows``) is that sample.
     """
     from newslens.analysis.tfidf import TfidfModel
     from newslens.analysis.topic_sample import topic_sample
 
     from newslens.files import texts_of
 
-    sample = topic_sample(tfidf.doc_ids, settings)
-    texts = texts_of(documents_path, tfidf.doc_ids if sample is None else [tfidf.doc_ids[i] for i in sample])
+    sample = None if tfidf.rows is not None else topic_sample(tfidf.doc_ids, settings)
+    ids = tfidf.doc_ids if sample is None else [tfidf.doc_ids[i] for i in sample]
+    texts = texts_of(documents_path, ids).loc[ids].tolist()
     if sample is None:
-        return texts.loc[tfidf.doc_ids].tolist(), tfidf
-    ids = [tfidf.doc_ids[i] for i in sample]
-    return texts.loc[ids].tolist(), TfidfModel(ids, tfidf.terms, tfidf.matrix[sample], tfidf.counts[sample], tfidf.idf)
+        return texts, tfidf
+    return texts, TfidfModel(ids, tfidf.terms, tfidf.matrix[sample], tfidf.counts[sample], tfidf.idf)
 
 
 def example_coherence(anchors: pd.DataFrame | None) -> float | None:
@@ -529,10 +553,3 @@ def example_coherence(anchors: pd.DataFrame | None) -> float | None:
         return None
     example = anchors.loc[anchors["model"].str.startswith("scikit-learn"), "npmi"]
     return float(example.iloc[0]) if len(example) else None
-
-
-def terms_of(tfidf, doc_ids: list[str]) -> set[str]:
-    """The terms that occur in any of ``doc_ids`` (rows of the TF-IDF counts)."""
-    rows = [i for i, doc_id in enumerate(tfidf.doc_ids) if doc_id in set(doc_ids)]
-    used = np.asarray(tfidf.counts[rows].sum(axis=0)).ravel() > 0
-    return set(tfidf.terms[used])
