@@ -23,7 +23,7 @@ def _outputs(groups: list, dates: list | None = None, statuses: tuple[str, ...] 
     log = pd.DataFrame({"status": ["ingested"] * n + list(statuses)})
     empty = pd.DataFrame()
     values = {"documents": documents, "log": log, "token_stats": {}, "focus_terms": empty,
-              "similar": empty, "keyness": empty, "group_sizes": empty, "topics": empty, "doc_topics": empty,
+              "similar": empty, "keyness": empty, "group_sizes": empty, "topics": empty, "topic_periods": empty,
               "k_choice": {}, "vocabulary": empty, "corpus_terms": empty, "focus_topics": empty} | tables
     return summary.Outputs(**values)
 

@@ -38,6 +38,17 @@ def test_prevalence_over_time_uses_the_resolution_of_the_span():
     assert empty.empty
 
 
+def test_the_summary_reads_the_table_over_time_the_topics_stage_computed(tmp_path):
+    """topic_periods.parquet holds prevalence_over_time's table value for value (the summary reads
+    it instead of every document's mixture); without dates it holds an empty table."""
+    table, _ = topic_views.prevalence_over_time(DOC_TOPICS, DOCUMENTS, TOPICS)
+    topic_views.write_periods(table, tmp_path)
+    pd.testing.assert_frame_equal(topic_views.read_periods(tmp_path), table)
+    empty, _ = topic_views.prevalence_over_time(DOC_TOPICS, DOCUMENTS.assign(date=pd.NaT), TOPICS)
+    topic_views.write_periods(empty, tmp_path)
+    assert topic_views.read_periods(tmp_path).empty
+
+
 def test_representative_documents_show_a_unit_by_its_own_words():
     top = topic_views.representative_documents(DOC_TOPICS, DOCUMENTS, TOPICS, n=2)
     assert top["topic"].tolist() == [2, 2, 1, 1]

@@ -30,7 +30,7 @@ def test_run_writes_the_stage_outputs_and_returns_what_it_wrote(seed):
     fit = result.fit
     assert set(result.files) == {"sweep.csv", "topic_terms.parquet", "doc_topics.parquet", "topics.csv",
                                  "k_choice.json", "identities", "topic_explorer", "focus_topics.csv",
-                                 "topic_effects.parquet"}
+                                 "topic_effects.parquet", "topic_periods.parquet"}
     assert result.files["identities"] == root / "reports" / "seed" / "topics.json"
     assert all(path.is_file() and path.is_relative_to(root) for path in result.files.values())
     pd.testing.assert_frame_equal(pd.read_csv(result.files["sweep.csv"]), fit.sweep, check_dtype=False)

@@ -162,7 +162,8 @@ STAGES: tuple[Stage, ...] = (
                  "report.topics_page", *VALIDATION_MODULES),
         inputs=("documents.parquet", "vocabulary.parquet", "tokens.parquet", "limits.json", *TFIDF_FILES),
         outputs=("sweep.csv", "topic_terms.parquet", "doc_topics.parquet", "topics.csv",
-                 "k_choice.json", "topic_explorer.json", "focus_topics.csv", "topic_effects.parquet"),
+                 "k_choice.json", "topic_explorer.json", "focus_topics.csv", "topic_effects.parquet",
+                 "topic_periods.parquet"),
         run_files=(("labels", "{params}.labels.yaml"), ("identities", "reports/{run}/topics.json"), VALIDATION_FILES),
         rewrites=("identities",)),
     Stage(
@@ -173,8 +174,9 @@ STAGES: tuple[Stage, ...] = (
                  "report.robustness", "report.summary", "report.summary_page", "report.topic_explorer",
                  *VALIDATION_MODULES),
         inputs=("documents.parquet", "ingest_log.csv", "tokenize_stats.json", "focus_keywords.csv",
-                "similar.csv", "keyness.parquet", "keyness_groups.csv", "topics.csv", "doc_topics.parquet", "corpus_terms.csv",
-                "k_choice.json", "vocabulary.parquet", "topic_explorer.json", "focus_topics.csv", "limits.json"),
+                "similar.csv", "keyness.parquet", "keyness_groups.csv", "topics.csv", "doc_topics.parquet",
+                "topic_periods.parquet", "corpus_terms.csv", "k_choice.json", "vocabulary.parquet",
+                "topic_explorer.json", "focus_topics.csv", "limits.json"),
         outputs=(),
         # The committed robustness of the findings (make sensitivity), for the summary's one line.
         run_files=(("sensitivity", "reports/{run}/sensitivity.json"), ("identities", "reports/{run}/topics.json"),

@@ -271,6 +271,13 @@ def _remap(columns: np.ndarray | None, n_terms: int) -> np.ndarray | None:
     return remap
 
 
+def row_groups(parquet, columns: list[str]):
+    """The file's row groups one at a time (``columns`` of each): :func:`write_tfidf` writes
+    :data:`CELL_CHUNK` cells per group, so a reader holds one chunk's cells, not a read-ahead of several."""
+    for index in range(parquet.num_row_groups):
+        yield parquet.read_row_group(index, columns=columns)
+
+
 def read_tfidf(entries: Path, terms: Path, documents: Path, *, max_terms: int | None = None,
                rows: np.ndarray | None = None) -> TfidfModel:
     """The matrices :func:`write_tfidf` wrote, value for value, read a row group at a time into
@@ -309,13 +316,13 @@ def read_tfidf(entries: Path, terms: Path, documents: Path, *, max_terms: int | 
             nnz = parquet.metadata.num_rows
         else:  # a first pass over the cells' coordinates only: the kept cells' number
             nnz = sum(int(kept(batch.column("doc").to_numpy(), batch.column("term").to_numpy()).sum())
-                      for batch in parquet.iter_batches(batch_size=CELL_CHUNK, columns=["doc", "term"]))
+                      for batch in row_groups(parquet, ["doc", "term"]))
         per_row = np.zeros(shape[0], dtype=np.int64)
         indices = np.empty(nnz, dtype=np.int32)
         weights = np.empty(nnz, dtype=np.float64)
         values = np.empty(nnz, dtype=np.int64)
         at = 0
-        for batch in parquet.iter_batches(batch_size=CELL_CHUNK, columns=["doc", "term", "tfidf", "count"]):
+        for batch in row_groups(parquet, ["doc", "term", "tfidf", "count"]):
             docs, cell_terms = batch.column("doc").to_numpy(), batch.column("term").to_numpy()
             cell_weights, cell_counts = batch.column("tfidf").to_numpy(), batch.column("count").to_numpy()
             keep = kept(docs, cell_terms)
@@ -332,6 +339,9 @@ def read_tfidf(entries: Path, terms: Path, documents: Path, *, max_terms: int | 
             weights[at:at + n] = cell_weights
             values[at:at + n] = cell_counts
             at += n
+    from newslens.files import release_arrow_memory
+
+    release_arrow_memory()
     indptr = np.zeros(shape[0] + 1, dtype=np.int64)
     np.cumsum(per_row, out=indptr[1:])
     matrix = sparse.csr_matrix((weights, indices, indptr), shape=shape)

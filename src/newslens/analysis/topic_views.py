@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pathlib import Path
+
 import pandas as pd
 
 from newslens.precision import display_values
@@ -50,6 +52,28 @@ def prevalence_over_time(doc_topics: pd.DataFrame, documents: pd.DataFrame, topi
     table = joined.pivot_table(index="topic", columns="period", values="weight", aggfunc="mean")
     table.columns = [period_label(c, resolution.name) for c in table.columns]
     return _shown(_with_labels(table, topics)), resolution
+
+
+PERIODS_FILE = "topic_periods.parquet"
+
+
+def write_periods(over_time: pd.DataFrame, out_dir: Path) -> Path:
+    """Write :func:`prevalence_over_time`'s table (topics × periods; empty without a model or dates),
+    so that the summary reads it rather than every document's mixture (:func:`read_periods`)."""
+    from newslens.files import write_parquet
+
+    table = over_time.rename_axis("topic").reset_index() if len(over_time.columns) else pd.DataFrame({"topic": []})
+    return write_parquet(table, Path(out_dir) / PERIODS_FILE)
+
+
+def read_periods(out_dir: Path) -> pd.DataFrame:
+    """The table :func:`write_periods` wrote, as :func:`prevalence_over_time` gave it."""
+    table = pd.read_parquet(Path(out_dir) / PERIODS_FILE)
+    if len(table.columns) < 2:
+        return pd.DataFrame()
+    table = table.set_index("topic")
+    table.columns = list(table.columns)
+    return table
 
 
 def representative_documents(doc_topics: pd.DataFrame, documents: pd.DataFrame,

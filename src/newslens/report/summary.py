@@ -57,7 +57,7 @@ class Outputs:
     keyness: pd.DataFrame
     group_sizes: pd.DataFrame  # keyness_groups.csv: every group and period, compared or why not
     topics: pd.DataFrame
-    doc_topics: pd.DataFrame
+    topic_periods: pd.DataFrame  # topic_periods.parquet: mean topic weight per period (topics × periods)
     k_choice: dict
     vocabulary: pd.DataFrame
     corpus_terms: pd.DataFrame
@@ -76,7 +76,7 @@ def load_outputs(folder: Path) -> Outputs:
         keyness=pd.read_parquet(folder / "keyness.parquet"),
         group_sizes=pd.read_csv(folder / "keyness_groups.csv", keep_default_na=False),
         topics=pd.read_csv(folder / "topics.csv"),
-        doc_topics=pd.read_parquet(folder / "doc_topics.parquet"),
+        topic_periods=topic_views.read_periods(folder),
         k_choice=json.loads((folder / "k_choice.json").read_text(encoding="utf-8")),
         vocabulary=pd.read_parquet(folder / "vocabulary.parquet"),
         corpus_terms=pd.read_csv(folder / "corpus_terms.csv"),
@@ -377,7 +377,10 @@ def _mixture(out: Outputs, focus_ids: list[str], noun: str) -> tuple[pd.Series |
 
 def _over_time(out: Outputs, shown: int, words: Words) -> tuple[pd.DataFrame, Resolution, str]:
     """Topic prevalence per period (the ``shown`` topics of the table), its periods and sentence."""
-    over_time, resolution = topic_views.prevalence_over_time(out.doc_topics, out.documents, out.topics)
+    from newslens.corpus.periods import choose_resolution
+
+    over_time = out.topic_periods  # the topics stage's table (topic_views.prevalence_over_time)
+    resolution = choose_resolution(out.documents["date"], precision=out.documents.get("date_precision"))
     return over_time.head(shown), resolution, time_sentence(resolution, over_time, words)
 
 

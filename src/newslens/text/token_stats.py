@@ -61,9 +61,12 @@ def tokens_per_document_in(path: Path) -> pd.Series:
     import pandas as pd
     import pyarrow.compute as pc
 
+    from newslens.files import release_arrow_memory
+
     pieces = [pd.DataFrame({"doc_id": piece.column("doc_id").to_pandas(),
                             "n": pc.list_value_length(piece.column("tokens")).to_numpy().astype("int64")})
               .groupby("doc_id", sort=False)["n"].sum() for piece in _token_pieces(path)]
+    release_arrow_memory()  # the pieces' token lists, read and dropped
     return pd.concat(pieces) if pieces else pd.Series([], dtype="int64", name="n").rename_axis("doc_id")
 
 
