@@ -183,6 +183,25 @@ def test_kwic_budget_keeps_the_most_distinctive_terms_first():
     assert cover["named"] == len(small["kwic"]) < cover["named_of"] and cover["frequent"] == 0
 
 
+def test_the_whole_data_stays_within_its_bytes_by_leaving_out_the_lines_tried_last():
+    from newslens.report.views import json_data
+
+    data, _, _ = build()
+    whole = len(json_data(data).encode("utf-8"))
+    without_lines = len(json_data({**data, "kwic": {}, "docs": []}).encode("utf-8"))
+    limit = (whole + without_lines) // 2
+    fitted, _, _ = build(keyness_data.Budget(data_bytes=limit))
+    assert len(json_data(fitted).encode("utf-8")) <= limit < whole
+    assert 0 < len(fitted["kwic"]) < len(data["kwic"])
+    assert {k: v for k, v in fitted.items() if k not in ("kwic", "docs", "kwic_cover")} == \
+        {k: v for k, v in data.items() if k not in ("kwic", "docs", "kwic_cover")}  # only lines are left out
+    for term, lines in fitted["kwic"].items():  # the lines kept are the whole data's, their documents too
+        assert [fitted["docs"][line[0]] for line in lines] == [data["docs"][line[0]] for line in data["kwic"][term]]
+        assert [line[1:] for line in lines] == [line[1:] for line in data["kwic"][term]]
+    assert fitted["kwic_cover"]["named"] < data["kwic_cover"]["named"]
+    assert build(keyness_data.Budget(data_bytes=whole))[0] == data  # at its size: nothing left out
+
+
 def test_one_group_gives_no_explorer():
     data, _, _ = build(groups={d: "Only" for d in TEXTS})
     assert data is None

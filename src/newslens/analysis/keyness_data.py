@@ -26,7 +26,10 @@ What it carries is capped so that a report stays small (:class:`Budget`):
   terms by frequency, until ``kwic_bytes`` of JSON (or ``kwic_bytes_max``, while the
   ``frequent_terms`` most frequent are not all in); the data says how far that reached
   (``kwic_cover``), and each line's document travels once with its title, date and group
-  (a line's keyword is "" when the text writes the term as its display form);
+  (a line's keyword is "" when the text writes the term as its display form); when the whole
+  data would pass ``data_bytes`` (larger corpora: more digits in the counts, more documents
+  behind the lines), the lines of the terms tried last are left out until it fits, and
+  ``kwic_cover`` says so;
 * surface forms: each lowercase word of the texts that the run's tokenizer counts as a
   carried term other than itself (``sanctions`` → ``sanction``), so a search finds it.
 
@@ -70,6 +73,10 @@ class Budget:
     lines_per_term: int = 3      # lines kept per term, spread over groups
     lines_per_document: int = 1  # ... and over documents
     shown: int = 20              # terms the list shows per direction
+    # The whole data's JSON bytes at most: the news run's keywords page, at 3 MB the most a shared
+    # report should weigh, spends some 0.7 MB beside this view (2.16 MB of data at ×1; 2.35 MB
+    # for the ×16 corpus, whose page then passed 3 MB).
+    data_bytes: int = 2_200_000
 
 
 def group_counts(model, documents: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -276,14 +283,12 @@ def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, setting
     first = len(list(dict.fromkeys(t for t in [*top["term"], *mentioned] if t in held)))
     lines, reached = _stored_lines(texts, names, keep, by_group[np.ix_(keep, columns)], carried, priority,
                                    normalize, settings.kwic_window, budget)
-    docs = sorted({row[0] for rows in lines.values() for row in rows})
-    doc_index = {d: i for i, d in enumerate(docs)}
     labels = documents.set_index("doc_id").loc[source.doc_ids, "group"].astype(object).to_numpy()
     named = set(names.tolist())
     used = source.label_documents("group", [str(g) if pd.notna(g) and str(g) in named else None for g in labels],
                                   columns)
     doc_counts = [used[g] for g in keep]
-    return {
+    fixed = {
         "groups": [str(g) for g in names[keep]],
         "group_count": int(len(by_size)),
         "tokens": [int(t) for t in group_tokens[keep]],
@@ -304,12 +309,52 @@ def explorer_data(model, documents: pd.DataFrame, keyness: pd.DataFrame, setting
         "shown": budget.shown,
         "lines_per_term": budget.lines_per_term,
         "window": int(settings.kwic_window),
-        "kwic_cover": _cover(priority, reached, first, carried),
-        "docs": _documents(documents, docs, {str(names[g]): i for i, g in enumerate(keep)}),
-        # a keyword written as the term's display form travels as "" (two thirds of them in the news run)
-        "kwic": {t: [[doc_index[r[0]], r[1], "" if r[2] == display.get(t, t) else r[2], r[3]] for r in rows]
-                 for t, rows in sorted(lines.items())},
     }
+    group_index = {str(names[g]): i for i, g in enumerate(keep)}
+
+    def with_lines(tried: int) -> dict:
+        """The data with the lines of the first ``tried`` priority terms."""
+        chosen = set(priority[:tried])
+        kept = {t: rows for t, rows in lines.items() if t in chosen}
+        docs = sorted({row[0] for rows in kept.values() for row in rows})
+        doc_index = {d: i for i, d in enumerate(docs)}
+        return {**fixed, "kwic_cover": _cover(priority, tried, first, carried),
+                "docs": _documents(documents, docs, group_index),
+                # a keyword written as the term's display form travels as "" (two thirds of them in the news run)
+                "kwic": {t: [[doc_index[r[0]], r[1], "" if r[2] == display.get(t, t) else r[2], r[3]] for r in rows]
+                         for t, rows in sorted(kept.items())}}
+
+    return _within(with_lines, reached, budget.data_bytes)
+
+
+def _size(data: dict) -> int:
+    """The JSON bytes of ``data`` as a page embeds it (compact, UTF-8, ``< > &`` and U+2028/9 escaped
+    as six-byte ``\\uXXXX``: :func:`newslens.report.views.json_data`)."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    escaped = sum(text.count(c) for c in "<>&") * 5 + sum(text.count(c) for c in "\u2028\u2029") * 3
+    return len(text.encode("utf-8")) + escaped
+
+
+def _within(with_lines: Callable[[int], dict], reached: int, limit: int) -> dict:
+    """``with_lines(reached)``, or when that passes ``limit`` bytes, ``with_lines(n)`` for the largest
+    n that fits (the lines of fewer terms; a bisection, the size growing with n).
+
+    >>> grow = lambda n: {"kwic": "x" * (100 * n)}
+    >>> len(_within(grow, 50, 10_000)["kwic"]), len(_within(grow, 50, 2_345)["kwic"])
+    (5000, 2300)
+    """
+    data = with_lines(reached)
+    if _size(data) <= limit:
+        return data
+    low, high = 0, reached  # with_lines(low) fits (or low is 0); with_lines(high) does not
+    while high - low > 1:
+        middle = (low + high) // 2
+        if _size(with_lines(middle)) <= limit:
+            low = middle
+        else:
+            high = middle
+    logger.info("keyness explorer: the lines of %d of %d terms tried fit in %d bytes", low, reached, limit)
+    return with_lines(low)
 
 
 LISTED_MARGIN = 5  # rows past the lists' last: a near tie there that the page breaks otherwise still has its lines
