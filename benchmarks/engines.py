@@ -15,7 +15,7 @@ Each (engine, scale) runs in its own process, one run each:
 
 The Dask engine is a LocalCluster of 2 single-threaded worker processes (its start-up is
 timed apart); the pandas engine uses its default 2 joblib processes. Peak memory: the
-driver's ``ru_maxrss``, and on Dask each worker's ``ru_maxrss`` (read on the workers). The
+driver's peak resident set (``VmHWM``: :func:`peak_mib`), and on Dask each worker's (read on the workers). The
 Dask task stream gives the compute time of every partition task (the parallel part); the rest
 of the wall time is the driver's (reading, reductions, writing: the serial part). The
 10-million-document estimate on 32 workers extrapolates both parts from the two largest
@@ -43,8 +43,15 @@ STAGES = ("ingest", "tokenize", "tfidf")
 TARGET_DOCS, TARGET_WORKERS = 10_000_000, 32
 
 
+def peak_mib() -> float:
+    """This process's peak resident set in MiB (``VmHWM``: :func:`benchmarks.harness.maxrss_mib`)."""
+    from benchmarks.harness import maxrss_mib
+
+    return maxrss_mib()
+
+
 def _worker_peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return peak_mib()
 
 
 def cell(engine_name: str, scale: int, work: Path) -> dict:
@@ -103,10 +110,10 @@ def cell(engine_name: str, scale: int, work: Path) -> dict:
             entry["wall_s"] = round(time.perf_counter() - t0, 2)
             entry.update(_traffic(engine.traffic.maps[counted:]))
             counted = len(engine.traffic.maps)
-            entry["driver_peak_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+            entry["driver_peak_mib"] = round(peak_mib(), 1)
             record["stages"][stage] = entry
     record["documents"] = pq.ParquetFile(documents).metadata.num_rows
-    record["driver_peak_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    record["driver_peak_mib"] = round(peak_mib(), 1)
     if engine_name == "dask":
         peaks = engine.client.run(_worker_peak_mib)
         record["worker_peak_mib"] = {k: round(v, 1) for k, v in sorted(peaks.items())}
@@ -316,7 +323,7 @@ def _scale_markdown(results: dict) -> list[str]:
     lines = ["", "## What moves between the driver and the work, at each scale", "",
              "The engines' byte counters (`NEWSLENS_COUNT_BYTES`): the pickled bytes of each task's partition "
              "(*largest task*), of everything the driver received back (*received*), and the driver's peak "
-             "memory after the stage (`ru_maxrss`, so it never falls).", "",
+             "memory after the stage (`VmHWM`, so it never falls).", "",
              "| engine | scale | documents | stage | wall (s) | tasks | largest task (KB) | received (MB) | "
              "driver peak (MiB) |", "|---|---|---|---|---|---|---|---|---|"]
     for _, c in cells:

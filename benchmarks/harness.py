@@ -44,7 +44,20 @@ def error_record(exc: BaseException) -> dict:
 
 
 def maxrss_mib(who: int = resource.RUSAGE_SELF) -> float:
-    """Peak resident set size in MiB (Linux reports KiB)."""
+    """Peak resident set size in MiB (Linux reports KiB).
+
+    This process's is ``VmHWM`` of ``/proc/self/status``, not ``ru_maxrss``: Linux keeps that
+    across ``execve``, so a measurement started by a parent that had built the ×64 corpus reported
+    the parent's 2.3 GB as its own. ``VmHWM`` belongs to the process's own memory map, new at
+    ``execve``. Children's (``RUSAGE_CHILDREN``), and elsewhere than Linux: ``ru_maxrss``.
+    """
+    if who == resource.RUSAGE_SELF:
+        try:
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+        except OSError:
+            pass
     return resource.getrusage(who).ru_maxrss / 1024.0
 
 

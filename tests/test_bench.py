@@ -277,3 +277,18 @@ def test_report_run_writes_a_params_file_grouped_by_outlet(tmp_path):
     assert params.sources[0].group_column == "outlet" and params.title == "News ×1 (replicas with fresh vocabulary)"
     table = pd.read_csv(tmp_path / "x1" / "news-outlets.csv", dtype=str, keep_default_na=False)
     assert len(table) == 3824 and table["outlet"].nunique() <= 12
+
+
+def test_a_measured_process_reports_its_own_peak_not_its_parents():
+    """``ru_maxrss`` survives ``execve``: a cell started by a large parent reported the parent's
+    peak. The harness reads the process's own (``VmHWM``)."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    held = np.ones(300 * 2**20 // 8)  # 300 MiB, touched
+    script = "from benchmarks.harness import maxrss_mib; print(maxrss_mib())"
+    child = float(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                                 cwd=str(config.PROJECT_ROOT)).stdout)
+    assert held.sum() > 0 and child < 200
