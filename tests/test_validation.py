@@ -224,6 +224,21 @@ def seed_fit(tmp_path_factory):
     return folder, result
 
 
+def test_the_affinity_read_a_range_of_rows_at_a_time_is_the_product_in_memory(seed_fit, monkeypatch):
+    from newslens.analysis.tfidf import read_tfidf
+    from newslens.stages import TFIDF_FILES
+
+    folder, fit = seed_fit
+    files = [folder / name for name in TFIDF_FILES]
+    in_memory, rows = validation_items.topic_affinity(fit.doc_topics, read_tfidf(*files))
+    whole, same_rows = validation_items.topic_affinity(fit.doc_topics, validation_items.TfidfRows(*files))
+    assert rows == same_rows and np.array_equal(whole, in_memory)  # one range: the same product
+    monkeypatch.setattr(validation_items, "AFFINITY_ROWS", 7)
+    assert len(fit.doc_topics["doc_id"].unique()) > 7  # several ranges
+    summed, _ = validation_items.topic_affinity(fit.doc_topics, validation_items.TfidfRows(*files))
+    assert np.allclose(summed, in_memory, rtol=1e-3, atol=0)
+
+
 def test_items_follow_the_rules(seed_fit):
     folder, fit = seed_fit
     data = validation_items.draw(RUN, folder, folder / "topics.json", n_topic_items=8)

@@ -56,17 +56,62 @@ def item_seed(run: str, model: str) -> int:
     return int(hashlib.sha256(f"{run}\n{model}".encode("utf-8")).hexdigest()[:16], 16)
 
 
+AFFINITY_ROWS = 5_000  # the TF-IDF's rows read at a time for the affinity (the topics stage's partitions)
+
+
 def topic_affinity(doc_topics: pd.DataFrame, tfidf) -> tuple[np.ndarray, list[int]]:
     """Each topic's affinity to each term: the TF-IDF weight averaged over the documents, weighted by
     their share of the topic (topics × terms, rounded to display precision so that ranks cannot
-    flip on another CPU), and the topic ids of its rows."""
+    flip on another CPU), and the topic ids of its rows.
+
+    ``tfidf`` is a model in memory (its ``matrix``) or :class:`TfidfRows`, read :data:`AFFINITY_ROWS`
+    rows at a time: the sums then hold topics × terms, never the corpus's matrix. Up to that many
+    rows, both are one product of the same arrays.
+    """
     mixture = doc_topics.pivot(index="doc_id", columns="topic", values="weight")
     mixture = mixture.reindex(tfidf.doc_ids).fillna(0.0)
     theta = mixture.to_numpy(dtype=float)
     totals = theta.sum(axis=0)
-    weighted = np.asarray((sparse.csr_matrix(theta.T) @ tfidf.matrix).todense())
+    if isinstance(tfidf, TfidfRows):
+        blocks = ((start, tfidf.rows(start, min(start + AFFINITY_ROWS, len(tfidf.doc_ids))))
+                  for start in range(0, len(tfidf.doc_ids), AFFINITY_ROWS))
+    else:
+        blocks = iter([(0, tfidf.matrix)])
+    weighted = np.zeros((theta.shape[1], len(tfidf.terms)))
+    for start, block in blocks:
+        weighted += np.asarray((sparse.csr_matrix(theta[start:start + block.shape[0]].T) @ block).todense())
     affinity = weighted / np.where(totals > 0, totals, 1.0)[:, None]
     return display_values(affinity), [int(t) for t in mixture.columns]
+
+
+class TfidfRows:
+    """Stage 03's TF-IDF as files (:data:`newslens.stages.TFIDF_FILES`): its terms and documents'
+    ids held, its rows read a range at a time (:func:`newslens.analysis.tfidf.read_cell_rows`)."""
+
+    def __init__(self, entries: Path, terms: Path, documents: Path):
+        self.entries = Path(entries)
+        self.terms = pd.read_parquet(terms, columns=["term"])["term"].to_numpy(dtype=object)
+        self.doc_ids = pd.read_parquet(documents)["doc_id"].tolist()
+
+    def rows(self, start: int, stop: int) -> sparse.csr_matrix:
+        from newslens.analysis.tfidf import read_cell_rows
+
+        return read_cell_rows(self.entries, "tfidf", start, stop, len(self.terms))
+
+
+def documents_with_text(path: Path) -> set[str]:
+    """The doc_ids of documents.parquet whose text is more than whitespace, read a batch at a time
+    (no table of every text is held)."""
+    import pyarrow.dataset as ds
+
+    from newslens.files import release_arrow_memory
+
+    found: set[str] = set()
+    for batch in ds.dataset(path, format="parquet").to_batches(columns=["doc_id", "text"], batch_size=2_000):
+        found.update(doc_id for doc_id, text in zip(batch.column("doc_id").to_pylist(), batch.column("text").to_pylist())
+                     if text is not None and text.strip())
+    release_arrow_memory()
+    return found
 
 
 def word_items(topic_terms: pd.DataFrame, affinity: np.ndarray, topic_ids: list[int], terms: np.ndarray,
@@ -111,11 +156,11 @@ def _eligible(mixture: pd.DataFrame) -> dict[str, tuple[list[int], list[int]]]:
     return eligible
 
 
-def topic_items(doc_topics: pd.DataFrame, documents: pd.DataFrame, topic_ids: list[int], n: int,
+def topic_items(doc_topics: pd.DataFrame, with_text: set[str], topic_ids: list[int], n: int,
                 rng: np.random.Generator) -> list[dict[str, Any]]:
-    """Up to ``n`` topic-intrusion items, drawn in rounds over the topics by each document's main topic."""
+    """Up to ``n`` topic-intrusion items, drawn in rounds over the topics by each document's main topic
+    (among the documents ``with_text``: :func:`documents_with_text`)."""
     mixture = doc_topics.pivot(index="doc_id", columns="topic", values="weight").sort_index()
-    with_text = set(documents.loc[documents["text"].fillna("").str.strip().str.len() > 0, "doc_id"])
     eligible = {d: v for d, v in _eligible(mixture).items() if d in with_text}
     pools = {topic: sorted(d for d, (shown, _) in eligible.items() if shown[0] == topic) for topic in topic_ids}
     items: list[dict[str, Any]] = []
@@ -148,7 +193,7 @@ def draw(run: str, processed_dir: Path, identities_path: Path, *, n_topic_items:
     Reads the topics stage's outputs (``topic_terms.parquet``, ``doc_topics.parquet``,
     ``topics.csv``), stage 01's documents, stage 02's vocabulary and stage 03's TF-IDF.
     """
-    from newslens.analysis.tfidf import read_tfidf
+    from newslens.files import read_parquet, with_texts
     from newslens.stages import TFIDF_FILES
 
     if n_topic_items < 0:
@@ -160,19 +205,21 @@ def draw(run: str, processed_dir: Path, identities_path: Path, *, n_topic_items:
     topics = pd.read_csv(processed_dir / "topics.csv")
     topic_terms = pd.read_parquet(processed_dir / "topic_terms.parquet")
     doc_topics = pd.read_parquet(processed_dir / "doc_topics.parquet")
-    documents = pd.read_parquet(processed_dir / "documents.parquet")
+    documents_path = processed_dir / "documents.parquet"
     vocabulary = pd.read_parquet(processed_dir / "vocabulary.parquet", columns=["term", "display"])
     display = dict(zip(vocabulary["term"], vocabulary["display"]))
-    tfidf = read_tfidf(*(processed_dir / name for name in TFIDF_FILES))
+    tfidf = TfidfRows(*(processed_dir / name for name in TFIDF_FILES))
     topic_ids = [int(t) for t in topics["topic"]]  # by prevalence, as the reports list them
     rng = np.random.default_rng(item_seed(run, model))
     affinity, rows = topic_affinity(doc_topics, tfidf)
     affinity = affinity[[rows.index(t) for t in topic_ids]]
     items = word_items(topic_terms, affinity, topic_ids, tfidf.terms, display, rng)
-    items += topic_items(doc_topics, documents, topic_ids, n_topic_items, rng)
+    items += topic_items(doc_topics, documents_with_text(documents_path), topic_ids, n_topic_items, rng)
     for number, item in enumerate(items, start=1):
         item["id"] = f"{item['kind'][0]}{number:03d}"
-    by_id = documents.set_index("doc_id")
+    # the documents' columns without their texts, then the texts of the documents shown
+    shown = [item["doc_id"] for item in items if item["kind"] == "topic"]
+    by_id = with_texts(read_parquet(documents_path, without=("text",)), documents_path, shown).set_index("doc_id")
     docs = {item["doc_id"]: snippet(by_id.loc[item["doc_id"]]) for item in items if item["kind"] == "topic"}
     ranked = topic_terms.sort_values(["topic", "rank"])
     topic_info = {str(t): {"label": str(label), "terms": [display.get(term, term) for term in
