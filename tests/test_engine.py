@@ -102,7 +102,7 @@ def test_dask_fold_merges_on_the_workers_in_partition_order(local_dask) -> None:
 
 
 def test_a_fold_sends_the_driver_its_root_on_dask_and_one_result_per_group_here(local_dask) -> None:
-    partitions = list(chunked(range(65 * 3), 3))  # 65 partitions: 9 groups of at most 8
+    partitions = list(chunked(range(65 * 3), 3))  # 65 partitions: on one job, 2 runs of 33 and 32
     with Engine(1, count_bytes=True) as pandas:
         root = pandas.fold(_word_counts, partitions, _merge_counts, shared=5)
     [here] = pandas.traffic.maps
@@ -115,7 +115,22 @@ def test_a_fold_sends_the_driver_its_root_on_dask_and_one_result_per_group_here(
     assert here.tasks == there.tasks == 65 and here.submitted == there.submitted
     root_size = len(pickle.dumps(root, protocol=pickle.HIGHEST_PROTOCOL))
     assert there.received == root_size  # only the root reaches the driver
-    assert here.received > root_size  # nine merged groups came back
+    assert here.received > root_size  # the two runs' merges came back
+
+
+@pytest.mark.parametrize("n", [8, 65, 400])
+def test_a_pandas_fold_sends_the_driver_a_few_results_however_many_partitions(n) -> None:
+    from newslens.engine import GROUPS_PER_JOB
+
+    partitions = list(chunked(range(n * 3), 3))
+    with Engine(2, count_bytes=True) as pandas:
+        root = pandas.fold(_word_counts, partitions, _merge_counts, shared=5)
+    [record] = pandas.traffic.maps
+    assert root == _merge_counts([_word_counts(5, part) for part in partitions])
+    root_size = len(pickle.dumps(root, protocol=pickle.HIGHEST_PROTOCOL))
+    # every result is a counter of the same 23 words at most: about the root's size each; runs of
+    # FAN_IN partitions would have sent 50 of them for 400 partitions
+    assert record.tasks == n and record.received <= 2 * GROUPS_PER_JOB * (root_size + 64)
 
 
 def test_dask_engine_error_names_the_failure(local_dask) -> None:

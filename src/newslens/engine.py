@@ -59,6 +59,10 @@ COUNT_ENV = "NEWSLENS_COUNT_BYTES"
 PARTITION_DOCUMENTS = 500
 # Results merged by one combine task in a fold: the tree over P partitions has ceil(log_8 P) levels.
 FAN_IN = 8
+# A pandas fold's tasks per worker process: each maps a run of consecutive partitions and merges them
+# (a tree of FAN_IN), so the driver receives at most n_jobs × GROUPS_PER_JOB results however many
+# partitions there are (Dask's fold merges on the workers and sends the driver the root alone).
+GROUPS_PER_JOB = 2
 
 
 def _size(value: Any) -> int:
@@ -170,12 +174,14 @@ class Engine:
 
         ``combine`` takes a list of results (in order) and returns one; it must be associative
         and must not change its inputs (a task may be retried). None when there are no partitions.
-        Each worker task here maps :data:`FAN_IN` partitions and merges them; this process merges
-        what comes back as it comes, holding at most :data:`FAN_IN` results per tree level.
+        The partitions (references) are cut into at most ``n_jobs`` × :data:`GROUPS_PER_JOB` runs
+        of consecutive ones, at least :data:`FAN_IN` each; each worker task maps a run and merges
+        it in a tree of :data:`FAN_IN`, and this process merges the runs' results as they come.
         """
         call = function if shared is None else _Bound(function, shared)
         record = self._record(function, shared)
-        groups = chunked(self._measured_parts(record, partitions), FAN_IN)
+        parts = list(self._measured_parts(record, partitions))
+        groups = chunked(parts, max(FAN_IN, -(-len(parts) // (self.n_jobs * GROUPS_PER_JOB))))
         levels: list[list] = []
         for merged in self._map(_Group(call, combine), groups, parallel):
             if record is not None:
@@ -234,14 +240,17 @@ def _drain(levels: list[list], combine: Callable[[list], Any]) -> Any:
 
 
 class _Group:
-    """Map ``call`` over a group of partitions and merge the results (one pandas worker task)."""
+    """Map ``call`` over a run of partitions and merge the results in a tree of :data:`FAN_IN`, so a
+    long run holds a few results at a time (one pandas worker task)."""
 
     def __init__(self, call: Callable, combine: Callable[[list], Any]):
         self.call, self.combine = call, combine
 
     def __call__(self, group: list):
-        results = [self.call(part) for part in group]
-        return results[0] if len(results) == 1 else self.combine(results)
+        levels: list[list] = []
+        for part in group:
+            _push(levels, self.call(part), self.combine)
+        return _drain(levels, self.combine)
 
 
 class _Bound:
