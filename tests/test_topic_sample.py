@@ -12,7 +12,9 @@ import pytest
 from scipy import sparse
 
 from newslens.analysis import topic_sample
-from newslens.analysis.topic_sample import sample_rows, topic_sample as sample_of, transform_rows
+from newslens.analysis.tfidf import TfidfModel
+from newslens.analysis.topic_pass import corpus_pass
+from newslens.analysis.topic_sample import sample_rows, topic_sample as sample_of
 from newslens.analysis.topics import estimator_for, run_topics
 from newslens.engine import Engine
 from newslens.params import TopicsParams
@@ -77,6 +79,13 @@ def test_old_params_have_no_sample_setting_and_a_bad_one_is_refused():
 
 # --- the transform, partition by partition -----------------------------------------------
 
+def _weights(estimator, tfidf, data, engine):
+    """Every row's weights from one pass of 48-row partitions (no coherence terms, no focus)."""
+    nothing = np.arange(0, dtype=np.int64)
+    weights, _ = corpus_pass(tfidf, estimator, data, nothing, nothing, engine, rows=48)
+    return weights
+
+
 @pytest.mark.parametrize("model", ["nmf", "lda"])
 def test_the_partitioned_transform_equals_the_whole_matrix_transform(model):
     rng = np.random.default_rng(0)  # four topics' mixtures, a third of the cells kept
@@ -84,8 +93,10 @@ def test_the_partitioned_transform_equals_the_whole_matrix_transform(model):
     matrix = sparse.csr_matrix(np.ceil(dense * 3) if model == "lda" else dense)
     estimator = estimator_for(model, 4, 0).fit(matrix[:100])
     whole = estimator.transform(matrix)
+    held = TfidfModel([f"d{i}" for i in range(150)], np.array([f"t{j}" for j in range(40)], dtype=object),
+                      matrix, matrix, np.ones(40))
     with Engine(n_jobs=1) as engine:
-        parts = transform_rows(estimator, matrix, engine, rows=48)
+        parts = _weights(estimator, held, "tfidf", engine)
     assert parts.shape == whole.shape
     np.testing.assert_allclose(parts, whole, atol=1e-6)
 
@@ -111,9 +122,10 @@ def test_tasks_that_name_rows_of_the_tfidf_file_give_the_same_weights_as_blocks_
         part = read_cell_rows(tfidf.cells, column, start, stop, 30)
         assert part.dtype == data.dtype and (part != data[start:stop]).nnz == 0
     estimator = estimator_for(model, 4, 0).fit(data[:100])
+    held = TfidfModel(tfidf.doc_ids, tfidf.terms, tfidf.matrix, tfidf.counts, tfidf.idf)  # names no file
     with Engine(n_jobs=1) as engine:
-        by_block = transform_rows(estimator, data, engine, rows=48)
-        by_name = transform_rows(estimator, data, engine, rows=48, cells=(tfidf.cells, column))
+        by_block = _weights(estimator, held, column, engine)
+        by_name = _weights(estimator, tfidf, column, engine)
     assert np.array_equal(by_block, by_name)
 
 
@@ -141,9 +153,10 @@ def test_a_capped_vocabulary_keeps_the_terms_in_the_most_documents_and_the_worke
     part = read_cell_rows(capped.cells, "tfidf", 30, 75, 15, columns=kept)
     assert (part != whole.matrix[30:75][:, kept]).nnz == 0
     estimator = estimator_for("nmf", 3, 0).fit(capped.matrix[:100])
+    held = TfidfModel(capped.doc_ids, capped.terms, capped.matrix, capped.counts, capped.idf)  # names no file
     with Engine(n_jobs=1) as engine:
-        by_block = transform_rows(estimator, capped.matrix, engine, rows=48)
-        by_name = transform_rows(estimator, capped.matrix, engine, rows=48, cells=(capped.cells, "tfidf"), columns=kept)
+        by_block = _weights(estimator, held, "tfidf", engine)
+        by_name = _weights(estimator, capped, "tfidf", engine)
     assert np.array_equal(by_block, by_name)
 
 

@@ -4,7 +4,7 @@ A corpus of more than :data:`SWEEP_SAMPLE` documents (or ``topics.sample_documen
 swept and fitted whole: the k sweep and the final model are fitted on the documents with
 the smallest hash of their id (:func:`sample_rows`), and every document's topic weights
 then come from that model's ``transform``, applied partition by partition on the
-project's engine (:func:`transform_rows`). A corpus at or below the cap is fitted whole,
+project's engine (:func:`newslens.analysis.topic_pass.corpus_pass`). A corpus at or below the cap is fitted whole,
 as before.
 
 * **The sample** is a bottom-k sample of a stable hash (BLAKE2b, 8 bytes) of each doc_id: it
@@ -27,14 +27,12 @@ as before.
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 import numpy as np
 from scipy import sparse
 
 if TYPE_CHECKING:
-    from newslens.engine import Engine
     from newslens.params import TopicsParams
 
 # The most documents the k sweep and the final model are fitted on (see the module's docstring).
@@ -122,22 +120,6 @@ def sample_note(n_sample: int, n_documents: int) -> str:
             "by a hash of their id; every document’s weights come from that model")
 
 
-def partitions(matrix: sparse.csr_matrix, rows: int = PARTITION_ROWS):
-    """The matrix's consecutive blocks of ``rows`` rows (the last may be shorter), read lazily."""
-    for start in range(0, matrix.shape[0], rows):
-        yield matrix[start:start + rows]
-
-
-def transform_block(shared, block: "sparse.csr_matrix | CellRows") -> np.ndarray:
-    """One partition's doc-topic weights from the fitted model (run on a worker); a :class:`CellRows`
-    is read here, from the file, so that the task carries its name and not its rows. ``shared``
-    is the estimator, or (estimator, the model's columns of the file's terms)."""
-    estimator, columns = shared if isinstance(shared, tuple) else (shared, None)
-    if isinstance(block, CellRows):
-        block = block.read(columns)
-    return np.asarray(estimator.transform(block), dtype=float)
-
-
 class CellRows(NamedTuple):
     """Rows ``start`` to ``stop`` of a matrix stored as tfidf.parquet's cells (``column``: "tfidf" or
     "count"), read by the worker that transforms them (:func:`newslens.analysis.tfidf.read_cell_rows`)."""
@@ -158,31 +140,3 @@ class CellRows(NamedTuple):
         from newslens.analysis.tfidf import read_cell_rows
 
         return read_cell_rows(self.path, ("tfidf", "count"), self.start, self.stop, self.n_terms, columns=columns)
-
-
-def transform_rows(estimator, matrix: sparse.csr_matrix, engine: Engine | str | None = None, *,
-                   n_jobs: int = 2, rows: int = PARTITION_ROWS, cells: "tuple[Path, str] | None" = None,
-                   columns: np.ndarray | None = None) -> np.ndarray:
-    """Every row's doc-topic weights from ``estimator.transform``, partition by partition.
-
-    The partitions are fixed (``rows`` each), mapped on ``engine`` (a running
-    :class:`~newslens.engine.Engine`, a name, or None for ``pandas`` with ``n_jobs``
-    processes) with the model sent once to each worker; their results are stacked in row order.
-    With ``cells`` (the file ``matrix`` was read from, and its column) each task names its rows of
-    that file (:class:`CellRows`) and the worker reads them: no task carries a block of the matrix;
-    ``columns``: the file's terms that are ``matrix``'s columns, when the model keeps only some.
-    """
-    from newslens.engine import engine_scope
-
-    if matrix.shape[0] <= rows:
-        return transform_block(estimator, matrix)
-    if cells is None:
-        blocks = partitions(matrix, rows)
-    else:
-        n, n_terms = matrix.shape
-        blocks = (CellRows(str(cells[0]), cells[1], start, min(start + rows, n), n_terms)
-                  for start in range(0, n, rows))
-    with engine_scope(engine, n_jobs) as runner:
-        return np.vstack(list(runner.map(transform_block, blocks,
-                                         shared=estimator if columns is None else (estimator, columns))))
-
