@@ -115,6 +115,8 @@ def evaluate_targets(results: dict) -> list[dict]:
                       f"received growth {scales}": row["received_growth"]}
             if beyond:
                 values[f"×{row['scales'][0]}–×{beyond['scale']} (not judged)"] = beyond["received_growth"]
+            if row.get("vocabulary_growth") is not None:  # not judged: the size of what the counters merge
+                values[f"vocabulary growth {scales} (not judged)"] = row["vocabulary_growth"]
             values["exponent"] = None if row["exponent"] is None else f"{row['exponent']:.2f}"
             add(f"{row['engine']} {row['stage']}: tasks ≤ 16 KB, driver receives ≤ 3× growth, exponent ≤ 1.05",
                 "16 KB, 3×, 1.05", values, row["status"] == "MET")

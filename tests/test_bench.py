@@ -236,6 +236,33 @@ def test_engines_estimate_splits_parallel_and_serial_work():
     assert flat["serial_h"] < 0.01 and flat["status"] == "MET"
 
 
+def test_scale_targets_judge_x1_to_x16_and_show_the_vocabulary_beside_the_bytes():
+    """Growth is judged from ×1 to ×16 (×64 shown, not judged); the vocabulary's growth is shown, not judged."""
+    from benchmarks import engines
+
+    def cell(scale, received, vocabulary, peak):
+        stage = {"largest_task_bytes": 500, "received_bytes": received, "wall_s": 2.0 * scale, "tasks_counted": scale,
+                 "driver_peak_mib": peak}
+        return {"engine": "dask", "scale": scale, "documents": 1_000 * scale, "vocabulary": vocabulary,
+                "driver_peak_mib": peak, "stages": {name: dict(stage) for name in engines.STAGES}}
+
+    results = {"scales": [1, 16, 64], "cells": {"dask-1": cell(1, 1_000_000, 10_000, 500),
+                                                 "dask-16": cell(16, 2_500_000, 40_000, 700),
+                                                 "dask-64": cell(64, 9_000_000, 90_000, 1_400)}}
+    rows = {row["stage"]: row for row in engines.scale_targets(results)}
+    ingest = rows["ingest"]
+    assert ingest["received_growth"] == pytest.approx(2.5) and ingest["vocabulary_growth"] == pytest.approx(4.0)
+    assert ingest["beyond"] == {"scale": 64, "received_growth": pytest.approx(9.0)}
+    assert ingest["exponent"] == pytest.approx(1.0) and ingest["status"] == "MET"
+    assert rows["driver peak"]["peak_growth"] == pytest.approx(1.4) and rows["driver peak"]["status"] == "MET"
+    results["cells"]["dask-16"]["stages"]["tfidf"]["received_bytes"] = 3_100_000  # over 3×
+    assert {row["stage"]: row["status"] for row in engines.scale_targets(results)}["tfidf"] == "NOT MET"
+    table = "\n".join(engines._scale_markdown(results))
+    assert "| dask | ingest | ×1–×16 | 0.5 | 2.50× | 4.00× | 1.00 | – | **MET** |" in table
+    del results["cells"]["dask-1"]["vocabulary"]  # a record made before the vocabulary was counted
+    assert engines.scale_targets(results)[0]["vocabulary_growth"] is None
+
+
 @pytest.mark.slow
 def test_bare_report_draws_three_figures_and_picks_a_swept_k(sample, tmp_path):
     from benchmarks import bare_report

@@ -575,3 +575,30 @@ def test_k_evidence_says_when_topics_are_unstable_or_below_the_example():
     assert "keeps on average only about 6 of its top 10 terms (stability 0.45)" in lines[0]
     assert "less coherent than those of the scikit-learn example (NPMI 0.200 against 0.250)" in lines[1]
     assert k_evidence(sweep.assign(stability=[0.7, 0.9, 0.8]), 10, 0.3, baseline=0.25) == []
+
+
+def test_stored_texts_are_read_only_when_the_baselines_are_fitted(corpus, tmp_path, monkeypatch):
+    """Texts named in documents.parquet give the scores the same texts in memory give; a cached
+    score is checked against a digest of the file's texts, and a changed text refits."""
+    from newslens.analysis import anchors
+
+    tfidf, _ = corpus
+    ids = list(tfidf.doc_ids)
+    documents = pd.DataFrame({"doc_id": ids[::-1], "text": [TEXTS[i] for i in ids[::-1]]})  # another order
+    path = tmp_path / "documents.parquet"
+    documents.to_parquet(path)
+    stored, cache = anchors.StoredTexts(path, ids), tmp_path / "anchor_coherence.json"
+    assert stored.read() == [TEXTS[i] for i in ids]
+    in_memory = anchors.anchor_coherence(stored.read(), tfidf, 4, 0.25)
+    pd.testing.assert_frame_equal(anchors.anchor_coherence(stored, tfidf, 4, 0.25, cache=cache), in_memory)
+    reads = []
+    real = anchors.StoredTexts.read
+    monkeypatch.setattr(anchors.StoredTexts, "read", lambda self: reads.append(1) or real(self))
+    pd.testing.assert_frame_equal(anchors.anchor_coherence(stored, tfidf, 4, 0.25, cache=cache), in_memory)
+    assert reads == []  # a cache hit reads no text
+    documents.loc[0, "text"] += " changed"
+    documents.to_parquet(path)
+    anchors.anchor_coherence(stored, tfidf, 4, 0.25, cache=cache)
+    assert reads == [1]  # another text: read and fitted again
+    with pytest.raises(KeyError, match="not in"):
+        anchors.StoredTexts(path, ids + ["no-such-document"]).digest()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,38 @@ import pandas as pd
 from newslens.analysis.topic_quality import SHOWN, mean_coherence
 
 
-def anchor_coherence(texts: list[str], tfidf, k: int, ours: float, *, seed: int = 0,
+class StoredTexts(NamedTuple):
+    """The texts of ``doc_ids`` (in that order) in a documents.parquet (a file or a folder of parts),
+    read only when a baseline is fitted: a cached score is checked against :meth:`digest`, which
+    scans the file without holding more than one batch of its texts."""
+
+    path: Path
+    doc_ids: list[str]
+
+    def read(self) -> list[str]:
+        """The texts, in ``doc_ids``'s order (a missing doc_id raises KeyError)."""
+        from newslens.files import texts_of
+
+        return texts_of(self.path, self.doc_ids).loc[self.doc_ids].tolist()
+
+    def digest(self) -> bytes:
+        """sha256 of the texts in ``doc_ids``'s order, from one scan of the file a batch at a time."""
+        import hashlib
+
+        import pyarrow.dataset as ds
+
+        each: dict[str, bytes] = {}
+        dataset = ds.dataset(self.path, format="parquet")
+        for batch in dataset.to_batches(columns=["doc_id", "text"], filter=ds.field("doc_id").isin(sorted(set(self.doc_ids)))):
+            for doc_id, text in zip(batch.column("doc_id").to_pylist(), batch.column("text").to_pylist()):
+                each[doc_id] = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+        missing = [doc_id for doc_id in self.doc_ids if doc_id not in each]
+        if missing:
+            raise KeyError(f"{len(missing)} of the documents are not in {self.path}, e.g. {missing[0]!r}")
+        return hashlib.sha256(b"".join(each[doc_id] for doc_id in self.doc_ids)).digest()
+
+
+def anchor_coherence(texts: list[str] | StoredTexts, tfidf, k: int, ours: float, *, seed: int = 0,
                      cache: Path | None = None, language: str = "en") -> pd.DataFrame:
     """NPMI of our model beside two well-known baselines at the same k.
 
@@ -32,10 +64,13 @@ def anchor_coherence(texts: list[str], tfidf, k: int, ours: float, *, seed: int 
     with the same NPMI averaged over top-n sizes 5, 10, 15 and 20. The two baselines
     cost about 12 s on the news run; with ``cache`` (a JSON file) their scores are kept
     under a hash of everything they depend on (texts, counts, terms, k, seed, library
-    versions) and fitted again only when that changes.
+    versions) and fitted again only when that changes. ``texts`` given as :class:`StoredTexts`
+    are read only when the baselines are fitted.
     """
     key = _anchor_key(texts, tfidf, k, seed, language)
     cached = _read_anchor_cache(cache, key)
+    if cached is None:
+        texts = texts.read() if isinstance(texts, StoredTexts) else texts
     baselines = cached if cached is not None else _anchor_scores(texts, tfidf, k, seed, language)
     if cache is not None and cached is None:
         from newslens.files import write_text
@@ -85,14 +120,17 @@ def _anchor_scores(texts: list[str], tfidf, k: int, seed: int, language: str) ->
             ["gensim LdaModel, default settings", mean_coherence(lda.get_topics(), binary)]]
 
 
-def _anchor_key(texts: list[str], tfidf, k: int, seed: int, language: str) -> str:
+def _anchor_key(texts: list[str] | StoredTexts, tfidf, k: int, seed: int, language: str) -> str:
     """sha256 of what the baselines depend on: texts, counts, terms, k, seed, language and library versions."""
     import hashlib
     from importlib.metadata import version
 
     digest = hashlib.sha256()
-    for text in texts:
-        digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
+    if isinstance(texts, StoredTexts):
+        digest.update(b"stored\0" + texts.digest())
+    else:
+        for text in texts:
+            digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
     counts = tfidf.counts.tocsr()
     for part in (counts.data, counts.indices, counts.indptr):
         digest.update(str(part.dtype).encode() + np.ascontiguousarray(part).tobytes())

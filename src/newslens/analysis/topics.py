@@ -44,6 +44,7 @@ from newslens.analysis.topic_quality import (SHOWN, TopicsError, choose_k, exclu
                                              mean_coherence, mixed_topics, npmi_coherence, rank_terms, stability)
 
 if TYPE_CHECKING:
+    from newslens.analysis.anchors import StoredTexts
     from newslens.analysis.topic_effects import TopicEffects
     from newslens.analysis.topic_pass import CorpusStats
     from newslens.engine import Engine
@@ -530,22 +531,22 @@ def run(stage_run: StageRun) -> TopicsResult:
                         caveats, effects, limits)
 
 
-def anchor_inputs(documents_path: Path, tfidf, settings: TopicsParams) -> tuple[list[str], object]:
-    """The texts and TF-IDF rows the anchors are fitted on: the documents the model was fitted on.
+def anchor_inputs(documents_path: Path, tfidf, settings: TopicsParams) -> tuple[StoredTexts, object]:
+    """The texts (read only when the baselines are fitted) and TF-IDF rows the anchors are fitted on:
+    the documents the model was fitted on.
 
     At or below the sample cap that is every document; above it, the same sample as the
     model's (:func:`newslens.analysis.topic_sample.topic_sample`), so the baselines are fitted
     on what the model was, and their cost stays that of the sample's whatever the corpus's size.
     A ``tfidf`` that holds only the sample's rows (its ``rows``) is that sample.
     """
+    from newslens.analysis.anchors import StoredTexts
     from newslens.analysis.tfidf import TfidfModel
     from newslens.analysis.topic_sample import topic_sample
 
-    from newslens.files import texts_of
-
     sample = None if tfidf.rows is not None else topic_sample(tfidf.doc_ids, settings)
     ids = tfidf.doc_ids if sample is None else [tfidf.doc_ids[i] for i in sample]
-    texts = texts_of(documents_path, ids).loc[ids].tolist()
+    texts = StoredTexts(Path(documents_path), list(ids))
     if sample is None:
         return texts, tfidf
     return texts, TfidfModel(ids, tfidf.terms, tfidf.matrix[sample], tfidf.counts[sample], tfidf.idf)
