@@ -259,6 +259,11 @@ def test_scale_targets_judge_x1_to_x16_and_show_the_vocabulary_beside_the_bytes(
     assert {row["stage"]: row["status"] for row in engines.scale_targets(results)}["tfidf"] == "NOT MET"
     table = "\n".join(engines._scale_markdown(results))
     assert "| dask | ingest | ×1–×16 | 0.5 | 2.50× | 4.00× | 1.00 | – | **MET** |" in table
+    assert "had nothing to grow from" not in table
+    results["cells"]["dask-1"]["stages"]["topics"]["received_bytes"] = 0  # ×1: one partition, in process
+    topics = {row["stage"]: row for row in engines.scale_targets(results)}["topics"]
+    assert topics["received_growth"] is None and topics["status"] == "NOT MET"
+    assert "had nothing to grow from" in "\n".join(engines._scale_markdown(results))
     del results["cells"]["dask-1"]["vocabulary"]  # a record made before the vocabulary was counted
     assert engines.scale_targets(results)[0]["vocabulary_growth"] is None
 
