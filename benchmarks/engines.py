@@ -117,8 +117,10 @@ def cell(engine_name: str, scale: int, work: Path) -> dict:
             counted = len(engine.traffic.maps)
             entry["driver_peak_mib"] = round(peak_mib(), 1)
             record["stages"][stage] = entry
-        # the vocabulary-sized state the reductions carry grows with the corpus's vocabulary
+        # the vocabulary-sized state the reductions carry grows with the corpus's vocabulary (tokenize's)
+        # and the TF-IDF's terms (those within keywords.min_df and max_df)
         record["vocabulary"] = pq.ParquetFile(out / "tok" / "vocabulary.parquet").metadata.num_rows
+        record["tfidf_terms"] = pq.ParquetFile(out / "tok" / "tfidf_terms.parquet").metadata.num_rows
     record["documents"] = pq.ParquetFile(documents).metadata.num_rows
     record["driver_peak_mib"] = round(peak_mib(), 1)
     if engine_name == "dask":
@@ -206,9 +208,15 @@ def _growth(first: dict, cell: dict, stage: str) -> float | None:
     return cell["stages"][stage]["received_bytes"] / base if base else None
 
 
-def _vocabulary_growth(first: dict, cell: dict) -> float | None:
-    """The vocabulary's size at ``cell``'s scale over ``first``'s (None for a record made without it)."""
-    return cell["vocabulary"] / first["vocabulary"] if first.get("vocabulary") and cell.get("vocabulary") else None
+# The vocabulary a stage's merged counters are the size of: tokenize's, and the TF-IDF's terms.
+STAGE_VOCABULARY = {"tokenize": "vocabulary", "tfidf": "tfidf_terms"}
+
+
+def _vocabulary_growth(first: dict, cell: dict, stage: str) -> float | None:
+    """The size of ``stage``'s vocabulary at ``cell``'s scale over ``first``'s (None: a stage whose
+    results are not vocabulary-sized, or a record made without it)."""
+    key = STAGE_VOCABULARY.get(stage)
+    return cell[key] / first[key] if key and first.get(key) and cell.get(key) else None
 
 
 def scale_targets(results: dict) -> list[dict]:
@@ -229,7 +237,7 @@ def scale_targets(results: dict) -> list[dict]:
             b = exponent([c["documents"] for c in cells], [c["stages"][stage]["wall_s"] for c in cells])
             row = {"engine": engine, "stage": stage, "largest_task_bytes": largest,
                    "received_growth": _growth(first, judged, stage), "exponent": b,
-                   "scales": [first["scale"], judged["scale"]], "vocabulary_growth": _vocabulary_growth(first, judged)}
+                   "scales": [first["scale"], judged["scale"]], "vocabulary_growth": _vocabulary_growth(first, judged, stage)}
             if beyond is not None:
                 row["beyond"] = {"scale": beyond["scale"], "received_growth": _growth(first, beyond, stage)}
             rows.append(row)
@@ -393,8 +401,9 @@ def _scale_markdown(results: dict) -> list[str]:
               f"issue's scales; larger ones are in the tables above, not judged); the driver's peak at ×{GROWTH_SCALE} "
               f"at most {SCALE_LIMITS['peak_growth']:g}× its ×1 value; "
               f"wall time ≈ a·N^b with b at most {SCALE_LIMITS['exponent']:g}, fitted over every scale run.", "",
-              "The *vocabulary growth* beside it is not a target: it is how much the vocabulary, which the "
-              "counters merged on the driver are the size of, grew between the same two scales."
+              "The *vocabulary growth* beside it is not a target: it is how much the vocabulary that the "
+              "counters merged on the driver are the size of grew between the same two scales (tokenize: "
+              "the corpus's vocabulary; tfidf: the TF-IDF's terms, within keywords.min_df and max_df)."
               + (" A received growth shown as – had nothing to grow from: at ×1 the stage's one partition ran in "
                  "the driver's process, and the driver received nothing." if any(
                      "received_growth" in row and row["received_growth"] is None for row in rows) else ""), "",

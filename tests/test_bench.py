@@ -244,6 +244,7 @@ def test_scale_targets_judge_x1_to_x16_and_show_the_vocabulary_beside_the_bytes(
         stage = {"largest_task_bytes": 500, "received_bytes": received, "wall_s": 2.0 * scale, "tasks_counted": scale,
                  "driver_peak_mib": peak}
         return {"engine": "dask", "scale": scale, "documents": 1_000 * scale, "vocabulary": vocabulary,
+                "tfidf_terms": vocabulary // 2 * (2 if scale > 1 else 1),
                 "driver_peak_mib": peak, "stages": {name: dict(stage) for name in engines.STAGES}}
 
     results = {"scales": [1, 16, 64], "cells": {"dask-1": cell(1, 1_000_000, 10_000, 500),
@@ -251,21 +252,23 @@ def test_scale_targets_judge_x1_to_x16_and_show_the_vocabulary_beside_the_bytes(
                                                  "dask-64": cell(64, 9_000_000, 90_000, 1_400)}}
     rows = {row["stage"]: row for row in engines.scale_targets(results)}
     ingest = rows["ingest"]
-    assert ingest["received_growth"] == pytest.approx(2.5) and ingest["vocabulary_growth"] == pytest.approx(4.0)
+    assert ingest["received_growth"] == pytest.approx(2.5) and ingest["vocabulary_growth"] is None  # per document
+    assert rows["tokenize"]["vocabulary_growth"] == pytest.approx(4.0)  # 10,000 → 40,000
+    assert rows["tfidf"]["vocabulary_growth"] == pytest.approx(8.0)  # 5,000 → 40,000
     assert ingest["beyond"] == {"scale": 64, "received_growth": pytest.approx(9.0)}
     assert ingest["exponent"] == pytest.approx(1.0) and ingest["status"] == "MET"
     assert rows["driver peak"]["peak_growth"] == pytest.approx(1.4) and rows["driver peak"]["status"] == "MET"
     results["cells"]["dask-16"]["stages"]["tfidf"]["received_bytes"] = 3_100_000  # over 3×
     assert {row["stage"]: row["status"] for row in engines.scale_targets(results)}["tfidf"] == "NOT MET"
     table = "\n".join(engines._scale_markdown(results))
-    assert "| dask | ingest | ×1–×16 | 0.5 | 2.50× | 4.00× | 1.00 | – | **MET** |" in table
+    assert "| dask | tokenize | ×1–×16 | 0.5 | 2.50× | 4.00× | 1.00 | – | **MET** |" in table
     assert "had nothing to grow from" not in table
     results["cells"]["dask-1"]["stages"]["topics"]["received_bytes"] = 0  # ×1: one partition, in process
     topics = {row["stage"]: row for row in engines.scale_targets(results)}["topics"]
     assert topics["received_growth"] is None and topics["status"] == "NOT MET"
     assert "had nothing to grow from" in "\n".join(engines._scale_markdown(results))
     del results["cells"]["dask-1"]["vocabulary"]  # a record made before the vocabulary was counted
-    assert engines.scale_targets(results)[0]["vocabulary_growth"] is None
+    assert {row["stage"]: row for row in engines.scale_targets(results)}["tokenize"]["vocabulary_growth"] is None
 
 
 @pytest.mark.slow
