@@ -253,3 +253,27 @@ def test_read_tfidf_refuses_rows_out_of_order_or_out_of_range(corpus, tmp_path):
     for rows in ([5, 3], [1, 1], [59, 60], [-1, 2]):
         with pytest.raises(ValueError, match="ascending row indices below 60"):
             read_tfidf(*files, rows=np.array(rows))
+
+
+@pytest.mark.slow
+def test_the_sample_is_swept_fitted_and_weighed_alike_on_the_dask_engine(corpus, tmp_path, monkeypatch):
+    """On dask the sweep's fits and the pass's partitions are the cluster's tasks: every table is
+    the one the pandas engine gives, in this process."""
+    from newslens.analysis import topics
+    from newslens.engine import DaskEngine
+
+    monkeypatch.setattr(topics, "SMALL_CORPUS", 10)  # the sample's 50 documents are swept in parallel
+    monkeypatch.setattr(topic_sample, "SWEEP_SAMPLE", 50)
+    monkeypatch.setattr(topic_sample, "PARTITION_ROWS", 16)
+    tfidf, display = corpus
+    local = _fit(corpus, tmp_path / "pandas")
+    with DaskEngine(n_workers=2, count_bytes=True) as engine:
+        on_dask = run_topics(tfidf, BASE, display=display, identities_path=tmp_path / "dask" / "topics.json",
+                             labels_path=tmp_path / "dask" / "run.labels.yaml", n_jobs=2, engine=engine)
+        maps = engine.traffic.by_label()
+    assert on_dask.sampled == local.sampled == 50
+    for name in ("sweep", "topics", "topic_terms", "doc_topics"):
+        pd.testing.assert_frame_equal(getattr(on_dask, name), getattr(local, name))
+    sweep_fits = len(BASE.seeds) * len(on_dask.sweep)
+    assert [(one.tasks, one.largest_task < 100) for label, one in maps.items() if "sweep" in label] == [
+        (sweep_fits, True)]  # each fit a task of (k, seed); the matrices were sent once, shared

@@ -504,11 +504,21 @@ def test_normalize_rows_keeps_empty_documents_at_zero():
 
 
 @pytest.mark.slow
-def test_parallel_sweep_gives_the_same_outputs(corpus, tmp_path):
-    """n_jobs=2 runs the sweep in loky worker processes (seconds to start: hence slow)."""
+def test_parallel_sweep_gives_the_same_outputs(corpus, tmp_path, monkeypatch):
+    """n_jobs=2 runs the sweep in two threads, and for a matrix of more rows than one partition on
+    the engine's worker processes (seconds to start: hence slow): the outputs are the same bytes."""
+    from newslens.analysis import topic_sample, topics
+
     _run(corpus, tmp_path / "serial", n_jobs=1)
-    _run(corpus, tmp_path / "parallel", n_jobs=2)
-    assert _bytes(tmp_path / "serial" / "out") == _bytes(tmp_path / "parallel" / "out")
+    monkeypatch.setattr(topics, "SMALL_CORPUS", 10)  # the 60 documents are swept in parallel
+    _run(corpus, tmp_path / "threads", n_jobs=2)
+    monkeypatch.setattr(topic_sample, "PARTITION_ROWS", 16)  # ... and as more than one partition's rows
+    calls, fit = [], topics._sweep_job
+    monkeypatch.setattr(topics, "_sweep_job", lambda *args: calls.append(args) or fit(*args))
+    _run(corpus, tmp_path / "workers", n_jobs=2)
+    assert not calls  # the fits ran in the worker processes, not in this one
+    serial = _bytes(tmp_path / "serial" / "out")
+    assert _bytes(tmp_path / "threads" / "out") == serial and _bytes(tmp_path / "workers" / "out") == serial
 
 
 # --- the anchor models' cache ---------------------------------------------------------------

@@ -145,9 +145,21 @@ def k_range_note(settings: TopicsParams, ks: list[int], n_documents: int, n_term
 
 
 def sweep(model: str, matrix: sparse.csr_matrix, counts: sparse.csr_matrix, settings: TopicsParams,
-          terms: np.ndarray, *, n_jobs: int = 2, ks: list[int] | None = None) -> pd.DataFrame:
-    """Fit every (k, seed) of the sweep in parallel; score coherence and stability per k."""
+          terms: np.ndarray, *, n_jobs: int = 2, ks: list[int] | None = None,
+          engine: Engine | str | None = None) -> pd.DataFrame:
+    """Fit every (k, seed) of the sweep in parallel; score coherence and stability per k.
+
+    A matrix of more rows than one partition of the corpus pass
+    (:data:`~newslens.analysis.topic_sample.PARTITION_ROWS`), or any on the dask engine, is
+    swept on ``engine``'s workers: each fit is a task, the matrices are sent to the workers
+    once, and the driver holds none of the fits' working arrays, only their top terms and
+    scores. A smaller one is swept in this process (see :data:`_SWEEP_BACKEND`). The fits are
+    the same wherever they run.
+    """
     from joblib import Parallel, delayed
+
+    from newslens.analysis.topic_sample import PARTITION_ROWS
+    from newslens.engine import engine_scope
 
     ks = ks if ks is not None else k_range(settings, *matrix.shape)
     data = matrix.astype(SWEEP_DTYPE, copy=False) if model == "nmf" else counts
@@ -158,10 +170,22 @@ def sweep(model: str, matrix: sparse.csr_matrix, counts: sparse.csr_matrix, sett
     # The largest k first, so that no long fit starts last while the other worker idles;
     # the fits are put back in sweep order.
     order = sorted(range(len(jobs)), key=lambda i: -jobs[i][0])
-    done = Parallel(n_jobs=n_jobs, backend=_SWEEP_BACKEND[model])(
-        delayed(_sweep_job)(model, data, binary, *jobs[i], settings.top_n) for i in order)
+    with engine_scope(engine, n_jobs) as runner:
+        if n_jobs > 1 and (runner.name == "dask" or matrix.shape[0] > PARTITION_ROWS):
+            done = list(runner.map(_sweep_task, [jobs[i] for i in order],
+                                   shared=(model, data, binary, settings.top_n)))
+        else:
+            done = Parallel(n_jobs=n_jobs, backend=_SWEEP_BACKEND[model])(
+                delayed(_sweep_job)(model, data, binary, *jobs[i], settings.top_n) for i in order)
     fits = [fit for _, fit in sorted(zip(order, done), key=lambda pair: pair[0])]
     return sweep_table(ks, fits, terms)
+
+
+def _sweep_task(shared: tuple, job: tuple[int, int]) -> dict:
+    """One fit of the sweep as an engine task: ``job`` is (k, seed), ``shared`` the model's name, its
+    matrix, the binary counts and top_n, sent once to every worker."""
+    model, data, binary, top_n = shared
+    return _sweep_job(model, data, binary, *job, top_n)
 
 
 def sweep_table(ks: list[int], fits: list[dict], terms: np.ndarray) -> pd.DataFrame:
@@ -337,6 +361,7 @@ def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identi
     ``tfidf`` may hold that sample's rows only (:func:`topic_rows`): the rest are read by the workers.
     """
     from newslens.analysis.topic_sample import sample_note, terms_note, topic_sample
+    from newslens.engine import engine_scope
 
     model, model_reason = choose_model(settings.model, texts or ShortTexts(False, float("nan")))
     n_documents, n_terms = len(tfidf.all_doc_ids), tfidf.matrix.shape[1]
@@ -358,17 +383,18 @@ def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identi
     if fitted < n_documents:
         logger.info("topics: the sweep and the model are fitted on %d of %d documents", fitted, n_documents)
     ks = k_range(settings, fitted, n_terms)
-    table = sweep(model, matrix, counts, settings, tfidf.terms, n_jobs=n_jobs, ks=ks)
-    if settings.k == "auto":
-        k, reason = choose_k(table)
-    else:
-        k, reason = settings.k, f"k={settings.k} was given in the params (no choice made)"
     wanted = set(focus_ids)
     focus_rows = np.asarray([i for i, doc_id in enumerate(tfidf.all_doc_ids) if doc_id in wanted], dtype=np.int64)
-    topics, topic_terms, doc_topics, problems, identities, components, stats = build_topics(
-        model, tfidf, k, settings.seeds[0], display=display, previous=load_identities(identities_path),
-        labels_path=labels_path, top_n=settings.top_n, sample=sample, engine=engine, n_jobs=n_jobs,
-        focus_rows=focus_rows)
+    with engine_scope(engine, n_jobs) as runner:  # one engine (on dask, one cluster) for the sweep and the pass
+        table = sweep(model, matrix, counts, settings, tfidf.terms, n_jobs=n_jobs, ks=ks, engine=runner)
+        if settings.k == "auto":
+            k, reason = choose_k(table)
+        else:
+            k, reason = settings.k, f"k={settings.k} was given in the params (no choice made)"
+        topics, topic_terms, doc_topics, problems, identities, components, stats = build_topics(
+            model, tfidf, k, settings.seeds[0], display=display, previous=load_identities(identities_path),
+            labels_path=labels_path, top_n=settings.top_n, sample=sample, engine=runner, n_jobs=n_jobs,
+            focus_rows=focus_rows)
     note = k_range_note(settings, ks, fitted, n_terms)
     if fitted < n_documents:
         note = f"{note}; {sample_note(fitted, n_documents)}"
