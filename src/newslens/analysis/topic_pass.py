@@ -4,8 +4,9 @@ The topics stage holds the rows its model is fitted on (every document's, or a s
 :mod:`newslens.analysis.topic_sample`); what it needs of every document comes from one pass
 over the corpus's fixed partitions (:data:`~newslens.analysis.topic_sample.PARTITION_ROWS` rows),
 each read by the worker that handles it (:class:`~newslens.analysis.topic_sample.CellRows`):
-the documents' topic weights from the fitted model's ``transform``, and exact integer sums that
-are added up in partition order (:class:`CorpusStats`): each term's count (the explorer's
+the documents' topic weights from the fitted model's ``transform``, and exact integer sums
+(:class:`CorpusStats`), merged in partition order where the blocks ran (the engine's ``fold``:
+on dask the driver receives the root of the merges, the weights and one set of sums): each term's count (the explorer's
 p(w)), the co-document counts of the terms coherence is computed on
 (:class:`~newslens.analysis.topic_quality.CoDocuments`), and the terms in the focus's rows.
 The driver then holds the weights and vocabulary-sized sums, never the corpus's matrix.
@@ -100,10 +101,14 @@ def corpus_pass(tfidf, estimator, data: str, coherence: np.ndarray, focus: np.nd
                   for start in range(0, n, rows)]
     shared = (estimator, data, tfidf.columns, coherence, focus)
     if len(blocks) == 1 and not isinstance(blocks[0], CellRows):
-        found = [pass_block(shared, blocks[0])]
-    else:
-        with engine_scope(engine, n_jobs) as runner:
-            found = list(runner.map(pass_block, blocks, shared=shared))
+        return pass_block(shared, blocks[0])
+    with engine_scope(engine, n_jobs) as runner:  # merged where the blocks ran: the driver gets one merge
+        return runner.fold(pass_block, blocks, merge_blocks, shared=shared)
+
+
+def merge_blocks(found: Sequence[tuple[np.ndarray | None, CorpusStats]]) -> tuple[np.ndarray | None, CorpusStats]:
+    """Consecutive blocks' results as one: their weights stacked in order, their stats summed
+    (:func:`merge_stats`); a fold's merge, so it leaves its inputs as they were."""
     mixtures = [mixture for mixture, _ in found]
-    weights = None if estimator is None else np.vstack(mixtures)
+    weights = None if any(mixture is None for mixture in mixtures) else np.vstack(mixtures)
     return weights, merge_stats([stats for _, stats in found])
