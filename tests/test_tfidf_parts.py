@@ -49,6 +49,8 @@ def both(news_run, tmp_path_factory):
                                          similar_n=settings.similar_n, scratch_dir=folder,
                                          groupings=lambda ids: keywords.keyness_groupings(documents, ids, settings))
         parts.write(folder, folder / "keywords.parquet")
+        (folder / "partitioned").mkdir()
+        parts.write(folder / "partitioned", folder / "partitioned" / "keywords.parquet", partitioned=True)
         yield batch, tfidf_parts.ModelCounts(batch), parts, documents, focus_ids, settings, folder, params
     finally:
         tfidf_parts.FLOOR_DOCUMENTS = original
@@ -82,6 +84,33 @@ def test_the_workers_files_are_the_matrices_and_the_keywords(both):
     assert pq.ParquetFile(folder / "tfidf.parquet").metadata.num_row_groups == 13
     pd.testing.assert_frame_equal(pd.read_parquet(folder / "keywords.parquet"),
                                   keywords.top_keywords(batch, settings.top_n))
+
+
+@pytest.mark.slow
+def test_the_folders_of_the_workers_parts_read_as_the_joined_files(both):
+    """On dask, tfidf.parquet and keywords.parquet are folders of the workers' own part files
+    (hard links: the driver reads none of their bytes); every reader gets what the joined files give."""
+    from newslens.analysis.tfidf import read_cell_rows, read_tfidf
+
+    _, _, parts, _, _, _, folder, _ = both
+    names = ("tfidf.parquet", "tfidf_terms.parquet", "tfidf_documents.parquet")
+    joined = read_tfidf(*(folder / name for name in names))
+    split = read_tfidf(*(folder / "partitioned" / name for name in names))
+    cells = folder / "partitioned" / "tfidf.parquet"
+    assert cells.is_dir() and len(list(cells.glob("part-*.parquet"))) == 13
+    assert all(part.stat().st_nlink == 2 for part in cells.glob("part-*.parquet"))  # the scratch file's inode
+    for name in ("matrix", "counts"):
+        got, want = getattr(split, name), getattr(joined, name)
+        assert all(np.array_equal(getattr(got, a), getattr(want, a)) for a in ("indptr", "indices", "data")), name
+    rows = np.arange(250, 2_600, 7)
+    sample = read_tfidf(*(folder / "partitioned" / name for name in names), max_terms=500, rows=rows)
+    want = read_tfidf(*(folder / name for name in names), max_terms=500, rows=rows)
+    assert (sample.matrix != want.matrix).nnz == 0 and (sample.counts != want.counts).nnz == 0
+    n_terms = len(joined.terms)
+    assert (read_cell_rows(cells, "tfidf", 280, 920, n_terms)
+            != read_cell_rows(folder / "tfidf.parquet", "tfidf", 280, 920, n_terms)).nnz == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(folder / "partitioned" / "keywords.parquet"),
+                                  pd.read_parquet(folder / "keywords.parquet"))
 
 
 @pytest.mark.slow

@@ -74,6 +74,13 @@ def write_parquet(frame: pd.DataFrame, target: str | os.PathLike) -> Path:
     return write_bytes(target, buffer.getvalue())
 
 
+def parquet_files(path: str | os.PathLike) -> list[str]:
+    """The files of a parquet table in order: the file itself, or a folder's parts in name order
+    (:class:`ParquetParts` names them ``part-00000.parquet``, ...)."""
+    path = Path(path)
+    return sorted(str(p) for p in path.glob("*.parquet")) if path.is_dir() else [str(path)]
+
+
 class ParquetParts:
     """Write a table partition by partition, atomically, as one file or a folder of parts.
 
@@ -119,6 +126,25 @@ class ParquetParts:
         part = self._tmp / f"part-{self._parts:05d}.parquet"
         self._parts += 1
         return part
+
+    def adopt(self, part: str | os.PathLike) -> None:
+        """Append a parquet file a worker wrote (of this schema) as the next partition.
+
+        A folder takes the file itself, hard-linked (copied only where the link cannot be made,
+        across file systems): its bytes are not read here, and ``part`` stays where it was. One
+        file reads it and appends it as a row group.
+        """
+        import pyarrow.parquet as pq
+
+        if self._writer is not None:
+            self.write_table(pq.read_table(part))
+            return
+        target = self.reserve()
+        try:
+            os.link(part, target)
+        except OSError:
+            shutil.copyfile(part, target)
+            os.chmod(target, 0o644)
 
     @staticmethod
     def write_part(frame: pd.DataFrame, schema, path: str | os.PathLike) -> None:

@@ -423,7 +423,8 @@ def run(stage_run: StageRun) -> KeywordsResult:
             similar = (similar_documents(tfidf, focus_ids, documents, settings.similar_n) if focus_ids
                        else pd.DataFrame(columns=SIMILAR_COLUMNS))
             keyness, sizes = group_keyness(tfidf, documents, settings)
-            tfidf.write(out, out / "keywords.parquet")  # the keywords and the matrices the topics stage models
+            # the keywords and the matrices the topics stage models (on dask, folders of the workers' parts)
+            tfidf.write(out, out / "keywords.parquet", partitioned=runner.name == "dask")
             write_outputs(out, keyness=keyness, group_sizes=sizes, similar=similar, corpus_terms=corpus_terms,
                           focus_terms=focus_terms)
             paired, paired_ids, others = tfidf.floor_rows(focus_ids) if focus_ids else (None, [], 0)

@@ -14,6 +14,7 @@ stage reads them back (:func:`read_tfidf`) rather than refitting.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -291,6 +292,8 @@ def read_tfidf(entries: Path, terms: Path, documents: Path, *, max_terms: int | 
     """
     import pyarrow.parquet as pq
 
+    from newslens.files import parquet_files
+
     vocabulary = pd.read_parquet(terms)
     doc_ids = pd.read_parquet(documents)["doc_id"].tolist()
     columns = kept_columns(vocabulary["idf"].to_numpy(), max_terms)
@@ -311,18 +314,24 @@ def read_tfidf(entries: Path, terms: Path, documents: Path, *, max_terms: int | 
             keep = held if keep is None else keep & held
         return keep
 
-    with pq.ParquetFile(entries) as parquet:
+    with contextlib.ExitStack() as stack:
+        # one file, or on dask a folder of the workers' parts (tfidf_parts.WeightedCorpus.write)
+        files = [stack.enter_context(pq.ParquetFile(path)) for path in parquet_files(entries)]
+
+        def batches(columns: list[str]):
+            return (batch for parquet in files for batch in row_groups(parquet, columns))
+
         if remap is None and position is None:
-            nnz = parquet.metadata.num_rows
+            nnz = sum(parquet.metadata.num_rows for parquet in files)
         else:  # a first pass over the cells' coordinates only: the kept cells' number
             nnz = sum(int(kept(batch.column("doc").to_numpy(), batch.column("term").to_numpy()).sum())
-                      for batch in row_groups(parquet, ["doc", "term"]))
+                      for batch in batches(["doc", "term"]))
         per_row = np.zeros(shape[0], dtype=np.int64)
         indices = np.empty(nnz, dtype=np.int32)
         weights = np.empty(nnz, dtype=np.float64)
         values = np.empty(nnz, dtype=np.int64)
         at = 0
-        for batch in row_groups(parquet, ["doc", "term", "tfidf", "count"]):
+        for batch in batches(["doc", "term", "tfidf", "count"]):
             docs, cell_terms = batch.column("doc").to_numpy(), batch.column("term").to_numpy()
             cell_weights, cell_counts = batch.column("tfidf").to_numpy(), batch.column("count").to_numpy()
             keep = kept(docs, cell_terms)

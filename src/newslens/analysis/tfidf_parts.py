@@ -374,14 +374,21 @@ class WeightedCorpus:
         if list(focus_ids) != self.focus_ids:
             raise ValueError("keywords: the partitioned pass was weighted for another focus")
 
-    def write(self, out_dir: Path, keywords_file: Path) -> None:
-        """Join the workers' parts into tfidf.parquet and ``keywords_file``; write the terms and documents."""
+    def write(self, out_dir: Path, keywords_file: Path, *, partitioned: bool = False) -> None:
+        """Write tfidf.parquet and ``keywords_file`` from the workers' parts, and the terms and documents.
+
+        One file each (``partitioned=False``: the parts joined here, a row group per part), or a
+        folder each whose parts are the workers' files themselves, hard-linked (the dask engine:
+        the matrices' cells never pass through this process). Either form reads the same
+        (:func:`newslens.analysis.tfidf.read_tfidf`, ``pandas.read_parquet``). The scratch parts
+        stay where they were until :meth:`close`, for the passes that read them after this.
+        """
         from newslens.files import write_parquet
         from newslens.stages import TFIDF_FILES
 
         entries, terms, documents = (Path(out_dir) / name for name in TFIDF_FILES)
-        _join(sorted(self.scratch.glob("cells-*.parquet")), entries, _schema(CELL_SCHEMA))
-        _join(sorted(self.scratch.glob("keywords-*.parquet")), keywords_file, _schema(KEYWORD_SCHEMA))
+        _join(sorted(self.scratch.glob("cells-*.parquet")), entries, _schema(CELL_SCHEMA), partitioned)
+        _join(sorted(self.scratch.glob("keywords-*.parquet")), keywords_file, _schema(KEYWORD_SCHEMA), partitioned)
         write_parquet(pd.DataFrame({"term": np.asarray(self.terms, dtype=object), "idf": self.idf}), terms)
         write_parquet(pd.DataFrame({"doc_id": list(self.doc_ids)}), documents)
 
@@ -389,15 +396,14 @@ class WeightedCorpus:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def _join(parts: list[Path], target: Path, schema) -> None:
-    """The part files, in order, as one file (a row group per part), a part at a time."""
-    import pyarrow.parquet as pq
-
+def _join(parts: list[Path], target: Path, schema, partitioned: bool = False) -> None:
+    """The part files, in order, as one file (a row group per part, read a part at a time) or as
+    a folder of them (:meth:`newslens.files.ParquetParts.adopt`)."""
     from newslens.files import ParquetParts
 
-    with ParquetParts(target, schema) as out:
+    with ParquetParts(target, schema, partitioned=partitioned) as out:
         for part in parts:
-            out.write_table(pq.read_table(part))
+            out.adopt(part)
 
 
 def _cells(scratch: str, ref: PartRef, columns: list[str]):

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from newslens.engine import PARTITION_DOCUMENTS
+from newslens.files import parquet_files
 from newslens.text.phrases import candidates, connector_words
 from newslens.text.words import count_markers, script_of, surface_sentences
 
@@ -197,12 +198,6 @@ class Part:
     out: str
     edge_share: float = 0.0   # the second pass: openers and closers kept per partition (formulas.count_edges)
     units: tuple = ()         # the evidence pass: per kind of unit, each document's unit row
-
-
-def parquet_files(path: str | Path) -> list[str]:
-    """The files of a parquet table: the file itself, or a folder's parts in name order."""
-    path = Path(path)
-    return sorted(str(p) for p in path.glob("*.parquet")) if path.is_dir() else [str(path)]
 
 
 def read_rows(rows: Rows) -> tuple[list, list[str]]:

@@ -112,9 +112,11 @@ def _document_rows(documents: pd.DataFrame | Path, scratch: Path) -> tuple[list[
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from newslens.files import parquet_files
+
     if isinstance(documents, (str, Path)):
         path = Path(documents)  # one file, or a folder of parts (the dask engine)
-        files = passes.parquet_files(path)
+        files = parquet_files(path)
         names = pq.read_schema(files[0]).names
         n = sum(pq.ParquetFile(name).metadata.num_rows for name in files)
         columns = [c for c in ("group", "date") if c in names]
