@@ -11,10 +11,11 @@ Each (engine, scale) runs in its own process, one run each:
 * tokenize: ``tokenization.tokenize_documents`` of the replicated documents;
 * tfidf: the keywords stage's TF-IDF over those tokens, as the stage calls it
   (``tfidf_parts.weigh_corpus``: the workers weight their partitions, write the matrices' cells
-  and the keywords, and return sums; then the part files are joined into tfidf.parquet);
+  and the keywords, and return sums; then the part files become tfidf.parquet: joined into one
+  file on pandas, a folder of the parts themselves on Dask);
 * topics: the topics stage's model over that TF-IDF, as the stage calls it (``topics.run_topics``:
-  above the sample cap, the k sweep and the fit on the hashed sample's rows, then one pass in which
-  the workers read the other rows and transform them).
+  above the sample cap, the k sweep on the hashed sample's rows, each fit a task on the engine, the
+  final fit on the driver, then one pass in which the workers read every row and transform it).
 
 The Dask engine is a LocalCluster of 2 single-threaded worker processes (its start-up is
 timed apart); the pandas engine uses its default 2 joblib processes. Peak memory: the
@@ -142,30 +143,22 @@ def _tfidf(weigh_corpus, keywords, resolve_focus, read_parquet, documents: Path,
                             similar_n=settings.similar_n, scratch_dir=out,
                             groupings=lambda doc_ids: keywords.keyness_groupings(meta, doc_ids, settings))
     try:
-        weighted.write(out, out / "keywords.parquet")
+        weighted.write(out, out / "keywords.parquet", partitioned=engine.name == "dask")  # as the stage writes them
     finally:
         weighted.close()
 
 
 def _topics(documents: Path, params, engine, out: Path) -> None:
-    """The topics stage's model over the TF-IDF in ``out``, as :func:`newslens.analysis.topics.run` fits it."""
+    """The topics stage's model over the TF-IDF in ``out``, as :func:`newslens.analysis.topics.run` reads and fits it."""
     import pandas as pd
 
-    from newslens.analysis.short_texts import detect_short
-    from newslens.analysis.tfidf import read_tfidf
-    from newslens.analysis.topic_sample import terms_cap
-    from newslens.analysis.topics import run_topics, topic_rows
+    from newslens.analysis.topics import model_inputs, run_topics
     from newslens.corpus.focus import resolve_focus
     from newslens.files import read_parquet
-    from newslens.stages import TFIDF_FILES
-    from newslens.text.token_stats import tokens_per_document_in
 
-    settings = params.topics
-    texts = detect_short(tokens_per_document_in(out / "tokens.parquet").tolist())
-    rows = topic_rows(pd.read_parquet(out / TFIDF_FILES[2])["doc_id"].tolist(), settings, texts)
-    tfidf = read_tfidf(*(out / name for name in TFIDF_FILES), max_terms=terms_cap(settings), rows=rows)
+    _, texts, tfidf = model_inputs(lambda name: out / name, params.topics)
     vocabulary = pd.read_parquet(out / "vocabulary.parquet")
-    run_topics(tfidf, settings, display=dict(zip(vocabulary["term"], vocabulary["display"])),
+    run_topics(tfidf, params.topics, display=dict(zip(vocabulary["term"], vocabulary["display"])),
                identities_path=out / "topics.json", labels_path=out / "labels.yaml", texts=texts, engine=engine,
                focus_ids=resolve_focus(read_parquet(documents, without=("text",)), params.focus))
 

@@ -327,6 +327,34 @@ def test_change_snippets_ignore_unchanged_and_whitespace(before: str, after: str
     assert change_snippets(before, after) == []
 
 
+def test_change_snippets_of_a_long_text_compare_window_by_window(monkeypatch) -> None:
+    """A text longer than DIFF_CHARS (a State of the Union address runs to 60,000 characters) is
+    compared a window at a time: each change is found, none of whitespace only, and no comparison
+    holds more than a window of each text (the whole comparison of these two took 30 s)."""
+    import difflib
+
+    before = "\n\n".join(f"{number:03d}. {SEED_OPENING}" for number in range(80))
+    after = (before.replace("003. Chinese", "003: Chinese")  # a repair near the start
+             .replace("041. Chinese", "041. Chinese ")  # whitespace only: no excerpt
+             .replace("057. Chinese President", "057. President")  # a word dropped far in
+             .replace("078. Chinese", "078.  Chinese"))
+    assert len(before) > ingest.DIFF_CHARS
+    compared = []
+    real = difflib.SequenceMatcher
+
+    def matcher(junk, a, b, autojunk):
+        compared.append(max(len(a), len(b)))
+        return real(junk, a, b, autojunk=autojunk)
+
+    monkeypatch.setattr(difflib, "SequenceMatcher", matcher)
+    windowed = change_snippets(before, after, limit=3)
+    assert max(compared) <= ingest.DIFF_WINDOW
+    assert len(windowed) == 2 and "003: Chinese" in windowed[0][1] and "057. President" in windowed[1][1]
+    assert [old.split() != new.split() for old, new in windowed] == [True, True]
+    assert "003. Chinese" in windowed[0][0] and "057. Chinese President" in windowed[1][0]
+    assert change_snippets(before, after, limit=1) == windowed[:1]
+
+
 # --------------------------------------------------------------------------- a mixed folder and tables
 
 

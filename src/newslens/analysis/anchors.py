@@ -68,14 +68,14 @@ def anchor_coherence(texts: list[str] | StoredTexts, tfidf, k: int, ours: float,
     are read only when the baselines are fitted.
     """
     key = _anchor_key(texts, tfidf, k, seed, language)
-    cached = _read_anchor_cache(cache, key)
-    if cached is None:
+    baselines = _read_anchor_cache(cache, key)
+    if baselines is None:  # fitted: the texts are read now, and the scores cached
         texts = texts.read() if isinstance(texts, StoredTexts) else texts
-    baselines = cached if cached is not None else _anchor_scores(texts, tfidf, k, seed, language)
-    if cache is not None and cached is None:
-        from newslens.files import write_text
+        baselines = _anchor_scores(texts, tfidf, k, seed, language)
+        if cache is not None:
+            from newslens.files import write_text
 
-        write_text(cache, json.dumps({"key": key, "scores": baselines}, indent=1) + "\n")
+            write_text(cache, json.dumps({"key": key, "scores": baselines}, indent=1) + "\n")
     rows = [("newslens (this report)", ours)] + [tuple(pair) for pair in baselines]  # ours: at SHOWN
     return pd.DataFrame([(name, k, round(score, SHOWN["model_coherence"])) for name, score in rows],
                         columns=["model", "k", "npmi"])

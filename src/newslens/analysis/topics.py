@@ -30,7 +30,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -498,14 +498,9 @@ def run(stage_run: StageRun) -> TopicsResult:
     from newslens.analysis import topic_effects, topic_explorer_data, topic_views
     from newslens.analysis.anchors import anchor_coherence
     from newslens.analysis.limits import read_limits
-    from newslens.analysis.tfidf import read_tfidf
-    from newslens.analysis.short_texts import detect_short
     from newslens.corpus.focus import resolve_focus
     from newslens.analysis.topic_explorer_data import top_documents
-    from newslens.analysis.topic_sample import terms_cap
     from newslens.files import read_parquet, with_texts, write_parquet
-    from newslens.stages import TFIDF_FILES
-    from newslens.text.token_stats import tokens_per_document_in
 
     # the documents' columns without their texts: the texts are read for the documents the
     # baselines are fitted on and the documents the reports show, and for no others
@@ -513,15 +508,9 @@ def run(stage_run: StageRun) -> TopicsResult:
     documents = read_parquet(documents_path, without=("text",))
     vocabulary = pd.read_parquet(stage_run.input("vocabulary.parquet"))
     display = dict(zip(vocabulary["term"], vocabulary["display"]))
-    # each document's count of the tokens tokenize wrote, read column by column (never the token lists)
-    per_document = tokens_per_document_in(stage_run.input("tokens.parquet"))
-    doc_ids = per_document.index.tolist()
-    texts = detect_short(per_document.tolist())
     settings = stage_run.params.topics
-    # the model's terms: at most topics.max_terms, those in the most documents; its rows: when it is
-    # fitted on a sample, the sample's only (the workers read the others' rows to weigh them)
-    rows = topic_rows(pd.read_parquet(stage_run.input("tfidf_documents.parquet"))["doc_id"].tolist(), settings, texts)
-    tfidf = read_tfidf(*(stage_run.input(name) for name in TFIDF_FILES), max_terms=terms_cap(settings), rows=rows)
+    per_document, texts, tfidf = model_inputs(stage_run.input, settings)
+    doc_ids = per_document.index.tolist()
     identities_path = stage_run.run_file("identities")
     focus_ids = resolve_focus(documents, stage_run.params.focus)
     fit = run_topics(tfidf, settings, display=display, identities_path=identities_path,
@@ -559,6 +548,25 @@ def run(stage_run: StageRun) -> TopicsResult:
                         topic_views.prevalence_by_group(fit.doc_topics, documents, fit.topics), over_time,
                         resolution, focus, topic_views.representative_documents(fit.doc_topics, documents, fit.topics),
                         caveats, effects, limits)
+
+
+def model_inputs(input_path: Callable[[str], Path], settings: TopicsParams) -> tuple[pd.Series, ShortTexts, Any]:
+    """What the model is fitted on, read as the stage reads it from stage 02's and 03's files
+    (``input_path(name)``): each document's count of tokens (read column by column, never the
+    token lists), whether the texts are short, and the TF-IDF, of at most ``topics.max_terms``
+    terms (those in the most documents) and, when the model is fitted on a sample, of the
+    sample's rows only (the workers read the others' rows to weigh them)."""
+    from newslens.analysis.short_texts import detect_short
+    from newslens.analysis.tfidf import read_tfidf
+    from newslens.analysis.topic_sample import terms_cap
+    from newslens.stages import TFIDF_FILES
+    from newslens.text.token_stats import tokens_per_document_in
+
+    per_document = tokens_per_document_in(input_path("tokens.parquet"))
+    texts = detect_short(per_document.tolist())
+    rows = topic_rows(pd.read_parquet(input_path(TFIDF_FILES[2]))["doc_id"].tolist(), settings, texts)
+    tfidf = read_tfidf(*(input_path(name) for name in TFIDF_FILES), max_terms=terms_cap(settings), rows=rows)
+    return per_document, texts, tfidf
 
 
 def anchor_inputs(documents_path: Path, tfidf, settings: TopicsParams) -> tuple[StoredTexts, object]:

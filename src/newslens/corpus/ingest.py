@@ -290,8 +290,36 @@ def log_summary(log: pd.DataFrame) -> pd.DataFrame:
                                ignore_index=True)
 
 
+DIFF_CHARS = 20_000  # texts up to this long (each) are compared whole; longer ones window by window
+DIFF_WINDOW = 2_000  # characters of each text compared at a time beyond that
+
+
 def change_snippets(before: str, after: str, *, context: int = 40, limit: int = 3) -> list[tuple[str, str]]:
-    """Up to ``limit`` short before/after excerpts around the places cleaning changed."""
+    """Up to ``limit`` short before/after excerpts around the places cleaning changed.
+
+    Texts of up to :data:`DIFF_CHARS` characters are compared whole (``difflib``). Longer ones
+    are compared from one change to the next: the common run is skipped in linear time and the
+    next :data:`DIFF_WINDOW` characters of each are compared, so a long speech costs a few
+    windows, not a comparison of every character with every other (``difflib`` without its
+    junk heuristic took minutes on a 60,000-character address).
+    """
+    if len(before) <= DIFF_CHARS and len(after) <= DIFF_CHARS:
+        return _snippets(before, after, context, limit)
+    snippets: list[tuple[str, str]] = []
+    i = j = 0
+    while len(snippets) < limit and (i < len(before) or j < len(after)):
+        same = _common_prefix(before, after, i, j)
+        i, j = i + same, j + same
+        if i >= len(before) and j >= len(after):
+            break
+        snippet, (i, j) = _next_change(before, after, i, j, context)
+        if snippet is not None:
+            snippets.append(snippet)
+    return snippets
+
+
+def _snippets(before: str, after: str, context: int, limit: int) -> list[tuple[str, str]]:
+    """The excerpts of the first ``limit`` changes, the texts compared whole."""
     import difflib
 
     matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
@@ -304,6 +332,56 @@ def change_snippets(before: str, after: str, *, context: int = 40, limit: int = 
         if len(snippets) == limit:
             break
     return snippets
+
+
+def _common_prefix(before: str, after: str, i: int, j: int) -> int:
+    """The length of the common run of ``before[i:]`` and ``after[j:]``, found block by block."""
+    same, block = 0, 4096
+    while block:
+        a, b = before[i + same:i + same + block], after[j + same:j + same + block]
+        if a == b and len(a) == block:
+            same += block
+        else:
+            block //= 2
+    return same
+
+
+def _next_change(before: str, after: str, i: int, j: int, context: int) -> tuple[tuple[str, str] | None, tuple[int, int]]:
+    """The first change (not of whitespace only) in the next :data:`DIFF_WINDOW` characters from
+    ``before[i]`` and ``after[j]``, as an excerpt, and where to go on comparing. Changes less than
+    ``context`` apart are one excerpt (it shows them both); comparing goes on after the last. When
+    the window holds no change, it goes on at the end of the window's last common run, so that the
+    texts stay aligned."""
+    import difflib
+
+    a, b = before[i:i + DIFF_WINDOW], after[j:j + DIFF_WINDOW]
+    resume = (i + max(len(a), 1), j + max(len(b), 1))
+    found = None  # (i1, j1) of the change, then its end as it grows
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        cut = (i2 == len(a) == DIFF_WINDOW) or (j2 == len(b) == DIFF_WINDOW)
+        if tag != "equal" and cut and (found is not None or i1 or j1):
+            # a change running into the end of a window may be the window's cut, not the texts':
+            # the next window starts where it does
+            return (None, (i + i1, j + j1)) if found is None else _excerpt(before, after, found, context)
+        if tag == "equal":
+            if found is not None and i2 - i1 >= context:
+                break
+            resume = (i + i2, j + j2)
+            continue
+        if found is None and (a[i1:i2] + b[j1:j2]).isspace():
+            continue
+        found = (found or (i + i1, j + j1))[:2] + (i + i2, j + j2)
+    if found is None:
+        return None, resume
+    return _excerpt(before, after, found, context)
+
+
+def _excerpt(before: str, after: str, found: tuple[int, int, int, int],
+             context: int) -> tuple[tuple[str, str], tuple[int, int]]:
+    """The excerpt of a change (``found``: its start and end in each text) and where comparing goes on."""
+    i1, j1, i2, j2 = found  # a change ends past its start in one text at least: comparing moves on
+    return ((before[max(0, i1 - context):i2 + context].strip(), after[max(0, j1 - context):j2 + context].strip()),
+            (i2, j2))
 
 
 def excerpts(examples: pd.DataFrame) -> pd.DataFrame:
