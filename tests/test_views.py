@@ -245,3 +245,10 @@ def test_the_stylesheet_naming_a_view_does_not_pull_in_the_library():
     page = views.finish_page('<html><head><style>.nl-view[data-view="table"] {}</style></head>'
                              "<body><p>no view here</p></body></html>")
     assert views.LIBRARY_MARK not in page
+
+
+def test_table_floats_show_four_digits_and_from_ten_thousand_whole_numbers():
+    """A float cell shows 4 significant digits; one of 10,000 or more (a count a summary made a
+    float, as pandas' describe() does) reads as a whole number, never as 2.548e+04."""
+    html = markup.table_html(pd.DataFrame({"count": [25_484.0], "mean": [79.1612], "share": [0.5]}))
+    assert ">25,484<" in html and ">79.16<" in html and ">0.5<" in html and "e+04" not in html

@@ -28,7 +28,11 @@ def escape(value: object) -> str:
 def _cell_text(frame: pd.DataFrame, column: str, value: object, numeric_format: dict[str, str]) -> str:
     numeric = pd.api.types.is_numeric_dtype(frame[column]) and not isinstance(value, bool)
     if numeric and value == value and value is not None:
-        return format(value, numeric_format.get(column, ",.4g" if isinstance(value, float) else ","))
+        if column in numeric_format:
+            return format(value, numeric_format[column])
+        if isinstance(value, float):  # 4 significant digits; from 10,000 on, whole numbers (never 2.548e+04)
+            return format(value, ",.4g" if abs(value) < 10_000 else ",.0f")
+        return format(value, ",")
     return "" if value is None or value is pd.NaT or (isinstance(value, float) and value != value) \
         else str(value)
 
