@@ -359,7 +359,8 @@ def markdown(results: dict) -> str:
                   f"{e['documents'][1]:,} documents, 2 workers). Per stage, two parts, each a straight line "
                   "through the two measured points read at 10 million documents: the *parallel* part (the "
                   f"partition tasks' compute time) divided among {TARGET_WORKERS} workers, and the *serial* "
-                  "driver part (wall − compute ÷ 2: reading, reductions, writing), not divided.", "",
+                  "driver part (wall − compute ÷ 2: reading, reductions, writing), not divided."
+                  + _straddles_note(e["documents"]), "",
                   f"| stage | task compute at ×{e['scales'][1]} (s) | driver at ×{e['scales'][1]} (s) | "
                   "parallel at 10M (s) | serial at 10M (s) | estimate (s) |", "|---|---|---|---|---|---|"]
         for stage, row in e["stages"].items():
@@ -367,6 +368,19 @@ def markdown(results: dict) -> str:
                          f"{row['parallel_10m_s']:,.0f} | {row['serial_10m_s']:,.0f} | {row['estimate_s']:,.0f} |")
         lines.append(f"| **total** | | | **{e['parallel_h']} h** | **{e['serial_h']} h** | **{e['total_h']} h** |")
     return "\n".join(lines) + "\n"
+
+
+def _straddles_note(documents: list[int]) -> str:
+    """What the estimate's topics row means when its two scales lie either side of the topics
+    sample cap: the smaller fits every document, the larger the capped sample."""
+    from newslens.analysis.topic_sample import SWEEP_SAMPLE
+
+    if not documents[0] <= SWEEP_SAMPLE < documents[1]:
+        return ""
+    return (f" The topics row's two points lie either side of the topics sample cap ({SWEEP_SAMPLE:,} "
+            f"documents): at {documents[0]:,} documents the stage fits every document, at {documents[1]:,} "
+            "the capped sample, whose cost no longer grows with the corpus, so a straight line through "
+            "them overstates the stage's growth; two scales above the cap (`--scales 1 4 16 64`) measure it.")
 
 
 def _scale_markdown(results: dict) -> list[str]:
