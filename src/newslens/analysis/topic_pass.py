@@ -5,11 +5,11 @@ The topics stage holds the rows its model is fitted on (every document's, or a s
 over the corpus's fixed partitions (:data:`~newslens.analysis.topic_sample.PARTITION_ROWS` rows),
 each read by the worker that handles it (:class:`~newslens.analysis.topic_sample.CellRows`):
 the documents' topic weights from the fitted model's ``transform``, and exact integer sums
-(:class:`CorpusStats`), merged in partition order where the blocks ran (the engine's ``fold``:
-on dask the driver receives the root of the merges, the weights and one set of sums): each term's count (the explorer's
-p(w)), the co-document counts of the terms coherence is computed on
-(:class:`~newslens.analysis.topic_quality.CoDocuments`), and the terms in the focus's rows.
-The driver then holds the weights and vocabulary-sized sums, never the corpus's matrix.
+(:class:`CorpusStats`): each term's count (the explorer's p(w)), the co-document counts of the
+terms coherence is computed on (:class:`~newslens.analysis.topic_quality.CoDocuments`), and the
+terms in the focus's rows. Both are merged in partition order where the blocks ran (the engine's
+``fold``: on dask the driver receives one merge). The driver then holds the weights and
+vocabulary-sized sums, never the corpus's matrix.
 """
 
 from __future__ import annotations

@@ -327,8 +327,7 @@ def _snippets(before: str, after: str, context: int, limit: int) -> list[tuple[s
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal" or (before[i1:i2] + after[j1:j2]).isspace():  # also whitespace dropped or added
             continue
-        snippets.append((before[max(0, i1 - context):i2 + context].strip(),
-                         after[max(0, j1 - context):j2 + context].strip()))
+        snippets.append(_excerpt(before, after, (i1, j1, i2, j2), context)[0])
         if len(snippets) == limit:
             break
     return snippets
