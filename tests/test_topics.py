@@ -357,6 +357,12 @@ def test_k_range_note_says_why(settings, n_documents, expected):
     assert k_range_note(settings, ks, n_documents, 20000) == expected
 
 
+def test_k_range_note_names_the_runs_unit():
+    ks = k_range(TopicsParams(), 574, 20000)
+    assert k_range_note(TopicsParams(), ks, 574, 20000, "paragraph").endswith(
+        "a corpus of 574 paragraphs supports at most 23 topics (⌊√N⌋)")
+
+
 # --- labels ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, message", [

@@ -17,12 +17,12 @@ on every engine:
 ``map`` keeps at most ``window`` partitions in flight, so a stage that streams its
 input (ingest) holds a bounded number of partitions in memory on any engine.
 
-``fold`` maps a function and merges its results with an associative ``combine`` in a tree
-of :data:`FAN_IN` results, in partition order. On Dask the whole tree runs on the workers
-and the driver receives the one merged result (vocabulary-sized state: counters of forms,
-document frequencies); on the pandas engine each worker task merges :data:`FAN_IN`
-partitions and the driver merges those. A combine that keeps order (Counter updates,
-offsets added left to right) gives the same result, to the byte, for any tree.
+``fold`` maps a function and merges its results with an associative ``combine`` in one
+tree of :data:`FAN_IN` results, in partition order (:func:`tree_merge`), the same on every
+engine and worker count, so sums of floats come out to the same bytes too. The whole tree
+runs where the work runs and the driver receives the root alone (vocabulary-sized state:
+counters of forms, document frequencies): on Dask as futures, on the pandas engine as
+worker tasks that leave their merges in scratch files.
 
 Every engine can count what crosses between the driver and the work (:class:`Traffic`):
 the pickled bytes of each task's partition, of what is broadcast, and of each result
@@ -59,9 +59,8 @@ COUNT_ENV = "NEWSLENS_COUNT_BYTES"
 PARTITION_DOCUMENTS = 500
 # Results merged by one combine task in a fold: the tree over P partitions has ceil(log_8 P) levels.
 FAN_IN = 8
-# A pandas fold's tasks per worker process: each maps a run of consecutive partitions and merges them
-# (a tree of FAN_IN), so the driver receives at most n_jobs × GROUPS_PER_JOB results however many
-# partitions there are (Dask's fold merges on the workers and sends the driver the root alone).
+# A pandas fold's first tasks per worker process, at least: each maps a run of FAN_IN ** k consecutive
+# partitions (a subtree of the fold's tree) and merges it; runs of more partitions cost fewer scratch files.
 GROUPS_PER_JOB = 2
 
 
@@ -162,11 +161,15 @@ class Engine:
         if not parallel or self.n_jobs == 1 or len(head) < 2:
             yield from map(call, chain(head, partitions))
             return
+        yield from self._workers(call, chain(head, partitions))
+
+    def _workers(self, call: Callable, partitions: Iterable) -> Iterator:
+        """``call`` of each partition in the joblib worker processes, in order."""
         from joblib import Parallel, delayed
 
         runner = Parallel(n_jobs=self.n_jobs, backend="loky", return_as="generator",
                           pre_dispatch=f"{2 * self.n_jobs}")
-        yield from runner(delayed(call)(p) for p in chain(head, partitions))
+        yield from runner(delayed(call)(p) for p in partitions)
 
     def fold(self, function: Callable, partitions: Iterable, combine: Callable[[list], Any], *,
              shared: Any = None, parallel: bool = True) -> Any:
@@ -174,20 +177,48 @@ class Engine:
 
         ``combine`` takes a list of results (in order) and returns one; it must be associative
         and must not change its inputs (a task may be retried). None when there are no partitions.
-        The partitions (references) are cut into at most ``n_jobs`` × :data:`GROUPS_PER_JOB` runs
-        of consecutive ones, at least :data:`FAN_IN` each; each worker task maps a run and merges
-        it in a tree of :data:`FAN_IN`, and this process merges the runs' results as they come.
+
+        The merges form one tree on every engine and any number of workers (:func:`tree_merge`:
+        :data:`FAN_IN` consecutive results at a time, level by level from the partitions), so even
+        a combine whose arithmetic depends on the order of its additions (sums of floats) gives the
+        same bytes. Here each worker task maps a run of :data:`FAN_IN` ** k consecutive partitions
+        (a subtree; at least ``n_jobs`` × :data:`GROUPS_PER_JOB` runs) and leaves its merge in a
+        scratch file; worker tasks merge those files up the tree, and the last one returns the
+        root: as on Dask, the root is all this process receives.
         """
         call = function if shared is None else _Bound(function, shared)
         record = self._record(function, shared)
         parts = list(self._measured_parts(record, partitions))
-        groups = chunked(parts, max(FAN_IN, -(-len(parts) // (self.n_jobs * GROUPS_PER_JOB))))
-        levels: list[list] = []
-        for merged in self._map(_Group(call, combine), groups, parallel):
+        if not parts:
+            return None
+        if not parallel or self.n_jobs == 1 or len(parts) < 2:
+            root = _Group(call, combine)(parts)  # the same tree, in this process
+        else:
+            root = self._fold_on_workers(call, combine, parts, record)
+        if record is not None:
+            record.received += _size(root)
+        return root
+
+    def _fold_on_workers(self, call: Callable, combine: Callable[[list], Any], parts: list,
+                         record: "MapTraffic | None") -> Any:
+        """The tree of :meth:`fold` in worker tasks, its inner nodes in scratch files, the root returned."""
+        import shutil
+        import tempfile
+
+        span = 1  # partitions per subtree: FAN_IN ** k, as large as leaves n_jobs × GROUPS_PER_JOB runs
+        while -(-len(parts) // (span * FAN_IN)) >= self.n_jobs * GROUPS_PER_JOB:
+            span *= FAN_IN
+        scratch = tempfile.mkdtemp(prefix="newslens-fold-")
+        try:
+            nodes = list(self._map(_Stored(_Group(call, combine), scratch), chunked(parts, span), True))
+            while len(nodes) > FAN_IN:  # one level of the tree: FAN_IN nodes merged per task
+                nodes = list(self._map(_Stored(_Merged(combine), scratch), chunked(nodes, FAN_IN), True))
             if record is not None:
-                record.received += _size(merged)
-            _push(levels, merged, combine)
-        return _drain(levels, combine)
+                record.received += sum(_size(node) for node in nodes)
+            [root] = self._workers(_Merged(combine), [nodes])
+            return root
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     def _record(self, function: Callable, shared: Any) -> "MapTraffic | None":
         if self.traffic is None:
@@ -232,11 +263,25 @@ def _push(levels: list[list], result: Any, combine: Callable[[list], Any]) -> No
 
 
 def _drain(levels: list[list], combine: Callable[[list], Any]) -> Any:
-    """The merge of what a tree of partial merges holds, left to right (None when empty)."""
-    pending = [one for level in reversed(levels) for one in level]  # higher levels hold earlier results
-    if not pending:
-        return None
-    return pending[0] if len(pending) == 1 else combine(pending)
+    """The root of a tree of partial merges (None when empty): what :func:`tree_merge` gives.
+
+    Level i holds whole merges of FAN_IN**i results; the merge of each level's rest, with the
+    rest of the levels below it last (they are later results), is the unfinished node above.
+    """
+    carry: list = []
+    for level in levels:  # the lowest level first
+        rest = level + carry
+        carry = [] if not rest else [rest[0] if len(rest) == 1 else combine(rest)]
+    return carry[0] if carry else None
+
+
+def tree_merge(results: list, combine: Callable[[list], Any]) -> Any:
+    """The one merge tree of a fold: ``combine`` of :data:`FAN_IN` consecutive results at a time,
+    level by level, until one is left (None for no results); each engine builds this tree."""
+    level = list(results)
+    while len(level) > 1:
+        level = [group[0] if len(group) == 1 else combine(group) for group in chunked(level, FAN_IN)]
+    return level[0] if level else None
 
 
 class _Group:
@@ -251,6 +296,36 @@ class _Group:
         for part in group:
             _push(levels, self.call(part), self.combine)
         return _drain(levels, self.combine)
+
+
+class _Merged:
+    """Load merges that :class:`_Stored` left in files and merge them in order (one worker task)."""
+
+    def __init__(self, combine: Callable[[list], Any]):
+        self.combine = combine
+
+    def __call__(self, paths: list[str]) -> Any:
+        loaded = []
+        for path in paths:
+            with open(path, "rb") as handle:
+                loaded.append(pickle.load(handle))
+        return loaded[0] if len(loaded) == 1 else self.combine(loaded)
+
+
+class _Stored:
+    """``call(item)`` left in a file in ``scratch`` (written whole, then renamed); the file's name returned."""
+
+    def __init__(self, call: Callable, scratch: str):
+        self.call, self.scratch = call, scratch
+
+    def __call__(self, item) -> str:
+        import tempfile
+
+        result = self.call(item)
+        handle, path = tempfile.mkstemp(dir=self.scratch, suffix=".part")
+        with os.fdopen(handle, "wb") as out:
+            pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+        return path
 
 
 class _Bound:
@@ -336,8 +411,9 @@ class DaskEngine(Engine):
                                                 pure=False, retries=DASK_RETRIES))
             if not level:
                 return None
-            while len(level) > 1:  # each merge waits on its inputs on the cluster; nothing comes here
-                level = [self.client.submit(_combine_boxed, combine, *group, pure=False, retries=DASK_RETRIES)
+            while len(level) > 1:  # tree_merge's tree: each merge waits on its inputs on the cluster
+                level = [group[0] if len(group) == 1 else
+                         self.client.submit(_combine_boxed, combine, *group, pure=False, retries=DASK_RETRIES)
                          for group in chunked(level, FAN_IN)]
             result = _result(level[0])
             if record is not None:

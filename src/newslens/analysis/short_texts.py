@@ -80,19 +80,23 @@ def choose_model(model: str, texts: ShortTexts) -> tuple[str, str]:
 
 # ---------------------------------------------------------------- the k range
 
-def k_cap(n_documents: int, n_terms: int, top_n: int) -> tuple[int, str]:
-    """The largest k a corpus supports, and the rule in words.
+def k_cap(n_documents: int, n_terms: int, top_n: int, unit: str = "document") -> tuple[int, str]:
+    """The largest k a corpus supports, and the rule in words (``unit``: what the run calls a document).
 
     k ≤ ⌊√N⌋ for N documents, k ≤ ⌊V / top_n⌋ for V terms, and k < N, k < V.
 
     >>> k_cap(3824, 20000, 10)[0], k_cap(293, 1500, 10)[0]
     (61, 17)
+    >>> k_cap(574, 9000, 10, "paragraph")[1]
+    'a corpus of 574 paragraphs supports at most 23 topics (⌊√N⌋)'
     """
+    from newslens.wording import Words
+
     by_documents = math.isqrt(max(n_documents, 0))
     by_terms = n_terms // top_n
     cap = max(min(by_documents, by_terms, n_documents - 1, n_terms - 1), 0)
     s = lambda n: "" if n == 1 else "s"
-    binding = (f"a corpus of {n_documents:,} document{s(n_documents)} supports at most {by_documents} "
+    binding = (f"a corpus of {Words(unit).count(n_documents)} supports at most {by_documents} "
                f"topic{s(by_documents)} (⌊√N⌋)" if by_documents <= by_terms else
                f"a vocabulary of {n_terms:,} term{s(n_terms)} supports at most {by_terms} topic{s(by_terms)} "
                f"of {top_n} top terms each (⌊V / top_n⌋)")

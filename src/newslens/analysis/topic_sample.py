@@ -110,14 +110,16 @@ def topic_sample(doc_ids: Sequence[str], settings: TopicsParams) -> np.ndarray |
     return sample_rows(doc_ids, cap) if len(doc_ids) > cap else None
 
 
-def sample_note(n_sample: int, n_documents: int) -> str:
-    """What the reports say when the model was fitted on a sample.
+def sample_note(n_sample: int, n_documents: int, unit: str = "document") -> str:
+    """What the reports say when the model was fitted on a sample (``unit``: what the run calls a document).
 
     >>> sample_note(20000, 60600)
     'the k sweep and the model were fitted on 20,000 of 60,600 documents chosen by a hash of their id; every document’s weights come from that model'
     """
-    return (f"the k sweep and the model were fitted on {n_sample:,} of {n_documents:,} documents chosen "
-            "by a hash of their id; every document’s weights come from that model")
+    from newslens.wording import plural
+
+    return (f"the k sweep and the model were fitted on {n_sample:,} of {n_documents:,} {plural(unit)} chosen "
+            f"by a hash of their id; every {unit}’s weights come from that model")
 
 
 class CellRows(NamedTuple):

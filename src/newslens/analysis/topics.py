@@ -133,12 +133,14 @@ def k_range(settings: TopicsParams, n_documents: int, n_terms: int) -> list[int]
     return usable
 
 
-def k_range_note(settings: TopicsParams, ks: list[int], n_documents: int, n_terms: int) -> str:
-    """What the reports say about the ks searched, and why they stop where they do."""
+def k_range_note(settings: TopicsParams, ks: list[int], n_documents: int, n_terms: int,
+                 unit: str = "document") -> str:
+    """What the reports say about the ks searched, and why they stop where they do (``unit``: what the
+    run calls a document)."""
     if settings.k != "auto":
         return f"k={settings.k} was given"
     searched = f"k searched {ks[0]}–{ks[-1]}" if len(ks) > 1 else f"k searched {ks[0]}"
-    _, why = k_cap(n_documents, n_terms, settings.top_n)
+    _, why = k_cap(n_documents, n_terms, settings.top_n, unit)
     if ks[-1] < settings.k_max:
         asked = f"{settings.k_min}–{settings.k_max}"
         return f"{searched} (of {asked} asked): {why}"
@@ -352,12 +354,13 @@ def judge(fit: TopicResult, baseline: float | None) -> TopicResult:
 
 def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identities_path: Path,
                labels_path: Path, n_jobs: int = 2, texts: ShortTexts | None = None,
-               engine: Engine | str | None = None, focus_ids: Sequence[str] = ()) -> TopicResult:
+               engine: Engine | str | None = None, focus_ids: Sequence[str] = (), unit: str = "document",
+               ) -> TopicResult:
     """The whole stage: sweep (or the given k), the final fit, identities and labels.
 
     ``texts`` says whether the corpus is one of short texts (``topics.model: auto`` then
     fits BTM); without it, the texts are taken as not short. ``focus_ids``: the focus's documents,
-    whose terms the result's ``corpus`` names.
+    whose terms the result's ``corpus`` names. ``unit``: what the run calls a document, in the notes.
 
     A corpus of more documents than the cap (:func:`newslens.analysis.topic_sample.sample_cap`)
     is swept and fitted on a sample chosen by a hash of the doc ids, and every document's
@@ -375,7 +378,7 @@ def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identi
         return no_model(f"the vocabulary has {n_terms} term{'' if n_terms == 1 else 's'} after "
                         "filtering (lower keywords.min_df or raise keywords.max_df)")
     if settings.k == "auto" and k_cap(n_documents, n_terms, settings.top_n)[0] < 2:
-        return no_model(k_cap(n_documents, n_terms, settings.top_n)[1] + ", fewer than the 2 a model needs")
+        return no_model(k_cap(n_documents, n_terms, settings.top_n, unit)[1] + ", fewer than the 2 a model needs")
     if tfidf.rows is not None:  # only the sample's rows are held
         sample, fit_rows = None, tfidf.rows
         matrix, counts = tfidf.matrix, tfidf.counts
@@ -399,9 +402,9 @@ def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identi
             model, tfidf, k, settings.seeds[0], display=display, previous=load_identities(identities_path),
             labels_path=labels_path, top_n=settings.top_n, sample=sample, engine=runner, n_jobs=n_jobs,
             focus_rows=focus_rows)
-    note = k_range_note(settings, ks, fitted, n_terms)
+    note = k_range_note(settings, ks, fitted, n_terms, unit)
     if fitted < n_documents:
-        note = f"{note}; {sample_note(fitted, n_documents)}"
+        note = f"{note}; {sample_note(fitted, n_documents, unit)}"
     if getattr(tfidf, "columns", None) is not None:
         note = f"{note}; {terms_note(n_terms, tfidf.all_terms)}"
     return TopicResult(k, reason, table, topics, topic_terms, doc_topics, problems, identities,
@@ -515,7 +518,7 @@ def run(stage_run: StageRun) -> TopicsResult:
     focus_ids = resolve_focus(documents, stage_run.params.focus)
     fit = run_topics(tfidf, settings, display=display, identities_path=identities_path,
                      labels_path=stage_run.run_file("labels"), texts=texts, engine=stage_run.params.engine,
-                     focus_ids=focus_ids)
+                     focus_ids=focus_ids, unit=stage_run.words.unit)
     anchors = (anchor_coherence(*anchor_inputs(documents_path, tfidf, settings), fit.k, fit.coherence,
                                 cache=stage_run.build_dir / "anchor_coherence.json",
                                 language=stage_run.params.language) if fit.k else None)
