@@ -313,7 +313,7 @@ class _Merged:
 
 
 class _Stored:
-    """``call(item)`` left in a file in ``scratch`` (written whole, then renamed); the file's name returned."""
+    """``call(item)`` pickled to a new file in ``scratch`` (the fold's private folder); the file's name returned."""
 
     def __init__(self, call: Callable, scratch: str):
         self.call, self.scratch = call, scratch
@@ -411,11 +411,10 @@ class DaskEngine(Engine):
                                                 pure=False, retries=DASK_RETRIES))
             if not level:
                 return None
-            while len(level) > 1:  # tree_merge's tree: each merge waits on its inputs on the cluster
-                level = [group[0] if len(group) == 1 else
-                         self.client.submit(_combine_boxed, combine, *group, pure=False, retries=DASK_RETRIES)
-                         for group in chunked(level, FAN_IN)]
-            result = _result(level[0])
+            # tree_merge's tree of futures: each merge waits on its inputs on the cluster; nothing comes here
+            root = tree_merge(level, lambda group: self.client.submit(_combine_boxed, combine, *group, pure=False,
+                                                                      retries=DASK_RETRIES))
+            result = _result(root)
             if record is not None:
                 record.received += _size(result)
             return result

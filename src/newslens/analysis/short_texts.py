@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from newslens.wording import Words
+
 logger = logging.getLogger(__name__)
 
 SHORT_MEDIAN_TOKENS = 20  # median kept tokens per document below which texts are short
@@ -90,8 +92,6 @@ def k_cap(n_documents: int, n_terms: int, top_n: int, unit: str = "document") ->
     >>> k_cap(574, 9000, 10, "paragraph")[1]
     'a corpus of 574 paragraphs supports at most 23 topics (⌊√N⌋)'
     """
-    from newslens.wording import Words
-
     by_documents = math.isqrt(max(n_documents, 0))
     by_terms = n_terms // top_n
     cap = max(min(by_documents, by_terms, n_documents - 1, n_terms - 1), 0)

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, NamedTuple, Sequence
 import numpy as np
 from scipy import sparse
 
+from newslens.wording import plural
+
 if TYPE_CHECKING:
     from newslens.params import TopicsParams
 
@@ -116,8 +118,6 @@ def sample_note(n_sample: int, n_documents: int, unit: str = "document") -> str:
     >>> sample_note(20000, 60600)
     'the k sweep and the model were fitted on 20,000 of 60,600 documents chosen by a hash of their id; every document’s weights come from that model'
     """
-    from newslens.wording import plural
-
     return (f"the k sweep and the model were fitted on {n_sample:,} of {n_documents:,} {plural(unit)} chosen "
             f"by a hash of their id; every {unit}’s weights come from that model")
 
