@@ -160,6 +160,27 @@ def test_a_fold_of_float_sums_is_the_same_bytes_on_every_engine_and_worker_count
             assert left_to_right.tobytes() != tree.tobytes()
 
 
+def _pid_and_square(job):
+    return os.getpid(), job * job
+
+
+def test_a_task_runs_where_the_work_runs_and_returns_its_result(local_dask) -> None:
+    """One heavy task (a baseline fit): in a worker process on the pandas engine (this one when
+    ``n_jobs`` is 1), on a worker on Dask; the job is counted as one task and its result as received."""
+    with Engine(2, count_bytes=True) as engine:
+        pid, square = engine.task(_pid_and_square, 7)
+        [record] = engine.traffic.maps
+    assert pid != os.getpid() and square == 49
+    assert record.tasks == 1 and record.submitted == len(pickle.dumps(7, protocol=pickle.HIGHEST_PROTOCOL))
+    assert record.received == len(pickle.dumps((pid, 49), protocol=pickle.HIGHEST_PROTOCOL))
+    with Engine(1) as engine:
+        assert engine.task(_pid_and_square, 3) == (os.getpid(), 9)
+    pid, square = local_dask.task(_pid_and_square, 5)
+    assert pid != os.getpid() and square == 25
+    with pytest.raises(ValueError, match="bad partition"), Engine(2) as engine:
+        engine.task(_fail_on_three, [3])
+
+
 def test_dask_engine_error_names_the_failure(local_dask) -> None:
     with pytest.raises(ValueError, match="bad partition"):
         list(local_dask.map(_fail_on_three, [[1], [2, 3]]))

@@ -539,8 +539,8 @@ def test_anchor_coherence_is_cached_on_its_inputs(corpus, tmp_path, monkeypatch)
     assert cache.is_file() and fresh["model"].tolist()[0] == "newslens (this report)"
     assert fresh["npmi"].between(-1, 1).all() and len(fresh) == 3
     fits = []
-    real = anchors._anchor_scores
-    monkeypatch.setattr(anchors, "_anchor_scores", lambda *a: fits.append(a) or real(*a))
+    real = anchors.anchor_scores
+    monkeypatch.setattr(anchors, "anchor_scores", lambda *a: fits.append(a) or real(*a))
     pd.testing.assert_frame_equal(anchors.anchor_coherence(texts, tfidf, 4, 0.25, cache=cache), fresh)
     assert fits == []  # read from the cache: the same numbers, no model fitted
     assert anchors.anchor_coherence(texts, tfidf, 4, 0.3, cache=cache)["npmi"].tolist()[1:] == fresh["npmi"].tolist()[1:]
@@ -618,3 +618,27 @@ def test_stored_texts_are_read_only_when_the_baselines_are_fitted(corpus, tmp_pa
     assert reads == [1]  # another text: read and fitted again
     with pytest.raises(KeyError, match="not in"):
         anchors.StoredTexts(path, ids + ["no-such-document"]).digest()
+
+
+def test_the_baselines_task_scores_what_a_fit_in_this_process_scores(news_run):
+    """The topics stage fits the anchors' baselines in a task on its engine's workers, from references
+    to its input files (a small job whatever the corpus); the scores are those of the same fit here."""
+    import pickle
+
+    from newslens import config
+    from newslens.analysis import topics
+    from newslens.analysis.anchors import anchor_scores
+    from newslens.engine import Engine
+    from newslens.params import load_run
+
+    settings = load_run(config.PROJECT_ROOT / "params" / "news.yaml").params.topics
+    k = json.loads((news_run / "k_choice.json").read_text(encoding="utf-8"))["k"]
+    job = topics.BaselinesJob({name: news_run / name for name in topics.BaselinesJob.INPUTS}, settings, k, 0, "en")
+    assert len(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)) < 16_000  # references, not data
+    _, _, tfidf = topics.model_inputs(lambda name: news_run / name, settings)
+    texts, rows = topics.anchor_inputs(news_run / "documents.parquet", tfidf, settings)
+    here = anchor_scores(texts.read(), rows, k, 0, "en")
+    with Engine(2) as engine:
+        assert engine.task(topics.baselines, job) == here
+    assert [name for name, _ in here][0].startswith("scikit-learn example") and all(-1 <= s <= 1 for _, s in here)
+

@@ -171,6 +171,14 @@ class Engine:
                           pre_dispatch=f"{2 * self.n_jobs}")
         yield from runner(delayed(call)(p) for p in partitions)
 
+    def task(self, function: Callable, job: Any) -> Any:
+        """``function(job)`` as one task where the work runs, and its result: here in a worker
+        process (in this one when ``n_jobs`` is 1), so that a large fit's working memory is never
+        the driver's. ``job`` should be references (paths, settings), as every task's partition."""
+        if self.n_jobs == 1:
+            return next(self.map(function, [job], parallel=False))
+        return next(self._counted(function, None, lambda parts: self._workers(function, parts), [job]))
+
     def fold(self, function: Callable, partitions: Iterable, combine: Callable[[list], Any], *,
              shared: Any = None, parallel: bool = True) -> Any:
         """``combine`` over ``function(partition)`` of every partition, merged in partition order.
@@ -421,6 +429,10 @@ class DaskEngine(Engine):
         finally:
             if shared_future is not None:
                 shared_future.release()
+
+    def task(self, function: Callable, job: Any) -> Any:
+        """As :meth:`Engine.task`: one task on the cluster, with its retries."""
+        return next(self.map(function, [job]))
 
     def keep(self, partitions: Iterable) -> list:
         """Hold the partitions on the workers; later maps send only their keys.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -51,7 +51,8 @@ class StoredTexts(NamedTuple):
 
 
 def anchor_coherence(texts: list[str] | StoredTexts, tfidf, k: int, ours: float, *, seed: int = 0,
-                     cache: Path | None = None, language: str = "en") -> pd.DataFrame:
+                     cache: Path | None = None, language: str = "en",
+                     fit: Callable[[], list[list]] | None = None) -> pd.DataFrame:
     """NPMI of our model beside two well-known baselines at the same k.
 
     * scikit-learn's topic-extraction example: ``TfidfVectorizer(max_df=0.95,
@@ -65,13 +66,19 @@ def anchor_coherence(texts: list[str] | StoredTexts, tfidf, k: int, ours: float,
     cost about 12 s on the news run; with ``cache`` (a JSON file) their scores are kept
     under a hash of everything they depend on (texts, counts, terms, k, seed, library
     versions) and fitted again only when that changes. ``texts`` given as :class:`StoredTexts`
-    are read only when the baselines are fitted.
+    are read only when the baselines are fitted. ``fit``, when given, fits them from the same
+    inputs elsewhere and returns what :func:`anchor_scores` would (the topics stage: a task on
+    its engine's workers, which read the texts and rows themselves, so the driver never holds
+    the fits' working memory).
     """
     key = _anchor_key(texts, tfidf, k, seed, language)
     baselines = _read_anchor_cache(cache, key)
-    if baselines is None:  # fitted: the texts are read now, and the scores cached
-        texts = texts.read() if isinstance(texts, StoredTexts) else texts
-        baselines = _anchor_scores(texts, tfidf, k, seed, language)
+    if baselines is None:  # fitted (the texts read only now), and the scores cached
+        if fit is not None:
+            baselines = fit()
+        else:
+            baselines = anchor_scores(texts.read() if isinstance(texts, StoredTexts) else texts, tfidf, k, seed,
+                                      language)
         if cache is not None:
             from newslens.files import write_text
 
@@ -99,7 +106,7 @@ LANGUAGE_NAMES = {"de": "German", "en": "English", "es": "Spanish", "fr": "Frenc
                   "nl": "Dutch", "pt": "Portuguese", "ru": "Russian"}
 
 
-def _anchor_scores(texts: list[str], tfidf, k: int, seed: int, language: str) -> list[list]:
+def anchor_scores(texts: list[str], tfidf, k: int, seed: int, language: str) -> list[list]:
     """[name, NPMI] of the two baselines of :func:`anchor_coherence`, fitted now."""
     from gensim.matutils import Sparse2Corpus
     from gensim.models import LdaModel

@@ -30,7 +30,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,7 @@ import pyarrow as pa
 from scipy import sparse
 
 from newslens.params import TopicsParams
+from newslens.stages import TFIDF_FILES
 from newslens.precision import display_values
 from newslens.analysis.identities import assign_ids, load_identities, load_labels
 from newslens.analysis.short_texts import ShortTexts, choose_model, k_cap
@@ -503,6 +504,7 @@ def run(stage_run: StageRun) -> TopicsResult:
     from newslens.analysis.limits import read_limits
     from newslens.corpus.focus import resolve_focus
     from newslens.analysis.topic_explorer_data import top_documents
+    from newslens.engine import engine_scope
     from newslens.files import read_parquet, with_texts, write_parquet
 
     # the documents' columns without their texts: the texts are read for the documents the
@@ -519,9 +521,15 @@ def run(stage_run: StageRun) -> TopicsResult:
     fit = run_topics(tfidf, settings, display=display, identities_path=identities_path,
                      labels_path=stage_run.run_file("labels"), texts=texts, engine=stage_run.params.engine,
                      focus_ids=focus_ids, unit=stage_run.words.unit)
-    anchors = (anchor_coherence(*anchor_inputs(documents_path, tfidf, settings), fit.k, fit.coherence,
-                                cache=stage_run.build_dir / "anchor_coherence.json",
-                                language=stage_run.params.language) if fit.k else None)
+    if fit.k:  # the baselines are fitted (on a cache miss) in a task on the engine's workers, from references
+        job = BaselinesJob({name: stage_run.input(name) for name in BaselinesJob.INPUTS}, settings, fit.k, 0,
+                           stage_run.params.language)
+        with engine_scope(stage_run.params.engine) as runner:
+            anchors = anchor_coherence(*anchor_inputs(documents_path, tfidf, settings), fit.k, fit.coherence,
+                                       cache=stage_run.build_dir / "anchor_coherence.json",
+                                       seed=job.seed, language=job.language, fit=lambda: runner.task(baselines, job))
+    else:
+        anchors = None
     fit = judge(fit, example_coherence(anchors))
     focus_ids = focus_ids if fit.k else []
     focus_table = (topic_views.focus_topics(fit.doc_topics, fit.topics, fit.topic_terms, focus_ids,
@@ -562,7 +570,6 @@ def model_inputs(input_path: Callable[[str], Path], settings: TopicsParams) -> t
     from newslens.analysis.short_texts import detect_short
     from newslens.analysis.tfidf import read_tfidf
     from newslens.analysis.topic_sample import terms_cap
-    from newslens.stages import TFIDF_FILES
     from newslens.text.token_stats import tokens_per_document_in
 
     per_document = tokens_per_document_in(input_path("tokens.parquet"))
@@ -591,6 +598,31 @@ def anchor_inputs(documents_path: Path, tfidf, settings: TopicsParams) -> tuple[
     if sample is None:
         return texts, tfidf
     return texts, TfidfModel(ids, tfidf.terms, tfidf.matrix[sample], tfidf.counts[sample], tfidf.idf)
+
+
+class BaselinesJob(NamedTuple):
+    """What a worker needs to fit the anchors' baselines, as references: the stage's input files
+    (by name), the topics settings (the sample and the terms cap follow from them), k, the seed and
+    the run's language. It pickles to well under a kilobyte, whatever the corpus."""
+
+    INPUTS = ("documents.parquet", "tokens.parquet", *TFIDF_FILES)
+
+    inputs: dict[str, Path]
+    settings: TopicsParams
+    k: int
+    seed: int
+    language: str
+
+
+def baselines(job: BaselinesJob) -> list[list]:
+    """The anchors' baseline scores (:func:`newslens.analysis.anchors.anchor_scores`) from ``job``'s
+    files, read as the stage reads them: the same TF-IDF rows and texts, so the same scores as a
+    fit in the driver's process."""
+    from newslens.analysis.anchors import anchor_scores
+
+    _, _, tfidf = model_inputs(job.inputs.__getitem__, job.settings)
+    texts, rows = anchor_inputs(job.inputs["documents.parquet"], tfidf, job.settings)
+    return anchor_scores(texts.read(), rows, job.k, job.seed, job.language)
 
 
 def example_coherence(anchors: pd.DataFrame | None) -> float | None:
