@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import sparse, stats
 
 from newslens.analysis.keyness import COLUMNS, keyness
@@ -164,6 +166,23 @@ def test_keyness_top_n_per_group_and_direction():
     assert table.groupby(["group", "direction"]).size().max() == 1
     assert table["rank"].eq(1).all()
     assert len(table) == 6  # three groups × over/under
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), top_n=st.integers(1, 6), n_groups=st.integers(2, 4))
+def test_top_n_keeps_exactly_the_rows_the_whole_table_ranks_within_it(seed, top_n, n_groups):
+    """top_n selects its cells before the frame is built (not every group × term): the same rows,
+    ranks and numbers as the whole table cut at that rank, ties in G² broken by the term."""
+    rng = np.random.default_rng(seed)
+    n_docs, n_terms = 4 * n_groups, 12
+    counts = rng.integers(0, 4, size=(n_docs, n_terms)) * rng.integers(0, 2, size=(n_docs, n_terms))
+    counts[:, 0] += 1  # no group without tokens
+    counts[:, 5] = counts[:, 6]  # two terms with the same counts: a tie in G² in every group
+    terms = [f"t{j:02d}" for j in range(n_terms)][::-1]  # the columns' order is not the terms'
+    groups = [f"g{i % n_groups}" for i in range(n_docs)]
+    whole = keyness(counts, groups, terms, min_freq=1)
+    cut = whole[whole["rank"] <= top_n].reset_index(drop=True)
+    pd.testing.assert_frame_equal(keyness(counts, groups, terms, min_freq=1, top_n=top_n), cut)
 
 
 def test_keyness_leaves_out_documents_without_a_group():

@@ -416,7 +416,7 @@ def run(stage_run: StageRun) -> KeywordsResult:
                              scratch_dir=out)
         try:
             near = runner.fold(partial(count_collocates, settings.kwic_terms), token_parts(tokens),
-                               kwic.merge_collocate_counts, parallel=False) if settings.kwic_terms else None
+                               kwic.merge_collocate_counts) if settings.kwic_terms else None
             texts = Texts.in_file(documents_path, runner)
             corpus_terms = corpus_top_terms(tfidf)
             focus_terms = focus_keywords(tfidf, focus_ids, settings.top_n) if focus_ids else corpus_terms.iloc[:0]

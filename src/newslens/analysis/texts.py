@@ -54,7 +54,7 @@ class Texts:
         if self.runner is None:
             results = [function(shared, part) for part in self.parts]
             return combine(results) if results else None
-        return self.runner.fold(function, self.parts, combine, shared=shared, parallel=False)
+        return self.runner.fold(function, self.parts, combine, shared=shared)
 
 
 def read(part: "passes.Rows | Loaded") -> Loaded:
