@@ -408,3 +408,43 @@ def test_the_explorer_and_keywords_in_context_read_partitions_of_the_file_as_the
         pd.testing.assert_frame_equal(one.matches, other.matches)
     firsts = list(dict.fromkeys(whole[0].matches["doc_id"]))  # "talk": the focus's documents first, in its order
     assert firsts[:2] == focus and firsts[2:] == [d for d in documents["doc_id"] if d in firsts[2:]]
+
+
+def _lemma(word: str) -> str:
+    return word[:-1] if word.endswith("s") else word
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_keywords_in_context_keep_the_focus_and_the_first_lines_and_count_them_all(tmp_path, jobs):
+    """The pass over the texts keeps each term's focus matches and the first ``lines`` others (what the
+    report lists), whatever the partitions and workers, and counts every match for the caption."""
+    from newslens.analysis.keywords import terms_in_context
+    from newslens.analysis.texts import Texts
+    from newslens.engine import Engine
+    from newslens.text import passes
+
+    documents, _, settings = corpus()
+    documents["date"] = pd.to_datetime("2017-01-01") + pd.to_timedelta(range(len(documents)), unit="D")
+    settings = settings.model_copy(update={"kwic_terms": ["talk", "war"]})
+    path = tmp_path / "documents.parquet"
+    documents.to_parquet(path, row_group_size=2)
+    focus = ["b3", "a3"]
+    whole = terms_in_context(documents, focus, None, settings, _lemma, lines=10_000)
+    assert whole[0].n_matches == len(whole[0].matches) > 4  # enough matches to cut
+    received, cuts = [], []
+    for lines in (3, 10_000):
+        with Engine(jobs, count_bytes=True) as engine:
+            texts = Texts(passes.row_partitions(path, 1), engine)
+            cuts.append(terms_in_context(documents.drop(columns="text"), focus, None, settings, _lemma, texts,
+                                         lines=lines))
+            received.append(sum(one.received for one in engine.traffic.maps))
+    assert received[0] < received[1]  # the lines past the first few never reach the driver
+    cuts.append(terms_in_context(documents.drop(columns="text"), focus, None, settings, _lemma,
+                                 Texts(passes.row_partitions(path, 1), None), lines=3))  # in this process
+    assert whole[0].matches["doc_id"].iloc[0] == "b3"  # the focus's lines first
+    for full, short, long, here in zip(whole, *cuts):
+        pd.testing.assert_frame_equal(long.matches, full.matches)
+        for cut in (short, here):
+            pd.testing.assert_frame_equal(cut.matches, full.matches.head(3))
+            assert cut.n_matches == full.n_matches
+

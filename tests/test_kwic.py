@@ -196,6 +196,10 @@ def test_kwic_html_caps_rows_and_checks_its_input():
     html = kwic_html(frame, max_rows=5)
     assert html.count("<tr>") == 1 + 5 and "<caption>5 of 30 matches</caption>" in html
     assert "<caption>" not in kwic_html(frame.head(3))
+    # the first lines of more matches than the frame holds (the keywords stage keeps only those)
+    assert "<caption>3 of 30 matches</caption>" in kwic_html(frame.head(3), total=30)
+    with pytest.raises(ValueError, match="total: 2 matches, fewer than the frame's 3 rows"):
+        kwic_html(frame.head(3), total=2)
     with pytest.raises(ValueError, match=r"frame: missing KWIC columns \['left'\]"):
         kwic_html(frame.drop(columns="left"))
     with pytest.raises(ValueError, match="max_rows: must be a positive integer"):

@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -291,13 +291,33 @@ def top_by_period(keyness: pd.DataFrame, display: dict[str, str]) -> pd.DataFram
                          "term": [terms.get(g, "") for g in sizes.index]})
 
 
+# The lines of each kwic term that the keywords report lists: the focus's matches first, then the
+# others in document order. The pass over the texts keeps no more, so what reaches the driver is
+# bounded however large the corpus (with the count of every match, for the report's caption).
+KWIC_LINES = 300
+
+
 @dataclass(frozen=True)
 class TermInContext:
-    """One of the run's kwic terms: its matches in the original texts and its collocates."""
+    """One of the run's kwic terms: its first matches in the original texts, how many there are, and
+    its collocates."""
 
     term: str
-    matches: pd.DataFrame     # kwic.kwic's rows, the focus's first
+    matches: pd.DataFrame     # kwic.kwic's rows, the focus's first: at most KWIC_LINES of them
     collocates: pd.DataFrame  # kwic.collocates's rows, the strongest first
+    total: int = -1           # every match in the corpus (-1: the rows of ``matches``)
+
+    @property
+    def n_matches(self) -> int:
+        return len(self.matches) if self.total < 0 else self.total
+
+
+class _Lines(NamedTuple):
+    """A term's matches in some consecutive partitions: the focus's (all), the first others, the count."""
+
+    focus: list
+    others: list  # the first few (KWIC_LINES), in document order
+    total: int
 
 
 def count_collocates(terms: list[str], part) -> "kwic.CollocateCounts":
@@ -306,41 +326,54 @@ def count_collocates(terms: list[str], part) -> "kwic.CollocateCounts":
 
 
 def terms_in_context(documents: pd.DataFrame, focus_ids: list[str], near: "kwic.CollocateCounts | None",
-                     settings: KeywordsParams, normalize, texts: Texts | None = None) -> tuple[TermInContext, ...]:
+                     settings: KeywordsParams, normalize, texts: Texts | None = None, *,
+                     lines: int = KWIC_LINES) -> tuple[TermInContext, ...]:
     """Every kwic term of the run in the texts (matches in the focus first) with its collocates in the tokens.
 
     ``near`` holds the collocate counts of the whole corpus (:func:`count_collocates`, summed);
     ``texts`` are where the texts are read (by default ``documents``' own ``text`` column): one
-    pass over their partitions finds every term's matches.
+    pass over their partitions finds every term's matches, and keeps the focus's and the first
+    ``lines`` others of each (:data:`KWIC_LINES`), with the count of all.
     """
     near = near if near is not None else kwic.merge_collocate_counts([])
     texts = texts if texts is not None else Texts.in_frame(documents)
     terms = list(settings.kwic_terms)
-    found = (texts.fold(_kwic_part, _joined_rows, (terms, settings.kwic_window, normalize)) if terms else None) or {}
+    shared = (terms, settings.kwic_window, normalize, frozenset(focus_ids), lines)
+    found = (texts.fold(_kwic_part, partial(_joined_lines, lines), shared) if terms else None) or {}
     rank = {d: i for i, d in enumerate(focus_ids)}  # the focus's matches first, in its order; then document order
     # Each line names its document as a reader knows it: group, title and date (not its id).
     meta = documents[["doc_id", "group", "title", "date"]]
-    return tuple(
-        TermInContext(term, _with_source(kwic.kwic_frame(sorted(found.get(term, []),
-                                                                key=lambda row: rank.get(row[0], len(rank)))), meta),
-                      kwic.collocates_from_counts(kwic.collocate_target(term), near, top_n=COLLOCATES_SHOWN))
-        for term in terms)
+    items = []
+    for term in terms:
+        kept = found.get(term, _Lines([], [], 0))
+        rows = sorted(kept.focus, key=lambda row: rank[row[0]]) + kept.others
+        items.append(TermInContext(term, _with_source(kwic.kwic_frame(rows[:lines]), meta),
+                                   kwic.collocates_from_counts(kwic.collocate_target(term), near,
+                                                               top_n=COLLOCATES_SHOWN), kept.total))
+    return tuple(items)
 
 
-def _kwic_part(shared: tuple, part) -> dict[str, list[tuple]]:
-    """A fold's map on a worker: every kwic term's rows in one partition of the documents."""
-    terms, window, normalize = shared
+def _kwic_part(shared: tuple, part) -> dict[str, _Lines]:
+    """A fold's map on a worker: every kwic term's lines in one partition of the documents."""
+    terms, window, normalize, focus, lines = shared
     loaded = read_texts(part)
     mapping = dict(zip(loaded.doc_ids, loaded.texts))
-    return {term: kwic.kwic_rows(mapping, term, window=window, normalize=normalize) for term in terms}
+    found = {}
+    for term in terms:
+        rows = kwic.kwic_rows(mapping, term, window=window, normalize=normalize)
+        others = [row for row in rows if row[0] not in focus]
+        found[term] = _Lines([row for row in rows if row[0] in focus], others[:lines], len(rows))
+    return found
 
 
-def _joined_rows(parts: list[dict[str, list[tuple]]]) -> dict[str, list[tuple]]:
-    """Partitions' KWIC rows in document order."""
-    joined: dict[str, list[tuple]] = {}
+def _joined_lines(lines: int, parts: list[dict[str, _Lines]]) -> dict[str, _Lines]:
+    """Consecutive partitions' lines in document order: the focus's all, the first ``lines`` others."""
+    joined: dict[str, _Lines] = {}
     for part in parts:
-        for term, rows in part.items():
-            joined.setdefault(term, []).extend(rows)
+        for term, found in part.items():
+            before = joined.get(term, _Lines([], [], 0))
+            joined[term] = _Lines(before.focus + found.focus, (before.others + found.others)[:lines],
+                                  before.total + found.total)
     return joined
 
 

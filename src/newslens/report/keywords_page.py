@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from newslens.analysis.keywords import KWIC_LINES
 from newslens.report import keyness_explorer, limits_prose, markup, plots
 
 if TYPE_CHECKING:
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
 # A run without a focus charts the corpus's top terms: twenty bars stay readable.
 CORPUS_TERMS_DRAWN = 20
 # Keyword-in-context rows per term: enough to read how a term is used, few enough to scroll past.
-KWIC_ROWS = 300
 # Periods too small to compare named in the note; the rest are counted.
 LISTED = 12
 # Small multiples of the keyness chart per row.
@@ -149,7 +149,7 @@ def keywords_in_context(result: KeywordsResult) -> None:
                          "its keywords in context.", css_class="note")
     for item in result.in_context:
         markup.show_heading(result.display.get(item.term, item.term), level=3)
-        markup.show_html(markup.kwic_html(item.matches, max_rows=KWIC_ROWS, term=item.term))
+        markup.show_html(markup.kwic_html(item.matches, max_rows=KWIC_LINES, term=item.term, total=item.n_matches))
         if len(item.collocates):
             markup.show_text("Collocates: " + ", ".join(_shown(item.collocates["collocate"], result.display)),
                              css_class="note")

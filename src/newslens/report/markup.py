@@ -161,7 +161,7 @@ def tokens_html(sentences: Sequence[Sequence[str]], display: dict[str, str]) -> 
     return f'<ol class="tokens">{"".join(lines)}</ol>'
 
 
-def kwic_html(frame: pd.DataFrame, *, max_rows: int = 25, term: str | None = None) -> str:
+def kwic_html(frame: pd.DataFrame, *, max_rows: int = 25, term: str | None = None, total: int | None = None) -> str:
     """A ``<table class="kwic">``: document (its ``source`` when given, else its id), left context, keyword,
     right context.
 
@@ -170,7 +170,8 @@ def kwic_html(frame: pd.DataFrame, *, max_rows: int = 25, term: str | None = Non
     column. Every cell is escaped; a caption says how many rows are kept when the
     frame has more than ``max_rows``. More than 15 rows make a table view
     (:func:`table_html`): the first 15 static, all kept rows searchable,
-    so the lines can be filtered by any word of their context or document.
+    so the lines can be filtered by any word of their context or document. ``total``: how many
+    matches there are when ``frame`` holds only the first of them (the caption counts them all).
     """
     missing = [c for c in ("doc_id", "left", "keyword", "right") if c not in frame.columns]
     if missing:
@@ -180,7 +181,10 @@ def kwic_html(frame: pd.DataFrame, *, max_rows: int = 25, term: str | None = Non
     # The document as a reader knows it ("outlet · title · date") when the lines carry it.
     where = "source" if "source" in frame.columns else "doc_id"
     shown = frame.head(max_rows)[[where, "left", "keyword", "right"]].rename(columns={where: "document"})
-    caption = f"{len(shown):,} of {len(frame):,} matches" if len(frame) > len(shown) else None
+    total = len(frame) if total is None else total
+    if total < len(frame):
+        raise ValueError(f"total: {total} matches, fewer than the frame's {len(frame)} rows")
+    caption = f"{len(shown):,} of {total:,} matches" if total > len(shown) else None
     return table_html(shown.astype(str), css_class="kwic", caption=caption,
                       name=f"kwic-{term}" if term else "kwic",
                       label=f"Keyword in context: {term}" if term else "Keyword in context",
