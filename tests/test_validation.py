@@ -71,6 +71,20 @@ ANN = [word_row("w001", 1, "odd"), word_row("w002", 2, "term20"), word_row("w003
        topic_row("t006", "d2", [2, 3, 4, 1], 1, 2)]   # log(0.001 floor) - log(0.7)
 
 
+def test_only_the_answered_documents_mixtures_are_read(project):
+    """The answers name a few documents; doc_topics.parquet has a row per document and topic of the
+    corpus: the scores read the named documents' rows (every topic a column), nothing else."""
+    write_answers(project, "ann.csv", "ann", ANN)
+    write_answers(project, "bad.csv", "bob", ANN, header=COLUMNS[:-1] + ["picked"])  # refused: not read
+    assert validation.answered_documents(project / "validation" / RUN) == ["d0", "d1", "d2"]
+    read = validation.answered_mixtures(project / "doc_topics.parquet", ["d2", "d0"], TOPICS["topic"])
+    whole = pd.read_parquet(project / "doc_topics.parquet").pivot(index="doc_id", columns="topic", values="weight")
+    pd.testing.assert_frame_equal(read, whole.loc[["d0", "d2"]], check_index_type=False)
+    none = validation.answered_mixtures(project / "doc_topics.parquet", [], TOPICS["topic"])
+    assert none.empty and none.columns.tolist() == [1, 2, 3, 4]
+    assert check(project).overall["topic_items"] == 3  # scored from those rows
+
+
 def test_no_answers_means_not_validated(project):
     result = check(project)
     assert not result.validated and result.files.empty
