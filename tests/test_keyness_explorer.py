@@ -430,7 +430,7 @@ def test_keywords_in_context_keep_the_focus_and_the_first_lines_and_count_them_a
     documents.to_parquet(path, row_group_size=2)
     focus = ["b3", "a3"]
     whole = terms_in_context(documents, focus, None, settings, _lemma, lines=10_000)
-    assert whole[0].n_matches == len(whole[0].matches) > 4  # enough matches to cut
+    assert whole[0].total == len(whole[0].matches) > 4  # enough matches to cut
     received, cuts = [], []
     for lines in (3, 10_000):
         with Engine(jobs, count_bytes=True) as engine:
@@ -446,5 +446,5 @@ def test_keywords_in_context_keep_the_focus_and_the_first_lines_and_count_them_a
         pd.testing.assert_frame_equal(long.matches, full.matches)
         for cut in (short, here):
             pd.testing.assert_frame_equal(cut.matches, full.matches.head(3))
-            assert cut.n_matches == full.n_matches
+            assert cut.total == full.total
 

@@ -305,11 +305,7 @@ class TermInContext:
     term: str
     matches: pd.DataFrame     # kwic.kwic's rows, the focus's first: at most KWIC_LINES of them
     collocates: pd.DataFrame  # kwic.collocates's rows, the strongest first
-    total: int = -1           # every match in the corpus (-1: the rows of ``matches``)
-
-    @property
-    def n_matches(self) -> int:
-        return len(self.matches) if self.total < 0 else self.total
+    total: int                # every match in the corpus (the report's caption counts them)
 
 
 class _Lines(NamedTuple):

@@ -504,7 +504,6 @@ def run(stage_run: StageRun) -> TopicsResult:
     from newslens.analysis.limits import read_limits
     from newslens.corpus.focus import resolve_focus
     from newslens.analysis.topic_explorer_data import top_documents
-    from newslens.engine import engine_scope
     from newslens.files import read_parquet, with_texts, write_parquet
 
     # the documents' columns without their texts: the texts are read for the documents the
@@ -524,10 +523,9 @@ def run(stage_run: StageRun) -> TopicsResult:
     if fit.k:  # the baselines are fitted (on a cache miss) in a task on the engine's workers, from references
         job = BaselinesJob({name: stage_run.input(name) for name in BaselinesJob.INPUTS}, settings, fit.k, 0,
                            stage_run.params.language)
-        with engine_scope(stage_run.params.engine) as runner:
-            anchors = anchor_coherence(*anchor_inputs(documents_path, tfidf, settings), fit.k, fit.coherence,
-                                       cache=stage_run.build_dir / "anchor_coherence.json",
-                                       seed=job.seed, language=job.language, fit=lambda: runner.task(baselines, job))
+        anchors = anchor_coherence(*anchor_inputs(documents_path, tfidf, settings), fit.k, fit.coherence,
+                                   cache=stage_run.build_dir / "anchor_coherence.json", seed=job.seed,
+                                   language=job.language, fit=lambda: fit_baselines(job, stage_run.params.engine))
     else:
         anchors = None
     fit = judge(fit, example_coherence(anchors))
@@ -623,6 +621,14 @@ def baselines(job: BaselinesJob) -> list[list]:
     _, _, tfidf = model_inputs(job.inputs.__getitem__, job.settings)
     texts, rows = anchor_inputs(job.inputs["documents.parquet"], tfidf, job.settings)
     return anchor_scores(texts.read(), rows, job.k, job.seed, job.language)
+
+
+def fit_baselines(job: BaselinesJob, engine: str) -> list[list]:
+    """:func:`baselines` in one task on ``engine``, opened only now: a cached score needs no engine."""
+    from newslens.engine import engine_scope
+
+    with engine_scope(engine) as runner:
+        return runner.task(baselines, job)
 
 
 def example_coherence(anchors: pd.DataFrame | None) -> float | None:

@@ -149,7 +149,7 @@ def keywords_in_context(result: KeywordsResult) -> None:
                          "its keywords in context.", css_class="note")
     for item in result.in_context:
         markup.show_heading(result.display.get(item.term, item.term), level=3)
-        markup.show_html(markup.kwic_html(item.matches, max_rows=KWIC_LINES, term=item.term, total=item.n_matches))
+        markup.show_html(markup.kwic_html(item.matches, max_rows=KWIC_LINES, term=item.term, total=item.total))
         if len(item.collocates):
             markup.show_text("Collocates: " + ", ".join(_shown(item.collocates["collocate"], result.display)),
                              css_class="note")
