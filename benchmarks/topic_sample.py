@@ -62,8 +62,8 @@ def compare(sampled, full) -> None:
           f"median {np.median(matched):.3f}, min {matched.min():.3f}, ≥0.9: {(matched >= 0.9).sum()}")
     if sampled.k != full.k:
         return
-    weights_sampled = sampled.doc_topics["weight"].to_numpy().reshape(-1, sampled.k)
-    weights_full = full.doc_topics["weight"].to_numpy().reshape(-1, full.k)
+    weights_sampled = sampled.mixtures.to_numpy()
+    weights_full = full.mixtures.to_numpy()
     to_full = dict(zip(rows, columns))
     largest = np.array([to_full[t] for t in weights_sampled.argmax(axis=1)])
     some = weights_full.sum(axis=1) > 0

@@ -135,8 +135,8 @@ def _later_stages(result, params, out: Path) -> None:
         return
     if fitted.k == 0:  # a corpus too small for a model: none, and why
         assert fitted.reason.startswith("No topic model: ") and fitted.topics.empty
-    topic_views.prevalence_by_group(fitted.doc_topics, documents, fitted.topics)
-    over_time, resolution = topic_views.prevalence_over_time(fitted.doc_topics, documents, fitted.topics)
+    topic_views.prevalence_by_group(fitted.mixtures, documents, fitted.topics)
+    over_time, resolution = topic_views.prevalence_over_time(fitted.mixtures, documents, fitted.topics)
     precisions = set(documents["date_precision"].dropna())
     if precisions == {"year"}:  # a corpus dated by year never gets finer bins
         assert resolution.name in ("year", "decade")

@@ -209,7 +209,7 @@ def test_btm_sweep_is_the_same_on_one_or_two_workers(posts, tmp_path):
     runs = [run_topics(tfidf, settings, display={}, identities_path=tmp_path / f"{n}.json",
                        labels_path=tmp_path / "labels.yaml", n_jobs=n) for n in (1, 2)]
     pd.testing.assert_frame_equal(runs[0].sweep, runs[1].sweep)
-    pd.testing.assert_frame_equal(runs[0].doc_topics, runs[1].doc_topics)
+    pd.testing.assert_frame_equal(runs[0].mixtures, runs[1].mixtures)
 
 
 def test_btm_on_real_posts_beats_nmf_on_coherence(tmp_path):

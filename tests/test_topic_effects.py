@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from newslens.analysis import topic_effects, topic_views
 from newslens.analysis.topic_effects import EFFECT_COLUMNS, level_intervals, too_small
 from newslens.report.distinctive import is_missing_group as report_is_missing_group
+from newslens.analysis.topic_views import wide
 
 TOPICS = pd.DataFrame({"topic": [2, 1], "label": ["Brexit", "Trump"], "prevalence": [0.6, 0.4]})
 
@@ -33,11 +34,12 @@ GROUPS = ["bbc"] * 40 + ["cnn"] * 10 + ["blog"] * 2 + [None, "(no group)", ""]
 DATES = ([f"2017-01-{2 + (i % 28):02d}" for i in range(40)] + ["2017-01-05"] * 10 + ["2017-01-30"] * 2
          + ["2017-01-10", "2017-01-11", "2017-01-12"])
 DOCUMENTS, DOC_TOPICS = corpus(GROUPS, DATES)
+MIXTURES = wide(DOC_TOPICS)
 
 
 @pytest.fixture(scope="module")
 def effects():
-    return topic_effects.topic_effects(DOC_TOPICS, DOCUMENTS, TOPICS)
+    return topic_effects.topic_effects(MIXTURES, DOCUMENTS, TOPICS)
 
 
 def test_the_table_has_the_contract_columns_one_row_per_topic_and_level(effects):
@@ -59,7 +61,7 @@ def test_shares_are_the_plain_means_the_heat_map_shows(effects):
     means = DOC_TOPICS.merge(named, on="doc_id").groupby(["topic", "group"])["weight"].mean()
     for (topic, group), mean in means.items():
         assert groups.loc[(topic, group), "share"] == round(mean, 4)
-    heat = topic_views.prevalence_by_group(DOC_TOPICS, DOCUMENTS[DOCUMENTS["group"] == "cnn"], TOPICS)
+    heat = topic_views.prevalence_by_group(MIXTURES, DOCUMENTS[DOCUMENTS["group"] == "cnn"], TOPICS)
     assert groups.loc[(2, "cnn"), "share"] == pytest.approx(heat.loc["T2: Brexit", "cnn"], abs=1e-4)
     # Over time: the mean of each day's documents, like the heat map over time.
     periods = effects.rows("period").set_index(["topic", "level"])
@@ -95,9 +97,9 @@ def test_levels_below_the_minimum_keep_their_share_without_an_interval(effects):
     assert too_small(table, effects.min_documents)[blog.index].all()
     assert not too_small(table, effects.min_documents)[table["level"] == "bbc"].any()
     # With a minimum of 2 the blog gets an interval; with 50, even the bbc has none.
-    looser = topic_effects.topic_effects(DOC_TOPICS, DOCUMENTS, TOPICS, min_documents=2)
+    looser = topic_effects.topic_effects(MIXTURES, DOCUMENTS, TOPICS, min_documents=2)
     assert looser.rows("group").query("level == 'blog'")["share_low"].notna().all()
-    stricter = topic_effects.topic_effects(DOC_TOPICS, DOCUMENTS, TOPICS, min_documents=50)
+    stricter = topic_effects.topic_effects(MIXTURES, DOCUMENTS, TOPICS, min_documents=50)
     assert stricter.table["share_low"].isna().all() and stricter.table["share"].notna().any()
 
 
@@ -106,7 +108,7 @@ GAPPED = DOCUMENTS.assign(date=pd.to_datetime([f"2017-01-{2 + i // 2:02d}" if i 
 
 
 def test_empty_periods_stay_on_the_axis_with_no_share():
-    periods = topic_effects.topic_effects(DOC_TOPICS, GAPPED, TOPICS).rows("period").query("topic == 2")
+    periods = topic_effects.topic_effects(MIXTURES, GAPPED, TOPICS).rows("period").query("topic == 2")
     assert periods["level"].iloc[0] == "2017-01-02" and periods["level"].iloc[-1] == "2017-01-30"
     assert len(periods) == 29  # every day, empty ones included
     empty = periods[periods["n_docs"] == 0]
@@ -115,23 +117,23 @@ def test_empty_periods_stay_on_the_axis_with_no_share():
 
 
 def test_deterministic_for_a_seed_and_other_for_another():
-    first = topic_effects.topic_effects(DOC_TOPICS, DOCUMENTS, TOPICS)
-    again = topic_effects.topic_effects(DOC_TOPICS.sample(frac=1, random_state=4), DOCUMENTS, TOPICS)
+    first = topic_effects.topic_effects(MIXTURES, DOCUMENTS, TOPICS)
+    again = topic_effects.topic_effects(MIXTURES.sample(frac=1, random_state=4), DOCUMENTS, TOPICS)
     pd.testing.assert_frame_equal(first.table, again.table)  # row order of the input does not matter
-    other = topic_effects.topic_effects(DOC_TOPICS, DOCUMENTS, TOPICS, seed=1)
+    other = topic_effects.topic_effects(MIXTURES, DOCUMENTS, TOPICS, seed=1)
     assert not first.table["share_low"].equals(other.table["share_low"])
     assert first.table["share"].equals(other.table["share"])
 
 
 def test_no_dates_and_one_date_give_no_time_rows_and_say_why():
-    undated = topic_effects.topic_effects(DOC_TOPICS, DOCUMENTS.assign(date=pd.NaT), TOPICS, unit="article")
+    undated = topic_effects.topic_effects(MIXTURES, DOCUMENTS.assign(date=pd.NaT), TOPICS, unit="article")
     assert set(undated.table["by"]) == {"group"}
     assert undated.resolution is None and undated.time_reason == "no article carries a date"
-    one_day = topic_effects.topic_effects(DOC_TOPICS, DOCUMENTS.assign(date=pd.Timestamp("2022-01-10")), TOPICS)
+    one_day = topic_effects.topic_effects(MIXTURES, DOCUMENTS.assign(date=pd.Timestamp("2022-01-10")), TOPICS)
     assert set(one_day.table["by"]) == {"group"}
     assert one_day.time_reason == "every dated document carries the same date (10 January 2022)"
     one_month = DOCUMENTS.assign(date=pd.to_datetime(["2017-03-01"] * 50 + ["2017-03-02"] * 5), date_precision="month")
-    monthly = topic_effects.topic_effects(DOC_TOPICS, one_month, TOPICS)
+    monthly = topic_effects.topic_effects(MIXTURES, one_month, TOPICS)
     assert monthly.time_reason == "the dated documents fall in a single month (Mar 2017)"
 
 
@@ -139,21 +141,21 @@ def test_undated_and_outlying_documents_are_left_out_of_the_periods_and_said():
     dates = DATES[:-1] + ["2022-01-10"]  # one article years away from the rest
     documents = DOCUMENTS.assign(date=pd.to_datetime(dates)).copy()
     documents.loc[0, "date"] = pd.NaT
-    effects = topic_effects.topic_effects(DOC_TOPICS, documents, TOPICS)
+    effects = topic_effects.topic_effects(MIXTURES, documents, TOPICS)
     assert effects.time_note == "Left out of the periods: 1 undated document and 1 dated far from the rest."
     assert effects.rows("period").query("topic == 1")["n_docs"].sum() == len(DOCUMENTS) - 2
 
 
 def test_a_tiny_corpus_has_shares_and_no_interval():
     documents, doc_topics = corpus(["a", "a", "b"], ["2020-01-01", "2020-02-01", "2020-03-01"])
-    effects = topic_effects.topic_effects(doc_topics, documents, TOPICS)
+    effects = topic_effects.topic_effects(wide(doc_topics), documents, TOPICS)
     dated = effects.table[effects.table["n_docs"] > 0]
     assert dated["share"].notna().all() and len(dated) == 2 * (2 + 3)  # two groups, three days
     assert effects.table["share_low"].isna().all() and too_small(dated, 5).all()
 
 
 def test_no_model_gives_an_empty_table_with_the_columns():
-    empty = topic_effects.topic_effects(DOC_TOPICS.iloc[0:0], DOCUMENTS, TOPICS.iloc[0:0])
+    empty = topic_effects.topic_effects(MIXTURES.iloc[0:0], DOCUMENTS, TOPICS.iloc[0:0])
     assert tuple(empty.table.columns) == EFFECT_COLUMNS and empty.table.empty
 
 
@@ -175,7 +177,7 @@ def test_the_written_table_round_trips_with_its_columns(tmp_path, effects):
 def test_on_the_news_run_seed_is_too_small_and_china_daily_least_on_the_top_topic(news_run):
     processed = news_run
     documents = pd.read_parquet(processed / "documents.parquet")
-    effects = topic_effects.topic_effects(pd.read_parquet(processed / "doc_topics.parquet"), documents,
+    effects = topic_effects.topic_effects(wide(pd.read_parquet(processed / "doc_topics.parquet")), documents,
                                           pd.read_csv(processed / "topics.csv"))
     groups = effects.rows("group")
     assert groups.query("level == 'seed'")["share_low"].isna().all()
@@ -240,10 +242,10 @@ def test_the_page_draws_each_chart_with_a_plain_sentence_under_it(effects, monke
             "other_groups_outside_share": 1.0}
     covered = shown_by(topics_page.over_time, effects, words, monkeypatch, {"groups": {"lead": lead, "tail": None}})
     assert "Before January 2017, wire is the only outlet (6 of the 6 articles)" in covered[0][0]
-    gapped = topic_effects.topic_effects(DOC_TOPICS, GAPPED, TOPICS, unit="article")
+    gapped = topic_effects.topic_effects(MIXTURES, GAPPED, TOPICS, unit="article")
     assert "A gap is a day with no article." in shown_by(topics_page.over_time, gapped, words, monkeypatch)[0][0]
     for text in texts:
         assert not any(key in text for key in ("n_docs", "share_low", "keyness_min_documents", "min_documents"))
-    undated = topic_effects.topic_effects(DOC_TOPICS, DOCUMENTS.assign(date=pd.NaT), TOPICS, unit="article")
+    undated = topic_effects.topic_effects(MIXTURES, DOCUMENTS.assign(date=pd.NaT), TOPICS, unit="article")
     texts, charts = shown_by(topics_page.over_time, undated, words, monkeypatch)
     assert charts == 0 and "No time axis: no article carries a date." in texts[0]

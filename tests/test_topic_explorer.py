@@ -17,6 +17,7 @@ from newslens.report import topic_explorer as te
 from newslens.report import views
 from newslens.analysis.topics import TopicResult, no_model
 from newslens.wording import Words
+from newslens.analysis.topic_views import wide
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '<img src=x onerror="alert(2)">'
@@ -59,7 +60,7 @@ def result(components=COMPONENTS, labels=("Brexit", "Trump", "Football")) -> Top
                            "prevalence": np.round(prevalence, 3), "coherence": 0.1, "top_terms": ""})
     doc_topics = pd.DataFrame({"doc_id": np.repeat(DOC_IDS, 3), "topic": np.tile([1, 2, 3], 6),
                                "weight": MIXTURE.ravel()})
-    return TopicResult(3, "given", pd.DataFrame(), topics, pd.DataFrame(), doc_topics, [], {}, 0.1,
+    return TopicResult(3, "given", pd.DataFrame(), topics, pd.DataFrame(), wide(doc_topics), [], {}, 0.1,
                        components=np.asarray(components, dtype=float))
 
 
@@ -164,9 +165,9 @@ def test_candidates_skip_terms_the_topic_never_uses_and_break_ties_by_term():
 def test_top_documents_by_weight_then_id_and_only_with_weight():
     doc_topics = pd.DataFrame({"doc_id": ["b", "a", "c", "d", "a"], "topic": [1, 1, 1, 1, 2],
                                "weight": [0.5, 0.5, 0.9, 0.0, 0.0]})
-    top = topic_explorer_data.top_documents(doc_topics, n=3)
+    top = topic_explorer_data.top_documents(wide(doc_topics), n=3)
     assert top[["doc_id", "topic"]].values.tolist() == [["c", 1], ["a", 1], ["b", 1]]
-    assert topic_explorer_data.top_documents(doc_topics, n=1)["doc_id"].tolist() == ["c"]
+    assert topic_explorer_data.top_documents(wide(doc_topics), n=1)["doc_id"].tolist() == ["c"]
 
 
 @pytest.mark.parametrize("text, limit, expected", [

@@ -177,7 +177,7 @@ def test_above_the_cap_the_model_is_fitted_on_the_sample_and_every_document_gets
     assert result.sampled == 50 and result.k in (2, 3, 4)
     assert ("the k sweep and the model were fitted on 50 of 60 documents chosen by a hash of their id; "
             "every document’s weights come from that model") in result.k_note
-    mixture = result.doc_topics.pivot(index="doc_id", columns="topic", values="weight")
+    mixture = result.mixtures
     assert sorted(mixture.index) == sorted(tfidf.doc_ids) and mixture.shape[1] == result.k
     assert np.allclose(mixture.sum(axis=1), 1.0, atol=1e-5)  # no document left without weights
     assert len(result.topics) == result.k and result.topics["prevalence"].is_monotonic_decreasing
@@ -188,7 +188,7 @@ def test_the_sample_path_fits_lda_too(corpus, tmp_path, monkeypatch):
     monkeypatch.setattr(topic_sample, "SWEEP_SAMPLE", 50)
     result = _fit(corpus, tmp_path, TopicsParams(model="lda", k=3, seeds=[0]))
     assert result.sampled == 50 and "50 of 60 documents" in result.k_note
-    assert result.doc_topics["doc_id"].nunique() == 60
+    assert len(result.mixtures) == 60
 
 
 def test_at_the_cap_nothing_changes(corpus, tmp_path, monkeypatch):
@@ -196,7 +196,7 @@ def test_at_the_cap_nothing_changes(corpus, tmp_path, monkeypatch):
     monkeypatch.setattr(topic_sample, "SWEEP_SAMPLE", 60)
     at_cap = _fit(corpus, tmp_path / "at-cap")
     assert at_cap.sampled == 0 and at_cap.k_note == default.k_note and "hash" not in at_cap.k_note
-    pd.testing.assert_frame_equal(at_cap.doc_topics, default.doc_topics)
+    pd.testing.assert_frame_equal(at_cap.mixtures, default.mixtures)
     pd.testing.assert_frame_equal(at_cap.sweep, default.sweep)
     pd.testing.assert_frame_equal(at_cap.topic_terms, default.topic_terms)
 
@@ -237,7 +237,7 @@ def test_a_tfidf_of_the_sample_rows_only_gives_what_the_whole_matrix_gives(corpu
     assert reference.corpus.focus_terms.tolist() == in_focus.tolist()
     for name in ("file, every row", "file, sample rows"):
         fit = fits[name]
-        for table in ("sweep", "topics", "topic_terms", "doc_topics"):
+        for table in ("sweep", "topics", "topic_terms", "mixtures"):
             pd.testing.assert_frame_equal(getattr(fit, table), getattr(reference, table), obj=f"{name}: {table}")
         assert fit.identities == reference.identities and fit.k_note == reference.k_note
         assert (fit.corpus.totals == reference.corpus.totals).all()
@@ -272,7 +272,7 @@ def test_the_sample_is_swept_fitted_and_weighed_alike_on_the_dask_engine(corpus,
                              labels_path=tmp_path / "dask" / "run.labels.yaml", n_jobs=2, engine=engine)
         maps = engine.traffic.by_label()
     assert on_dask.sampled == local.sampled == 50
-    for name in ("sweep", "topics", "topic_terms", "doc_topics"):
+    for name in ("sweep", "topics", "topic_terms", "mixtures"):
         pd.testing.assert_frame_equal(getattr(on_dask, name), getattr(local, name))
     sweep_fits = len(BASE.seeds) * len(on_dask.sweep)
     assert [(one.tasks, one.largest_task < 100) for label, one in maps.items() if "sweep" in label] == [

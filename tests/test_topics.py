@@ -339,7 +339,7 @@ def test_a_corpus_too_small_for_a_model_gets_no_model_and_the_reason(tmp_path, t
     tfidf = fit_tfidf(*load_analyzer(tmp_path), KeywordsParams(min_df=1, max_df=1.0))
     result = run_topics(tfidf, TopicsParams(), display={}, identities_path=tmp_path / "topics.json",
                         labels_path=tmp_path / "labels.yaml", n_jobs=1)
-    assert result.k == 0 and result.topics.empty and result.doc_topics.empty
+    assert result.k == 0 and result.topics.empty and result.mixtures.empty
     assert result.reason.startswith("No topic model: ") and why in result.reason
     write_outputs(result, tmp_path, tmp_path / "topics.json")
     assert pd.read_csv(tmp_path / "topics.csv").empty
@@ -415,12 +415,12 @@ def test_run_topics_finds_the_four_themes(corpus, tmp_path):
     assert result.topics["labelled"].tolist() == [False] * 4
     assert result.topics["label"].iloc[0].count(" · ") == 2  # the automatic label: three top terms
     # each document's mixture sums to 1, and each document's theme is its largest topic
-    mixture = result.doc_topics.pivot(index="doc_id", columns="topic", values="weight")
+    mixture = result.mixtures
     assert np.allclose(mixture.sum(axis=1), 1.0, atol=1e-5)
     theme_of_topic = {t: d.split("-")[0] for d, t in mixture.idxmax(axis=1).items()}
     assert len(set(theme_of_topic.values())) == 4
     assert (mixture.idxmax(axis=1).map(theme_of_topic) == mixture.index.str.split("-").str[0]).all()
-    assert result.doc_topics["doc_id"].drop_duplicates().tolist() == tfidf.doc_ids
+    assert result.mixtures.index.tolist() == tfidf.doc_ids
     assert result.topic_terms.groupby("topic").size().tolist() == [BASE.top_n] * 4
     assert result.coherence == result.identities["coherence"]
     written = json.loads((tmp_path / "topics.json").read_text(encoding="utf-8"))
@@ -486,7 +486,7 @@ def test_fixed_k_and_lda(corpus, tmp_path):
     result = _run(corpus, tmp_path, TopicsParams(model="lda", k=3, seeds=[0]))
     assert result.k == 3 and result.reason == "k=3 was given in the params (no choice made)"
     assert result.sweep["k"].tolist() == [3] and np.isnan(result.sweep["stability"].iloc[0])
-    mixture = result.doc_topics.groupby("doc_id")["weight"].sum()
+    mixture = result.mixtures.sum(axis=1)
     assert np.allclose(mixture, 1.0, atol=1e-5)
     assert json.loads((tmp_path / "out" / "k_choice.json").read_text()) == {"k": 3, "reason": result.reason}
 

@@ -14,6 +14,7 @@ from newslens import config
 from newslens.analysis import topics
 from newslens.analysis.matching import optimal_pairs
 from newslens.pipeline import in_process
+from newslens.analysis.topic_views import long_table
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def test_run_writes_the_stage_outputs_and_returns_what_it_wrote(seed):
     assert result.files["identities"] == root / "reports" / "seed" / "topics.json"
     assert all(path.is_file() and path.is_relative_to(root) for path in result.files.values())
     pd.testing.assert_frame_equal(pd.read_csv(result.files["sweep.csv"]), fit.sweep, check_dtype=False)
-    pd.testing.assert_frame_equal(pd.read_parquet(result.files["doc_topics.parquet"]), fit.doc_topics)
+    pd.testing.assert_frame_equal(pd.read_parquet(result.files["doc_topics.parquet"]), long_table(fit.mixtures))
     pd.testing.assert_frame_equal(pd.read_parquet(result.files["topic_terms.parquet"]), fit.topic_terms)
     shown = pd.read_csv(result.files["topics.csv"])
     assert shown["topic"].tolist() == fit.topics["topic"].tolist() == [1, 2, 3, 4]  # no earlier run: fresh ids
@@ -62,7 +63,7 @@ def test_run_holds_what_the_report_shows(seed):
     with_text = held["text"].notna()
     assert shown and shown <= set(held.loc[with_text, "doc_id"])
     assert (held.loc[with_text, "text"] == documents.loc[with_text, "text"]).all()
-    assert result.n_documents == result.fit.doc_topics["doc_id"].nunique()
+    assert result.n_documents == len(result.fit.mixtures)
     assert len(result.terms) == len(result.totals) == result.fit.components.shape[1]
     assert result.display["china"] == "China"
     assert not result.texts.short or result.texts.median_tokens < result.texts.threshold

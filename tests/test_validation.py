@@ -18,6 +18,7 @@ from hypothesis import given, settings, strategies as st
 
 from newslens.analysis import validation, validation_items
 from newslens.analysis.validation import COLUMNS, Refused, model_hash
+from newslens.analysis.topic_views import long_table
 
 RUN = "tiny"
 # Four topics over five documents; each row sums to 1.
@@ -244,12 +245,12 @@ def test_the_affinity_read_a_range_of_rows_at_a_time_is_the_product_in_memory(se
 
     folder, fit = seed_fit
     files = [folder / name for name in TFIDF_FILES]
-    in_memory, rows = validation_items.topic_affinity(fit.doc_topics, read_tfidf(*files))
-    whole, same_rows = validation_items.topic_affinity(fit.doc_topics, validation_items.TfidfRows(*files))
+    in_memory, rows = validation_items.topic_affinity(long_table(fit.mixtures), read_tfidf(*files))
+    whole, same_rows = validation_items.topic_affinity(long_table(fit.mixtures), validation_items.TfidfRows(*files))
     assert rows == same_rows and np.array_equal(whole, in_memory)  # one range: the same product
     monkeypatch.setattr(validation_items, "AFFINITY_ROWS", 7)
-    assert len(fit.doc_topics["doc_id"].unique()) > 7  # several ranges
-    summed, _ = validation_items.topic_affinity(fit.doc_topics, validation_items.TfidfRows(*files))
+    assert len(fit.mixtures) > 7  # several ranges
+    summed, _ = validation_items.topic_affinity(long_table(fit.mixtures), validation_items.TfidfRows(*files))
     assert np.allclose(summed, in_memory, rtol=1e-3, atol=0)
 
 
@@ -269,7 +270,7 @@ def test_items_follow_the_rules(seed_fit):
         others = {display.get(t, t) for t in ranked.loc[(ranked["topic"] != item["topics"][0]) &
                                                         (ranked["rank"] <= 10), "term"]}
         assert item["intruder"] in others and item["intruder"] not in {display.get(t, t) for t in own}
-    mixture = fit.doc_topics.pivot(index="doc_id", columns="topic", values="weight")
+    mixture = fit.mixtures
     assert 0 < len(topics) <= 8
     for item in topics:
         weights = mixture.loc[item["doc_id"]]

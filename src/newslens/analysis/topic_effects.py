@@ -146,10 +146,9 @@ def level_intervals(weights: np.ndarray, codes: np.ndarray, n_levels: int, *, mi
     return share, low, high, n_docs
 
 
-def _mixtures(doc_topics: pd.DataFrame, topic_ids: list) -> pd.DataFrame:
-    """Documents (sorted ids) × topics (in ``topic_ids`` order) of the mixtures."""
-    wide = doc_topics.pivot_table(index="doc_id", columns="topic", values="weight", aggfunc="first")
-    return wide.reindex(columns=topic_ids).fillna(0.0).sort_index()
+def _mixtures(mixtures: pd.DataFrame, topic_ids: list) -> pd.DataFrame:
+    """Documents (sorted ids) × topics (in ``topic_ids`` order) of the wide mixtures."""
+    return mixtures.reindex(columns=topic_ids).fillna(0.0).sort_index()
 
 
 def _rows(topic_ids: list, by: str, levels: list[str], share, low, high, n_docs) -> pd.DataFrame:
@@ -212,19 +211,20 @@ def period_levels(documents: pd.DataFrame, unit: str = "document"
     return codes, [period_label(s, resolution.name) for s in every], resolution, "", note
 
 
-def topic_effects(doc_topics: pd.DataFrame, documents: pd.DataFrame, topics: pd.DataFrame, *,
+def topic_effects(mixtures: pd.DataFrame, documents: pd.DataFrame, topics: pd.DataFrame, *,
                   min_documents: int = MIN_DOCUMENTS, replicates: int = REPLICATES, seed: int = SEED,
                   unit: str = "document") -> TopicEffects:
     """Each topic's share by group and by period with its 95% interval (see the module's rules).
 
-    ``doc_topics`` is the stage's long table (doc_id, topic, weight), ``documents`` stage 01's
+    ``mixtures`` are the stage's, wide (one row per document, one column per topic: see
+    :attr:`newslens.analysis.topics.TopicResult.mixtures`), ``documents`` stage 01's
     (doc_id, group, date, and date_precision when it has one), ``topics`` the topics in the order
     the rows follow. ``unit`` names a document in :attr:`TopicEffects.time_reason` ("article").
     """
     topic_ids = topics["topic"].tolist()
-    if not topic_ids or doc_topics.empty:
+    if not topic_ids or mixtures.empty:
         return TopicEffects(empty_table(), min_documents, None, "no topic model", "")
-    mixtures = _mixtures(doc_topics, topic_ids)
+    mixtures = _mixtures(mixtures, topic_ids)
     meta = documents.drop_duplicates("doc_id").set_index("doc_id").reindex(mixtures.index)
     weights = mixtures.to_numpy(dtype=float)
     frames = []

@@ -183,11 +183,12 @@ def _date_text(date, precision) -> str | None:
     return {"year": f"{date:%Y}", "month": f"{date:%Y-%m}"}.get(str(precision), f"{date:%Y-%m-%d}")
 
 
-def top_documents(doc_topics: pd.DataFrame, n: int = TOP_DOCS) -> pd.DataFrame:
-    """Each topic's ``n`` documents of highest weight (weight > 0), ties by doc_id."""
-    ranked = doc_topics[doc_topics["weight"] > 0].sort_values(["topic", "weight", "doc_id"],
-                                                              ascending=[True, False, True], kind="stable")
-    return ranked.groupby("topic", sort=False).head(n).reset_index(drop=True)
+def top_documents(mixtures: pd.DataFrame, n: int = TOP_DOCS) -> pd.DataFrame:
+    """Each topic's ``n`` documents of highest weight (weight > 0), ties by doc_id
+    (:func:`newslens.analysis.topic_views.top_documents` of the wide mixtures)."""
+    from newslens.analysis import topic_views
+
+    return topic_views.top_documents(mixtures, n)
 
 
 def document_entry(row) -> dict[str, Any]:
@@ -321,8 +322,8 @@ def explorer_data(result, documents: pd.DataFrame, *, terms: np.ndarray, totals:
         return None
     topics = result.topics
     vocabulary, term_lists = _term_data(result.components, np.asarray(terms), totals, display)
-    doc_entries, doc_lists = _document_data(result.doc_topics, documents, topics)
-    groups, over_time, period = _prevalence(result.doc_topics, documents, topics)
+    doc_entries, doc_lists = _document_data(result.mixtures, documents, topics)
+    groups, over_time, period = _prevalence(result.mixtures, documents, topics)
     coords = intertopic_map(result.components)
     entries = []
     for position, row in enumerate(topics.itertuples()):
@@ -387,9 +388,9 @@ def _term_data(components: np.ndarray, terms: np.ndarray, totals: np.ndarray, di
     return vocabulary, [[[slot[i], float(p_topic[t, i])] for i in chosen] for t, chosen in enumerate(candidates)]
 
 
-def _document_data(doc_topics: pd.DataFrame, documents: pd.DataFrame, topics: pd.DataFrame):
+def _document_data(mixtures: pd.DataFrame, documents: pd.DataFrame, topics: pd.DataFrame):
     """The top documents of every topic once each, and per topic [[document index, weight], ...]."""
-    top = top_documents(doc_topics)
+    top = top_documents(mixtures)
     columns = [c for c in ("doc_id", "parent_id", "title", "text", "group", "date", "date_precision")
                if c in documents.columns]
     shown = documents.loc[documents["doc_id"].isin(set(top["doc_id"])), columns].sort_values("doc_id")
@@ -404,15 +405,15 @@ def _document_data(doc_topics: pd.DataFrame, documents: pd.DataFrame, topics: pd
     return entries, lists
 
 
-def _prevalence(doc_topics: pd.DataFrame, documents: pd.DataFrame, topics: pd.DataFrame):
+def _prevalence(mixtures: pd.DataFrame, documents: pd.DataFrame, topics: pd.DataFrame):
     """Topics × groups and topics × periods (empty without groups or dates), and the period's name."""
     from newslens.analysis import topic_views
 
-    groups = topic_views.prevalence_by_group(doc_topics, documents, topics) \
+    groups = topic_views.prevalence_by_group(mixtures, documents, topics) \
         if "group" in documents.columns and documents["group"].notna().any() else pd.DataFrame()
     if "date" not in documents.columns or documents["date"].isna().all():
         return groups, pd.DataFrame(), None
-    over_time, resolution = topic_views.prevalence_over_time(doc_topics, documents, topics)
+    over_time, resolution = topic_views.prevalence_over_time(mixtures, documents, topics)
     return groups, over_time, resolution.name
 
 

@@ -1,8 +1,15 @@
 """Views of a fitted topic model for the reports: by group, over time, per document, per topic.
 
-They read the saved tables of the topics stage (``topics.csv``, ``doc_topics.parquet``,
-``topic_terms.parquet``) and compute no model, so the summary uses them without
-scikit-learn. Values reach a chart at display precision (:func:`newslens.precision.display_values`).
+They read the topics stage's tables (``topics.csv``, ``topic_terms.parquet``) and its documents'
+mixtures, wide (:attr:`newslens.analysis.topics.TopicResult.mixtures`: one row per document, one
+column per topic; :func:`wide` makes them from ``doc_topics.parquet``'s long rows), and compute no
+model, so the summary uses them without scikit-learn. Values reach a chart at display precision
+(:func:`newslens.precision.display_values`).
+
+The mixtures stay wide wherever they are held: k floats a document, where the long table holds k
+rows of its id, topic and weight, and a view's join with the documents' groups or dates is one row a
+document rather than k. The long table is made a partition at a time, to be written
+(:func:`write_doc_topics`).
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from newslens.precision import display_values
@@ -29,15 +37,69 @@ def _shown(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(display_values(table.to_numpy(dtype=float)), index=table.index, columns=table.columns)
 
 
-def prevalence_by_group(doc_topics: pd.DataFrame, documents: pd.DataFrame,
+def wide(doc_topics: pd.DataFrame) -> pd.DataFrame:
+    """The wide mixtures of a long table (doc_id, topic, weight): documents in their first order, topics
+    in theirs; a (document, topic) the table lacks weighs 0.
+
+    >>> long = pd.DataFrame({"doc_id": ["b", "b", "a", "a"], "topic": [2, 1, 2, 1], "weight": [0.3, 0.7, 1.0, 0.0]})
+    >>> table = wide(long)
+    >>> table.index.tolist(), table.columns.tolist(), table.values.tolist()
+    (['b', 'a'], [2, 1], [[0.3, 0.7], [1.0, 0.0]])
+    """
+    documents, topics = doc_topics["doc_id"].unique(), doc_topics["topic"].unique()
+    table = doc_topics.pivot(index="doc_id", columns="topic", values="weight")
+    table = table.reindex(index=pd.Index(documents, name="doc_id"), columns=pd.Index(topics, name="topic"))
+    return table.fillna(0.0)
+
+
+def long_table(mixtures: pd.DataFrame) -> pd.DataFrame:
+    """The long rows (doc_id, topic, weight) of wide ``mixtures``: each document's k rows in the columns'
+    order, documents in order, as ``doc_topics.parquet`` holds them.
+
+    >>> mixtures = pd.DataFrame([[0.25, 0.75]], index=pd.Index(["a"], name="doc_id"), columns=[3, 1])
+    >>> long_table(mixtures).values.tolist()
+    [['a', 3, 0.25], ['a', 1, 0.75]]
+    """
+    k = len(mixtures.columns)
+    return pd.DataFrame({"doc_id": np.repeat(mixtures.index.to_numpy(dtype=object), k).astype("str"),
+                         "topic": np.tile(mixtures.columns.to_numpy(dtype=np.int64), len(mixtures)),
+                         "weight": mixtures.to_numpy(dtype=float).ravel()})
+
+
+# Documents per row group of doc_topics.parquet: the long table is made and written this many at a time.
+# A constant of the file (not the engine's partitions), so its bytes are the same however the run was split.
+WRITE_ROWS = 5_000
+
+
+def write_doc_topics(mixtures: pd.DataFrame, path: Path, rows: int = WRITE_ROWS) -> Path:
+    """Write ``doc_topics.parquet``: the long rows of ``mixtures`` (:func:`long_table`), ``rows`` documents
+    at a time, each a row group, so the long table is never held whole."""
+    import pyarrow as pa
+
+    from newslens.files import ParquetParts
+
+    schema = pa.schema([("doc_id", pa.large_string()), ("topic", pa.int64()), ("weight", pa.float64())])
+    parts = ParquetParts(path, schema)
+    for start in range(0, len(mixtures), rows):
+        parts.write(long_table(mixtures.iloc[start:start + rows]))
+    return parts.close()
+
+
+def _levels_mean(mixtures: pd.DataFrame, levels: pd.Series) -> pd.DataFrame:
+    """Mean weight per topic (rows) and level (columns, sorted) of the documents with a level
+    (``levels``: each document's level by doc_id; documents it lacks, or with none, are left out)."""
+    by = levels[~levels.index.duplicated()].reindex(mixtures.index)
+    return mixtures.groupby(by.to_numpy(), sort=True).mean().T.rename_axis(index="topic", columns=levels.name)
+
+
+def prevalence_by_group(mixtures: pd.DataFrame, documents: pd.DataFrame,
                         topics: pd.DataFrame) -> pd.DataFrame:
     """Mean topic weight per group: topics (rows, labelled) × groups (columns)."""
-    joined = doc_topics.merge(documents[["doc_id", "group"]], on="doc_id")
-    table = joined.pivot_table(index="topic", columns="group", values="weight", aggfunc="mean")
+    table = _levels_mean(mixtures, documents.set_index("doc_id")["group"])
     return _shown(_with_labels(table, topics))
 
 
-def prevalence_over_time(doc_topics: pd.DataFrame, documents: pd.DataFrame, topics: pd.DataFrame,
+def prevalence_over_time(mixtures: pd.DataFrame, documents: pd.DataFrame, topics: pd.DataFrame,
                          resolution=None) -> tuple[pd.DataFrame, "Resolution"]:
     """Mean topic weight per period over the dense part of the dates, and the resolution (see periods)."""
     from newslens.corpus.periods import choose_resolution, dense_mask, period_label, period_start
@@ -45,11 +107,10 @@ def prevalence_over_time(doc_topics: pd.DataFrame, documents: pd.DataFrame, topi
     resolution = resolution or choose_resolution(documents["date"], precision=documents.get("date_precision"))
     dated = documents.dropna(subset=["date"])
     dated = dated[dense_mask(dated["date"])] if len(dated) else dated
-    if dated.empty:
+    if dated.empty or not dated["doc_id"].isin(mixtures.index).any():
         return pd.DataFrame(), resolution
-    joined = doc_topics.merge(dated[["doc_id", "date"]], on="doc_id")
-    joined["period"] = period_start(joined["date"], resolution.name)
-    table = joined.pivot_table(index="topic", columns="period", values="weight", aggfunc="mean")
+    periods = pd.Series(period_start(dated["date"], resolution.name).to_numpy(), index=dated["doc_id"].to_numpy())
+    table = _levels_mean(mixtures, periods)
     table.columns = [period_label(c, resolution.name) for c in table.columns]
     return _shown(_with_labels(table, topics)), resolution
 
@@ -76,12 +137,27 @@ def read_periods(out_dir: Path) -> pd.DataFrame:
     return table
 
 
-def representative_documents(doc_topics: pd.DataFrame, documents: pd.DataFrame,
+def top_documents(mixtures: pd.DataFrame, n: int) -> pd.DataFrame:
+    """Each topic's ``n`` documents of highest weight (weight > 0; ties by doc_id), topics in ascending id:
+    long rows (doc_id, topic, weight), read off each topic's column."""
+    frames = []
+    for topic in sorted(mixtures.columns):
+        column = mixtures[topic]
+        column = column[column > 0]
+        ranked = pd.DataFrame({"doc_id": column.index.to_numpy(dtype=object), "weight": column.to_numpy()})
+        ranked = ranked.sort_values(["weight", "doc_id"], ascending=[False, True], kind="stable").head(n)
+        frames.append(ranked.assign(topic=topic)[["doc_id", "topic", "weight"]])
+    if not frames:
+        return pd.DataFrame({"doc_id": pd.Series(dtype="str"), "topic": pd.Series(dtype="int64"),
+                             "weight": pd.Series(dtype="float64")})
+    top = pd.concat(frames, ignore_index=True)
+    return top.astype({"doc_id": "str", "topic": "int64", "weight": "float64"})
+
+
+def representative_documents(mixtures: pd.DataFrame, documents: pd.DataFrame,
                              topics: pd.DataFrame, n: int = 3) -> pd.DataFrame:
     """The ``n`` documents with the highest weight on each topic, with titles and groups."""
-    ranked = doc_topics[doc_topics["weight"] > 0].sort_values(["topic", "weight", "doc_id"],
-                                                              ascending=[True, False, True])
-    top = ranked.groupby("topic", sort=False).head(n)
+    top = top_documents(mixtures, n)
     top = top.merge(documents[["doc_id", "parent_id", "title", "text", "group"]], on="doc_id", how="left")
     # Units (sentences, paragraphs) share their document's title: show their own words instead.
     is_unit = top["doc_id"] != top["parent_id"]
@@ -103,22 +179,23 @@ WEAK_TERMS = 2
 WEAK = " (weak)"
 
 
-def focus_topics(doc_topics: pd.DataFrame, topics: pd.DataFrame, topic_terms: pd.DataFrame,
+def focus_topics(mixtures: pd.DataFrame, topics: pd.DataFrame, topic_terms: pd.DataFrame,
                  focus_ids: list[str], present: set[str]) -> pd.DataFrame:
     """The focus's topic mixture as a table, largest first: topic, label, share, the number of the
     topic's top 10 terms that occur in the focus (``present``: its terms), and whether the part is
     weak (:data:`WEAK_SHARE`, :data:`WEAK_TERMS`) or the topic mixed.
 
-    >>> doc_topics = pd.DataFrame({"doc_id": ["f", "f"], "topic": [1, 2], "weight": [0.92, 0.08]})
+    >>> mixtures = pd.DataFrame([[0.92, 0.08]], index=pd.Index(["f"], name="doc_id"), columns=[1, 2])
     >>> topics = pd.DataFrame({"topic": [1, 2], "label": ["trade", "Korea"], "mixed": [False, False]})
     >>> terms = pd.DataFrame({"topic": [1, 1, 2, 2], "rank": [1, 2, 1, 2],
     ...                       "term": ["trade", "china", "kim", "korea"]})
-    >>> focus_topics(doc_topics, topics, terms, ["f"], {"trade", "china"})[["topic", "share", "terms_in_focus", "weak"]]
+    >>> focus_topics(mixtures, topics, terms, ["f"], {"trade", "china"})[["topic", "share", "terms_in_focus", "weak"]]
        topic  share  terms_in_focus   weak
     0      1   0.92               2  False
     1      2   0.08               0   True
     """
-    weights = doc_topics[doc_topics["doc_id"].isin(focus_ids)].groupby("topic")["weight"].mean()
+    focus = mixtures[mixtures.index.isin(focus_ids)]
+    weights = focus.groupby(np.zeros(len(focus), dtype=np.int64)).mean().iloc[0] if len(focus) else pd.Series()
     top = topic_terms[topic_terms["rank"] <= 10].groupby("topic")["term"].apply(list)
     table = topics[["topic", "label", "mixed"]].assign(
         share=topics["topic"].map(weights).fillna(0.0).round(3),

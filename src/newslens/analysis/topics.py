@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 from scipy import sparse
 
 from newslens.params import TopicsParams
@@ -215,7 +214,10 @@ class TopicResult:
     sweep: pd.DataFrame        # k, coherence, coherence_sd, stability, fits
     topics: pd.DataFrame       # topic, label, labelled, prevalence, coherence, exclusivity, mixed, top_terms
     topic_terms: pd.DataFrame  # topic, rank, term, weight
-    doc_topics: pd.DataFrame   # doc_id, topic, weight (each document's mixture sums to 1)
+    # Each document's mixture, wide: one row per document (index doc_id, in the corpus's order), one column
+    # per topic (in the order of ``topics``), weights to 6 decimals summing to 1; doc_topics.parquet holds it
+    # long (:func:`~newslens.analysis.topic_views.long_table`).
+    mixtures: pd.DataFrame
     label_problems: list[str]
     identities: dict           # what reports/<run>/topics.json records
     coherence: float           # the final model's NPMI, averaged over top-n sizes
@@ -244,7 +246,8 @@ def build_topics(model: str, tfidf, k: int, seed: int, *, display: dict[str, str
                  engine: Engine | str | None = None, n_jobs: int = 2, focus_rows: np.ndarray | None = None,
                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str], dict, np.ndarray, CorpusStats]:
     """Fit the final model, order by prevalence, give stable ids and labels (and its components and
-    the :class:`~newslens.analysis.topic_pass.CorpusStats` of every document).
+    the :class:`~newslens.analysis.topic_pass.CorpusStats` of every document). The mixtures are wide
+    (:attr:`TopicResult.mixtures`): k floats a document, not k rows of its id, topic and weight.
 
     ``tfidf`` holds every document's row, or only the sample's (its ``rows``). With a ``sample`` of
     its rows, or when it holds only the sample, the model is fitted on those, and every document's
@@ -293,18 +296,12 @@ def build_topics(model: str, tfidf, k: int, seed: int, *, display: dict[str, str
             term_rows.append({"topic": topic_id, "rank": rank, "term": term, "weight": float(weight)})
     topics = pd.DataFrame(rows)  # mixed: set by judge(), against the baseline
     topic_terms = pd.DataFrame(term_rows)
-    # each id repeated k times by arrow's take: the column's string buffer is made at once, with no
-    # array of k × N Python references to convert (38 MB less at the peak for the ×16 news corpus's
-    # 60,600 × 25), and is pandas' str column as before
-    n_docs = len(tfidf.all_doc_ids)
-    repeated = pa.array(tfidf.all_doc_ids, type=pa.string()).take(np.repeat(np.arange(n_docs), len(ids)))
-    doc_topics = pd.DataFrame({"doc_id": repeated.to_pandas(), "topic": np.tile(ids, n_docs),
-                               "weight": np.round(mixture.ravel(), 6)})
-    del repeated
+    mixtures = pd.DataFrame(np.round(mixture, 6), index=pd.Index(tfidf.all_doc_ids, name="doc_id", dtype="str"),
+                            columns=pd.Index(ids, dtype="int64", name="topic"))
     identities = {"k": k, "model": model,
                   "topics": [{"id": i, "terms": t} for i, t in zip(ids, current)]}
     identities["coherence"] = round(mean_coherence(components, stats.co), SHOWN["model_coherence"])
-    return topics, topic_terms, doc_topics, problems, identities, components, stats
+    return topics, topic_terms, mixtures, problems, identities, components, stats
 
 
 FOCUS_COLUMNS = ["topic", "label", "share", "terms_in_focus", "weak", "mixed"]
@@ -399,7 +396,7 @@ def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identi
             k, reason = choose_k(table)
         else:
             k, reason = settings.k, f"k={settings.k} was given in the params (no choice made)"
-        topics, topic_terms, doc_topics, problems, identities, components, stats = build_topics(
+        topics, topic_terms, mixtures, problems, identities, components, stats = build_topics(
             model, tfidf, k, settings.seeds[0], display=display, previous=load_identities(identities_path),
             labels_path=labels_path, top_n=settings.top_n, sample=sample, engine=runner, n_jobs=n_jobs,
             focus_rows=focus_rows)
@@ -408,7 +405,7 @@ def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identi
         note = f"{note}; {sample_note(fitted, n_documents, unit)}"
     if getattr(tfidf, "columns", None) is not None:
         note = f"{note}; {terms_note(n_terms, tfidf.all_terms)}"
-    return TopicResult(k, reason, table, topics, topic_terms, doc_topics, problems, identities,
+    return TopicResult(k, reason, table, topics, topic_terms, mixtures, problems, identities,
                        identities["coherence"], model, model_reason, note, components,
                        0 if fitted == n_documents else fitted, stats)
 
@@ -437,10 +434,10 @@ def no_model(why: str) -> TopicResult:
                            "top_terms": pd.Series(dtype="str")})
     topic_terms = pd.DataFrame({"topic": pd.Series(dtype="int64"), "rank": pd.Series(dtype="int64"),
                                 "term": pd.Series(dtype="str"), "weight": pd.Series(dtype="float64")})
-    doc_topics = pd.DataFrame({"doc_id": pd.Series(dtype="str"), "topic": pd.Series(dtype="int64"),
-                               "weight": pd.Series(dtype="float64")})
+    mixtures = pd.DataFrame(index=pd.Index([], name="doc_id", dtype="str"),
+                            columns=pd.Index([], dtype="int64", name="topic"), dtype="float64")
     sweep = empty("k", "coherence", "coherence_sd", "stability", "fits")
-    return TopicResult(0, f"No topic model: {why}", sweep, topics, topic_terms, doc_topics, [],
+    return TopicResult(0, f"No topic model: {why}", sweep, topics, topic_terms, mixtures, [],
                        {"k": 0, "model": None, "topics": [], "coherence": None}, float("nan"),
                        model="none", model_reason="none fitted", k_note="no k searched")
 
@@ -449,6 +446,7 @@ def write_outputs(result: TopicResult, out_dir: Path, identities_path: Path,
                   focus: pd.DataFrame | None = None) -> dict[str, Path]:
     """Write the stage's tables, the choice of k, the identities for the next run and the focus's
     mixture (``focus_topics.csv``, an empty table without a focus); their paths by name."""
+    from newslens.analysis.topic_views import write_doc_topics
     from newslens.files import write_csv, write_parquet, write_text
 
     choice = json.dumps({"k": result.k, "reason": result.reason}, indent=1) + "\n"
@@ -456,7 +454,7 @@ def write_outputs(result: TopicResult, out_dir: Path, identities_path: Path,
     return {"focus_topics.csv": write_csv(focus, out_dir / "focus_topics.csv"),
             "sweep.csv": write_csv(result.sweep, out_dir / "sweep.csv"),
             "topic_terms.parquet": write_parquet(result.topic_terms, out_dir / "topic_terms.parquet"),
-            "doc_topics.parquet": write_parquet(result.doc_topics, out_dir / "doc_topics.parquet"),
+            "doc_topics.parquet": write_doc_topics(result.mixtures, out_dir / "doc_topics.parquet"),
             "topics.csv": write_csv(result.topics, out_dir / "topics.csv"),
             "k_choice.json": write_text(out_dir / "k_choice.json", choice),
             "identities": write_text(identities_path, json.dumps(result.identities, indent=1,
@@ -530,23 +528,23 @@ def run(stage_run: StageRun) -> TopicsResult:
         anchors = None
     fit = judge(fit, example_coherence(anchors))
     focus_ids = focus_ids if fit.k else []
-    focus_table = (topic_views.focus_topics(fit.doc_topics, fit.topics, fit.topic_terms, focus_ids,
+    focus_table = (topic_views.focus_topics(fit.mixtures, fit.topics, fit.topic_terms, focus_ids,
                                             set(tfidf.terms[fit.corpus.focus_terms])) if focus_ids else None)
     files = write_outputs(fit, stage_run.processed_dir, identities_path, focus=focus_table)
     if fit.k:  # the texts of the documents shown: each topic's top documents (the explorer's and the report's)
-        documents = with_texts(documents, documents_path, top_documents(fit.doc_topics)["doc_id"])
+        documents = with_texts(documents, documents_path, top_documents(fit.mixtures)["doc_id"])
     else:
         documents = documents.assign(text=None)
     totals = None if fit.corpus is None else fit.corpus.totals
     explorer = topic_explorer_data.explorer_data(fit, documents, terms=tfidf.terms, totals=totals,
                                                  display=display, words=stage_run.words)
     files["topic_explorer"] = topic_explorer_data.write(explorer, stage_run.processed_dir)  # the summary's too
-    effects = topic_effects.topic_effects(fit.doc_topics, documents, fit.topics, unit=stage_run.words.unit,
+    effects = topic_effects.topic_effects(fit.mixtures, documents, fit.topics, unit=stage_run.words.unit,
                                           min_documents=stage_run.params.keywords.keyness_min_documents)
     files["topic_effects.parquet"] = write_parquet(effects.table, stage_run.processed_dir / "topic_effects.parquet")
     common = (fit, files, documents, display, tfidf.terms, totals, len(doc_ids), texts)
     limits = read_limits(stage_run.input("limits.json"))
-    over_time, resolution = (topic_views.prevalence_over_time(fit.doc_topics, documents, fit.topics) if fit.k
+    over_time, resolution = (topic_views.prevalence_over_time(fit.mixtures, documents, fit.topics) if fit.k
                              else (pd.DataFrame(), None))
     files["topic_periods.parquet"] = topic_views.write_periods(over_time, stage_run.processed_dir)  # the summary's
     if not fit.k:
@@ -554,8 +552,8 @@ def run(stage_run: StageRun) -> TopicsResult:
     focus = topic_views.focus_mixture(focus_table) if focus_ids else None
     caveats = topic_views.focus_caveats(focus_table, stage_run.words.unit, FOCUS_SHOWN) if focus_ids else None
     return TopicsResult(*common, focus_ids, anchors, explorer,
-                        topic_views.prevalence_by_group(fit.doc_topics, documents, fit.topics), over_time,
-                        resolution, focus, topic_views.representative_documents(fit.doc_topics, documents, fit.topics),
+                        topic_views.prevalence_by_group(fit.mixtures, documents, fit.topics), over_time,
+                        resolution, focus, topic_views.representative_documents(fit.mixtures, documents, fit.topics),
                         caveats, effects, limits)
 
 
