@@ -380,6 +380,17 @@ def test_display_values_round_floats_and_keep_counts():
     assert np.array_equal(display_values(x), display_values(np.nextafter(x, np.inf)))
 
 
+def test_display_values_round_a_chunk_at_a_time_as_they_would_at_once(monkeypatch):
+    from newslens import precision
+
+    x = np.random.default_rng(1).uniform(0, 1e-3, (3, 7))
+    whole = display_values(x)
+    monkeypatch.setattr(precision, "_CHUNK", 4)  # 21 values: chunks of 4 and one of 1
+    chunked = display_values(x)
+    assert chunked.shape == (3, 7) and np.array_equal(chunked, whole)
+    assert whole.ravel().tolist() == [float(f"{v:.4g}") for v in x.ravel().tolist()]
+
+
 def test_log10_values_match_numpy_at_display_precision():
     x = np.random.default_rng(0).uniform(1, 1e6, 500)
     assert np.allclose(chart_style.log10_values(x), np.log10(x), atol=5e-5)

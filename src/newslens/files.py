@@ -238,21 +238,45 @@ def read_parquet(path: str | os.PathLike, *, without: tuple[str, ...] = ()) -> p
     return frame
 
 
+def wanted_texts(path: str | os.PathLike, doc_ids) -> Iterator[tuple[list[str], list[str]]]:
+    """The (doc_ids, texts) of the rows of documents.parquet (a file or a folder of parts) whose doc_id is in
+    ``doc_ids``, row group by row group in file order; a row group's texts are read only when it holds one.
+
+    One row group is read at a time: a dataset scan with a filter, or ``iter_batches``, read ahead and held
+    some 450 or 200 MiB for the 20,000 texts of the ×16 news corpus's topic sample; this reading, 90 MiB.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    wanted = pa.array(sorted(set(doc_ids)), type=pa.large_string())
+    if not len(wanted):
+        return
+    for name in parquet_files(path):
+        with pq.ParquetFile(name) as parquet:
+            for group in range(parquet.metadata.num_row_groups):
+                ids = parquet.read_row_group(group, columns=["doc_id"]).column("doc_id")
+                mask = pc.is_in(ids.cast(pa.large_string()), value_set=wanted)
+                if not pc.any(mask).as_py():
+                    continue
+                texts = parquet.read_row_group(group, columns=["text"]).column("text").filter(mask)
+                yield ids.filter(mask).to_pylist(), texts.to_pylist()
+
+
 def texts_of(path: str | os.PathLike, doc_ids) -> pd.Series:
     """The texts of ``doc_ids`` from documents.parquet (a file or a folder of parts), by doc_id.
 
-    The file is scanned a row group at a time and only the chosen documents' texts are kept, so a
-    stage that shows or refits a few documents never holds the corpus's texts.
+    The file is scanned a batch at a time (:func:`wanted_texts`) and only the chosen documents' texts are
+    kept, so a stage that shows or refits a few documents never holds the corpus's texts.
     """
-    import pyarrow.dataset as ds
-
-    wanted = sorted(set(doc_ids))
-    if not wanted:
+    ids: list[str] = []
+    texts: list[str] = []
+    for batch_ids, batch_texts in wanted_texts(path, doc_ids):
+        ids += batch_ids
+        texts += batch_texts
+    if not ids:
         return pd.Series([], index=pd.Index([], name="doc_id", dtype=object), dtype=object, name="text")
-    table = ds.dataset(path, format="parquet").to_table(columns=["doc_id", "text"],
-                                                        filter=ds.field("doc_id").isin(wanted))
-    return pd.Series(table.column("text").to_pylist(), index=pd.Index(table.column("doc_id").to_pylist(),
-                                                                       name="doc_id"), name="text")
+    return pd.Series(texts, index=pd.Index(ids, name="doc_id"), name="text")
 
 
 def with_texts(documents: pd.DataFrame, path: str | os.PathLike, doc_ids) -> pd.DataFrame:

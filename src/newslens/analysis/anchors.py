@@ -37,12 +37,11 @@ class StoredTexts(NamedTuple):
         """sha256 of the texts in ``doc_ids``'s order, from one scan of the file a batch at a time."""
         import hashlib
 
-        import pyarrow.dataset as ds
+        from newslens.files import wanted_texts
 
         each: dict[str, bytes] = {}
-        dataset = ds.dataset(self.path, format="parquet")
-        for batch in dataset.to_batches(columns=["doc_id", "text"], filter=ds.field("doc_id").isin(sorted(set(self.doc_ids)))):
-            for doc_id, text in zip(batch.column("doc_id").to_pylist(), batch.column("text").to_pylist()):
+        for ids, texts in wanted_texts(self.path, self.doc_ids):
+            for doc_id, text in zip(ids, texts):
                 each[doc_id] = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
         missing = [doc_id for doc_id in self.doc_ids if doc_id not in each]
         if missing:
