@@ -277,3 +277,44 @@ def test_the_sample_is_swept_fitted_and_weighed_alike_on_the_dask_engine(corpus,
     sweep_fits = len(BASE.seeds) * len(on_dask.sweep)
     assert [(one.tasks, one.largest_task < 100) for label, one in maps.items() if "sweep" in label] == [
         (sweep_fits, True)]  # each fit a task of (k, seed); the matrices were sent once, shared
+
+
+@pytest.mark.slow
+def test_the_sweeps_workers_read_their_rows_from_the_files_and_are_sent_references(corpus, tmp_path, monkeypatch):
+    """Given the TF-IDF files, the sweep's worker processes read the sample's rows themselves: the
+    broadcast is a reference of well under a kilobyte, not the matrices, and every table is the same."""
+    from newslens.analysis import topics
+    from newslens.analysis.tfidf import read_tfidf, write_tfidf
+    from newslens.analysis.short_texts import ShortTexts
+
+    tfidf, display = corpus
+    settings = BASE.model_copy(update={"sample_documents": 50})  # read alike in the workers' processes
+    monkeypatch.setattr(topics, "SMALL_CORPUS", 10)  # the sample's 50 documents are swept in parallel
+    monkeypatch.setattr(topic_sample, "PARTITION_ROWS", 16)  # ... by the engine's workers
+    write_tfidf(tfidf, tmp_path)
+    files = [tmp_path / name for name in ("tfidf.parquet", "tfidf_terms.parquet", "tfidf_documents.parquet")]
+    held = read_tfidf(*files, rows=topics.topic_rows(tfidf.doc_ids, settings, ShortTexts(False, float("nan"))))
+    fits, shared = {}, {}
+    for name, given in (("matrices", None), ("files", files)):
+        engine = Engine(n_jobs=2, count_bytes=True)
+        fits[name] = run_topics(held, settings, display=display, identities_path=tmp_path / name / "topics.json",
+                                labels_path=tmp_path / name / "run.labels.yaml", n_jobs=2, engine=engine,
+                                files=given)
+        [shared[name]] = [one.shared for label, one in engine.traffic.by_label().items() if "sweep" in label]
+    assert fits["files"].sampled == 50
+    for table in ("sweep", "topics", "topic_terms", "mixtures"):
+        pd.testing.assert_frame_equal(fits["files"].__getattribute__(table), fits["matrices"].__getattribute__(table))
+    assert shared["files"] < 1_000 < 20 * shared["files"] < shared["matrices"]
+
+
+def test_a_sample_source_refuses_rows_that_are_not_the_ones_held(corpus, tmp_path):
+    from newslens.analysis.tfidf import write_tfidf
+    from newslens.analysis.topics import SampleSource
+
+    write_tfidf(corpus[0], tmp_path)
+    files = tuple(str(tmp_path / name) for name in ("tfidf.parquet", "tfidf_terms.parquet", "tfidf_documents.parquet"))
+    settings = BASE.model_copy(update={"sample_documents": 50})
+    assert SampleSource(files, settings, "nmf", (50, corpus[0].matrix.shape[1])).read().matrix.shape[0] == 50
+    assert SampleSource(files, settings, "btm", (60, corpus[0].matrix.shape[1])).read().rows is None  # every row
+    with pytest.raises(ValueError, match=r"are \(50, \d+\), not the \(60, \d+\) the stage holds"):
+        SampleSource(files, settings, "nmf", (60, corpus[0].matrix.shape[1])).read()

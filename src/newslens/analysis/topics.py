@@ -98,6 +98,60 @@ def fit_model(model: str, matrix: sparse.csr_matrix, k: int, seed: int, *, tol: 
     return doc_topic, estimator.components_
 
 
+class SampleSource(NamedTuple):
+    """The rows a topic model's sweep is fitted on, as references a worker reads them from: stage 03's
+    TF-IDF files (entries, terms, documents), the topics settings (which fix the sample and the terms
+    cap), the model (NMF and LDA are fitted on the sample, BTM on every row) and the shape the driver
+    holds, which the rows read must have. It pickles to well under a kilobyte, whatever the corpus."""
+
+    files: tuple[str, str, str]
+    settings: TopicsParams
+    model: str
+    shape: tuple[int, int]
+
+    def read(self):
+        """The rows, read as the stage reads them (:func:`model_inputs`): a :class:`~newslens.analysis.tfidf.TfidfModel`."""
+        from newslens.analysis.tfidf import read_tfidf
+        from newslens.analysis.topic_sample import terms_cap, topic_sample
+
+        doc_ids = pd.read_parquet(self.files[2])["doc_id"].tolist()
+        rows = topic_sample(doc_ids, self.settings) if self.model in ("nmf", "lda") else None
+        tfidf = read_tfidf(*map(Path, self.files), max_terms=terms_cap(self.settings), rows=rows)
+        if tfidf.matrix.shape != tuple(self.shape):
+            raise ValueError(f"topics: the sweep's rows read from {self.files[0]} are {tfidf.matrix.shape}, "
+                             f"not the {tuple(self.shape)} the stage holds: the files changed during the run")
+        return tfidf
+
+    def key(self) -> tuple:
+        """What the rows depend on: the files as they are now (size and modification time), the settings
+        and the model; a worker keeps the rows it read under this key (:func:`_sweep_data`)."""
+        import os
+
+        stats = tuple((name, os.stat(name).st_size, os.stat(name).st_mtime_ns) for name in self.files)
+        return stats, self.settings.model_dump_json(), self.model, tuple(self.shape)
+
+
+def sweep_matrices(model: str, matrix: sparse.csr_matrix, counts: sparse.csr_matrix):
+    """What the sweep's fits read: the model's data (NMF: the TF-IDF in :data:`SWEEP_DTYPE`; LDA and
+    BTM: the counts) and the binary counts coherence is scored on."""
+    data = matrix.astype(SWEEP_DTYPE, copy=False) if model == "nmf" else counts
+    return data, (counts > 0).astype(np.int32).tocsc()
+
+
+_HELD: dict[tuple, tuple] = {}  # in a worker process: the sweep's rows, read once for all its fits
+
+
+def _sweep_data(source: SampleSource) -> tuple:
+    """:func:`sweep_matrices` of ``source``'s rows, read once per worker process and kept for the
+    sweep's other fits (the last source's only: a new key replaces it)."""
+    key = source.key()
+    if key not in _HELD:
+        _HELD.clear()
+        tfidf = source.read()
+        _HELD[key] = sweep_matrices(source.model, tfidf.matrix, tfidf.counts)
+    return _HELD[key]
+
+
 def _sweep_job(model: str, matrix, binary, k: int, seed: int, top_n: int) -> dict:
     """One (k, seed) fit of the sweep on the seed's 80% subsample."""
     rng = np.random.default_rng(seed)
@@ -149,15 +203,16 @@ def k_range_note(settings: TopicsParams, ks: list[int], n_documents: int, n_term
 
 def sweep(model: str, matrix: sparse.csr_matrix, counts: sparse.csr_matrix, settings: TopicsParams,
           terms: np.ndarray, *, n_jobs: int = 2, ks: list[int] | None = None,
-          engine: Engine | str | None = None) -> pd.DataFrame:
+          engine: Engine | str | None = None, source: SampleSource | None = None) -> pd.DataFrame:
     """Fit every (k, seed) of the sweep in parallel; score coherence and stability per k.
 
     A matrix of more rows than one partition of the corpus pass
     (:data:`~newslens.analysis.topic_sample.PARTITION_ROWS`), or any on the dask engine, is
-    swept on ``engine``'s workers: each fit is a task, the matrices are sent to the workers
-    once, and the driver holds none of the fits' working arrays, only their top terms and
-    scores. A smaller one is swept in this process (see :data:`_SWEEP_BACKEND`). The fits are
-    the same wherever they run.
+    swept on ``engine``'s workers: each fit is a task, and the driver holds none of the fits'
+    working arrays, only their top terms and scores. With a ``source`` (the files the held rows
+    were read from) each worker reads the rows itself, once for all its fits, and the driver sends
+    references only; without one the matrices are sent to the workers once. A smaller one is swept
+    in this process (see :data:`_SWEEP_BACKEND`). The fits are the same wherever they run.
     """
     from joblib import Parallel, delayed
 
@@ -165,8 +220,6 @@ def sweep(model: str, matrix: sparse.csr_matrix, counts: sparse.csr_matrix, sett
     from newslens.engine import engine_scope
 
     ks = ks if ks is not None else k_range(settings, *matrix.shape)
-    data = matrix.astype(SWEEP_DTYPE, copy=False) if model == "nmf" else counts
-    binary = (counts > 0).astype(np.int32).tocsc()
     jobs = [(k, seed) for k in ks for seed in settings.seeds]
     # Worker start-up costs more than a tiny corpus's fits: small runs stay in process.
     n_jobs = n_jobs if matrix.shape[0] >= SMALL_CORPUS else 1
@@ -175,9 +228,10 @@ def sweep(model: str, matrix: sparse.csr_matrix, counts: sparse.csr_matrix, sett
     order = sorted(range(len(jobs)), key=lambda i: -jobs[i][0])
     with engine_scope(engine, n_jobs) as runner:
         if n_jobs > 1 and (runner.name == "dask" or matrix.shape[0] > PARTITION_ROWS):
-            done = list(runner.map(_sweep_task, [jobs[i] for i in order],
-                                   shared=(model, data, binary, settings.top_n)))
+            held = source if source is not None else sweep_matrices(model, matrix, counts)
+            done = list(runner.map(_sweep_task, [jobs[i] for i in order], shared=(model, held, settings.top_n)))
         else:
+            data, binary = sweep_matrices(model, matrix, counts)
             done = Parallel(n_jobs=n_jobs, backend=_SWEEP_BACKEND[model])(
                 delayed(_sweep_job)(model, data, binary, *jobs[i], settings.top_n) for i in order)
     fits = [fit for _, fit in sorted(zip(order, done), key=lambda pair: pair[0])]
@@ -185,9 +239,11 @@ def sweep(model: str, matrix: sparse.csr_matrix, counts: sparse.csr_matrix, sett
 
 
 def _sweep_task(shared: tuple, job: tuple[int, int]) -> dict:
-    """One fit of the sweep as an engine task: ``job`` is (k, seed), ``shared`` the model's name, its
-    matrix, the binary counts and top_n, sent once to every worker."""
-    model, data, binary, top_n = shared
+    """One fit of the sweep as an engine task: ``job`` is (k, seed), ``shared`` the model's name, the
+    rows (a :class:`SampleSource` the worker reads, or the :func:`sweep_matrices` themselves) and
+    top_n, sent once to every worker."""
+    model, held, top_n = shared
+    data, binary = _sweep_data(held) if isinstance(held, SampleSource) else held
     return _sweep_job(model, data, binary, *job, top_n)
 
 
@@ -353,7 +409,7 @@ def judge(fit: TopicResult, baseline: float | None) -> TopicResult:
 def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identities_path: Path,
                labels_path: Path, n_jobs: int = 2, texts: ShortTexts | None = None,
                engine: Engine | str | None = None, focus_ids: Sequence[str] = (), unit: str = "document",
-               ) -> TopicResult:
+               files: Sequence[Path] | None = None) -> TopicResult:
     """The whole stage: sweep (or the given k), the final fit, identities and labels.
 
     ``texts`` says whether the corpus is one of short texts (``topics.model: auto`` then
@@ -364,6 +420,8 @@ def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identi
     is swept and fitted on a sample chosen by a hash of the doc ids, and every document's
     weights come from that model, computed on ``engine`` (NMF and LDA; BTM fits the whole corpus).
     ``tfidf`` may hold that sample's rows only (:func:`topic_rows`): the rest are read by the workers.
+    ``files``: stage 03's TF-IDF files ``tfidf`` was read from (:func:`model_inputs`); given, the sweep's
+    workers read the rows they fit from them (:class:`SampleSource`), and are sent no matrix.
     """
     from newslens.analysis.topic_sample import sample_note, terms_note, topic_sample
     from newslens.engine import engine_scope
@@ -391,7 +449,10 @@ def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identi
     wanted = set(focus_ids)
     focus_rows = np.asarray([i for i, doc_id in enumerate(tfidf.all_doc_ids) if doc_id in wanted], dtype=np.int64)
     with engine_scope(engine, n_jobs) as runner:  # one engine (on dask, one cluster) for the sweep and the pass
-        table = sweep(model, matrix, counts, settings, tfidf.terms, n_jobs=n_jobs, ks=ks, engine=runner)
+        source = (None if files is None else
+                  SampleSource(tuple(str(name) for name in files), settings, model, tuple(matrix.shape)))
+        table = sweep(model, matrix, counts, settings, tfidf.terms, n_jobs=n_jobs, ks=ks, engine=runner,
+                      source=source)
         if settings.k == "auto":
             k, reason = choose_k(table)
         else:
@@ -517,7 +578,8 @@ def run(stage_run: StageRun) -> TopicsResult:
     focus_ids = resolve_focus(documents, stage_run.params.focus)
     fit = run_topics(tfidf, settings, display=display, identities_path=identities_path,
                      labels_path=stage_run.run_file("labels"), texts=texts, engine=stage_run.params.engine,
-                     focus_ids=focus_ids, unit=stage_run.words.unit)
+                     focus_ids=focus_ids, unit=stage_run.words.unit,
+                     files=[stage_run.input(name) for name in TFIDF_FILES])
     if fit.k:  # the baselines are fitted (on a cache miss) in a task on the engine's workers, from references
         job = BaselinesJob({name: stage_run.input(name) for name in BaselinesJob.INPUTS}, settings, fit.k, 0,
                            stage_run.params.language)
