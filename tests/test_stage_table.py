@@ -173,7 +173,7 @@ def test_a_planted_out_of_slice_read_is_caught(name, planted, message):
 def test_the_stale_topics_case_would_have_been_caught():
     """Topics refitting TF-IDF from keywords settings outside its slice (it reads stage 03's matrices)."""
     source = (PACKAGE / "analysis" / "topics.py").read_text(encoding="utf-8")
-    assert "model_inputs(stage_run.input, settings)" in source  # in run(): stage 03's files, read by
+    assert "model_inputs(stage_run.input, settings, hold_sample=False)" in source  # in run(): stage 03's files, read by
     assert "read_tfidf(*(input_path(name) for name in TFIDF_FILES)," in source  # model_inputs()
     assert "fit_tfidf" not in source and "newslens.analysis.keywords" not in source
     stage_run = stages.StageRun(load_run("params/seed.yaml"), stages.stage("04-topics"))

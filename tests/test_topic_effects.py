@@ -90,6 +90,19 @@ def test_wider_for_fewer_documents_of_the_same_mixtures():
     assert (width[1] > 1.5 * width[0]).all()  # about √4 = 2 times as wide
 
 
+def test_replicates_drawn_a_block_at_a_time_are_those_of_one_draw(monkeypatch):
+    """A level of many documents draws its replicates a block at a time (a bounded matrix of counts):
+    the blocks are the one draw's rows, so the intervals are the same bits as drawn at once."""
+    weights = np.round(np.random.default_rng(5).dirichlet([0.5, 0.5, 0.5], 900), 6)
+    codes = np.r_[np.zeros(700, dtype=int), np.ones(200, dtype=int)]
+    at_once = level_intervals(weights, codes, 2)
+    monkeypatch.setattr(topic_effects, "_DRAW_CELLS", 700 * 7)  # the larger level: 7 replicates a block
+    in_blocks = level_intervals(weights, codes, 2)
+    for one, other in zip(at_once, in_blocks):
+        assert np.array_equal(one, other, equal_nan=True)
+    assert np.isfinite(in_blocks[1]).all()
+
+
 def test_levels_below_the_minimum_keep_their_share_without_an_interval(effects):
     table = effects.table
     blog = table[(table["by"] == "group") & (table["level"] == "blog")]

@@ -245,6 +245,62 @@ def test_a_tfidf_of_the_sample_rows_only_gives_what_the_whole_matrix_gives(corpu
         assert fit.corpus.focus_terms.tolist() == reference.corpus.focus_terms.tolist()
 
 
+def test_a_driver_that_holds_no_row_of_the_sample_gets_what_the_held_rows_give(corpus, tmp_path, monkeypatch):
+    """The stage's driver reads the TF-IDF's labels only (read_tfidf's matrices=False): the sweep and
+    the final fit read the sample's rows from the files (here in this process, one worker), and every
+    table is the one the held rows give. Without the files it says what is missing."""
+    from newslens.analysis import topics
+    from newslens.analysis.short_texts import ShortTexts
+    from newslens.analysis.tfidf import read_tfidf, write_tfidf
+
+    tfidf, display = corpus
+    settings = BASE.model_copy(update={"sample_documents": 50})
+    monkeypatch.setattr(topic_sample, "PARTITION_ROWS", 16)
+    write_tfidf(tfidf, tmp_path)
+    files = [tmp_path / name for name in ("tfidf.parquet", "tfidf_terms.parquet", "tfidf_documents.parquet")]
+    rows = topics.topic_rows(tfidf.doc_ids, settings, ShortTexts(False, float("nan")))
+    held, labels = read_tfidf(*files, rows=rows), read_tfidf(*files, rows=rows, matrices=False)
+    assert labels.matrix is None and labels.counts is None
+    assert (labels.doc_ids, labels.all_doc_ids, list(labels.terms)) == (held.doc_ids, held.all_doc_ids,
+                                                                          list(held.terms))
+    assert labels.rows.tolist() == held.rows.tolist() and labels.cells == held.cells
+    fits = {}
+    for name, given in (("held", held), ("labels", labels)):
+        fits[name] = run_topics(given, settings, display=display, identities_path=tmp_path / name / "topics.json",
+                                labels_path=tmp_path / name / "run.labels.yaml", n_jobs=1, engine=Engine(n_jobs=1),
+                                files=files)
+    assert fits["labels"].sampled == 50
+    for table in ("sweep", "topics", "topic_terms", "mixtures"):
+        pd.testing.assert_frame_equal(getattr(fits["labels"], table), getattr(fits["held"], table), obj=table)
+    assert np.array_equal(fits["labels"].components, fits["held"].components)
+    with pytest.raises(ValueError, match="holds none of the sample's rows, and no files were given"):
+        run_topics(labels, settings, display=display, identities_path=None, labels_path=None, n_jobs=1)
+
+
+def test_the_counts_digest_of_a_file_follows_the_counts_it_names(corpus, tmp_path):
+    """The baselines' cache key hashes the sample's counts; a driver that holds none hashes them from
+    the file, a row group at a time: the same for the same cells, another when a count changes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from newslens.analysis.tfidf import counts_digest, read_tfidf, write_tfidf
+
+    write_tfidf(corpus[0], tmp_path)
+    files = [tmp_path / name for name in ("tfidf.parquet", "tfidf_terms.parquet", "tfidf_documents.parquet")]
+    rows = np.arange(0, 60, 2)
+    digest = counts_digest(read_tfidf(*files, rows=rows, matrices=False))
+    assert digest == counts_digest(read_tfidf(*files, rows=rows, matrices=False))
+    assert digest != counts_digest(read_tfidf(*files, rows=rows[1:], matrices=False))
+    table = pq.read_table(files[0])
+    in_sample = np.flatnonzero(np.isin(table.column("doc").to_numpy(), rows))[0]
+    changed = table.column("count").to_numpy().copy()
+    changed[in_sample] += 1
+    pq.write_table(table.set_column(table.schema.get_field_index("count"), "count", pa.array(changed)), files[0])
+    assert digest != counts_digest(read_tfidf(*files, rows=rows, matrices=False))
+    with pytest.raises(ValueError, match="holds no counts and names no file"):
+        counts_digest(TfidfModel(["a"], np.array(["t"], dtype=object), None, None, np.ones(1)))
+
+
 def test_read_tfidf_refuses_rows_out_of_order_or_out_of_range(corpus, tmp_path):
     from newslens.analysis.tfidf import read_tfidf, write_tfidf
 
@@ -293,18 +349,25 @@ def test_the_sweeps_workers_read_their_rows_from_the_files_and_are_sent_referenc
     monkeypatch.setattr(topic_sample, "PARTITION_ROWS", 16)  # ... by the engine's workers
     write_tfidf(tfidf, tmp_path)
     files = [tmp_path / name for name in ("tfidf.parquet", "tfidf_terms.parquet", "tfidf_documents.parquet")]
-    held = read_tfidf(*files, rows=topics.topic_rows(tfidf.doc_ids, settings, ShortTexts(False, float("nan"))))
-    fits, shared = {}, {}
-    for name, given in (("matrices", None), ("files", files)):
+    rows = topics.topic_rows(tfidf.doc_ids, settings, ShortTexts(False, float("nan")))
+    held, labels = read_tfidf(*files, rows=rows), read_tfidf(*files, rows=rows, matrices=False)
+    fits, shared, final = {}, {}, {}
+    for name, model, given in (("matrices", held, None), ("files", held, files), ("no rows held", labels, files)):
         engine = Engine(n_jobs=2, count_bytes=True)
-        fits[name] = run_topics(held, settings, display=display, identities_path=tmp_path / name / "topics.json",
+        fits[name] = run_topics(model, settings, display=display, identities_path=tmp_path / name / "topics.json",
                                 labels_path=tmp_path / name / "run.labels.yaml", n_jobs=2, engine=engine,
                                 files=given)
-        [shared[name]] = [one.shared for label, one in engine.traffic.by_label().items() if "sweep" in label]
-    assert fits["files"].sampled == 50
-    for table in ("sweep", "topics", "topic_terms", "mixtures"):
-        pd.testing.assert_frame_equal(fits["files"].__getattribute__(table), fits["matrices"].__getattribute__(table))
+        traffic = engine.traffic.by_label()
+        [shared[name]] = [one.shared for label, one in traffic.items() if "sweep" in label]
+        final[name] = [(one.tasks, one.largest_task) for label, one in traffic.items() if "final_fit" in label]
+    assert fits["files"].sampled == fits["no rows held"].sampled == 50
+    for name in ("files", "no rows held"):  # the final fit in a worker process, on one BLAS thread: the same bits
+        for table in ("sweep", "topics", "topic_terms", "mixtures"):
+            pd.testing.assert_frame_equal(getattr(fits[name], table), getattr(fits["matrices"], table), obj=table)
     assert shared["files"] < 1_000 < 20 * shared["files"] < shared["matrices"]
+    assert final["matrices"] == final["files"] == []  # fitted where the rows are held
+    [(tasks, largest)] = final["no rows held"]  # one task, a reference to the rows
+    assert tasks == 1 and largest < 1_000
 
 
 def test_a_sample_source_refuses_rows_that_are_not_the_ones_held(corpus, tmp_path):

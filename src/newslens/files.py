@@ -261,6 +261,7 @@ def wanted_texts(path: str | os.PathLike, doc_ids) -> Iterator[tuple[list[str], 
                     continue
                 texts = parquet.read_row_group(group, columns=["text"]).column("text").filter(mask)
                 yield ids.filter(mask).to_pylist(), texts.to_pylist()
+    release_arrow_memory()  # the row groups read and dropped
 
 
 def texts_of(path: str | os.PathLike, doc_ids) -> pd.Series:

@@ -131,15 +131,15 @@ def _anchor_key(texts: list[str] | StoredTexts, tfidf, k: int, seed: int, langua
     import hashlib
     from importlib.metadata import version
 
+    from newslens.analysis.tfidf import counts_digest
+
     digest = hashlib.sha256()
     if isinstance(texts, StoredTexts):
         digest.update(b"stored\0" + texts.digest())
     else:
         for text in texts:
             digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
-    counts = tfidf.counts.tocsr()
-    for part in (counts.data, counts.indices, counts.indptr):
-        digest.update(str(part.dtype).encode() + np.ascontiguousarray(part).tobytes())
+    digest.update(counts_digest(tfidf))  # held, or read from its file a row group at a time
     digest.update("\0".join(map(str, tfidf.terms)).encode("utf-8", "surrogatepass"))
     libraries = {name: version(name) for name in ("scikit-learn", "gensim", "numpy", "scipy", "stop-words")}
     digest.update(json.dumps([k, seed, language, libraries], sort_keys=True).encode())

@@ -14,7 +14,6 @@ stage reads them back (:func:`read_tfidf`) rather than refitting.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -43,8 +42,9 @@ class TfidfModel:
 
     doc_ids: list[str]
     terms: np.ndarray
-    matrix: sparse.csr_matrix  # documents × terms, l2-normalised rows
-    counts: sparse.csr_matrix  # raw term counts over the same vocabulary
+    # None when read without them (:func:`read_tfidf`'s ``matrices``): the labels only
+    matrix: sparse.csr_matrix | None  # documents × terms, l2-normalised rows
+    counts: sparse.csr_matrix | None  # raw term counts over the same vocabulary
     idf: np.ndarray
     cells: Path | None = None  # the tfidf.parquet the matrices were read from (:func:`read_tfidf`)
     columns: np.ndarray | None = None  # with a cap on the terms: the file's terms kept, in order
@@ -280,7 +280,7 @@ def row_groups(parquet, columns: list[str]):
 
 
 def read_tfidf(entries: Path, terms: Path, documents: Path, *, max_terms: int | None = None,
-               rows: np.ndarray | None = None) -> TfidfModel:
+               rows: np.ndarray | None = None, matrices: bool = True) -> TfidfModel:
     """The matrices :func:`write_tfidf` wrote, value for value, read a row group at a time into
     the matrices' own arrays (no table of every cell is held beside them).
 
@@ -288,78 +288,121 @@ def read_tfidf(entries: Path, terms: Path, documents: Path, *, max_terms: int | 
     (:func:`kept_columns`) are read: a model fitted on them holds no more, however large the
     vocabulary (``columns`` and ``all_terms`` say so). With ``rows`` (ascending row indices of the
     file), only those rows are held: the matrices are as large as the rows asked for, however
-    many documents the file has (``rows`` and ``file_doc_ids`` say so).
+    many documents the file has (``rows`` and ``file_doc_ids`` say so). Without ``matrices``, no
+    cell is read: the model's ``matrix`` and ``counts`` are None, its labels are as they would be
+    (a process whose workers read the rows themselves, :func:`kept_cells`, holds only those).
     """
-    import pyarrow.parquet as pq
-
-    from newslens.files import parquet_files
-
     vocabulary = pd.read_parquet(terms)
     doc_ids = pd.read_parquet(documents)["doc_id"].tolist()
     columns = kept_columns(vocabulary["idf"].to_numpy(), max_terms)
-    remap = _remap(columns, len(vocabulary))
-    position = None
     if rows is not None:
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) and (np.any(np.diff(rows) <= 0) or rows[0] < 0 or rows[-1] >= len(doc_ids)):
             raise ValueError(f"read_tfidf: rows must be ascending row indices below {len(doc_ids)}")
-        position = np.full(len(doc_ids), -1, dtype=np.int64)
-        position[rows] = np.arange(len(rows))
-    shape = (len(doc_ids) if rows is None else len(rows), len(vocabulary) if columns is None else len(columns))
-
-    def kept(docs: np.ndarray, cell_terms: np.ndarray) -> np.ndarray | None:
-        keep = None if remap is None else remap[cell_terms] >= 0
-        if position is not None:
-            held = position[docs] >= 0
-            keep = held if keep is None else keep & held
-        return keep
-
-    with contextlib.ExitStack() as stack:
-        # one file, or on dask a folder of the workers' parts (tfidf_parts.WeightedCorpus.write)
-        files = [stack.enter_context(pq.ParquetFile(path)) for path in parquet_files(entries)]
-
-        def batches(columns: list[str]):
-            return (batch for parquet in files for batch in row_groups(parquet, columns))
-
-        if remap is None and position is None:
-            nnz = sum(parquet.metadata.num_rows for parquet in files)
-        else:  # a first pass over the cells' coordinates only: the kept cells' number
-            nnz = sum(int(kept(batch.column("doc").to_numpy(), batch.column("term").to_numpy()).sum())
-                      for batch in batches(["doc", "term"]))
-        per_row = np.zeros(shape[0], dtype=np.int64)
-        indices = np.empty(nnz, dtype=np.int32)
-        weights = np.empty(nnz, dtype=np.float64)
-        values = np.empty(nnz, dtype=np.int64)
-        at = 0
-        for batch in batches(["doc", "term", "tfidf", "count"]):
-            docs, cell_terms = batch.column("doc").to_numpy(), batch.column("term").to_numpy()
-            cell_weights, cell_counts = batch.column("tfidf").to_numpy(), batch.column("count").to_numpy()
-            keep = kept(docs, cell_terms)
-            if keep is not None:
-                docs, cell_terms = docs[keep], cell_terms[keep]
-                cell_weights, cell_counts = cell_weights[keep], cell_counts[keep]
-            if remap is not None:
-                cell_terms = remap[cell_terms]
-            if position is not None:
-                docs = position[docs]
-            n = len(docs)
-            per_row += np.bincount(docs, minlength=shape[0])
-            indices[at:at + n] = cell_terms
-            weights[at:at + n] = cell_weights
-            values[at:at + n] = cell_counts
-            at += n
+    kept_terms = vocabulary if columns is None else vocabulary.iloc[columns]
+    held = doc_ids if rows is None else [doc_ids[i] for i in rows]
+    model = TfidfModel(held, kept_terms["term"].to_numpy(dtype=object), None, None, kept_terms["idf"].to_numpy(),
+                       cells=Path(entries), columns=columns, all_terms=None if columns is None else len(vocabulary),
+                       rows=rows, file_doc_ids=None if rows is None else doc_ids)
+    if not matrices:
+        return model
+    shape = (len(held), len(model.terms))
+    remap, position = _remap(columns, len(vocabulary)), _positions(rows, len(doc_ids))
+    if remap is None and position is None:
+        nnz = sum(pq_rows for pq_rows in _cell_counts(entries))
+    else:  # a first pass over the cells' coordinates only: the kept cells' number
+        nnz = sum(len(docs) for docs, _ in kept_cells(entries, remap, position, ()))
+    per_row = np.zeros(shape[0], dtype=np.int64)
+    indices = np.empty(nnz, dtype=np.int32)
+    weights = np.empty(nnz, dtype=np.float64)
+    values = np.empty(nnz, dtype=np.int64)
+    at = 0
+    for docs, cell_terms, cell_weights, cell_counts in kept_cells(entries, remap, position, ("tfidf", "count")):
+        n = len(docs)
+        per_row += np.bincount(docs, minlength=shape[0])
+        indices[at:at + n] = cell_terms
+        weights[at:at + n] = cell_weights
+        values[at:at + n] = cell_counts
+        at += n
     from newslens.files import release_arrow_memory
 
     release_arrow_memory()
     indptr = np.zeros(shape[0] + 1, dtype=np.int64)
     np.cumsum(per_row, out=indptr[1:])
-    matrix = sparse.csr_matrix((weights, indices, indptr), shape=shape)
-    counts = sparse.csr_matrix((values, indices, indptr), shape=shape)
-    kept_terms = vocabulary if columns is None else vocabulary.iloc[columns]
-    held = doc_ids if rows is None else [doc_ids[i] for i in rows]
-    return TfidfModel(held, kept_terms["term"].to_numpy(dtype=object), matrix, counts, kept_terms["idf"].to_numpy(),
-                      cells=Path(entries), columns=columns, all_terms=None if columns is None else len(vocabulary),
-                      rows=rows, file_doc_ids=None if rows is None else doc_ids)
+    model.matrix = sparse.csr_matrix((weights, indices, indptr), shape=shape)
+    model.counts = sparse.csr_matrix((values, indices, indptr), shape=shape)
+    return model
+
+
+def _positions(rows: np.ndarray | None, n_documents: int) -> np.ndarray | None:
+    """Each row of the file's position among ``rows`` (-1: not among them); None: every row."""
+    if rows is None:
+        return None
+    position = np.full(n_documents, -1, dtype=np.int64)
+    position[rows] = np.arange(len(rows))
+    return position
+
+
+def _cell_counts(entries: Path) -> Iterator[int]:
+    import pyarrow.parquet as pq
+
+    from newslens.files import parquet_files
+
+    for path in parquet_files(entries):
+        with pq.ParquetFile(path) as parquet:
+            yield parquet.metadata.num_rows
+
+
+def kept_cells(entries: Path, remap: np.ndarray | None, position: np.ndarray | None,
+               names: tuple[str, ...]) -> Iterator[tuple[np.ndarray, ...]]:
+    """The cells of ``entries`` (one file, or on dask a folder of the workers' parts,
+    :class:`~newslens.analysis.tfidf_parts.WeightedCorpus`) a row group at a time, in the file's
+    order: each group's held rows (their positions, ``position``) and kept terms (renumbered,
+    ``remap``), then its ``names`` columns of those cells. None for ``remap`` or ``position``: every
+    term or row."""
+    import pyarrow.parquet as pq
+
+    from newslens.files import parquet_files
+
+    for path in parquet_files(entries):
+        with pq.ParquetFile(path) as parquet:
+            for batch in row_groups(parquet, ["doc", "term", *names]):
+                docs, cell_terms = batch.column("doc").to_numpy(), batch.column("term").to_numpy()
+                found = [batch.column(name).to_numpy() for name in names]
+                keep = None if remap is None else remap[cell_terms] >= 0
+                if position is not None:
+                    held = position[docs] >= 0
+                    keep = held if keep is None else keep & held
+                if keep is not None:
+                    docs, cell_terms, found = docs[keep], cell_terms[keep], [column[keep] for column in found]
+                yield (docs if position is None else position[docs],
+                       cell_terms if remap is None else remap[cell_terms], *found)
+
+
+def counts_digest(tfidf: TfidfModel) -> bytes:
+    """sha256 of the counts ``tfidf`` holds, or, when it holds no matrix (``read_tfidf(...,
+    matrices=False)``), of the counts it names in its file, read a row group at a time."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    if tfidf.counts is not None:
+        counts = tfidf.counts.tocsr()
+        for part in (counts.data, counts.indices, counts.indptr):
+            digest.update(str(part.dtype).encode() + np.ascontiguousarray(part).tobytes())
+        return digest.digest()
+    if tfidf.cells is None:
+        raise ValueError("counts_digest: the TF-IDF holds no counts and names no file to read them from")
+    n_file_terms = len(tfidf.terms) if tfidf.columns is None else tfidf.all_terms
+    remap = _remap(tfidf.columns, n_file_terms)
+    position = _positions(tfidf.rows, len(tfidf.all_doc_ids))
+    digest.update(b"cells\0")
+    for docs, cell_terms, cell_counts in kept_cells(tfidf.cells, remap, position, ("count",)):
+        for part in (docs.astype(np.int64), cell_terms.astype(np.int64), cell_counts.astype(np.int64)):
+            digest.update(np.ascontiguousarray(part).tobytes())
+    from newslens.files import release_arrow_memory
+
+    release_arrow_memory()  # the row groups read and dropped
+    return digest.digest()
 
 
 def read_cell_rows(entries: str | Path, column: str | tuple[str, ...], start: int, stop: int, n_terms: int, *,

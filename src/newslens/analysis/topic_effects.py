@@ -65,6 +65,7 @@ DECIMALS = 4      # of a stored share and its bounds
 MIN_DOCUMENTS = 5  # the keyness minimum's default (keywords.keyness_min_documents)
 NO_GROUP = MISSING_GROUP
 _SCALE = 1_000_000  # weights as integer millionths: exact sums
+_DRAW_CELLS = 1 << 20  # multinomial counts (replicates × a level's documents) drawn at once: 8 MiB
 
 
 @dataclass(frozen=True)
@@ -139,8 +140,11 @@ def level_intervals(weights: np.ndarray, codes: np.ndarray, n_levels: int, *, mi
         share[index] = members.sum(axis=0) / (n * _SCALE)
         if n < min_documents:
             continue
-        draws = rng.multinomial(n, np.full(n, 1.0 / n), size=replicates).astype(np.int64)
-        sums = draws @ members  # integers: exact on every CPU
+        # the replicates a block at a time (numpy draws them one after another from the stream, so the
+        # blocks are the draws of one call): a level of many documents holds one block's counts, not all
+        probabilities, block = np.full(n, 1.0 / n), max(1, _DRAW_CELLS // n)
+        sums = np.vstack([rng.multinomial(n, probabilities, size=min(block, replicates - start)) @ members
+                          for start in range(0, replicates, block)])  # integers: exact on every CPU
         bounds = np.quantile(sums, [alpha, 1.0 - alpha], axis=0) / (n * _SCALE)
         low[index], high[index] = bounds
     return share, low, high, n_docs

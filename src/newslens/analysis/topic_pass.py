@@ -88,7 +88,7 @@ def corpus_pass(tfidf, estimator, data: str, coherence: np.ndarray, focus: np.nd
 
     rows = rows or topic_sample.PARTITION_ROWS
     n = len(tfidf.all_doc_ids)
-    n_terms = tfidf.matrix.shape[1]
+    n_terms = len(tfidf.terms)
     if estimator is None and tfidf.rows is None:  # the counts are all held: one block, in process
         blocks = [(tfidf.matrix, tfidf.counts, 0)]
     elif tfidf.cells is not None and (tfidf.rows is not None or n > rows):

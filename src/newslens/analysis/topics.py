@@ -152,6 +152,32 @@ def _sweep_data(source: SampleSource) -> tuple:
     return _HELD[key]
 
 
+class FinalFit(NamedTuple):
+    """The final model's fit as one task: the rows' :class:`SampleSource` (which names the model), k
+    and the seed. It pickles to well under a kilobyte, whatever the corpus."""
+
+    source: SampleSource
+    k: int
+    seed: int
+
+
+def final_fit(job: FinalFit):
+    """The fitted estimator (:func:`estimator_for`) of ``job``'s rows, read in this process (or found
+    held from the sweep's fits, :func:`_sweep_data`, and not kept after): on a worker, the fit's working memory is never
+    the driver's. One BLAS thread, so that the fit is the same bits in a worker of any engine."""
+    from threadpoolctl import threadpool_limits
+
+    held = _HELD.get(job.source.key())  # a worker that swept holds the rows; else they are read for this fit only
+    if held is None:
+        rows = job.source.read()
+        held = sweep_matrices(job.source.model, rows.matrix, rows.counts)
+    data, _ = held
+    estimator = estimator_for(job.source.model, job.k, job.seed)
+    with threadpool_limits(limits=1):
+        estimator.fit(data)
+    return estimator
+
+
 def _sweep_job(model: str, matrix, binary, k: int, seed: int, top_n: int) -> dict:
     """One (k, seed) fit of the sweep on the seed's 80% subsample."""
     rng = np.random.default_rng(seed)
@@ -211,7 +237,8 @@ def sweep(model: str, matrix: sparse.csr_matrix, counts: sparse.csr_matrix, sett
     swept on ``engine``'s workers: each fit is a task, and the driver holds none of the fits'
     working arrays, only their top terms and scores. With a ``source`` (the files the held rows
     were read from) each worker reads the rows itself, once for all its fits, and the driver sends
-    references only; without one the matrices are sent to the workers once. A smaller one is swept
+    references only; without one the matrices are sent to the workers once. ``matrix`` and
+    ``counts`` may then be None: the driver holds no row. A smaller one is swept
     in this process (see :data:`_SWEEP_BACKEND`). The fits are the same wherever they run.
     """
     from joblib import Parallel, delayed
@@ -219,19 +246,21 @@ def sweep(model: str, matrix: sparse.csr_matrix, counts: sparse.csr_matrix, sett
     from newslens.analysis.topic_sample import PARTITION_ROWS
     from newslens.engine import engine_scope
 
-    ks = ks if ks is not None else k_range(settings, *matrix.shape)
+    shape = matrix.shape if matrix is not None else source.shape  # no matrix: the source's rows, not held here
+    ks = ks if ks is not None else k_range(settings, *shape)
     jobs = [(k, seed) for k in ks for seed in settings.seeds]
     # Worker start-up costs more than a tiny corpus's fits: small runs stay in process.
-    n_jobs = n_jobs if matrix.shape[0] >= SMALL_CORPUS else 1
+    n_jobs = n_jobs if shape[0] >= SMALL_CORPUS else 1
     # The largest k first, so that no long fit starts last while the other worker idles;
     # the fits are put back in sweep order.
     order = sorted(range(len(jobs)), key=lambda i: -jobs[i][0])
     with engine_scope(engine, n_jobs) as runner:
-        if n_jobs > 1 and (runner.name == "dask" or matrix.shape[0] > PARTITION_ROWS):
+        if n_jobs > 1 and (runner.name == "dask" or shape[0] > PARTITION_ROWS):
             held = source if source is not None else sweep_matrices(model, matrix, counts)
             done = list(runner.map(_sweep_task, [jobs[i] for i in order], shared=(model, held, settings.top_n)))
-        else:
-            data, binary = sweep_matrices(model, matrix, counts)
+        else:  # in this process: the rows held, or read now for the sweep alone
+            rows = source.read() if matrix is None else None
+            data, binary = sweep_matrices(model, *((matrix, counts) if rows is None else (rows.matrix, rows.counts)))
             done = Parallel(n_jobs=n_jobs, backend=_SWEEP_BACKEND[model])(
                 delayed(_sweep_job)(model, data, binary, *jobs[i], settings.top_n) for i in order)
     fits = [fit for _, fit in sorted(zip(order, done), key=lambda pair: pair[0])]
@@ -300,6 +329,7 @@ def normalize_rows(doc_topic: np.ndarray) -> np.ndarray:
 def build_topics(model: str, tfidf, k: int, seed: int, *, display: dict[str, str],
                  previous: dict[int, list[str]], labels_path: Path, top_n: int, sample: np.ndarray | None = None,
                  engine: Engine | str | None = None, n_jobs: int = 2, focus_rows: np.ndarray | None = None,
+                 source: SampleSource | None = None,
                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str], dict, np.ndarray, CorpusStats]:
     """Fit the final model, order by prevalence, give stable ids and labels (and its components and
     the :class:`~newslens.analysis.topic_pass.CorpusStats` of every document). The mixtures are wide
@@ -311,6 +341,8 @@ def build_topics(model: str, tfidf, k: int, seed: int, *, display: dict[str, str
     (:func:`~newslens.analysis.topic_pass.corpus_pass`), which also sums what the prevalences,
     coherence, the explorer's term totals and the focus's terms need: they are then computed as
     without a sample, over every document. ``focus_rows``: the focus's rows of the corpus.
+    A ``tfidf`` that holds no matrix (the sample's rows not read here) is fitted in one task on
+    ``engine`` (:func:`final_fit`), whose worker reads the rows from ``source``.
     """
     from newslens.analysis.topic_quality import coherence_terms
     from newslens.analysis.topic_pass import corpus_pass
@@ -323,8 +355,16 @@ def build_topics(model: str, tfidf, k: int, seed: int, *, display: dict[str, str
         doc_topic, components = fit_model(model, data, k, seed)
         _, stats = corpus_pass(tfidf, None, data_name, coherence_terms(components, top_n), focus_rows)
     else:
-        estimator = estimator_for(model, k, seed)
-        estimator.fit(data if sample is None else data[sample])
+        if data is None:  # the rows are read and fitted where the work runs
+            from newslens.engine import engine_scope
+
+            if source is None:
+                raise ValueError("topics: the TF-IDF holds no rows and names no files to read them from")
+            with engine_scope(engine, n_jobs) as runner:
+                estimator = runner.task(final_fit, FinalFit(source, k, seed))
+        else:
+            estimator = estimator_for(model, k, seed)
+            estimator.fit(data if sample is None else data[sample])
         components = estimator.components_
         doc_topic, stats = corpus_pass(tfidf, estimator, data_name, coherence_terms(components, top_n), focus_rows,
                                        engine, n_jobs=n_jobs)
@@ -421,13 +461,15 @@ def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identi
     weights come from that model, computed on ``engine`` (NMF and LDA; BTM fits the whole corpus).
     ``tfidf`` may hold that sample's rows only (:func:`topic_rows`): the rest are read by the workers.
     ``files``: stage 03's TF-IDF files ``tfidf`` was read from (:func:`model_inputs`); given, the sweep's
-    workers read the rows they fit from them (:class:`SampleSource`), and are sent no matrix.
+    workers read the rows they fit from them (:class:`SampleSource`), and are sent no matrix. A ``tfidf``
+    read without the sample's rows (``model_inputs(..., hold_sample=False)``) then needs them: the sweep
+    and the final fit run on the workers, and this process never holds a row of the sample.
     """
     from newslens.analysis.topic_sample import sample_note, terms_note, topic_sample
     from newslens.engine import engine_scope
 
     model, model_reason = choose_model(settings.model, texts or ShortTexts(False, float("nan")))
-    n_documents, n_terms = len(tfidf.all_doc_ids), tfidf.matrix.shape[1]
+    n_documents, n_terms = len(tfidf.all_doc_ids), len(tfidf.terms)
     if tfidf.rows is not None and model not in ("nmf", "lda"):
         raise ValueError(f"topics: {model.upper()} is fitted on every document; read every row of the TF-IDF")
     if n_terms < 2:
@@ -435,9 +477,12 @@ def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identi
                         "filtering (lower keywords.min_df or raise keywords.max_df)")
     if settings.k == "auto" and k_cap(n_documents, n_terms, settings.top_n)[0] < 2:
         return no_model(k_cap(n_documents, n_terms, settings.top_n, unit)[1] + ", fewer than the 2 a model needs")
-    if tfidf.rows is not None:  # only the sample's rows are held
+    if tfidf.rows is not None:  # only the sample's rows are held (or none: model_inputs' hold_sample)
         sample, fit_rows = None, tfidf.rows
         matrix, counts = tfidf.matrix, tfidf.counts
+        if matrix is None and files is None:
+            raise ValueError("topics: the TF-IDF holds none of the sample's rows, and no files were given "
+                             "to read them from")
     else:
         sample = fit_rows = topic_sample(tfidf.doc_ids, settings) if model in ("nmf", "lda") else None
         matrix, counts = ((tfidf.matrix, tfidf.counts) if sample is None
@@ -449,8 +494,8 @@ def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identi
     wanted = set(focus_ids)
     focus_rows = np.asarray([i for i, doc_id in enumerate(tfidf.all_doc_ids) if doc_id in wanted], dtype=np.int64)
     with engine_scope(engine, n_jobs) as runner:  # one engine (on dask, one cluster) for the sweep and the pass
-        source = (None if files is None else
-                  SampleSource(tuple(str(name) for name in files), settings, model, tuple(matrix.shape)))
+        shape = (n_documents if fit_rows is None else len(fit_rows), n_terms)
+        source = None if files is None else SampleSource(tuple(str(name) for name in files), settings, model, shape)
         table = sweep(model, matrix, counts, settings, tfidf.terms, n_jobs=n_jobs, ks=ks, engine=runner,
                       source=source)
         if settings.k == "auto":
@@ -460,7 +505,7 @@ def run_topics(tfidf, settings: TopicsParams, *, display: dict[str, str], identi
         topics, topic_terms, mixtures, problems, identities, components, stats = build_topics(
             model, tfidf, k, settings.seeds[0], display=display, previous=load_identities(identities_path),
             labels_path=labels_path, top_n=settings.top_n, sample=sample, engine=runner, n_jobs=n_jobs,
-            focus_rows=focus_rows)
+            focus_rows=focus_rows, source=source)
     note = k_range_note(settings, ks, fitted, n_terms, unit)
     if fitted < n_documents:
         note = f"{note}; {sample_note(fitted, n_documents, unit)}"
@@ -572,7 +617,7 @@ def run(stage_run: StageRun) -> TopicsResult:
     vocabulary = pd.read_parquet(stage_run.input("vocabulary.parquet"))
     display = dict(zip(vocabulary["term"], vocabulary["display"]))
     settings = stage_run.params.topics
-    per_document, texts, tfidf = model_inputs(stage_run.input, settings)
+    per_document, texts, tfidf = model_inputs(stage_run.input, settings, hold_sample=False)  # the workers read it
     doc_ids = per_document.index.tolist()
     identities_path = stage_run.run_file("identities")
     focus_ids = resolve_focus(documents, stage_run.params.focus)
@@ -619,12 +664,15 @@ def run(stage_run: StageRun) -> TopicsResult:
                         caveats, effects, limits)
 
 
-def model_inputs(input_path: Callable[[str], Path], settings: TopicsParams) -> tuple[pd.Series, ShortTexts, Any]:
+def model_inputs(input_path: Callable[[str], Path], settings: TopicsParams, *,
+                 hold_sample: bool = True) -> tuple[pd.Series, ShortTexts, Any]:
     """What the model is fitted on, read as the stage reads it from stage 02's and 03's files
     (``input_path(name)``): each document's count of tokens (read column by column, never the
     token lists), whether the texts are short, and the TF-IDF, of at most ``topics.max_terms``
     terms (those in the most documents) and, when the model is fitted on a sample, of the
-    sample's rows only (the workers read the others' rows to weigh them)."""
+    sample's rows only (the workers read the others' rows to weigh them). Without ``hold_sample``, a
+    sample's rows are not read at all (``read_tfidf(..., matrices=False)``): the stage's driver, whose
+    workers read them (:class:`SampleSource`). Every row of a corpus within the cap is read either way."""
     from newslens.analysis.short_texts import detect_short
     from newslens.analysis.tfidf import read_tfidf
     from newslens.analysis.topic_sample import terms_cap
@@ -633,7 +681,8 @@ def model_inputs(input_path: Callable[[str], Path], settings: TopicsParams) -> t
     per_document = tokens_per_document_in(input_path("tokens.parquet"))
     texts = detect_short(per_document.tolist())
     rows = topic_rows(pd.read_parquet(input_path(TFIDF_FILES[2]))["doc_id"].tolist(), settings, texts)
-    tfidf = read_tfidf(*(input_path(name) for name in TFIDF_FILES), max_terms=terms_cap(settings), rows=rows)
+    tfidf = read_tfidf(*(input_path(name) for name in TFIDF_FILES), max_terms=terms_cap(settings), rows=rows,
+                       matrices=hold_sample or rows is None)
     return per_document, texts, tfidf
 
 
