@@ -155,12 +155,14 @@ def _topics(documents: Path, params, engine, out: Path) -> None:
     from newslens.analysis.topics import model_inputs, run_topics
     from newslens.corpus.focus import resolve_focus
     from newslens.files import read_parquet
+    from newslens.stages import TFIDF_FILES
 
-    _, texts, tfidf = model_inputs(lambda name: out / name, params.topics)
+    _, texts, tfidf = model_inputs(lambda name: out / name, params.topics, hold_sample=False)  # as run() reads it
     vocabulary = pd.read_parquet(out / "vocabulary.parquet")
     run_topics(tfidf, params.topics, display=dict(zip(vocabulary["term"], vocabulary["display"])),
                identities_path=out / "topics.json", labels_path=out / "labels.yaml", texts=texts, engine=engine,
-               focus_ids=resolve_focus(read_parquet(documents, without=("text",)), params.focus))
+               focus_ids=resolve_focus(read_parquet(documents, without=("text",)), params.focus),
+               files=[out / name for name in TFIDF_FILES])
 
 
 def _stages(*records: dict) -> list[str]:

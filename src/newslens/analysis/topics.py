@@ -614,10 +614,12 @@ def run(stage_run: StageRun) -> TopicsResult:
     # baselines are fitted on and the documents the reports show, and for no others
     documents_path = stage_run.input("documents.parquet")
     documents = read_parquet(documents_path, without=("text",))
-    vocabulary = pd.read_parquet(stage_run.input("vocabulary.parquet"))
-    display = dict(zip(vocabulary["term"], vocabulary["display"]))
     settings = stage_run.params.topics
     per_document, texts, tfidf = model_inputs(stage_run.input, settings, hold_sample=False)  # the workers read it
+    # the display forms of the model's terms (every term a table, chart or the explorer names), not the vocabulary's
+    vocabulary = pd.read_parquet(stage_run.input("vocabulary.parquet"), columns=["term", "display"])
+    vocabulary = vocabulary[vocabulary["term"].isin(tfidf.terms)]
+    display = dict(zip(vocabulary["term"], vocabulary["display"]))
     doc_ids = per_document.index.tolist()
     identities_path = stage_run.run_file("identities")
     focus_ids = resolve_focus(documents, stage_run.params.focus)
