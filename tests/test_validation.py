@@ -18,7 +18,6 @@ from hypothesis import given, settings, strategies as st
 
 from newslens.analysis import validation, validation_items
 from newslens.analysis.validation import COLUMNS, Refused, model_hash
-from newslens.analysis.topic_views import long_table
 
 RUN = "tiny"
 # Four topics over five documents; each row sums to 1.
@@ -245,12 +244,12 @@ def test_the_affinity_read_a_range_of_rows_at_a_time_is_the_product_in_memory(se
 
     folder, fit = seed_fit
     files = [folder / name for name in TFIDF_FILES]
-    in_memory, rows = validation_items.topic_affinity(long_table(fit.mixtures), read_tfidf(*files))
-    whole, same_rows = validation_items.topic_affinity(long_table(fit.mixtures), validation_items.TfidfRows(*files))
+    in_memory, rows = validation_items.topic_affinity(fit.mixtures, read_tfidf(*files))
+    whole, same_rows = validation_items.topic_affinity(fit.mixtures, validation_items.TfidfRows(*files))
     assert rows == same_rows and np.array_equal(whole, in_memory)  # one range: the same product
     monkeypatch.setattr(validation_items, "AFFINITY_ROWS", 7)
     assert len(fit.mixtures) > 7  # several ranges
-    summed, _ = validation_items.topic_affinity(long_table(fit.mixtures), validation_items.TfidfRows(*files))
+    summed, _ = validation_items.topic_affinity(fit.mixtures, validation_items.TfidfRows(*files))
     assert np.allclose(summed, in_memory, rtol=1e-3, atol=0)
 
 
@@ -281,6 +280,35 @@ def test_items_follow_the_rules(seed_fit):
         assert item["doc_id"] in data["documents"]
     ids = [i["id"] for i in data["items"]]
     assert len(set(ids)) == len(ids)
+
+
+def test_the_eligible_documents_follow_the_rule_read_document_by_document():
+    """Each document's main topics by weight (ties to the lower id) and its low topics, computed for
+    every document at once, are what the rule gives one document at a time; ties are common."""
+    rng = np.random.default_rng(7)
+    weights = np.round(rng.dirichlet([0.3] * 6, 400), 2)
+    mixture = pd.DataFrame(weights, index=[f"d{i:03d}" for i in range(400)], columns=[2, 5, 7, 8, 11, 13])
+    expected = {}
+    for doc_id, row in mixture.iterrows():
+        ordered = sorted(row.items(), key=lambda kv: (-kv[1], kv[0]))
+        shown = [int(t) for t, w in ordered[:validation_items.SHOWN_TOPICS] if w >= validation_items.MIN_SHOWN_SHARE]
+        low = sorted(int(t) for t, w in ordered if w < validation_items.MAX_INTRUDER_SHARE)
+        if len(shown) == validation_items.SHOWN_TOPICS and low:
+            expected[doc_id] = (shown, low)
+    assert 20 < len(expected) < 400
+    assert validation_items._eligible(mixture) == expected
+    assert validation_items._eligible(mixture[[2, 5]]) == {}  # fewer topics than an item shows
+
+
+def test_the_mixtures_read_a_row_group_at_a_time_are_the_wide_table(seed_fit, tmp_path):
+    from newslens.analysis.topic_views import read_mixtures, wide, write_doc_topics
+
+    folder, fit = seed_fit
+    written = write_doc_topics(fit.mixtures, tmp_path / "doc_topics.parquet", rows=7)  # several row groups
+    read = read_mixtures(written)
+    expected = wide(pd.read_parquet(folder / "doc_topics.parquet")).sort_index(axis=1)
+    pd.testing.assert_frame_equal(read, expected, check_index_type=False, check_column_type=False)
+    assert read.columns.tolist() == sorted(fit.mixtures.columns)
 
 
 def test_items_are_the_same_for_every_coder_and_change_with_the_model(seed_fit):

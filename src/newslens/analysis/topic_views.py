@@ -85,6 +85,37 @@ def write_doc_topics(mixtures: pd.DataFrame, path: Path, rows: int = WRITE_ROWS)
     return parts.close()
 
 
+def read_mixtures(path: Path) -> pd.DataFrame:
+    """The wide mixtures (:func:`wide`) of ``doc_topics.parquet`` (a file or a folder of parts), read a
+    row group at a time (:func:`write_doc_topics` writes :data:`WRITE_ROWS` documents a group): the long
+    table is never held whole, only the documents × topics floats. Documents in the file's order,
+    topics ascending.
+
+    >>> import tempfile
+    >>> mixtures = pd.DataFrame([[0.25, 0.75], [1.0, 0.0], [0.5, 0.5]], columns=pd.Index([3, 1], name="topic"),
+    ...                         index=pd.Index(["b", "a", "c"], name="doc_id"))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     table = read_mixtures(write_doc_topics(mixtures, Path(folder) / "doc_topics.parquet", rows=2))
+    >>> table.index.tolist(), table.columns.tolist(), table.values.tolist()
+    (['b', 'a', 'c'], [1, 3], [[0.75, 0.25], [0.0, 1.0], [0.5, 0.5]])
+    """
+    import pyarrow.parquet as pq
+
+    from newslens.files import parquet_files, release_arrow_memory
+
+    groups = []
+    for name in parquet_files(path):
+        with pq.ParquetFile(name) as parquet:
+            for index in range(parquet.num_row_groups):
+                groups.append(wide(parquet.read_row_group(index, columns=["doc_id", "topic", "weight"]).to_pandas()))
+    release_arrow_memory()
+    if not groups:
+        return pd.DataFrame(index=pd.Index([], name="doc_id", dtype="str"), columns=pd.Index([], name="topic"))
+    topics = sorted({int(topic) for group in groups for topic in group.columns})
+    columns = pd.Index(topics, name="topic", dtype="int64")
+    return pd.concat([group.reindex(columns=columns, fill_value=0.0) for group in groups])
+
+
 def _levels_mean(mixtures: pd.DataFrame, levels: pd.Series) -> pd.DataFrame:
     """Mean weight per topic (rows) and level (columns, sorted) of the documents with a level
     (``levels``: each document's level by doc_id; documents it lacks, or with none, are left out)."""

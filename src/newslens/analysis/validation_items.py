@@ -59,17 +59,17 @@ def item_seed(run: str, model: str) -> int:
 AFFINITY_ROWS = 5_000  # the TF-IDF's rows read at a time for the affinity (the topics stage's partitions)
 
 
-def topic_affinity(doc_topics: pd.DataFrame, tfidf) -> tuple[np.ndarray, list[int]]:
+def topic_affinity(mixtures: pd.DataFrame, tfidf) -> tuple[np.ndarray, list[int]]:
     """Each topic's affinity to each term: the TF-IDF weight averaged over the documents, weighted by
     their share of the topic (topics × terms, rounded to display precision so that ranks cannot
-    flip on another CPU), and the topic ids of its rows.
+    flip on another CPU), and the topic ids of its rows (ascending).
 
+    ``mixtures`` are wide (documents × topics, :func:`newslens.analysis.topic_views.read_mixtures`).
     ``tfidf`` is a model in memory (its ``matrix``) or :class:`TfidfRows`, read :data:`AFFINITY_ROWS`
     rows at a time: the sums then hold topics × terms, never the corpus's matrix. Up to that many
     rows, both are one product of the same arrays.
     """
-    mixture = doc_topics.pivot(index="doc_id", columns="topic", values="weight")
-    mixture = mixture.reindex(tfidf.doc_ids).fillna(0.0)
+    mixture = mixtures.sort_index(axis=1).reindex(tfidf.doc_ids).fillna(0.0)
     theta = mixture.to_numpy(dtype=float)
     totals = theta.sum(axis=0)
     if isinstance(tfidf, TfidfRows):
@@ -100,16 +100,21 @@ class TfidfRows:
 
 
 def documents_with_text(path: Path) -> set[str]:
-    """The doc_ids of documents.parquet whose text is more than whitespace, read a batch at a time
-    (no table of every text is held)."""
-    import pyarrow.dataset as ds
+    """The doc_ids of documents.parquet (a file or a folder of parts) whose text is more than
+    whitespace, read a row group at a time: a dataset's batches read ahead, and held some 290 MiB of
+    the ×16 news corpus's texts at once."""
+    import pyarrow.parquet as pq
 
-    from newslens.files import release_arrow_memory
+    from newslens.files import parquet_files, release_arrow_memory
 
     found: set[str] = set()
-    for batch in ds.dataset(path, format="parquet").to_batches(columns=["doc_id", "text"], batch_size=2_000):
-        found.update(doc_id for doc_id, text in zip(batch.column("doc_id").to_pylist(), batch.column("text").to_pylist())
-                     if text is not None and text.strip())
+    for name in parquet_files(path):
+        with pq.ParquetFile(name) as parquet:
+            for group in range(parquet.num_row_groups):
+                table = parquet.read_row_group(group, columns=["doc_id", "text"])
+                found.update(doc_id for doc_id, text in zip(table.column("doc_id").to_pylist(),
+                                                            table.column("text").to_pylist())
+                             if text is not None and text.strip())
     release_arrow_memory()
     return found
 
@@ -145,22 +150,30 @@ def word_items(topic_terms: pd.DataFrame, affinity: np.ndarray, topic_ids: list[
 
 
 def _eligible(mixture: pd.DataFrame) -> dict[str, tuple[list[int], list[int]]]:
-    """Documents a topic item can show: their three main topics, and the topics low enough to intrude."""
-    eligible = {}
-    for doc_id, weights in mixture.iterrows():
-        ordered = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))
-        shown = [int(t) for t, w in ordered[:SHOWN_TOPICS] if w >= MIN_SHOWN_SHARE]
-        low = sorted(int(t) for t, w in ordered if w < MAX_INTRUDER_SHARE)
-        if len(shown) == SHOWN_TOPICS and low:
-            eligible[doc_id] = (shown, low)
-    return eligible
+    """Documents a topic item can show: their three main topics (by weight, ties to the lower id), and
+    the topics low enough to intrude (ascending). ``mixture``: wide, topics ascending.
+
+    >>> mixture = pd.DataFrame([[0.5, 0.3, 0.195, 0.005], [0.5, 0.5, 0.0, 0.0], [0.25, 0.25, 0.25, 0.25]],
+    ...                        index=["a", "b", "c"], columns=[1, 2, 3, 4])
+    >>> _eligible(mixture)
+    {'a': ([1, 2, 3], [4])}
+    """
+    topics = mixture.columns.to_numpy(dtype=np.int64)
+    weights = mixture.to_numpy(dtype=float)
+    if weights.shape[1] < SHOWN_TOPICS:
+        return {}
+    order = np.argsort(-weights, axis=1, kind="stable")[:, :SHOWN_TOPICS]  # ties keep the ascending ids' order
+    shown_ok = (np.take_along_axis(weights, order, axis=1) >= MIN_SHOWN_SHARE).all(axis=1)
+    low = weights < MAX_INTRUDER_SHARE
+    rows = np.flatnonzero(shown_ok & low.any(axis=1))
+    return {mixture.index[row]: (topics[order[row]].tolist(), topics[low[row]].tolist()) for row in rows}
 
 
-def topic_items(doc_topics: pd.DataFrame, with_text: set[str], topic_ids: list[int], n: int,
+def topic_items(mixtures: pd.DataFrame, with_text: set[str], topic_ids: list[int], n: int,
                 rng: np.random.Generator) -> list[dict[str, Any]]:
     """Up to ``n`` topic-intrusion items, drawn in rounds over the topics by each document's main topic
-    (among the documents ``with_text``: :func:`documents_with_text`)."""
-    mixture = doc_topics.pivot(index="doc_id", columns="topic", values="weight").sort_index()
+    (among the documents ``with_text``: :func:`documents_with_text`). ``mixtures``: wide."""
+    mixture = mixtures.sort_index(axis=1).sort_index()
     eligible = {d: v for d, v in _eligible(mixture).items() if d in with_text}
     pools = {topic: sorted(d for d, (shown, _) in eligible.items() if shown[0] == topic) for topic in topic_ids}
     items: list[dict[str, Any]] = []
@@ -193,6 +206,7 @@ def draw(run: str, processed_dir: Path, identities_path: Path, *, n_topic_items:
     Reads the topics stage's outputs (``topic_terms.parquet``, ``doc_topics.parquet``,
     ``topics.csv``), stage 01's documents, stage 02's vocabulary and stage 03's TF-IDF.
     """
+    from newslens.analysis.topic_views import read_mixtures
     from newslens.files import read_parquet, with_texts
     from newslens.stages import TFIDF_FILES
 
@@ -204,17 +218,17 @@ def draw(run: str, processed_dir: Path, identities_path: Path, *, n_topic_items:
     model = model_hash(identities)
     topics = pd.read_csv(processed_dir / "topics.csv")
     topic_terms = pd.read_parquet(processed_dir / "topic_terms.parquet")
-    doc_topics = pd.read_parquet(processed_dir / "doc_topics.parquet")
+    mixtures = read_mixtures(processed_dir / "doc_topics.parquet")  # wide, a row group read at a time
     documents_path = processed_dir / "documents.parquet"
     vocabulary = pd.read_parquet(processed_dir / "vocabulary.parquet", columns=["term", "display"])
     display = dict(zip(vocabulary["term"], vocabulary["display"]))
     tfidf = TfidfRows(*(processed_dir / name for name in TFIDF_FILES))
     topic_ids = [int(t) for t in topics["topic"]]  # by prevalence, as the reports list them
     rng = np.random.default_rng(item_seed(run, model))
-    affinity, rows = topic_affinity(doc_topics, tfidf)
+    affinity, rows = topic_affinity(mixtures, tfidf)
     affinity = affinity[[rows.index(t) for t in topic_ids]]
     items = word_items(topic_terms, affinity, topic_ids, tfidf.terms, display, rng)
-    items += topic_items(doc_topics, documents_with_text(documents_path), topic_ids, n_topic_items, rng)
+    items += topic_items(mixtures, documents_with_text(documents_path), topic_ids, n_topic_items, rng)
     for number, item in enumerate(items, start=1):
         item["id"] = f"{item['kind'][0]}{number:03d}"
     # the documents' columns without their texts, then the texts of the documents shown
