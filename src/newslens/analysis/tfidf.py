@@ -265,6 +265,8 @@ def kept_columns(idf: np.ndarray, max_terms: int | None) -> np.ndarray | None:
 
 
 def _remap(columns: np.ndarray | None, n_terms: int) -> np.ndarray | None:
+    """Each of ``n_terms`` indices' position among ``columns`` (ascending; -1: not among them), the kept
+    terms' or the held rows' new numbers; None when ``columns`` is None (every one is kept)."""
     if columns is None:
         return None
     remap = np.full(n_terms, -1, dtype=np.int64)
@@ -307,7 +309,7 @@ def read_tfidf(entries: Path, terms: Path, documents: Path, *, max_terms: int | 
     if not matrices:
         return model
     shape = (len(held), len(model.terms))
-    remap, position = _remap(columns, len(vocabulary)), _positions(rows, len(doc_ids))
+    remap, position = _remap(columns, len(vocabulary)), _remap(rows, len(doc_ids))
     if remap is None and position is None:
         nnz = sum(pq_rows for pq_rows in _cell_counts(entries))
     else:  # a first pass over the cells' coordinates only: the kept cells' number
@@ -332,15 +334,6 @@ def read_tfidf(entries: Path, terms: Path, documents: Path, *, max_terms: int | 
     model.matrix = sparse.csr_matrix((weights, indices, indptr), shape=shape)
     model.counts = sparse.csr_matrix((values, indices, indptr), shape=shape)
     return model
-
-
-def _positions(rows: np.ndarray | None, n_documents: int) -> np.ndarray | None:
-    """Each row of the file's position among ``rows`` (-1: not among them); None: every row."""
-    if rows is None:
-        return None
-    position = np.full(n_documents, -1, dtype=np.int64)
-    position[rows] = np.arange(len(rows))
-    return position
 
 
 def _cell_counts(entries: Path) -> Iterator[int]:
@@ -394,7 +387,7 @@ def counts_digest(tfidf: TfidfModel) -> bytes:
         raise ValueError("counts_digest: the TF-IDF holds no counts and names no file to read them from")
     n_file_terms = len(tfidf.terms) if tfidf.columns is None else tfidf.all_terms
     remap = _remap(tfidf.columns, n_file_terms)
-    position = _positions(tfidf.rows, len(tfidf.all_doc_ids))
+    position = _remap(tfidf.rows, len(tfidf.all_doc_ids))
     digest.update(b"cells\0")
     for docs, cell_terms, cell_counts in kept_cells(tfidf.cells, remap, position, ("count",)):
         for part in (docs.astype(np.int64), cell_terms.astype(np.int64), cell_counts.astype(np.int64)):
