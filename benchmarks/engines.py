@@ -14,8 +14,9 @@ Each (engine, scale) runs in its own process, one run each:
   and the keywords, and return sums; then the part files become tfidf.parquet: joined into one
   file on pandas, a folder of the parts themselves on Dask);
 * topics: the topics stage's model over that TF-IDF, as the stage calls it (``topics.run_topics``:
-  above the sample cap, the k sweep on the hashed sample's rows, each fit a task on the engine, the
-  final fit on the driver, then one pass in which the workers read every row and transform it).
+  above the sample cap, the k sweep and the final fit on the hashed sample's rows, each fit a task on
+  the engine that reads its rows from the files, then one pass in which the workers read every row and
+  transform it).
 
 The Dask engine is a LocalCluster of 2 single-threaded worker processes (its start-up is
 timed apart); the pandas engine uses its default 2 joblib processes. Peak memory: the
@@ -69,6 +70,7 @@ def cell(engine_name: str, scale: int, work: Path) -> dict:
     from newslens.corpus import ingest
     from newslens.text import tokenization
     from newslens.engine import DaskEngine, Engine
+    import pandas as pd
     import pyarrow.parquet as pq
 
     workloads.prewarm()
@@ -122,6 +124,8 @@ def cell(engine_name: str, scale: int, work: Path) -> dict:
         # and the TF-IDF's terms (those within keywords.min_df and max_df)
         record["vocabulary"] = pq.ParquetFile(out / "tok" / "vocabulary.parquet").metadata.num_rows
         record["tfidf_terms"] = pq.ParquetFile(out / "tok" / "tfidf_terms.parquet").metadata.num_rows
+        # the learned phrases: part of the vocabulary, and of what tokenize's reductions carry
+        record["phrases"] = len(pd.read_csv(out / "tok" / "phrases.csv"))
     record["documents"] = pq.ParquetFile(documents).metadata.num_rows
     record["driver_peak_mib"] = round(peak_mib(), 1)
     if engine_name == "dask":
@@ -171,12 +175,18 @@ def _stages(*records: dict) -> list[str]:
 
 
 def _traffic(maps) -> dict:
-    """What a stage's maps moved (the engine's byte counters): tasks, bytes per task, bytes received."""
+    """What a stage's maps moved (the engine's byte counters): tasks, bytes per task, bytes received,
+    and the bytes received per mapped function (``received_by_map``, in the order they first ran)."""
+    by_map: dict[str, int] = {}
+    for m in maps:
+        name = m.label.removeprefix("newslens.")
+        by_map[name] = by_map.get(name, 0) + m.received
     return {"tasks_counted": sum(m.tasks for m in maps),
             "largest_task_bytes": max((m.largest_task for m in maps), default=0),
             "submitted_bytes": sum(m.submitted for m in maps),
             "shared_bytes": sum(m.shared for m in maps),
-            "received_bytes": sum(m.received for m in maps)}
+            "received_bytes": sum(m.received for m in maps),
+            "received_by_map": by_map}
 
 
 def exponent(documents: list[float], seconds: list[float]) -> float | None:
@@ -426,6 +436,66 @@ def _scale_markdown(results: dict) -> list[str]:
                  _shown(row.get("exponent"), "{:.2f}"), _shown(row.get("peak_growth"), "{:.2f}×")]
         lines.append(f"| {row['engine']} | {row['stage']} | ×{row['scales'][0]}–×{row['scales'][1]} | "
                      + " | ".join(shown) + f" | **{row['status']}** |")
+    return lines + _by_map_markdown(results)
+
+
+# What each mapped function returns to the driver: what its size follows, and what it is.
+MAP_RETURNS = {
+    "corpus.partitions.prepare_to_scratch": (
+        "documents", "each document's metadata (id, group, date, title, lengths, language), the log's "
+                     "entries, fingerprints and near-duplicate band keys, folded in order on the driver"),
+    "corpus.ingest.write_part": ("partitions", "the rows each documents part holds"),
+    "text.passes.surface_part": ("vocabulary", "surface-form counts, sentence-initial forms, scripts, markers"),
+    "text.passes.scored_candidates": ("phrases", "the candidates that score as phrases, with their counts"),
+    "text.passes.normalize_part": ("vocabulary", "token counts, document frequencies, the phrases' written forms, "
+                                                 "the formulas' edge counts"),
+    "text.passes.evidence_part": ("units", "the formula detectors' counts per comparison unit"),
+    "text.token_tables.token_part": ("vocabulary", "each type's first occurrence (the Heaps curve), documents "
+                                                   "by their number of kept tokens"),
+    "analysis.tfidf_parts._census_part": ("documents, vocabulary", "every document's id; document frequencies"),
+    "analysis.tfidf_parts._weigh_part": ("terms, documents", "term sums, label × term counts, the most similar "
+                                                             "documents; each document's token count"),
+    "analysis.topics._sweep_task": ("k × terms", "each sweep fit's coherence and top terms"),
+    "analysis.topics.final_fit": ("k × terms", "the fitted model"),
+    "analysis.topic_pass.pass_block": ("documents", "every document's topic weights (documents × k) and "
+                                                    "summed statistics"),
+}
+
+
+def _by_map_markdown(results: dict) -> list[str]:
+    """What the driver receives from each mapped function, at every scale run (one engine: the
+    counters are the same bytes on both), beside the sizes those results follow."""
+    cells = results["cells"]
+    engine = "dask" if any(k.startswith("dask-") and v for k, v in cells.items()) else "pandas"
+    runs = [cells[f"{engine}-{s}"] for s in results["scales"] if cells.get(f"{engine}-{s}")]
+    runs = [c for c in runs if all("received_by_map" in c["stages"][stage] for stage in _stages(c))]
+    if len(runs) < 2:
+        return []
+    first = runs[0]
+    growth_run = next((c for c in runs if c["scale"] == GROWTH_SCALE), runs[-1])
+    sizes = [(name, key) for name, key in (("documents", "documents"), ("vocabulary", "vocabulary"),
+                                           ("phrases", "phrases"), ("TF-IDF terms", "tfidf_terms"))
+             if first.get(key) and growth_run.get(key)]
+    grew = ", ".join(f"{name} {growth_run[key] / first[key]:.2f}× ({first[key]:,} → {growth_run[key]:,})"
+                     for name, key in sizes)
+    scales = " | ".join(f"×{c['scale']} (MB)" for c in runs)
+    lines = ["", "## What the driver receives, function by function", "",
+             f"The *received* bytes of the table above split by the function each task ran ({engine} engine; "
+             "the pandas engine counts the same bytes). *Size follows*: what the result's size is "
+             "proportional to. From "
+             f"×{first['scale']} to ×{growth_run['scale']}: {grew}.", "",
+             f"| stage | function | returns | size follows | {scales} | ×{first['scale']}–×{growth_run['scale']} |",
+             "|---|---|---|---|" + "---|" * len(runs) + "---|"]
+    for stage in _stages(*runs):
+        names = list(dict.fromkeys(name for c in runs for name in c["stages"][stage]["received_by_map"]))
+        for name in names:
+            got = [c["stages"][stage]["received_by_map"].get(name, 0) for c in runs]
+            base = first["stages"][stage]["received_by_map"].get(name, 0)
+            top = growth_run["stages"][stage]["received_by_map"].get(name, 0)
+            follows, returns = MAP_RETURNS.get(name, ("–", "–"))
+            lines.append(f"| {stage} | `{name.rsplit('.', 1)[-1]}` | {returns} | {follows} | "
+                         + " | ".join(f"{b / 1e6:,.2f}" for b in got)
+                         + f" | {_shown(top / base if base else None, '{:.2f}×')} |")
     return lines
 
 
@@ -480,6 +550,7 @@ def main(argv=None) -> int:
             record = json.loads(lines[-1][7:])
             results["cells"][f"{engine}-{scale}"] = record
             print(f"  {record['stages']}", file=sys.stderr, flush=True)
+            (HERE / "engines.json").write_text(json.dumps(results, indent=1) + "\n")  # each cell kept as it ends
     results["load"] = f"{load_start:.2f} / {os.getloadavg()[0]:.2f}"
     measured = [s for s in args.scales if results["cells"].get(f"dask-{s}")]
     if len(measured) >= 2:

@@ -271,6 +271,35 @@ def test_scale_targets_judge_x1_to_x16_and_show_the_vocabulary_beside_the_bytes(
     assert {row["stage"]: row for row in engines.scale_targets(results)}["tokenize"]["vocabulary_growth"] is None
 
 
+def test_the_received_bytes_are_split_by_the_function_each_task_ran():
+    """The engines' byte counters summed per mapped function, and a table of them at each scale."""
+    from benchmarks import engines
+    from newslens.engine import MapTraffic
+
+    maps = [MapTraffic("newslens.text.passes.surface_part", tasks=2, received=300),
+            MapTraffic("newslens.text.passes.scored_candidates", tasks=1, received=50),
+            MapTraffic("newslens.text.passes.surface_part", tasks=1, received=100)]
+    traffic = engines._traffic(maps)
+    assert traffic["received_bytes"] == 450
+    assert traffic["received_by_map"] == {"text.passes.surface_part": 400, "text.passes.scored_candidates": 50}
+
+    def cell(scale, surface, phrases):
+        stages = {name: {"received_bytes": 0, "received_by_map": {}} for name in engines.STAGES}
+        stages["tokenize"]["received_by_map"] = {"text.passes.surface_part": surface,
+                                                 "text.passes.scored_candidates": phrases}
+        return {"engine": "dask", "scale": scale, "documents": 1_000 * scale, "vocabulary": 100 * scale,
+                "phrases": 10 * scale * scale, "stages": stages}
+
+    results = {"scales": [1, 16], "cells": {"dask-1": cell(1, 2_000_000, 10_000), "dask-16": cell(16, 5_000_000, 0)}}
+    table = "\n".join(engines._by_map_markdown(results))
+    assert "phrases 256.00× (10 → 2,560)" in table and "vocabulary 16.00× (100 → 1,600)" in table
+    assert "| tokenize | `surface_part` | surface-form counts, sentence-initial forms, scripts, markers | " \
+           "vocabulary | 2.00 | 5.00 | 2.50× |" in table
+    assert "| tokenize | `scored_candidates` |" in table and "| 0.01 | 0.00 | 0.00× |" in table
+    del results["cells"]["dask-16"]  # one scale: nothing to compare
+    assert engines._by_map_markdown(results) == []
+
+
 @pytest.mark.slow
 def test_bare_report_draws_three_figures_and_picks_a_swept_k(sample, tmp_path):
     from benchmarks import bare_report
