@@ -177,10 +177,10 @@ def _stages(*records: dict) -> list[str]:
 def _traffic(maps) -> dict:
     """What a stage's maps moved (the engine's byte counters): tasks, bytes per task, bytes received,
     and the bytes received per mapped function (``received_by_map``, in the order they first ran)."""
-    by_map: dict[str, int] = {}
-    for m in maps:
-        name = m.label.removeprefix("newslens.")
-        by_map[name] = by_map.get(name, 0) + m.received
+    from newslens.engine import Traffic
+
+    maps = list(maps)
+    by_map = {label.removeprefix("newslens."): summed.received for label, summed in Traffic(maps).by_label().items()}
     return {"tasks_counted": sum(m.tasks for m in maps),
             "largest_task_bytes": max((m.largest_task for m in maps), default=0),
             "submitted_bytes": sum(m.submitted for m in maps),
