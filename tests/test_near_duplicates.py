@@ -150,27 +150,41 @@ def test_sketches_do_not_depend_on_pythonhashseed() -> None:
         assert json.loads(out) == mine
 
 
+def _permuted(v: int) -> list[int]:
+    """Each permutation's value of one shingle hash, in Python's own integers."""
+    a = [int(high) * 2**32 + int(low) for high, low in zip(nd._A_HIGH, nd._A_LOW)]
+    return [(a[j] * (v >> 3) + int(nd._B[j])) % (2**61 - 1) for j in range(nd.PERMUTATIONS)]
+
+
 def test_permutations_are_exact_modulo_the_mersenne_prime() -> None:
     rng = np.random.default_rng(3)
     x = np.concatenate([rng.integers(0, 2**64, 40, dtype=np.uint64, endpoint=False),
-                        np.array([0, 2**64 - 1, 2**63, 8 * (2**61 - 1)], dtype=np.uint64)])
-    a = [int(high) * 2**32 + int(low) for high, low in zip(nd._A_HIGH, nd._A_LOW)]
-    p = 2**61 - 1
-    expected = [[(a[j] * (int(v) >> 3) + int(nd._B[j])) % p for j in range(nd.PERMUTATIONS)] for v in x]
-    assert nd._permute(x).tolist() == expected
+                        np.array([0, 2**64 - 1, 2**63, 8 * (2**61 - 1), 8 * (2**61 - 2)], dtype=np.uint64)])
+    signatures = nd.signatures([np.array([v], dtype=np.uint64) for v in x])  # one shingle per unit
+    assert signatures.tolist() == [_permuted(int(v)) for v in x]
 
 
 def test_signatures_are_the_minimum_of_each_units_permuted_hashes() -> None:
     sets = [nd.shingle_hashes(" ".join(SENTENCES[i:i + 2])) for i in range(6)] + [nd._EMPTY]
-    chunk = nd.CHUNK
-    try:
-        nd.CHUNK = 7  # units spread over several chunks
-        signatures = nd.signatures(sets)
-    finally:
-        nd.CHUNK = chunk
+    signatures = nd.signatures(sets)
     for row, hashes in zip(signatures, sets):
-        expected = nd._permute(hashes).min(axis=0) if len(hashes) else np.iinfo(np.uint64).max
-        assert (row == expected).all()
+        expected = ([min(column) for column in zip(*(_permuted(int(v)) for v in hashes))] if len(hashes)
+                    else [2**64 - 1] * nd.PERMUTATIONS)
+        assert row.tolist() == expected
+
+
+def test_word_hashes_are_blake2b_whatever_the_worker_has_hashed_before(monkeypatch) -> None:
+    import hashlib
+
+    text = " ".join(SENTENCES[:3])
+    first = nd.shingle_hashes(text)
+    monkeypatch.setattr(nd, "_KNOWN_WORDS", 5)  # the table starts afresh at every unit
+    monkeypatch.setattr(nd, "_word_hash", {})
+    assert nd.shingle_hashes(text).tolist() == first.tolist()
+    words = nd._SHINGLE_TOKEN.findall(text.lower())
+    table = nd._word_hashes(words)
+    assert all(table[w] == int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little")
+               for w in words)
 
 
 def test_ranges() -> None:

@@ -640,3 +640,23 @@ def test_news_run_tokenizer_reproduces_the_seed_tokens(news_run):
     tokens = pd.read_parquet(folder / "tokens.parquet")
     stored = [list(s) for s in tokens.loc[tokens["doc_id"] == SEED_ID, "tokens"]]
     assert Tokenizer.load(folder).analyze(text) == stored
+
+
+def test_candidate_buckets_hold_every_candidate_once_with_its_count_and_order(tmp_path):
+    from collections import Counter
+
+    import pyarrow.parquet as pq
+
+    from newslens.text.passes import CANDIDATE_BUCKETS, candidate_path, write_candidates
+
+    candidates = Counter({f"word{i} ünïcode{i % 7}": 1 + i % 5 for i in range(2_000)})
+    write_candidates(candidates, str(tmp_path), 3)
+    buckets = [pq.read_table(candidate_path(str(tmp_path), 3, b)).to_pandas() for b in range(CANDIDATE_BUCKETS)]
+    assert sum(len(b) > 0 for b in buckets) == CANDIDATE_BUCKETS  # spread over every bucket
+    merged = pd.concat(buckets).sort_values("order")
+    assert merged["key"].tolist() == list(candidates)
+    assert merged["count"].tolist() == list(candidates.values())
+    assert merged["order"].tolist() == list(range(len(candidates)))
+    assert all(b["order"].is_monotonic_increasing for b in buckets)
+    write_candidates(Counter(), str(tmp_path), 4)  # a partition without candidates still writes its buckets
+    assert all(pq.read_table(candidate_path(str(tmp_path), 4, b)).num_rows == 0 for b in range(CANDIDATE_BUCKETS))

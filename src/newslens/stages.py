@@ -119,7 +119,7 @@ STAGES: tuple[Stage, ...] = (
         name="01-ingest", title="Ingest", about="what was read, cleaned and skipped",
         reads=("title", "sources", "unit", "unit_name", "group_name", "language", "other_languages"),
         modules=("files", "engine", "corpus.archives", "corpus.clean", "corpus.dates", "corpus.decode", "corpus.documents",
-                 "corpus.fetch", "corpus.ingest", "corpus.integrity", "corpus.language", "corpus.language_id",
+                 "corpus.fetch", "corpus.ingest", "corpus.integrity", "corpus.language", "corpus.language_id", "corpus.minhash",
                  "corpus.near_duplicates", "corpus.partitions", "corpus.periods", "corpus.sentences", "corpus.slices", "corpus.sources",
                  "corpus.tables", "corpus.wheels", "corpus.citations", "report.distinctive", "report.prose",
                  "report.ingest_page"),

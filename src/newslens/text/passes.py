@@ -314,21 +314,26 @@ def candidate_path(scratch: str, partition: int, bucket: int) -> str:
 
 
 def write_candidates(candidates: Counter, scratch: str, partition: int) -> None:
-    """Write a partition's phrase candidates to its bucket files (key, count, order of first use)."""
-    import zlib
+    """Write a partition's phrase candidates to its bucket files (key, count, order of first use).
 
+    A candidate's bucket is its pandas hash (SipHash with pandas' fixed key, the same in every
+    process) modulo :data:`CANDIDATE_BUCKETS`, computed for all the candidates in one call.
+    """
+    import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
+    from pandas.util import hash_array
 
-    buckets: list[tuple[list, list, list]] = [([], [], []) for _ in range(CANDIDATE_BUCKETS)]
-    for order, (key, count) in enumerate(candidates.items()):
-        keys, counts, orders = buckets[zlib.crc32(key.encode("utf-8")) % CANDIDATE_BUCKETS]
-        keys.append(key)
-        counts.append(count)
-        orders.append(order)
-    for bucket, (keys, counts, orders) in enumerate(buckets):
-        pq.write_table(pa.table({"key": pa.array(keys, type=pa.string()), "count": pa.array(counts, type=pa.int64()),
-                                 "order": pa.array(orders, type=pa.int64())}),
+    keys = np.array(list(candidates), dtype=object)
+    counts = np.fromiter(candidates.values(), dtype=np.int64, count=len(keys))
+    bucket_of = (hash_array(keys, categorize=False) % np.uint64(CANDIDATE_BUCKETS)).astype(np.intp)
+    by_bucket = np.argsort(bucket_of, kind="stable")  # each bucket's candidates in their order of first use
+    sizes = np.bincount(bucket_of, minlength=CANDIDATE_BUCKETS)
+    ends = np.cumsum(sizes)
+    for bucket in range(CANDIDATE_BUCKETS):
+        rows = by_bucket[ends[bucket] - sizes[bucket]:ends[bucket]]
+        pq.write_table(pa.table({"key": pa.array(keys[rows], type=pa.string()), "count": pa.array(counts[rows]),
+                                 "order": pa.array(rows.astype(np.int64))}),
                        candidate_path(scratch, partition, bucket), compression="lz4")
 
 
