@@ -124,11 +124,21 @@ def shingle_hashes(text: str, piece: int | None = None) -> np.ndarray:
     if not found:
         return _EMPTY
     if len(found) == 1:
-        return np.unique(found[0])
+        return _sorted_unique(found[0])
     merged = _EMPTY
     for hashes in found:
         merged = np.union1d(merged, hashes)
     return merged
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` by a sort and a comparison of neighbours (numpy's hash-based unique
+    took four times as long on an article's few hundred hashes)."""
+    values = np.sort(values)
+    keep = np.empty(len(values), dtype=bool)
+    keep[:1] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
 
 
 def _hash_shingles(words: list[str]) -> np.ndarray:
