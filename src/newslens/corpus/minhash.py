@@ -4,8 +4,8 @@ For every shingle hash ``x`` of a unit and every permutation ``(a, b)``, the val
 ``(a·(x >> 3) + b) mod (2**61 - 1)`` is computed exactly in ``uint64`` and the unit keeps
 each permutation's lowest. The product is summed from 32-bit halves, using ``2**61 ≡ 1``
 (so ``2**64 ≡ 8``) modulo the Mersenne prime; no intermediate reaches ``2**64``. The same
-arithmetic in numpy took 25 passes over a (shingles × permutations) array and was half of
-ingest's compute on the news run; here each value is made in registers and compared once.
+arithmetic in numpy took 25 passes over a (shingles × permutations) array and was a fifth
+of ingest's compute on the news run; here each value is made in registers and compared once.
 The values are exact residues, so they are the same integers on every CPU and in every
 implementation (``tests/test_near_duplicates.py`` checks them against Python's own integers).
 """
