@@ -56,9 +56,12 @@ _CELL = st.text(st.sampled_from(list('ab ,"\n\r\té1')), max_size=12)
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.tuples(_CELL, _CELL, st.sampled_from(["x.com", "", "y"])), max_size=14),
-       blank=st.lists(st.booleans(), max_size=14), crlf=st.booleans(), final_newline=st.booleans())
-def test_slices_read_what_the_whole_table_reads(tmp_path, monkeypatch, rows, blank, crlf, final_newline) -> None:
+       blank=st.lists(st.booleans(), max_size=14), crlf=st.booleans(), final_newline=st.booleans(),
+       block=st.integers(1, 40))
+def test_slices_read_what_the_whole_table_reads(tmp_path, monkeypatch, rows, blank, crlf, final_newline,
+                                                block) -> None:
     monkeypatch.setattr(slices, "BATCH_SIZE", 3)  # many slices from a small table
+    monkeypatch.setattr(slices, "SCAN_BYTES", block)  # records and quoted fields cut across scan blocks
     end = "\r\n" if crlf else "\n"
 
     def quoted(value: str) -> str:
@@ -73,6 +76,25 @@ def test_slices_read_what_the_whole_table_reads(tmp_path, monkeypatch, rows, bla
     path.write_bytes((end.join(lines) + (end if final_newline else "")).encode("utf-8"))
     source = _source(path)
     assert _through_slices([source]) == list(read_source(source))
+
+
+def _reference_bounds(data: bytes, every: int) -> list[int]:
+    """The header's end and every ``every``-th record's end after it, by a byte-at-a-time scan."""
+    ends, quotes = [], 0
+    for at, byte in enumerate(data):
+        quotes += byte == ord('"')
+        if byte == ord("\n") and quotes % 2 == 0:
+            ends.append(at + 1)
+    return ends[:1] + ends[1:][every - 1::every]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=80).map(lambda b: bytes(b'"\n,a'[x % 4] for x in b)),
+       every=st.integers(1, 5), block=st.integers(1, 17))
+def test_record_bounds_are_those_of_a_byte_by_byte_scan(tmp_path, data, every, block) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(data)
+    assert list(slices.record_bounds(path, every, block)) == _reference_bounds(data, every)
 
 
 def test_a_table_of_many_slices_is_read_by_reference(tmp_path, monkeypatch) -> None:

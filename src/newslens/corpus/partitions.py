@@ -26,6 +26,7 @@ from newslens.corpus.near_duplicates import (PIECE as _PIECE, NearDuplicateIndex
                                              sketch_units, store_sketches,
                                              text_pieces as _text_pieces)
 from newslens.corpus.sentences import split_paragraphs, split_text_sentences
+from newslens.corpus.slices import renumbered
 from newslens.corpus.sources import RawDocument, Skipped
 from newslens.corpus.tables import ROW_FILTER
 from newslens.engine import PARTITION_DOCUMENTS
@@ -106,22 +107,15 @@ class Scratched(NamedTuple):
     rows: int = 0  # a table slice's data rows (its entries' rows are numbered from 1 within it)
     broken: bool = False  # the table stops being readable in this slice
     table: bool = False  # a table slice: the driver adds the rows of the slices before
+    offset: int = 0  # data rows of the table's slices before this one, added to its rows' locations
 
     def renumbered(self, offset: int) -> "Scratched":
-        """The partition with ``offset`` rows added to its table rows' locations (see :mod:`newslens.corpus.slices`)."""
-        from newslens.corpus.slices import renumbered
+        """The partition with ``offset`` rows to add to its table rows' locations (see :mod:`newslens.corpus.slices`).
 
-        if not offset:
-            return self
-        entries = []
-        for entry in self.entries:
-            if isinstance(entry, _Skip):
-                where, reason = renumbered(entry.location, entry.reason, offset)
-                entries.append(entry._replace(location=where, reason=reason))
-            else:
-                where, _ = renumbered(entry.item.location, "", offset)
-                entries.append(entry._replace(item=replace(entry.item, location=where)))
-        return self._replace(entries=entries)
+        The locations are renumbered as the :class:`Reducer` folds the entries in, not here:
+        a partition's entries are not copied for it.
+        """
+        return self._replace(offset=offset)
 
 
 class _Row(NamedTuple):
@@ -324,9 +318,10 @@ class Reducer:
         Returns its new document rows with ``text`` empty, and for each row the row of its
         text in ``part.texts`` (exact duplicates have none).
         """
-        return self._add(part.entries, part.stored)
+        return self._add(part.entries, part.stored, part.offset)
 
-    def _add(self, entries: list[_Skip | _Prepared], stored: Stored | None) -> tuple[pd.DataFrame, np.ndarray]:
+    def _add(self, entries: list[_Skip | _Prepared], stored: Stored | None,
+             offset: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
         rows: list[_Row] = []
         sketches: list[Sketches] = []
         lengths: list[tuple[list[int], list[int]]] = []
@@ -334,7 +329,7 @@ class Reducer:
         first = 0
         for entry in entries:
             before = len(rows)
-            self._fold(entry, rows, sketches)
+            self._fold(entry, rows, sketches, offset)
             if isinstance(entry, _Prepared):
                 if len(rows) > before:
                     kept.append(range(first, first + len(entry.n_chars)))
@@ -395,24 +390,31 @@ class Reducer:
         logger.warning(self.notes[-1])
         return False
 
-    def _fold(self, entry: _Skip | _Prepared, rows: list[_Row], sketches: list[Sketches]) -> None:
-        """Log one entry; append its units to ``rows`` (their sketches to ``sketches``) unless it is an exact duplicate."""
+    def _fold(self, entry: _Skip | _Prepared, rows: list[_Row], sketches: list[Sketches], offset: int = 0) -> None:
+        """Log one entry; append its units to ``rows`` (their sketches to ``sketches``) unless it is an exact duplicate.
+
+        ``offset``: data rows of its table before its slice (:attr:`Scratched.offset`), added to its location.
+        """
         if isinstance(entry, _Skip):
+            if offset:
+                where, reason = renumbered(entry.location, entry.reason, offset)
+                entry = entry._replace(location=where, reason=reason)
             self.log.append(LogEntry(*entry, doc_id=None))
             return
         item = entry.item
+        where = renumbered(item.location, "", offset)[0] if offset else item.location
         self.changes.update(entry.changes)
         if entry.raw is not None and len(self.examples) < _EXAMPLES:
-            self.examples.append(Example(item.location, entry.raw, entry.text, entry.changes))
+            self.examples.append(Example(where, entry.raw, entry.text, entry.changes))
         if entry.fingerprint in self.seen:
             kept = self.seen[entry.fingerprint]
-            self.log.append(LogEntry(item.source, item.location, "duplicate",
+            self.log.append(LogEntry(item.source, where, "duplicate",
                                      f"exact duplicate of {kept}", kept))
             return
         doc_id = _unique_id(entry.base_id, self.ids, entry.fingerprint)
         self.ids.add(doc_id)
         self.seen[entry.fingerprint] = doc_id
-        self.log.append(LogEntry(item.source, item.location, "ingested", "", doc_id))
+        self.log.append(LogEntry(item.source, where, "ingested", "", doc_id))
         group = clean_group(item.group)
         self.grouped[item.source] += group != MISSING_GROUP
         found = entry.language
@@ -421,7 +423,7 @@ class Reducer:
         texts = entry.units if entry.units is not None else [None] * len(entry.n_chars)  # None: in scratch
         for index, unit_text in enumerate(texts):
             unit_id = doc_id if self.unit == "document" else f"{doc_id}#{self.unit[0]}{index + 1:03d}"
-            rows.append(_Row(unit_id, doc_id, index, item.source, item.location, group, item.title,
+            rows.append(_Row(unit_id, doc_id, index, item.source, where, group, item.title,
                              item.date, entry.dateline, unit_text, item.encoding,
                              found.language, found.detected, found.confidence))
 
