@@ -642,21 +642,25 @@ def test_news_run_tokenizer_reproduces_the_seed_tokens(news_run):
     assert Tokenizer.load(folder).analyze(text) == stored
 
 
-def test_candidate_buckets_hold_every_candidate_once_with_its_count_and_order(tmp_path):
+@pytest.mark.parametrize("n_buckets", [8, 61])
+def test_candidate_buckets_hold_every_candidate_once_with_its_count_and_order(tmp_path, n_buckets):
     from collections import Counter
 
-    import pyarrow.parquet as pq
-
-    from newslens.text.passes import CANDIDATE_BUCKETS, candidate_path, write_candidates
+    from newslens.text.passes import CandidateBucket, frequent_candidates, write_candidates
 
     candidates = Counter({f"word{i} ünïcode{i % 7}": 1 + i % 5 for i in range(2_000)})
-    write_candidates(candidates, str(tmp_path), 3)
-    buckets = [pq.read_table(candidate_path(str(tmp_path), 3, b)).to_pandas() for b in range(CANDIDATE_BUCKETS)]
-    assert sum(len(b) > 0 for b in buckets) == CANDIDATE_BUCKETS  # spread over every bucket
+    write_candidates(candidates, str(tmp_path), 0, n_buckets)
+    write_candidates(Counter(), str(tmp_path), 1, n_buckets)  # a partition without candidates: empty batches
+    write_candidates(Counter({key: 2 for key in list(candidates)[::2]}), str(tmp_path), 2, n_buckets)
+    buckets = [pd.DataFrame(frequent_candidates(CandidateBucket(str(tmp_path), b, 3, 1)),
+                            columns=["partition", "order", "key", "count"]) for b in range(n_buckets)]
+    assert sum(len(b) > 0 for b in buckets) == n_buckets  # spread over every bucket
     merged = pd.concat(buckets).sort_values("order")
-    assert merged["key"].tolist() == list(candidates)
-    assert merged["count"].tolist() == list(candidates.values())
+    assert merged["key"].tolist() == list(candidates)  # each once, in its order of first use
+    assert merged["count"].tolist() == [n + 2 * (i % 2 == 0) for i, n in enumerate(candidates.values())]
+    assert set(merged["partition"]) == {0}  # first used in the first partition
     assert merged["order"].tolist() == list(range(len(candidates)))
-    assert all(b["order"].is_monotonic_increasing for b in buckets)
-    write_candidates(Counter(), str(tmp_path), 4)  # a partition without candidates still writes its buckets
-    assert all(pq.read_table(candidate_path(str(tmp_path), 4, b)).num_rows == 0 for b in range(CANDIDATE_BUCKETS))
+    frequent = pd.concat([pd.DataFrame(frequent_candidates(CandidateBucket(str(tmp_path), b, 3, 4)),
+                                       columns=["partition", "order", "key", "count"]) for b in range(n_buckets)])
+    assert sorted(frequent["key"]) == sorted(k for i, (k, n) in enumerate(candidates.items())
+                                             if n + 2 * (i % 2 == 0) >= 4)

@@ -180,6 +180,15 @@ def merge_normalized(chunks: list[NormalizedChunk]) -> NormalizedChunk:
 
 # ---------------------------------------------------------------- tasks by reference
 
+# Buckets of the phrase candidates: one per PARTITIONS_PER_BUCKET partitions, within these bounds, so that
+# the tasks that sum them grow in number with the corpus (64 from 4,033 partitions, about 2 million
+# documents) and a large cluster's workers take part. Each task reads its bucket of every partition's
+# file (about 0.2 ms a read), so the reads grow as partitions x buckets: the bound keeps them a small
+# part of the step (at 20,000 partitions, 1.3 million reads against the candidates' sums). The phrases
+# found do not depend on the number.
+MIN_CANDIDATE_BUCKETS, MAX_CANDIDATE_BUCKETS, PARTITIONS_PER_BUCKET = 8, 64, 64
+
+
 @dataclass(frozen=True)
 class Rows:
     """A first-pass task: rows ``start`` to ``stop`` of a parquet file of documents (doc_id, text), and its scratch part."""
@@ -188,6 +197,7 @@ class Rows:
     start: int
     stop: int
     out: str
+    buckets: int = MIN_CANDIDATE_BUCKETS  # the corpus's phrase candidate buckets (candidate_buckets)
 
 
 @dataclass(frozen=True)
@@ -273,7 +283,7 @@ def surface_part(rows: Rows, language: str = "en") -> SurfaceChunk:
     doc_ids, texts = read_rows(rows)
     chunk = surface_chunk(texts, language)
     write_part(rows.out, doc_ids, chunk.sentences, nested=False)
-    write_candidates(chunk.candidates, str(Path(rows.out).parent), rows.start // PARTITION_DOCUMENTS)
+    write_candidates(chunk.candidates, str(Path(rows.out).parent), rows.start // PARTITION_DOCUMENTS, rows.buckets)
     chunk.sentences, chunk.candidates, chunk.path, chunk.n_docs = None, Counter(), rows.out, len(doc_ids)
     return chunk
 
@@ -306,35 +316,58 @@ def evidence_part(query, part: Part):
 
 # ---------------------------------------------------------------- phrase candidates, summed by the workers
 
-CANDIDATE_BUCKETS = 8  # scratch files per partition for its phrase candidates, by a hash of the candidate
+_CANDIDATE_SCHEMA = None  # made on first use (pyarrow is imported where the work runs)
 
 
-def candidate_path(scratch: str, partition: int, bucket: int) -> str:
-    return f"{scratch}/candidates-{partition:05d}-{bucket:02d}.parquet"
+def candidate_buckets(partitions: int) -> int:
+    """The number of candidate buckets for a corpus of ``partitions`` partitions.
+
+    >>> [candidate_buckets(p) for p in (1, 123, 485, 1_000, 4_033, 20_000)]
+    [8, 8, 8, 16, 64, 64]
+    """
+    return min(MAX_CANDIDATE_BUCKETS, max(MIN_CANDIDATE_BUCKETS, -(-partitions // PARTITIONS_PER_BUCKET)))
 
 
-def write_candidates(candidates: Counter, scratch: str, partition: int) -> None:
-    """Write a partition's phrase candidates to its bucket files (key, count, order of first use).
+def candidate_path(scratch: str, partition: int) -> str:
+    """A partition's candidates file: an Arrow IPC file of one record batch per bucket, in bucket order."""
+    return f"{scratch}/candidates-{partition:05d}.arrow"
+
+
+def _candidate_schema():
+    import pyarrow as pa
+
+    global _CANDIDATE_SCHEMA
+    if _CANDIDATE_SCHEMA is None:
+        _CANDIDATE_SCHEMA = pa.schema([("key", pa.string()), ("count", pa.int64()), ("order", pa.int64())])
+    return _CANDIDATE_SCHEMA
+
+
+def write_candidates(candidates: Counter, scratch: str, partition: int, buckets: int = MIN_CANDIDATE_BUCKETS) -> None:
+    """Write a partition's phrase candidates (key, count, order of first use) to its candidates file,
+    one record batch per bucket (:func:`candidate_path`): a bucket's task reads that batch of every
+    partition's file, and no partition writes a file per bucket.
 
     A candidate's bucket is its pandas hash (SipHash with pandas' fixed key, the same in every
-    process) modulo :data:`CANDIDATE_BUCKETS`, computed for all the candidates in one call.
+    process) modulo ``buckets``, computed for all the candidates in one call.
     """
     import numpy as np
     import pyarrow as pa
-    import pyarrow.parquet as pq
     from pandas.util import hash_array
 
     keys = np.array(list(candidates), dtype=object)
     counts = np.fromiter(candidates.values(), dtype=np.int64, count=len(keys))
-    bucket_of = (hash_array(keys, categorize=False) % np.uint64(CANDIDATE_BUCKETS)).astype(np.intp)
+    bucket_of = (hash_array(keys, categorize=False) % np.uint64(buckets)).astype(np.intp)
     by_bucket = np.argsort(bucket_of, kind="stable")  # each bucket's candidates in their order of first use
-    sizes = np.bincount(bucket_of, minlength=CANDIDATE_BUCKETS)
+    sizes = np.bincount(bucket_of, minlength=buckets)
     ends = np.cumsum(sizes)
-    for bucket in range(CANDIDATE_BUCKETS):
-        rows = by_bucket[ends[bucket] - sizes[bucket]:ends[bucket]]
-        pq.write_table(pa.table({"key": pa.array(keys[rows], type=pa.string()), "count": pa.array(counts[rows]),
-                                 "order": pa.array(rows.astype(np.int64))}),
-                       candidate_path(scratch, partition, bucket), compression="lz4")
+    schema = _candidate_schema()
+    options = pa.ipc.IpcWriteOptions(compression="lz4")
+    with pa.OSFile(candidate_path(scratch, partition), "wb") as sink, \
+            pa.ipc.new_file(sink, schema, options=options) as writer:
+        for bucket in range(buckets):
+            rows = by_bucket[ends[bucket] - sizes[bucket]:ends[bucket]]
+            writer.write_batch(pa.record_batch([pa.array(keys[rows], type=pa.string()), pa.array(counts[rows]),
+                                                pa.array(rows.astype(np.int64))], schema=schema))
 
 
 @dataclass(frozen=True)
@@ -350,16 +383,18 @@ class CandidateBucket:
 def frequent_candidates(task: CandidateBucket) -> list[tuple[int, int, str, int]]:
     """The bucket's candidates summed over the partitions, those with at least ``task.at_least``:
     (partition, order) of first use, candidate, total."""
-    import pandas as pd
-    import pyarrow.parquet as pq
+    import numpy as np
+    import pyarrow as pa
 
-    frames = []
+    batches = []
     for partition in range(task.partitions):
-        frame = pq.read_table(candidate_path(task.scratch, partition, task.bucket)).to_pandas()
-        frames.append(frame.assign(partition=partition))
-    if not frames:
+        with pa.memory_map(candidate_path(task.scratch, partition)) as source:
+            batches.append(pa.ipc.open_file(source).get_batch(task.bucket))
+    if not batches:
         return []
-    every = pd.concat(frames, ignore_index=True)
+    sizes = [batch.num_rows for batch in batches]
+    every = pa.Table.from_batches(batches, schema=_candidate_schema()).to_pandas()
+    every["partition"] = np.repeat(np.arange(task.partitions, dtype=np.int64), sizes)
     summed = every.groupby("key", sort=False).agg(count=("count", "sum"), partition=("partition", "first"),
                                                   order=("order", "first"))
     summed = summed[summed["count"] >= task.at_least]

@@ -127,8 +127,11 @@ def _document_rows(documents: pd.DataFrame | Path, scratch: Path) -> tuple[list[
         pq.write_table(table, path, row_group_size=PARTITION_DOCUMENTS, compression="lz4")
         known = documents
     groups, dates = ([None] * n if known is None or c not in known else known[c].tolist() for c in ("group", "date"))
-    rows = [passes.Rows(str(path), start, min(start + PARTITION_DOCUMENTS, n), str(scratch / f"surface-{i:05d}.parquet"))
-            for i, start in enumerate(range(0, n, PARTITION_DOCUMENTS))]
+    starts = range(0, n, PARTITION_DOCUMENTS)
+    buckets = passes.candidate_buckets(len(starts))
+    rows = [passes.Rows(str(path), start, min(start + PARTITION_DOCUMENTS, n),
+                        str(scratch / f"surface-{i:05d}.parquet"), buckets)
+            for i, start in enumerate(starts)]
     return rows, groups, dates
 
 
@@ -146,7 +149,7 @@ def _tokenize(rows: list[passes.Rows], groups: list, dates: list, settings: Toke
     frequent = None
     if settings.phrases:  # summed and scored by bucket on the workers: only the phrases come back
         buckets = [passes.CandidateBucket(str(scratch), b, len(rows), settings.phrase_min_count)
-                   for b in range(passes.CANDIDATE_BUCKETS)]
+                   for b in range(rows[0].buckets if rows else 0)]
         scorer = word_model(words, n_words, settings, language)
         found = [row for rows_found in runner.map(passes.scored_candidates, buckets, shared=scorer,
                                                   parallel=parallel)
