@@ -132,7 +132,7 @@ def _in_order(parts: Iterable[Scratched]) -> Iterator[Scratched]:
             continue
         if part.table:
             offset, offsets[part.source] = offsets[part.source], offsets[part.source] + part.rows
-            part = part.renumbered(offset)
+            part = part._replace(offset=offset)
             if part.broken:
                 broken.add(part.source)
         yield part

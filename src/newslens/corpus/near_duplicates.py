@@ -25,8 +25,8 @@ The work is split in two:
   :data:`ROWS` rows and keyed each). A pair at Jaccard 0.8 shares no band with
   probability ``(1 - 0.8**4)**32``, about 5e-8; a pair at 0.3 is a candidate about a
   fifth of the time. Each candidate is then checked exactly, on the two shingle-hash
-  sets, earliest first, so a flag is exact up to the rare miss of the banding (and 64-bit hash collisions). A candidate whose
-  set size alone rules it out is skipped unread. Shingle sets are appended to a scratch
+  sets, earliest first, so a flag is exact up to the rare miss of the banding (and 64-bit
+  hash collisions). A candidate whose set size alone rules it out is skipped unread. Shingle sets are appended to a scratch
   file and read back for candidates only; the driver keeps, per unit, one 12-byte
   band-table entry per band (a uint64 key and a uint32 unit number: 384 bytes), its offset
   and size in the scratch file (16 bytes) and a reference to its doc_id. The band table is

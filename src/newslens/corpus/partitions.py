@@ -107,15 +107,9 @@ class Scratched(NamedTuple):
     rows: int = 0  # a table slice's data rows (its entries' rows are numbered from 1 within it)
     broken: bool = False  # the table stops being readable in this slice
     table: bool = False  # a table slice: the driver adds the rows of the slices before
-    offset: int = 0  # data rows of the table's slices before this one, added to its rows' locations
-
-    def renumbered(self, offset: int) -> "Scratched":
-        """The partition with ``offset`` rows to add to its table rows' locations (see :mod:`newslens.corpus.slices`).
-
-        The locations are renumbered as the :class:`Reducer` folds the entries in, not here:
-        a partition's entries are not copied for it.
-        """
-        return self._replace(offset=offset)
+    # Data rows of the table's slices before this one (set by the driver, in order): the
+    # :class:`Reducer` adds them to the locations as it folds the entries in, without copying them.
+    offset: int = 0
 
 
 class _Row(NamedTuple):

@@ -316,9 +316,6 @@ def evidence_part(query, part: Part):
 
 # ---------------------------------------------------------------- phrase candidates, summed by the workers
 
-_CANDIDATE_SCHEMA = None  # made on first use (pyarrow is imported where the work runs)
-
-
 def candidate_buckets(partitions: int) -> int:
     """The number of candidate buckets for a corpus of ``partitions`` partitions.
 
@@ -334,12 +331,10 @@ def candidate_path(scratch: str, partition: int) -> str:
 
 
 def _candidate_schema():
+    """The columns of a candidates file's record batches."""
     import pyarrow as pa
 
-    global _CANDIDATE_SCHEMA
-    if _CANDIDATE_SCHEMA is None:
-        _CANDIDATE_SCHEMA = pa.schema([("key", pa.string()), ("count", pa.int64()), ("order", pa.int64())])
-    return _CANDIDATE_SCHEMA
+    return pa.schema([("key", pa.string()), ("count", pa.int64()), ("order", pa.int64())])
 
 
 def write_candidates(candidates: Counter, scratch: str, partition: int, buckets: int = MIN_CANDIDATE_BUCKETS) -> None:
